@@ -1,0 +1,267 @@
+//! Test support shared by Switchyard's cross-crate scenarios and its end-to-end tests.
+//!
+//! The end-to-end harness starts the real app binary through `tauri-driver` (which drives
+//! WebKitWebDriver) on the X display in `DISPLAY` (xtask starts Xvfb), finds elements the way a
+//! screen reader would (by role and accessible name), and saves a screenshot of every scenario
+//! under `target/e2e/`. It depends on no Switchyard crate: it sees the app only as a user does.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use thirtyfour::prelude::*;
+use thirtyfour::{Capabilities, Key};
+
+/// How long a query waits for an element to appear.
+const FIND_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// Where scenario screenshots go.
+pub fn screenshot_dir() -> PathBuf {
+    workspace_root().join("target").join("e2e")
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_for_port(port: u16, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("tauri-driver did not listen on port {port} within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+fn find_tauri_driver() -> Result<PathBuf> {
+    let home_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .map(|d| d.join("bin").join("tauri-driver"));
+    if let Some(p) = home_bin.filter(|p| p.exists()) {
+        return Ok(p);
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("tauri-driver"))
+                .find(|p| p.exists())
+        })
+        .context("tauri-driver is not installed: run `cargo xtask setup`")
+}
+
+/// The real app, started fresh with its own empty data folder, under WebDriver control.
+pub struct AppSession {
+    pub driver: WebDriver,
+    tauri_driver: Child,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl AppSession {
+    /// Start the app binary named by `SWITCHYARD_APP` (xtask sets it to the debug build).
+    pub async fn start() -> Result<AppSession> {
+        let app = std::env::var_os("SWITCHYARD_APP")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target/debug/switchyard"));
+        if !app.exists() {
+            bail!(
+                "the app binary {} does not exist: run the suite with `cargo xtask e2e`",
+                app.display()
+            );
+        }
+        if std::env::var_os("DISPLAY").is_none() {
+            bail!("no DISPLAY: run the suite with `cargo xtask e2e`, which starts Xvfb");
+        }
+        let data_dir = tempfile::tempdir()?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let mut cmd = Command::new(find_tauri_driver()?);
+        cmd.args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            // The app inherits this environment through WebKitWebDriver.
+            .env("SWITCHYARD_DATA_DIR", data_dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if Path::new("/usr/bin/WebKitWebDriver").exists() {
+            cmd.args(["--native-driver", "/usr/bin/WebKitWebDriver"]);
+        }
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut tauri_driver = cmd.spawn().context("could not start tauri-driver")?;
+        if let Err(e) = wait_for_port(port, Duration::from_secs(20)) {
+            let _ = tauri_driver.kill();
+            return Err(e);
+        }
+        let mut caps = Capabilities::new();
+        caps.set("browserName", "wry")?;
+        caps.set("tauri:options", json!({ "application": app }))?;
+        let driver = match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
+            Ok(d) => d,
+            Err(e) => {
+                kill_group(&mut tauri_driver);
+                return Err(e).context("WebDriver session with the app could not start");
+            }
+        };
+        Ok(AppSession {
+            driver,
+            tauri_driver,
+            data_dir,
+        })
+    }
+
+    /// The first visible element with `role` (one of `roles`, separated by `|`) whose
+    /// accessible name is `name`, waiting for it to appear.
+    pub async fn by_role(&self, roles: &str, name: &str) -> Result<WebElement> {
+        self.by_role_within(roles, name, None).await
+    }
+
+    /// Like [`by_role`](Self::by_role), searching only inside the first element matching `within`.
+    pub async fn by_role_within(
+        &self,
+        roles: &str,
+        name: &str,
+        within: Option<&str>,
+    ) -> Result<WebElement> {
+        let deadline = Instant::now() + FIND_TIMEOUT;
+        loop {
+            let ret = self
+                .driver
+                .execute(FIND_BY_ROLE, vec![json!(roles), json!(name), json!(within)])
+                .await?;
+            if !ret.json().is_null() {
+                return Ok(ret.element()?);
+            }
+            if Instant::now() > deadline {
+                let names = self.accessible_names(roles).await.unwrap_or_default();
+                bail!("no visible {roles} named {name:?}; visible {roles} names: {names:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// The accessible names of every visible element with one of `roles` (for error messages).
+    pub async fn accessible_names(&self, roles: &str) -> Result<Vec<String>> {
+        let ret = self
+            .driver
+            .execute(LIST_BY_ROLE, vec![json!(roles)])
+            .await?;
+        Ok(ret.convert()?)
+    }
+
+    /// The accessible name of the focused element.
+    pub async fn focused_name(&self) -> Result<String> {
+        let ret = self.driver.execute(FOCUSED_NAME, Vec::new()).await?;
+        Ok(ret.convert().unwrap_or_default())
+    }
+
+    /// Wait until the page's main heading (h1) reads `text`.
+    pub async fn expect_heading(&self, text: &str) -> Result<()> {
+        self.by_role("heading", text)
+            .await
+            .with_context(|| format!("expected the heading {text:?}"))?;
+        Ok(())
+    }
+
+    /// Press keys as a chord: e.g. `&[Key::Control]` + "k".
+    pub async fn chord(&self, modifiers: &[Key], key: &str) -> Result<()> {
+        let mut chain = self.driver.action_chain();
+        for m in modifiers {
+            chain = chain.key_down(m.clone());
+        }
+        chain = chain.send_keys(key);
+        for m in modifiers.iter().rev() {
+            chain = chain.key_up(m.clone());
+        }
+        chain.perform().await?;
+        Ok(())
+    }
+
+    /// Type text (or special keys) into whatever has focus.
+    pub async fn type_keys(&self, keys: &str) -> Result<()> {
+        self.driver.action_chain().send_keys(keys).perform().await?;
+        Ok(())
+    }
+
+    /// Save a screenshot of the window as `target/e2e/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        self.driver.screenshot(&path).await?;
+        Ok(path)
+    }
+
+    /// End the WebDriver session (closing the app) and stop tauri-driver.
+    pub async fn close(mut self) -> Result<()> {
+        let result = self.driver.clone().quit().await;
+        kill_group(&mut self.tauri_driver);
+        result?;
+        Ok(())
+    }
+}
+
+impl Drop for AppSession {
+    fn drop(&mut self) {
+        kill_group(&mut self.tauri_driver);
+    }
+}
+
+/// Stop tauri-driver and everything it started (WebKitWebDriver, the app).
+fn kill_group(child: &mut Child) {
+    if let Ok(None) = child.try_wait() {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", child.id())])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Ok(None) = child.try_wait() {
+            if Instant::now() > deadline {
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.wait();
+    }
+}
+
+const FIND_BY_ROLE: &str = concat!(
+    r#"
+const [roles, name, within] = arguments;
+"#,
+    include_str!("role.js"),
+    r#"
+return sy_all(roles, within).find(el => sy_name(el) === name) || null;
+"#
+);
+
+const LIST_BY_ROLE: &str = concat!(
+    r#"
+const [roles] = arguments;
+"#,
+    include_str!("role.js"),
+    r#"
+return sy_all(roles, null).map(sy_name);
+"#
+);
+
+const FOCUSED_NAME: &str = concat!(
+    include_str!("role.js"),
+    r#"
+const el = document.activeElement;
+return el ? sy_name(el) : '';
+"#
+);
