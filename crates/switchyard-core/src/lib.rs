@@ -3,10 +3,12 @@
 //! shares. Pure types and rules: this crate does no I/O and must not depend on `tauri`, on an
 //! HTTP client, on a database or on any other Switchyard crate.
 
+pub mod deployment;
 pub mod error;
 pub mod names;
 pub mod profile;
 
+pub use deployment::{Deployment, DeploymentMetadata, DeploymentStatus};
 pub use error::{AppError, ErrorCode, RunbookSection};
 pub use names::{Environment, ServiceName, DEFAULT_SERVICES};
 pub use profile::{Profile, ProfileId, ProfileSummary, Protection};

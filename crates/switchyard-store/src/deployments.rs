@@ -1,0 +1,360 @@
+//! The deployment history cache and its sync bookkeeping.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Row, Sqlite};
+use switchyard_core::{AppError, Deployment, DeploymentStatus, Environment};
+
+use crate::error::{db, internal};
+use crate::Store;
+
+/// What an upsert changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct UpsertReport {
+    pub inserted: u64,
+    pub updated: u64,
+    /// Records whose status changed (e.g. deployed → rolled_back), as (id, from, to).
+    pub status_changes: Vec<(String, DeploymentStatus, DeploymentStatus)>,
+}
+
+/// A query window of the Deploy API: `GET /deployments` with these filters (None = any).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SyncWindow {
+    pub service: Option<String>,
+    pub environment: Option<Environment>,
+}
+
+impl SyncWindow {
+    pub fn global() -> Self {
+        SyncWindow {
+            service: None,
+            environment: None,
+        }
+    }
+
+    fn keys(&self) -> (String, String) {
+        (
+            self.service.clone().unwrap_or_default(),
+            self.environment
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// What the store knows about the last sync of a window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncWindowState {
+    pub window: SyncWindow,
+    /// Last successful sync, epoch ms; None if never.
+    pub as_of_ms: Option<i64>,
+    pub attempted_ms: i64,
+    /// Safe message of the last failure; None after a success.
+    pub last_error: Option<String>,
+    pub records_seen: i64,
+}
+
+/// Filters users apply to the cached history. Empty filter = everything, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentFilter {
+    pub service: Option<String>,
+    pub environment: Option<Environment>,
+    pub status: Option<DeploymentStatus>,
+    pub author: Option<String>,
+    pub branch: Option<String>,
+    /// Free text over id, service, environment, status, version tag, commit, branch, author.
+    pub text: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+fn timestamp_ms(d: &Deployment) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(&d.timestamp)
+        .map(|t| t.timestamp_millis())
+        .ok()
+        .or_else(|| d.id_millis())
+        .unwrap_or(0)
+}
+
+/// Turn user text into an FTS5 query of prefix terms, so punctuation cannot break the syntax.
+fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '_' && c != '@' && c != '.' && c != '-')
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("\"{}\"*", t.replace('"', "")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+impl Store {
+    /// Insert new records and update known ones by id, in one transaction, noting status changes.
+    pub async fn upsert_deployments(
+        &self,
+        profile_id: &str,
+        records: &[Deployment],
+        now_ms: i64,
+    ) -> Result<UpsertReport, AppError> {
+        let mut report = UpsertReport::default();
+        let mut tx = self.pool.begin().await.map_err(db("Saving deployments"))?;
+        for d in records {
+            let json = serde_json::to_string(d).map_err(|e| internal("Saving deployments", e))?;
+            let existing =
+                sqlx::query("SELECT status FROM deployments WHERE profile_id = ? AND id = ?")
+                    .bind(profile_id)
+                    .bind(&d.id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db("Saving deployments"))?;
+            match existing {
+                None => {
+                    sqlx::query(
+                        "INSERT INTO deployments (profile_id, id, service, environment, status, ts_ms,
+                         timestamp, version, version_tag, commit_sha, branch, author, url, namespace,
+                         record, first_seen_ms, last_seen_ms)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(profile_id)
+                    .bind(&d.id)
+                    .bind(&d.service)
+                    .bind(d.environment.as_str())
+                    .bind(d.status.as_str())
+                    .bind(timestamp_ms(d))
+                    .bind(&d.timestamp)
+                    .bind(&d.version)
+                    .bind(&d.version_tag)
+                    .bind(&d.metadata.commit)
+                    .bind(&d.metadata.branch)
+                    .bind(&d.metadata.author)
+                    .bind(&d.url)
+                    .bind(&d.namespace)
+                    .bind(&json)
+                    .bind(now_ms)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("Saving deployments"))?;
+                    report.inserted += 1;
+                }
+                Some(row) => {
+                    let old: String = row.get(0);
+                    let old: DeploymentStatus = old.parse()?;
+                    sqlx::query(
+                        "UPDATE deployments SET status = ?, record = ?, last_seen_ms = ?,
+                         version_tag = ?, url = ?, namespace = ? WHERE profile_id = ? AND id = ?",
+                    )
+                    .bind(d.status.as_str())
+                    .bind(&json)
+                    .bind(now_ms)
+                    .bind(&d.version_tag)
+                    .bind(&d.url)
+                    .bind(&d.namespace)
+                    .bind(profile_id)
+                    .bind(&d.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("Saving deployments"))?;
+                    if old != d.status {
+                        sqlx::query(
+                            "INSERT INTO deployment_status_changes
+                             (profile_id, deployment_id, from_status, to_status, observed_ms)
+                             VALUES (?, ?, ?, ?, ?)",
+                        )
+                        .bind(profile_id)
+                        .bind(&d.id)
+                        .bind(old.as_str())
+                        .bind(d.status.as_str())
+                        .bind(now_ms)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db("Saving deployments"))?;
+                        report.status_changes.push((d.id.clone(), old, d.status));
+                    }
+                    report.updated += 1;
+                }
+            }
+        }
+        tx.commit().await.map_err(db("Saving deployments"))?;
+        Ok(report)
+    }
+
+    /// Cached deployments matching `filter`, newest first.
+    pub async fn query_deployments(
+        &self,
+        profile_id: &str,
+        filter: &DeploymentFilter,
+    ) -> Result<Vec<Deployment>, AppError> {
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT record FROM deployments WHERE profile_id = ");
+        q.push_bind(profile_id);
+        if let Some(s) = &filter.service {
+            q.push(" AND service = ").push_bind(s);
+        }
+        if let Some(e) = filter.environment {
+            q.push(" AND environment = ").push_bind(e.as_str());
+        }
+        if let Some(s) = filter.status {
+            q.push(" AND status = ").push_bind(s.as_str());
+        }
+        if let Some(a) = &filter.author {
+            q.push(" AND author = ").push_bind(a);
+        }
+        if let Some(b) = &filter.branch {
+            q.push(" AND branch = ").push_bind(b);
+        }
+        if let Some(t) = filter.since_ms {
+            q.push(" AND ts_ms >= ").push_bind(t);
+        }
+        if let Some(t) = filter.until_ms {
+            q.push(" AND ts_ms < ").push_bind(t);
+        }
+        if let Some(m) = filter.text.as_deref().and_then(fts_query) {
+            q.push(" AND rowid IN (SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH ")
+                .push_bind(m)
+                .push(")");
+        }
+        q.push(" ORDER BY ts_ms DESC, id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.unwrap_or(10_000)))
+            .push(" OFFSET ")
+            .push_bind(i64::from(filter.offset.unwrap_or(0)));
+        let rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("Reading deployments"))?;
+        rows.iter()
+            .map(|r| {
+                let json: String = r.get(0);
+                serde_json::from_str(&json).map_err(|e| internal("Reading deployments", e))
+            })
+            .collect()
+    }
+
+    /// Status changes seen for one deployment, oldest first, as (from, to, observed_ms).
+    pub async fn status_history(
+        &self,
+        profile_id: &str,
+        deployment_id: &str,
+    ) -> Result<Vec<(DeploymentStatus, DeploymentStatus, i64)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT from_status, to_status, observed_ms FROM deployment_status_changes
+             WHERE profile_id = ? AND deployment_id = ? ORDER BY observed_ms, rowid",
+        )
+        .bind(profile_id)
+        .bind(deployment_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("Reading status history"))?;
+        rows.iter()
+            .map(|r| {
+                let from: String = r.get(0);
+                let to: String = r.get(1);
+                Ok((from.parse()?, to.parse()?, r.get(2)))
+            })
+            .collect()
+    }
+
+    /// Note a successful sync of `window`.
+    pub async fn record_sync_success(
+        &self,
+        profile_id: &str,
+        window: &SyncWindow,
+        now_ms: i64,
+        records_seen: i64,
+    ) -> Result<(), AppError> {
+        let (service, environment) = window.keys();
+        sqlx::query(
+            "INSERT INTO sync_windows (profile_id, service, environment, as_of_ms, attempted_ms, last_error, records_seen)
+             VALUES (?, ?, ?, ?, ?, NULL, ?)
+             ON CONFLICT (profile_id, service, environment) DO UPDATE SET
+             as_of_ms = excluded.as_of_ms, attempted_ms = excluded.attempted_ms,
+             last_error = NULL, records_seen = excluded.records_seen",
+        )
+        .bind(profile_id)
+        .bind(service)
+        .bind(environment)
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(records_seen)
+        .execute(&self.pool)
+        .await
+        .map_err(db("Recording a sync"))?;
+        Ok(())
+    }
+
+    /// Note a failed sync of `window`; its last success ("as of") is kept.
+    pub async fn record_sync_failure(
+        &self,
+        profile_id: &str,
+        window: &SyncWindow,
+        now_ms: i64,
+        message: &str,
+    ) -> Result<(), AppError> {
+        let (service, environment) = window.keys();
+        sqlx::query(
+            "INSERT INTO sync_windows (profile_id, service, environment, as_of_ms, attempted_ms, last_error)
+             VALUES (?, ?, ?, NULL, ?, ?)
+             ON CONFLICT (profile_id, service, environment) DO UPDATE SET
+             attempted_ms = excluded.attempted_ms, last_error = excluded.last_error",
+        )
+        .bind(profile_id)
+        .bind(service)
+        .bind(environment)
+        .bind(now_ms)
+        .bind(message)
+        .execute(&self.pool)
+        .await
+        .map_err(db("Recording a sync"))?;
+        Ok(())
+    }
+
+    /// Every sync window of a profile.
+    pub async fn sync_windows(&self, profile_id: &str) -> Result<Vec<SyncWindowState>, AppError> {
+        let rows = sqlx::query(
+            "SELECT service, environment, as_of_ms, attempted_ms, last_error, records_seen
+             FROM sync_windows WHERE profile_id = ? ORDER BY service, environment",
+        )
+        .bind(profile_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("Reading sync state"))?;
+        rows.iter()
+            .map(|r| {
+                let service: String = r.get(0);
+                let environment: String = r.get(1);
+                Ok(SyncWindowState {
+                    window: SyncWindow {
+                        service: (!service.is_empty()).then_some(service),
+                        environment: if environment.is_empty() {
+                            None
+                        } else {
+                            Some(environment.parse()?)
+                        },
+                    },
+                    as_of_ms: r.get(2),
+                    attempted_ms: r.get(3),
+                    last_error: r.get(4),
+                    records_seen: r.get(5),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn fts_query_quotes_terms_so_syntax_cannot_break() {
+        assert_eq!(
+            fts_query("gateway main").as_deref(),
+            Some("\"gateway\"* \"main\"*")
+        );
+        assert_eq!(
+            fts_query("a\"b OR (").as_deref(),
+            Some("\"a\"* \"b\"* \"OR\"*")
+        );
+        assert_eq!(fts_query("  ()  "), None);
+    }
+}

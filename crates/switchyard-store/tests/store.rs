@@ -1,0 +1,370 @@
+//! The store against a real SQLite file in a temporary folder.
+
+use serde_json::json;
+use switchyard_core::{Deployment, DeploymentMetadata, DeploymentStatus, Environment, Profile};
+use switchyard_store::{
+    AuditEntry, DeploymentFilter, HealthSample, HealthState, Store, SyncWindow,
+};
+
+fn deployment(id_ms: i64, service: &str, env: Environment, status: DeploymentStatus) -> Deployment {
+    Deployment {
+        id: format!("deploy_{id_ms}_a1b2c3d4"),
+        service: service.into(),
+        environment: env,
+        tier: None,
+        version: None,
+        namespace: Some(env.namespace()),
+        status,
+        timestamp: chrono_like(id_ms),
+        url: Some(format!("https://{service}.do")),
+        version_tag: Some(format!("v1.{}", id_ms % 100)),
+        metadata: DeploymentMetadata {
+            commit: format!("{id_ms:x}abcdef"),
+            branch: if (id_ms / 1000) % 2 == 0 {
+                "main".into()
+            } else {
+                "hotfix/login".into()
+            },
+            author: "ops@example.com".into(),
+            version: None,
+        },
+    }
+}
+
+fn chrono_like(ms: i64) -> String {
+    // 2023-10-03T16:00:00Z is 1696348800000 ms; offsets are in whole seconds here.
+    let secs = (ms - 1_696_348_800_000) / 1000;
+    format!("2023-10-03T16:{:02}:{:02}.000Z", secs / 60, secs % 60)
+}
+
+const P: &str = "local-sandbox";
+
+#[tokio::test]
+async fn reopening_keeps_profiles_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open_in(dir.path()).await.unwrap();
+        store
+            .save_profile(&Profile::local_sandbox(), 1)
+            .await
+            .unwrap();
+        let d = deployment(
+            1_696_348_800_000,
+            "gateway",
+            Environment::Production,
+            DeploymentStatus::Deployed,
+        );
+        store.upsert_deployments(P, &[d], 10).await.unwrap();
+        store.close().await;
+    }
+    let store = Store::open_in(dir.path()).await.unwrap();
+    assert_eq!(
+        store.list_profiles().await.unwrap(),
+        vec![Profile::local_sandbox()]
+    );
+    let all = store
+        .query_deployments(P, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].service, "gateway");
+    assert!(dir.path().join("switchyard.db").exists());
+}
+
+#[tokio::test]
+async fn upsert_is_idempotent_and_tracks_status_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let a = deployment(
+        1_696_348_800_000,
+        "gateway",
+        Environment::Production,
+        DeploymentStatus::Deployed,
+    );
+    let b = deployment(
+        1_696_348_860_000,
+        "gateway",
+        Environment::Production,
+        DeploymentStatus::Deployed,
+    );
+    let first = store
+        .upsert_deployments(P, &[a.clone(), b.clone()], 100)
+        .await
+        .unwrap();
+    assert_eq!((first.inserted, first.updated), (2, 0));
+    let again = store
+        .upsert_deployments(P, &[a.clone(), b.clone()], 200)
+        .await
+        .unwrap();
+    assert_eq!((again.inserted, again.updated), (0, 2));
+    assert!(again.status_changes.is_empty());
+
+    let mut b2 = b.clone();
+    b2.status = DeploymentStatus::RolledBack;
+    let third = store.upsert_deployments(P, &[b2], 300).await.unwrap();
+    assert_eq!(
+        third.status_changes,
+        vec![(
+            b.id.clone(),
+            DeploymentStatus::Deployed,
+            DeploymentStatus::RolledBack
+        )]
+    );
+    let history = store.status_history(P, &b.id).await.unwrap();
+    assert_eq!(
+        history,
+        vec![(
+            DeploymentStatus::Deployed,
+            DeploymentStatus::RolledBack,
+            300
+        )]
+    );
+    // Newest first, and the rolled-back status is what the cache shows now.
+    let all = store
+        .query_deployments(P, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+        vec![b.id.as_str(), a.id.as_str()]
+    );
+    assert_eq!(all[0].status, DeploymentStatus::RolledBack);
+}
+
+#[tokio::test]
+async fn records_outside_the_api_window_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let old: Vec<_> = (0..150)
+        .map(|i| {
+            deployment(
+                1_696_348_800_000 + i * 1000,
+                "db",
+                Environment::Staging,
+                DeploymentStatus::Deployed,
+            )
+        })
+        .collect();
+    store.upsert_deployments(P, &old, 1).await.unwrap();
+    // A later sync only sees the newest 100: nothing older is dropped.
+    store.upsert_deployments(P, &old[50..], 2).await.unwrap();
+    let all = store
+        .query_deployments(P, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 150);
+}
+
+#[tokio::test]
+async fn filters_and_text_search_narrow_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let records = vec![
+        deployment(
+            1_696_348_800_000,
+            "gateway",
+            Environment::Production,
+            DeploymentStatus::Deployed,
+        ),
+        deployment(
+            1_696_348_801_000,
+            "gateway",
+            Environment::Staging,
+            DeploymentStatus::Failed,
+        ),
+        deployment(
+            1_696_348_802_000,
+            "email",
+            Environment::Production,
+            DeploymentStatus::Failed,
+        ),
+        deployment(
+            1_696_348_803_000,
+            "db",
+            Environment::Production,
+            DeploymentStatus::RolledBack,
+        ),
+    ];
+    store.upsert_deployments(P, &records, 1).await.unwrap();
+    // Another profile's records never leak in.
+    store
+        .upsert_deployments("other", &records[..1], 1)
+        .await
+        .unwrap();
+
+    let failed = store
+        .query_deployments(
+            P,
+            &DeploymentFilter {
+                status: Some(DeploymentStatus::Failed),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        failed
+            .iter()
+            .map(|d| d.service.as_str())
+            .collect::<Vec<_>>(),
+        vec!["email", "gateway"]
+    );
+
+    let prod_gateway = store
+        .query_deployments(
+            P,
+            &DeploymentFilter {
+                service: Some("gateway".into()),
+                environment: Some(Environment::Production),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(prod_gateway.len(), 1);
+
+    let hotfix = store
+        .query_deployments(
+            P,
+            &DeploymentFilter {
+                text: Some("hotfix".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        hotfix.len(),
+        2,
+        "branch hotfix/login on the odd-second records"
+    );
+    let by_text = store
+        .query_deployments(
+            P,
+            &DeploymentFilter {
+                text: Some("ema (".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_text.len(), 1);
+    assert_eq!(by_text[0].service, "email");
+    let limited = store
+        .query_deployments(
+            P,
+            &DeploymentFilter {
+                limit: Some(2),
+                offset: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        limited
+            .iter()
+            .map(|d| d.service.as_str())
+            .collect::<Vec<_>>(),
+        vec!["email", "gateway"]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_sync_keeps_the_last_as_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let w = SyncWindow {
+        service: Some("gateway".into()),
+        environment: Some(Environment::Production),
+    };
+    store.record_sync_success(P, &w, 1_000, 7).await.unwrap();
+    store
+        .record_sync_failure(P, &w, 2_000, "The Deploy API did not answer.")
+        .await
+        .unwrap();
+    store
+        .record_sync_failure(P, &SyncWindow::global(), 2_000, "down")
+        .await
+        .unwrap();
+    let states = store.sync_windows(P).await.unwrap();
+    let global = states
+        .iter()
+        .find(|s| s.window == SyncWindow::global())
+        .unwrap();
+    assert_eq!(global.as_of_ms, None);
+    let gw = states.iter().find(|s| s.window == w).unwrap();
+    assert_eq!(gw.as_of_ms, Some(1_000));
+    assert_eq!(gw.attempted_ms, 2_000);
+    assert_eq!(
+        gw.last_error.as_deref(),
+        Some("The Deploy API did not answer.")
+    );
+    assert_eq!(gw.records_seen, 7);
+}
+
+#[tokio::test]
+async fn audit_log_never_stores_secret_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let seq = store
+        .append_audit(&AuditEntry {
+            at_ms: 5,
+            actor: "ops@example.com".into(),
+            profile_id: P.into(),
+            action: "deploy".into(),
+            target: "gateway/production".into(),
+            params: json!({"service": "gateway", "deploy_api_key": "sk_test_do_not_store"}),
+            outcome: "ok".into(),
+            message: None,
+            duration_ms: 1200,
+        })
+        .await
+        .unwrap();
+    let log = store.audit_log(P, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].seq, seq);
+    assert_eq!(log[0].entry.params["deploy_api_key"], "***");
+    store.close().await;
+    let raw = std::fs::read(dir.path().join("switchyard.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("switchyard.db-wal")).unwrap_or_default();
+    let needle = b"sk_test_do_not_store";
+    assert!(!raw.windows(needle.len()).any(|w| w == needle));
+    assert!(!wal.windows(needle.len()).any(|w| w == needle));
+}
+
+#[tokio::test]
+async fn health_history_is_down_sampled_and_retained() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let samples: Vec<_> = (0..120)
+        .map(|i| HealthSample {
+            target: "db".into(),
+            at_ms: i * 30_000, // every 30 s for an hour
+            state: if i % 4 == 0 {
+                HealthState::Down
+            } else {
+                HealthState::Up
+            },
+            http_status: Some(if i % 4 == 0 { 503 } else { 200 }),
+            latency_ms: Some(10 + i % 10),
+        })
+        .collect();
+    store.insert_health_samples(P, &samples).await.unwrap();
+    // Fold everything before 30 min into 10-minute buckets; keep buckets from 10 min on.
+    store
+        .compact_health(1_800_000, 600_000, 600_000)
+        .await
+        .unwrap();
+    let raw = store.health_samples(P, "db", 0).await.unwrap();
+    assert_eq!(raw.len(), 60, "the last 30 minutes stay raw");
+    let buckets = store.health_buckets(P, "db", 0).await.unwrap();
+    assert_eq!(
+        buckets.iter().map(|b| b.bucket_ms).collect::<Vec<_>>(),
+        vec![600_000, 1_200_000]
+    );
+    assert!(buckets
+        .iter()
+        .all(|b| b.samples == 20 && b.up_samples == 15));
+    assert!(buckets.iter().all(|b| b.max_latency_ms == Some(19)));
+}
