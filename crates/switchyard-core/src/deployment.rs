@@ -89,7 +89,12 @@ pub struct Deployment {
 impl Deployment {
     /// Milliseconds since the epoch encoded in the id (`deploy_<ms>_<hex>`), if it has that form.
     pub fn id_millis(&self) -> Option<i64> {
-        self.id.strip_prefix("deploy_")?.split('_').next()?.parse().ok()
+        self.id
+            .strip_prefix("deploy_")?
+            .split('_')
+            .next()?
+            .parse()
+            .ok()
     }
 }
 
