@@ -1,0 +1,18 @@
+//! Switchyard's secrets: the Deploy API key and Cloudflare token of each profile. This crate owns
+//! the [`SecretStore`] trait (get/set/delete a secret by profile id and [`SecretKind`]), its two
+//! implementations — [`KeychainStore`] in the OS keychain (keyring 4; service `switchyard`,
+//! account `<profile>/<kind>`; the Secret Service on Linux) and [`MemoryStore`] for tests — the
+//! [`keychain_status`] shown in Settings, and the redacting [`Secret`] type (no `Serialize`,
+//! `Debug`/`Display` print `***`, zeroed on drop). When no keychain is usable it fails with
+//! `KeychainUnavailable` and says what to do; it never falls back to plain text. It must not
+//! depend on tauri, HTTP or a database, and it never writes a secret to a log, an error or a file.
+
+mod keychain;
+mod memory;
+mod secret;
+mod store;
+
+pub use keychain::{keychain_status, KeychainStatus, KeychainStore};
+pub use memory::MemoryStore;
+pub use secret::{Secret, REDACTED};
+pub use store::{account, SecretKind, SecretStore, SERVICE};
