@@ -1,0 +1,306 @@
+//! `switchyard-sandbox` owns a faithful local imitation of the platform Switchyard drives: the
+//! Deploy API, the Cloudflare Workers-for-Platforms API subset, the auth service, the dispatcher
+//! and the services' `/health`, plus fault injection — one axum server on one 127.0.0.1 port, its
+//! state in SQLite (WAL) in a data dir. It defines its own wire types and must not depend on any
+//! Switchyard crate but `switchyard-core` (for the names of services and environments), so that a
+//! test between the app's clients and this server catches a misreading of the contract instead of
+//! sharing it. It never listens on anything but loopback.
+//!
+//! # URL scheme (one port, routed by path prefix)
+//!
+//! | what | URL |
+//! |---|---|
+//! | Deploy API (`https://deploy.do`) | `<base>/deploy-api` → `/deploy`, `/rollback`, `/deployments`, `/health`, `/` |
+//! | Cloudflare API (`https://api.cloudflare.com/client/v4`) | `<base>/client/v4` |
+//! | auth service (`https://auth.do`) | `<base>/auth` → `/apikeys/validate`, `/permissions`, `/permissions/<userId>`, `/health` |
+//! | dispatcher of an environment | `<base>/dispatcher/<environment>`: `/health` is the dispatcher's own; `/api/<service>/…` and any path with a `Host: <service>.do` header are routed to a worker |
+//! | a service (`https://<service>.do`) | `<base>/services/<environment>/<service>` (e.g. `/services/production/gateway/health`); versioned worker `gateway-v1`: `/services/production/v1.gateway/health` |
+//! | by Host header | any request to `<base>` with `Host: gateway.do`, `v1.gateway.do`, `db.staging.do`, `api.do` … goes to that environment's dispatcher |
+//! | fault injection | `<base>/__sandbox/faults` (see [`FaultBoard`]) |
+//! | sandbox settings | `<base>/__sandbox/settings` (`{"true_rollback": bool}`) |
+//!
+//! The same URLs are in [`Discovery`], printed at start and written to `<data_dir>/sandbox.json`.
+//!
+//! A script containing the text `switchyard-sandbox:unhealthy` makes its worker answer 500 (a bad
+//! deploy, to rehearse an incident and a rollback).
+
+mod auth;
+mod cloudflare;
+mod control;
+mod deploy_api;
+mod dispatcher;
+mod faults;
+mod identity;
+mod seed;
+mod server;
+mod store;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use switchyard_core::Environment;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use cloudflare::{MAX_TAGS, SCRIPT_SIZE_LIMIT};
+pub use dispatcher::UNHEALTHY_MARKER;
+pub use faults::{
+    DownKind, Fault, FaultBoard, FaultEntry, FaultTarget, UnknownFaultTarget, MAX_LATENCY_MS,
+};
+pub use identity::{DEPLOY_USER_ID, READONLY_USER_ID};
+pub use seed::{LargeDataReport, LargeDataSpec};
+pub use store::DATABASE_FILE;
+
+/// The discovery file written in the data dir.
+pub const DISCOVERY_FILE: &str = "sandbox.json";
+
+/// How to start a sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxConfig {
+    /// Where the SQLite database and `sandbox.json` live (created when missing).
+    pub data_dir: PathBuf,
+    /// The 127.0.0.1 port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Seed demo data on the first start of this data dir.
+    pub seed: bool,
+    /// `POST /rollback` uploads the previous deployment's script again (instead of only marking).
+    pub true_rollback: bool,
+}
+
+impl SandboxConfig {
+    /// A random port, demo data on first start, marking rollback (as the published service).
+    pub fn new(data_dir: impl Into<PathBuf>) -> SandboxConfig {
+        SandboxConfig {
+            data_dir: data_dir.into(),
+            port: 0,
+            seed: true,
+            true_rollback: false,
+        }
+    }
+}
+
+/// Everything a client needs to reach a running sandbox. Holds the sandbox's own demo keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discovery {
+    /// `http://127.0.0.1:<port>`
+    pub base_url: String,
+    /// `<base>/deploy-api`: answers `/deploy`, `/rollback`, `/deployments`, `/health`.
+    pub deploy_api_url: String,
+    /// `<base>/client/v4`: use as `CLOUDFLARE_API_BASE_URL`.
+    pub cloudflare_api_url: String,
+    /// `<base>/auth`
+    pub auth_url: String,
+    /// The production dispatcher: `<base>/dispatcher/production`.
+    pub dispatcher_url: String,
+    /// `<base>/dispatcher/{environment}`
+    pub dispatcher_url_template: String,
+    /// `<base>/services/{environment}/{service}`; `{service}` may be `v1.gateway` for a versioned worker.
+    pub service_url_template: String,
+    /// `<base>/__sandbox/faults`
+    pub faults_url: String,
+    /// The Cloudflare account id (32 hex).
+    pub account_id: String,
+    /// A Deploy API key with `deployments:create`.
+    pub deploy_key: String,
+    /// A valid Deploy API key without `deployments:create`.
+    pub readonly_key: String,
+    /// The user of `deploy_key` and of `readonly_key`.
+    pub deploy_user_id: String,
+    pub readonly_user_id: String,
+    /// The Cloudflare API token the sandbox accepts.
+    pub cloudflare_token: String,
+}
+
+impl Discovery {
+    fn new(base_url: String, identity: &identity::Identity) -> Discovery {
+        Discovery {
+            deploy_api_url: format!("{base_url}/deploy-api"),
+            cloudflare_api_url: format!("{base_url}/client/v4"),
+            auth_url: format!("{base_url}/auth"),
+            dispatcher_url: format!("{base_url}/dispatcher/production"),
+            dispatcher_url_template: format!("{base_url}/dispatcher/{{environment}}"),
+            service_url_template: format!("{base_url}/services/{{environment}}/{{service}}"),
+            faults_url: format!("{base_url}/__sandbox/faults"),
+            account_id: identity.account_id.clone(),
+            deploy_key: identity.deploy_key.clone(),
+            readonly_key: identity.readonly_key.clone(),
+            deploy_user_id: DEPLOY_USER_ID.into(),
+            readonly_user_id: READONLY_USER_ID.into(),
+            cloudflare_token: identity.cloudflare_token.clone(),
+            base_url,
+        }
+    }
+
+    /// The URL of `service` (or `v1.gateway`) in `environment`.
+    pub fn service_url(&self, environment: Environment, service: &str) -> String {
+        self.service_url_template
+            .replace("{environment}", environment.as_str())
+            .replace("{service}", service)
+    }
+
+    /// The dispatcher of `environment`.
+    pub fn dispatcher_url_for(&self, environment: Environment) -> String {
+        self.dispatcher_url_template
+            .replace("{environment}", environment.as_str())
+    }
+}
+
+/// A running sandbox. Dropping it stops the server too; [`Sandbox::shutdown`] waits for it.
+pub struct Sandbox {
+    discovery: Discovery,
+    faults: FaultBoard,
+    store: store::Store,
+    identity: Arc<identity::Identity>,
+    true_rollback: Arc<AtomicBool>,
+    shutdown_tx: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.discovery.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Opens the data dir (migrating, seeding on first start when asked), binds 127.0.0.1 only,
+    /// writes `sandbox.json` and starts serving.
+    pub async fn start(config: SandboxConfig) -> anyhow::Result<Sandbox> {
+        let store = store::Store::open(&config.data_dir)
+            .await
+            .with_context(|| {
+                format!(
+                    "opening the sandbox database in {}",
+                    config.data_dir.display()
+                )
+            })?;
+        let identity = Arc::new(identity::Identity::load_or_create(&store).await?);
+        if store.setting("initialized").await?.is_none() {
+            if config.seed {
+                seed::seed(&store, &identity.user_tag)
+                    .await
+                    .context("seeding demo data")?;
+            }
+            store
+                .set_setting("initialized", &store::format_time(chrono::Utc::now()))
+                .await?;
+        }
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))
+            .await
+            .with_context(|| format!("binding 127.0.0.1:{}", config.port))?;
+        let port = listener.local_addr()?.port();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let discovery = Discovery::new(base_url.clone(), &identity);
+        write_discovery(&config.data_dir, &discovery)?;
+        let faults = FaultBoard::new();
+        let true_rollback = Arc::new(AtomicBool::new(config.true_rollback));
+        let state = server::AppState {
+            store: store.clone(),
+            faults: faults.clone(),
+            identity: identity.clone(),
+            true_rollback: true_rollback.clone(),
+            base_url: Arc::new(base_url),
+            rollback_lock: Arc::default(),
+        };
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let app = server::router(state);
+        let task = tokio::spawn(server::serve(
+            listener,
+            app,
+            shutdown_rx,
+            Duration::from_secs(5),
+        ));
+        tracing::info!(base_url = %discovery.base_url, "sandbox listening");
+        Ok(Sandbox {
+            discovery,
+            faults,
+            store,
+            identity,
+            true_rollback,
+            shutdown_tx,
+            task: Some(task),
+        })
+    }
+
+    pub fn discovery(&self) -> &Discovery {
+        &self.discovery
+    }
+
+    /// Fault injection, the same board `/__sandbox/faults` edits.
+    pub fn faults(&self) -> &FaultBoard {
+        &self.faults
+    }
+
+    /// Whether `POST /rollback` uploads the previous script again (see [`SandboxConfig`]).
+    pub fn true_rollback(&self) -> bool {
+        self.true_rollback.load(Ordering::Relaxed)
+    }
+
+    /// Turns true rollback on or off while running (also `PUT /__sandbox/settings`).
+    pub fn set_true_rollback(&self, on: bool) {
+        self.true_rollback.store(on, Ordering::Relaxed);
+    }
+
+    /// Adds large data (for benchmarks) to the running sandbox.
+    pub async fn generate_large_data(
+        &self,
+        spec: &LargeDataSpec,
+    ) -> anyhow::Result<LargeDataReport> {
+        Ok(seed::generate_large_data(&self.store, &self.identity.user_tag, spec).await?)
+    }
+
+    /// Stops accepting, lets open requests finish (up to 5 s), closes the database.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown_tx.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.store.close().await;
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+}
+
+/// Writes `sandbox.json` (owner-only on Unix: it holds the demo keys), atomically.
+fn write_discovery(data_dir: &Path, discovery: &Discovery) -> anyhow::Result<()> {
+    let path = data_dir.join(DISCOVERY_FILE);
+    let tmp = data_dir.join(format!("{DISCOVERY_FILE}.tmp"));
+    let json = serde_json::to_vec_pretty(discovery)?;
+    {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options
+            .open(&tmp)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        f.write_all(&json)?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Reads the `sandbox.json` a sandbox wrote in `data_dir`.
+pub fn read_discovery(data_dir: &Path) -> anyhow::Result<Discovery> {
+    let path = data_dir.join(DISCOVERY_FILE);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(serde_json::from_slice(&bytes)?)
+}

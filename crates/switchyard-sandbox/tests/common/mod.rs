@@ -1,0 +1,157 @@
+//! Shared by the integration tests: a sandbox on a random 127.0.0.1 port in a temp dir, and a
+//! bounded HTTP client.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use switchyard_sandbox::{Discovery, Sandbox, SandboxConfig};
+use tempfile::TempDir;
+
+pub struct TestSandbox {
+    pub sandbox: Sandbox,
+    pub d: Discovery,
+    pub http: reqwest::Client,
+    pub dir: TempDir,
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+pub async fn start(seed: bool, true_rollback: bool) -> TestSandbox {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig {
+        data_dir: dir.path().to_owned(),
+        port: 0,
+        seed,
+        true_rollback,
+    })
+    .await
+    .unwrap();
+    let d = sandbox.discovery().clone();
+    TestSandbox {
+        sandbox,
+        d,
+        http: client(),
+        dir,
+    }
+}
+
+pub fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+pub fn deploy_body(service: &str, env: &str, script: &str, version: Option<&str>) -> Value {
+    let mut v = json!({
+        "service": service,
+        "environment": env,
+        "script": b64(script),
+        "bindings": {"DB_SERVICE": "db", "AUTH_SERVICE": "auth"},
+        "metadata": {"commit": "0123456789abcdef0123456789abcdef01234567", "branch": "main",
+                     "author": "test@example.com", "version": "v1.0.0"},
+    });
+    if let Some(ver) = version {
+        v["version"] = json!(ver);
+    }
+    v
+}
+
+pub async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, v)
+}
+
+impl TestSandbox {
+    /// `<cloudflare_api_url>/accounts/<id><path>`
+    pub fn cf(&self, path: &str) -> String {
+        format!(
+            "{}/accounts/{}{}",
+            self.d.cloudflare_api_url, self.d.account_id, path
+        )
+    }
+
+    pub fn ns(&self, ns: &str, rest: &str) -> String {
+        self.cf(&format!("/workers/dispatch/namespaces/{ns}{rest}"))
+    }
+
+    pub async fn cf_get(&self, url: &str) -> (StatusCode, Value) {
+        json_of(
+            self.http
+                .get(url)
+                .bearer_auth(&self.d.cloudflare_token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn deploy_raw(&self, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}/deploy", self.d.deploy_api_url))
+            .bearer_auth(&self.d.deploy_key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        json_of(r).await
+    }
+
+    pub async fn deploy(&self, service: &str, env: &str, script: &str) -> Value {
+        let (status, v) = self
+            .deploy_raw(&deploy_body(service, env, script, None))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v
+    }
+
+    pub async fn rollback(&self, service: &str, env: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}/rollback", self.d.deploy_api_url))
+            .bearer_auth(&self.d.deploy_key)
+            .json(&json!({"service": service, "environment": env}))
+            .send()
+            .await
+            .unwrap();
+        json_of(r).await
+    }
+
+    pub async fn deployments(&self, query: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!("{}/deployments{query}", self.d.deploy_api_url))
+            .bearer_auth(&self.d.deploy_key)
+            .send()
+            .await
+            .unwrap();
+        json_of(r).await
+    }
+
+    /// The main module's source as the Cloudflare content endpoint returns it.
+    pub async fn content(&self, ns: &str, script: &str) -> (StatusCode, String) {
+        let r = self
+            .http
+            .get(self.ns(ns, &format!("/scripts/{script}/content")))
+            .bearer_auth(&self.d.cloudflare_token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    pub async fn health_status(&self, env: &str, service: &str) -> StatusCode {
+        let url = format!("{}/services/{env}/{service}/health", self.d.base_url);
+        self.http.get(url).send().await.unwrap().status()
+    }
+}
