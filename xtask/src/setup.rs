@@ -30,6 +30,7 @@ pub const DEBIAN_PACKAGES: &[&str] = &[
     "gnome-keyring",
     // The runbook's curl examples run as written against the sandbox.
     "curl",
+    "jq",
 ];
 
 pub fn ensure_all(root: &Path) -> Result<()> {

@@ -22,6 +22,11 @@ pub enum ErrorCode {
     Conflict,
     BundleTooLarge,
     Cancelled,
+    /// The platform answered with an error of its own (a 5xx, or a failure it reported).
+    ServerError,
+    /// The platform answered with something that is not what its contract says (not JSON,
+    /// truncated, wrong shape).
+    InvalidResponse,
     Internal,
 }
 
@@ -35,6 +40,7 @@ impl ErrorCode {
             ErrorCode::ServiceNotDeployed => Some(RunbookSection::ServiceNotDeployed),
             ErrorCode::NoPreviousDeployment => Some(RunbookSection::RollingBack),
             ErrorCode::Unreachable | ErrorCode::Timeout => Some(RunbookSection::DeployApiDown),
+            ErrorCode::ServerError => Some(RunbookSection::Deployment500),
             _ => None,
         }
     }

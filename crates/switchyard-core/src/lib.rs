@@ -11,4 +11,23 @@ pub mod profile;
 pub use deployment::{Deployment, DeploymentMetadata, DeploymentStatus};
 pub use error::{AppError, ErrorCode, RunbookSection};
 pub use names::{Environment, ServiceName, DEFAULT_SERVICES};
-pub use profile::{Profile, ProfileId, ProfileSummary, Protection};
+pub use profile::{Profile, ProfileId, ProfileSummary, Protection, SANDBOX_PROFILE_ID};
+
+/// Where "now" comes from. Passed in, so plans and records are testable.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}

@@ -55,6 +55,8 @@ pub struct SyncWindowState {
 
 /// Filters users apply to the cached history. Empty filter = everything, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
 pub struct DeploymentFilter {
     pub service: Option<String>,
     pub environment: Option<Environment>,
@@ -63,7 +65,10 @@ pub struct DeploymentFilter {
     pub branch: Option<String>,
     /// Free text over id, service, environment, status, version tag, commit, branch, author.
     pub text: Option<String>,
+    /// Epoch ms (a JS number represents it exactly).
+    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub since_ms: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub until_ms: Option<i64>,
     pub limit: Option<u32>,
     pub offset: Option<u32>,

@@ -11,6 +11,7 @@ mod deployments;
 mod error;
 mod health;
 mod profiles;
+mod settings;
 
 use std::path::Path;
 use std::str::FromStr;

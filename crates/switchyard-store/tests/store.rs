@@ -368,3 +368,26 @@ async fn health_history_is_down_sampled_and_retained() {
         .all(|b| b.samples == 20 && b.up_samples == 15));
     assert!(buckets.iter().all(|b| b.max_latency_ms == Some(19)));
 }
+
+#[tokio::test]
+async fn settings_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open_in(dir.path()).await.unwrap();
+        assert_eq!(store.setting("active_profile").await.unwrap(), None);
+        store
+            .set_setting("active_profile", "staging")
+            .await
+            .unwrap();
+        store
+            .set_setting("active_profile", "production")
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let store = Store::open_in(dir.path()).await.unwrap();
+    assert_eq!(
+        store.setting("active_profile").await.unwrap().as_deref(),
+        Some("production")
+    );
+}

@@ -1,0 +1,23 @@
+//! Switchyard's HTTP clients for the platform: the Deploy API, Cloudflare's dispatch-namespace
+//! API (one method per endpoint, base URL configurable so the sandbox or any compatible server can
+//! stand in), the auth service, and a concurrent health prober.
+//!
+//! Every call has a timeout; idempotent reads retry with backoff and honour `Retry-After`; every
+//! failure becomes an `AppError` with a shared error code and the runbook section that fixes it.
+//! Keys are held as redacting `Secret`s and only exposed into the `Authorization` header. This
+//! crate must not depend on `tauri`, on the store or on the keychain itself.
+
+mod auth;
+mod cloudflare;
+mod deploy;
+mod health;
+mod http;
+
+pub use auth::{AuthApi, KeyInfo};
+pub use cloudflare::{
+    CloudflareApi, CloudflareError, Namespace, NamespaceScript, NamespaceUpdate, ScriptInfo,
+    ScriptList, TokenStatus,
+};
+pub use deploy::{DeployApi, DeployRequest, DeployResult, DeploymentList, DeploymentQuery};
+pub use health::{HealthProber, ProbeResult, ProbeState, ProbeTarget};
+pub use http::{HttpClient, HttpSettings};

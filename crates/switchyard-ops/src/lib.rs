@@ -1,0 +1,195 @@
+//! Switchyard's façade: one public async fn per user action (manage profiles and their keys,
+//! validate a key, sync and query deployment history, read the audit log), each recorded in the
+//! audit log and each returning `AppError`s the window can show as they are. It ties together the
+//! store, the keychain, the HTTP clients and the embedded sandbox.
+//!
+//! It must not depend on `tauri`: the desktop shell calls these functions from thin commands, and
+//! tests call them without a window.
+
+mod history;
+mod profiles;
+mod secrets;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use switchyard_clients::{HttpClient, HttpSettings};
+use switchyard_core::{AppError, Clock, Profile, SANDBOX_PROFILE_ID};
+use switchyard_sandbox::{Discovery, Sandbox, SandboxConfig};
+use switchyard_secrets::{Secret, SecretKind, SecretStore};
+use switchyard_store::{AuditEntry, AuditRecord, Store};
+
+pub use history::{HistoryPage, SyncProgress, SyncReport, WindowFailure};
+pub use profiles::{ProfileExport, ProfileSecrets};
+pub use secrets::KeyCheck;
+
+/// Who the audit log names as the actor: the OS user running the app.
+fn actor() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The embedded sandbox's links and demo credentials (they protect nothing; kept in memory only).
+#[derive(Debug, Clone)]
+struct SandboxLink {
+    discovery: Discovery,
+}
+
+/// The app's engine: everything a window (or a test) can ask for.
+pub struct Ops {
+    store: Store,
+    secrets: Arc<dyn SecretStore>,
+    http: HttpClient,
+    clock: Arc<dyn Clock>,
+    data_dir: PathBuf,
+    sandbox_link: RwLock<Option<SandboxLink>>,
+    sandbox: tokio::sync::Mutex<Option<Sandbox>>,
+}
+
+impl std::fmt::Debug for Ops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ops")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ops {
+    /// Open the store in `data_dir` (creating it) with the given keychain and clock.
+    pub async fn open(
+        data_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Ops, AppError> {
+        let store = Store::open_in(data_dir).await?;
+        let http = HttpClient::new(HttpSettings::default())?;
+        Ok(Ops {
+            store,
+            secrets,
+            http,
+            clock,
+            data_dir: data_dir.to_path_buf(),
+            sandbox_link: RwLock::new(None),
+            sandbox: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Start the embedded sandbox on 127.0.0.1 (random port, data in `<data_dir>/sandbox`) and
+    /// bind the "Local sandbox" profile to it, creating the profile on first run.
+    pub async fn start_embedded_sandbox(&self) -> Result<Profile, AppError> {
+        let config = SandboxConfig {
+            data_dir: self.data_dir.join("sandbox"),
+            port: 0,
+            seed: true,
+            true_rollback: false,
+        };
+        let sandbox = Sandbox::start(config).await.map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "the embedded sandbox did not start");
+            AppError::internal("Starting the local sandbox")
+        })?;
+        let discovery = sandbox.discovery().clone();
+        *self.sandbox.lock().await = Some(sandbox);
+        self.attach_sandbox(discovery).await
+    }
+
+    /// Bind the "Local sandbox" profile to a running sandbox (its URLs change every start).
+    pub async fn attach_sandbox(&self, discovery: Discovery) -> Result<Profile, AppError> {
+        let mut profile = match self.store.get_profile(SANDBOX_PROFILE_ID).await {
+            Ok(p) => p,
+            Err(_) => Profile::local_sandbox(),
+        };
+        profile.sandbox = true;
+        profile.deploy_api_url = discovery.deploy_api_url.clone();
+        profile.auth_url = discovery.auth_url.clone();
+        profile.cloudflare_api_url = discovery.cloudflare_api_url.clone();
+        profile.account_id = discovery.account_id.clone();
+        profile.dispatcher_url = discovery.dispatcher_url.clone();
+        profile.service_url_template = discovery.service_url_template.clone();
+        profile.validate()?;
+        self.store.save_profile(&profile, self.now_ms()).await?;
+        *self.sandbox_link.write().expect("sandbox link lock") = Some(SandboxLink { discovery });
+        Ok(profile)
+    }
+
+    /// Stop the embedded sandbox, if running.
+    pub async fn shutdown(&self) {
+        if let Some(s) = self.sandbox.lock().await.take() {
+            s.shutdown().await;
+        }
+        self.store.close().await;
+    }
+
+    /// A secret for `profile`: the sandbox's demo credentials for the sandbox profile, the
+    /// keychain's entry otherwise.
+    fn secret_for(&self, profile: &Profile, kind: SecretKind) -> Result<Option<Secret>, AppError> {
+        if profile.sandbox {
+            let link = self.sandbox_link.read().expect("sandbox link lock");
+            if let Some(link) = link.as_ref() {
+                let value = match kind {
+                    SecretKind::DeployApiKey => &link.discovery.deploy_key,
+                    SecretKind::CloudflareToken => &link.discovery.cloudflare_token,
+                };
+                return Ok(Some(Secret::new(value.clone())));
+            }
+        }
+        self.secrets.get(&profile.id, kind)
+    }
+
+    /// Run `action`, then record it in the audit log with its outcome and duration.
+    async fn audited<T, F>(
+        &self,
+        profile_id: &str,
+        action: &str,
+        target: &str,
+        params: serde_json::Value,
+        work: F,
+    ) -> Result<T, AppError>
+    where
+        F: std::future::Future<Output = Result<T, AppError>>,
+    {
+        let started = Instant::now();
+        let at_ms = self.now_ms();
+        let result = work.await;
+        let entry = AuditEntry {
+            at_ms,
+            actor: actor(),
+            profile_id: profile_id.to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            params,
+            outcome: match &result {
+                Ok(_) => "ok".to_owned(),
+                Err(e) => format!("{:?}", e.code),
+            },
+            message: result.as_ref().err().map(|e| e.message.clone()),
+            duration_ms: started.elapsed().as_millis() as i64,
+        };
+        if let Err(e) = self.store.append_audit(&entry).await {
+            tracing::error!(error = %e.message, action, "could not write the audit log");
+        }
+        result
+    }
+
+    /// The newest audit entries of a profile.
+    pub async fn audit_log(
+        &self,
+        profile_id: &str,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, AppError> {
+        self.store.audit_log(profile_id, limit).await
+    }
+}

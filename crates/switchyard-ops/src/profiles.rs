@@ -1,0 +1,174 @@
+//! Profiles: list, create, edit, delete, export and import (TOML, never with secrets).
+
+use serde::{Deserialize, Serialize};
+use switchyard_core::{AppError, ErrorCode, Profile, SANDBOX_PROFILE_ID};
+use switchyard_secrets::SecretKind;
+
+use crate::Ops;
+
+const ACTIVE_PROFILE: &str = "active_profile";
+
+/// Which secrets a profile has (never their values).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileSecrets {
+    pub deploy_api_key: bool,
+    pub cloudflare_token: bool,
+    /// Set when the keychain could not be asked; the message says what to do.
+    pub keychain_error: Option<String>,
+}
+
+/// The TOML document profiles are exported as.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProfileExport {
+    #[serde(rename = "profile", default)]
+    pub profiles: Vec<Profile>,
+}
+
+impl Ops {
+    pub async fn profiles(&self) -> Result<Vec<Profile>, AppError> {
+        self.store.list_profiles().await
+    }
+
+    pub async fn profile(&self, id: &str) -> Result<Profile, AppError> {
+        self.store.get_profile(id).await
+    }
+
+    /// The profile the window works on: the last one selected, else the sandbox.
+    pub async fn active_profile(&self) -> Result<Profile, AppError> {
+        if let Some(id) = self.store.setting(ACTIVE_PROFILE).await? {
+            if let Ok(p) = self.store.get_profile(&id).await {
+                return Ok(p);
+            }
+        }
+        self.store.get_profile(SANDBOX_PROFILE_ID).await
+    }
+
+    /// Make `id` the active profile (remembered across restarts).
+    pub async fn select_profile(&self, id: &str) -> Result<Profile, AppError> {
+        let p = self.store.get_profile(id).await?;
+        self.store.set_setting(ACTIVE_PROFILE, id).await?;
+        Ok(p)
+    }
+
+    /// Create or replace a user profile after validating every field.
+    pub async fn save_profile(&self, profile: Profile) -> Result<Profile, AppError> {
+        let id = profile.id.clone();
+        let params =
+            serde_json::json!({ "name": profile.name, "environment": profile.environment });
+        self.audited(&id, "profile.save", &id, params, async {
+            if profile.id == SANDBOX_PROFILE_ID || profile.sandbox {
+                return Err(AppError::invalid_input(
+                    "The Local sandbox profile is managed by Switchyard; create a new profile instead.",
+                ));
+            }
+            profile.validate()?;
+            self.store.save_profile(&profile, self.now_ms()).await?;
+            Ok(profile)
+        })
+        .await
+    }
+
+    /// Delete a profile, its cached history and its keychain entries.
+    pub async fn delete_profile(&self, id: &str) -> Result<(), AppError> {
+        self.audited(id, "profile.delete", id, serde_json::json!({}), async {
+            if id == SANDBOX_PROFILE_ID {
+                return Err(AppError::invalid_input(
+                    "The Local sandbox profile cannot be deleted; it is how Switchyard runs without an account.",
+                ));
+            }
+            self.store.get_profile(id).await?;
+            for kind in [SecretKind::DeployApiKey, SecretKind::CloudflareToken] {
+                self.secrets.delete(id, kind)?;
+            }
+            self.store.delete_profile(id).await
+        })
+        .await
+    }
+
+    /// Which secrets `id` has.
+    pub async fn profile_secrets(&self, id: &str) -> Result<ProfileSecrets, AppError> {
+        let profile = self.store.get_profile(id).await?;
+        let mut status = ProfileSecrets {
+            deploy_api_key: false,
+            cloudflare_token: false,
+            keychain_error: None,
+        };
+        for kind in [SecretKind::DeployApiKey, SecretKind::CloudflareToken] {
+            match self.secret_for(&profile, kind) {
+                Ok(found) => match kind {
+                    SecretKind::DeployApiKey => status.deploy_api_key = found.is_some(),
+                    SecretKind::CloudflareToken => status.cloudflare_token = found.is_some(),
+                },
+                Err(e) => status.keychain_error = Some(e.message),
+            }
+        }
+        Ok(status)
+    }
+
+    /// The given profiles (all when `ids` is empty) as TOML, without secrets or the sandbox.
+    pub async fn export_profiles(&self, ids: &[String]) -> Result<String, AppError> {
+        let profiles: Vec<Profile> = self
+            .store
+            .list_profiles()
+            .await?
+            .into_iter()
+            .filter(|p| !p.sandbox && (ids.is_empty() || ids.contains(&p.id)))
+            .collect();
+        toml::to_string_pretty(&ProfileExport { profiles }).map_err(|e| {
+            tracing::error!(error = %e, "exporting profiles failed");
+            AppError::internal("Exporting profiles")
+        })
+    }
+
+    /// Import profiles from TOML. All are validated before any is saved; an id that already
+    /// exists is refused (nothing stored is overwritten) unless `replace` is set.
+    pub async fn import_profiles(
+        &self,
+        text: &str,
+        replace: bool,
+    ) -> Result<Vec<Profile>, AppError> {
+        let doc: ProfileExport = toml::from_str(text).map_err(|e| {
+            AppError::invalid_input(format!(
+                "The file is not a Switchyard profile export: {}. Export profiles from Switchyard to see the expected shape.",
+                e.message()
+            ))
+        })?;
+        if doc.profiles.is_empty() {
+            return Err(AppError::invalid_input(
+                "The file has no [[profile]] entries: nothing to import.",
+            ));
+        }
+        let existing: Vec<String> = self
+            .store
+            .list_profiles()
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        for p in &doc.profiles {
+            if p.sandbox || p.id == SANDBOX_PROFILE_ID {
+                return Err(AppError::invalid_input(
+                    "The file contains a sandbox profile, which cannot be imported.",
+                ));
+            }
+            p.validate().map_err(|e| {
+                AppError::invalid_input(format!("Profile \"{}\": {}", p.id, e.message))
+            })?;
+            if !replace && existing.contains(&p.id) {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "A profile \"{}\" already exists. Rename it in the file, delete the existing one, or import with replace.",
+                        p.id
+                    ),
+                ));
+            }
+        }
+        for p in &doc.profiles {
+            self.save_profile(p.clone()).await?;
+        }
+        Ok(doc.profiles)
+    }
+}

@@ -1,0 +1,133 @@
+//! Keys: stored in the keychain (values go in, never come out), tested against the platform.
+
+use serde::Serialize;
+use switchyard_clients::{AuthApi, CloudflareApi, DeployApi, DeploymentQuery};
+use switchyard_core::{AppError, ErrorCode};
+use switchyard_secrets::{Secret, SecretKind};
+
+use crate::Ops;
+
+/// What testing a profile's Deploy API key found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct KeyCheck {
+    pub user_id: Option<String>,
+    pub permissions: Vec<String>,
+    pub can_deploy: bool,
+    /// The Deploy API accepted the key for reading history.
+    pub deploy_api_accepts: bool,
+}
+
+impl Ops {
+    /// Store a secret for a profile in the keychain.
+    pub async fn set_secret(
+        &self,
+        profile_id: &str,
+        kind: SecretKind,
+        value: Secret,
+    ) -> Result<(), AppError> {
+        let params = serde_json::json!({ "kind": kind.as_str() });
+        self.audited(profile_id, "secret.set", profile_id, params, async {
+            let profile = self.store.get_profile(profile_id).await?;
+            if profile.sandbox {
+                return Err(AppError::invalid_input(
+                    "The Local sandbox uses its own demo credentials; keys are stored for your own profiles only.",
+                ));
+            }
+            if value.expose().trim().is_empty() {
+                return Err(AppError::invalid_input("The key is empty: paste the whole key."));
+            }
+            if value.expose().trim() != value.expose() {
+                return Err(AppError::invalid_input(
+                    "The key starts or ends with spaces or a line break; paste it without them.",
+                ));
+            }
+            self.secrets.set(profile_id, kind, &value)
+        })
+        .await
+    }
+
+    /// Remove a secret from the keychain.
+    pub async fn delete_secret(&self, profile_id: &str, kind: SecretKind) -> Result<(), AppError> {
+        let params = serde_json::json!({ "kind": kind.as_str() });
+        self.audited(profile_id, "secret.delete", profile_id, params, async {
+            self.store.get_profile(profile_id).await?;
+            self.secrets.delete(profile_id, kind).map(|_| ())
+        })
+        .await
+    }
+
+    /// Test the profile's Deploy API key: the auth service says who it is and what it may do,
+    /// and the Deploy API accepts it.
+    pub async fn validate_key(&self, profile_id: &str) -> Result<KeyCheck, AppError> {
+        let profile = self.store.get_profile(profile_id).await?;
+        self.audited(
+            profile_id,
+            "key.validate",
+            profile_id,
+            serde_json::json!({}),
+            async {
+                let key = self
+                    .secret_for(&profile, SecretKind::DeployApiKey)?
+                    .ok_or_else(|| {
+                        AppError::new(
+                            ErrorCode::InvalidApiKey,
+                            format!(
+                                "Profile \"{}\" has no Deploy API key yet. Add it in Settings.",
+                                profile.name
+                            ),
+                        )
+                    })?;
+                let auth = AuthApi::new(self.http.clone(), &profile.auth_url);
+                let info = auth.validate_key(&key).await?;
+                let deploy = DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
+                let deploy_api_accepts = match deploy
+                    .list(&DeploymentQuery {
+                        limit: Some(1),
+                        ..Default::default()
+                    })
+                    .await
+                {
+                    Ok(_) => true,
+                    Err(e) if matches!(e.code, ErrorCode::InsufficientPermissions) => false,
+                    Err(e) => return Err(e),
+                };
+                Ok(KeyCheck {
+                    can_deploy: info.can_deploy(),
+                    user_id: info.user_id,
+                    permissions: info.permissions,
+                    deploy_api_accepts,
+                })
+            },
+        )
+        .await
+    }
+
+    /// Verify the profile's Cloudflare token (user endpoint, then the account's).
+    pub async fn verify_cloudflare_token(
+        &self,
+        profile_id: &str,
+    ) -> Result<switchyard_clients::TokenStatus, AppError> {
+        let profile = self.store.get_profile(profile_id).await?;
+        let token = self
+            .secret_for(&profile, SecretKind::CloudflareToken)?
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::InvalidApiKey,
+                    format!(
+                        "Profile \"{}\" has no Cloudflare API token yet. Add it in Settings.",
+                        profile.name
+                    ),
+                )
+            })?;
+        CloudflareApi::new(
+            self.http.clone(),
+            &profile.cloudflare_api_url,
+            &profile.account_id,
+            token,
+        )
+        .verify_token()
+        .await
+    }
+}

@@ -1,0 +1,307 @@
+//! The façade against a real sandbox (real HTTP), a real SQLite file and an in-memory keychain.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use switchyard_core::{AppError, Clock, Environment, ErrorCode, Profile, SANDBOX_PROFILE_ID};
+use switchyard_ops::Ops;
+use switchyard_sandbox::{Fault, FaultTarget, LargeDataSpec, Sandbox, SandboxConfig};
+use switchyard_secrets::{MemoryStore, Secret, SecretKind};
+use switchyard_store::DeploymentFilter;
+
+/// A clock the test moves by hand.
+#[derive(Debug, Default)]
+struct TestClock(AtomicI64);
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+struct Fixture {
+    ops: Ops,
+    sandbox: Sandbox,
+    clock: Arc<TestClock>,
+    keychain: Arc<MemoryStore>,
+    dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
+        .await
+        .unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
+    let keychain = Arc::new(MemoryStore::new());
+    let ops = Ops::open(&dir.path().join("app"), keychain.clone(), clock.clone())
+        .await
+        .unwrap();
+    ops.attach_sandbox(sandbox.discovery().clone())
+        .await
+        .unwrap();
+    Fixture {
+        ops,
+        sandbox,
+        clock,
+        keychain,
+        dir,
+    }
+}
+
+#[tokio::test]
+async fn first_run_binds_the_sandbox_profile_and_it_works() {
+    let f = fixture().await;
+    let profiles = f.ops.profiles().await.unwrap();
+    assert_eq!(profiles.len(), 1);
+    let p = &profiles[0];
+    assert_eq!(p.id, SANDBOX_PROFILE_ID);
+    assert!(p.sandbox);
+    assert_eq!(p.deploy_api_url, f.sandbox.discovery().deploy_api_url);
+
+    let check = f.ops.validate_key(SANDBOX_PROFILE_ID).await.unwrap();
+    assert!(check.can_deploy && check.deploy_api_accepts, "{check:?}");
+    let secrets = f.ops.profile_secrets(SANDBOX_PROFILE_ID).await.unwrap();
+    assert!(secrets.deploy_api_key && secrets.cloudflare_token);
+    // The sandbox's demo keys never go to the keychain.
+    assert!(f.keychain.is_empty());
+}
+
+#[tokio::test]
+async fn sync_keeps_every_record_beyond_the_api_window() {
+    let f = fixture().await;
+    f.sandbox
+        .generate_large_data(&LargeDataSpec {
+            scripts: vec![],
+            deployments: 3_000,
+        })
+        .await
+        .unwrap();
+    let progress = Mutex::new(Vec::new());
+    let report = f
+        .ops
+        .sync_history(SANDBOX_PROFILE_ID, |p| progress.lock().unwrap().push(p))
+        .await
+        .unwrap();
+    assert_eq!(report.windows, 1 + 8 * 3);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let events = progress.into_inner().unwrap();
+    assert_eq!(events.len() as u32, report.windows);
+    assert_eq!(events.last().unwrap().done, report.windows);
+
+    let all = f
+        .ops
+        .history(SANDBOX_PROFILE_ID, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    // Every window returns at most 100, but 25 windows of ~125 each are all kept.
+    assert!(
+        all.deployments.len() > 2_000,
+        "cached {}",
+        all.deployments.len()
+    );
+    let gw_prod = f
+        .ops
+        .history(
+            SANDBOX_PROFILE_ID,
+            &DeploymentFilter {
+                service: Some("gateway".into()),
+                environment: Some(Environment::Production),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(gw_prod.deployments.len() >= 100);
+    assert_eq!(all.as_of_ms, Some(1_700_000_000_000));
+
+    // A second sync is idempotent: nothing new, nothing lost.
+    f.clock.0.store(1_700_000_060_000, Ordering::SeqCst);
+    let again = f
+        .ops
+        .sync_history(SANDBOX_PROFILE_ID, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.inserted, 0);
+    let after = f
+        .ops
+        .history(SANDBOX_PROFILE_ID, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(after.deployments.len(), all.deployments.len());
+    assert_eq!(after.as_of_ms, Some(1_700_000_060_000));
+}
+
+#[tokio::test]
+async fn a_failed_sync_leaves_the_cache_and_says_so() {
+    let f = fixture().await;
+    f.ops
+        .sync_history(SANDBOX_PROFILE_ID, |_| {})
+        .await
+        .unwrap();
+    let before = f
+        .ops
+        .history(SANDBOX_PROFILE_ID, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    assert!(!before.deployments.is_empty());
+
+    f.sandbox
+        .faults()
+        .set(
+            FaultTarget::DeployApi,
+            Fault::Error {
+                status: 500,
+                body: None,
+            },
+        )
+        .unwrap();
+    f.clock.0.store(1_700_000_500_000, Ordering::SeqCst);
+    let err: AppError = f
+        .ops
+        .sync_history(SANDBOX_PROFILE_ID, |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("cache is unchanged"),
+        "{}",
+        err.message
+    );
+
+    let after = f
+        .ops
+        .history(SANDBOX_PROFILE_ID, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(after.deployments, before.deployments);
+    assert_eq!(
+        after.as_of_ms, before.as_of_ms,
+        "as-of stays at the last success"
+    );
+    assert_eq!(after.failing_windows.len(), 25);
+
+    let audit = f.ops.audit_log(SANDBOX_PROFILE_ID, 10).await.unwrap();
+    assert_eq!(audit[0].entry.action, "history.sync");
+    assert_eq!(audit[0].entry.outcome, "Unreachable");
+}
+
+#[tokio::test]
+async fn profiles_are_validated_exported_and_imported() {
+    let f = fixture().await;
+    let mut bad = Profile::for_environment("staging", "Staging", Environment::Staging);
+    bad.deploy_api_url = "not a url".into();
+    let e = f.ops.save_profile(bad).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("Deploy API URL"));
+    assert_eq!(f.ops.profiles().await.unwrap().len(), 1, "nothing stored");
+
+    let staging = Profile::for_environment("staging", "Staging", Environment::Staging);
+    f.ops.save_profile(staging.clone()).await.unwrap();
+    let toml = f.ops.export_profiles(&[]).await.unwrap();
+    assert!(
+        toml.contains("[[profile]]") && toml.contains("dotdo-staging"),
+        "{toml}"
+    );
+    assert!(
+        !toml.contains(SANDBOX_PROFILE_ID),
+        "the sandbox profile is not exported"
+    );
+
+    let e = f.ops.import_profiles(&toml, false).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    let e = f
+        .ops
+        .import_profiles("this is = = not toml", false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    f.ops.delete_profile("staging").await.unwrap();
+    let imported = f.ops.import_profiles(&toml, false).await.unwrap();
+    assert_eq!(imported, vec![staging]);
+
+    let e = f.ops.delete_profile(SANDBOX_PROFILE_ID).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+}
+
+#[tokio::test]
+async fn keys_go_to_the_keychain_only() {
+    let f = fixture().await;
+    let d = f.sandbox.discovery().clone();
+    // A user profile pointed at the sandbox, as a real one would point at deploy.do.
+    let mut p = Profile::for_environment("rehearsal", "Rehearsal", Environment::Staging);
+    p.deploy_api_url = d.deploy_api_url.clone();
+    p.auth_url = d.auth_url.clone();
+    p.cloudflare_api_url = d.cloudflare_api_url.clone();
+    p.account_id = d.account_id.clone();
+    f.ops.save_profile(p).await.unwrap();
+
+    let e = f.ops.validate_key("rehearsal").await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidApiKey);
+    assert!(e.message.contains("no Deploy API key"));
+
+    let e = f
+        .ops
+        .set_secret(
+            "rehearsal",
+            SecretKind::DeployApiKey,
+            Secret::new(" sk_x\n"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    f.ops
+        .set_secret(
+            "rehearsal",
+            SecretKind::DeployApiKey,
+            Secret::new(d.readonly_key.clone()),
+        )
+        .await
+        .unwrap();
+    let check = f.ops.validate_key("rehearsal").await.unwrap();
+    assert!(
+        !check.can_deploy,
+        "the read-only key lacks deployments:create"
+    );
+    f.ops
+        .set_secret(
+            "rehearsal",
+            SecretKind::DeployApiKey,
+            Secret::new(d.deploy_key.clone()),
+        )
+        .await
+        .unwrap();
+    assert!(f.ops.validate_key("rehearsal").await.unwrap().can_deploy);
+    assert!(
+        f.ops
+            .profile_secrets("rehearsal")
+            .await
+            .unwrap()
+            .deploy_api_key
+    );
+    f.ops.sync_history("rehearsal", |_| {}).await.unwrap();
+
+    // The key is in the keychain, and in no file of ours.
+    assert_eq!(f.keychain.len(), 1);
+    f.ops.shutdown().await;
+    let needle = d.deploy_key.as_bytes();
+    for entry in walk(&f.dir.path().join("app")) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "the key was found in {}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
