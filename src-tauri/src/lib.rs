@@ -12,8 +12,21 @@ use crate::state::AppState;
 
 /// The IPC surface: every command and the types it uses. Also the source of `ui/src/ipc/bindings.ts`.
 pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
-    tauri_specta::Builder::<tauri::Wry>::new()
-        .commands(tauri_specta::collect_commands![commands::app::app_info])
+    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
+        commands::app::app_info,
+        commands::profiles::list_profiles,
+        commands::profiles::save_profile,
+        commands::profiles::delete_profile,
+        commands::profiles::select_profile,
+        commands::profiles::export_profiles,
+        commands::profiles::import_profiles,
+        commands::profiles::profile_secrets,
+        commands::secrets::set_secret,
+        commands::secrets::delete_secret,
+        commands::secrets::validate_key,
+        commands::history::sync_history,
+        commands::history::query_history,
+    ])
 }
 
 /// Where the generated bindings live, relative to this crate.
@@ -43,11 +56,11 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
-            let state = AppState::init().map_err(|e| {
+            let state = tauri::async_runtime::block_on(AppState::init()).map_err(|e| {
                 tracing::error!(error = %e.message, "could not initialise Switchyard");
                 Box::<dyn std::error::Error>::from(e.message)
             })?;
-            tracing::info!(data_dir = %state.data_dir.display(), "Switchyard started");
+            tracing::info!(data_dir = %state.ops.data_dir().display(), "Switchyard started");
             app.manage(state);
             Ok(())
         })

@@ -1,31 +1,36 @@
 //! The app's state, built once at start-up and shared by every command.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use switchyard_core::{AppError, Profile};
+use switchyard_core::{AppError, SystemClock};
+use switchyard_ops::Ops;
+use switchyard_secrets::KeychainStore;
 
 pub struct AppState {
-    pub data_dir: PathBuf,
-    pub profiles: Vec<Profile>,
-    pub active_profile: String,
+    pub ops: Arc<Ops>,
+    /// Why the embedded sandbox did not start, if it did not.
+    pub sandbox_error: Option<String>,
 }
 
 impl AppState {
-    /// Resolve the data directory (XDG on Linux; `SWITCHYARD_DATA_DIR` overrides it, which the
-    /// tests use) and create it.
-    pub fn init() -> Result<Self, AppError> {
+    /// Resolve the data folder (XDG on Linux; `SWITCHYARD_DATA_DIR` overrides it, which the
+    /// tests use), open the store with the OS keychain, and start the embedded sandbox.
+    pub async fn init() -> Result<Self, AppError> {
         let data_dir = data_dir()?;
-        std::fs::create_dir_all(&data_dir).map_err(|e| {
-            AppError::invalid_input(format!(
-                "Switchyard cannot create its data folder {}: {e}. Check that the folder's parent exists and is writable, or set SWITCHYARD_DATA_DIR to another folder.",
-                data_dir.display()
-            ))
-        })?;
-        let sandbox = Profile::local_sandbox();
+        let ops = Ops::open(
+            &data_dir,
+            Arc::new(KeychainStore::new()),
+            Arc::new(SystemClock),
+        )
+        .await?;
+        let sandbox_error = match ops.start_embedded_sandbox().await {
+            Ok(_) => None,
+            Err(e) => Some(e.message),
+        };
         Ok(AppState {
-            data_dir,
-            active_profile: sandbox.id.clone(),
-            profiles: vec![sandbox],
+            ops: Arc::new(ops),
+            sandbox_error,
         })
     }
 }

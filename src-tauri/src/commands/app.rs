@@ -1,5 +1,6 @@
 use serde::Serialize;
 use switchyard_core::{AppError, ProfileSummary};
+use switchyard_secrets::KeychainStatus;
 use tauri::State;
 
 use crate::state::AppState;
@@ -13,17 +14,23 @@ pub struct AppInfo {
     pub data_dir: String,
     pub profiles: Vec<ProfileSummary>,
     pub active_profile: String,
+    pub keychain: KeychainStatus,
+    /// Why the local sandbox is not running, when it is not.
+    pub sandbox_error: Option<String>,
 }
 
-/// Version, data folder and profiles.
+/// Version, data folder, profiles, keychain and sandbox state.
 #[tauri::command]
 #[specta::specta]
-pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
+pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
+    let ops = &state.ops;
     Ok(AppInfo {
         name: "Switchyard".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        data_dir: state.data_dir.display().to_string(),
-        profiles: state.profiles.iter().map(|p| p.summary()).collect(),
-        active_profile: state.active_profile.clone(),
+        data_dir: ops.data_dir().display().to_string(),
+        profiles: ops.profiles().await?.iter().map(|p| p.summary()).collect(),
+        active_profile: ops.active_profile().await?.id,
+        keychain: switchyard_secrets::keychain_status(),
+        sandbox_error: state.sandbox_error.clone(),
     })
 }

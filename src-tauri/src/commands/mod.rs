@@ -1,4 +1,7 @@
 //! IPC commands, one module per area. Each command is a few lines: take the state, call the
-//! domain crates, return their result or an `AppError`.
+//! `switchyard-ops` façade, return its result or its `AppError`.
 
 pub mod app;
+pub mod history;
+pub mod profiles;
+pub mod secrets;

@@ -1,0 +1,33 @@
+use switchyard_core::AppError;
+use switchyard_ops::{HistoryPage, SyncProgress, SyncReport};
+use switchyard_store::DeploymentFilter;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::state::AppState;
+
+/// Sync the profile's deployment history into the cache, streaming progress per window.
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_history(
+    state: State<'_, AppState>,
+    profile_id: String,
+    on_progress: Channel<SyncProgress>,
+) -> Result<SyncReport, AppError> {
+    let ops = state.ops.clone();
+    ops.sync_history(&profile_id, move |p| {
+        let _ = on_progress.send(p);
+    })
+    .await
+}
+
+/// Cached deployments matching the filter, newest first, with "as of".
+#[tauri::command]
+#[specta::specta]
+pub async fn query_history(
+    state: State<'_, AppState>,
+    profile_id: String,
+    filter: DeploymentFilter,
+) -> Result<HistoryPage, AppError> {
+    state.ops.history(&profile_id, &filter).await
+}

@@ -1,0 +1,67 @@
+use switchyard_core::{AppError, Profile};
+use switchyard_ops::ProfileSecrets;
+use tauri::State;
+
+use crate::state::AppState;
+
+/// Every profile, with all its (non-secret) settings.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_profiles(state: State<'_, AppState>) -> Result<Vec<Profile>, AppError> {
+    state.ops.profiles().await
+}
+
+/// Create or replace a profile (validated first; nothing is stored when a field is wrong).
+#[tauri::command]
+#[specta::specta]
+pub async fn save_profile(
+    state: State<'_, AppState>,
+    profile: Profile,
+) -> Result<Profile, AppError> {
+    state.ops.save_profile(profile).await
+}
+
+/// Delete a profile with its cached history and its keychain entries.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_profile(state: State<'_, AppState>, id: String) -> Result<(), AppError> {
+    state.ops.delete_profile(&id).await
+}
+
+/// Make a profile the active one (remembered across restarts).
+#[tauri::command]
+#[specta::specta]
+pub async fn select_profile(state: State<'_, AppState>, id: String) -> Result<Profile, AppError> {
+    state.ops.select_profile(&id).await
+}
+
+/// Profiles as TOML, without secrets (all when `ids` is empty).
+#[tauri::command]
+#[specta::specta]
+pub async fn export_profiles(
+    state: State<'_, AppState>,
+    ids: Vec<String>,
+) -> Result<String, AppError> {
+    state.ops.export_profiles(&ids).await
+}
+
+/// Import profiles from TOML; existing ids are refused unless `replace`.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_profiles(
+    state: State<'_, AppState>,
+    toml: String,
+    replace: bool,
+) -> Result<Vec<Profile>, AppError> {
+    state.ops.import_profiles(&toml, replace).await
+}
+
+/// Which secrets a profile has (never their values).
+#[tauri::command]
+#[specta::specta]
+pub async fn profile_secrets(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<ProfileSecrets, AppError> {
+    state.ops.profile_secrets(&id).await
+}

@@ -1,0 +1,60 @@
+use serde::Deserialize;
+use switchyard_core::AppError;
+use switchyard_ops::KeyCheck;
+use switchyard_secrets::{Secret, SecretKind};
+use tauri::State;
+
+use crate::state::AppState;
+
+/// Which secret of a profile.
+#[derive(Debug, Clone, Copy, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum SecretKindArg {
+    DeployApiKey,
+    CloudflareToken,
+}
+
+impl From<SecretKindArg> for SecretKind {
+    fn from(k: SecretKindArg) -> Self {
+        match k {
+            SecretKindArg::DeployApiKey => SecretKind::DeployApiKey,
+            SecretKindArg::CloudflareToken => SecretKind::CloudflareToken,
+        }
+    }
+}
+
+/// Store a secret in the OS keychain. The value goes in; no command ever sends it back out.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_secret(
+    state: State<'_, AppState>,
+    profile_id: String,
+    kind: SecretKindArg,
+    value: String,
+) -> Result<(), AppError> {
+    state
+        .ops
+        .set_secret(&profile_id, kind.into(), Secret::new(value))
+        .await
+}
+
+/// Remove a secret from the OS keychain.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_secret(
+    state: State<'_, AppState>,
+    profile_id: String,
+    kind: SecretKindArg,
+) -> Result<(), AppError> {
+    state.ops.delete_secret(&profile_id, kind.into()).await
+}
+
+/// Test the profile's Deploy API key: who it belongs to and what it may do.
+#[tauri::command]
+#[specta::specta]
+pub async fn validate_key(
+    state: State<'_, AppState>,
+    profile_id: String,
+) -> Result<KeyCheck, AppError> {
+    state.ops.validate_key(&profile_id).await
+}

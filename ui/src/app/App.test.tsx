@@ -1,0 +1,244 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+
+import { appInfo, productionProfile, renderApp, sandboxProfile, serveAppInfo, stagingProfile } from '../test/render';
+import { AREAS } from './areas';
+
+const AREA_NAMES = ['Deployments', 'Deploy', 'Namespaces', 'Health', 'Runbooks', 'Settings'];
+
+function areasNav() {
+  return screen.getByRole('navigation', { name: 'Areas' });
+}
+
+describe('the window', () => {
+  it('lists the six areas in the sidebar, in order, and opens Deployments first', async () => {
+    serveAppInfo(appInfo());
+    renderApp();
+    const buttons = within(areasNav()).getAllByRole('button');
+    expect(buttons.map((b) => b.getAttribute('aria-label'))).toEqual(AREA_NAMES);
+    expect(within(areasNav()).getByRole('button', { name: 'Deployments' })).toHaveAttribute('aria-current', 'page');
+    expect(screen.getByRole('heading', { level: 1, name: 'Deployments' })).toBeInTheDocument();
+    expect(await screen.findByText('Switchyard 0.1.0')).toBeInTheDocument();
+  });
+
+  it.each(AREA_NAMES)('reaches %s by clicking it in the sidebar', async (name) => {
+    serveAppInfo(appInfo());
+    const { user } = renderApp(name === 'Deployments' ? 'settings' : 'deployments');
+    await user.click(within(areasNav()).getByRole('button', { name }));
+    expect(screen.getByRole('heading', { level: 1, name })).toBeInTheDocument();
+    expect(within(areasNav()).getByRole('button', { name })).toHaveAttribute('aria-current', 'page');
+    const others = within(areasNav())
+      .getAllByRole('button')
+      .filter((b) => b.getAttribute('aria-current') === 'page');
+    expect(others).toHaveLength(1);
+  });
+
+  it('moves between areas with the keyboard: Tab to a button, Enter or Space, and Alt+1…6', async () => {
+    serveAppInfo(appInfo());
+    const { user } = renderApp();
+    const health = within(areasNav()).getByRole('button', { name: 'Health' });
+    health.focus();
+    await user.keyboard('{Enter}');
+    expect(screen.getByRole('heading', { level: 1, name: 'Health' })).toBeInTheDocument();
+
+    await user.tab();
+    expect(within(areasNav()).getByRole('button', { name: 'Runbooks' })).toHaveFocus();
+    await user.keyboard(' ');
+    expect(screen.getByRole('heading', { level: 1, name: 'Runbooks' })).toBeInTheDocument();
+
+    for (const area of AREAS) {
+      await user.keyboard(`{Alt>}${area.shortcutDigit}{/Alt}`);
+      expect(screen.getByRole('heading', { level: 1, name: area.label })).toBeInTheDocument();
+    }
+    expect(within(areasNav()).getByRole('button', { name: 'Namespaces' })).toHaveAttribute(
+      'aria-keyshortcuts',
+      'Alt+3',
+    );
+  });
+
+  it.each([
+    ['Deployments', 'Checking Deployment Status'],
+    ['Deploy', 'Deploying a Service'],
+    ['Namespaces', 'Managing Dispatch Namespaces'],
+    ['Health', 'Checking Deployment Status'],
+    ['Runbooks', 'Emergency Procedures'],
+  ])('says plainly that %s is not built yet, and which runbook procedure to use', async (name, procedure) => {
+    serveAppInfo(appInfo());
+    const { user } = renderApp();
+    await user.click(within(areasNav()).getByRole('button', { name }));
+    const main = screen.getByRole('main');
+    expect(within(main).getByText(`${name} — not built yet.`)).toBeInTheDocument();
+    expect(main).toHaveTextContent(`“${procedure}”`);
+    expect(within(main).queryByRole('table')).not.toBeInTheDocument();
+  });
+
+  it('describes Namespaces in the words operators expect', () => {
+    serveAppInfo(appInfo());
+    renderApp('namespaces');
+    expect(screen.getByRole('main')).toHaveTextContent(
+      'Namespaces — not built yet.This area will list dispatch namespaces and their workers.Until then, use the runbook\'s “Managing Dispatch Namespaces” procedure.',
+    );
+  });
+});
+
+describe('command palette', () => {
+  it('opens with Ctrl+K; typing "Namespaces" and Enter goes there', async () => {
+    serveAppInfo(appInfo());
+    const { user } = renderApp();
+    expect(screen.queryByRole('dialog', { name: 'Command palette' })).not.toBeInTheDocument();
+
+    await user.keyboard('{Control>}k{/Control}');
+    const dialog = await screen.findByRole('dialog', { name: 'Command palette' });
+    const search = within(dialog).getByRole('textbox', { name: 'Search commands' });
+    await waitFor(() => {
+      expect(search).toHaveFocus();
+    });
+
+    await user.type(search, 'Namespaces');
+    expect(within(dialog).getByRole('button', { name: /Go to Namespaces/ })).toBeInTheDocument();
+    expect(within(dialog).queryByRole('button', { name: /Go to Health/ })).not.toBeInTheDocument();
+
+    await user.keyboard('{Enter}');
+    expect(screen.getByRole('heading', { level: 1, name: 'Namespaces' })).toBeInTheDocument();
+    await waitFor(() => {
+      expect(screen.queryByRole('dialog', { name: 'Command palette' })).not.toBeInTheDocument();
+    });
+    expect(within(areasNav()).getByRole('button', { name: 'Namespaces' })).toHaveAttribute('aria-current', 'page');
+  });
+
+  it('opens with Cmd+K too, and from the Search button; arrows pick a command', async () => {
+    serveAppInfo(appInfo());
+    const { user } = renderApp();
+    await user.keyboard('{Meta>}k{/Meta}');
+    expect(await screen.findByRole('dialog', { name: 'Command palette' })).toBeInTheDocument();
+    await user.keyboard('{Escape}');
+    await waitFor(() => {
+      expect(screen.queryByRole('dialog', { name: 'Command palette' })).not.toBeInTheDocument();
+    });
+
+    await user.click(screen.getByRole('button', { name: 'Search (Ctrl+K)' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Command palette' });
+    const search = within(dialog).getByRole('textbox', { name: 'Search commands' });
+    await user.type(search, 'go to');
+    // The top match is highlighted as you type; one step down is the second area.
+    await user.keyboard('{ArrowDown}{Enter}');
+    expect(screen.getByRole('heading', { level: 1, name: 'Deploy' })).toBeInTheDocument();
+  });
+
+  it('says so when nothing matches', async () => {
+    serveAppInfo(appInfo());
+    const { user } = renderApp();
+    await user.keyboard('{Control>}k{/Control}');
+    const dialog = await screen.findByRole('dialog', { name: 'Command palette' });
+    await user.type(within(dialog).getByRole('textbox', { name: 'Search commands' }), 'xyzzy');
+    expect(within(dialog).getByText(/No command matches/)).toBeInTheDocument();
+    await user.keyboard('{Enter}');
+    expect(screen.getByRole('heading', { level: 1, name: 'Deployments' })).toBeInTheDocument();
+  });
+});
+
+describe('profile in the top bar', () => {
+  it('shows the active profile from app_info with its environment', async () => {
+    const calls = serveAppInfo(appInfo());
+    renderApp();
+    const header = screen.getByRole('banner');
+    const profile = within(header).getByRole('combobox', { name: 'Profile' });
+    await waitFor(() => {
+      expect(profile).toHaveValue(sandboxProfile.name);
+    });
+    const environment = within(header).getByRole('group', { name: 'Environment' });
+    expect(environment).toHaveTextContent('DEVELOPMENT');
+    expect(environment).toHaveTextContent('SANDBOX');
+    expect(environment).not.toHaveTextContent('PRODUCTION');
+    expect(within(header).getByText('LOCAL SANDBOX — nothing here leaves this machine')).toBeInTheDocument();
+    expect(header).toHaveAttribute('data-environment', 'development');
+    expect(calls).toContain('app_info');
+  });
+
+  it('marks a production profile unmistakably', async () => {
+    serveAppInfo(appInfo({ activeProfile: productionProfile.id }));
+    renderApp();
+    const header = screen.getByRole('banner');
+    await waitFor(() => {
+      expect(within(header).getByRole('combobox', { name: 'Profile' })).toHaveValue(productionProfile.name);
+    });
+    const environment = within(header).getByRole('group', { name: 'Environment' });
+    expect(within(environment).getByText('PRODUCTION')).toBeInTheDocument();
+    expect(within(environment).getByText('PROTECTED')).toBeInTheDocument();
+    expect(within(header).getByText('PRODUCTION — actions here affect live traffic')).toBeInTheDocument();
+    expect(header).toHaveAttribute('data-environment', 'production');
+  });
+
+  it('marks a staging profile', async () => {
+    serveAppInfo(appInfo({ activeProfile: stagingProfile.id }));
+    renderApp();
+    const header = screen.getByRole('banner');
+    const environment = await within(header).findByRole('group', { name: 'Environment' });
+    expect(environment).toHaveTextContent('STAGING');
+    expect(environment).not.toHaveTextContent('PRODUCTION');
+    expect(header).toHaveAttribute('data-environment', 'staging');
+  });
+
+  it('lists every profile but offers only the active one, saying switching is not built', async () => {
+    serveAppInfo(appInfo());
+    const { user } = renderApp();
+    const profile = screen.getByRole('combobox', { name: 'Profile' });
+    await waitFor(() => {
+      expect(profile).toBeEnabled();
+    });
+    await user.click(profile);
+    const listbox = await screen.findByRole('listbox');
+    const options = within(listbox).getAllByRole('option');
+    expect(options).toHaveLength(3);
+    const production = within(listbox).getByRole('option', { name: /dotdo production/ });
+    // Mantine marks disabled options with data-combobox-disabled; the text says why.
+    expect(production).toHaveAttribute('data-combobox-disabled', 'true');
+    expect(production).toHaveTextContent('switching profiles is not built yet');
+    const sandbox = within(listbox).getByRole('option', { name: /Local sandbox/ });
+    expect(sandbox).not.toHaveAttribute('data-combobox-disabled');
+    expect(sandbox).toHaveTextContent('active');
+  });
+});
+
+describe('when app_info fails', () => {
+  it('shows the error with what happened, the next step and the runbook section, and does not crash', async () => {
+    serveAppInfo({
+      error: { code: 'KeychainUnavailable', message: 'Secret Service is not running', runbook: 'Troubleshooting' },
+    });
+    const { user } = renderApp();
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Loading app info failed: The OS keychain could not be opened');
+    expect(alert).toHaveTextContent('Secret Service is not running');
+    expect(alert).toHaveTextContent('Next step: Unlock the keychain');
+    expect(alert).toHaveTextContent('Runbook section: “Troubleshooting”');
+    expect(screen.getByRole('heading', { level: 1, name: 'Deployments' })).toBeInTheDocument();
+    expect(screen.getByRole('combobox', { name: 'Profile' })).toBeDisabled();
+    expect(screen.getByRole('banner')).toHaveTextContent('ENVIRONMENT UNKNOWN');
+    expect(screen.getByRole('contentinfo')).toHaveTextContent('app info unavailable');
+
+    await user.click(within(areasNav()).getByRole('button', { name: 'Settings' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('The OS keychain could not be opened');
+  });
+
+  it('recovers when "Try again" succeeds', async () => {
+    serveAppInfo({ error: { code: 'Timeout', message: 'core did not answer in 5s', runbook: null } });
+    const { user } = renderApp('settings');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('The request timed out');
+    expect(alert).not.toHaveTextContent('Runbook section');
+
+    serveAppInfo(appInfo());
+    await user.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByRole('table', { name: 'Profiles' })).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('treats a failure that is not an AppError as Internal, with a safe message', async () => {
+    serveAppInfo({ error: 'command app_info not found' as unknown as never });
+    renderApp('settings');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Something went wrong inside Switchyard');
+    expect(alert).toHaveTextContent('command app_info not found');
+    expect(alert).toHaveAttribute('data-error-code', 'Internal');
+  });
+});

@@ -1,0 +1,104 @@
+import { AppShell, Box } from '@mantine/core';
+import { type HotkeyItem, useHotkeys } from '@mantine/hooks';
+import { createSpotlight } from '@mantine/spotlight';
+import { useEffect, useMemo, useState } from 'react';
+
+import { ErrorNotice } from '../components/ErrorNotice';
+import { DeployArea } from '../features/deploy/DeployArea';
+import { DeploymentsArea } from '../features/deployments/DeploymentsArea';
+import { HealthArea } from '../features/health/HealthArea';
+import { NamespacesArea } from '../features/namespaces/NamespacesArea';
+import { RunbooksArea } from '../features/runbooks/RunbooksArea';
+import { SettingsArea } from '../features/settings/SettingsArea';
+import { useAppInfo } from '../ipc/queries';
+import { AreaNav } from './AreaNav';
+import { type AreaId, areaById, AREAS } from './areas';
+import { CommandPalette } from './CommandPalette';
+import { type Navigation, NavigationContext } from './navigation';
+import { FOOTER_HEIGHT, StatusBar } from './StatusBar';
+import { BAND_HEIGHT, HEADER_HEIGHT, TopBar } from './TopBar';
+
+function AreaContent({ area }: { area: AreaId }) {
+  switch (area) {
+    case 'deployments':
+      return <DeploymentsArea />;
+    case 'deploy':
+      return <DeployArea />;
+    case 'namespaces':
+      return <NamespacesArea />;
+    case 'health':
+      return <HealthArea />;
+    case 'runbooks':
+      return <RunbooksArea />;
+    case 'settings':
+      return <SettingsArea />;
+  }
+}
+
+/** Shown above every area but Settings (which shows it itself) when app info cannot be loaded. */
+function AppInfoProblem({ area }: { area: AreaId }) {
+  const appInfo = useAppInfo();
+  if (!appInfo.isError || area === 'settings') {
+    return null;
+  }
+  return (
+    <Box mb="md" maw={760}>
+      <ErrorNotice
+        error={appInfo.error}
+        context="Loading app info"
+        onRetry={() => {
+          void appInfo.refetch();
+        }}
+      />
+    </Box>
+  );
+}
+
+interface AppProps {
+  initialArea?: AreaId;
+}
+
+/** The window: sidebar of areas, top bar with the profile, the area, and a status bar. */
+export function App({ initialArea = 'deployments' }: AppProps) {
+  const [area, setArea] = useState<AreaId>(initialArea);
+  const [[store, actions]] = useState(() => createSpotlight());
+
+  const navigation = useMemo<Navigation>(() => ({ area, navigate: setArea }), [area]);
+
+  const hotkeys = useMemo<HotkeyItem[]>(
+    () =>
+      AREAS.map((a) => [
+        `alt+Digit${a.shortcutDigit}`,
+        () => {
+          setArea(a.id);
+        },
+        { preventDefault: true, usePhysicalKeys: true },
+      ]),
+    [],
+  );
+  useHotkeys(hotkeys, []);
+
+  useEffect(() => {
+    document.title = `${areaById(area).label} — Switchyard`;
+  }, [area]);
+
+  return (
+    <NavigationContext.Provider value={navigation}>
+      <AppShell
+        header={{ height: HEADER_HEIGHT + BAND_HEIGHT }}
+        navbar={{ width: 224, breakpoint: 0 }}
+        footer={{ height: FOOTER_HEIGHT }}
+        padding="lg"
+      >
+        <TopBar onOpenPalette={actions.open} />
+        <AreaNav />
+        <AppShell.Main>
+          <AppInfoProblem area={area} />
+          <AreaContent area={area} />
+        </AppShell.Main>
+        <StatusBar />
+      </AppShell>
+      <CommandPalette store={store} close={actions.close} />
+    </NavigationContext.Provider>
+  );
+}

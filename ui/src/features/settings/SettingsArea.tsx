@@ -1,0 +1,152 @@
+import {
+  ActionIcon,
+  Badge,
+  Code,
+  CopyButton,
+  Group,
+  Loader,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  Title,
+  Tooltip,
+} from '@mantine/core';
+import { IconCheck, IconCopy } from '@tabler/icons-react';
+
+import { areaById } from '../../app/areas';
+import { ENVIRONMENT_NAME, environmentLook, PROTECTION_LABEL } from '../../app/environment';
+import { AreaHeader } from '../../components/AreaHeader';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import type { AppInfo } from '../../ipc/bindings';
+import { useAppInfo } from '../../ipc/queries';
+
+function AppInfoPanel({ info }: { info: AppInfo }) {
+  return (
+    <Paper withBorder p="md" radius="md">
+      <Title order={2} size="h4" mb="sm">
+        App
+      </Title>
+      <Table variant="vertical" layout="fixed" withTableBorder={false} verticalSpacing={6}>
+        <Table.Tbody>
+          <Table.Tr>
+            <Table.Th w={160}>Name</Table.Th>
+            <Table.Td>{info.name}</Table.Td>
+          </Table.Tr>
+          <Table.Tr>
+            <Table.Th>Version</Table.Th>
+            <Table.Td>{info.version}</Table.Td>
+          </Table.Tr>
+          <Table.Tr>
+            <Table.Th>Data directory</Table.Th>
+            <Table.Td>
+              <Group gap={6} wrap="nowrap">
+                <Code style={{ wordBreak: 'break-all' }}>{info.dataDir}</Code>
+                <CopyButton value={info.dataDir}>
+                  {({ copied, copy }) => (
+                    <Tooltip label={copied ? 'Copied' : 'Copy path'}>
+                      <ActionIcon
+                        variant="subtle"
+                        color={copied ? 'teal.8' : 'gray.8'}
+                        onClick={copy}
+                        aria-label="Copy data directory path"
+                      >
+                        {copied ? <IconCheck size={16} aria-hidden /> : <IconCopy size={16} aria-hidden />}
+                      </ActionIcon>
+                    </Tooltip>
+                  )}
+                </CopyButton>
+              </Group>
+            </Table.Td>
+          </Table.Tr>
+        </Table.Tbody>
+      </Table>
+    </Paper>
+  );
+}
+
+function ProfilesPanel({ info }: { info: AppInfo }) {
+  return (
+    <Paper withBorder p="md" radius="md">
+      <Title order={2} size="h4" mb={4}>
+        Profiles
+      </Title>
+      <Text size="sm" c="dimmed" mb="sm">
+        Each profile names an environment of the platform. Editing, adding and switching profiles are not built yet.
+      </Text>
+      {info.profiles.length === 0 ? (
+        <Text size="sm">No profiles are configured.</Text>
+      ) : (
+        <Table striped highlightOnHover withTableBorder verticalSpacing={6} aria-label="Profiles">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th scope="col">Name</Table.Th>
+              <Table.Th scope="col">Id</Table.Th>
+              <Table.Th scope="col">Environment</Table.Th>
+              <Table.Th scope="col">Protection</Table.Th>
+              <Table.Th scope="col">Status</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {info.profiles.map((p) => {
+              const look = environmentLook(p.environment);
+              return (
+                <Table.Tr key={p.id}>
+                  <Table.Td>
+                    {p.name}
+                    {p.sandbox && (
+                      <Badge ml={8} size="xs" variant="default">
+                        Sandbox
+                      </Badge>
+                    )}
+                  </Table.Td>
+                  <Table.Td>
+                    <Code>{p.id}</Code>
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge size="sm" color={look.badgeColor} variant={look.badgeVariant} autoContrast>
+                      {ENVIRONMENT_NAME[p.environment]}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>{PROTECTION_LABEL[p.protection]}</Table.Td>
+                  <Table.Td>{p.id === info.activeProfile ? 'Active' : ''}</Table.Td>
+                </Table.Tr>
+              );
+            })}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Paper>
+  );
+}
+
+/** The one area that works today: what `app_info` reports. */
+export function SettingsArea() {
+  const appInfo = useAppInfo();
+  return (
+    <Stack gap="md" maw={960}>
+      <AreaHeader area={areaById('settings')} />
+      {appInfo.isPending && (
+        <Group gap="xs">
+          <Loader size="sm" aria-hidden />
+          <Text size="sm">Loading app info…</Text>
+        </Group>
+      )}
+      {appInfo.isError && (
+        <ErrorNotice
+          error={appInfo.error}
+          context="Loading app info"
+          onRetry={() => {
+            void appInfo.refetch();
+          }}
+        />
+      )}
+      {appInfo.isSuccess && (
+        <>
+          <AppInfoPanel info={appInfo.data} />
+          <ProfilesPanel info={appInfo.data} />
+        </>
+      )}
+    </Stack>
+  );
+}
