@@ -63,16 +63,26 @@ fn find_tauri_driver() -> Result<PathBuf> {
         .context("tauri-driver is not installed: run `cargo xtask setup`")
 }
 
-/// The real app, started fresh with its own empty data folder, under WebDriver control.
+/// The real app, started under WebDriver control with its own data folder.
 pub struct AppSession {
     pub driver: WebDriver,
     tauri_driver: Child,
-    pub data_dir: tempfile::TempDir,
+    pub data_dir: PathBuf,
+    _owned_dir: Option<tempfile::TempDir>,
 }
 
 impl AppSession {
-    /// Start the app binary named by `SWITCHYARD_APP` (xtask sets it to the debug build).
+    /// Start the app fresh, with a new empty data folder that is removed afterwards.
     pub async fn start() -> Result<AppSession> {
+        let dir = tempfile::tempdir()?;
+        let mut session = AppSession::start_in(dir.path()).await?;
+        session._owned_dir = Some(dir);
+        Ok(session)
+    }
+
+    /// Start the app binary named by `SWITCHYARD_APP` (xtask sets it to the debug build) on
+    /// the data folder `data_dir`, as a user would start it again after a crash.
+    pub async fn start_in(data_dir: &Path) -> Result<AppSession> {
         let app = std::env::var_os("SWITCHYARD_APP")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root().join("target/debug/switchyard"));
@@ -85,14 +95,13 @@ impl AppSession {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no DISPLAY: run the suite with `cargo xtask e2e`, which starts Xvfb");
         }
-        let data_dir = tempfile::tempdir()?;
         let port = free_port()?;
         let native_port = free_port()?;
         let mut cmd = Command::new(find_tauri_driver()?);
         cmd.args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             // The app inherits this environment through WebKitWebDriver.
-            .env("SWITCHYARD_DATA_DIR", data_dir.path())
+            .env("SWITCHYARD_DATA_DIR", data_dir)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         if Path::new("/usr/bin/WebKitWebDriver").exists() {
@@ -117,7 +126,8 @@ impl AppSession {
         Ok(AppSession {
             driver,
             tauri_driver,
-            data_dir,
+            data_dir: data_dir.to_path_buf(),
+            _owned_dir: None,
         })
     }
 
@@ -203,6 +213,109 @@ impl AppSession {
         Ok(path)
     }
 
+    /// Kill the app with SIGKILL, as a crash or a power cut would, and drop the session.
+    pub fn kill_app(mut self) -> Result<()> {
+        let status = Command::new("pkill")
+            .args([
+                "-KILL",
+                "-g",
+                &self.tauri_driver.id().to_string(),
+                "-x",
+                "switchyard",
+            ])
+            .status()?;
+        if !status.success() {
+            bail!("no app process to kill in the session's process group");
+        }
+        kill_group(&mut self.tauri_driver);
+        Ok(())
+    }
+
+    /// Set the value of a text field found by its label, replacing what it held.
+    pub async fn fill(&self, label: &str, value: &str) -> Result<()> {
+        let field = self.by_role("textbox|combobox|searchbox", label).await?;
+        field.clear().await?;
+        field.send_keys(value).await?;
+        Ok(())
+    }
+
+    /// Click the button named `name`.
+    pub async fn click_button(&self, name: &str) -> Result<()> {
+        self.by_role("button", name).await?.click().await?;
+        Ok(())
+    }
+
+    /// Wait until some visible element of `roles` has an accessible name containing `text`.
+    pub async fn expect_text(&self, roles: &str, text: &str) -> Result<String> {
+        let deadline = Instant::now() + FIND_TIMEOUT;
+        loop {
+            let names = self.accessible_names(roles).await?;
+            if let Some(n) = names.iter().find(|n| n.contains(text)) {
+                return Ok(n.clone());
+            }
+            if Instant::now() > deadline {
+                bail!("no visible {roles} containing {text:?}; visible: {names:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Pick `option` in the select (combobox) labelled `label`.
+    pub async fn choose(&self, label: &str, option: &str) -> Result<()> {
+        self.by_role("combobox|textbox", label)
+            .await?
+            .click()
+            .await?;
+        self.by_role("option", option).await?.click().await?;
+        Ok(())
+    }
+
+    /// Start recording every IPC reply the page receives from now on (see [`ipc_log`](Self::ipc_log)).
+    pub async fn record_ipc(&self) -> Result<()> {
+        self.driver
+            .execute(
+                r#"
+const internals = window.__TAURI_INTERNALS__;
+if (!window.__sy_ipc) {
+  window.__sy_ipc = [];
+  const original = internals.invoke.bind(internals);
+  internals.invoke = async (cmd, args, options) => {
+    try {
+      const reply = await original(cmd, args, options);
+      window.__sy_ipc.push(JSON.stringify({ cmd, reply }));
+      return reply;
+    } catch (error) {
+      window.__sy_ipc.push(JSON.stringify({ cmd, error }));
+      throw error;
+    }
+  };
+}
+return internals.invoke !== undefined && window.__sy_ipc.length === 0;
+"#,
+                Vec::new(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Every IPC reply recorded since [`record_ipc`](Self::record_ipc), as JSON texts.
+    pub async fn ipc_log(&self) -> Result<Vec<String>> {
+        let ret = self
+            .driver
+            .execute("return window.__sy_ipc || [];", Vec::new())
+            .await?;
+        Ok(ret.convert()?)
+    }
+
+    /// The page's visible text.
+    pub async fn page_text(&self) -> Result<String> {
+        let ret = self
+            .driver
+            .execute("return document.body.innerText;", Vec::new())
+            .await?;
+        Ok(ret.convert().unwrap_or_default())
+    }
+
     /// End the WebDriver session (closing the app) and stop tauri-driver.
     pub async fn close(mut self) -> Result<()> {
         let result = self.driver.clone().quit().await;
@@ -265,3 +378,24 @@ const el = document.activeElement;
 return el ? sy_name(el) : '';
 "#
 );
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `haystack` contains `needle` (bytes).
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}

@@ -196,19 +196,24 @@ fn e2e(tally: &mut Tally) -> Result<()> {
         return Ok(());
     }
     let display = xvfb::Xvfb::start()?;
+    // Every e2e* test target of the tests package, one scenario at a time, in a D-Bus session
+    // with a real (throwaway) keychain.
     let mut cmd = steps::cargo(&[
         "test",
         "--package",
         "switchyard-tests",
         "--test",
-        "e2e",
+        "e2e*",
         "--",
         "--ignored",
         "--test-threads=1",
     ]);
     cmd.env("DISPLAY", display.name())
         .env("SWITCHYARD_APP", app_binary());
-    tally.record("end-to-end suite", steps::run_counted(cmd));
+    tally.record(
+        "end-to-end suite",
+        steps::run_counted(setup::in_keyring_session(cmd)),
+    );
     Ok(())
 }
 

@@ -28,6 +28,7 @@ pub const DEBIAN_PACKAGES: &[&str] = &[
     // Keychain tests: a real Secret Service in a private D-Bus session.
     "dbus",
     "gnome-keyring",
+    "libsecret-tools",
     // The runbook's curl examples run as written against the sandbox.
     "curl",
     "jq",
