@@ -6,7 +6,9 @@
 //! It must not depend on `tauri`: the desktop shell calls these functions from thin commands, and
 //! tests call them without a window.
 
+mod health;
 mod history;
+mod namespaces;
 mod profiles;
 mod secrets;
 
@@ -20,7 +22,15 @@ use switchyard_sandbox::{Discovery, Sandbox, SandboxConfig};
 use switchyard_secrets::{Secret, SecretKind, SecretStore};
 use switchyard_store::{AuditEntry, AuditRecord, Store};
 
+pub use health::{
+    health_targets, HealthBoard, HealthNotification, HealthPoint, HealthStatus, HealthSummary,
+    HealthTargetKind, NotificationGate, ServiceHealth, DEPLOY_API_TARGET, DISPATCHER_TARGET,
+};
 pub use history::{HistoryPage, SyncProgress, SyncReport, WindowFailure};
+pub use namespaces::{
+    Binding, BindingChange, BindingKind, BindingsDiff, DeletePlan, Drift, DriftEntry,
+    NamespaceSummary, WorkerDetail, WorkerRevision, WorkerRow,
+};
 pub use profiles::{ProfileExport, ProfileSecrets};
 pub use secrets::KeyCheck;
 

@@ -1,0 +1,721 @@
+//! Dispatch namespaces and their workers: list, create, trust, rename, delete (typed
+//! confirmation), the workers of a namespace with their deploy tags, one worker's detail, and
+//! drift: between two namespaces, and between a wrangler.jsonc and what is deployed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use switchyard_clients::{CloudflareApi, Namespace, NamespaceScript, NamespaceUpdate};
+use switchyard_core::{AppError, ErrorCode, Profile, Protection};
+use switchyard_secrets::SecretKind;
+
+use crate::Ops;
+
+/// How many worker names a delete plan lists.
+const PLAN_SCRIPT_NAMES: usize = 20;
+
+/// A dispatch namespace as the Namespaces table shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSummary {
+    pub name: String,
+    pub id: Option<String>,
+    pub script_count: u32,
+    pub trusted_workers: bool,
+    /// ISO 8601, as Cloudflare writes it.
+    pub created_on: Option<String>,
+    pub modified_on: Option<String>,
+}
+
+impl From<Namespace> for NamespaceSummary {
+    fn from(n: Namespace) -> Self {
+        NamespaceSummary {
+            name: n.namespace_name,
+            id: n.namespace_id,
+            script_count: n.script_count.unwrap_or(0).min(u64::from(u32::MAX)) as u32,
+            trusted_workers: n.trusted_workers.unwrap_or(false),
+            created_on: n.created_on,
+            modified_on: n.modified_on,
+        }
+    }
+}
+
+/// What deleting a namespace would remove; the user must type `confirm_phrase` to go ahead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct DeletePlan {
+    pub namespace: String,
+    pub script_count: u32,
+    /// The first worker names (at most 20), sorted.
+    pub scripts: Vec<String>,
+    /// What the user must type, exactly: the namespace's name.
+    pub confirm_phrase: String,
+    /// The destructive button's label, e.g. "Delete namespace dotdo-staging and its 8 workers".
+    pub action: String,
+}
+
+/// One worker of a namespace, with what its deploy tags say
+/// (`service:x env:y commit:z branch:b version:v`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerRow {
+    pub name: String,
+    pub tags: Vec<String>,
+    pub service: Option<String>,
+    pub environment: Option<String>,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub version: Option<String>,
+    pub created_on: Option<String>,
+    pub modified_on: Option<String>,
+}
+
+impl WorkerRow {
+    fn from_script(s: NamespaceScript) -> WorkerRow {
+        let tags = s.script.tags.unwrap_or_default();
+        let tag = |key: &str| {
+            tags.iter()
+                .filter_map(|t| t.split_once(':'))
+                .find(|(k, v)| *k == key && !v.is_empty())
+                .map(|(_, v)| v.to_owned())
+        };
+        WorkerRow {
+            service: tag("service"),
+            environment: tag("env"),
+            commit: tag("commit"),
+            branch: tag("branch"),
+            version: tag("version"),
+            name: s.script.id,
+            created_on: s.created_on.or(s.script.created_on),
+            modified_on: s.modified_on.or(s.script.modified_on),
+            tags,
+        }
+    }
+
+    fn revision(&self) -> WorkerRevision {
+        WorkerRevision {
+            version: self.version.clone(),
+            commit: self.commit.clone(),
+        }
+    }
+}
+
+/// One worker in full.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerDetail {
+    pub row: WorkerRow,
+    /// The bindings as Cloudflare lists them (`{type, name, …}`).
+    pub bindings: Vec<serde_json::Value>,
+    /// The script settings as Cloudflare returns them.
+    pub settings: serde_json::Value,
+    /// Size of the script's content in bytes.
+    pub size_bytes: u32,
+}
+
+/// Which build of a worker a namespace runs, as its tags say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerRevision {
+    pub version: Option<String>,
+    pub commit: Option<String>,
+}
+
+/// A worker present in both namespaces with different builds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct DriftEntry {
+    pub name: String,
+    pub left: WorkerRevision,
+    pub right: WorkerRevision,
+}
+
+/// How two namespaces differ, worker by worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Drift {
+    pub left: String,
+    pub right: String,
+    pub only_left: Vec<String>,
+    pub only_right: Vec<String>,
+    pub differing: Vec<DriftEntry>,
+    pub same: u32,
+}
+
+/// The kind of a binding the comparison understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum BindingKind {
+    /// A service binding (`services` in wrangler; `type: service` deployed).
+    Service,
+    /// A plain-text variable (`vars` in wrangler; `type: plain_text` deployed).
+    Var,
+}
+
+/// One binding: its name, kind and target (the service, or the variable's text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Binding {
+    pub name: String,
+    pub kind: BindingKind,
+    pub value: String,
+}
+
+/// A binding both sides have, with different kinds or targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct BindingChange {
+    pub name: String,
+    pub local: Binding,
+    pub deployed: Binding,
+}
+
+/// How a local wrangler.jsonc's bindings differ from the deployed worker's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct BindingsDiff {
+    pub only_local: Vec<Binding>,
+    pub only_deployed: Vec<Binding>,
+    pub differing: Vec<BindingChange>,
+    pub same: u32,
+}
+
+/// Refuse a namespace name that Cloudflare or a URL path would trip over, saying what is wrong.
+fn check_namespace_name(name: &str) -> Result<(), AppError> {
+    if name.is_empty() {
+        return Err(AppError::invalid_input(
+            "The namespace needs a name: type one, for example dotdo-staging.",
+        ));
+    }
+    if name.chars().any(char::is_whitespace) {
+        return Err(AppError::invalid_input(format!(
+            "The namespace name \"{name}\" contains a space or line break; use dashes instead, for example dotdo-staging."
+        )));
+    }
+    if name.contains('/') {
+        return Err(AppError::invalid_input(format!(
+            "The namespace name \"{name}\" contains \"/\", which cannot be part of a namespace name; use dashes instead."
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::invalid_input(
+            "The namespace name contains a control character; retype it.",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuse a mutation on a read-only profile, saying why and what to do.
+fn check_writable(profile: &Profile, what: &str) -> Result<(), AppError> {
+    if profile.protection == Protection::ReadOnly {
+        // The profile's own setting, not the platform's permissions: no runbook section applies.
+        return Err(AppError {
+            runbook: None,
+            ..AppError::new(
+                ErrorCode::InsufficientPermissions,
+                format!(
+                    "Profile \"{}\" is read-only, so {what} is disabled. Change its protection in Settings to make changes.",
+                    profile.name
+                ),
+            )
+        });
+    }
+    Ok(())
+}
+
+/// Parse a wrangler.jsonc's top-level `services` and `vars` into bindings by name.
+fn local_bindings(text: &str) -> Result<BTreeMap<String, Binding>, AppError> {
+    let doc: serde_json::Value =
+        jsonc_parser::parse_to_serde_value(text, &jsonc_parser::ParseOptions::default())
+            .map_err(|e| {
+                AppError::invalid_input(format!(
+                    "The wrangler.jsonc text could not be read: {e}. Fix it (or paste the whole file) and compare again."
+                ))
+            })?;
+    let Some(doc) = doc.as_object() else {
+        return Err(AppError::invalid_input(
+            "The wrangler.jsonc text is not a JSON object ({ … }); paste the whole file.",
+        ));
+    };
+    let mut out = BTreeMap::new();
+    if let Some(services) = doc.get("services") {
+        let list = services.as_array().ok_or_else(|| {
+            AppError::invalid_input(
+                "\"services\" in wrangler.jsonc must be a list of { \"binding\": …, \"service\": … }.",
+            )
+        })?;
+        for (i, s) in list.iter().enumerate() {
+            let field = |k: &str| s.get(k).and_then(serde_json::Value::as_str);
+            match (field("binding"), field("service")) {
+                (Some(name), Some(service)) => {
+                    out.insert(
+                        name.to_owned(),
+                        Binding {
+                            name: name.to_owned(),
+                            kind: BindingKind::Service,
+                            value: service.to_owned(),
+                        },
+                    );
+                }
+                _ => {
+                    return Err(AppError::invalid_input(format!(
+                        "Service binding {} in wrangler.jsonc needs a \"binding\" name and a \"service\".",
+                        i + 1
+                    )))
+                }
+            }
+        }
+    }
+    if let Some(vars) = doc.get("vars") {
+        let map = vars.as_object().ok_or_else(|| {
+            AppError::invalid_input("\"vars\" in wrangler.jsonc must be an object of NAME: value.")
+        })?;
+        for (name, v) in map {
+            let value = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            out.insert(
+                name.clone(),
+                Binding {
+                    name: name.clone(),
+                    kind: BindingKind::Var,
+                    value,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The deployed bindings of the kinds compared (service, plain_text), by name.
+fn deployed_bindings(bindings: &[serde_json::Value]) -> BTreeMap<String, Binding> {
+    let mut out = BTreeMap::new();
+    for b in bindings {
+        let field = |k: &str| b.get(k).and_then(serde_json::Value::as_str);
+        let (Some(name), Some(kind)) = (field("name"), field("type")) else {
+            continue;
+        };
+        let binding = match kind {
+            "service" => field("service").map(|s| (BindingKind::Service, s)),
+            "plain_text" => field("text").map(|t| (BindingKind::Var, t)),
+            _ => None,
+        };
+        if let Some((kind, value)) = binding {
+            out.insert(
+                name.to_owned(),
+                Binding {
+                    name: name.to_owned(),
+                    kind,
+                    value: value.to_owned(),
+                },
+            );
+        }
+    }
+    out
+}
+
+fn diff_bindings(
+    local: BTreeMap<String, Binding>,
+    mut deployed: BTreeMap<String, Binding>,
+) -> BindingsDiff {
+    let mut diff = BindingsDiff {
+        only_local: Vec::new(),
+        only_deployed: Vec::new(),
+        differing: Vec::new(),
+        same: 0,
+    };
+    for (name, l) in local {
+        match deployed.remove(&name) {
+            None => diff.only_local.push(l),
+            Some(d) if d == l => diff.same += 1,
+            Some(d) => diff.differing.push(BindingChange {
+                name,
+                local: l,
+                deployed: d,
+            }),
+        }
+    }
+    diff.only_deployed = deployed.into_values().collect();
+    diff
+}
+
+fn diff_namespaces(left: &str, right: &str, l: Vec<WorkerRow>, r: Vec<WorkerRow>) -> Drift {
+    let mut right_rows: BTreeMap<String, WorkerRow> =
+        r.into_iter().map(|w| (w.name.clone(), w)).collect();
+    let left_rows: BTreeMap<String, WorkerRow> =
+        l.into_iter().map(|w| (w.name.clone(), w)).collect();
+    let mut drift = Drift {
+        left: left.to_owned(),
+        right: right.to_owned(),
+        only_left: Vec::new(),
+        only_right: Vec::new(),
+        differing: Vec::new(),
+        same: 0,
+    };
+    for (name, lw) in left_rows {
+        match right_rows.remove(&name) {
+            None => drift.only_left.push(name),
+            Some(rw) if lw.revision() == rw.revision() => drift.same += 1,
+            Some(rw) => drift.differing.push(DriftEntry {
+                name,
+                left: lw.revision(),
+                right: rw.revision(),
+            }),
+        }
+    }
+    drift.only_right = right_rows.into_keys().collect();
+    drift
+}
+
+impl Ops {
+    /// A Cloudflare client for `profile` with its token; no token → InvalidApiKey.
+    fn cloudflare(&self, profile: &Profile) -> Result<CloudflareApi, AppError> {
+        let token = self
+            .secret_for(profile, SecretKind::CloudflareToken)?
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::InvalidApiKey,
+                    format!(
+                        "Profile \"{}\" has no Cloudflare API token. Add a Cloudflare API token in Settings to manage namespaces.",
+                        profile.name
+                    ),
+                )
+            })?;
+        Ok(CloudflareApi::new(
+            self.http.clone(),
+            &profile.cloudflare_api_url,
+            &profile.account_id,
+            token,
+        ))
+    }
+
+    /// Every dispatch namespace of the profile's account, sorted by name.
+    pub async fn list_namespaces(
+        &self,
+        profile_id: &str,
+    ) -> Result<Vec<NamespaceSummary>, AppError> {
+        let profile = self.store.get_profile(profile_id).await?;
+        let api = self.cloudflare(&profile)?;
+        let mut list: Vec<NamespaceSummary> = api
+            .list_namespaces()
+            .await?
+            .into_iter()
+            .map(NamespaceSummary::from)
+            .collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(list)
+    }
+
+    /// Create a namespace named `name`.
+    pub async fn create_namespace(
+        &self,
+        profile_id: &str,
+        name: &str,
+    ) -> Result<NamespaceSummary, AppError> {
+        let params = serde_json::json!({ "name": name });
+        self.audited(profile_id, "namespace.create", name, params, async {
+            let profile = self.store.get_profile(profile_id).await?;
+            check_writable(&profile, "creating a namespace")?;
+            check_namespace_name(name)?;
+            let api = self.cloudflare(&profile)?;
+            Ok(api.create_namespace(name).await?.into())
+        })
+        .await
+    }
+
+    /// Turn trusted mode of `name` on or off (PATCH; the name stays).
+    pub async fn set_trusted(
+        &self,
+        profile_id: &str,
+        name: &str,
+        trusted: bool,
+    ) -> Result<NamespaceSummary, AppError> {
+        let params = serde_json::json!({ "trusted": trusted });
+        self.audited(profile_id, "namespace.trust", name, params, async {
+            let profile = self.store.get_profile(profile_id).await?;
+            check_writable(&profile, "changing trusted mode")?;
+            let api = self.cloudflare(&profile)?;
+            let update = NamespaceUpdate {
+                name: None,
+                trusted_workers: Some(trusted),
+            };
+            Ok(api.update_namespace(name, &update).await?.into())
+        })
+        .await
+    }
+
+    /// Rename `old` to `new` (PUT with both fields, keeping trusted mode as it is).
+    pub async fn rename_namespace(
+        &self,
+        profile_id: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<NamespaceSummary, AppError> {
+        let params = serde_json::json!({ "from": old, "to": new });
+        self.audited(profile_id, "namespace.rename", old, params, async {
+            let profile = self.store.get_profile(profile_id).await?;
+            check_writable(&profile, "renaming a namespace")?;
+            check_namespace_name(new)?;
+            if old == new {
+                return Err(AppError::invalid_input(format!(
+                    "The new name is the same as the old one (\"{old}\"); type a different name."
+                )));
+            }
+            let api = self.cloudflare(&profile)?;
+            let current = api.get_namespace(old).await?;
+            let trusted = current.trusted_workers.unwrap_or(false);
+            Ok(api.put_namespace(old, new, trusted).await?.into())
+        })
+        .await
+    }
+
+    /// What deleting `name` would remove, and the phrase the user must type.
+    pub async fn delete_namespace_plan(
+        &self,
+        profile_id: &str,
+        name: &str,
+    ) -> Result<DeletePlan, AppError> {
+        let profile = self.store.get_profile(profile_id).await?;
+        check_writable(&profile, "deleting a namespace")?;
+        let api = self.cloudflare(&profile)?;
+        // Read the namespace first, so a missing one says "not found" rather than "0 workers".
+        api.get_namespace(name).await?;
+        let mut names: Vec<String> = api
+            .list_scripts(name, &[])
+            .await?
+            .into_iter()
+            .map(|s| s.script.id)
+            .collect();
+        names.sort();
+        let script_count = names.len().min(u32::MAX as usize) as u32;
+        names.truncate(PLAN_SCRIPT_NAMES);
+        let action = match script_count {
+            0 => format!("Delete namespace {name} (it has no workers)"),
+            1 => format!("Delete namespace {name} and its 1 worker"),
+            n => format!("Delete namespace {name} and its {n} workers"),
+        };
+        Ok(DeletePlan {
+            namespace: name.to_owned(),
+            script_count,
+            scripts: names,
+            confirm_phrase: name.to_owned(),
+            action,
+        })
+    }
+
+    /// Delete `name` and every worker in it, only when `typed_confirmation` is exactly its name.
+    pub async fn delete_namespace(
+        &self,
+        profile_id: &str,
+        name: &str,
+        typed_confirmation: String,
+    ) -> Result<(), AppError> {
+        let params = serde_json::json!({});
+        self.audited(profile_id, "namespace.delete", name, params, async {
+            let profile = self.store.get_profile(profile_id).await?;
+            check_writable(&profile, "deleting a namespace")?;
+            if typed_confirmation != name {
+                return Err(AppError::invalid_input(format!(
+                    "Nothing was deleted: the confirmation must be the namespace's name, \"{name}\", typed exactly."
+                )));
+            }
+            let api = self.cloudflare(&profile)?;
+            api.delete_namespace(name).await
+        })
+        .await
+    }
+
+    /// Every worker of `namespace` with its parsed tags, sorted by name. One listing, no
+    /// per-worker calls, so it stays fast for namespaces of many thousand workers.
+    pub async fn list_workers(
+        &self,
+        profile_id: &str,
+        namespace: &str,
+    ) -> Result<Vec<WorkerRow>, AppError> {
+        let profile = self.store.get_profile(profile_id).await?;
+        let api = self.cloudflare(&profile)?;
+        let mut rows: Vec<WorkerRow> = api
+            .list_scripts(namespace, &[])
+            .await?
+            .into_iter()
+            .map(WorkerRow::from_script)
+            .collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(rows)
+    }
+
+    /// One worker: its row, bindings, settings and size.
+    pub async fn worker_detail(
+        &self,
+        profile_id: &str,
+        namespace: &str,
+        script: &str,
+    ) -> Result<WorkerDetail, AppError> {
+        let profile = self.store.get_profile(profile_id).await?;
+        let api = self.cloudflare(&profile)?;
+        let (info, bindings, settings, content) = tokio::try_join!(
+            api.get_script(namespace, script),
+            api.script_bindings(namespace, script),
+            api.script_settings(namespace, script),
+            api.script_content(namespace, script),
+        )?;
+        Ok(WorkerDetail {
+            row: WorkerRow::from_script(info),
+            bindings,
+            settings,
+            size_bytes: content.len().min(u32::MAX as usize) as u32,
+        })
+    }
+
+    /// A worker's source as text (invalid UTF-8 shown as �).
+    pub async fn worker_content(
+        &self,
+        profile_id: &str,
+        namespace: &str,
+        script: &str,
+    ) -> Result<String, AppError> {
+        let profile = self.store.get_profile(profile_id).await?;
+        let api = self.cloudflare(&profile)?;
+        let bytes = api.script_content(namespace, script).await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Delete one worker from `namespace`.
+    pub async fn delete_worker(
+        &self,
+        profile_id: &str,
+        namespace: &str,
+        script: &str,
+    ) -> Result<(), AppError> {
+        let target = format!("{namespace}/{script}");
+        let params = serde_json::json!({ "namespace": namespace, "script": script });
+        self.audited(profile_id, "worker.delete", &target, params, async {
+            let profile = self.store.get_profile(profile_id).await?;
+            check_writable(&profile, "deleting a worker")?;
+            let api = self.cloudflare(&profile)?;
+            api.delete_script(namespace, script).await
+        })
+        .await
+    }
+
+    /// Which workers are only in `left`, only in `right`, or in both with a different build
+    /// (by their `version:` and `commit:` tags).
+    pub async fn compare_namespaces(
+        &self,
+        profile_id: &str,
+        left: &str,
+        right: &str,
+    ) -> Result<Drift, AppError> {
+        let profile = self.store.get_profile(profile_id).await?;
+        let api = self.cloudflare(&profile)?;
+        let (l, r) = tokio::try_join!(api.list_scripts(left, &[]), api.list_scripts(right, &[]))?;
+        let rows = |list: Vec<NamespaceScript>| -> Vec<WorkerRow> {
+            list.into_iter().map(WorkerRow::from_script).collect()
+        };
+        Ok(diff_namespaces(left, right, rows(l), rows(r)))
+    }
+
+    /// Compare the `services` and `vars` of a wrangler.jsonc (comments and trailing commas
+    /// allowed) with the deployed worker's service and plain-text bindings.
+    pub async fn compare_bindings(
+        &self,
+        profile_id: &str,
+        namespace: &str,
+        script: &str,
+        wrangler_jsonc_text: String,
+    ) -> Result<BindingsDiff, AppError> {
+        let local = local_bindings(&wrangler_jsonc_text)?;
+        let profile = self.store.get_profile(profile_id).await?;
+        let api = self.cloudflare(&profile)?;
+        let deployed = api.script_bindings(namespace, script).await?;
+        Ok(diff_bindings(local, deployed_bindings(&deployed)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_with_spaces_or_slashes_are_refused_with_the_reason() {
+        assert!(check_namespace_name("dotdo-preview").is_ok());
+        assert!(check_namespace_name("")
+            .unwrap_err()
+            .message
+            .contains("needs a name"));
+        assert!(check_namespace_name("a b")
+            .unwrap_err()
+            .message
+            .contains("space"));
+        assert!(check_namespace_name("a/b")
+            .unwrap_err()
+            .message
+            .contains("\"/\""));
+    }
+
+    #[test]
+    fn jsonc_with_comments_and_trailing_commas_is_read() {
+        let text = r#"{
+            // the gateway
+            "name": "gateway",
+            "services": [
+                { "binding": "DB_SERVICE", "service": "db" }, /* db */
+                { "binding": "AUTH_SERVICE", "service": "auth", },
+            ],
+            "vars": { "MODE": "strict", "RETRIES": 3, },
+        }"#;
+        let b = local_bindings(text).unwrap();
+        assert_eq!(b.len(), 4);
+        assert_eq!(b["DB_SERVICE"].value, "db");
+        assert_eq!(b["RETRIES"].kind, BindingKind::Var);
+        assert_eq!(b["RETRIES"].value, "3");
+        let e = local_bindings("{ \"services\": [ { \"binding\": 1 } ] }").unwrap_err();
+        assert!(e.message.contains("Service binding 1"), "{}", e.message);
+        let e = local_bindings("{ oops").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput);
+    }
+
+    #[test]
+    fn bindings_diff_sorts_each_name_into_one_bucket() {
+        let local = local_bindings(
+            r#"{"services":[{"binding":"A","service":"a"},{"binding":"B","service":"b2"}],"vars":{"L":"x"}}"#,
+        )
+        .unwrap();
+        let deployed = deployed_bindings(&[
+            serde_json::json!({"type":"service","name":"A","service":"a"}),
+            serde_json::json!({"type":"service","name":"B","service":"b"}),
+            serde_json::json!({"type":"plain_text","name":"D","text":"y"}),
+            serde_json::json!({"type":"kv_namespace","name":"KV","namespace_id":"x"}),
+        ]);
+        let d = diff_bindings(local, deployed);
+        assert_eq!(d.same, 1);
+        assert_eq!(
+            d.only_local
+                .iter()
+                .map(|b| b.name.as_str())
+                .collect::<Vec<_>>(),
+            ["L"]
+        );
+        assert_eq!(
+            d.only_deployed
+                .iter()
+                .map(|b| b.name.as_str())
+                .collect::<Vec<_>>(),
+            ["D"]
+        );
+        assert_eq!(d.differing.len(), 1);
+        assert_eq!(d.differing[0].deployed.value, "b");
+    }
+}

@@ -1,0 +1,707 @@
+//! Namespaces, workers, drift and health through the façade, against a real sandbox (real HTTP),
+//! a real SQLite file and an in-memory keychain.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use switchyard_clients::{DeployApi, DeployRequest, HttpClient, HttpSettings};
+use switchyard_core::{
+    Clock, DeploymentMetadata, Environment, ErrorCode, Profile, Protection, SANDBOX_PROFILE_ID,
+};
+use switchyard_ops::{
+    BindingKind, HealthBoard, HealthStatus, HealthTargetKind, NotificationGate, Ops, ServiceHealth,
+    WorkerRevision, DEPLOY_API_TARGET, DISPATCHER_TARGET,
+};
+use switchyard_sandbox::{Fault, FaultTarget, LargeDataSpec, Sandbox, SandboxConfig};
+use switchyard_secrets::{MemoryStore, Secret, SecretKind};
+
+const SB: &str = SANDBOX_PROFILE_ID;
+const START_MS: i64 = 1_700_000_000_000;
+
+/// A clock the test moves by hand.
+#[derive(Debug, Default)]
+struct TestClock(AtomicI64);
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+impl TestClock {
+    fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+struct Fixture {
+    ops: Ops,
+    sandbox: Sandbox,
+    clock: Arc<TestClock>,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
+        .await
+        .unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(START_MS)));
+    let keychain = Arc::new(MemoryStore::new());
+    let ops = Ops::open(&dir.path().join("app"), keychain, clock.clone())
+        .await
+        .unwrap();
+    ops.attach_sandbox(sandbox.discovery().clone())
+        .await
+        .unwrap();
+    Fixture {
+        ops,
+        sandbox,
+        clock,
+        _dir: dir,
+    }
+}
+
+/// A user profile pointed at the sandbox, as a real one points at Cloudflare.
+fn user_profile(f: &Fixture, id: &str, protection: Protection) -> Profile {
+    let d = f.sandbox.discovery();
+    let mut p = Profile::for_environment(id, id, Environment::Staging);
+    p.protection = protection;
+    p.deploy_api_url = d.deploy_api_url.clone();
+    p.auth_url = d.auth_url.clone();
+    p.cloudflare_api_url = d.cloudflare_api_url.clone();
+    p.account_id = d.account_id.clone();
+    p
+}
+
+async fn namespace_names(f: &Fixture) -> Vec<String> {
+    f.ops
+        .list_namespaces(SB)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect()
+}
+
+fn deploy_api(f: &Fixture) -> DeployApi {
+    let d = f.sandbox.discovery();
+    DeployApi::new(
+        HttpClient::new(HttpSettings::default()).unwrap(),
+        &d.deploy_api_url,
+        Secret::new(d.deploy_key.clone()),
+    )
+}
+
+fn deploy_request(
+    service: &str,
+    environment: Environment,
+    version: Option<&str>,
+    commit: &str,
+) -> DeployRequest {
+    let source =
+        format!("export default {{ fetch() {{ return new Response(\"{service}\"); }} }};\n");
+    DeployRequest {
+        service: service.into(),
+        environment,
+        tier: None,
+        version: version.map(str::to_owned),
+        script: base64::engine::general_purpose::STANDARD.encode(source),
+        bindings: BTreeMap::from([("DB_SERVICE".to_owned(), "db".to_owned())]),
+        metadata: DeploymentMetadata {
+            commit: commit.into(),
+            branch: "main".into(),
+            author: "ana@example.com".into(),
+            version: None,
+        },
+    }
+}
+
+#[tokio::test]
+async fn namespaces_are_listed_created_trusted_renamed_and_deleted_with_typed_confirmation() {
+    let f = fixture().await;
+    let list = f.ops.list_namespaces(SB).await.unwrap();
+    let names: Vec<&str> = list.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["dotdo-development", "dotdo-production", "dotdo-staging"]
+    );
+    let staging = list.iter().find(|n| n.name == "dotdo-staging").unwrap();
+    assert_eq!(staging.script_count, 8);
+    assert!(staging.id.is_some() && staging.created_on.is_some());
+
+    // Names are checked before anything is sent, and the message says what is wrong.
+    let e = f
+        .ops
+        .create_namespace(SB, "dotdo preview")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("space"), "{}", e.message);
+    let e = f
+        .ops
+        .create_namespace(SB, "dotdo/preview")
+        .await
+        .unwrap_err();
+    assert!(e.message.contains('/'), "{}", e.message);
+    let e = f.ops.create_namespace(SB, "").await.unwrap_err();
+    assert!(e.message.contains("needs a name"), "{}", e.message);
+
+    let created = f.ops.create_namespace(SB, "dotdo-preview").await.unwrap();
+    assert_eq!(created.name, "dotdo-preview");
+    assert!(!created.trusted_workers);
+    assert_eq!(created.script_count, 0);
+
+    let trusted = f.ops.set_trusted(SB, "dotdo-preview", true).await.unwrap();
+    assert!(trusted.trusted_workers);
+    let renamed = f
+        .ops
+        .rename_namespace(SB, "dotdo-preview", "dotdo-review")
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "dotdo-review");
+    assert!(renamed.trusted_workers, "renaming keeps trusted mode");
+    let names = namespace_names(&f).await;
+    assert!(names.contains(&"dotdo-review".to_owned()));
+    assert!(!names.contains(&"dotdo-preview".to_owned()));
+    let untrusted = f.ops.set_trusted(SB, "dotdo-review", false).await.unwrap();
+    assert!(!untrusted.trusted_workers);
+
+    // The plan counts what would go.
+    let plan = f
+        .ops
+        .delete_namespace_plan(SB, "dotdo-staging")
+        .await
+        .unwrap();
+    assert_eq!(plan.namespace, "dotdo-staging");
+    assert_eq!(plan.script_count, 8);
+    assert_eq!(plan.scripts.len(), 8);
+    assert!(plan.scripts.contains(&"gateway".to_owned()));
+    assert_eq!(plan.confirm_phrase, "dotdo-staging");
+    assert_eq!(
+        plan.action,
+        "Delete namespace dotdo-staging and its 8 workers"
+    );
+    let workers = f.ops.list_workers(SB, "dotdo-staging").await.unwrap();
+    assert_eq!(plan.script_count as usize, workers.len());
+
+    // A wrong confirmation deletes nothing.
+    for typed in ["dotdo-stagin", "DOTDO-STAGING", " dotdo-staging", ""] {
+        let e = f
+            .ops
+            .delete_namespace(SB, "dotdo-staging", typed.to_owned())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput, "{typed:?}");
+        assert!(e.message.contains("Nothing was deleted"), "{}", e.message);
+    }
+    assert!(namespace_names(&f)
+        .await
+        .contains(&"dotdo-staging".to_owned()));
+    assert_eq!(
+        f.ops.list_workers(SB, "dotdo-staging").await.unwrap().len(),
+        8
+    );
+
+    f.ops
+        .delete_namespace(SB, "dotdo-staging", "dotdo-staging".to_owned())
+        .await
+        .unwrap();
+    assert!(!namespace_names(&f)
+        .await
+        .contains(&"dotdo-staging".to_owned()));
+    let e = f
+        .ops
+        .delete_namespace_plan(SB, "dotdo-staging")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+
+    // Every mutation, refused or done, is in the audit log.
+    let audit = f.ops.audit_log(SB, 100).await.unwrap();
+    let deletes: Vec<&str> = audit
+        .iter()
+        .filter(|a| a.entry.action == "namespace.delete")
+        .map(|a| a.entry.outcome.as_str())
+        .collect();
+    assert_eq!(deletes.len(), 5);
+    assert_eq!(deletes.iter().filter(|o| **o == "ok").count(), 1);
+    for action in ["namespace.create", "namespace.trust", "namespace.rename"] {
+        assert!(
+            audit.iter().any(|a| a.entry.action == action),
+            "{action} audited"
+        );
+    }
+}
+
+#[tokio::test]
+async fn read_only_profiles_refuse_every_mutation_and_tokens_are_required() {
+    let f = fixture().await;
+    f.ops
+        .save_profile(user_profile(&f, "ops-readonly", Protection::ReadOnly))
+        .await
+        .unwrap();
+
+    // No token yet: the message says where to add one.
+    let e = f.ops.list_namespaces("ops-readonly").await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidApiKey);
+    assert!(
+        e.message.contains("Add a Cloudflare API token in Settings"),
+        "{}",
+        e.message
+    );
+
+    let token = f.sandbox.discovery().cloudflare_token.clone();
+    f.ops
+        .set_secret(
+            "ops-readonly",
+            SecretKind::CloudflareToken,
+            Secret::new(token),
+        )
+        .await
+        .unwrap();
+    // Reading works.
+    assert_eq!(
+        f.ops.list_namespaces("ops-readonly").await.unwrap().len(),
+        3
+    );
+    assert!(!f
+        .ops
+        .list_workers("ops-readonly", "dotdo-production")
+        .await
+        .unwrap()
+        .is_empty());
+
+    let refusals = [
+        f.ops
+            .create_namespace("ops-readonly", "dotdo-x")
+            .await
+            .map(|_| ()),
+        f.ops
+            .set_trusted("ops-readonly", "dotdo-staging", true)
+            .await
+            .map(|_| ()),
+        f.ops
+            .rename_namespace("ops-readonly", "dotdo-staging", "dotdo-y")
+            .await
+            .map(|_| ()),
+        f.ops
+            .delete_namespace("ops-readonly", "dotdo-staging", "dotdo-staging".into())
+            .await,
+        f.ops
+            .delete_worker("ops-readonly", "dotdo-staging", "gateway")
+            .await,
+        f.ops
+            .delete_namespace_plan("ops-readonly", "dotdo-staging")
+            .await
+            .map(|_| ()),
+    ];
+    for r in refusals {
+        let e = r.unwrap_err();
+        assert_eq!(e.code, ErrorCode::InsufficientPermissions);
+        assert!(e.message.contains("read-only"), "{}", e.message);
+        assert!(e.message.contains("Settings"), "{}", e.message);
+        assert_eq!(e.runbook, None, "a profile setting, not an API permission");
+    }
+    // Nothing changed.
+    let list = f.ops.list_namespaces(SB).await.unwrap();
+    let staging = list.iter().find(|n| n.name == "dotdo-staging").unwrap();
+    assert_eq!(staging.script_count, 8);
+    assert!(!staging.trusted_workers);
+    assert_eq!(list.len(), 3);
+}
+
+#[tokio::test]
+async fn workers_are_listed_with_parsed_tags_and_detail() {
+    let f = fixture().await;
+    let workers = f.ops.list_workers(SB, "dotdo-production").await.unwrap();
+    assert_eq!(workers.len(), 9, "eight services and gateway-v2");
+    let gateway = workers.iter().find(|w| w.name == "gateway").unwrap();
+    assert_eq!(gateway.service.as_deref(), Some("gateway"));
+    assert_eq!(gateway.environment.as_deref(), Some("production"));
+    assert_eq!(gateway.commit.as_ref().map(String::len), Some(40));
+    assert!(gateway.branch.is_some());
+    assert_eq!(gateway.version, None);
+    assert!(gateway.tags.contains(&"service:gateway".to_owned()));
+    assert!(gateway.created_on.is_some() && gateway.modified_on.is_some());
+    let v2 = workers.iter().find(|w| w.name == "gateway-v2").unwrap();
+    assert_eq!(v2.service.as_deref(), Some("gateway"));
+    assert_eq!(v2.version.as_deref(), Some("v2"));
+
+    let detail = f
+        .ops
+        .worker_detail(SB, "dotdo-production", "gateway")
+        .await
+        .unwrap();
+    assert_eq!(&detail.row, gateway);
+    let services: BTreeMap<&str, &str> = detail
+        .bindings
+        .iter()
+        .filter(|b| b["type"] == "service")
+        .map(|b| (b["name"].as_str().unwrap(), b["service"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        services,
+        BTreeMap::from([("AUTH_SERVICE", "auth"), ("DB_SERVICE", "db")])
+    );
+    assert!(detail.settings.get("compatibility_date").is_some());
+
+    let content = f
+        .ops
+        .worker_content(SB, "dotdo-production", "gateway")
+        .await
+        .unwrap();
+    assert!(content.contains("export default"), "{content}");
+    assert!(content.contains("gateway"));
+    assert_eq!(detail.size_bytes as usize, content.len());
+
+    let e = f
+        .ops
+        .worker_detail(SB, "dotdo-production", "nope")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+
+    f.ops
+        .delete_worker(SB, "dotdo-production", "gateway-v2")
+        .await
+        .unwrap();
+    let workers = f.ops.list_workers(SB, "dotdo-production").await.unwrap();
+    assert_eq!(workers.len(), 8);
+    assert!(workers.iter().all(|w| w.name != "gateway-v2"));
+}
+
+#[tokio::test]
+async fn a_namespace_of_ten_thousand_workers_lists_in_one_listing() {
+    let f = fixture().await;
+    f.sandbox
+        .generate_large_data(&LargeDataSpec {
+            scripts: vec![("dotdo-bench".into(), 10_000)],
+            deployments: 0,
+        })
+        .await
+        .unwrap();
+    let workers = f.ops.list_workers(SB, "dotdo-bench").await.unwrap();
+    assert_eq!(workers.len(), 10_000);
+    assert_eq!(workers[0].name, "bench-worker-00001");
+    assert_eq!(workers[9_999].name, "bench-worker-10000");
+    assert!(workers[0].tags.contains(&"free-plan".to_owned()));
+    assert_eq!(workers[0].service, None, "no deploy tags on bench workers");
+    let bench = f
+        .ops
+        .list_namespaces(SB)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.name == "dotdo-bench")
+        .unwrap();
+    assert_eq!(bench.script_count, 10_000);
+}
+
+#[tokio::test]
+async fn drift_between_production_and_staging_follows_deploys_and_deletes() {
+    let f = fixture().await;
+    let before = f
+        .ops
+        .compare_namespaces(SB, "dotdo-production", "dotdo-staging")
+        .await
+        .unwrap();
+    assert_eq!(before.left, "dotdo-production");
+    assert_eq!(before.only_left, ["gateway-v2"]);
+    assert!(before.only_right.is_empty());
+    // Every seeded deployment has its own commit, so all eight services differ.
+    assert_eq!(before.differing.len(), 8);
+    assert_eq!(before.same, 0);
+
+    // The same commit of queue to both: it stops differing.
+    let api = deploy_api(&f);
+    let commit = "abcdef1234567890abcdef1234567890abcdef12";
+    for env in [Environment::Production, Environment::Staging] {
+        api.deploy(&deploy_request("queue", env, None, commit))
+            .await
+            .unwrap();
+    }
+    // A versioned db only to staging.
+    api.deploy(&deploy_request(
+        "db",
+        Environment::Staging,
+        Some("v3"),
+        "0123456789abcdef0123456789abcdef01234567",
+    ))
+    .await
+    .unwrap();
+    // And schedule removed from staging.
+    f.ops
+        .delete_worker(SB, "dotdo-staging", "schedule")
+        .await
+        .unwrap();
+
+    let after = f
+        .ops
+        .compare_namespaces(SB, "dotdo-production", "dotdo-staging")
+        .await
+        .unwrap();
+    assert_eq!(after.only_left, ["gateway-v2", "schedule"]);
+    assert_eq!(after.only_right, ["db-v3"]);
+    assert_eq!(after.same, 1, "queue is the same commit in both");
+    assert_eq!(after.differing.len(), 6);
+    assert!(after.differing.iter().all(|d| d.name != "queue"));
+    let gateway = after
+        .differing
+        .iter()
+        .find(|d| d.name == "gateway")
+        .unwrap();
+    assert_ne!(gateway.left.commit, gateway.right.commit);
+
+    // Swapped sides swap the answer.
+    let swapped = f
+        .ops
+        .compare_namespaces(SB, "dotdo-staging", "dotdo-production")
+        .await
+        .unwrap();
+    assert_eq!(swapped.only_left, ["db-v3"]);
+    assert_eq!(swapped.only_right, ["gateway-v2", "schedule"]);
+    let db_v3 = f
+        .ops
+        .list_workers(SB, "dotdo-staging")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|w| w.name == "db-v3")
+        .unwrap();
+    assert_eq!(
+        WorkerRevision {
+            version: db_v3.version.clone(),
+            commit: db_v3.commit.clone()
+        },
+        WorkerRevision {
+            version: Some("v3".into()),
+            commit: Some("0123456789abcdef0123456789abcdef01234567".into())
+        }
+    );
+
+    let e = f
+        .ops
+        .compare_namespaces(SB, "dotdo-production", "dotdo-nowhere")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+}
+
+#[tokio::test]
+async fn bindings_of_a_wrangler_jsonc_are_compared_with_the_deployed_worker() {
+    let f = fixture().await;
+    let wrangler = r#"
+    // wrangler.jsonc of the gateway
+    {
+      "name": "gateway",
+      "main": "src/index.ts", /* built by esbuild */
+      "services": [
+        { "binding": "DB_SERVICE", "service": "db" },
+        // auth moved to a new worker
+        { "binding": "AUTH_SERVICE", "service": "auth-v2", },
+        { "binding": "QUEUE_SERVICE", "service": "queue" },
+      ],
+      "vars": {
+        "LOG_LEVEL": "debug", // not deployed yet
+      },
+    }
+    "#;
+    let diff = f
+        .ops
+        .compare_bindings(SB, "dotdo-production", "gateway", wrangler.to_owned())
+        .await
+        .unwrap();
+    assert_eq!(diff.same, 1, "DB_SERVICE");
+    let only_local: Vec<(&str, BindingKind)> = diff
+        .only_local
+        .iter()
+        .map(|b| (b.name.as_str(), b.kind))
+        .collect();
+    assert_eq!(
+        only_local,
+        [
+            ("LOG_LEVEL", BindingKind::Var),
+            ("QUEUE_SERVICE", BindingKind::Service)
+        ]
+    );
+    assert!(diff.only_deployed.is_empty());
+    assert_eq!(diff.differing.len(), 1);
+    assert_eq!(diff.differing[0].name, "AUTH_SERVICE");
+    assert_eq!(diff.differing[0].local.value, "auth-v2");
+    assert_eq!(diff.differing[0].deployed.value, "auth");
+
+    // db has no bindings: everything of a file with none is the same (nothing).
+    let none = f
+        .ops
+        .compare_bindings(SB, "dotdo-production", "db", "{ /* empty */ }".into())
+        .await
+        .unwrap();
+    assert_eq!(none.same, 0);
+    assert!(none.only_local.is_empty() && none.only_deployed.is_empty());
+
+    // What the file lacks shows as deployed only.
+    let partial = f
+        .ops
+        .compare_bindings(
+            SB,
+            "dotdo-production",
+            "gateway",
+            r#"{ "services": [ { "binding": "DB_SERVICE", "service": "db", }, ], }"#.into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(partial.only_deployed.len(), 1);
+    assert_eq!(partial.only_deployed[0].name, "AUTH_SERVICE");
+
+    let e = f
+        .ops
+        .compare_bindings(
+            SB,
+            "dotdo-production",
+            "gateway",
+            "{ \"services\": [".into(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("wrangler.jsonc"), "{}", e.message);
+}
+
+fn target<'a>(board: &'a HealthBoard, name: &str) -> &'a ServiceHealth {
+    board
+        .results
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no {name} on the board"))
+}
+
+#[tokio::test]
+async fn health_board_counts_services_and_reports_changes() {
+    let f = fixture().await;
+    let board = f.ops.check_health(SB, 5_000).await.unwrap();
+    assert_eq!(board.checked_at_ms, START_MS);
+    assert_eq!(board.results.len(), 8 + 2);
+    assert_eq!(board.summary.text, "8/8 services healthy");
+    assert_eq!((board.summary.healthy, board.summary.total), (8, 8));
+    for r in &board.results {
+        assert!(
+            !r.changed,
+            "nothing to change from on the first check: {r:?}"
+        );
+    }
+    let deploy = target(&board, DEPLOY_API_TARGET);
+    assert_eq!(deploy.kind, HealthTargetKind::DeployApi);
+    assert_eq!(deploy.state, HealthStatus::UpNeedsKey);
+    assert_eq!(deploy.http_status, Some(401));
+    let dispatcher = target(&board, DISPATCHER_TARGET);
+    assert_eq!(dispatcher.kind, HealthTargetKind::Dispatcher);
+    assert_eq!(dispatcher.state, HealthStatus::Up);
+    assert_eq!(target(&board, "db").state, HealthStatus::Up);
+
+    // db crashes.
+    f.sandbox
+        .faults()
+        .set(
+            FaultTarget::Service("db".into(), None),
+            Fault::Error {
+                status: 500,
+                body: None,
+            },
+        )
+        .unwrap();
+    f.clock.advance(30_000);
+    let board = f.ops.check_health(SB, 5_000).await.unwrap();
+    let db = target(&board, "db");
+    assert_eq!(db.state, HealthStatus::Down);
+    assert_eq!(db.http_status, Some(500));
+    assert_eq!(db.runbook.as_deref(), Some("Service Deployed but Crashes"));
+    assert!(db.changed);
+    assert_eq!(db.previous_state, Some(HealthStatus::Up));
+    assert_eq!(db.last_change_ms, Some(START_MS + 30_000));
+    assert_eq!(board.summary.text, "7/8 services healthy");
+    let changed: Vec<&str> = board.changes().map(|r| r.name.as_str()).collect();
+    assert_eq!(changed, ["db"]);
+
+    // The shell notifies once per target per interval.
+    let mut gate = NotificationGate::new(300);
+    let notes = gate.notifications(&board, board.checked_at_ms);
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].title, "db is down");
+
+    // Still down: no change.
+    f.clock.advance(30_000);
+    let board = f.ops.check_health(SB, 5_000).await.unwrap();
+    let db = target(&board, "db");
+    assert_eq!(db.state, HealthStatus::Down);
+    assert!(!db.changed);
+    assert_eq!(db.last_change_ms, Some(START_MS + 30_000));
+    assert_eq!(board.changes().count(), 0);
+    assert_eq!(board.summary.text, "7/8 services healthy");
+
+    // Fixed.
+    f.sandbox
+        .faults()
+        .clear(&FaultTarget::Service("db".into(), None));
+    f.clock.advance(30_000);
+    let board = f.ops.check_health(SB, 5_000).await.unwrap();
+    let db = target(&board, "db");
+    assert_eq!(db.state, HealthStatus::Up);
+    assert!(db.changed);
+    assert_eq!(db.previous_state, Some(HealthStatus::Down));
+    assert_eq!(board.summary.text, "8/8 services healthy");
+    // Within the interval the gate holds the recovery back; after it, it lets it through.
+    assert!(gate.notifications(&board, board.checked_at_ms).is_empty());
+    let notes = gate.notifications(&board, board.checked_at_ms + 300_000);
+    assert_eq!(notes[0].title, "db is up again");
+
+    // History: one point per check, the down ones marked.
+    let history = f.ops.health_history(SB, "db", 0).await.unwrap();
+    let ups: Vec<bool> = history.iter().map(|p| p.up).collect();
+    assert_eq!(ups, [true, false, false, true]);
+    assert!(history.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+    assert!(history.iter().all(|p| p.samples == 1));
+}
+
+#[tokio::test]
+async fn old_samples_are_compacted_into_buckets_that_history_merges() {
+    let f = fixture().await;
+    // Three checks 30 s apart, all within one 5-minute bucket.
+    for _ in 0..3 {
+        f.ops.check_health(SB, 5_000).await.unwrap();
+        f.clock.advance(30_000);
+    }
+    // Two days later, the first samples are folded into a 5-minute bucket.
+    f.clock.advance(2 * 24 * 3_600_000);
+    let board = f.ops.check_health(SB, 5_000).await.unwrap();
+    assert!(
+        !target(&board, "gateway").changed,
+        "the previous sample is past the raw window"
+    );
+    let raw = f
+        .ops
+        .store()
+        .health_samples(SB, "gateway", 0)
+        .await
+        .unwrap();
+    assert_eq!(raw.len(), 1, "only the newest sample stays raw");
+    let history = f.ops.health_history(SB, "gateway", 0).await.unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[0].samples, 3);
+    assert!(history[0].up);
+    assert_eq!(history[1].at_ms, board.checked_at_ms);
+    // `since` cuts off older points.
+    let recent = f
+        .ops
+        .health_history(SB, "gateway", board.checked_at_ms)
+        .await
+        .unwrap();
+    assert_eq!(recent.len(), 1);
+
+    // Thirty days on, the buckets are gone too.
+    f.clock.advance(31 * 24 * 3_600_000);
+    f.ops.check_health(SB, 5_000).await.unwrap();
+    let history = f.ops.health_history(SB, "gateway", 0).await.unwrap();
+    assert!(!history.is_empty());
+    assert!(history.iter().all(|p| p.at_ms > START_MS + 24 * 3_600_000));
+}
