@@ -14,6 +14,20 @@ const COMMANDS: &[&str] = &[
     "validate_key",
     "sync_history",
     "query_history",
+    "list_namespaces",
+    "create_namespace",
+    "set_namespace_trusted",
+    "rename_namespace",
+    "namespace_delete_plan",
+    "delete_namespace",
+    "list_workers",
+    "worker_detail",
+    "worker_content",
+    "delete_worker",
+    "compare_namespaces",
+    "compare_bindings",
+    "check_health",
+    "health_history",
 ];
 
 fn main() {

@@ -2,6 +2,8 @@
 //! `switchyard-ops` façade, return its result or its `AppError`.
 
 pub mod app;
+pub mod health;
 pub mod history;
+pub mod namespaces;
 pub mod profiles;
 pub mod secrets;
