@@ -26,6 +26,20 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::secrets::validate_key,
         commands::history::sync_history,
         commands::history::query_history,
+        commands::namespaces::list_namespaces,
+        commands::namespaces::create_namespace,
+        commands::namespaces::set_namespace_trusted,
+        commands::namespaces::rename_namespace,
+        commands::namespaces::namespace_delete_plan,
+        commands::namespaces::delete_namespace,
+        commands::namespaces::list_workers,
+        commands::namespaces::worker_detail,
+        commands::namespaces::worker_content,
+        commands::namespaces::delete_worker,
+        commands::namespaces::compare_namespaces,
+        commands::namespaces::compare_bindings,
+        commands::health::check_health,
+        commands::health::health_history,
     ])
 }
 

@@ -110,8 +110,10 @@ impl WorkerRow {
 pub struct WorkerDetail {
     pub row: WorkerRow,
     /// The bindings as Cloudflare lists them (`{type, name, …}`).
+    #[cfg_attr(feature = "specta", specta(type = Vec<specta_typescript::Unknown>))]
     pub bindings: Vec<serde_json::Value>,
     /// The script settings as Cloudflare returns them.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
     pub settings: serde_json::Value,
     /// Size of the script's content in bytes.
     pub size_bytes: u32,

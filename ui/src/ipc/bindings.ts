@@ -32,6 +32,34 @@ export const commands = {
 	syncHistory: (profileId: string, onProgress: Channel<SyncProgress>) => typedError<SyncReport, AppError_Serialize>(__TAURI_INVOKE("sync_history", { profileId, onProgress })),
 	/**  Cached deployments matching the filter, newest first, with "as of". */
 	queryHistory: (profileId: string, filter: DeploymentFilter_Deserialize) => typedError<HistoryPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("query_history", { profileId, filter })),
+	/**  Dispatch namespaces of the profile's Cloudflare account. */
+	listNamespaces: (profileId: string) => typedError<NamespaceSummary_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_namespaces", { profileId })),
+	/**  Create a dispatch namespace. */
+	createNamespace: (profileId: string, name: string) => typedError<NamespaceSummary_Serialize, AppError_Serialize>(__TAURI_INVOKE("create_namespace", { profileId, name })),
+	/**  Turn trusted mode on or off (`request.cf` and the shared cache for its workers). */
+	setNamespaceTrusted: (profileId: string, name: string, trusted: boolean) => typedError<NamespaceSummary_Serialize, AppError_Serialize>(__TAURI_INVOKE("set_namespace_trusted", { profileId, name, trusted })),
+	/**  Rename a namespace. */
+	renameNamespace: (profileId: string, name: string, newName: string) => typedError<NamespaceSummary_Serialize, AppError_Serialize>(__TAURI_INVOKE("rename_namespace", { profileId, name, newName })),
+	/**  What deleting a namespace would delete, and the phrase to type to confirm. */
+	namespaceDeletePlan: (profileId: string, name: string) => typedError<DeletePlan, AppError_Serialize>(__TAURI_INVOKE("namespace_delete_plan", { profileId, name })),
+	/**  Delete a namespace and its workers; refused unless `typed_confirmation` is its name. */
+	deleteNamespace: (profileId: string, name: string, typedConfirmation: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("delete_namespace", { profileId, name, typedConfirmation })),
+	/**  Every worker of a namespace, with its tags parsed. */
+	listWorkers: (profileId: string, namespace: string) => typedError<WorkerRow_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_workers", { profileId, namespace })),
+	/**  A worker's tags, bindings, settings and size. */
+	workerDetail: (profileId: string, namespace: string, script: string) => typedError<WorkerDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("worker_detail", { profileId, namespace, script })),
+	/**  A worker's source. */
+	workerContent: (profileId: string, namespace: string, script: string) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("worker_content", { profileId, namespace, script })),
+	/**  Delete one worker from a namespace. */
+	deleteWorker: (profileId: string, namespace: string, script: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("delete_worker", { profileId, namespace, script })),
+	/**  Which services differ between two namespaces. */
+	compareNamespaces: (profileId: string, left: string, right: string) => typedError<Drift_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_namespaces", { profileId, left, right })),
+	/**  A local wrangler.jsonc's bindings against a deployed worker's. */
+	compareBindings: (profileId: string, namespace: string, script: string, wranglerJsonc: string) => typedError<BindingsDiff, AppError_Serialize>(__TAURI_INVOKE("compare_bindings", { profileId, namespace, script, wranglerJsonc })),
+	/**  Check every service, the dispatcher and the Deploy API now; store the samples. */
+	checkHealth: (profileId: string, timeoutMs: number) => typedError<HealthBoard_Serialize, AppError_Serialize>(__TAURI_INVOKE("check_health", { profileId, timeoutMs })),
+	/**  Recent history of one target, for its sparkline (`since_ms` is epoch milliseconds). */
+	healthHistory: (profileId: string, target: string, sinceMs: number | null) => typedError<HealthPoint_Serialize[], AppError_Serialize>(__TAURI_INVOKE("health_history", { profileId, target, sinceMs })),
 };
 
 /* Types */
@@ -97,6 +125,47 @@ export type AppInfo_Serialize = {
 	keychain: KeychainStatus,
 	/**  Why the local sandbox is not running, when it is not. */
 	sandboxError: string | null,
+};
+
+/**  One binding: its name, kind and target (the service, or the variable's text). */
+export type Binding = {
+	name: string,
+	kind: BindingKind,
+	value: string,
+};
+
+/**  A binding both sides have, with different kinds or targets. */
+export type BindingChange = {
+	name: string,
+	local: Binding,
+	deployed: Binding,
+};
+
+/**  The kind of a binding the comparison understands. */
+export type BindingKind = 
+/**  A service binding (`services` in wrangler; `type: service` deployed). */
+"service" | 
+/**  A plain-text variable (`vars` in wrangler; `type: plain_text` deployed). */
+"var";
+
+/**  How a local wrangler.jsonc's bindings differ from the deployed worker's. */
+export type BindingsDiff = {
+	onlyLocal: Binding[],
+	onlyDeployed: Binding[],
+	differing: BindingChange[],
+	same: number,
+};
+
+/**  What deleting a namespace would remove; the user must type `confirm_phrase` to go ahead. */
+export type DeletePlan = {
+	namespace: string,
+	scriptCount: number,
+	/**  The first worker names (at most 20), sorted. */
+	scripts: string[],
+	/**  What the user must type, exactly: the namespace's name. */
+	confirmPhrase: string,
+	/**  The destructive button's label, e.g. "Delete namespace dotdo-staging and its 8 workers". */
+	action: string,
 };
 
 /**  One deployment record, as `GET /deployments` returns it. */
@@ -195,6 +264,46 @@ export type Deployment_Serialize = {
 	metadata: DeploymentMetadata_Serialize,
 };
 
+/**  How two namespaces differ, worker by worker. */
+export type Drift = Drift_Serialize | Drift_Deserialize;
+
+/**  A worker present in both namespaces with different builds. */
+export type DriftEntry = DriftEntry_Serialize | DriftEntry_Deserialize;
+
+/**  A worker present in both namespaces with different builds. */
+export type DriftEntry_Deserialize = {
+	name: string,
+	left: WorkerRevision_Deserialize,
+	right: WorkerRevision_Deserialize,
+};
+
+/**  A worker present in both namespaces with different builds. */
+export type DriftEntry_Serialize = {
+	name: string,
+	left: WorkerRevision_Serialize,
+	right: WorkerRevision_Serialize,
+};
+
+/**  How two namespaces differ, worker by worker. */
+export type Drift_Deserialize = {
+	left: string,
+	right: string,
+	onlyLeft: string[],
+	onlyRight: string[],
+	differing: DriftEntry_Deserialize[],
+	same: number,
+};
+
+/**  How two namespaces differ, worker by worker. */
+export type Drift_Serialize = {
+	left: string,
+	right: string,
+	onlyLeft: string[],
+	onlyRight: string[],
+	differing: DriftEntry_Serialize[],
+	same: number,
+};
+
 /**  An environment of the platform; each has its own dispatch namespace. */
 export type Environment = "production" | "staging" | "development";
 
@@ -207,6 +316,66 @@ export type ErrorCode = "InvalidApiKey" | "InsufficientPermissions" | "ServiceNo
  *  truncated, wrong shape).
  */
 "InvalidResponse" | "Internal";
+
+/**  The result of one check of every target. */
+export type HealthBoard = HealthBoard_Serialize | HealthBoard_Deserialize;
+
+/**  The result of one check of every target. */
+export type HealthBoard_Deserialize = {
+	checkedAtMs: number | null,
+	results: ServiceHealth_Deserialize[],
+	summary: HealthSummary,
+};
+
+/**  The result of one check of every target. */
+export type HealthBoard_Serialize = {
+	checkedAtMs: number | null,
+	results: ServiceHealth_Serialize[],
+	summary: HealthSummary,
+};
+
+/**  One point of a target's history (a raw sample, or a 5-minute bucket for older history). */
+export type HealthPoint = HealthPoint_Serialize | HealthPoint_Deserialize;
+
+/**  One point of a target's history (a raw sample, or a 5-minute bucket for older history). */
+export type HealthPoint_Deserialize = {
+	atMs: number | null,
+	/**  Up (or up needing a key) — for a bucket, every sample in it was. */
+	up: boolean,
+	/**  The latency; for a bucket, its average. */
+	latencyMs?: number | null,
+	/**  How many checks the point stands for (1 for a raw sample). */
+	samples: number,
+};
+
+/**  One point of a target's history (a raw sample, or a 5-minute bucket for older history). */
+export type HealthPoint_Serialize = {
+	atMs: number | null,
+	/**  Up (or up needing a key) — for a bucket, every sample in it was. */
+	up: boolean,
+	/**  The latency; for a bucket, its average. */
+	latencyMs: number | null,
+	/**  How many checks the point stands for (1 for a raw sample). */
+	samples: number,
+};
+
+/**  What a check found. */
+export type HealthStatus = "up" | 
+/**  Answered 401: up, but the check needs a key (the Deploy API's `/health`). */
+"upNeedsKey" | "down";
+
+/**
+ *  "7/8 services healthy": the profile's services that answered up (dispatcher and Deploy API
+ *  are shown but not counted).
+ */
+export type HealthSummary = {
+	healthy: number,
+	total: number,
+	text: string,
+};
+
+/**  What a target is, so the window can group them (the summary counts services only). */
+export type HealthTargetKind = "service" | "dispatcher" | "deployApi";
 
 /**  Cached history and how fresh it is. */
 export type HistoryPage = HistoryPage_Serialize | HistoryPage_Deserialize;
@@ -264,6 +433,31 @@ backend: string } |
  *  `KeychainUnavailable` error.
  */
 { state: "unavailable"; reason: string };
+
+/**  A dispatch namespace as the Namespaces table shows it. */
+export type NamespaceSummary = NamespaceSummary_Serialize | NamespaceSummary_Deserialize;
+
+/**  A dispatch namespace as the Namespaces table shows it. */
+export type NamespaceSummary_Deserialize = {
+	name: string,
+	id?: string | null,
+	scriptCount: number,
+	trustedWorkers: boolean,
+	/**  ISO 8601, as Cloudflare writes it. */
+	createdOn?: string | null,
+	modifiedOn?: string | null,
+};
+
+/**  A dispatch namespace as the Namespaces table shows it. */
+export type NamespaceSummary_Serialize = {
+	name: string,
+	id: string | null,
+	scriptCount: number,
+	trustedWorkers: boolean,
+	/**  ISO 8601, as Cloudflare writes it. */
+	createdOn: string | null,
+	modifiedOn: string | null,
+};
 
 /**
  *  Where one environment of the platform lives and how the app treats it. Holds no secrets:
@@ -357,6 +551,61 @@ export type Protection =
 /**  Which secret of a profile. */
 export type SecretKindArg = "deployApiKey" | "cloudflareToken";
 
+/**  One target's row on the health board. */
+export type ServiceHealth = ServiceHealth_Serialize | ServiceHealth_Deserialize;
+
+/**  One target's row on the health board. */
+export type ServiceHealth_Deserialize = {
+	name: string,
+	kind: HealthTargetKind,
+	url: string,
+	state: HealthStatus,
+	httpStatus?: number | null,
+	latencyMs: number,
+	/**  Why it is down, in words. */
+	detail?: string | null,
+	/**  The runbook section that helps, when it is down. */
+	runbook?: string | null,
+	/**
+	 *  True when the state differs from the target's previous stored sample (false on the
+	 *  first check ever: there is nothing to differ from).
+	 */
+	changed: boolean,
+	/**  The state of the previous stored sample, if any. */
+	previousState?: HealthStatus | null,
+	/**
+	 *  When the target last changed state, as far as the last 24 h of samples show (None when
+	 *  it did not change within them).
+	 */
+	lastChangeMs?: number | null,
+};
+
+/**  One target's row on the health board. */
+export type ServiceHealth_Serialize = {
+	name: string,
+	kind: HealthTargetKind,
+	url: string,
+	state: HealthStatus,
+	httpStatus: number | null,
+	latencyMs: number,
+	/**  Why it is down, in words. */
+	detail: string | null,
+	/**  The runbook section that helps, when it is down. */
+	runbook: string | null,
+	/**
+	 *  True when the state differs from the target's previous stored sample (false on the
+	 *  first check ever: there is nothing to differ from).
+	 */
+	changed: boolean,
+	/**  The state of the previous stored sample, if any. */
+	previousState: HealthStatus | null,
+	/**
+	 *  When the target last changed state, as far as the last 24 h of samples show (None when
+	 *  it did not change within them).
+	 */
+	lastChangeMs: number | null,
+};
+
 /**  Progress of a sync, one event per window. */
 export type SyncProgress = {
 	done: number,
@@ -379,6 +628,84 @@ export type SyncReport = {
 export type WindowFailure = {
 	window: string,
 	message: string,
+};
+
+/**  One worker in full. */
+export type WorkerDetail = WorkerDetail_Serialize | WorkerDetail_Deserialize;
+
+/**  One worker in full. */
+export type WorkerDetail_Deserialize = {
+	row: WorkerRow_Deserialize,
+	/**  The bindings as Cloudflare lists them (`{type, name, …}`). */
+	bindings: unknown[],
+	/**  The script settings as Cloudflare returns them. */
+	settings: unknown,
+	/**  Size of the script's content in bytes. */
+	sizeBytes: number,
+};
+
+/**  One worker in full. */
+export type WorkerDetail_Serialize = {
+	row: WorkerRow_Serialize,
+	/**  The bindings as Cloudflare lists them (`{type, name, …}`). */
+	bindings: unknown[],
+	/**  The script settings as Cloudflare returns them. */
+	settings: unknown,
+	/**  Size of the script's content in bytes. */
+	sizeBytes: number,
+};
+
+/**  Which build of a worker a namespace runs, as its tags say. */
+export type WorkerRevision = WorkerRevision_Serialize | WorkerRevision_Deserialize;
+
+/**  Which build of a worker a namespace runs, as its tags say. */
+export type WorkerRevision_Deserialize = {
+	version?: string | null,
+	commit?: string | null,
+};
+
+/**  Which build of a worker a namespace runs, as its tags say. */
+export type WorkerRevision_Serialize = {
+	version: string | null,
+	commit: string | null,
+};
+
+/**
+ *  One worker of a namespace, with what its deploy tags say
+ *  (`service:x env:y commit:z branch:b version:v`).
+ */
+export type WorkerRow = WorkerRow_Serialize | WorkerRow_Deserialize;
+
+/**
+ *  One worker of a namespace, with what its deploy tags say
+ *  (`service:x env:y commit:z branch:b version:v`).
+ */
+export type WorkerRow_Deserialize = {
+	name: string,
+	tags: string[],
+	service?: string | null,
+	environment?: string | null,
+	commit?: string | null,
+	branch?: string | null,
+	version?: string | null,
+	createdOn?: string | null,
+	modifiedOn?: string | null,
+};
+
+/**
+ *  One worker of a namespace, with what its deploy tags say
+ *  (`service:x env:y commit:z branch:b version:v`).
+ */
+export type WorkerRow_Serialize = {
+	name: string,
+	tags: string[],
+	service: string | null,
+	environment: string | null,
+	commit: string | null,
+	branch: string | null,
+	version: string | null,
+	createdOn: string | null,
+	modifiedOn: string | null,
 };
 
 /* Tauri Specta runtime */
