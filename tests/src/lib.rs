@@ -234,6 +234,19 @@ impl AppSession {
     /// Set the value of a text field found by its label, replacing what it held.
     pub async fn fill(&self, label: &str, value: &str) -> Result<()> {
         let field = self.by_role("textbox|combobox|searchbox", label).await?;
+        let deadline = Instant::now() + FIND_TIMEOUT;
+        while !field.is_enabled().await? {
+            if Instant::now() > deadline {
+                bail!("the field {label:?} stayed disabled");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        self.driver
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![field.to_json()?],
+            )
+            .await?;
         field.clear().await?;
         field.send_keys(value).await?;
         Ok(())
@@ -241,8 +254,29 @@ impl AppSession {
 
     /// Click the button named `name`.
     pub async fn click_button(&self, name: &str) -> Result<()> {
-        self.by_role("button", name).await?.click().await?;
-        Ok(())
+        let el = self.by_role("button", name).await?;
+        self.click(&el).await
+    }
+
+    /// Click an element as a user would: scrolled to the middle of the view (not under the
+    /// status bar), waiting out an overlay that is still fading (a closing dialog).
+    pub async fn click(&self, el: &WebElement) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            self.driver
+                .execute(
+                    "arguments[0].scrollIntoView({block: 'center', inline: 'center'});",
+                    vec![el.to_json()?],
+                )
+                .await?;
+            match el.click().await {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() < deadline && e.to_string().contains("intercepted") => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Wait until some visible element of `roles` has an accessible name containing `text`.
@@ -262,12 +296,27 @@ impl AppSession {
 
     /// Pick `option` in the select (combobox) labelled `label`.
     pub async fn choose(&self, label: &str, option: &str) -> Result<()> {
-        self.by_role("combobox|textbox", label)
-            .await?
-            .click()
-            .await?;
-        self.by_role("option", option).await?.click().await?;
-        Ok(())
+        let field = self.by_role("combobox|textbox", label).await?;
+        if field.tag_name().await?.eq_ignore_ascii_case("select") {
+            // A native select: click the option itself, as WebDriver specifies for <option>.
+            let ret = self
+                .driver
+                .execute(
+                    "const [s, want] = arguments; return Array.from(s.options).find(o => \
+                     o.textContent.trim().toLowerCase() === want.toLowerCase() || \
+                     o.value.toLowerCase() === want.toLowerCase()) || null;",
+                    vec![field.to_json()?, json!(option)],
+                )
+                .await?;
+            if ret.json().is_null() {
+                bail!("the select {label:?} has no option {option:?}");
+            }
+            ret.element()?.click().await?;
+            return Ok(());
+        }
+        self.click(&field).await?;
+        let opt = self.by_role("option", option).await?;
+        self.click(&opt).await
     }
 
     /// Start recording every IPC reply the page receives from now on (see [`ipc_log`](Self::ipc_log)).
@@ -275,22 +324,20 @@ impl AppSession {
         self.driver
             .execute(
                 r#"
-const internals = window.__TAURI_INTERNALS__;
+// Tauri's IPC travels over fetch to its ipc: custom protocol; keep a copy of every reply.
 if (!window.__sy_ipc) {
   window.__sy_ipc = [];
-  const original = internals.invoke.bind(internals);
-  internals.invoke = async (cmd, args, options) => {
-    try {
-      const reply = await original(cmd, args, options);
-      window.__sy_ipc.push(JSON.stringify({ cmd, reply }));
-      return reply;
-    } catch (error) {
-      window.__sy_ipc.push(JSON.stringify({ cmd, error }));
-      throw error;
+  const original = window.fetch.bind(window);
+  window.fetch = async (input, init) => {
+    const response = await original(input, init);
+    const url = typeof input === 'string' ? input : (input && input.url) || '';
+    if (url.startsWith('ipc:') || url.includes('ipc.localhost')) {
+      response.clone().text().then((body) => window.__sy_ipc.push(url + ' ' + body));
     }
+    return response;
   };
 }
-return internals.invoke !== undefined && window.__sy_ipc.length === 0;
+return window.fetch !== undefined;
 "#,
                 Vec::new(),
             )
@@ -305,6 +352,22 @@ return internals.invoke !== undefined && window.__sy_ipc.length === 0;
             .execute("return window.__sy_ipc || [];", Vec::new())
             .await?;
         Ok(ret.convert()?)
+    }
+
+    /// Wait until the element with `role` and accessible `name` shows `text` somewhere inside it.
+    pub async fn expect_within(&self, role: &str, name: &str, text: &str) -> Result<()> {
+        let deadline = Instant::now() + FIND_TIMEOUT;
+        loop {
+            let el = self.by_role(role, name).await?;
+            let shown = el.text().await.unwrap_or_default();
+            if shown.contains(text) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the {role} {name:?} never showed {text:?}; it shows: {shown:.300}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// The page's visible text.

@@ -23,19 +23,36 @@ function sy_role(el) {
   if (t === 'footer') return 'contentinfo';
   if (t === 'main') return 'main';
   if (t === 'dialog') return 'dialog';
+  if (t === 'table') return 'table';
+  if (t === 'tr') return 'row';
+  if (t === 'td') return 'cell';
+  if (t === 'th') return 'columnheader';
+  if (t === 'ul' || t === 'ol') return 'list';
+  if (t === 'li') return 'listitem';
+  if (t === 'p') return 'paragraph';
+  if (t === 'section' && (el.hasAttribute('aria-label') || el.hasAttribute('aria-labelledby'))) return 'region';
+  if (t === 'progress') return 'progressbar';
+  if (t === 'output') return 'status';
   return null;
+}
+// Text as assistive technology reads it: aria-hidden parts (like a required-field asterisk) left out.
+function sy_text(node) {
+  if (node.nodeType === Node.TEXT_NODE) return node.textContent;
+  if (node.nodeType !== Node.ELEMENT_NODE) return '';
+  if (node.getAttribute('aria-hidden') === 'true') return '';
+  return Array.from(node.childNodes).map(sy_text).join('');
 }
 function sy_name(el) {
   const label = el.getAttribute('aria-label');
   if (label) return label.trim();
   const by = el.getAttribute('aria-labelledby');
-  if (by) return by.split(/\s+/).map(id => (document.getElementById(id) || {}).textContent || '').join(' ').replace(/\s+/g, ' ').trim();
+  if (by) return by.split(/\s+/).map(id => { const n = document.getElementById(id); return n ? sy_text(n) : ''; }).join(' ').replace(/\s+/g, ' ').trim();
   if (el.id) {
     const l = document.querySelector('label[for="' + CSS.escape(el.id) + '"]');
-    if (l) return l.textContent.replace(/\s+/g, ' ').trim();
+    if (l) return sy_text(l).replace(/\s+/g, ' ').trim();
   }
   if (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA') return (el.getAttribute('placeholder') || el.getAttribute('title') || '').trim();
-  return (el.textContent || '').replace(/\s+/g, ' ').trim();
+  return sy_text(el).replace(/\s+/g, ' ').trim();
 }
 function sy_visible(el) {
   const r = el.getBoundingClientRect();

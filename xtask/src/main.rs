@@ -86,7 +86,13 @@ fn build_ui() -> Result<()> {
 }
 
 fn build_app() -> Result<()> {
-    steps::run_plain(steps::cargo(&["build", "--package", "switchyard-desktop"]))
+    steps::run_plain(steps::cargo(&[
+        "build",
+        "--package",
+        "switchyard-desktop",
+        "--package",
+        "switchyard-sandbox",
+    ]))
 }
 
 fn run(args: &[String]) -> Result<ExitCode> {
@@ -204,6 +210,7 @@ fn e2e(tally: &mut Tally) -> Result<()> {
         "switchyard-tests",
         "--test",
         "e2e*",
+        "--no-fail-fast",
         "--",
         "--ignored",
         "--test-threads=1",
@@ -250,6 +257,7 @@ fn test(args: &[String]) -> Result<ExitCode> {
         steps::run_counted(setup::in_keyring_session(steps::cargo(&[
             "test",
             "--workspace",
+            "--no-fail-fast",
         ]))),
     );
     tally.record(

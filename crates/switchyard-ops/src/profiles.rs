@@ -64,6 +64,16 @@ impl Ops {
                 ));
             }
             profile.validate()?;
+            let is_new = self.store.get_profile(&profile.id).await.is_err();
+            if is_new {
+                // A keychain entry left by an earlier profile of the same id (deleted with its
+                // data folder, say) must not silently become this new profile's key.
+                for kind in [SecretKind::DeployApiKey, SecretKind::CloudflareToken] {
+                    if let Err(e) = self.secrets.delete(&profile.id, kind) {
+                        tracing::warn!(profile = %profile.id, error = %e.message, "could not clear a stale keychain entry");
+                    }
+                }
+            }
             self.store.save_profile(&profile, self.now_ms()).await?;
             Ok(profile)
         })

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use switchyard_core::{AppError, Clock, Environment, ErrorCode, Profile, SANDBOX_PROFILE_ID};
 use switchyard_ops::Ops;
 use switchyard_sandbox::{Fault, FaultTarget, LargeDataSpec, Sandbox, SandboxConfig};
-use switchyard_secrets::{MemoryStore, Secret, SecretKind};
+use switchyard_secrets::{MemoryStore, Secret, SecretKind, SecretStore};
 use switchyard_store::DeploymentFilter;
 
 /// A clock the test moves by hand.
@@ -233,6 +233,36 @@ async fn keys_go_to_the_keychain_only() {
     p.cloudflare_api_url = d.cloudflare_api_url.clone();
     p.account_id = d.account_id.clone();
     f.ops.save_profile(p).await.unwrap();
+
+    // A leftover keychain entry under the same id does not become the new profile's key.
+    f.keychain
+        .set(
+            "rehearsal",
+            SecretKind::DeployApiKey,
+            &Secret::new("sk_stale_from_before"),
+        )
+        .unwrap();
+    let mut p = Profile::for_environment("rehearsal", "Rehearsal", Environment::Staging);
+    p.deploy_api_url = d.deploy_api_url.clone();
+    p.auth_url = d.auth_url.clone();
+    p.cloudflare_api_url = d.cloudflare_api_url.clone();
+    p.account_id = d.account_id.clone();
+    f.ops.delete_profile("rehearsal").await.unwrap();
+    f.keychain
+        .set(
+            "rehearsal",
+            SecretKind::DeployApiKey,
+            &Secret::new("sk_stale_from_before"),
+        )
+        .unwrap();
+    f.ops.save_profile(p).await.unwrap();
+    assert!(
+        !f.ops
+            .profile_secrets("rehearsal")
+            .await
+            .unwrap()
+            .deploy_api_key
+    );
 
     let e = f.ops.validate_key("rehearsal").await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidApiKey);

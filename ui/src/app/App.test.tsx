@@ -1,7 +1,17 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import { appInfo, productionProfile, renderApp, sandboxProfile, serveAppInfo, stagingProfile } from '../test/render';
+import {
+  appInfo,
+  fail,
+  fullProfile,
+  productionProfile,
+  renderApp,
+  sandboxProfile,
+  serveAppInfo,
+  serveIpc,
+  stagingProfile,
+} from '../test/render';
 import { AREAS } from './areas';
 
 const AREA_NAMES = ['Deployments', 'Deploy', 'Namespaces', 'Health', 'Runbooks', 'Settings'];
@@ -57,10 +67,7 @@ describe('the window', () => {
   });
 
   it.each([
-    ['Deployments', 'Checking Deployment Status'],
     ['Deploy', 'Deploying a Service'],
-    ['Namespaces', 'Managing Dispatch Namespaces'],
-    ['Health', 'Checking Deployment Status'],
     ['Runbooks', 'Emergency Procedures'],
   ])('says plainly that %s is not built yet, and which runbook procedure to use', async (name, procedure) => {
     serveAppInfo(appInfo());
@@ -70,14 +77,6 @@ describe('the window', () => {
     expect(within(main).getByText(`${name} — not built yet.`)).toBeInTheDocument();
     expect(main).toHaveTextContent(`“${procedure}”`);
     expect(within(main).queryByRole('table')).not.toBeInTheDocument();
-  });
-
-  it('describes Namespaces in the words operators expect', () => {
-    serveAppInfo(appInfo());
-    renderApp('namespaces');
-    expect(screen.getByRole('main')).toHaveTextContent(
-      'Namespaces — not built yet.This area will list dispatch namespaces and their workers.Until then, use the runbook\'s “Managing Dispatch Namespaces” procedure.',
-    );
   });
 });
 
@@ -138,7 +137,7 @@ describe('command palette', () => {
 });
 
 describe('profile in the top bar', () => {
-  it('shows the active profile from app_info with its environment', async () => {
+  it('shows the sandbox profile as the sandbox: its environment badge, but no live-traffic warning', async () => {
     const calls = serveAppInfo(appInfo());
     renderApp();
     const header = screen.getByRole('banner');
@@ -147,12 +146,25 @@ describe('profile in the top bar', () => {
       expect(profile).toHaveValue(sandboxProfile.name);
     });
     const environment = within(header).getByRole('group', { name: 'Environment' });
-    expect(environment).toHaveTextContent('DEVELOPMENT');
+    expect(environment).toHaveTextContent('PRODUCTION');
     expect(environment).toHaveTextContent('SANDBOX');
-    expect(environment).not.toHaveTextContent('PRODUCTION');
     expect(within(header).getByText('LOCAL SANDBOX — nothing here leaves this machine')).toBeInTheDocument();
+    expect(header).not.toHaveTextContent('actions here affect live traffic');
+    expect(header).toHaveAttribute('data-environment', 'production');
+    expect(header).toHaveAttribute('data-sandbox', 'true');
+    expect(calls.map((c) => c.cmd)).toContain('app_info');
+  });
+
+  it('shows a development profile as development', async () => {
+    const dev = { id: 'dev', name: 'dotdo dev', environment: 'development' as const, protection: 'normal' as const, sandbox: false };
+    serveAppInfo(appInfo({ profiles: [sandboxProfile, dev], activeProfile: 'dev' }));
+    renderApp();
+    const header = screen.getByRole('banner');
+    const environment = await within(header).findByRole('group', { name: 'Environment' });
+    expect(environment).toHaveTextContent('DEVELOPMENT');
+    expect(environment).not.toHaveTextContent('SANDBOX');
+    expect(header).not.toHaveTextContent('LOCAL SANDBOX');
     expect(header).toHaveAttribute('data-environment', 'development');
-    expect(calls).toContain('app_info');
   });
 
   it('marks a production profile unmistakably', async () => {
@@ -179,8 +191,19 @@ describe('profile in the top bar', () => {
     expect(header).toHaveAttribute('data-environment', 'staging');
   });
 
-  it('lists every profile but offers only the active one, saying switching is not built', async () => {
-    serveAppInfo(appInfo());
+  it('switches profiles: calls select_profile, disables the switcher meanwhile, then shows the new profile', async () => {
+    let active = sandboxProfile.id;
+    let release: () => void = () => undefined;
+    const calls = serveIpc(appInfo(), {
+      app_info: () => appInfo({ activeProfile: active }),
+      select_profile: async (args) => {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        active = String(args.id);
+        return fullProfile(productionProfile);
+      },
+    });
     const { user } = renderApp();
     const profile = screen.getByRole('combobox', { name: 'Profile' });
     await waitFor(() => {
@@ -188,15 +211,54 @@ describe('profile in the top bar', () => {
     });
     await user.click(profile);
     const listbox = await screen.findByRole('listbox');
-    const options = within(listbox).getAllByRole('option');
-    expect(options).toHaveLength(3);
+    expect(within(listbox).getAllByRole('option')).toHaveLength(3);
     const production = within(listbox).getByRole('option', { name: /dotdo production/ });
-    // Mantine marks disabled options with data-combobox-disabled; the text says why.
-    expect(production).toHaveAttribute('data-combobox-disabled', 'true');
-    expect(production).toHaveTextContent('switching profiles is not built yet');
-    const sandbox = within(listbox).getByRole('option', { name: /Local sandbox/ });
-    expect(sandbox).not.toHaveAttribute('data-combobox-disabled');
-    expect(sandbox).toHaveTextContent('active');
+    expect(production).not.toHaveAttribute('data-combobox-disabled');
+    await user.click(production);
+
+    await waitFor(() => {
+      expect(screen.getByRole('combobox', { name: 'Profile' })).toBeDisabled();
+    });
+    expect(calls.filter((c) => c.cmd === 'select_profile').map((c) => c.args.id)).toEqual(['prod']);
+    const appInfoCalls = calls.filter((c) => c.cmd === 'app_info').length;
+    release();
+
+    const header = screen.getByRole('banner');
+    expect(await within(header).findByText('PRODUCTION — actions here affect live traffic')).toBeInTheDocument();
+    expect(screen.getByRole('combobox', { name: 'Profile' })).toBeEnabled();
+    expect(screen.getByRole('combobox', { name: 'Profile' })).toHaveValue(productionProfile.name);
+    expect(calls.filter((c) => c.cmd === 'app_info').length).toBeGreaterThan(appInfoCalls);
+    // The history of the new profile is read, too.
+    await waitFor(() => {
+      expect(calls.some((c) => c.cmd === 'query_history' && c.args.profileId === 'prod')).toBe(true);
+    });
+  });
+
+  it('says why when switching fails, and keeps the profile it had', async () => {
+    serveIpc(appInfo(), {
+      select_profile: fail({ code: 'NotFound', message: 'No profile "prod".', runbook: null }),
+    });
+    const { user } = renderApp();
+    const profile = screen.getByRole('combobox', { name: 'Profile' });
+    await waitFor(() => {
+      expect(profile).toBeEnabled();
+    });
+    await user.click(profile);
+    await user.click(within(await screen.findByRole('listbox')).getByRole('option', { name: /dotdo production/ }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Switching profile failed: Not found');
+    expect(alert).toHaveTextContent('No profile "prod".');
+    expect(screen.getByRole('combobox', { name: 'Profile' })).toHaveValue(sandboxProfile.name);
+    expect(screen.getByRole('banner')).toHaveTextContent('LOCAL SANDBOX');
+    await user.click(screen.getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('warns on every area when the sandbox is the active profile and is not running', async () => {
+    serveAppInfo(appInfo({ sandboxError: 'port 4610 is in use' }));
+    renderApp('health');
+    const alert = await screen.findByRole('alert', { name: 'The local sandbox is not running' });
+    expect(alert).toHaveTextContent('port 4610 is in use');
   });
 });
 

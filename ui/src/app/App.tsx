@@ -3,6 +3,7 @@ import { type HotkeyItem, useHotkeys } from '@mantine/hooks';
 import { createSpotlight } from '@mantine/spotlight';
 import { useEffect, useMemo, useState } from 'react';
 
+import { SandboxProblem } from '../components/EnvironmentNotices';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { DeployArea } from '../features/deploy/DeployArea';
 import { DeploymentsArea } from '../features/deployments/DeploymentsArea';
@@ -14,6 +15,7 @@ import { useAppInfo } from '../ipc/queries';
 import { AreaNav } from './AreaNav';
 import { type AreaId, areaById, AREAS } from './areas';
 import { CommandPalette } from './CommandPalette';
+import { activeProfileOf } from './environment';
 import { type Navigation, NavigationContext } from './navigation';
 import { FOOTER_HEIGHT, StatusBar } from './StatusBar';
 import { BAND_HEIGHT, HEADER_HEIGHT, TopBar } from './TopBar';
@@ -35,10 +37,27 @@ function AreaContent({ area }: { area: AreaId }) {
   }
 }
 
-/** Shown above every area but Settings (which shows it itself) when app info cannot be loaded. */
+/**
+ * Shown above every area but Settings (which shows them itself): app info cannot be loaded, or the
+ * active profile is the local sandbox and the sandbox is not running.
+ */
 function AppInfoProblem({ area }: { area: AreaId }) {
   const appInfo = useAppInfo();
-  if (!appInfo.isError || area === 'settings') {
+  if (area === 'settings') {
+    return null;
+  }
+  if (appInfo.isSuccess) {
+    const active = activeProfileOf(appInfo.data.profiles, appInfo.data.activeProfile);
+    if (active?.sandbox && appInfo.data.sandboxError) {
+      return (
+        <Box mb="md" maw={760}>
+          <SandboxProblem error={appInfo.data.sandboxError} />
+        </Box>
+      );
+    }
+    return null;
+  }
+  if (!appInfo.isError) {
     return null;
   }
   return (

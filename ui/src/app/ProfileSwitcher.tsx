@@ -1,28 +1,39 @@
-import { Badge, Group, Select, Text } from '@mantine/core';
+import { Badge, Button, Group, Loader, Select, Text } from '@mantine/core';
 import { useId } from '@mantine/hooks';
 
+import { ErrorNotice } from '../components/ErrorNotice';
 import type { ProfileSummary } from '../ipc/bindings';
+import { useSelectProfile } from '../ipc/mutations';
 import { useAppInfo } from '../ipc/queries';
 import { ENVIRONMENT_NAME, environmentLook } from './environment';
 
 function EnvironmentDot({ profile }: { profile: ProfileSummary }) {
   const look = environmentLook(profile.environment);
+  if (profile.sandbox) {
+    return (
+      <Badge size="xs" variant="default">
+        SANDBOX
+      </Badge>
+    );
+  }
   return (
     <Badge size="xs" color={look.badgeColor} variant={look.badgeVariant} autoContrast>
-      {profile.sandbox ? 'SANDBOX' : look.label}
+      {look.label}
     </Badge>
   );
 }
 
 /**
- * The current profile, always visible. Only the active profile can be chosen: switching profiles
- * needs a command the core does not offer yet, and the list says so rather than pretend.
+ * The current profile, always visible. Choosing another makes it the active one (remembered across
+ * restarts) and refetches everything shown; the switcher is disabled while that happens.
  */
 export function ProfileSwitcher() {
   const id = useId();
   const appInfo = useAppInfo();
+  const select = useSelectProfile();
   const profiles = appInfo.data?.profiles ?? [];
   const active = appInfo.data?.activeProfile ?? null;
+  const switching = select.isPending;
 
   const placeholder = appInfo.isPending ? 'Loading…' : appInfo.isError ? 'Unavailable' : 'No profile';
 
@@ -36,17 +47,20 @@ export function ProfileSwitcher() {
         role="combobox"
         w={240}
         size="sm"
-        data={profiles.map((p) => ({
-          value: p.id,
-          label: p.name,
-          disabled: p.id !== active,
-        }))}
-        value={active}
+        data={profiles.map((p) => ({ value: p.id, label: p.name }))}
+        value={select.isPending ? select.variables : active}
         placeholder={placeholder}
-        disabled={!appInfo.isSuccess || profiles.length === 0}
+        disabled={!appInfo.isSuccess || profiles.length === 0 || switching}
+        aria-busy={switching}
         allowDeselect={false}
         checkIconPosition="right"
         comboboxProps={{ withinPortal: true }}
+        rightSection={switching ? <Loader size={14} aria-hidden /> : undefined}
+        onChange={(value) => {
+          if (value !== null && value !== active) {
+            select.mutate(value);
+          }
+        }}
         renderOption={({ option }) => {
           const profile = profiles.find((p) => p.id === option.value);
           if (!profile) {
@@ -58,7 +72,8 @@ export function ProfileSwitcher() {
                 <Text size="sm">{profile.name}</Text>
                 <Text size="xs" c="dimmed">
                   {ENVIRONMENT_NAME[profile.environment]}
-                  {profile.id === active ? ' · active' : ' · switching profiles is not built yet'}
+                  {profile.sandbox ? ' · local sandbox' : ''}
+                  {profile.id === active ? ' · active' : ''}
                 </Text>
               </div>
               <EnvironmentDot profile={profile} />
@@ -66,6 +81,20 @@ export function ProfileSwitcher() {
           );
         }}
       />
+      {select.isError && (
+        <div className="sy-switch-error">
+          <ErrorNotice
+            error={select.error}
+            context="Switching profile"
+            onRetry={() => {
+              select.mutate(select.variables);
+            }}
+          />
+          <Button size="xs" variant="default" mt={6} onClick={select.reset}>
+            Dismiss
+          </Button>
+        </div>
+      )}
     </Group>
   );
 }

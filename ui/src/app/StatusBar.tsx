@@ -1,13 +1,34 @@
 import { AppShell, Group, Text } from '@mantine/core';
 import { IconClockHour4, IconFolder, IconInfoCircle } from '@tabler/icons-react';
 
-import { useAppInfo } from '../ipc/queries';
+import { formatLocalTime, formatRelative, useNow } from '../components/time';
+import { useAppInfo, useHistoryAsOf } from '../ipc/queries';
 
 export const FOOTER_HEIGHT = 30;
 
-/** "As of" (nothing is synced yet, and it says so), the app version and the data directory. */
+/** How fresh the active profile's cached history is. */
+function DataAsOf({ profileId }: { profileId: string | null }) {
+  const asOf = useHistoryAsOf(profileId);
+  const now = useNow();
+  let text: string;
+  if (profileId === null) {
+    text = 'Data: as of — (no profile)';
+  } else if (asOf.isPending) {
+    text = 'Data: as of …';
+  } else if (asOf.isError) {
+    text = 'Data: as of unknown (the history cache could not be read)';
+  } else if (asOf.data === null) {
+    text = 'Data: never synced for this profile';
+  } else {
+    text = `Data: as of ${formatLocalTime(asOf.data)} (${formatRelative(asOf.data, now)})`;
+  }
+  return <Text size="xs">{text}</Text>;
+}
+
+/** "As of" for the active profile, the app version and the data directory. */
 export function StatusBar() {
   const appInfo = useAppInfo();
+  const profileId = appInfo.isSuccess && appInfo.data.activeProfile !== '' ? appInfo.data.activeProfile : null;
   const version = appInfo.isSuccess
     ? `${appInfo.data.name} ${appInfo.data.version}`
     : appInfo.isError
@@ -19,7 +40,7 @@ export function StatusBar() {
       <Group h="100%" gap="lg" wrap="nowrap" justify="space-between">
         <Group gap={6} wrap="nowrap">
           <IconClockHour4 size={14} aria-hidden />
-          <Text size="xs">Data: as of — (no data synced yet)</Text>
+          <DataAsOf profileId={profileId} />
         </Group>
         <Group gap="lg" wrap="nowrap" miw={0}>
           <Group gap={6} wrap="nowrap" miw={0}>

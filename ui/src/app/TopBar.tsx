@@ -21,16 +21,18 @@ function EnvironmentBand({ profile, failed }: { profile: ProfileSummary | undefi
     );
   }
   const look = environmentLook(profile.environment);
-  const text =
-    profile.environment === 'production'
+  // The sandbox drives its own (local) production namespace: nothing it does reaches live traffic,
+  // so it never borrows production's warning. Real production stays red.
+  const text = profile.sandbox
+    ? 'LOCAL SANDBOX — nothing here leaves this machine'
+    : profile.environment === 'production'
       ? 'PRODUCTION — actions here affect live traffic'
       : profile.environment === 'staging'
         ? 'STAGING — shared environment'
-        : profile.sandbox
-          ? 'LOCAL SANDBOX — nothing here leaves this machine'
-          : 'DEVELOPMENT';
+        : 'DEVELOPMENT';
+  const band = profile.sandbox ? 'sandbox' : profile.environment;
   return (
-    <Box className="sy-band" data-band={profile.environment} h={BAND_HEIGHT} bg={look.band}>
+    <Box className="sy-band" data-band={band} h={BAND_HEIGHT} bg={profile.sandbox ? undefined : look.band}>
       <Text size="xs" fw={700} className="sy-band-text">
         {text}
       </Text>
@@ -42,11 +44,12 @@ function ProfileMarkers({ profile }: { profile: ProfileSummary }) {
   const look = environmentLook(profile.environment);
   return (
     <Group gap={6} wrap="nowrap" role="group" aria-label="Environment">
+      {/* The sandbox's environment badge is neutral: only a real production profile is red. */}
       <Badge
         size="lg"
         radius="sm"
-        color={look.badgeColor}
-        variant={look.badgeVariant}
+        color={profile.sandbox ? undefined : look.badgeColor}
+        variant={profile.sandbox ? 'default' : look.badgeVariant}
         autoContrast
       >
         {look.label}
@@ -83,7 +86,11 @@ export function TopBar({ onOpenPalette }: TopBarProps) {
   const appInfo = useAppInfo();
   const profile = appInfo.data ? activeProfileOf(appInfo.data.profiles, appInfo.data.activeProfile) : undefined;
   return (
-    <AppShell.Header data-environment={profile?.environment ?? 'unknown'} className="sy-header">
+    <AppShell.Header
+      data-environment={profile?.environment ?? 'unknown'}
+      data-sandbox={profile?.sandbox ? 'true' : undefined}
+      className="sy-header"
+    >
       <EnvironmentBand profile={profile} failed={appInfo.isError || appInfo.isSuccess} />
       <Group h={HEADER_HEIGHT} px="md" justify="space-between" wrap="nowrap">
         <Group gap="lg" wrap="nowrap">

@@ -5,12 +5,19 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import { App } from '../app/App';
 import type { AreaId } from '../app/areas';
 import { createQueryClient, Providers } from '../app/Providers';
-import type { AppError, AppInfo_Serialize, ProfileSummary } from '../ipc/bindings';
+import type {
+  AppError,
+  AppInfo_Serialize,
+  Deployment_Serialize,
+  HistoryPage_Serialize,
+  Profile_Serialize,
+  ProfileSummary,
+} from '../ipc/bindings';
 
 export const sandboxProfile: ProfileSummary = {
   id: 'local-sandbox',
   name: 'Local sandbox',
-  environment: 'development',
+  environment: 'production',
   protection: 'normal',
   sandbox: true,
 };
@@ -31,6 +38,25 @@ export const stagingProfile: ProfileSummary = {
   sandbox: false,
 };
 
+export const SERVICES = ['gateway', 'db', 'auth', 'schedule', 'webhooks', 'email', 'mcp', 'queue'];
+
+/** The full profile behind a summary, as `list_profiles` returns it. */
+export function fullProfile(summary: ProfileSummary, overrides: Partial<Profile_Serialize> = {}): Profile_Serialize {
+  const local = summary.sandbox;
+  return {
+    ...summary,
+    deployApiUrl: local ? 'http://127.0.0.1:4610' : 'https://deploy.do',
+    authUrl: local ? 'http://127.0.0.1:4610/auth' : 'https://auth.do',
+    cloudflareApiUrl: local ? 'http://127.0.0.1:4610/cf/client/v4' : 'https://api.cloudflare.com/client/v4',
+    accountId: local ? 'sandbox-account' : 'acc-123',
+    namespace: `dotdo-${summary.environment}`,
+    services: SERVICES,
+    serviceUrlTemplate: summary.environment === 'production' ? 'https://{service}.do' : 'https://{service}.{environment}.do',
+    dispatcherUrl: local ? 'http://127.0.0.1:4611' : '',
+    ...overrides,
+  };
+}
+
 export function appInfo(overrides: Partial<AppInfo_Serialize> = {}): AppInfo_Serialize {
   return {
     keychain: { state: 'available', backend: 'Secret Service' },
@@ -44,21 +70,84 @@ export function appInfo(overrides: Partial<AppInfo_Serialize> = {}): AppInfo_Ser
   };
 }
 
-/** Serve `app_info` from the mock IPC: either the info, or a rejection with an AppError. */
-export function serveAppInfo(reply: AppInfo_Serialize | { error: AppError }) {
-  const calls: string[] = [];
-  mockIPC((cmd) => {
-    calls.push(cmd);
-    if (cmd === 'app_info') {
-      if ('error' in reply) {
+export function historyPage(overrides: Partial<HistoryPage_Serialize> = {}): HistoryPage_Serialize {
+  return { deployments: [], asOfMs: null, failingWindows: [], ...overrides };
+}
+
+let deploymentCounter = 0;
+
+export function deployment(overrides: Partial<Deployment_Serialize> = {}): Deployment_Serialize {
+  deploymentCounter += 1;
+  const n = deploymentCounter;
+  return {
+    id: `deploy_17000000${String(n).padStart(5, '0')}_abcdef${String(n % 100).padStart(2, '0')}`,
+    service: 'gateway',
+    environment: 'production',
+    tier: null,
+    version: null,
+    namespace: 'dotdo-production',
+    status: 'deployed',
+    timestamp: '2025-03-01T12:00:00Z',
+    url: 'https://gateway.do',
+    versionTag: `v1.0.${n}`,
+    metadata: { commit: '0123456789abcdef0123', branch: 'main', author: 'alice' },
+    ...overrides,
+  };
+}
+
+/** A command's reply: a value, or (thrown as Tauri rejects) an AppError. */
+export type Reply = unknown;
+export type Handler = (args: Record<string, unknown>) => Reply;
+
+/** An AppError reply, thrown the way Tauri rejects with a command's `Err` value. */
+export function fail(error: AppError): Handler {
+  return () => {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- Tauri rejects with the command's Err value.
+    throw error;
+  };
+}
+
+export interface IpcCall {
+  cmd: string;
+  args: Record<string, unknown>;
+}
+
+/**
+ * Serve commands from the mock IPC. `app_info`, `list_profiles` and `query_history` have answers
+ * by default (the info given, its profiles in full, an empty never-synced history); any other
+ * command must be given, or the call fails.
+ */
+export function serveIpc(
+  info: AppInfo_Serialize | { error: AppError },
+  handlers: Record<string, Handler> = {},
+): IpcCall[] {
+  const calls: IpcCall[] = [];
+  const defaults: Record<string, Handler> = {
+    app_info: () => {
+      if ('error' in info) {
         // eslint-disable-next-line @typescript-eslint/only-throw-error -- Tauri rejects with the command's Err value.
-        throw reply.error;
+        throw info.error;
       }
-      return reply;
+      return info;
+    },
+    list_profiles: () => ('error' in info ? [] : info.profiles.map((p) => fullProfile(p))),
+    query_history: () => historyPage(),
+  };
+  mockIPC((cmd, args) => {
+    const payload = (args ?? {}) as Record<string, unknown>;
+    calls.push({ cmd, args: payload });
+    const handler = handlers[cmd] ?? defaults[cmd];
+    if (!handler) {
+      throw new Error(`unexpected command ${cmd}`);
     }
-    throw new Error(`unexpected command ${cmd}`);
+    return handler(payload);
   });
   return calls;
+}
+
+/** Serve `app_info` (and the defaults of `serveIpc`); returns the calls made. */
+export function serveAppInfo(reply: AppInfo_Serialize | { error: AppError }): IpcCall[] {
+  return serveIpc(reply);
 }
 
 export function renderApp(initialArea?: AreaId) {

@@ -31,6 +31,21 @@ class ResizeObserverStub implements ResizeObserver {
 }
 window.ResizeObserver = ResizeObserverStub;
 
+// jsdom lays nothing out, so every element is 0 px tall. The deployments table's scroll box
+// (marked data-virtual-scroller) gets a viewport height, so the virtualizer renders the rows that
+// would be in view, as in the window.
+export const VIRTUAL_VIEWPORT_HEIGHT = 600;
+const clientHeight = Object.getOwnPropertyDescriptor(Element.prototype, 'clientHeight');
+Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
+  configurable: true,
+  get(this: HTMLElement): number {
+    if (this.dataset.virtualScroller !== undefined) {
+      return VIRTUAL_VIEWPORT_HEIGHT;
+    }
+    return (clientHeight?.get?.call(this) as number | undefined) ?? 0;
+  },
+});
+
 Element.prototype.scrollIntoView = function scrollIntoView() {
   // jsdom has no layout.
 };

@@ -1,12 +1,278 @@
-import { areaById } from '../../app/areas';
-import { NotBuiltYet } from '../../components/NotBuiltYet';
+import { Alert, Button, Group, Loader, NativeSelect, Paper, Stack, Switch, Text, TextInput } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { IconAlertTriangle, IconClockHour4, IconRefresh, IconSearch } from '@tabler/icons-react';
+import { useMemo, useState } from 'react';
 
-export function DeploymentsArea() {
+import { activeProfileOf } from '../../app/environment';
+import { areaById } from '../../app/areas';
+import { AreaHeader } from '../../components/AreaHeader';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { formatAsOf, useNow } from '../../components/time';
+import type {
+  Deployment,
+  DeploymentFilter_Deserialize,
+  DeploymentStatus,
+  Environment,
+  SyncProgress,
+  SyncReport,
+  WindowFailure,
+} from '../../ipc/bindings';
+import { useSyncHistory } from '../../ipc/mutations';
+import { useAppInfo, useHistory, useProfiles } from '../../ipc/queries';
+import { DeploymentDrawer } from './DeploymentDrawer';
+import { DeploymentsTable } from './DeploymentsTable';
+import { SyncProgressView } from './SyncProgressView';
+
+/** How many records one query brings; the table is virtualized, so this can be large. */
+export const HISTORY_LIMIT = 5000;
+
+const ENVIRONMENTS: readonly Environment[] = ['production', 'staging', 'development'];
+const STATUSES: readonly DeploymentStatus[] = ['deployed', 'failed', 'rolled_back'];
+
+interface Filters {
+  service: string;
+  environment: string;
+  status: string;
+  failuresOnly: boolean;
+  text: string;
+}
+
+const NO_FILTERS: Filters = { service: '', environment: '', status: '', failuresOnly: false, text: '' };
+
+function toDeploymentFilter(filters: Filters, text: string): DeploymentFilter_Deserialize {
+  const status = filters.failuresOnly ? 'failed' : filters.status;
+  const filter: DeploymentFilter_Deserialize = { limit: HISTORY_LIMIT };
+  if (filters.service !== '') filter.service = filters.service;
+  if (filters.environment !== '') filter.environment = filters.environment as Environment;
+  if (status !== '') filter.status = status as DeploymentStatus;
+  if (text.trim() !== '') filter.text = text.trim();
+  return filter;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function syncSummary(report: SyncReport): string {
+  const base = `Synced ${plural(report.windows, 'window', 'windows')}: ${report.inserted} new, ${report.updated} changed`;
+  return report.statusChanges > 0 ? `${base} (${plural(report.statusChanges, 'status change', 'status changes')}).` : `${base}.`;
+}
+
+function FailingWindows({ failures }: { failures: readonly WindowFailure[] }) {
   return (
-    <NotBuiltYet
-      area={areaById('deployments')}
-      willDo="This area will show what is deployed where: each service's current and previous deployments, with the time the data is as of."
-      runbookProcedures={['Checking Deployment Status']}
-    />
+    <Alert
+      role="alert"
+      color="yellow"
+      variant="light"
+      icon={<IconAlertTriangle aria-hidden />}
+      title={`${plural(failures.length, 'window', 'windows')} could not be synced`}
+    >
+      <Text size="sm">For these, the cache shows what it had before the failed sync:</Text>
+      <ul style={{ margin: '4px 0 0', paddingInlineStart: 20 }}>
+        {failures.map((f) => (
+          <li key={f.window}>
+            <Text size="sm">
+              <Text span fw={600} size="sm">
+                {f.window}
+              </Text>
+              : {f.message}
+            </Text>
+          </li>
+        ))}
+      </ul>
+    </Alert>
   );
+}
+
+function FilterBar({
+  filters,
+  services,
+  onChange,
+}: {
+  filters: Filters;
+  services: readonly string[];
+  onChange: (filters: Filters) => void;
+}) {
+  return (
+    <Group gap="sm" align="flex-end" wrap="wrap">
+      <NativeSelect
+        label="Service"
+        value={filters.service}
+        data={[{ value: '', label: 'Any' }, ...services.map((s) => ({ value: s, label: s }))]}
+        onChange={(event) => {
+          onChange({ ...filters, service: event.currentTarget.value });
+        }}
+        w={150}
+      />
+      <NativeSelect
+        label="Environment"
+        value={filters.environment}
+        data={[{ value: '', label: 'Any' }, ...ENVIRONMENTS.map((e) => ({ value: e, label: e }))]}
+        onChange={(event) => {
+          onChange({ ...filters, environment: event.currentTarget.value });
+        }}
+        w={150}
+      />
+      <NativeSelect
+        label="Status"
+        value={filters.failuresOnly ? 'failed' : filters.status}
+        disabled={filters.failuresOnly}
+        data={[{ value: '', label: 'Any' }, ...STATUSES.map((s) => ({ value: s, label: s }))]}
+        onChange={(event) => {
+          onChange({ ...filters, status: event.currentTarget.value });
+        }}
+        w={150}
+      />
+      <Switch
+        label="Failures only"
+        checked={filters.failuresOnly}
+        onChange={(event) => {
+          onChange({ ...filters, failuresOnly: event.currentTarget.checked });
+        }}
+        mb={8}
+      />
+      <TextInput
+        label="Search"
+        value={filters.text}
+        leftSection={<IconSearch size={16} aria-hidden />}
+        placeholder="id, service, tag, commit, branch, author…"
+        onChange={(event) => {
+          onChange({ ...filters, text: event.currentTarget.value });
+        }}
+        w={280}
+      />
+      {filters !== NO_FILTERS && (
+        <Button
+          variant="subtle"
+          size="sm"
+          mb={2}
+          onClick={() => {
+            onChange(NO_FILTERS);
+          }}
+        >
+          Clear filters
+        </Button>
+      )}
+    </Group>
+  );
+}
+
+function HistoryView({ profileId, services }: { profileId: string; services: readonly string[] }) {
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [debouncedText] = useDebouncedValue(filters.text, 250);
+  const filter = useMemo(() => toDeploymentFilter(filters, debouncedText), [filters, debouncedText]);
+  const history = useHistory(profileId, filter);
+  const [progress, setProgress] = useState<SyncProgress | null>(null);
+  const sync = useSyncHistory(setProgress);
+  const [open, setOpen] = useState<Deployment | null>(null);
+  const now = useNow();
+
+  const page = history.data;
+  const filtered = filter.service !== undefined || filter.environment !== undefined || filter.status !== undefined || filter.text !== undefined;
+  const failures = useMemo(() => {
+    const byWindow = new Map<string, WindowFailure>();
+    for (const f of page?.failingWindows ?? []) byWindow.set(f.window, f);
+    if (sync.isSuccess) for (const f of sync.data.failures) byWindow.set(f.window, f);
+    return [...byWindow.values()];
+  }, [page, sync.isSuccess, sync.data]);
+  const asOfMs = page?.asOfMs ?? null;
+  const count = page?.deployments.length ?? 0;
+
+  return (
+    <Stack gap="md">
+      <AreaHeader
+        area={areaById('deployments')}
+        actions={
+          <Button
+            leftSection={<IconRefresh size={16} aria-hidden />}
+            loading={sync.isPending}
+            onClick={() => {
+              setProgress(null);
+              sync.mutate(profileId);
+            }}
+          >
+            Sync history
+          </Button>
+        }
+      />
+      <Group gap={6}>
+        <IconClockHour4 size={16} aria-hidden />
+        <Text size="sm">
+          {history.isPending ? 'As of …' : asOfMs === null ? 'Never synced' : formatAsOf(asOfMs, now)}
+        </Text>
+      </Group>
+      {sync.isPending && <SyncProgressView progress={progress} />}
+      {sync.isSuccess && (
+        <Text size="sm" role="status">
+          {syncSummary(sync.data)}
+        </Text>
+      )}
+      {sync.isError && <ErrorNotice error={sync.error} context="Syncing history" />}
+      {failures.length > 0 && <FailingWindows failures={failures} />}
+      <FilterBar filters={filters} services={services} onChange={setFilters} />
+      {history.isPending ? (
+        <Group gap="xs">
+          <Loader size="sm" aria-hidden />
+          <Text size="sm">Reading the history cache…</Text>
+        </Group>
+      ) : history.isError ? (
+        <ErrorNotice
+          error={history.error}
+          context="Reading the history cache"
+          onRetry={() => {
+            void history.refetch();
+          }}
+        />
+      ) : count === 0 ? (
+        <Paper withBorder p="lg" radius="md">
+          <Text size="sm">
+            {filtered
+              ? 'No cached deployments match these filters. Change or clear the filters.'
+              : asOfMs === null
+                ? 'No deployments cached for this profile yet. Press Sync history to fetch them from the Deploy API.'
+                : 'The Deploy API reported no deployments for this profile. Press Sync history to check again.'}
+          </Text>
+        </Paper>
+      ) : (
+        <>
+          <Text size="sm" aria-live="polite">
+            {plural(count, 'deployment', 'deployments')}
+            {count >= HISTORY_LIMIT ? ` (the newest ${HISTORY_LIMIT}; narrow the filters to see older ones)` : ''}
+          </Text>
+          <DeploymentsTable deployments={page?.deployments ?? []} onOpen={setOpen} />
+        </>
+      )}
+      <DeploymentDrawer
+        deployment={open}
+        onClose={() => {
+          setOpen(null);
+        }}
+      />
+    </Stack>
+  );
+}
+
+/** What is deployed where: the active profile's cached deployment history, synced on demand. */
+export function DeploymentsArea() {
+  const appInfo = useAppInfo();
+  const profiles = useProfiles();
+  if (!appInfo.isSuccess) {
+    return (
+      <Stack gap="md">
+        <AreaHeader area={areaById('deployments')} />
+        {appInfo.isPending && <Text size="sm">Loading the active profile…</Text>}
+      </Stack>
+    );
+  }
+  const active = activeProfileOf(appInfo.data.profiles, appInfo.data.activeProfile);
+  if (!active) {
+    return (
+      <Stack gap="md">
+        <AreaHeader area={areaById('deployments')} />
+        <Text size="sm">No profile is active. Add one in Settings, then choose it in the top bar.</Text>
+      </Stack>
+    );
+  }
+  const services = profiles.data?.find((p) => p.id === active.id)?.services ?? [];
+  return <HistoryView key={active.id} profileId={active.id} services={services} />;
 }

@@ -1,12 +1,224 @@
-import { areaById } from '../../app/areas';
-import { NotBuiltYet } from '../../components/NotBuiltYet';
+import { Badge, Button, CloseButton, Group, Loader, Paper, Stack, Table, Text } from '@mantine/core';
+import { IconCheck, IconPlus } from '@tabler/icons-react';
+import { useState } from 'react';
 
-export function NamespacesArea() {
+import { areaById } from '../../app/areas';
+import { AreaHeader } from '../../components/AreaHeader';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import type { DeletePlan, NamespaceSummary } from '../../ipc/bindings';
+import { useNamespaces } from '../../ipc/namespaces';
+import { useAppInfo } from '../../ipc/queries';
+import { CompareSection } from './CompareSection';
+import { CreateNamespaceDialog } from './NamespaceDialogs';
+import { NamespacePanel } from './NamespacePanel';
+import { isoLocal } from './workerRows';
+
+import './namespaces.css';
+
+/** "Deleted dotdo-staging and its 8 workers" */
+export function deletedText(plan: DeletePlan): string {
+  const n = plan.scriptCount;
+  return `Deleted ${plan.namespace} and its ${n} ${n === 1 ? 'worker' : 'workers'}`;
+}
+
+function NamespacesTable({
+  namespaces,
+  openName,
+  onOpen,
+}: {
+  namespaces: readonly NamespaceSummary[];
+  openName: string | null;
+  onOpen: (name: string) => void;
+}) {
   return (
-    <NotBuiltYet
-      area={areaById('namespaces')}
-      willDo="This area will list dispatch namespaces and their workers."
-      runbookProcedures={['Managing Dispatch Namespaces']}
-    />
+    <Table.ScrollContainer minWidth={720}>
+      <Table aria-label="Namespaces" withTableBorder highlightOnHover verticalSpacing="xs">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col">Name</Table.Th>
+            <Table.Th scope="col">Workers</Table.Th>
+            <Table.Th scope="col">Trusted</Table.Th>
+            <Table.Th scope="col">Created</Table.Th>
+            <Table.Th scope="col">Modified</Table.Th>
+            <Table.Th scope="col">
+              <span className="sy-visually-hidden">Actions</span>
+            </Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {namespaces.map((ns) => (
+            <Table.Tr key={ns.name} aria-current={ns.name === openName ? 'true' : undefined}>
+              <Table.Th scope="row">
+                <Text span size="sm" fw={600} ff="monospace">
+                  {ns.name}
+                </Text>
+              </Table.Th>
+              <Table.Td>{ns.scriptCount}</Table.Td>
+              <Table.Td>
+                {ns.trustedWorkers ? (
+                  <Badge size="sm" color="blue" variant="light" tt="none">
+                    Trusted
+                  </Badge>
+                ) : (
+                  <Badge size="sm" variant="default" tt="none">
+                    Not trusted
+                  </Badge>
+                )}
+              </Table.Td>
+              <Table.Td>{isoLocal(ns.createdOn) || '—'}</Table.Td>
+              <Table.Td>{isoLocal(ns.modifiedOn) || '—'}</Table.Td>
+              <Table.Td>
+                <Button
+                  size="xs"
+                  variant={ns.name === openName ? 'filled' : 'default'}
+                  onClick={() => {
+                    onOpen(ns.name);
+                  }}
+                >
+                  {`Open ${ns.name}`}
+                </Button>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
   );
+}
+
+function NamespacesView({ profileId }: { profileId: string }) {
+  const namespaces = useNamespaces(profileId);
+  const [openName, setOpenName] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+
+  const list = namespaces.data;
+  const open = list?.find((n) => n.name === openName) ?? null;
+
+  return (
+    <Stack gap="md">
+      <AreaHeader
+        area={areaById('namespaces')}
+        actions={
+          <Button
+            leftSection={<IconPlus size={16} aria-hidden />}
+            onClick={() => {
+              setCreating(true);
+            }}
+          >
+            Create namespace
+          </Button>
+        }
+      />
+      <div role="status" aria-live="polite">
+        {done !== null && (
+          <Paper withBorder p="sm" className="sy-namespaces-done">
+            <Group justify="space-between" wrap="nowrap">
+              <Group gap="xs" wrap="nowrap">
+                <IconCheck size={18} aria-hidden color="var(--mantine-color-green-text)" />
+                <Text size="sm" fw={600}>
+                  {done}
+                </Text>
+              </Group>
+              <CloseButton
+                size="sm"
+                aria-label="Dismiss"
+                onClick={() => {
+                  setDone(null);
+                }}
+              />
+            </Group>
+          </Paper>
+        )}
+      </div>
+
+      {namespaces.isPending && (
+        <Group gap="xs">
+          <Loader size="sm" aria-hidden />
+          <Text>Loading namespaces…</Text>
+        </Group>
+      )}
+      {namespaces.isError && (
+        <ErrorNotice
+          error={namespaces.error}
+          context="Loading namespaces"
+          onRetry={() => {
+            void namespaces.refetch();
+          }}
+        />
+      )}
+      {list && list.length === 0 && (
+        <Paper withBorder p="lg">
+          <Text>
+            This account has no dispatch namespaces yet. Create one with “Create namespace” (for example dotdo-staging),
+            then deploy services to it.
+          </Text>
+        </Paper>
+      )}
+      {list && list.length > 0 && (
+        <NamespacesTable
+          namespaces={list}
+          openName={open?.name ?? null}
+          onOpen={(name) => {
+            setDone(null);
+            setOpenName(name);
+          }}
+        />
+      )}
+
+      {open && (
+        <NamespacePanel
+          key={open.name}
+          profileId={profileId}
+          namespace={open}
+          onClose={() => {
+            setOpenName(null);
+          }}
+          onRenamed={(renamed) => {
+            setOpenName(renamed.name);
+            setDone(`Renamed ${open.name} to ${renamed.name}`);
+          }}
+          onDeleted={(plan) => {
+            setOpenName(null);
+            setDone(deletedText(plan));
+          }}
+        />
+      )}
+
+      {list && <CompareSection profileId={profileId} namespaces={list} />}
+
+      <CreateNamespaceDialog
+        profileId={profileId}
+        opened={creating}
+        onClose={() => {
+          setCreating(false);
+        }}
+        onCreated={(created) => {
+          setCreating(false);
+          setOpenName(created.name);
+          setDone(`Created ${created.name}`);
+        }}
+      />
+    </Stack>
+  );
+}
+
+/** Dispatch namespaces of the active profile's account, their workers, and drift between them. */
+export function NamespacesArea() {
+  const appInfo = useAppInfo();
+  const profileId = appInfo.isSuccess && appInfo.data.activeProfile !== '' ? appInfo.data.activeProfile : null;
+  if (profileId === null) {
+    return (
+      <Stack gap="md">
+        <AreaHeader area={areaById('namespaces')} />
+        {appInfo.isPending && <Loader size="sm" aria-label="Loading the active profile" />}
+        {appInfo.isSuccess && (
+          <Paper withBorder p="lg">
+            <Text>No profile is active. Choose or create one in Settings to see its namespaces.</Text>
+          </Paper>
+        )}
+      </Stack>
+    );
+  }
+  return <NamespacesView key={profileId} profileId={profileId} />;
 }

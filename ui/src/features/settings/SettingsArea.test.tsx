@@ -1,7 +1,24 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import { appInfo, renderApp, serveAppInfo } from '../../test/render';
+import type { Profile_Serialize } from '../../ipc/bindings';
+import {
+  appInfo,
+  fail,
+  fullProfile,
+  productionProfile,
+  renderApp,
+  serveAppInfo,
+  serveIpc,
+  stagingProfile,
+} from '../../test/render';
+
+const INVALID_NAME = { code: 'InvalidInput' as const, message: 'Deploy API URL: must start with https://', runbook: null };
+
+async function manage(user: ReturnType<typeof renderApp>['user'], name: string) {
+  await user.click(await screen.findByRole('button', { name: `Manage ${name}` }));
+  return screen.findByRole('heading', { level: 2, name });
+}
 
 describe('Settings', () => {
   it('shows the real app info: version, data directory and profiles', async () => {
@@ -12,21 +29,374 @@ describe('Settings', () => {
     const rows = within(profiles).getAllByRole('row');
     expect(rows).toHaveLength(4);
     const sandboxRow = within(profiles).getByRole('row', { name: /Local sandbox/ });
-    expect(sandboxRow).toHaveTextContent('Development');
+    expect(sandboxRow).toHaveTextContent('Production');
+    expect(sandboxRow).toHaveTextContent('Sandbox');
     expect(sandboxRow).toHaveTextContent('Active');
     const prodRow = within(profiles).getByRole('row', { name: /dotdo production/ });
     expect(prodRow).toHaveTextContent('Production');
     expect(prodRow).toHaveTextContent('Protected');
+    expect(within(prodRow).getByRole('button', { name: 'Manage dotdo production' })).toBeInTheDocument();
     const main = screen.getByRole('main');
     expect(main).toHaveTextContent('0.1.0');
     expect(main).toHaveTextContent('/home/op/.local/share/switchyard');
+    expect(main).toHaveTextContent('Secret Service');
     expect(screen.getByRole('contentinfo')).toHaveTextContent('Data directory: /home/op/.local/share/switchyard');
-    expect(screen.getByRole('contentinfo')).toHaveTextContent('Data: as of — (no data synced yet)');
+    expect(await within(screen.getByRole('contentinfo')).findByText('Data: never synced for this profile')).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 
   it('says when there are no profiles', async () => {
     serveAppInfo(appInfo({ profiles: [], activeProfile: '' }));
     renderApp('settings');
     expect(await screen.findByText('No profiles are configured.')).toBeInTheDocument();
+  });
+
+  it('says when the keychain is unavailable, and when the sandbox is not running', async () => {
+    serveAppInfo(
+      appInfo({
+        keychain: { state: 'unavailable', reason: 'no Secret Service is running on the session bus' },
+        sandboxError: 'port 4610 is in use',
+      }),
+    );
+    renderApp('settings');
+    expect(
+      await screen.findByRole('alert', { name: 'Keychain unavailable: no Secret Service is running on the session bus' }),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('alert', { name: 'The local sandbox is not running' })).toHaveTextContent(
+      'port 4610 is in use',
+    );
+  });
+});
+
+describe('profile detail', () => {
+  it('opens below the table with Manage; the sandbox profile cannot be edited, deleted or given keys', async () => {
+    serveIpc(appInfo(), {
+      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: true, keychainError: null }),
+    });
+    const { user } = renderApp('settings');
+    const heading = await manage(user, 'Local sandbox');
+    expect(heading).toBeInTheDocument();
+    const detail = screen.getByRole('region', { name: 'Local sandbox' });
+    expect(detail).toHaveTextContent("This profile uses the local sandbox's demo credentials.");
+    expect(detail).toHaveTextContent('cannot be edited or deleted');
+    expect(within(detail).queryByLabelText('New Deploy API key')).not.toBeInTheDocument();
+    expect(within(detail).queryByRole('button', { name: /^Store/ })).not.toBeInTheDocument();
+    expect(within(detail).queryByRole('button', { name: 'Edit profile' })).not.toBeInTheDocument();
+    expect(within(detail).queryByRole('button', { name: /^Delete profile/ })).not.toBeInTheDocument();
+    expect(within(detail).getByRole('button', { name: 'Test Deploy API key' })).toBeEnabled();
+    expect(within(detail).getByRole('heading', { name: 'Keys' })).toBeInTheDocument();
+  });
+
+  it('shows another profile when its Manage button is pressed', async () => {
+    serveIpc(appInfo(), {
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: null }),
+    });
+    const { user } = renderApp('settings');
+    await manage(user, 'Local sandbox');
+    await manage(user, 'dotdo staging');
+    expect(screen.queryByRole('heading', { level: 2, name: 'Local sandbox' })).not.toBeInTheDocument();
+    const detail = screen.getByRole('region', { name: 'dotdo staging' });
+    expect(detail).toHaveTextContent('dotdo-staging');
+    expect(detail).toHaveTextContent('https://{service}.{environment}.do');
+  });
+});
+
+describe('adding and editing profiles', () => {
+  it('adds a profile with the defaults filled in, the id derived from the name', async () => {
+    const saved: Profile_Serialize[] = [];
+    const info = appInfo();
+    serveIpc(info, {
+      save_profile: (args) => {
+        const profile = args.profile as Profile_Serialize;
+        saved.push(profile);
+        info.profiles.push({
+          id: profile.id,
+          name: profile.name,
+          environment: profile.environment,
+          protection: profile.protection,
+          sandbox: false,
+        });
+        return profile;
+      },
+      app_info: () => info,
+      list_profiles: () => [...info.profiles.slice(0, 3).map((p) => fullProfile(p)), ...saved],
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: null }),
+    });
+    const { user } = renderApp('settings');
+    await user.click(await screen.findByRole('button', { name: 'Add profile' }));
+    const dialog = await screen.findByRole('dialog', { name: 'New profile' });
+    const form = within(dialog);
+    expect(form.getByLabelText('Deploy API URL')).toHaveValue('https://deploy.do');
+    expect(form.getByLabelText('Auth service URL')).toHaveValue('https://auth.do');
+    expect(form.getByLabelText('Cloudflare API URL')).toHaveValue('https://api.cloudflare.com/client/v4');
+    expect(form.getByLabelText('Dispatch namespace')).toHaveValue('dotdo-production');
+    expect(form.getByLabelText('Service URL template')).toHaveValue('https://{service}.do');
+    expect(form.getByLabelText('Services')).toHaveValue('gateway, db, auth, schedule, webhooks, email, mcp, queue');
+    expect(form.getByRole('combobox', { name: 'Protection' })).toHaveValue('normal');
+
+    await user.selectOptions(form.getByRole('combobox', { name: 'Environment' }), 'staging');
+    expect(form.getByLabelText('Dispatch namespace')).toHaveValue('dotdo-staging');
+    expect(form.getByLabelText('Service URL template')).toHaveValue('https://{service}.{environment}.do');
+
+    await user.type(form.getByLabelText(/^Name/), 'EU Staging 2');
+    expect(form.getByLabelText('Profile id')).toHaveValue('eu-staging-2');
+    expect(form.getByLabelText('Profile id')).toHaveAttribute('readonly');
+    await user.type(form.getByLabelText('Cloudflare account id'), 'acc-9');
+    await user.selectOptions(form.getByRole('combobox', { name: 'Protection' }), 'Protected (always confirm)');
+    await user.click(form.getByRole('button', { name: 'Save profile' }));
+
+    await waitFor(() => {
+      expect(screen.queryByRole('dialog', { name: 'New profile' })).not.toBeInTheDocument();
+    });
+    expect(saved).toHaveLength(1);
+    expect(saved[0]).toMatchObject({
+      id: 'eu-staging-2',
+      name: 'EU Staging 2',
+      environment: 'staging',
+      protection: 'protected',
+      sandbox: false,
+      accountId: 'acc-9',
+      namespace: 'dotdo-staging',
+      services: ['gateway', 'db', 'auth', 'schedule', 'webhooks', 'email', 'mcp', 'queue'],
+    });
+    expect(await screen.findByRole('heading', { level: 2, name: 'EU Staging 2' })).toBeInTheDocument();
+    expect(within(screen.getByRole('table', { name: 'Profiles' })).getByRole('row', { name: /EU Staging 2/ })).toBeInTheDocument();
+  });
+
+  it('keeps what was typed and shows the reason when the core refuses the profile', async () => {
+    serveIpc(appInfo(), { save_profile: fail(INVALID_NAME) });
+    const { user } = renderApp('settings');
+    await user.click(await screen.findByRole('button', { name: 'Add profile' }));
+    const dialog = await screen.findByRole('dialog', { name: 'New profile' });
+    await user.type(within(dialog).getByLabelText(/^Name/), 'Broken');
+    await user.clear(within(dialog).getByLabelText('Deploy API URL'));
+    await user.type(within(dialog).getByLabelText('Deploy API URL'), 'ftp://nope');
+    await user.click(within(dialog).getByRole('button', { name: 'Save profile' }));
+    const alert = await within(dialog).findByRole('alert');
+    expect(alert).toHaveTextContent('The input was not accepted');
+    expect(alert).toHaveTextContent('Deploy API URL: must start with https://');
+    expect(within(dialog).getByLabelText(/^Name/)).toHaveValue('Broken');
+    expect(within(dialog).getByLabelText('Deploy API URL')).toHaveValue('ftp://nope');
+  });
+
+  it('edits a profile in the same dialog, prefilled, keeping its id', async () => {
+    const saved: Profile_Serialize[] = [];
+    serveIpc(appInfo(), {
+      save_profile: (args) => {
+        saved.push(args.profile as Profile_Serialize);
+        return args.profile;
+      },
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: null }),
+    });
+    const { user } = renderApp('settings');
+    await manage(user, 'dotdo staging');
+    await user.click(screen.getByRole('button', { name: 'Edit profile' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Edit profile' });
+    expect(within(dialog).getByLabelText(/^Name/)).toHaveValue('dotdo staging');
+    expect(within(dialog).getByLabelText('Profile id')).toHaveValue('staging');
+    expect(within(dialog).getByRole('combobox', { name: 'Environment' })).toHaveValue('staging');
+    await user.clear(within(dialog).getByLabelText('Services'));
+    await user.type(within(dialog).getByLabelText('Services'), 'gateway, db');
+    await user.click(within(dialog).getByRole('button', { name: 'Save profile' }));
+    await waitFor(() => {
+      expect(saved).toHaveLength(1);
+    });
+    expect(saved[0]).toMatchObject({ id: 'staging', name: 'dotdo staging', services: ['gateway', 'db'] });
+  });
+});
+
+describe('deleting a profile', () => {
+  it('needs the name typed, and says exactly what it deletes', async () => {
+    const deleted: unknown[] = [];
+    serveIpc(appInfo(), {
+      delete_profile: (args) => {
+        deleted.push(args.id);
+        return null;
+      },
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: null }),
+    });
+    const { user } = renderApp('settings');
+    await manage(user, productionProfile.name);
+    await user.click(screen.getByRole('button', { name: 'Delete profile dotdo production' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Delete profile dotdo production' });
+    const confirm = within(dialog).getByRole('button', {
+      name: 'Delete profile dotdo production and its cached history',
+    });
+    expect(confirm).toBeDisabled();
+    await user.type(within(dialog).getByLabelText('Type dotdo production to confirm'), 'dotdo prod');
+    expect(confirm).toBeDisabled();
+    await user.type(within(dialog).getByLabelText('Type dotdo production to confirm'), 'uction');
+    expect(confirm).toBeEnabled();
+    await user.click(confirm);
+    await waitFor(() => {
+      expect(deleted).toEqual(['prod']);
+    });
+    await waitFor(() => {
+      expect(screen.queryByRole('heading', { level: 2, name: 'dotdo production' })).not.toBeInTheDocument();
+    });
+  });
+
+  it('shows why deleting failed', async () => {
+    serveIpc(appInfo(), {
+      delete_profile: fail({ code: 'Conflict', message: 'The profile is in use by a running sync.', runbook: null }),
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: null }),
+    });
+    const { user } = renderApp('settings');
+    await manage(user, stagingProfile.name);
+    await user.click(screen.getByRole('button', { name: 'Delete profile dotdo staging' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Delete profile dotdo staging' });
+    await user.type(within(dialog).getByLabelText('Type dotdo staging to confirm'), 'dotdo staging');
+    await user.click(within(dialog).getByRole('button', { name: 'Delete profile dotdo staging and its cached history' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('The profile is in use by a running sync.');
+  });
+});
+
+describe('keys', () => {
+  it('shows which keys are stored, stores one (clearing the input) and removes one after confirming', async () => {
+    const secrets = { deployApiKey: false, cloudflareToken: true, keychainError: null };
+    const writes: unknown[] = [];
+    serveIpc(appInfo(), {
+      profile_secrets: () => ({ ...secrets }),
+      set_secret: (args) => {
+        writes.push(args);
+        secrets.deployApiKey = true;
+        return null;
+      },
+      delete_secret: (args) => {
+        writes.push(args);
+        secrets.cloudflareToken = false;
+        return null;
+      },
+    });
+    const { user } = renderApp('settings');
+    await manage(user, stagingProfile.name);
+    const detail = screen.getByRole('region', { name: 'dotdo staging' });
+    expect(await within(detail).findByText('Deploy API key: not set')).toBeInTheDocument();
+    expect(within(detail).getByText('Cloudflare API token: stored in the keychain')).toBeInTheDocument();
+    expect(within(detail).queryByRole('button', { name: 'Remove Deploy API key' })).not.toBeInTheDocument();
+    expect(within(detail).getByRole('button', { name: 'Test Deploy API key' })).toBeDisabled();
+
+    const input = within(detail).getByLabelText('New Deploy API key');
+    expect(input).toHaveAttribute('type', 'password');
+    await user.type(input, 's3cret-key');
+    await user.click(within(detail).getByRole('button', { name: 'Store Deploy API key' }));
+    expect(await within(detail).findByText('Deploy API key: stored in the keychain')).toBeInTheDocument();
+    expect(input).toHaveValue('');
+    expect(writes[0]).toEqual({ profileId: 'staging', kind: 'deployApiKey', value: 's3cret-key' });
+    expect(detail).not.toHaveTextContent('s3cret-key');
+    expect(within(detail).getByRole('button', { name: 'Test Deploy API key' })).toBeEnabled();
+
+    await user.click(within(detail).getByRole('button', { name: 'Remove Cloudflare API token' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Remove Cloudflare API token of dotdo staging' });
+    await user.click(within(dialog).getByRole('button', { name: 'Remove the Cloudflare API token of dotdo staging' }));
+    expect(await within(detail).findByText('Cloudflare API token: not set')).toBeInTheDocument();
+    expect(writes[1]).toEqual({ profileId: 'staging', kind: 'cloudflareToken' });
+  });
+
+  it('shows why storing a key failed, and what the keychain said', async () => {
+    serveIpc(appInfo(), {
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: 'The keychain is locked.' }),
+      set_secret: fail({ code: 'KeychainUnavailable', message: 'The keychain is locked.', runbook: 'Troubleshooting' }),
+    });
+    const { user } = renderApp('settings');
+    await manage(user, stagingProfile.name);
+    const detail = screen.getByRole('region', { name: 'dotdo staging' });
+    expect(await within(detail).findByRole('alert', { name: 'The keychain could not be asked' })).toBeInTheDocument();
+    await user.type(within(detail).getByLabelText('New Cloudflare API token'), 'tok');
+    await user.click(within(detail).getByRole('button', { name: 'Store Cloudflare API token' }));
+    const alert = await within(detail).findByRole('alert', { name: /Storing the Cloudflare API token failed/ });
+    expect(alert).toHaveTextContent('Runbook section: “Troubleshooting”');
+    expect(within(detail).getByLabelText('New Cloudflare API token')).toHaveValue('tok');
+  });
+
+  it('tests the Deploy API key and says what it may do', async () => {
+    serveIpc(appInfo(), {
+      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: true, keychainError: null }),
+      validate_key: () => ({
+        userId: 'user_42',
+        permissions: ['deployments:read', 'deployments:create'],
+        canDeploy: true,
+        deployApiAccepts: true,
+      }),
+    });
+    const { user } = renderApp('settings');
+    await manage(user, 'Local sandbox');
+    await user.click(screen.getByRole('button', { name: 'Test Deploy API key' }));
+    const result = screen.getByRole('status', { name: 'Key test result' });
+    await waitFor(() => {
+      expect(result).toHaveTextContent(
+        'Valid: user user_42. Permissions: deployments:read, deployments:create. Can deploy: yes.',
+      );
+    });
+    expect(result).not.toHaveTextContent('deployments:create permission');
+  });
+
+  it('warns when the key cannot deploy', async () => {
+    serveIpc(appInfo(), {
+      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: false, keychainError: null }),
+      validate_key: () => ({ userId: 'ro', permissions: ['deployments:read'], canDeploy: false, deployApiAccepts: true }),
+    });
+    const { user } = renderApp('settings');
+    await manage(user, stagingProfile.name);
+    await user.click(await screen.findByRole('button', { name: 'Test Deploy API key' }));
+    const result = screen.getByRole('status', { name: 'Key test result' });
+    await waitFor(() => {
+      expect(result).toHaveTextContent('Can deploy: no.');
+    });
+    expect(result).toHaveTextContent('Deploys need the deployments:create permission');
+    expect(result).toHaveTextContent('Issue: "Insufficient permissions" (403)');
+  });
+
+  it('shows the error when the key is rejected', async () => {
+    serveIpc(appInfo(), {
+      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: false, keychainError: null }),
+      validate_key: fail({ code: 'InvalidApiKey', message: 'auth.do answered 401', runbook: 'Issue: "Invalid API key" (401)' }),
+    });
+    const { user } = renderApp('settings');
+    await manage(user, stagingProfile.name);
+    await user.click(await screen.findByRole('button', { name: 'Test Deploy API key' }));
+    const result = screen.getByRole('status', { name: 'Key test result' });
+    const alert = await within(result).findByRole('alert');
+    expect(alert).toHaveTextContent('The API key was rejected');
+    expect(alert).toHaveTextContent('auth.do answered 401');
+    expect(alert).toHaveTextContent('Runbook section: “Issue: "Invalid API key" (401)”');
+  });
+});
+
+describe('export and import', () => {
+  it('exports profiles as TOML into a read-only box with a Copy button', async () => {
+    const calls = serveIpc(appInfo(), { export_profiles: () => '[[profile]]\nid = "staging"\n' });
+    const { user } = renderApp('settings');
+    await user.click(await screen.findByRole('button', { name: 'Export profiles as TOML' }));
+    const box = await screen.findByLabelText('Exported profiles');
+    expect(box).toHaveValue('[[profile]]\nid = "staging"\n');
+    expect(box).toHaveAttribute('readonly');
+    expect(screen.getByRole('button', { name: 'Copy' })).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'export_profiles')?.args).toEqual({ ids: [] });
+  });
+
+  it('imports profiles, replacing when asked, and says how many', async () => {
+    const calls = serveIpc(appInfo(), {
+      import_profiles: () => [fullProfile(stagingProfile, { id: 'eu', name: 'EU' })],
+    });
+    const { user } = renderApp('settings');
+    const section = await screen.findByRole('region', { name: 'Export and import' });
+    expect(within(section).getByRole('button', { name: 'Import profiles' })).toBeDisabled();
+    await user.type(within(section).getByLabelText('Profiles to import (TOML)'), 'id = "eu"');
+    await user.click(within(section).getByRole('checkbox', { name: 'Replace profiles with the same id' }));
+    await user.click(within(section).getByRole('button', { name: 'Import profiles' }));
+    expect(await within(section).findByText('Imported 1 profile: EU.')).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'import_profiles')?.args).toEqual({ toml: 'id = "eu"', replace: true });
+  });
+
+  it('shows why an import was refused', async () => {
+    serveIpc(appInfo(), {
+      import_profiles: fail({ code: 'Conflict', message: 'A profile with id "staging" exists.', runbook: null }),
+    });
+    const { user } = renderApp('settings');
+    const section = await screen.findByRole('region', { name: 'Export and import' });
+    await user.type(within(section).getByLabelText('Profiles to import (TOML)'), 'x');
+    await user.click(within(section).getByRole('button', { name: 'Import profiles' }));
+    expect(await within(section).findByRole('alert')).toHaveTextContent('A profile with id "staging" exists.');
   });
 });

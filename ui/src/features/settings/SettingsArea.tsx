@@ -1,6 +1,7 @@
 import {
   ActionIcon,
   Badge,
+  Button,
   Code,
   CopyButton,
   Group,
@@ -12,14 +13,19 @@ import {
   Title,
   Tooltip,
 } from '@mantine/core';
-import { IconCheck, IconCopy } from '@tabler/icons-react';
+import { IconCheck, IconCopy, IconPlus } from '@tabler/icons-react';
+import { useState } from 'react';
 
 import { areaById } from '../../app/areas';
 import { ENVIRONMENT_NAME, environmentLook, PROTECTION_LABEL } from '../../app/environment';
 import { AreaHeader } from '../../components/AreaHeader';
+import { KeychainProblem, SandboxProblem } from '../../components/EnvironmentNotices';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { AppInfo } from '../../ipc/bindings';
-import { useAppInfo } from '../../ipc/queries';
+import { useAppInfo, useProfiles } from '../../ipc/queries';
+import { ExportImport } from './ExportImport';
+import { ProfileDetail } from './ProfileDetail';
+import { ProfileFormDialog } from './ProfileFormDialog';
 
 function AppInfoPanel({ info }: { info: AppInfo }) {
   return (
@@ -36,6 +42,12 @@ function AppInfoPanel({ info }: { info: AppInfo }) {
           <Table.Tr>
             <Table.Th>Version</Table.Th>
             <Table.Td>{info.version}</Table.Td>
+          </Table.Tr>
+          <Table.Tr>
+            <Table.Th>Keychain</Table.Th>
+            <Table.Td>
+              {info.keychain.state === 'available' ? info.keychain.backend : 'Unavailable (see above)'}
+            </Table.Td>
           </Table.Tr>
           <Table.Tr>
             <Table.Th>Data directory</Table.Th>
@@ -66,61 +78,131 @@ function AppInfoPanel({ info }: { info: AppInfo }) {
 }
 
 function ProfilesPanel({ info }: { info: AppInfo }) {
+  const [selected, setSelected] = useState<string | null>(null);
+  const [adding, setAdding] = useState(false);
+  const profiles = useProfiles();
+  const selectedSummary = info.profiles.find((p) => p.id === selected);
+  const selectedProfile = profiles.data?.find((p) => p.id === selected);
   return (
-    <Paper withBorder p="md" radius="md">
-      <Title order={2} size="h4" mb={4}>
-        Profiles
-      </Title>
-      <Text size="sm" c="dimmed" mb="sm">
-        Each profile names an environment of the platform. Editing, adding and switching profiles are not built yet.
-      </Text>
-      {info.profiles.length === 0 ? (
-        <Text size="sm">No profiles are configured.</Text>
-      ) : (
-        <Table striped highlightOnHover withTableBorder verticalSpacing={6} aria-label="Profiles">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th scope="col">Name</Table.Th>
-              <Table.Th scope="col">Id</Table.Th>
-              <Table.Th scope="col">Environment</Table.Th>
-              <Table.Th scope="col">Protection</Table.Th>
-              <Table.Th scope="col">Status</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {info.profiles.map((p) => {
-              const look = environmentLook(p.environment);
-              return (
-                <Table.Tr key={p.id}>
-                  <Table.Td>
-                    {p.name}
-                    {p.sandbox && (
-                      <Badge ml={8} size="xs" variant="default">
-                        Sandbox
+    <>
+      <Paper withBorder p="md" radius="md">
+        <Group justify="space-between" align="flex-start" mb="sm">
+          <div>
+            <Title order={2} size="h4" mb={4}>
+              Profiles
+            </Title>
+            <Text size="sm" c="dimmed">
+              Each profile names an environment of the platform. Choose the active one in the top bar.
+            </Text>
+          </div>
+          <Button
+            leftSection={<IconPlus size={16} aria-hidden />}
+            onClick={() => {
+              setAdding(true);
+            }}
+          >
+            Add profile
+          </Button>
+        </Group>
+        {info.profiles.length === 0 ? (
+          <Text size="sm">No profiles are configured.</Text>
+        ) : (
+          <Table striped highlightOnHover withTableBorder verticalSpacing={6} aria-label="Profiles">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th scope="col">Name</Table.Th>
+                <Table.Th scope="col">Id</Table.Th>
+                <Table.Th scope="col">Environment</Table.Th>
+                <Table.Th scope="col">Protection</Table.Th>
+                <Table.Th scope="col">Status</Table.Th>
+                <Table.Th scope="col">
+                  <span className="sy-sr-only">Actions</span>
+                </Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {info.profiles.map((p) => {
+                const look = environmentLook(p.environment);
+                return (
+                  <Table.Tr key={p.id} data-selected={p.id === selected ? 'true' : undefined}>
+                    <Table.Td>
+                      {p.name}
+                      {p.sandbox && (
+                        <Badge ml={8} size="xs" variant="default">
+                          Sandbox
+                        </Badge>
+                      )}
+                    </Table.Td>
+                    <Table.Td>
+                      <Code>{p.id}</Code>
+                    </Table.Td>
+                    <Table.Td>
+                      <Badge size="sm" color={look.badgeColor} variant={look.badgeVariant} autoContrast>
+                        {ENVIRONMENT_NAME[p.environment]}
                       </Badge>
-                    )}
-                  </Table.Td>
-                  <Table.Td>
-                    <Code>{p.id}</Code>
-                  </Table.Td>
-                  <Table.Td>
-                    <Badge size="sm" color={look.badgeColor} variant={look.badgeVariant} autoContrast>
-                      {ENVIRONMENT_NAME[p.environment]}
-                    </Badge>
-                  </Table.Td>
-                  <Table.Td>{PROTECTION_LABEL[p.protection]}</Table.Td>
-                  <Table.Td>{p.id === info.activeProfile ? 'Active' : ''}</Table.Td>
-                </Table.Tr>
-              );
-            })}
-          </Table.Tbody>
-        </Table>
-      )}
-    </Paper>
+                    </Table.Td>
+                    <Table.Td>{PROTECTION_LABEL[p.protection]}</Table.Td>
+                    <Table.Td>{p.id === info.activeProfile ? 'Active' : ''}</Table.Td>
+                    <Table.Td>
+                      <Button
+                        size="xs"
+                        variant={p.id === selected ? 'light' : 'default'}
+                        aria-expanded={p.id === selected}
+                        onClick={() => {
+                          setSelected(p.id);
+                        }}
+                      >
+                        Manage {p.name}
+                      </Button>
+                    </Table.Td>
+                  </Table.Tr>
+                );
+              })}
+            </Table.Tbody>
+          </Table>
+        )}
+        {info.profiles.length > 0 && selected === null && (
+          <Text size="sm" c="dimmed" mt="sm">
+            Choose Manage on a profile to see its settings, edit it, or store and test its keys.
+          </Text>
+        )}
+      </Paper>
+      {selectedSummary &&
+        (selectedProfile ? (
+          <ProfileDetail
+            key={selectedProfile.id}
+            profile={selectedProfile}
+            active={selectedProfile.id === info.activeProfile}
+            onDeleted={() => {
+              setSelected(null);
+            }}
+          />
+        ) : profiles.isError ? (
+          <ErrorNotice
+            error={profiles.error}
+            context="Loading the profile's settings"
+            onRetry={() => {
+              void profiles.refetch();
+            }}
+          />
+        ) : (
+          <Group gap="xs">
+            <Loader size="sm" aria-hidden />
+            <Text size="sm">Loading {selectedSummary.name}…</Text>
+          </Group>
+        ))}
+      <ProfileFormDialog
+        opened={adding}
+        onClose={() => {
+          setAdding(false);
+        }}
+        onSaved={setSelected}
+      />
+    </>
   );
 }
 
-/** The one area that works today: what `app_info` reports. */
+/** App info, keychain and sandbox state, profiles with their keys, and export/import. */
 export function SettingsArea() {
   const appInfo = useAppInfo();
   return (
@@ -143,8 +225,11 @@ export function SettingsArea() {
       )}
       {appInfo.isSuccess && (
         <>
+          <KeychainProblem keychain={appInfo.data.keychain} />
+          {appInfo.data.sandboxError && <SandboxProblem error={appInfo.data.sandboxError} />}
           <AppInfoPanel info={appInfo.data} />
           <ProfilesPanel info={appInfo.data} />
+          <ExportImport />
         </>
       )}
     </Stack>

@@ -1,0 +1,226 @@
+//! End-to-end: namespaces and the health board in the real window, against the embedded
+//! sandbox (prepared with a 10,000-worker namespace), with faults injected through the sandbox's
+//! own control endpoint. Run with `cargo xtask e2e`.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use switchyard_tests::{workspace_root, AppSession};
+
+const NAV: &str = "nav[aria-label='Areas']";
+
+async fn go(app: &AppSession, area: &str) -> Result<()> {
+    app.by_role_within("button|link", area, Some(NAV))
+        .await?
+        .click()
+        .await?;
+    app.expect_heading(area).await
+}
+
+/// Prepare the app's sandbox folder with a 10,000-worker namespace, using the sandbox binary.
+fn prepare_sandbox(data_dir: &std::path::Path) -> Result<()> {
+    let bin = std::env::var_os("SWITCHYARD_SANDBOX_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/switchyard-sandbox"));
+    let status = Command::new(&bin)
+        .args(["--port", "0", "--data"])
+        .arg(data_dir.join("sandbox"))
+        .args(["--generate-scripts", "dotdo-bench=10000", "--generate-only"])
+        .status()
+        .with_context(|| format!("running {}", bin.display()))?;
+    if !status.success() {
+        bail!("preparing the sandbox failed ({status})");
+    }
+    Ok(())
+}
+
+fn sandbox_base(app: &AppSession) -> Result<String> {
+    let text = std::fs::read_to_string(app.data_dir.join("sandbox/sandbox.json"))?;
+    let v: serde_json::Value = serde_json::from_str(&text)?;
+    Ok(v["base_url"].as_str().unwrap_or_default().to_owned())
+}
+
+/// `curl` against the embedded sandbox, as an operator rehearsing an incident would.
+fn curl(args: &[&str]) -> Result<String> {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .args(args)
+        .output()
+        .context("curl")?;
+    if !out.status.success() {
+        bail!(
+            "curl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+async fn wait_for_text(app: &AppSession, text: &str, timeout: Duration) -> Result<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let page = app.page_text().await?;
+        if page.contains(text) {
+            return Ok(page);
+        }
+        if Instant::now() > deadline {
+            bail!("the page never showed {text:?} within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "end-to-end: needs the built app and sandbox binary and a display; run `cargo xtask e2e`"]
+async fn namespaces_and_health_in_the_window() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    prepare_sandbox(dir.path())?;
+    let app = AppSession::start_in(dir.path()).await?;
+    let outcome = scenario(&app).await;
+    if outcome.is_err() {
+        let _ = app.screenshot("namespaces-health-failure").await;
+    }
+    app.close().await?;
+    outcome
+}
+
+async fn scenario(app: &AppSession) -> Result<()> {
+    let base = sandbox_base(app)?;
+
+    // List, create, trust.
+    go(app, "Namespaces").await?;
+    app.by_role("table", "Namespaces").await?;
+    app.expect_within("table", "Namespaces", "dotdo-production")
+        .await?;
+    app.click_button("Create namespace").await?;
+    app.fill("Namespace name", "rehearsal-ns").await?;
+    app.click_button("Create").await?;
+    app.expect_within("table", "Namespaces", "rehearsal-ns")
+        .await?;
+    app.click_button("Open rehearsal-ns").await?;
+    app.by_role("switch|checkbox", "Trusted mode")
+        .await?
+        .click()
+        .await?;
+    // The change is confirmed before it is made.
+    app.by_role("dialog", "Turn on trusted mode for rehearsal-ns?")
+        .await?;
+    app.click_button("Turn on trusted mode").await?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !app
+        .by_role("switch|checkbox", "Trusted mode")
+        .await?
+        .is_selected()
+        .await?
+    {
+        if Instant::now() > deadline {
+            bail!("trusted mode never turned on");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.screenshot("namespace-trusted").await?;
+
+    // Find gateway in dotdo-production by search.
+    app.click_button("Open dotdo-production").await?;
+    app.fill("Search workers", "gateway").await?;
+    app.expect_within("table", "Workers", "gateway").await?;
+    app.screenshot("namespace-production-search").await?;
+
+    // A 10,000-worker namespace opens and filters.
+    app.click_button("Open dotdo-bench").await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = app.page_text().await?;
+        if page.contains("10000 of 10000 workers") || page.contains("10,000 of 10,000 workers") {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the 10,000-worker namespace never showed its count");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    app.fill("Search workers", "bench-worker-09999").await?;
+    app.expect_within("table", "Workers", "bench-worker-09999")
+        .await?;
+    app.screenshot("namespace-10000-filtered").await?;
+
+    // Delete only after typing the name; the dialog states the worker count.
+    app.click_button("Open rehearsal-ns").await?;
+    let delete = app
+        .accessible_names("button")
+        .await?
+        .into_iter()
+        .find(|n| n.starts_with("Delete namespace rehearsal-ns"))
+        .context("no delete button for rehearsal-ns")?;
+    assert!(
+        delete.contains("no workers"),
+        "the delete button states the worker count: {delete}"
+    );
+    app.click_button(&delete).await?;
+    app.by_role("dialog", "Delete namespace rehearsal-ns")
+        .await?;
+    app.fill("Type rehearsal-ns to confirm", "rehearsal-n")
+        .await?;
+    let confirm = app
+        .by_role_within("button", &delete, Some("[role='dialog']"))
+        .await?;
+    assert!(
+        !confirm.is_enabled().await?,
+        "confirm is enabled before the name is typed"
+    );
+    app.fill("Type rehearsal-ns to confirm", "rehearsal-ns")
+        .await?;
+    app.screenshot("namespace-delete-confirm").await?;
+    confirm.click().await?;
+    wait_for_text(app, "Deleted rehearsal-ns", Duration::from_secs(15)).await?;
+
+    // Drift: remove email from staging; production vs staging shows it in production only.
+    let sandbox: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        app.data_dir.join("sandbox/sandbox.json"),
+    )?)?;
+    let token = sandbox["cloudflare_token"].as_str().unwrap_or_default();
+    let account = sandbox["account_id"].as_str().unwrap_or_default();
+    curl(&[
+        "-X",
+        "DELETE",
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("{base}/client/v4/accounts/{account}/workers/dispatch/namespaces/dotdo-staging/scripts/email"),
+    ])?;
+    app.click_button("Compare").await?;
+    let page = wait_for_text(app, "Only in dotdo-production", Duration::from_secs(15)).await?;
+    let only_left = page
+        .split("Only in dotdo-production")
+        .nth(1)
+        .and_then(|rest| rest.split("Only in dotdo-staging").next())
+        .unwrap_or_default();
+    assert!(
+        only_left.contains("email"),
+        "email is not listed as only in production: {only_left:.200}"
+    );
+    app.screenshot("namespace-drift").await?;
+
+    // Health: all up; a fault on db turns it red within one interval, then green again.
+    go(app, "Health").await?;
+    app.click_button("Check now").await?;
+    wait_for_text(app, "8/8 services healthy", Duration::from_secs(20)).await?;
+    app.choose("Check every", "10 seconds").await?;
+    curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"mode":"error","status":500}"#,
+        &format!("{base}/__sandbox/faults/service:db"),
+    ])?;
+    wait_for_text(app, "7/8 services healthy", Duration::from_secs(20)).await?;
+    wait_for_text(app, "db is now down", Duration::from_secs(5)).await?;
+    app.screenshot("health-db-down").await?;
+    curl(&["-X", "DELETE", &format!("{base}/__sandbox/faults")])?;
+    wait_for_text(app, "8/8 services healthy", Duration::from_secs(20)).await?;
+    app.screenshot("health-db-recovered").await?;
+    Ok(())
+}

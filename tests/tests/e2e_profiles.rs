@@ -1,0 +1,180 @@
+//! End-to-end: the first run works on the local sandbox; the user adds a profile, stores a key
+//! (it lands in the OS keychain), sees it validated, the app is killed (SIGKILL) and restarted,
+//! and the profile, the key and the history cache are intact. No secret reaches our files or
+//! the webview. Run with `cargo xtask e2e`.
+
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use switchyard_tests::{contains_bytes, files_under, AppSession};
+
+const NAV: &str = "nav[aria-label='Areas']";
+
+async fn go(app: &AppSession, area: &str) -> Result<()> {
+    app.by_role_within("button|link", area, Some(NAV))
+        .await?
+        .click()
+        .await?;
+    app.expect_heading(area).await
+}
+
+/// The embedded sandbox's discovery file, as a curious user would read it.
+fn sandbox_discovery(app: &AppSession) -> Result<serde_json::Value> {
+    let path = app.data_dir.join("sandbox").join("sandbox.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// What the OS keychain holds for `account` (service `switchyard`), via the Secret Service.
+fn keychain_lookup(account: &str) -> Result<Option<String>> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "switchyard", "username", account])
+        .output()
+        .context("secret-tool (Debian package libsecret-tools)")?;
+    Ok(out
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
+#[tokio::test]
+#[ignore = "end-to-end: needs the built app, a display and a keychain; run `cargo xtask e2e`"]
+async fn profiles_keys_and_history_survive_a_crash() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let app = AppSession::start_in(dir.path()).await?;
+    let outcome = first_run(&app).await;
+    if outcome.is_err() {
+        let _ = app.screenshot("profiles-failure").await;
+    }
+    let key = outcome?;
+    app.kill_app()?;
+
+    let app = AppSession::start_in(dir.path()).await?;
+    let outcome = after_restart(&app, &key).await;
+    if outcome.is_err() {
+        let _ = app.screenshot("restart-failure").await;
+    }
+    app.close().await?;
+    outcome?;
+
+    // No file of the app's own holds the key. (The embedded sandbox's folder holds its own demo
+    // keys by design: they are what it hands out.)
+    for file in files_under(dir.path()) {
+        if file.starts_with(dir.path().join("sandbox")) {
+            continue;
+        }
+        let bytes = std::fs::read(&file)?;
+        if contains_bytes(&bytes, key.as_bytes()) {
+            bail!("the stored key was found in {}", file.display());
+        }
+    }
+    Ok(())
+}
+
+/// First run through storing and testing a key; returns the key stored.
+async fn first_run(app: &AppSession) -> Result<String> {
+    app.record_ipc().await?;
+    // The sandbox profile works from the first start: history syncs from the embedded sandbox.
+    go(app, "Deployments").await?;
+    app.click_button("Sync history").await?;
+    wait_for_text(app, "Synced").await?;
+    app.by_role("table", "Deployments").await?;
+    app.expect_within("table", "Deployments", "gateway").await?;
+    app.screenshot("history-first-sync").await?;
+
+    let sandbox = sandbox_discovery(app)?;
+    let text = |k: &str| sandbox[k].as_str().unwrap_or_default().to_owned();
+    let key = text("deploy_key");
+
+    go(app, "Settings").await?;
+    app.click_button("Add profile").await?;
+    app.by_role("dialog", "New profile").await?;
+    app.fill("Name", "Rehearsal staging").await?;
+    app.choose("Environment", "staging").await?;
+    app.fill("Deploy API URL", &text("deploy_api_url")).await?;
+    app.fill("Auth service URL", &text("auth_url")).await?;
+    app.fill("Cloudflare API URL", &text("cloudflare_api_url"))
+        .await?;
+    app.fill("Cloudflare account id", &text("account_id"))
+        .await?;
+    app.screenshot("profile-new").await?;
+    app.click_button("Save profile").await?;
+    app.expect_within("table", "Profiles", "Rehearsal staging")
+        .await?;
+
+    app.click_button("Manage Rehearsal staging").await?;
+    wait_for_text(app, "Deploy API key: not set").await?;
+    app.fill("New Deploy API key", &key).await?;
+    app.click_button("Store Deploy API key").await?;
+    let page = wait_for_text(app, "Deploy API key: stored in the keychain").await?;
+    assert!(!page.contains(&key), "the key is shown on the page");
+    // It is in the OS keychain, under the profile's account.
+    let stored = keychain_lookup("rehearsal-staging/deploy-api-key")?;
+    assert!(
+        stored.as_deref() == Some(key.as_str()),
+        "the key is not in the keychain"
+    );
+
+    app.click_button("Test Deploy API key").await?;
+    let result = app.by_role("status", "Key test result").await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let t = result.text().await?;
+        if t.contains("Can deploy: yes") {
+            assert!(t.contains("deployments:create"), "{t}");
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("the key test never said it can deploy: {t:?}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    app.screenshot("profile-key-validated").await?;
+
+    // Nothing the webview received carries the key.
+    let log = app.ipc_log().await?;
+    assert!(
+        log.len() >= 5,
+        "IPC replies were not recorded: {}",
+        log.len()
+    );
+    for reply in &log {
+        assert!(!reply.contains(&key), "an IPC reply carried the key");
+    }
+    Ok(key)
+}
+
+async fn wait_for_text(app: &AppSession, text: &str) -> Result<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let page = app.page_text().await?;
+        if page.contains(text) {
+            return Ok(page);
+        }
+        if std::time::Instant::now() > deadline {
+            let near: Vec<&str> = page.lines().filter(|l| l.contains("key")).take(8).collect();
+            bail!("the page never showed {text:?}; lines with 'key': {near:?}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+async fn after_restart(app: &AppSession, key: &str) -> Result<()> {
+    app.record_ipc().await?;
+    go(app, "Settings").await?;
+    app.expect_within("table", "Profiles", "Rehearsal staging")
+        .await?;
+    app.click_button("Manage Rehearsal staging").await?;
+    wait_for_text(app, "Deploy API key: stored in the keychain").await?;
+
+    // The history cache survived the kill: it is there before any new sync.
+    go(app, "Deployments").await?;
+    app.expect_within("table", "Deployments", "gateway").await?;
+    wait_for_text(app, "As of").await?;
+    app.screenshot("restart-history-intact").await?;
+    for reply in app.ipc_log().await? {
+        assert!(!reply.contains(key), "an IPC reply carried the key");
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+import { useEffect, useState } from 'react';
+
+/** A time as the operator's clock shows it (local time zone, their locale). */
+export function formatLocalTime(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+}
+
+const UNITS: readonly [Intl.RelativeTimeFormatUnit, number][] = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+];
+
+/** "3 minutes ago", "just now", "in 2 hours" (a clock ahead of the sync time). */
+export function formatRelative(ms: number, nowMs: number): string {
+  const diff = ms - nowMs;
+  const abs = Math.abs(diff);
+  if (abs < 60_000) {
+    return 'just now';
+  }
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  for (const [unit, size] of UNITS) {
+    if (abs >= size) {
+      return format.format(Math.round(diff / size), unit);
+    }
+  }
+  return 'just now';
+}
+
+/** "As of <local time> (<relative>)". */
+export function formatAsOf(ms: number, nowMs: number): string {
+  return `As of ${formatLocalTime(ms)} (${formatRelative(ms, nowMs)})`;
+}
+
+/** The current time, updated every `everyMs` so relative times stay true. */
+export function useNow(everyMs = 30_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      setNow(Date.now());
+    }, everyMs);
+    return () => {
+      window.clearInterval(timer);
+    };
+  }, [everyMs]);
+  return now;
+}

@@ -1,0 +1,334 @@
+import { act, render, screen, waitFor, within } from '@testing-library/react';
+import { Channel } from '@tauri-apps/api/core';
+import { mockIPC } from '@tauri-apps/api/mocks';
+import { describe, expect, it } from 'vitest';
+
+import { Providers } from '../../app/Providers';
+import type { DeploymentFilter_Deserialize, SyncProgress, SyncReport } from '../../ipc/bindings';
+import { appInfo, deployment, fail, historyPage, renderApp, serveIpc } from '../../test/render';
+import { SyncProgressView } from './SyncProgressView';
+
+/** The part of Tauri's IPC internals the Rust side uses to deliver a channel message. */
+interface TauriInternals {
+  runCallback: (id: number, data: unknown) => void;
+}
+
+function deliver(channel: Channel<SyncProgress> | undefined, index: number, message: SyncProgress) {
+  const internals = (window as unknown as { __TAURI_INTERNALS__: TauriInternals }).__TAURI_INTERNALS__;
+  internals.runCallback(channel?.id ?? 0, { index, message });
+}
+
+const AS_OF = Date.parse('2025-03-01T12:30:00Z');
+
+const gateway = deployment({
+  id: 'deploy_1740830400000_aaaaaaaa',
+  service: 'gateway',
+  status: 'deployed',
+  timestamp: '2025-03-01T12:00:00Z',
+  versionTag: 'v2.0.0',
+  metadata: { commit: 'abcdef0123456789', branch: 'main', author: 'alice', version: '2.0.0' },
+});
+const db = deployment({
+  id: 'deploy_1740826800000_bbbbbbbb',
+  service: 'db',
+  environment: 'staging',
+  status: 'failed',
+  timestamp: '2025-03-01T11:00:00Z',
+  versionTag: 'v1.9.0',
+  url: 'https://db.staging.do',
+  metadata: { commit: '9876543210fedcba', branch: 'fix/db', author: 'bob' },
+});
+const auth = deployment({
+  id: 'deploy_1740823200000_cccccccc',
+  service: 'auth',
+  status: 'rolled_back',
+  timestamp: '2025-03-01T10:00:00Z',
+  metadata: { commit: '1111111222222233', branch: 'main', author: 'carol' },
+});
+
+function dataRows() {
+  const table = screen.getByRole('table', { name: 'Deployments' });
+  return within(table)
+    .getAllByRole('row')
+    .filter((row) => row.hasAttribute('data-index'));
+}
+
+function filtersSent(calls: { cmd: string; args: Record<string, unknown> }[]) {
+  return calls.filter((c) => c.cmd === 'query_history').map((c) => c.args.filter as DeploymentFilter_Deserialize);
+}
+
+describe('Deployments', () => {
+  it('tells how to fill an empty, never-synced cache', async () => {
+    serveIpc(appInfo());
+    renderApp();
+    expect(
+      await screen.findByText(
+        'No deployments cached for this profile yet. Press Sync history to fetch them from the Deploy API.',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByText('Never synced')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Sync history' })).toBeEnabled();
+    expect(screen.queryByRole('table', { name: 'Deployments' })).not.toBeInTheDocument();
+    expect(screen.getByRole('contentinfo')).toHaveTextContent('Data: never synced for this profile');
+  });
+
+  it('lists the cached deployments newest first, with "as of" here and in the status bar', async () => {
+    const calls = serveIpc(appInfo(), {
+      query_history: () => historyPage({ deployments: [gateway, db, auth], asOfMs: AS_OF }),
+    });
+    renderApp();
+    const table = await screen.findByRole('table', { name: 'Deployments' });
+    expect(screen.getByText('3 deployments')).toBeInTheDocument();
+    expect(within(table).getAllByRole('columnheader').map((h) => h.textContent)).toEqual([
+      'Service',
+      'Environment',
+      'Status',
+      'Version tag',
+      'Commit',
+      'Branch',
+      'Author',
+      'Time',
+      'URL',
+    ]);
+    const rows = dataRows();
+    expect(rows.map((r) => within(r).getAllByRole('cell')[0]?.textContent)).toEqual(['gateway', 'db', 'auth']);
+    const first = within(rows[0] as HTMLElement).getAllByRole('cell');
+    expect(first[2]).toHaveTextContent('deployed');
+    expect(first[3]).toHaveTextContent('v2.0.0');
+    expect(first[4]).toHaveTextContent(/^abcdef0$/);
+    expect(first[5]).toHaveTextContent('main');
+    expect(first[6]).toHaveTextContent('alice');
+    expect(first[8]).toHaveTextContent('https://gateway.do');
+    expect(within(table).getByRole('columnheader', { name: 'Time' })).toHaveAttribute('aria-sort', 'descending');
+    expect(screen.getByRole('main')).toHaveTextContent(/As of .+ \(.+\)/);
+    expect(screen.getByRole('contentinfo')).toHaveTextContent(/Data: as of .+ \(.+\)/);
+    expect(filtersSent(calls)).toContainEqual({ limit: 5000 });
+  });
+
+  it('sorts by a column when its header is clicked, and back again', async () => {
+    serveIpc(appInfo(), { query_history: () => historyPage({ deployments: [gateway, db, auth], asOfMs: AS_OF }) });
+    const { user } = renderApp();
+    const table = await screen.findByRole('table', { name: 'Deployments' });
+    await user.click(within(table).getByRole('button', { name: 'Service' }));
+    const service = within(table).getByRole('columnheader', { name: 'Service' });
+    expect(service).toHaveAttribute('aria-sort', 'ascending');
+    expect(within(table).getByRole('columnheader', { name: 'Time' })).toHaveAttribute('aria-sort', 'none');
+    expect(dataRows().map((r) => within(r).getAllByRole('cell')[0]?.textContent)).toEqual(['auth', 'db', 'gateway']);
+    await user.click(within(table).getByRole('button', { name: 'Service' }));
+    expect(service).toHaveAttribute('aria-sort', 'descending');
+    expect(dataRows().map((r) => within(r).getAllByRole('cell')[0]?.textContent)).toEqual(['gateway', 'db', 'auth']);
+  });
+
+  it('opens a deployment with the keyboard (arrows, then Enter) and shows every field', async () => {
+    serveIpc(appInfo(), { query_history: () => historyPage({ deployments: [gateway, db, auth], asOfMs: AS_OF }) });
+    const { user } = renderApp();
+    await screen.findByRole('table', { name: 'Deployments' });
+    const rows = dataRows();
+    expect(rows.map((r) => r.tabIndex)).toEqual([0, -1, -1]);
+    (rows[0] as HTMLElement).focus();
+    await user.keyboard('{ArrowDown}');
+    expect(dataRows()[1]).toHaveFocus();
+    await user.keyboard('{ArrowDown}{ArrowDown}');
+    expect(dataRows()[2]).toHaveFocus();
+    await user.keyboard('{ArrowUp}');
+    expect(dataRows()[1]).toHaveFocus();
+    await user.keyboard('{Control>}c{/Control}');
+    await expect(navigator.clipboard.readText()).resolves.toMatch(new RegExp(`^${db.id}\tdb\tstaging\tfailed\tv1.9.0\t9876543`));
+    await user.keyboard('{Enter}');
+    const drawer = await screen.findByRole('dialog', { name: `Deployment ${db.id}` });
+    for (const text of [db.id, 'db', 'staging', 'failed', 'v1.9.0', '9876543210fedcba', 'fix/db', 'bob', 'https://db.staging.do', 'dotdo-production']) {
+      expect(drawer).toHaveTextContent(text);
+    }
+    expect(within(drawer).getByRole('button', { name: 'Copy as JSON' })).toBeInTheDocument();
+  });
+
+  it('opens a deployment on click', async () => {
+    serveIpc(appInfo(), { query_history: () => historyPage({ deployments: [gateway, db, auth], asOfMs: AS_OF }) });
+    const { user } = renderApp();
+    await screen.findByRole('table', { name: 'Deployments' });
+    await user.click(dataRows()[2] as HTMLElement);
+    const drawer = await screen.findByRole('dialog', { name: `Deployment ${auth.id}` });
+    expect(drawer).toHaveTextContent('rolled_back');
+    expect(drawer).toHaveTextContent('carol');
+  });
+
+  it('sends the filters to query_history (the search debounced) and shows the count', async () => {
+    const calls = serveIpc(appInfo(), {
+      query_history: (args) => {
+        const filter = args.filter as DeploymentFilter_Deserialize;
+        const rows = [gateway, db, auth].filter(
+          (d) =>
+            (filter.service == null || d.service === filter.service) &&
+            (filter.status == null || d.status === filter.status) &&
+            (filter.environment == null || d.environment === filter.environment) &&
+            (filter.text == null || JSON.stringify(d).includes(filter.text)),
+        );
+        return historyPage({ deployments: rows, asOfMs: AS_OF });
+      },
+    });
+    const { user } = renderApp();
+    await screen.findByText('3 deployments');
+    const service = screen.getByRole('combobox', { name: 'Service' });
+    expect(within(service).getAllByRole('option').map((o) => o.textContent)).toEqual([
+      'Any',
+      'gateway',
+      'db',
+      'auth',
+      'schedule',
+      'webhooks',
+      'email',
+      'mcp',
+      'queue',
+    ]);
+    await user.selectOptions(service, 'db');
+    expect(await screen.findByText('1 deployment')).toBeInTheDocument();
+    expect(filtersSent(calls)).toContainEqual({ limit: 5000, service: 'db' });
+
+    await user.selectOptions(service, 'Any');
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Environment' }), 'production');
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Status' }), 'rolled_back');
+    await waitFor(() => {
+      expect(filtersSent(calls)).toContainEqual({ limit: 5000, environment: 'production', status: 'rolled_back' });
+    });
+    expect(await screen.findByText('1 deployment')).toBeInTheDocument();
+
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Status' }), 'Any');
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Environment' }), 'Any');
+    await user.click(screen.getByRole('switch', { name: 'Failures only' }));
+    expect(screen.getByRole('combobox', { name: 'Status' })).toBeDisabled();
+    await waitFor(() => {
+      expect(filtersSent(calls)).toContainEqual({ limit: 5000, status: 'failed' });
+    });
+    await user.click(screen.getByRole('switch', { name: 'Failures only' }));
+
+    const before = filtersSent(calls).length;
+    await user.type(screen.getByRole('textbox', { name: 'Search' }), 'carol');
+    await waitFor(() => {
+      expect(filtersSent(calls)).toContainEqual({ limit: 5000, text: 'carol' });
+    });
+    // Debounced: one query for the whole word, not one per key.
+    expect(filtersSent(calls).slice(before).filter((f) => f.text !== undefined)).toEqual([{ limit: 5000, text: 'carol' }]);
+    expect(await screen.findByText('1 deployment')).toBeInTheDocument();
+
+    await user.type(screen.getByRole('textbox', { name: 'Search' }), 'xyz');
+    expect(await screen.findByText('No cached deployments match these filters. Change or clear the filters.')).toBeInTheDocument();
+  });
+
+  it('renders only the rows in view of a long history', async () => {
+    const many = Array.from({ length: 2000 }, (_, i) =>
+      deployment({ timestamp: new Date(AS_OF - i * 60_000).toISOString(), versionTag: `v${i}` }),
+    );
+    serveIpc(appInfo(), { query_history: () => historyPage({ deployments: many, asOfMs: AS_OF }) });
+    renderApp();
+    const table = await screen.findByRole('table', { name: 'Deployments' });
+    expect(screen.getByText('2000 deployments')).toBeInTheDocument();
+    expect(table).toHaveAttribute('aria-rowcount', '2001');
+    const rendered = dataRows();
+    expect(rendered.length).toBeGreaterThan(10);
+    expect(rendered.length).toBeLessThan(60);
+    expect(rendered[0]).toHaveAttribute('aria-rowindex', '2');
+  });
+
+  it('shows the error when the history cache cannot be read', async () => {
+    serveIpc(appInfo(), {
+      query_history: fail({ code: 'Internal', message: 'The history cache is damaged.', runbook: null }),
+    });
+    renderApp();
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Reading the history cache failed');
+    expect(alert).toHaveTextContent('The history cache is damaged.');
+    expect(screen.getByRole('contentinfo')).toHaveTextContent('Data: as of unknown');
+  });
+});
+
+describe('syncing history', () => {
+  it('shows progress per window while it runs, then the summary and the failing windows', async () => {
+    let synced = false;
+    let finish: () => void = () => undefined;
+    let channel: Channel<SyncProgress> | undefined;
+    const report: SyncReport = {
+      windows: 25,
+      inserted: 12,
+      updated: 3,
+      statusChanges: 0,
+      failures: [{ window: '2025-02-28', message: 'Deploy API answered 503' }],
+      asOfMs: AS_OF,
+    };
+    const calls = serveIpc(appInfo(), {
+      query_history: () =>
+        synced
+          ? historyPage({ deployments: [gateway], asOfMs: AS_OF, failingWindows: report.failures })
+          : historyPage(),
+      sync_history: async (args) => {
+        channel = args.onProgress as Channel<SyncProgress>;
+        await new Promise<void>((resolve) => {
+          finish = resolve;
+        });
+        synced = true;
+        return report;
+      },
+    });
+    const { user } = renderApp();
+    await screen.findByText('Never synced');
+    await user.click(screen.getByRole('button', { name: 'Sync history' }));
+
+    const bar = await screen.findByRole('progressbar', { name: 'Sync progress' });
+    expect(screen.getByText('Starting sync…')).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'sync_history')?.args.profileId).toBe('local-sandbox');
+    expect(channel).toBeInstanceOf(Channel);
+    // What the Rust side does: deliver indexed messages to the channel's callback.
+    act(() => {
+      deliver(channel, 0, { done: 5, total: 25, window: '2025-02-01', ok: true });
+    });
+    expect(screen.getByText('window 5 of 25: 2025-02-01')).toBeInTheDocument();
+    expect(bar).toHaveAttribute('aria-valuenow', '20');
+
+    await act(async () => {
+      finish();
+      await Promise.resolve();
+    });
+    expect(await screen.findByText('Synced 25 windows: 12 new, 3 changed.')).toBeInTheDocument();
+    expect(screen.queryByRole('progressbar', { name: 'Sync progress' })).not.toBeInTheDocument();
+    const warning = screen.getByRole('alert', { name: '1 window could not be synced' });
+    expect(warning).toHaveTextContent('the cache shows what it had before');
+    expect(warning).toHaveTextContent('2025-02-28: Deploy API answered 503');
+    expect(await screen.findByRole('table', { name: 'Deployments' })).toBeInTheDocument();
+    expect(screen.getByText('1 deployment')).toBeInTheDocument();
+  });
+
+  it('shows the error when the sync fails', async () => {
+    serveIpc(appInfo(), {
+      sync_history: fail({ code: 'InvalidApiKey', message: 'deploy.do answered 401', runbook: 'Issue: "Invalid API key" (401)' }),
+    });
+    const { user } = renderApp();
+    await screen.findByText('Never synced');
+    await user.click(screen.getByRole('button', { name: 'Sync history' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Syncing history failed: The API key was rejected');
+    expect(alert).toHaveTextContent('deploy.do answered 401');
+    expect(screen.getByRole('button', { name: 'Sync history' })).toBeEnabled();
+  });
+});
+
+describe('SyncProgressView', () => {
+  it('renders what a channel delivers', () => {
+    mockIPC(() => null);
+    const channel = new Channel<SyncProgress>();
+    const { rerender } = render(
+      <Providers env="test">
+        <SyncProgressView progress={null} />
+      </Providers>,
+    );
+    expect(screen.getByRole('progressbar', { name: 'Sync progress' })).toHaveAttribute('aria-valuenow', '0');
+    channel.onmessage = (progress) => {
+      rerender(
+        <Providers env="test">
+          <SyncProgressView progress={progress} />
+        </Providers>,
+      );
+    };
+    channel.onmessage({ done: 3, total: 4, window: '2025-01', ok: false });
+    expect(screen.getByText('window 3 of 4: 2025-01 (failed)')).toBeInTheDocument();
+    expect(screen.getByRole('progressbar', { name: 'Sync progress' })).toHaveAttribute('aria-valuenow', '75');
+  });
+});

@@ -1,0 +1,193 @@
+import { Group, Table, UnstyledButton } from '@mantine/core';
+import { IconArrowDown, IconArrowUp, IconArrowsSort } from '@tabler/icons-react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
+
+import type { Deployment } from '../../ipc/bindings';
+import { COLUMNS, type ColumnKey, localTime, shortCommit, type Sort, sortDeployments } from './deploymentColumns';
+
+export const ROW_HEIGHT = 37;
+
+/** A row as text: the table's columns, tab-separated, plus the deployment id. */
+export function rowText(d: Deployment): string {
+  return [d.id, d.service, d.environment, d.status, d.versionTag ?? '', shortCommit(d), d.metadata?.branch ?? '', d.metadata?.author ?? '', localTime(d), d.url ?? ''].join('\t');
+}
+
+interface DeploymentsTableProps {
+  deployments: readonly Deployment[];
+  onOpen: (deployment: Deployment) => void;
+}
+
+/**
+ * The deployments, virtualized: only the rows in view are in the DOM (aria-rowcount tells assistive
+ * technology how many there are). Column headers sort; rows are reached with Tab, moved through
+ * with the arrow keys, Home/End and Page Up/Down, opened with Enter, Space or a click, and copied
+ * with Ctrl/Cmd+C.
+ */
+export function DeploymentsTable({ deployments, onOpen }: DeploymentsTableProps) {
+  const [sort, setSort] = useState<Sort>({ key: 'time', direction: 'descending' });
+  const rows = useMemo(() => sortDeployments(deployments, sort), [deployments, sort]);
+  const [active, setActive] = useState(0);
+  const activeIndex = Math.min(active, Math.max(rows.length - 1, 0));
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const bodyRef = useRef<HTMLTableSectionElement>(null);
+  const pendingFocus = useRef<number | null>(null);
+
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read during render by design.
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+
+  // Focus follows the keyboard once the row it moved to is rendered.
+  useEffect(() => {
+    const index = pendingFocus.current;
+    if (index === null) {
+      return;
+    }
+    const row = bodyRef.current?.querySelector<HTMLElement>(`tr[data-index="${index}"]`);
+    if (row) {
+      pendingFocus.current = null;
+      row.focus();
+    }
+  });
+
+  const moveTo = (index: number) => {
+    const target = Math.max(0, Math.min(rows.length - 1, index));
+    setActive(target);
+    pendingFocus.current = target;
+    virtualizer.scrollToIndex(target, { align: 'auto' });
+  };
+
+  const pageSize = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? ROW_HEIGHT * 10) / ROW_HEIGHT) - 1);
+
+  const onRowKeyDown = (event: KeyboardEvent<HTMLTableRowElement>, index: number, deployment: Deployment) => {
+    const moves: Record<string, number> = {
+      ArrowDown: index + 1,
+      ArrowUp: index - 1,
+      Home: 0,
+      End: rows.length - 1,
+      PageDown: index + pageSize,
+      PageUp: index - pageSize,
+    };
+    const target = moves[event.key];
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'c') {
+      // Copy what is selected: the row, tab-separated, as it reads in the table.
+      event.preventDefault();
+      void navigator.clipboard.writeText(rowText(deployment));
+      return;
+    }
+    if (target !== undefined) {
+      event.preventDefault();
+      moveTo(target);
+    } else if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      onOpen(deployment);
+    }
+  };
+
+  const toggleSort = (key: ColumnKey) => {
+    setSort((s) =>
+      s.key === key
+        ? { key, direction: s.direction === 'ascending' ? 'descending' : 'ascending' }
+        : { key, direction: key === 'time' ? 'descending' : 'ascending' },
+    );
+  };
+
+  const items = virtualizer.getVirtualItems();
+  const first = items[0];
+  const last = items[items.length - 1];
+  const paddingTop = first ? first.start : 0;
+  const paddingBottom = last ? virtualizer.getTotalSize() - last.end : 0;
+
+  return (
+    <div ref={scrollRef} className="sy-virtual-scroll" data-virtual-scroller="">
+      <Table
+        stickyHeader
+        highlightOnHover
+        withTableBorder
+        layout="fixed"
+        verticalSpacing={0}
+        aria-label="Deployments"
+        aria-rowcount={rows.length + 1}
+        className="sy-deployments"
+      >
+        <Table.Thead>
+          <Table.Tr aria-rowindex={1}>
+            {COLUMNS.map((column) => {
+              const sorted = sort.key === column.key;
+              const Icon = sorted ? (sort.direction === 'ascending' ? IconArrowUp : IconArrowDown) : IconArrowsSort;
+              return (
+                <Table.Th
+                  key={column.key}
+                  scope="col"
+                  w={column.width}
+                  aria-sort={sorted ? sort.direction : 'none'}
+                >
+                  <UnstyledButton
+                    onClick={() => {
+                      toggleSort(column.key);
+                    }}
+                    className="sy-sort-button"
+                  >
+                    <Group gap={4} wrap="nowrap">
+                      <span>{column.label}</span>
+                      <Icon size={14} aria-hidden opacity={sorted ? 1 : 0.5} />
+                    </Group>
+                  </UnstyledButton>
+                </Table.Th>
+              );
+            })}
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody ref={bodyRef}>
+          {paddingTop > 0 && (
+            <tr aria-hidden="true" style={{ height: paddingTop }}>
+              <td colSpan={COLUMNS.length} />
+            </tr>
+          )}
+          {items.map((item) => {
+            const deployment = rows[item.index];
+            if (!deployment) {
+              return null;
+            }
+            return (
+              <Table.Tr
+                key={deployment.id}
+                role="row"
+                data-index={item.index}
+                aria-rowindex={item.index + 2}
+                tabIndex={item.index === activeIndex ? 0 : -1}
+                className="sy-deployment-row"
+                style={{ height: ROW_HEIGHT }}
+                onClick={() => {
+                  setActive(item.index);
+                  onOpen(deployment);
+                }}
+                onFocus={() => {
+                  setActive(item.index);
+                }}
+                onKeyDown={(event) => {
+                  onRowKeyDown(event, item.index, deployment);
+                }}
+              >
+                {COLUMNS.map((column) => (
+                  <Table.Td key={column.key} className="sy-cell">
+                    {column.render(deployment)}
+                  </Table.Td>
+                ))}
+              </Table.Tr>
+            );
+          })}
+          {paddingBottom > 0 && (
+            <tr aria-hidden="true" style={{ height: paddingBottom }}>
+              <td colSpan={COLUMNS.length} />
+            </tr>
+          )}
+        </Table.Tbody>
+      </Table>
+    </div>
+  );
+}

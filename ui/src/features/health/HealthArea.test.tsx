@@ -1,0 +1,249 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+
+import type { HealthBoard_Serialize, HealthPoint_Serialize, ServiceHealth_Serialize } from '../../ipc/bindings';
+import { appInfo, fail, renderApp, serveIpc } from '../../test/render';
+import { sparkGeometry } from './Sparkline';
+
+const CHECKED_AT = 1_750_000_000_000;
+
+function result(overrides: Partial<ServiceHealth_Serialize> = {}): ServiceHealth_Serialize {
+  return {
+    name: 'gateway',
+    kind: 'service',
+    url: 'https://gateway.do/health',
+    state: 'up',
+    httpStatus: 200,
+    latencyMs: 42,
+    detail: null,
+    runbook: null,
+    changed: false,
+    previousState: 'up',
+    lastChangeMs: null,
+    ...overrides,
+  };
+}
+
+function board(results: ServiceHealth_Serialize[], overrides: Partial<HealthBoard_Serialize> = {}): HealthBoard_Serialize {
+  const services = results.filter((r) => r.kind === 'service');
+  const healthy = services.filter((r) => r.state !== 'down').length;
+  return {
+    checkedAtMs: CHECKED_AT,
+    results,
+    summary: { healthy, total: services.length, text: `${healthy}/${services.length} services healthy` },
+    ...overrides,
+  };
+}
+
+const MIXED = board([
+  result({ name: 'gateway', lastChangeMs: CHECKED_AT - 5 * 60_000 }),
+  result({
+    name: 'db',
+    state: 'down',
+    httpStatus: 503,
+    latencyMs: 12,
+    detail: 'Answered 503 Service Unavailable',
+    runbook: 'Troubleshooting',
+    previousState: 'up',
+  }),
+  result({ name: 'dispatcher', kind: 'dispatcher', url: 'http://127.0.0.1:4611/health', latencyMs: 7 }),
+  result({ name: 'deploy-api', kind: 'deployApi', state: 'upNeedsKey', httpStatus: 401, latencyMs: 9 }),
+]);
+
+const HISTORY: HealthPoint_Serialize[] = [
+  { atMs: CHECKED_AT - 50 * 60_000, up: true, latencyMs: 40, samples: 1 },
+  { atMs: CHECKED_AT - 30 * 60_000, up: false, latencyMs: null, samples: 1 },
+  { atMs: CHECKED_AT - 10 * 60_000, up: true, latencyMs: 80, samples: 1 },
+];
+
+function serve(boards: (HealthBoard_Serialize | Error)[], history: HealthPoint_Serialize[] | 'fail' = HISTORY) {
+  let n = 0;
+  return serveIpc(appInfo(), {
+    check_health: () => {
+      const next = boards[Math.min(n, boards.length - 1)];
+      n += 1;
+      if (next instanceof Error) {
+        return fail({ code: 'Unreachable', message: next.message, runbook: 'Troubleshooting' })({});
+      }
+      return next;
+    },
+    health_history:
+      history === 'fail'
+        ? fail({ code: 'Internal', message: 'The health history could not be read.' })
+        : () => history,
+  });
+}
+
+function healthTable() {
+  return screen.findByRole('table', { name: 'Service health' });
+}
+
+describe('Health area', () => {
+  it('shows one row per target with its status, code, latency, last change and sparkline', async () => {
+    const calls = serve([MIXED]);
+    renderApp('health');
+    const table = await healthTable();
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(4);
+
+    const gateway = within(table).getByRole('row', { name: /^gateway/ });
+    expect(within(gateway).getByText('Up')).toBeInTheDocument();
+    expect(within(gateway).getByText('200')).toBeInTheDocument();
+    expect(within(gateway).getByText('42')).toBeInTheDocument();
+    expect(within(gateway).getByText(/ago/)).toBeInTheDocument();
+
+    const db = within(table).getByRole('row', { name: /^db/ });
+    expect(within(db).getByText('Down')).toBeInTheDocument();
+    expect(within(db).getByText('503')).toBeInTheDocument();
+    expect(within(db).getByText('Answered 503 Service Unavailable')).toBeInTheDocument();
+    expect(within(db).getByText('Runbook: “Troubleshooting”')).toBeInTheDocument();
+    expect(within(db).getByText('Not in the last 24 h')).toBeInTheDocument();
+
+    const deployApi = within(table).getByRole('row', { name: /^deploy-api/ });
+    expect(within(deployApi).getByText('Up, needs key')).toBeInTheDocument();
+
+    const spark = await within(db).findByRole('img', { name: 'Latency and availability of db over the last hour' });
+    expect(spark).toHaveAttribute('data-points', '3');
+    expect(spark).toHaveAttribute('data-down', '1');
+    expect(within(table).getAllByRole('img', { name: /Latency and availability of/ })).toHaveLength(4);
+
+    expect(screen.getByRole('status', { name: 'Health summary' })).toHaveTextContent('1/2 services healthy');
+    expect(screen.getByText(/^Last checked/)).toBeInTheDocument();
+
+    const check = calls.find((c) => c.cmd === 'check_health');
+    expect(check?.args).toEqual({ profileId: 'local-sandbox', timeoutMs: 5000 });
+    const history = calls.find((c) => c.cmd === 'health_history' && c.args.target === 'db');
+    expect(history?.args).toEqual({ profileId: 'local-sandbox', target: 'db', sinceMs: CHECKED_AT - 3_600_000 });
+  });
+
+  it('colours the summary by how many services are healthy', async () => {
+    serve([board([result({ name: 'gateway' }), result({ name: 'db' })])]);
+    renderApp('health');
+    const summary = await screen.findByRole('status', { name: 'Health summary' });
+    await waitFor(() => {
+      expect(summary).toHaveTextContent('2/2 services healthy');
+    });
+    expect(summary).toHaveAttribute('data-color', 'green');
+  });
+
+  it('checks again on "Check now"', async () => {
+    const second = board([result({ name: 'gateway', latencyMs: 99 })], { checkedAtMs: CHECKED_AT + 60_000 });
+    const calls = serve([MIXED, second]);
+    const { user } = renderApp('health');
+    await healthTable();
+    await user.click(screen.getByRole('button', { name: 'Check now' }));
+    await waitFor(() => {
+      expect(within(screen.getByRole('table', { name: 'Service health' })).getAllByRole('row')).toHaveLength(2);
+    });
+    expect(screen.getByText('99')).toBeInTheDocument();
+    expect(calls.filter((c) => c.cmd === 'check_health')).toHaveLength(2);
+  });
+
+  it('offers check intervals, 30 seconds by default', async () => {
+    serve([MIXED]);
+    const { user } = renderApp('health');
+    const select = await screen.findByRole('combobox', { name: 'Check every' });
+    expect(select).toHaveDisplayValue('30 seconds');
+    expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual([
+      'Off',
+      '10 seconds',
+      '30 seconds',
+      '1 minute',
+      '5 minutes',
+    ]);
+    await user.selectOptions(select, 'Off');
+    expect(select).toHaveDisplayValue('Off');
+    expect(await screen.findByText(/automatic checks are off/)).toBeInTheDocument();
+  });
+
+  it('notifies a change of state in the window, at most once per target per minute', async () => {
+    const changed = board([
+      result({ name: 'db', state: 'down', changed: true, detail: 'timed out', runbook: 'Troubleshooting' }),
+      result({ name: 'gateway' }),
+    ]);
+    const now = vi.spyOn(Date, 'now');
+    now.mockReturnValue(CHECKED_AT);
+    serve([changed]);
+    const { user } = renderApp('health');
+    const notices = await screen.findByRole('region', { name: 'Health notifications' });
+    expect(within(notices).getByText('db is now down')).toBeInTheDocument();
+    expect(within(notices).queryByText(/gateway/)).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole('button', { name: 'Dismiss: db is now down' }));
+    expect(screen.queryByText('db is now down')).not.toBeInTheDocument();
+
+    // Within the minute: another change of db is not notified again.
+    now.mockReturnValue(CHECKED_AT + 30_000);
+    await user.click(screen.getByRole('button', { name: 'Check now' }));
+    await waitFor(() => {
+      expect(screen.getByRole('button', { name: 'Check now' })).toBeEnabled();
+    });
+    expect(screen.queryByText('db is now down')).not.toBeInTheDocument();
+
+    // A minute later it is.
+    now.mockReturnValue(CHECKED_AT + 61_000);
+    await user.click(screen.getByRole('button', { name: 'Check now' }));
+    expect(await screen.findByText('db is now down')).toBeInTheDocument();
+  });
+
+  it('says "is now up" when a target comes back', async () => {
+    serve([board([result({ name: 'queue', state: 'up', changed: true, previousState: 'down' })])]);
+    renderApp('health');
+    expect(await screen.findByText('queue is now up')).toBeInTheDocument();
+  });
+
+  it('shows a failed check with ErrorNotice and keeps the last board', async () => {
+    serve([MIXED, new Error('The health prober could not start.')]);
+    const { user } = renderApp('health');
+    await healthTable();
+    await user.click(screen.getByRole('button', { name: 'Check now' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Checking health failed');
+    expect(alert).toHaveTextContent('The health prober could not start.');
+    expect(screen.getByText('The board below is from the last check that worked.')).toBeInTheDocument();
+    expect(screen.getByRole('table', { name: 'Service health' })).toBeInTheDocument();
+  });
+
+  it('shows a first failed check with a way to try again', async () => {
+    const calls = serve([new Error('No route to the services.'), MIXED]);
+    const { user } = renderApp('health');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveAttribute('data-error-code', 'Unreachable');
+    await user.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect(await healthTable()).toBeInTheDocument();
+    expect(calls.filter((c) => c.cmd === 'check_health')).toHaveLength(2);
+  });
+
+  it('says so when a history cannot be read, without hiding the board', async () => {
+    serve([MIXED], 'fail');
+    renderApp('health');
+    const table = await healthTable();
+    await waitFor(() => {
+      expect(within(table).getAllByText('History unavailable (Internal)')).toHaveLength(4);
+    });
+  });
+
+  it('says how to fill an empty board', async () => {
+    serve([board([])]);
+    renderApp('health');
+    expect(await screen.findByText(/This profile has nothing to check/)).toBeInTheDocument();
+  });
+});
+
+describe('sparkGeometry', () => {
+  it('draws latency left to right over the window and marks down points on the baseline', () => {
+    const geometry = sparkGeometry(HISTORY, CHECKED_AT - 3_600_000, CHECKED_AT);
+    const points = geometry.line.split(' ').map((p) => p.split(',').map(Number));
+    expect(points).toHaveLength(2);
+    const [first, second] = points;
+    expect(first?.[0]).toBeLessThan(second?.[0] ?? 0);
+    // Higher latency is higher up (smaller y).
+    expect(second?.[1]).toBeLessThan(first?.[1] ?? 0);
+    expect(geometry.down).toHaveLength(1);
+    expect(geometry.down[0]?.y).toBe(25);
+  });
+
+  it('draws nothing for no points', () => {
+    expect(sparkGeometry([], 0, 1000)).toEqual({ line: '', down: [] });
+  });
+});

@@ -1,0 +1,288 @@
+import { Badge, Button, Code, Divider, Drawer, Group, Loader, Modal, Stack, Table, Text, Title } from '@mantine/core';
+import { IconCode, IconTrash } from '@tabler/icons-react';
+import { type ReactNode, useState } from 'react';
+
+import { ErrorNotice } from '../../components/ErrorNotice';
+import type { WorkerRow } from '../../ipc/bindings';
+import { useDeleteWorker, useWorkerContent, useWorkerDetail } from '../../ipc/namespaces';
+import { isoLocal } from './workerRows';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** "12.3 KiB" */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) {
+    return `${bytes} bytes`;
+  }
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit] ?? 'KiB'}`;
+}
+
+/** What a binding points at, in a few words (the service, the variable's text, the KV id…). */
+function bindingTarget(binding: Record<string, unknown>): string {
+  for (const key of ['service', 'text', 'namespace_id', 'bucket_name', 'class_name', 'queue_name', 'id']) {
+    const value = binding[key];
+    if (typeof value === 'string' && value !== '') {
+      return value;
+    }
+  }
+  return '';
+}
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <Table.Tr>
+      <Table.Th w={140}>{label}</Table.Th>
+      <Table.Td style={{ wordBreak: 'break-all' }}>{children}</Table.Td>
+    </Table.Tr>
+  );
+}
+
+function Bindings({ bindings }: { bindings: readonly unknown[] }) {
+  if (bindings.length === 0) {
+    return (
+      <Text size="sm" c="dimmed">
+        No bindings.
+      </Text>
+    );
+  }
+  return (
+    <Table aria-label="Bindings" withTableBorder verticalSpacing={4}>
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th scope="col">Name</Table.Th>
+          <Table.Th scope="col">Type</Table.Th>
+          <Table.Th scope="col">Target</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {bindings.map((raw, i) => {
+          const binding = isRecord(raw) ? raw : {};
+          const name = typeof binding.name === 'string' ? binding.name : `(binding ${i + 1})`;
+          const type = typeof binding.type === 'string' ? binding.type : '';
+          return (
+            <Table.Tr key={`${name}-${i}`}>
+              <Table.Td ff="monospace">{name}</Table.Td>
+              <Table.Td>{type}</Table.Td>
+              <Table.Td ff="monospace" style={{ wordBreak: 'break-all' }}>
+                {bindingTarget(binding)}
+              </Table.Td>
+            </Table.Tr>
+          );
+        })}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
+function Source({ profileId, namespace, script }: { profileId: string; namespace: string; script: string }) {
+  const [asked, setAsked] = useState(false);
+  const content = useWorkerContent(profileId, namespace, script, asked);
+  if (!asked) {
+    return (
+      <Group>
+        <Button
+          variant="default"
+          size="xs"
+          leftSection={<IconCode size={14} aria-hidden />}
+          onClick={() => {
+            setAsked(true);
+          }}
+        >
+          Show source
+        </Button>
+      </Group>
+    );
+  }
+  if (content.isError) {
+    return (
+      <ErrorNotice
+        error={content.error}
+        context="Loading the source"
+        onRetry={() => {
+          void content.refetch();
+        }}
+      />
+    );
+  }
+  if (content.isPending) {
+    return (
+      <Group gap="xs">
+        <Loader size="xs" aria-hidden />
+        <Text size="sm">Loading the source of {script}…</Text>
+      </Group>
+    );
+  }
+  return (
+    <Code block aria-label={`Source of ${script}`} tabIndex={0} className="sy-worker-source">
+      {content.data}
+    </Code>
+  );
+}
+
+interface WorkerDrawerProps {
+  profileId: string;
+  namespace: string;
+  worker: WorkerRow | null;
+  onClose: () => void;
+}
+
+/** One worker in full: tags, bindings, settings, size, its source on demand, and delete. */
+export function WorkerDrawer({ profileId, namespace, worker, onClose }: WorkerDrawerProps) {
+  const script = worker?.name ?? null;
+  const detail = useWorkerDetail(profileId, namespace, script);
+  const remove = useDeleteWorker(profileId, namespace);
+  const [confirming, setConfirming] = useState(false);
+
+  const closeConfirm = () => {
+    setConfirming(false);
+    remove.reset();
+  };
+
+  const bindings: readonly unknown[] = detail.data?.bindings ?? [];
+  const settings: unknown = detail.data?.settings ?? null;
+
+  return (
+    <>
+      <Drawer
+        opened={worker !== null}
+        onClose={onClose}
+        position="right"
+        size="xl"
+        title={worker ? `Worker ${worker.name}` : 'Worker'}
+      >
+        {worker && (
+          <Stack gap="md">
+            <Table variant="vertical" layout="fixed" verticalSpacing={6} aria-label="Worker fields">
+              <Table.Tbody>
+                <Field label="Namespace">{namespace}</Field>
+                <Field label="Service">{worker.service ?? '—'}</Field>
+                <Field label="Env">{worker.environment ?? '—'}</Field>
+                <Field label="Version">{worker.version ?? '—'}</Field>
+                <Field label="Commit">{worker.commit ? <Code>{worker.commit}</Code> : '—'}</Field>
+                <Field label="Branch">{worker.branch ?? '—'}</Field>
+                <Field label="Created">{isoLocal(worker.createdOn) || '—'}</Field>
+                <Field label="Modified">{isoLocal(worker.modifiedOn) || '—'}</Field>
+                <Field label="Size">
+                  {detail.data ? formatBytes(detail.data.sizeBytes) : detail.isPending ? 'Loading…' : '—'}
+                </Field>
+              </Table.Tbody>
+            </Table>
+
+            <div>
+              <Title order={3} size="h5" mb={6}>
+                Tags
+              </Title>
+              {worker.tags.length === 0 ? (
+                <Text size="sm" c="dimmed">
+                  No tags. Deploys through the Deploy API tag workers with service, env, commit, branch and version.
+                </Text>
+              ) : (
+                <Group gap={6}>
+                  {worker.tags.map((tag) => (
+                    <Badge key={tag} variant="default" tt="none">
+                      {tag}
+                    </Badge>
+                  ))}
+                </Group>
+              )}
+            </div>
+
+            {detail.isError && (
+              <ErrorNotice
+                error={detail.error}
+                context="Loading the worker's details"
+                onRetry={() => {
+                  void detail.refetch();
+                }}
+              />
+            )}
+            {detail.isPending && (
+              <Group gap="xs">
+                <Loader size="xs" aria-hidden />
+                <Text size="sm">Loading bindings and settings…</Text>
+              </Group>
+            )}
+            {detail.data && (
+              <>
+                <div>
+                  <Title order={3} size="h5" mb={6}>
+                    Bindings
+                  </Title>
+                  <Bindings bindings={bindings} />
+                </div>
+                <div>
+                  <Title order={3} size="h5" mb={6}>
+                    Settings
+                  </Title>
+                  <Code block aria-label={`Settings of ${worker.name}`}>
+                    {JSON.stringify(settings, null, 2)}
+                  </Code>
+                </div>
+              </>
+            )}
+
+            <div>
+              <Title order={3} size="h5" mb={6}>
+                Source
+              </Title>
+              <Source key={worker.name} profileId={profileId} namespace={namespace} script={worker.name} />
+            </div>
+
+            <Divider my="sm" label="Danger zone" labelPosition="left" />
+            <Group>
+              <Button
+                color="red"
+                leftSection={<IconTrash size={16} aria-hidden />}
+                onClick={() => {
+                  setConfirming(true);
+                }}
+              >
+                {`Delete worker ${worker.name}`}
+              </Button>
+            </Group>
+          </Stack>
+        )}
+      </Drawer>
+      <Modal opened={confirming && worker !== null} onClose={closeConfirm} title={`Delete worker ${worker?.name ?? ''}?`}>
+        {worker && (
+          <Stack gap="md">
+            <Text>
+              This deletes the worker <Code>{worker.name}</Code> from <Code>{namespace}</Code>. Requests dispatched to it
+              will fail until it is deployed again. This cannot be undone.
+            </Text>
+            {remove.isError && <ErrorNotice error={remove.error} context="Deleting the worker" />}
+            <Group justify="flex-end">
+              <Button variant="default" onClick={closeConfirm}>
+                Cancel
+              </Button>
+              <Button
+                color="red"
+                loading={remove.isPending}
+                onClick={() => {
+                  remove.mutate(worker.name, {
+                    onSuccess: () => {
+                      setConfirming(false);
+                      remove.reset();
+                      onClose();
+                    },
+                  });
+                }}
+              >
+                {`Delete ${worker.name} from ${namespace}`}
+              </Button>
+            </Group>
+          </Stack>
+        )}
+      </Modal>
+    </>
+  );
+}

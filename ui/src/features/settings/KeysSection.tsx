@@ -1,0 +1,222 @@
+import { Alert, Button, Group, Loader, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
+import { IconAlertTriangle } from '@tabler/icons-react';
+import { type SyntheticEvent, useState } from 'react';
+
+import { ErrorNotice } from '../../components/ErrorNotice';
+import type { KeyCheck, Profile, SecretKindArg } from '../../ipc/bindings';
+import { useDeleteSecret, useSetSecret, useValidateKey } from '../../ipc/mutations';
+import { useProfileSecrets } from '../../ipc/queries';
+
+export const SECRET_NAME: Record<SecretKindArg, string> = {
+  deployApiKey: 'Deploy API key',
+  cloudflareToken: 'Cloudflare API token',
+};
+
+const SECRET_KINDS: readonly SecretKindArg[] = ['deployApiKey', 'cloudflareToken'];
+
+interface SecretRowProps {
+  profile: Profile;
+  kind: SecretKindArg;
+  stored: boolean;
+}
+
+function SecretRow({ profile, kind, stored }: SecretRowProps) {
+  const name = SECRET_NAME[kind];
+  const [value, setValue] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const store = useSetSecret();
+  const remove = useDeleteSecret();
+
+  const onSubmit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    store.mutate(
+      { profileId: profile.id, kind, value },
+      {
+        onSuccess: () => {
+          setValue('');
+        },
+      },
+    );
+  };
+
+  return (
+    <Stack gap={6}>
+      <Text size="sm" fw={600}>
+        {name}: {stored ? 'stored in the keychain' : 'not set'}
+      </Text>
+      <form onSubmit={onSubmit}>
+        <Group align="flex-end" gap="sm" wrap="nowrap">
+          {/* A plain password field: no "show" toggle, so the key is never displayed. */}
+          <TextInput
+            type="password"
+            label={`New ${name}`}
+            value={value}
+            onChange={(event) => {
+              setValue(event.currentTarget.value);
+            }}
+            autoComplete="off"
+            spellCheck={false}
+            w={360}
+          />
+          <Button type="submit" variant="default" loading={store.isPending} disabled={value === ''}>
+            Store {name}
+          </Button>
+          {stored && (
+            <Button
+              variant="subtle"
+              color="red.8"
+              onClick={() => {
+                remove.reset();
+                setConfirming(true);
+              }}
+            >
+              Remove {name}
+            </Button>
+          )}
+        </Group>
+      </form>
+      {store.isSuccess && (
+        <Text size="sm" role="status">
+          {name} stored in the keychain.
+        </Text>
+      )}
+      {store.isError && <ErrorNotice error={store.error} context={`Storing the ${name}`} />}
+      <Modal
+        opened={confirming}
+        onClose={() => {
+          setConfirming(false);
+        }}
+        title={`Remove ${name} of ${profile.name}`}
+      >
+        <Stack gap="sm">
+          <Text size="sm">
+            The {name} is deleted from the OS keychain. {profile.name} cannot{' '}
+            {kind === 'deployApiKey' ? 'deploy or sync history' : 'manage dispatch namespaces'} until a new one is
+            stored.
+          </Text>
+          {remove.isError && <ErrorNotice error={remove.error} context={`Removing the ${name}`} />}
+          <Group justify="flex-end">
+            <Button
+              variant="default"
+              onClick={() => {
+                setConfirming(false);
+              }}
+            >
+              Cancel
+            </Button>
+            <Button
+              color="red.8"
+              loading={remove.isPending}
+              onClick={() => {
+                remove.mutate(
+                  { profileId: profile.id, kind },
+                  {
+                    onSuccess: () => {
+                      setConfirming(false);
+                    },
+                  },
+                );
+              }}
+            >
+              Remove the {name} of {profile.name}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Stack>
+  );
+}
+
+const PERMISSIONS_RUNBOOK = 'Issue: "Insufficient permissions" (403)';
+
+function KeyCheckResult({ check }: { check: KeyCheck }) {
+  const permissions = check.permissions.length > 0 ? check.permissions.join(', ') : 'none';
+  return (
+    <Stack gap={6}>
+      <Text size="sm">
+        Valid: user {check.userId ?? 'unknown'}. Permissions: {permissions}. Can deploy: {check.canDeploy ? 'yes' : 'no'}.
+      </Text>
+      <Text size="sm">Deploy API accepts it for reading history: {check.deployApiAccepts ? 'yes' : 'no'}.</Text>
+      {!check.canDeploy && (
+        <Alert color="yellow" variant="light" icon={<IconAlertTriangle aria-hidden />} title="This key cannot deploy">
+          <Text size="sm">
+            Deploys need the deployments:create permission. Ask a platform admin for a key that has it.
+          </Text>
+          <Text size="sm" mt={4}>
+            Runbook section: <Text span fw={600} size="sm">{`“${PERMISSIONS_RUNBOOK}”`}</Text>
+          </Text>
+        </Alert>
+      )}
+    </Stack>
+  );
+}
+
+function KeyTest({ profile, canTest }: { profile: Profile; canTest: boolean }) {
+  const validate = useValidateKey();
+  return (
+    <Stack gap={6}>
+      <Group gap="sm">
+        <Button
+          variant="default"
+          loading={validate.isPending}
+          disabled={!canTest}
+          onClick={() => {
+            validate.mutate(profile.id);
+          }}
+        >
+          Test Deploy API key
+        </Button>
+        {!canTest && (
+          <Text size="sm" c="dimmed">
+            Store a Deploy API key first.
+          </Text>
+        )}
+      </Group>
+      <div role="status" aria-label="Key test result">
+        {validate.isPending && <Text size="sm">Testing the key…</Text>}
+        {validate.isSuccess && <KeyCheckResult check={validate.data} />}
+        {validate.isError && <ErrorNotice error={validate.error} context="Testing the Deploy API key" />}
+      </div>
+    </Stack>
+  );
+}
+
+/** Which keys a profile has, storing and removing them, and testing the Deploy API key. */
+export function KeysSection({ profile }: { profile: Profile }) {
+  const secrets = useProfileSecrets(profile.id);
+  return (
+    <Stack gap="sm">
+      <Title order={3} size="h5">
+        Keys
+      </Title>
+      {profile.sandbox ? (
+        <Text size="sm">This profile uses the local sandbox&apos;s demo credentials.</Text>
+      ) : secrets.isPending ? (
+        <Group gap="xs">
+          <Loader size="xs" aria-hidden />
+          <Text size="sm">Asking the keychain…</Text>
+        </Group>
+      ) : secrets.isError ? (
+        <ErrorNotice
+          error={secrets.error}
+          context="Reading which keys are stored"
+          onRetry={() => {
+            void secrets.refetch();
+          }}
+        />
+      ) : (
+        <Stack gap="md">
+          {secrets.data.keychainError && (
+            <Alert role="alert" color="red" variant="light" title="The keychain could not be asked">
+              <Text size="sm">{secrets.data.keychainError}</Text>
+            </Alert>
+          )}
+          {SECRET_KINDS.map((kind) => (
+            <SecretRow key={kind} profile={profile} kind={kind} stored={secrets.data[kind]} />
+          ))}
+        </Stack>
+      )}
+      <KeyTest profile={profile} canTest={profile.sandbox || secrets.data?.deployApiKey === true} />
+    </Stack>
+  );
+}

@@ -1,0 +1,140 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+
+import {
+  type AppError,
+  commands,
+  type DeletePlan,
+  type Drift,
+  type NamespaceSummary,
+  type WorkerDetail,
+  type WorkerRow,
+} from './bindings';
+import { callCommand } from './errors';
+
+/** Query keys of the Namespaces area. Everything about one profile's namespaces starts with the same two. */
+export const namespaceKeys = {
+  all: (profileId: string) => ['namespaces', profileId] as const,
+  list: (profileId: string) => ['namespaces', profileId, 'list'] as const,
+  deletePlan: (profileId: string, name: string) => ['namespaces', profileId, 'deletePlan', name] as const,
+  workers: (profileId: string, namespace: string) => ['namespaces', profileId, 'workers', namespace] as const,
+  worker: (profileId: string, namespace: string, script: string) =>
+    ['namespaces', profileId, 'workers', namespace, 'detail', script] as const,
+  workerContent: (profileId: string, namespace: string, script: string) =>
+    ['namespaces', profileId, 'workers', namespace, 'content', script] as const,
+};
+
+/** The dispatch namespaces of a profile's Cloudflare account, sorted by name. */
+export function useNamespaces(profileId: string | null) {
+  return useQuery<NamespaceSummary[], AppError>({
+    queryKey: namespaceKeys.list(profileId ?? ''),
+    queryFn: () => callCommand(() => commands.listNamespaces(profileId ?? '')),
+    enabled: profileId !== null,
+  });
+}
+
+/** What deleting a namespace would remove, and what must be typed to confirm it. */
+export function useDeletePlan(profileId: string | null, name: string | null) {
+  return useQuery<DeletePlan, AppError>({
+    queryKey: namespaceKeys.deletePlan(profileId ?? '', name ?? ''),
+    queryFn: () => callCommand(() => commands.namespaceDeletePlan(profileId ?? '', name ?? '')),
+    enabled: profileId !== null && name !== null,
+  });
+}
+
+/** Every worker of a namespace (one listing; thousands of rows are expected). */
+export function useWorkers(profileId: string | null, namespace: string | null) {
+  return useQuery<WorkerRow[], AppError>({
+    queryKey: namespaceKeys.workers(profileId ?? '', namespace ?? ''),
+    queryFn: () => callCommand(() => commands.listWorkers(profileId ?? '', namespace ?? '')),
+    enabled: profileId !== null && namespace !== null,
+  });
+}
+
+/** One worker's tags, bindings, settings and size. */
+export function useWorkerDetail(profileId: string | null, namespace: string, script: string | null) {
+  return useQuery<WorkerDetail, AppError>({
+    queryKey: namespaceKeys.worker(profileId ?? '', namespace, script ?? ''),
+    queryFn: () => callCommand(() => commands.workerDetail(profileId ?? '', namespace, script ?? '')),
+    enabled: profileId !== null && script !== null,
+  });
+}
+
+/** One worker's source; fetched only once `enabled` (the operator asked for it). */
+export function useWorkerContent(profileId: string | null, namespace: string, script: string, enabled: boolean) {
+  return useQuery<string, AppError>({
+    queryKey: namespaceKeys.workerContent(profileId ?? '', namespace, script),
+    queryFn: () => callCommand(() => commands.workerContent(profileId ?? '', namespace, script)),
+    enabled: enabled && profileId !== null,
+    staleTime: Infinity,
+  });
+}
+
+function useInvalidateNamespaces(profileId: string) {
+  const client = useQueryClient();
+  return () => client.invalidateQueries({ queryKey: namespaceKeys.all(profileId) });
+}
+
+/** Create a namespace. */
+export function useCreateNamespace(profileId: string) {
+  const invalidate = useInvalidateNamespaces(profileId);
+  return useMutation<NamespaceSummary, AppError, string>({
+    mutationFn: (name) => callCommand(() => commands.createNamespace(profileId, name)),
+    onSuccess: invalidate,
+  });
+}
+
+/** Turn a namespace's trusted mode on or off. */
+export function useSetNamespaceTrusted(profileId: string) {
+  const invalidate = useInvalidateNamespaces(profileId);
+  return useMutation<NamespaceSummary, AppError, { name: string; trusted: boolean }>({
+    mutationFn: ({ name, trusted }) => callCommand(() => commands.setNamespaceTrusted(profileId, name, trusted)),
+    onSuccess: invalidate,
+  });
+}
+
+/** Rename a namespace. */
+export function useRenameNamespace(profileId: string) {
+  const invalidate = useInvalidateNamespaces(profileId);
+  return useMutation<NamespaceSummary, AppError, { name: string; newName: string }>({
+    mutationFn: ({ name, newName }) => callCommand(() => commands.renameNamespace(profileId, name, newName)),
+    onSuccess: invalidate,
+  });
+}
+
+/** Delete a namespace and its workers; the back-end refuses unless `typedConfirmation` is its name. */
+export function useDeleteNamespace(profileId: string) {
+  const client = useQueryClient();
+  return useMutation<null, AppError, { plan: DeletePlan; typedConfirmation: string }>({
+    mutationFn: ({ plan, typedConfirmation }) =>
+      callCommand(() => commands.deleteNamespace(profileId, plan.namespace, typedConfirmation)),
+    onSuccess: async (_none, { plan }) => {
+      client.removeQueries({ queryKey: namespaceKeys.workers(profileId, plan.namespace) });
+      client.removeQueries({ queryKey: namespaceKeys.deletePlan(profileId, plan.namespace) });
+      await client.invalidateQueries({ queryKey: namespaceKeys.list(profileId) });
+    },
+  });
+}
+
+/** Delete one worker from a namespace. */
+export function useDeleteWorker(profileId: string, namespace: string) {
+  const client = useQueryClient();
+  return useMutation<null, AppError, string>({
+    mutationFn: (script) => callCommand(() => commands.deleteWorker(profileId, namespace, script)),
+    onSuccess: async (_none, script) => {
+      client.removeQueries({ queryKey: namespaceKeys.worker(profileId, namespace, script) });
+      client.removeQueries({ queryKey: namespaceKeys.workerContent(profileId, namespace, script) });
+      await Promise.all([
+        client.invalidateQueries({ queryKey: namespaceKeys.workers(profileId, namespace) }),
+        client.invalidateQueries({ queryKey: namespaceKeys.list(profileId) }),
+        client.invalidateQueries({ queryKey: namespaceKeys.deletePlan(profileId, namespace) }),
+      ]);
+    },
+  });
+}
+
+/** Which workers differ between two namespaces (run on demand, by the Compare button). */
+export function useCompareNamespaces(profileId: string) {
+  return useMutation<Drift, AppError, { left: string; right: string }>({
+    mutationFn: ({ left, right }) => callCommand(() => commands.compareNamespaces(profileId, left, right)),
+  });
+}
