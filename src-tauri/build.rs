@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "compare_bindings",
     "check_health",
     "health_history",
+    "choose_path",
 ];
 
 fn main() {

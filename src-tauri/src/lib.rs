@@ -40,6 +40,7 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::namespaces::compare_bindings,
         commands::health::check_health,
         commands::health::health_history,
+        commands::files::choose_path,
     ])
 }
 
@@ -67,6 +68,8 @@ pub fn run() {
 
     let builder = ipc_builder();
     tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

@@ -202,6 +202,24 @@ async fn scenario(app: &AppSession) -> Result<()> {
     );
     app.screenshot("namespace-drift").await?;
 
+    // A local folder's wrangler.jsonc against the deployed gateway's bindings.
+    let folder = app.data_dir.join("platform/workers/gateway");
+    std::fs::create_dir_all(&folder)?;
+    std::fs::write(
+        folder.join("wrangler.jsonc"),
+        "{\n  // gateway\n  \"services\": [\n    { \"binding\": \"DB_SERVICE\", \"service\": \"db\" },\n    { \"binding\": \"QUEUE_SERVICE\", \"service\": \"queue\" },\n  ],\n}\n",
+    )?;
+    app.fill("Service folder", &folder.display().to_string())
+        .await?;
+    app.click_button("Compare bindings").await?;
+    let page = wait_for_text(app, "bindings differ", Duration::from_secs(15)).await?;
+    assert!(
+        page.contains("QUEUE_SERVICE"),
+        "the new binding is not listed"
+    );
+    assert!(page.contains("Not deployed yet"), "{page:.400}");
+    app.screenshot("namespace-bindings-compare").await?;
+
     // Health: all up; a fault on db turns it red within one interval, then green again.
     go(app, "Health").await?;
     app.click_button("Check now").await?;
@@ -217,10 +235,14 @@ async fn scenario(app: &AppSession) -> Result<()> {
         &format!("{base}/__sandbox/faults/service:db"),
     ])?;
     wait_for_text(app, "7/8 services healthy", Duration::from_secs(20)).await?;
-    wait_for_text(app, "db is now down", Duration::from_secs(5)).await?;
+    wait_for_text(app, "db is down", Duration::from_secs(5)).await?;
     app.screenshot("health-db-down").await?;
+    // The monitor keeps checking in other areas: the recovery is told in Deployments too, and
+    // the status bar says so.
+    go(app, "Deployments").await?;
     curl(&["-X", "DELETE", &format!("{base}/__sandbox/faults")])?;
-    wait_for_text(app, "8/8 services healthy", Duration::from_secs(20)).await?;
-    app.screenshot("health-db-recovered").await?;
+    wait_for_text(app, "db is up again", Duration::from_secs(20)).await?;
+    wait_for_text(app, "Health: 8/8 services healthy", Duration::from_secs(5)).await?;
+    app.screenshot("health-db-recovered-elsewhere").await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 use switchyard_clients::{HealthProber, ProbeResult, ProbeState, ProbeTarget};
 use switchyard_core::{AppError, Profile, RunbookSection};
-use switchyard_store::{HealthSample, HealthState};
+use switchyard_store::{AuditEntry, HealthSample, HealthState};
 
 use crate::Ops;
 
@@ -131,6 +131,9 @@ pub struct HealthBoard {
     pub checked_at_ms: i64,
     pub results: Vec<ServiceHealth>,
     pub summary: HealthSummary,
+    /// The notifications this check raised (state changes, rate-limited); each is also in the
+    /// audit log as `health.notify`.
+    pub notifications: Vec<HealthNotification>,
 }
 
 impl HealthBoard {
@@ -274,11 +277,35 @@ impl Ops {
                 now - BUCKET_RETENTION_MS,
             )
             .await?;
-        Ok(HealthBoard {
+        let mut board = HealthBoard {
             checked_at_ms: now,
             summary: summary(&results),
             results,
-        })
+            notifications: Vec::new(),
+        };
+        let notifications = self
+            .health_gate
+            .lock()
+            .expect("health notification gate")
+            .notifications(&board, now);
+        for n in &notifications {
+            let entry = AuditEntry {
+                at_ms: now,
+                actor: crate::actor(),
+                profile_id: profile_id.to_owned(),
+                action: "health.notify".to_owned(),
+                target: n.target.clone(),
+                params: serde_json::json!({ "state": n.state, "title": n.title }),
+                outcome: "ok".to_owned(),
+                message: Some(n.body.clone()),
+                duration_ms: 0,
+            };
+            if let Err(e) = self.store.append_audit(&entry).await {
+                tracing::error!(error = %e.message, "could not record a health notification");
+            }
+        }
+        board.notifications = notifications;
+        Ok(board)
     }
 
     /// The history of one target since `since_ms`, oldest first: 5-minute buckets for what is
@@ -397,7 +424,16 @@ impl NotificationGate {
     pub fn notifications(&mut self, board: &HealthBoard, now_ms: i64) -> Vec<HealthNotification> {
         board
             .changes()
-            .filter(|r| self.allow(&r.name, now_ms))
+            // Going down and coming back are limited separately, so a recovery is never
+            // swallowed by the alert that came just before it.
+            .filter(|r| {
+                let direction = if r.state == HealthStatus::Down {
+                    "down"
+                } else {
+                    "up"
+                };
+                self.allow(&format!("{}:{direction}", r.name), now_ms)
+            })
             .map(|r| {
                 let title = match (r.state, r.previous_state) {
                     (HealthStatus::Down, _) => format!("{} is down", r.name),
@@ -406,10 +442,13 @@ impl NotificationGate {
                     }
                     (s, _) => format!("{} is {}", r.name, s.words()),
                 };
-                let mut body = r
-                    .detail
-                    .clone()
-                    .unwrap_or_else(|| format!("{} answered", r.url));
+                let mut body = r.detail.clone().unwrap_or_else(|| {
+                    let code = r
+                        .http_status
+                        .map(|c| format!(" HTTP {c}"))
+                        .unwrap_or_default();
+                    format!("It answered{code} in {} ms.", r.latency_ms)
+                });
                 if let Some(section) = &r.runbook {
                     body.push_str(&format!(". See the runbook: {section}."));
                 }
@@ -500,6 +539,7 @@ mod tests {
                 total: 3,
                 text: String::new(),
             },
+            notifications: Vec::new(),
         };
         let mut gate = NotificationGate::new(300);
         let n = gate.notifications(&board, 0);
@@ -513,6 +553,24 @@ mod tests {
         assert_eq!(n[1].title, "auth is up again");
         assert!(gate.notifications(&board, 299_999).is_empty());
         assert_eq!(gate.notifications(&board, 300_000).len(), 2);
+
+        // db coming back right after it went down is still told.
+        let recovered = HealthBoard {
+            results: vec![result(
+                "db",
+                HealthTargetKind::Service,
+                HealthStatus::Up,
+                true,
+            )],
+            ..board.clone()
+        };
+        let n = gate.notifications(&recovered, 300_001);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].title, "db is up again");
+        assert!(
+            gate.notifications(&recovered, 300_002).is_empty(),
+            "but only once"
+        );
     }
 
     #[test]

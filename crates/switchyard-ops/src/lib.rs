@@ -6,6 +6,7 @@
 //! It must not depend on `tauri`: the desktop shell calls these functions from thin commands, and
 //! tests call them without a window.
 
+mod deploy;
 mod health;
 mod history;
 mod namespaces;
@@ -22,6 +23,15 @@ use switchyard_sandbox::{Discovery, Sandbox, SandboxConfig};
 use switchyard_secrets::{Secret, SecretKind, SecretStore};
 use switchyard_store::{AuditEntry, AuditRecord, Store};
 
+pub use deploy::{
+    ArchivedBundle, BindingTarget, BundleInfo, CheckState, Confirmation, ConfirmationKind,
+    ConfirmationRequirement, DeployBindingsDiff, DeployEvent, DeployOutcome, DeployPlan,
+    DeploySettings, DeploySource, DeployStepId, DirectDeployOutcome, DirectDeployRequest, GitInfo,
+    MetadataInput, OutputLine, OutputStream, PackageManager, PreflightCheck, PreflightCheckId,
+    PreflightReport, PrepareDeploy, PreparedDeploy, RestoreRequest, RetentionReport,
+    RollbackOutcome, RollbackPlan, RollbackRequest, ServiceBindingChange, ServiceFolderInfo,
+    StepEvent, StepState, Verification, VersionList, VersionRow, VersionSummary,
+};
 pub use health::{
     health_targets, HealthBoard, HealthNotification, HealthPoint, HealthStatus, HealthSummary,
     HealthTargetKind, NotificationGate, ServiceHealth, DEPLOY_API_TARGET, DISPATCHER_TARGET,
@@ -33,6 +43,9 @@ pub use namespaces::{
 };
 pub use profiles::{ProfileExport, ProfileSecrets};
 pub use secrets::KeyCheck;
+
+/// At most one health notification per target and direction (down / up) in this many seconds.
+pub const HEALTH_NOTIFY_EVERY_SECS: u32 = 60;
 
 /// Who the audit log names as the actor: the OS user running the app.
 fn actor() -> String {
@@ -56,6 +69,10 @@ pub struct Ops {
     data_dir: PathBuf,
     sandbox_link: RwLock<Option<SandboxLink>>,
     sandbox: tokio::sync::Mutex<Option<Sandbox>>,
+    /// Rate-limits the desktop notifications raised by health checks.
+    health_gate: std::sync::Mutex<NotificationGate>,
+    /// Deploy runs in progress (to cancel them) and prepared deploys awaiting confirmation.
+    deploy_runs: deploy::DeployRuns,
 }
 
 impl std::fmt::Debug for Ops {
@@ -83,6 +100,8 @@ impl Ops {
             data_dir: data_dir.to_path_buf(),
             sandbox_link: RwLock::new(None),
             sandbox: tokio::sync::Mutex::new(None),
+            health_gate: std::sync::Mutex::new(NotificationGate::new(HEALTH_NOTIFY_EVERY_SECS)),
+            deploy_runs: deploy::DeployRuns::default(),
         })
     }
 

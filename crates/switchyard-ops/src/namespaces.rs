@@ -237,7 +237,7 @@ fn check_writable(profile: &Profile, what: &str) -> Result<(), AppError> {
 }
 
 /// Parse a wrangler.jsonc's top-level `services` and `vars` into bindings by name.
-fn local_bindings(text: &str) -> Result<BTreeMap<String, Binding>, AppError> {
+pub(crate) fn local_bindings(text: &str) -> Result<BTreeMap<String, Binding>, AppError> {
     let doc: serde_json::Value =
         jsonc_parser::parse_to_serde_value(text, &jsonc_parser::ParseOptions::default())
             .map_err(|e| {
@@ -644,6 +644,54 @@ impl Ops {
         let deployed = api.script_bindings(namespace, script).await?;
         Ok(diff_bindings(local, deployed_bindings(&deployed)))
     }
+
+    /// [`Ops::compare_bindings`] with the wrangler config of a local service folder: `path` is
+    /// the folder (its `wrangler.jsonc`, else `wrangler.json`, is read) or the file itself.
+    pub async fn compare_bindings_in_folder(
+        &self,
+        profile_id: &str,
+        namespace: &str,
+        script: &str,
+        path: &std::path::Path,
+    ) -> Result<BindingsDiff, AppError> {
+        let text = read_wrangler_config(path).await?;
+        self.compare_bindings(profile_id, namespace, script, text)
+            .await
+    }
+}
+
+/// The text of the wrangler config at `path` (a service folder or the file itself).
+pub(crate) async fn read_wrangler_config(path: &std::path::Path) -> Result<String, AppError> {
+    if path.as_os_str().is_empty() {
+        return Err(AppError::invalid_input(
+            "Choose the service folder (the one with wrangler.jsonc), or paste its path.",
+        ));
+    }
+    let file = if tokio::fs::metadata(path)
+        .await
+        .map(|m| m.is_dir())
+        .unwrap_or(false)
+    {
+        let jsonc = path.join("wrangler.jsonc");
+        if tokio::fs::try_exists(&jsonc).await.unwrap_or(false) {
+            jsonc
+        } else {
+            path.join("wrangler.json")
+        }
+    } else {
+        path.to_path_buf()
+    };
+    tokio::fs::read_to_string(&file).await.map_err(|e| {
+        let what = if e.kind() == std::io::ErrorKind::NotFound {
+            "does not exist"
+        } else {
+            "cannot be read"
+        };
+        AppError::invalid_input(format!(
+            "{} {what} ({e}). Choose a service folder that contains wrangler.jsonc.",
+            file.display()
+        ))
+    })
 }
 
 #[cfg(test)]

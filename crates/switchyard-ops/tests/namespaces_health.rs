@@ -568,6 +568,50 @@ async fn bindings_of_a_wrangler_jsonc_are_compared_with_the_deployed_worker() {
     assert!(e.message.contains("wrangler.jsonc"), "{}", e.message);
 }
 
+#[tokio::test]
+async fn bindings_compare_reads_the_wrangler_config_of_a_local_folder() {
+    let f = fixture().await;
+    let folder = f._dir.path().join("workers").join("gateway");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("wrangler.jsonc"),
+        r#"{ "services": [ { "binding": "DB_SERVICE", "service": "db" }, ], }"#,
+    )
+    .unwrap();
+    let diff = f
+        .ops
+        .compare_bindings_in_folder(SB, "dotdo-production", "gateway", &folder)
+        .await
+        .unwrap();
+    assert_eq!(diff.same, 1);
+    assert_eq!(diff.only_deployed.len(), 1, "AUTH_SERVICE is deployed only");
+
+    // The file itself works too.
+    let same = f
+        .ops
+        .compare_bindings_in_folder(
+            SB,
+            "dotdo-production",
+            "gateway",
+            &folder.join("wrangler.jsonc"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(same.same, 1);
+
+    // A folder without a config names the file it looked for.
+    let empty = f._dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let e = f
+        .ops
+        .compare_bindings_in_folder(SB, "dotdo-production", "gateway", &empty)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("wrangler.json"), "{}", e.message);
+    assert!(e.message.contains("does not exist"), "{}", e.message);
+}
+
 fn target<'a>(board: &'a HealthBoard, name: &str) -> &'a ServiceHealth {
     board
         .results
@@ -623,7 +667,16 @@ async fn health_board_counts_services_and_reports_changes() {
     let changed: Vec<&str> = board.changes().map(|r| r.name.as_str()).collect();
     assert_eq!(changed, ["db"]);
 
-    // The shell notifies once per target per interval.
+    // The check raised one notification and recorded it.
+    assert_eq!(board.notifications.len(), 1);
+    assert_eq!(board.notifications[0].title, "db is down");
+    let audit = f.ops.audit_log(SB, 20).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.entry.action == "health.notify" && a.entry.target == "db"),
+        "the notification is in the audit log"
+    );
     let mut gate = NotificationGate::new(300);
     let notes = gate.notifications(&board, board.checked_at_ms);
     assert_eq!(notes.len(), 1);
@@ -650,10 +703,15 @@ async fn health_board_counts_services_and_reports_changes() {
     assert!(db.changed);
     assert_eq!(db.previous_state, Some(HealthStatus::Down));
     assert_eq!(board.summary.text, "8/8 services healthy");
-    // Within the interval the gate holds the recovery back; after it, it lets it through.
-    assert!(gate.notifications(&board, board.checked_at_ms).is_empty());
-    let notes = gate.notifications(&board, board.checked_at_ms + 300_000);
+    // The recovery is told at once (down and up are limited separately)…
+    assert_eq!(board.notifications.len(), 1);
+    assert_eq!(board.notifications[0].title, "db is up again");
+    let notes = gate.notifications(&board, board.checked_at_ms);
     assert_eq!(notes[0].title, "db is up again");
+    // …but a second recovery within the interval is held back.
+    assert!(gate
+        .notifications(&board, board.checked_at_ms + 1)
+        .is_empty());
 
     // History: one point per check, the down ones marked.
     let history = f.ops.health_history(SB, "db", 0).await.unwrap();

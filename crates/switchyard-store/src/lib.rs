@@ -7,6 +7,7 @@
 //! testable.
 
 mod audit;
+mod bundles;
 mod deployments;
 mod error;
 mod health;
@@ -21,6 +22,7 @@ use sqlx::SqlitePool;
 use switchyard_core::AppError;
 
 pub use audit::{AuditEntry, AuditRecord};
+pub use bundles::{BundleRecord, BundleUse, BundleUseKind, DeployPin};
 pub use deployments::{DeploymentFilter, SyncWindow, SyncWindowState, UpsertReport};
 pub use health::{HealthBucket, HealthSample, HealthState};
 

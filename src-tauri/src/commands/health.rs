@@ -1,18 +1,33 @@
 use switchyard_core::AppError;
 use switchyard_ops::{HealthBoard, HealthPoint};
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_notification::NotificationExt;
 
 use crate::state::AppState;
 
-/// Check every service, the dispatcher and the Deploy API now; store the samples.
+/// Check every service, the dispatcher and the Deploy API now; store the samples, and raise a
+/// desktop notification for each state change the check reports (rate-limited by the engine).
 #[tauri::command]
 #[specta::specta]
 pub async fn check_health(
+    app: AppHandle,
     state: State<'_, AppState>,
     profile_id: String,
     timeout_ms: u32,
 ) -> Result<HealthBoard, AppError> {
-    state.ops.check_health(&profile_id, timeout_ms).await
+    let board = state.ops.check_health(&profile_id, timeout_ms).await?;
+    for n in &board.notifications {
+        if let Err(e) = app
+            .notification()
+            .builder()
+            .title(&n.title)
+            .body(&n.body)
+            .show()
+        {
+            tracing::warn!(error = %e, target = %n.target, "the desktop notification was not shown");
+        }
+    }
+    Ok(board)
 }
 
 /// Recent history of one target, for its sparkline (`since_ms` is epoch milliseconds).

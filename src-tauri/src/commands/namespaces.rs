@@ -1,3 +1,5 @@
+use std::path::Path;
+
 use switchyard_core::AppError;
 use switchyard_ops::{BindingsDiff, DeletePlan, Drift, NamespaceSummary, WorkerDetail, WorkerRow};
 use tauri::State;
@@ -149,7 +151,7 @@ pub async fn compare_namespaces(
         .await
 }
 
-/// A local wrangler.jsonc's bindings against a deployed worker's.
+/// The bindings in a local service folder's wrangler.jsonc against a deployed worker's.
 #[tauri::command]
 #[specta::specta]
 pub async fn compare_bindings(
@@ -157,10 +159,10 @@ pub async fn compare_bindings(
     profile_id: String,
     namespace: String,
     script: String,
-    wrangler_jsonc: String,
+    folder: String,
 ) -> Result<BindingsDiff, AppError> {
     state
         .ops
-        .compare_bindings(&profile_id, &namespace, &script, wrangler_jsonc)
+        .compare_bindings_in_folder(&profile_id, &namespace, &script, Path::new(&folder))
         .await
 }

@@ -17,6 +17,7 @@ import { type AreaId, areaById, AREAS } from './areas';
 import { CommandPalette } from './CommandPalette';
 import { activeProfileOf } from './environment';
 import { type Navigation, NavigationContext } from './navigation';
+import { HealthMonitorProvider } from '../features/health/HealthMonitor';
 import { FOOTER_HEIGHT, StatusBar } from './StatusBar';
 import { BAND_HEIGHT, HEADER_HEIGHT, TopBar } from './TopBar';
 
@@ -103,20 +104,22 @@ export function App({ initialArea = 'deployments' }: AppProps) {
 
   return (
     <NavigationContext.Provider value={navigation}>
-      <AppShell
-        header={{ height: HEADER_HEIGHT + BAND_HEIGHT }}
-        navbar={{ width: 224, breakpoint: 0 }}
-        footer={{ height: FOOTER_HEIGHT }}
-        padding="lg"
-      >
-        <TopBar onOpenPalette={actions.open} />
-        <AreaNav />
-        <AppShell.Main>
-          <AppInfoProblem area={area} />
-          <AreaContent area={area} />
-        </AppShell.Main>
-        <StatusBar />
-      </AppShell>
+      <HealthMonitorProvider>
+        <AppShell
+          header={{ height: HEADER_HEIGHT + BAND_HEIGHT }}
+          navbar={{ width: 224, breakpoint: 0 }}
+          footer={{ height: FOOTER_HEIGHT }}
+          padding="lg"
+        >
+          <TopBar onOpenPalette={actions.open} />
+          <AreaNav />
+          <AppShell.Main>
+            <AppInfoProblem area={area} />
+            <AreaContent area={area} />
+          </AppShell.Main>
+          <StatusBar />
+        </AppShell>
+      </HealthMonitorProvider>
       <CommandPalette store={store} close={actions.close} />
     </NavigationContext.Provider>
   );

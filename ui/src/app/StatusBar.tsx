@@ -1,8 +1,10 @@
-import { AppShell, Group, Text } from '@mantine/core';
-import { IconClockHour4, IconFolder, IconInfoCircle } from '@tabler/icons-react';
+import { AppShell, Group, Text, UnstyledButton } from '@mantine/core';
+import { IconClockHour4, IconFolder, IconHeartbeat, IconInfoCircle } from '@tabler/icons-react';
 
 import { formatLocalTime, formatRelative, useNow } from '../components/time';
+import { useHealthMonitor } from '../features/health/HealthMonitor';
 import { useAppInfo, useHistoryAsOf } from '../ipc/queries';
+import { useNavigation } from './navigation';
 
 export const FOOTER_HEIGHT = 30;
 
@@ -25,6 +27,46 @@ function DataAsOf({ profileId }: { profileId: string | null }) {
   return <Text size="xs">{text}</Text>;
 }
 
+/** The health summary of the last check ("7/8 services healthy"), coloured. */
+function HealthAtAGlance() {
+  const { profileId, board } = useHealthMonitor();
+  const { navigate } = useNavigation();
+  if (profileId === null) {
+    return null;
+  }
+  const data = board.data;
+  let text: string;
+  let color = 'dimmed';
+  if (data) {
+    const { healthy, total } = data.summary;
+    text = `Health: ${data.summary.text}`;
+    color = total === 0 ? 'dimmed' : healthy === total ? 'green.8' : 'red.8';
+    if (board.isError) {
+      text += ' (the latest check failed)';
+    }
+  } else if (board.isError) {
+    text = 'Health: the check failed';
+    color = 'red.8';
+  } else {
+    text = 'Health: checking…';
+  }
+  return (
+    <UnstyledButton
+      onClick={() => {
+        navigate('health');
+      }}
+      aria-label={`${text}. Open Health.`}
+    >
+      <Group gap={6} wrap="nowrap">
+        <IconHeartbeat size={14} aria-hidden />
+        <Text size="xs" fw={600} c={color}>
+          {text}
+        </Text>
+      </Group>
+    </UnstyledButton>
+  );
+}
+
 /** "As of" for the active profile, the app version and the data directory. */
 export function StatusBar() {
   const appInfo = useAppInfo();
@@ -38,9 +80,12 @@ export function StatusBar() {
   return (
     <AppShell.Footer px="md" className="sy-footer">
       <Group h="100%" gap="lg" wrap="nowrap" justify="space-between">
-        <Group gap={6} wrap="nowrap">
-          <IconClockHour4 size={14} aria-hidden />
-          <DataAsOf profileId={profileId} />
+        <Group gap="lg" wrap="nowrap">
+          <Group gap={6} wrap="nowrap">
+            <IconClockHour4 size={14} aria-hidden />
+            <DataAsOf profileId={profileId} />
+          </Group>
+          <HealthAtAGlance />
         </Group>
         <Group gap="lg" wrap="nowrap" miw={0}>
           <Group gap={6} wrap="nowrap" miw={0}>

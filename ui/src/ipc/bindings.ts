@@ -54,12 +54,20 @@ export const commands = {
 	deleteWorker: (profileId: string, namespace: string, script: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("delete_worker", { profileId, namespace, script })),
 	/**  Which services differ between two namespaces. */
 	compareNamespaces: (profileId: string, left: string, right: string) => typedError<Drift_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_namespaces", { profileId, left, right })),
-	/**  A local wrangler.jsonc's bindings against a deployed worker's. */
-	compareBindings: (profileId: string, namespace: string, script: string, wranglerJsonc: string) => typedError<BindingsDiff, AppError_Serialize>(__TAURI_INVOKE("compare_bindings", { profileId, namespace, script, wranglerJsonc })),
-	/**  Check every service, the dispatcher and the Deploy API now; store the samples. */
+	/**  The bindings in a local service folder's wrangler.jsonc against a deployed worker's. */
+	compareBindings: (profileId: string, namespace: string, script: string, folder: string) => typedError<BindingsDiff, AppError_Serialize>(__TAURI_INVOKE("compare_bindings", { profileId, namespace, script, folder })),
+	/**
+	 *  Check every service, the dispatcher and the Deploy API now; store the samples, and raise a
+	 *  desktop notification for each state change the check reports (rate-limited by the engine).
+	 */
 	checkHealth: (profileId: string, timeoutMs: number) => typedError<HealthBoard_Serialize, AppError_Serialize>(__TAURI_INVOKE("check_health", { profileId, timeoutMs })),
 	/**  Recent history of one target, for its sparkline (`since_ms` is epoch milliseconds). */
 	healthHistory: (profileId: string, target: string, sinceMs: number | null) => typedError<HealthPoint_Serialize[], AppError_Serialize>(__TAURI_INVOKE("health_history", { profileId, target, sinceMs })),
+	/**
+	 *  Open the OS's file chooser; the chosen path, or None when the operator cancelled. The
+	 *  webview gets a path string only: reading the file is the engine's job.
+	 */
+	choosePath: (kind: PathKind, title: string) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("choose_path", { kind, title })),
 };
 
 /* Types */
@@ -325,6 +333,11 @@ export type HealthBoard_Deserialize = {
 	checkedAtMs: number | null,
 	results: ServiceHealth_Deserialize[],
 	summary: HealthSummary,
+	/**
+	 *  The notifications this check raised (state changes, rate-limited); each is also in the
+	 *  audit log as `health.notify`.
+	 */
+	notifications: HealthNotification[],
 };
 
 /**  The result of one check of every target. */
@@ -332,6 +345,21 @@ export type HealthBoard_Serialize = {
 	checkedAtMs: number | null,
 	results: ServiceHealth_Serialize[],
 	summary: HealthSummary,
+	/**
+	 *  The notifications this check raised (state changes, rate-limited); each is also in the
+	 *  audit log as `health.notify`.
+	 */
+	notifications: HealthNotification[],
+};
+
+/**  A notification to raise for a state change. */
+export type HealthNotification = {
+	target: string,
+	state: HealthStatus,
+	/**  e.g. "db is down" */
+	title: string,
+	/**  e.g. "HTTP 500. See the runbook: Service Deployed but Crashes." */
+	body: string,
 };
 
 /**  One point of a target's history (a raw sample, or a 5-minute bucket for older history). */
@@ -458,6 +486,13 @@ export type NamespaceSummary_Serialize = {
 	createdOn: string | null,
 	modifiedOn: string | null,
 };
+
+/**  What the native chooser picks. */
+export type PathKind = 
+/**  A service folder (the one with package.json and wrangler.jsonc). */
+"folder" | 
+/**  A built bundle (a .js or .mjs file). */
+"bundle";
 
 /**
  *  Where one environment of the platform lives and how the app treats it. Holds no secrets:

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
 import {
   type AppError,
+  type BindingsDiff,
   commands,
   type DeletePlan,
   type Drift,
@@ -136,5 +137,13 @@ export function useDeleteWorker(profileId: string, namespace: string) {
 export function useCompareNamespaces(profileId: string) {
   return useMutation<Drift, AppError, { left: string; right: string }>({
     mutationFn: ({ left, right }) => callCommand(() => commands.compareNamespaces(profileId, left, right)),
+  });
+}
+
+/** A local service folder's wrangler.jsonc bindings against a deployed worker's. */
+export function useCompareBindings(profileId: string) {
+  return useMutation<BindingsDiff, AppError, { namespace: string; script: string; folder: string }>({
+    mutationFn: ({ namespace, script, folder }) =>
+      callCommand(() => commands.compareBindings(profileId, namespace, script, folder)),
   });
 }

@@ -132,6 +132,13 @@ export function serveIpc(
     },
     list_profiles: () => ('error' in info ? [] : info.profiles.map((p) => fullProfile(p))),
     query_history: () => historyPage(),
+    // The status bar's health monitor checks in every area; by default all is well.
+    check_health: () => ({
+      checkedAtMs: 1_750_000_000_000,
+      results: [],
+      summary: { healthy: 0, total: 0, text: '0/0 services healthy' },
+      notifications: [],
+    }),
   };
   mockIPC((cmd, args) => {
     const payload = (args ?? {}) as Record<string, unknown>;

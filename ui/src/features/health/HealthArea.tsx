@@ -1,45 +1,27 @@
 import {
   Badge,
   Button,
-  CloseButton,
   Group,
   Loader,
   NativeSelect,
-  Notification,
   Paper,
   Stack,
   Table,
   Text,
 } from '@mantine/core';
 import { IconBook2, IconRefresh } from '@tabler/icons-react';
-import { useCallback, useEffect, useRef, useState } from 'react';
 
 import { areaById } from '../../app/areas';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatLocalTime, formatRelative, useNow } from '../../components/time';
 import type { HealthBoard, HealthStatus, ServiceHealth } from '../../ipc/bindings';
-import { SPARKLINE_WINDOW_MS, useHealthBoard, useHealthHistory } from '../../ipc/health';
+import { SPARKLINE_WINDOW_MS, useHealthHistory } from '../../ipc/health';
 import { useAppInfo } from '../../ipc/queries';
 import './health.css';
 
+import { CHECK_INTERVALS, useHealthMonitor } from './HealthMonitor';
 import { Sparkline } from './Sparkline';
-
-/** The "Check every" choices; the value is the interval in ms ('0' = off). */
-export const CHECK_INTERVALS = [
-  { value: '0', label: 'Off' },
-  { value: '10000', label: '10 seconds' },
-  { value: '30000', label: '30 seconds' },
-  { value: '60000', label: '1 minute' },
-  { value: '300000', label: '5 minutes' },
-] as const;
-
-const DEFAULT_INTERVAL = '30000';
-
-/** At most one notification per target per this long. */
-export const NOTIFY_EVERY_MS = 60_000;
-/** How long an in-app notification stays before it goes by itself. */
-const NOTIFICATION_LIFETIME_MS = 10_000;
 
 const STATUS_LOOK: Record<HealthStatus, { label: string; color: string; variant: 'light' | 'filled' }> = {
   up: { label: 'Up', color: 'green', variant: 'light' },
@@ -56,110 +38,6 @@ function StatusBadge({ state }: { state: HealthStatus }) {
   );
 }
 
-function isUp(state: HealthStatus): boolean {
-  return state !== 'down';
-}
-
-interface ChangeNotice {
-  id: number;
-  target: string;
-  title: string;
-  down: boolean;
-}
-
-/**
- * State changes as in-app notifications, at most one per target per NOTIFY_EVERY_MS (the last
- * time each target was notified is kept in a ref, so it survives re-renders but is no state).
- */
-function useChangeNotices() {
-  const [notices, setNotices] = useState<ChangeNotice[]>([]);
-  const lastNotified = useRef(new Map<string, number>());
-  const nextId = useRef(1);
-  const timers = useRef(new Set<number>());
-
-  const dismiss = useCallback((id: number) => {
-    setNotices((list) => list.filter((n) => n.id !== id));
-  }, []);
-
-  const onChecked = useCallback(
-    (board: HealthBoard) => {
-      const now = Date.now();
-      const fresh: ChangeNotice[] = [];
-      for (const result of board.results) {
-        if (!result.changed) {
-          continue;
-        }
-        const last = lastNotified.current.get(result.name);
-        if (last !== undefined && now - last < NOTIFY_EVERY_MS) {
-          continue;
-        }
-        lastNotified.current.set(result.name, now);
-        const down = !isUp(result.state);
-        fresh.push({
-          id: nextId.current++,
-          target: result.name,
-          title: `${result.name} is now ${down ? 'down' : 'up'}`,
-          down,
-        });
-      }
-      if (fresh.length === 0) {
-        return;
-      }
-      setNotices((list) => [...list.filter((n) => !fresh.some((f) => f.target === n.target)), ...fresh].slice(-6));
-      for (const notice of fresh) {
-        const timer = window.setTimeout(() => {
-          timers.current.delete(timer);
-          dismiss(notice.id);
-        }, NOTIFICATION_LIFETIME_MS);
-        timers.current.add(timer);
-      }
-    },
-    [dismiss],
-  );
-
-  useEffect(() => {
-    const pending = timers.current;
-    return () => {
-      for (const timer of pending) {
-        window.clearTimeout(timer);
-      }
-      pending.clear();
-    };
-  }, []);
-
-  return { notices, dismiss, onChecked };
-}
-
-function ChangeNotices({ notices, dismiss }: { notices: ChangeNotice[]; dismiss: (id: number) => void }) {
-  if (notices.length === 0) {
-    return null;
-  }
-  return (
-    <Stack gap="xs" className="sy-health-notices" role="region" aria-label="Health notifications">
-      {notices.map((notice) => (
-        <Notification
-          key={notice.id}
-          role={notice.down ? 'alert' : 'status'}
-          color={notice.down ? 'red' : 'green'}
-          title={notice.title}
-          withCloseButton={false}
-          withBorder
-        >
-          <Group justify="space-between" wrap="nowrap" gap="xs">
-            <Text size="sm">{notice.down ? 'Its latest check failed.' : 'Its latest check answered.'}</Text>
-            <CloseButton
-              size="sm"
-              aria-label={`Dismiss: ${notice.title}`}
-              onClick={() => {
-                dismiss(notice.id);
-              }}
-            />
-          </Group>
-        </Notification>
-      ))}
-    </Stack>
-  );
-}
 
 function summaryColor(board: HealthBoard): string {
   const { healthy, total } = board.summary;
@@ -285,10 +163,8 @@ function BoardTable({ profileId, board }: { profileId: string; board: HealthBoar
 }
 
 function HealthBoardView({ profileId }: { profileId: string }) {
-  const [interval, setIntervalChoice] = useState<string>(DEFAULT_INTERVAL);
+  const { interval, setInterval: setIntervalChoice, board } = useHealthMonitor();
   const intervalMs = Number(interval);
-  const { notices, dismiss, onChecked } = useChangeNotices();
-  const board = useHealthBoard(profileId, intervalMs > 0 ? intervalMs : false, onChecked);
   const now = useNow(10_000);
   const data = board.data;
   const checkedAtMs = data?.checkedAtMs ?? null;
@@ -359,7 +235,6 @@ function HealthBoardView({ profileId }: { profileId: string }) {
         </Paper>
       )}
       {data && data.results.length > 0 && <BoardTable profileId={profileId} board={data} />}
-      <ChangeNotices notices={notices} dismiss={dismiss} />
     </Stack>
   );
 }

@@ -522,6 +522,55 @@ describe('Compare namespaces', () => {
 });
 
 describe('worker rows', () => {
+  it('compares a local folder\'s bindings with the deployed worker\'s, from a typed path or the chooser', async () => {
+    const calls = serve({
+      choose_path: () => '/work/platform/workers/gateway',
+      compare_bindings: () => ({
+        onlyLocal: [{ name: 'QUEUE_SERVICE', kind: 'service', value: 'queue' }],
+        onlyDeployed: [],
+        differing: [
+          {
+            name: 'AUTH_SERVICE',
+            local: { name: 'AUTH_SERVICE', kind: 'service', value: 'auth-v2' },
+            deployed: { name: 'AUTH_SERVICE', kind: 'service', value: 'auth' },
+          },
+        ],
+        same: 1,
+      }),
+    });
+    const { user } = renderApp('namespaces');
+    await screen.findByRole('table', { name: 'Namespaces' });
+    const compare = screen.getByRole('button', { name: 'Compare bindings' });
+    expect(compare).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Choose service folder with the file chooser' }));
+    expect(await screen.findByRole('textbox', { name: 'Service folder' })).toHaveValue('/work/platform/workers/gateway');
+    await user.click(compare);
+    const table = await screen.findByRole('table', { name: 'Bindings: local folder against deployed worker' });
+    expect(within(table).getByRole('row', { name: /AUTH_SERVICE service auth-v2 auth Different/ })).toBeInTheDocument();
+    expect(within(table).getByRole('row', { name: /QUEUE_SERVICE .* Not deployed yet/ })).toBeInTheDocument();
+    expect(screen.getByText('2 bindings differ; 1 the same.')).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'compare_bindings')?.args).toEqual({
+      profileId: 'local-sandbox',
+      namespace: 'dotdo-production',
+      script: 'gateway',
+      folder: '/work/platform/workers/gateway',
+    });
+  });
+
+  it('says what is wrong with a folder that has no wrangler config', async () => {
+    serve({
+      compare_bindings: fail({
+        code: 'InvalidInput',
+        message: '/tmp/x/wrangler.json does not exist. Choose a service folder that contains wrangler.jsonc.',
+      }),
+    });
+    const { user } = renderApp('namespaces');
+    await screen.findByRole('table', { name: 'Namespaces' });
+    await user.type(screen.getByRole('textbox', { name: 'Service folder' }), '/tmp/x');
+    await user.click(screen.getByRole('button', { name: 'Compare bindings' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('does not exist');
+  });
+
   it('filters by name or tag, case-insensitively, and by an exact tag', () => {
     expect(filterWorkers(WORKERS, 'GATE', null).map((w) => w.name)).toEqual(['gateway']);
     expect(filterWorkers(WORKERS, 'branch:feature', null).map((w) => w.name)).toEqual(['db']);

@@ -8,6 +8,7 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import type { DeletePlan, NamespaceSummary } from '../../ipc/bindings';
 import { useNamespaces } from '../../ipc/namespaces';
 import { useAppInfo } from '../../ipc/queries';
+import { BindingsCompareSection } from './BindingsCompareSection';
 import { CompareSection } from './CompareSection';
 import { CreateNamespaceDialog } from './NamespaceDialogs';
 import { NamespacePanel } from './NamespacePanel';
@@ -186,6 +187,7 @@ function NamespacesView({ profileId }: { profileId: string }) {
       )}
 
       {list && <CompareSection profileId={profileId} namespaces={list} />}
+      {list && <BindingsCompareSection profileId={profileId} namespaces={list} />}
 
       <CreateNamespaceDialog
         profileId={profileId}

@@ -1,0 +1,816 @@
+//! Preflight checks and the deploy plan: what is deployed now vs what will be, the bindings
+//! diff, the pin warning, and the confirmation the risk calls for (checked again on apply).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use switchyard_clients::{AuthApi, CloudflareApi, DeployApi, DeploymentQuery};
+use switchyard_core::{
+    AppError, Deployment, DeploymentMetadata, DeploymentStatus, Environment, ErrorCode, Profile,
+    Protection, RunbookSection, ServiceName,
+};
+use switchyard_secrets::{Secret, SecretKind};
+use switchyard_store::{BundleUseKind, DeployPin};
+
+use super::archive::bindings_of;
+use super::events::{CheckState, PreflightCheck, PreflightCheckId};
+use super::{rfc3339, sha256_hex, version_label};
+use crate::Ops;
+
+/// How much confirmation an action needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum ConfirmationKind {
+    /// Goes ahead on the button.
+    None,
+    /// Needs an explicit "yes" (`Confirmation.confirmed`).
+    Confirm,
+    /// Needs `phrase` (the service's name) typed exactly (`Confirmation.typed`).
+    TypeName,
+    /// Not allowed at all (read-only profile); `reason` says why.
+    Blocked,
+}
+
+/// The confirmation a plan requires, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmationRequirement {
+    pub kind: ConfirmationKind,
+    /// What to type for `TypeName`.
+    pub phrase: Option<String>,
+    pub reason: String,
+}
+
+/// The confirmation the operator gave.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct Confirmation {
+    pub confirmed: bool,
+    pub typed: Option<String>,
+}
+
+/// One side of a plan: a deployed or to-be-deployed version. Unknown fields are None.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct VersionSummary {
+    pub deployment_id: Option<String>,
+    /// The version tag (metadata.version, else the short commit).
+    pub version_label: Option<String>,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub author: Option<String>,
+    /// RFC 3339.
+    pub timestamp: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
+    pub size_bytes: Option<u64>,
+    pub sha256: Option<String>,
+    /// Service bindings (binding name → service), when known.
+    pub bindings: Option<BTreeMap<String, String>>,
+}
+
+/// A binding as the Deploy API sends it: name → service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct BindingTarget {
+    pub name: String,
+    pub service: String,
+}
+
+/// A binding bound to another service than before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceBindingChange {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// How the bindings change from what is deployed to what will be.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct DeployBindingsDiff {
+    /// False when the current bindings are unknown (then everything new shows as added).
+    pub known: bool,
+    pub added: Vec<BindingTarget>,
+    pub removed: Vec<BindingTarget>,
+    pub changed: Vec<ServiceBindingChange>,
+    pub unchanged: u32,
+}
+
+/// What a deploy (or a rollback to an archived version, or a direct deploy) will do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct DeployPlan {
+    pub profile_id: String,
+    pub service: String,
+    pub environment: Environment,
+    pub namespace: String,
+    pub kind: BundleUseKind,
+    /// What is deployed now (None when nothing is).
+    pub current: Option<VersionSummary>,
+    /// What will be deployed.
+    pub next: VersionSummary,
+    pub bindings: DeployBindingsDiff,
+    /// The pin this deploy would replace.
+    pub pin: Option<DeployPin>,
+    /// Things to read before confirming (pin, same bundle again, unknown current state…).
+    pub warnings: Vec<String>,
+    pub confirmation: ConfirmationRequirement,
+    /// The button's label, e.g. "Deploy gateway v1.2.0 to production".
+    pub action: String,
+}
+
+pub(crate) fn diff_bindings(
+    current: Option<&BTreeMap<String, String>>,
+    next: &BTreeMap<String, String>,
+) -> DeployBindingsDiff {
+    let empty = BTreeMap::new();
+    let cur = current.unwrap_or(&empty);
+    let mut diff = DeployBindingsDiff {
+        known: current.is_some(),
+        ..DeployBindingsDiff::default()
+    };
+    for (name, to) in next {
+        match cur.get(name) {
+            None => diff.added.push(BindingTarget {
+                name: name.clone(),
+                service: to.clone(),
+            }),
+            Some(from) if from == to => diff.unchanged += 1,
+            Some(from) => diff.changed.push(ServiceBindingChange {
+                name: name.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            }),
+        }
+    }
+    for (name, service) in cur {
+        if !next.contains_key(name) {
+            diff.removed.push(BindingTarget {
+                name: name.clone(),
+                service: service.clone(),
+            });
+        }
+    }
+    diff
+}
+
+/// The confirmation an action on `environment` under `profile` needs.
+pub(crate) fn confirmation_for(
+    profile: &Profile,
+    environment: Environment,
+    service: &str,
+    pinned: bool,
+) -> ConfirmationRequirement {
+    if profile.protection == Protection::ReadOnly {
+        return ConfirmationRequirement {
+            kind: ConfirmationKind::Blocked,
+            phrase: None,
+            reason: format!(
+                "Profile \"{}\" is read-only: deploys and rollbacks are disabled. Change its protection in Settings to deploy.",
+                profile.name
+            ),
+        };
+    }
+    if environment == Environment::Production {
+        return ConfirmationRequirement {
+            kind: ConfirmationKind::TypeName,
+            phrase: Some(service.to_owned()),
+            reason: format!("This changes production: type \"{service}\" to go ahead."),
+        };
+    }
+    if profile.protection == Protection::Protected {
+        return ConfirmationRequirement {
+            kind: ConfirmationKind::Confirm,
+            phrase: None,
+            reason: format!(
+                "Profile \"{}\" is protected: confirm to go ahead.",
+                profile.name
+            ),
+        };
+    }
+    if pinned {
+        return ConfirmationRequirement {
+            kind: ConfirmationKind::Confirm,
+            phrase: None,
+            reason: format!(
+                "{service} in {environment} is pinned after a rollback: confirm to deploy over it."
+            ),
+        };
+    }
+    ConfirmationRequirement {
+        kind: ConfirmationKind::None,
+        phrase: None,
+        reason: format!("{environment} is not production and the profile is not protected."),
+    }
+}
+
+/// Check a given confirmation against the requirement (done again on apply, not only in the UI).
+pub(crate) fn check_confirmation(
+    required: &ConfirmationRequirement,
+    given: &Confirmation,
+    what: &str,
+) -> Result<(), AppError> {
+    match required.kind {
+        ConfirmationKind::None => Ok(()),
+        ConfirmationKind::Blocked => Err(AppError {
+            runbook: None,
+            ..AppError::new(ErrorCode::InsufficientPermissions, required.reason.clone())
+        }),
+        ConfirmationKind::Confirm if given.confirmed => Ok(()),
+        ConfirmationKind::Confirm => Err(AppError::invalid_input(format!(
+            "Nothing was changed: {what} needs your confirmation. {}",
+            required.reason
+        ))),
+        ConfirmationKind::TypeName => {
+            let phrase = required.phrase.as_deref().unwrap_or_default();
+            if given.typed.as_deref() == Some(phrase) {
+                Ok(())
+            } else {
+                Err(AppError::invalid_input(format!(
+                    "Nothing was changed: type the service name \"{phrase}\" exactly to confirm {what}."
+                )))
+            }
+        }
+    }
+}
+
+/// Refuse a read-only profile, naming it.
+pub(crate) fn check_writable(profile: &Profile) -> PreflightCheck {
+    if profile.protection == Protection::ReadOnly {
+        let error = AppError {
+            runbook: None,
+            ..AppError::new(
+                ErrorCode::InsufficientPermissions,
+                format!(
+                    "Profile \"{}\" is read-only, so deploying is disabled. Change its protection in Settings to deploy.",
+                    profile.name
+                ),
+            )
+        };
+        return failed(
+            PreflightCheckId::ProfileWritable,
+            "The profile allows changes",
+            error,
+        );
+    }
+    passed(
+        PreflightCheckId::ProfileWritable,
+        "The profile allows changes",
+        format!("{:?}", profile.protection).to_lowercase(),
+    )
+}
+
+pub(crate) fn passed(
+    id: PreflightCheckId,
+    label: &str,
+    detail: impl Into<String>,
+) -> PreflightCheck {
+    PreflightCheck {
+        id,
+        label: label.to_owned(),
+        state: CheckState::Passed,
+        detail: detail.into(),
+        error: None,
+    }
+}
+
+pub(crate) fn failed(id: PreflightCheckId, label: &str, error: AppError) -> PreflightCheck {
+    PreflightCheck {
+        id,
+        label: label.to_owned(),
+        state: CheckState::Failed,
+        detail: error.message.clone(),
+        error: Some(error),
+    }
+}
+
+fn skipped(id: PreflightCheckId, label: &str, why: &str) -> PreflightCheck {
+    PreflightCheck {
+        id,
+        label: label.to_owned(),
+        state: CheckState::Skipped,
+        detail: why.to_owned(),
+        error: None,
+    }
+}
+
+/// The first failed check's error, if any.
+pub(crate) fn first_failure(checks: &[PreflightCheck]) -> Option<AppError> {
+    checks
+        .iter()
+        .find(|c| c.state == CheckState::Failed)
+        .and_then(|c| c.error.clone())
+}
+
+/// The dispatch namespace of `environment` under `profile`.
+pub(crate) fn namespace_for(profile: &Profile, environment: Environment) -> String {
+    if environment == profile.environment {
+        profile.namespace.clone()
+    } else {
+        environment.namespace()
+    }
+}
+
+/// What the preflight needs to know about the bundle.
+pub(crate) struct PreflightInput<'a> {
+    pub service: &'a str,
+    pub environment: Environment,
+    pub size_bytes: u64,
+    pub metadata: Option<&'a DeploymentMetadata>,
+    /// Check the Deploy API key (deploys and rollbacks) or the Cloudflare token (direct).
+    pub direct: bool,
+}
+
+impl Ops {
+    /// The Deploy API key of a profile, or an InvalidApiKey error saying where to add it.
+    pub(crate) fn deploy_key(&self, profile: &Profile) -> Result<Secret, AppError> {
+        self.secret_for(profile, SecretKind::DeployApiKey)?
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::InvalidApiKey,
+                    format!(
+                        "Profile \"{}\" has no Deploy API key. Add it in Settings, then try again.",
+                        profile.name
+                    ),
+                )
+            })
+    }
+
+    /// A Cloudflare client with the profile's token; no token → InvalidApiKey.
+    pub(crate) fn cloudflare_client(&self, profile: &Profile) -> Result<CloudflareApi, AppError> {
+        let token = self
+            .secret_for(profile, SecretKind::CloudflareToken)?
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::InvalidApiKey,
+                    format!(
+                        "Profile \"{}\" has no Cloudflare API token. Add it in Settings (it needs Workers Scripts Write).",
+                        profile.name
+                    ),
+                )
+            })?;
+        Ok(CloudflareApi::new(
+            self.http.clone(),
+            &profile.cloudflare_api_url,
+            &profile.account_id,
+            token,
+        ))
+    }
+
+    /// Run every preflight check, each reported on its own.
+    pub(crate) async fn preflight(
+        &self,
+        profile: &Profile,
+        input: &PreflightInput<'_>,
+    ) -> Vec<PreflightCheck> {
+        let settings = self.deploy_settings().await.unwrap_or_default();
+        let mut checks = vec![check_writable(profile)];
+
+        const SERVICE: &str = "The service is one of the profile's services";
+        checks.push(match ServiceName::parse(input.service) {
+            Err(e) => failed(PreflightCheckId::Service, SERVICE, e),
+            Ok(_) if !profile.services.iter().any(|s| s == input.service) => failed(
+                PreflightCheckId::Service,
+                SERVICE,
+                AppError::new(
+                    ErrorCode::ServiceNotFound,
+                    format!(
+                        "\"{}\" is not a service of profile \"{}\" ({}). Pick one of those, or add it to the profile in Settings.",
+                        input.service,
+                        profile.name,
+                        profile.services.join(", ")
+                    ),
+                ),
+            ),
+            Ok(_) => passed(PreflightCheckId::Service, SERVICE, input.service),
+        });
+        checks.push(passed(
+            PreflightCheckId::Environment,
+            "The environment and its dispatch namespace",
+            format!(
+                "{} (namespace {})",
+                input.environment,
+                namespace_for(profile, input.environment)
+            ),
+        ));
+
+        if input.direct {
+            const TOKEN: &str = "A Cloudflare API token is stored";
+            checks.push(
+                match self.secret_for(profile, SecretKind::CloudflareToken) {
+                    Ok(Some(_)) => passed(PreflightCheckId::CloudflareToken, TOKEN, "present"),
+                    Ok(None) => failed(
+                        PreflightCheckId::CloudflareToken,
+                        TOKEN,
+                        AppError::new(
+                            ErrorCode::InvalidApiKey,
+                            format!(
+                                "Profile \"{}\" has no Cloudflare API token; a direct deploy needs one (Workers Scripts Write). Add it in Settings.",
+                                profile.name
+                            ),
+                        ),
+                    ),
+                    Err(e) => failed(PreflightCheckId::CloudflareToken, TOKEN, e),
+                },
+            );
+        } else {
+            const PRESENT: &str = "A Deploy API key is stored";
+            const VALID: &str = "The auth service accepts the key";
+            const PERMISSION: &str = "The key's user may deploy (deployments:create)";
+            match self.deploy_key(profile) {
+                Err(e) => {
+                    checks.push(failed(PreflightCheckId::KeyPresent, PRESENT, e));
+                    checks.push(skipped(
+                        PreflightCheckId::KeyValid,
+                        VALID,
+                        "no key to check",
+                    ));
+                    checks.push(skipped(
+                        PreflightCheckId::Permission,
+                        PERMISSION,
+                        "no key to check",
+                    ));
+                }
+                Ok(key) => {
+                    checks.push(passed(PreflightCheckId::KeyPresent, PRESENT, "present"));
+                    let auth = AuthApi::new(self.http.clone(), &profile.auth_url);
+                    match auth.validate_key(&key).await {
+                        Err(e) => {
+                            checks.push(failed(PreflightCheckId::KeyValid, VALID, e));
+                            checks.push(skipped(
+                                PreflightCheckId::Permission,
+                                PERMISSION,
+                                "the key could not be validated",
+                            ));
+                        }
+                        Ok(info) => {
+                            let who = info
+                                .user_id
+                                .clone()
+                                .unwrap_or_else(|| "unknown user".into());
+                            checks.push(passed(
+                                PreflightCheckId::KeyValid,
+                                VALID,
+                                format!("user {who}"),
+                            ));
+                            checks.push(if info.can_deploy() {
+                                passed(PreflightCheckId::Permission, PERMISSION, format!("{who} has deployments:create"))
+                            } else {
+                                failed(
+                                    PreflightCheckId::Permission,
+                                    PERMISSION,
+                                    AppError::new(
+                                        ErrorCode::InsufficientPermissions,
+                                        format!(
+                                            "The key's user {who} lacks the deployments:create permission, so the Deploy API would answer 403. Ask an admin to grant it (POST /permissions with resource \"deployments\", action \"create\") or use another key."
+                                        ),
+                                    )
+                                    .with_runbook(RunbookSection::InsufficientPermissions),
+                                )
+                            });
+                        }
+                    }
+                }
+            }
+        }
+
+        const SIZE: &str = "The bundle is under the size limit";
+        let limit = settings.bundle_size_limit_bytes;
+        checks.push(if input.size_bytes > limit {
+            failed(
+                PreflightCheckId::BundleSize,
+                SIZE,
+                AppError::new(
+                    ErrorCode::BundleTooLarge,
+                    format!(
+                        "The bundle is {} bytes; the limit is {limit} bytes ({} MiB). Make it smaller (minify, drop unused dependencies) and rebuild.",
+                        input.size_bytes,
+                        limit / (1024 * 1024)
+                    ),
+                ),
+            )
+        } else {
+            passed(
+                PreflightCheckId::BundleSize,
+                SIZE,
+                format!("{} of {limit} bytes", input.size_bytes),
+            )
+        });
+
+        if let Some(m) = input.metadata {
+            const META: &str = "Commit, branch and author are filled in";
+            let missing: Vec<&str> = [
+                ("commit", &m.commit),
+                ("branch", &m.branch),
+                ("author", &m.author),
+            ]
+            .into_iter()
+            .filter(|(_, v)| v.trim().is_empty())
+            .map(|(k, _)| k)
+            .collect();
+            checks.push(if missing.is_empty() {
+                passed(PreflightCheckId::Metadata, META, format!("{} on {} by {}", short(&m.commit), m.branch, m.author))
+            } else {
+                failed(
+                    PreflightCheckId::Metadata,
+                    META,
+                    AppError::invalid_input(format!(
+                        "The Deploy API requires {}: enter {} by hand (the folder's git repository did not provide {}).",
+                        missing.join(", "),
+                        if missing.len() == 1 { "it" } else { "them" },
+                        if missing.len() == 1 { "it" } else { "them" },
+                    )),
+                )
+            });
+        }
+        checks
+    }
+
+    /// What is deployed now in `service`/`environment`: the newest `deployed` record of the Deploy
+    /// API (cached too), with hash, size and bindings from the archive, else (best effort) from
+    /// the namespace's worker via Cloudflare.
+    pub(crate) async fn current_version(
+        &self,
+        profile: &Profile,
+        service: &str,
+        environment: Environment,
+        from_api: bool,
+    ) -> Result<(Option<Deployment>, Option<VersionSummary>), AppError> {
+        let current = if from_api {
+            let api = DeployApi::new(
+                self.http.clone(),
+                &profile.deploy_api_url,
+                self.deploy_key(profile)?,
+            );
+            let list = api
+                .list(&DeploymentQuery {
+                    service: Some(service.to_owned()),
+                    environment: Some(environment),
+                    limit: Some(20),
+                })
+                .await?;
+            if let Err(e) = self
+                .store
+                .upsert_deployments(&profile.id, &list.deployments, self.now_ms())
+                .await
+            {
+                tracing::warn!(error = %e.message, "could not cache deployments");
+            }
+            list.deployments
+                .into_iter()
+                .find(|d| d.status == DeploymentStatus::Deployed)
+        } else {
+            self.cached_current(&profile.id, service, environment)
+                .await?
+        };
+        let Some(d) = current else {
+            return Ok((None, None));
+        };
+        let mut summary = summary_of(&d);
+        if let Some(u) = self.store.bundle_use(&profile.id, &d.id).await? {
+            let b = self.store.bundle(&u.sha256).await?;
+            summary.sha256 = Some(u.sha256.clone());
+            summary.size_bytes = b.map(|b| b.size_bytes.max(0) as u64);
+            summary.bindings = Some(bindings_of(&u.bindings));
+        } else if let Ok(api) = self.cloudflare_client(profile) {
+            let ns = namespace_for(profile, environment);
+            let worker = match &d.version {
+                Some(v) => format!("{service}-{v}"),
+                None => service.to_owned(),
+            };
+            if let Ok(bytes) = api.script_content(&ns, &worker).await {
+                summary.sha256 = Some(sha256_hex(&bytes));
+                summary.size_bytes = Some(bytes.len() as u64);
+            }
+            if let Ok(list) = api.script_bindings(&ns, &worker).await {
+                summary.bindings = Some(
+                    list.iter()
+                        .filter(|b| b.get("type").and_then(|t| t.as_str()) == Some("service"))
+                        .filter_map(|b| {
+                            Some((
+                                b.get("name")?.as_str()?.to_owned(),
+                                b.get("service")?.as_str()?.to_owned(),
+                            ))
+                        })
+                        .collect(),
+                );
+            }
+        }
+        Ok((Some(d), Some(summary)))
+    }
+
+    /// The newest cached `deployed` record of a service/environment.
+    pub(crate) async fn cached_current(
+        &self,
+        profile_id: &str,
+        service: &str,
+        environment: Environment,
+    ) -> Result<Option<Deployment>, AppError> {
+        let rows = self
+            .store
+            .query_deployments(
+                profile_id,
+                &switchyard_store::DeploymentFilter {
+                    service: Some(service.to_owned()),
+                    environment: Some(environment),
+                    status: Some(DeploymentStatus::Deployed),
+                    limit: Some(1),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Build the plan of putting `next` in place of what is deployed now.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn build_plan(
+        &self,
+        profile: &Profile,
+        service: &str,
+        environment: Environment,
+        kind: BundleUseKind,
+        next: VersionSummary,
+        current: Option<VersionSummary>,
+        mut warnings: Vec<String>,
+    ) -> Result<DeployPlan, AppError> {
+        let pin = self.store.pin(&profile.id, service, environment).await?;
+        if let Some(p) = &pin {
+            let what = match kind {
+                BundleUseKind::Deploy => "Deploying replaces it and removes the pin.",
+                _ => "This replaces it with the version chosen here (and pins that one).",
+            };
+            warnings.insert(
+                0,
+                format!(
+                    "{service} in {environment} is pinned to {} ({}) since {} after a rollback by {}: \"{}\". {what}",
+                    p.version_label,
+                    p.deployment_id,
+                    rfc3339(p.pinned_ms),
+                    p.actor,
+                    p.reason
+                ),
+            );
+        }
+        match &current {
+            None => warnings.push(format!(
+                "Nothing is deployed to {service} in {environment} yet: this is its first deployment."
+            )),
+            Some(c) => {
+                if c.sha256.is_some() && c.sha256 == next.sha256 {
+                    warnings.push(format!(
+                        "The bundle is the same as what is deployed now ({}).",
+                        c.version_label.clone().unwrap_or_default()
+                    ));
+                }
+                if c.bindings.is_none() {
+                    warnings.push(
+                        "The current bindings are unknown (not deployed through Switchyard and no Cloudflare token to read them)."
+                            .into(),
+                    );
+                }
+            }
+        }
+        let bindings = diff_bindings(
+            current.as_ref().and_then(|c| c.bindings.as_ref()),
+            next.bindings.as_ref().unwrap_or(&BTreeMap::new()),
+        );
+        let confirmation = confirmation_for(profile, environment, service, pin.is_some());
+        let label = next.version_label.clone().unwrap_or_default();
+        let action = match kind {
+            BundleUseKind::Deploy => format!("Deploy {service} {label} to {environment}"),
+            BundleUseKind::Rollback => format!("Roll {service} in {environment} back to {label}"),
+            BundleUseKind::Direct => format!(
+                "Upload {service} {label} straight to {} (bypassing the Deploy API)",
+                namespace_for(profile, environment)
+            ),
+        };
+        Ok(DeployPlan {
+            profile_id: profile.id.clone(),
+            service: service.to_owned(),
+            environment,
+            namespace: namespace_for(profile, environment),
+            kind,
+            current,
+            next,
+            bindings,
+            pin,
+            warnings,
+            confirmation,
+            action,
+        })
+    }
+}
+
+fn short(commit: &str) -> String {
+    commit.chars().take(7).collect()
+}
+
+/// A deployment record as one side of a plan.
+pub(crate) fn summary_of(d: &Deployment) -> VersionSummary {
+    VersionSummary {
+        deployment_id: Some(d.id.clone()),
+        version_label: Some(
+            d.version_tag.clone().unwrap_or_else(|| {
+                version_label(d.metadata.version.as_deref(), &d.metadata.commit)
+            }),
+        ),
+        commit: Some(d.metadata.commit.clone()),
+        branch: Some(d.metadata.branch.clone()),
+        author: Some(d.metadata.author.clone()),
+        timestamp: Some(d.timestamp.clone()),
+        size_bytes: None,
+        sha256: None,
+        bindings: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn bindings_diff_sorts_added_removed_changed() {
+        let d = diff_bindings(
+            Some(&map(&[("A", "a"), ("B", "b"), ("C", "c")])),
+            &map(&[("A", "a"), ("B", "b2"), ("D", "d")]),
+        );
+        assert!(d.known);
+        assert_eq!(d.unchanged, 1);
+        assert_eq!(
+            d.added,
+            vec![BindingTarget {
+                name: "D".into(),
+                service: "d".into()
+            }]
+        );
+        assert_eq!(
+            d.removed,
+            vec![BindingTarget {
+                name: "C".into(),
+                service: "c".into()
+            }]
+        );
+        assert_eq!(d.changed[0].from, "b");
+        let unknown = diff_bindings(None, &map(&[("A", "a")]));
+        assert!(!unknown.known);
+        assert_eq!(unknown.added.len(), 1);
+    }
+
+    #[test]
+    fn confirmation_matches_risk_and_is_checked() {
+        let mut p = Profile::for_environment("s", "Staging", Environment::Staging);
+        let none = confirmation_for(&p, Environment::Staging, "db", false);
+        assert_eq!(none.kind, ConfirmationKind::None);
+        assert!(check_confirmation(&none, &Confirmation::default(), "x").is_ok());
+        assert_eq!(
+            confirmation_for(&p, Environment::Staging, "db", true).kind,
+            ConfirmationKind::Confirm
+        );
+
+        let prod = confirmation_for(&p, Environment::Production, "db", false);
+        assert_eq!(prod.kind, ConfirmationKind::TypeName);
+        let yes = Confirmation {
+            confirmed: true,
+            typed: None,
+        };
+        assert_eq!(
+            check_confirmation(&prod, &yes, "x").unwrap_err().code,
+            ErrorCode::InvalidInput
+        );
+        let typed = Confirmation {
+            confirmed: false,
+            typed: Some("db".into()),
+        };
+        assert!(check_confirmation(&prod, &typed, "x").is_ok());
+
+        p.protection = Protection::Protected;
+        let c = confirmation_for(&p, Environment::Staging, "db", false);
+        assert_eq!(c.kind, ConfirmationKind::Confirm);
+        assert!(check_confirmation(&c, &Confirmation::default(), "x").is_err());
+        assert!(check_confirmation(&c, &yes, "x").is_ok());
+
+        p.protection = Protection::ReadOnly;
+        let b = confirmation_for(&p, Environment::Staging, "db", false);
+        assert_eq!(b.kind, ConfirmationKind::Blocked);
+        let e = check_confirmation(&b, &typed, "x").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InsufficientPermissions);
+        assert!(e.message.contains("read-only"));
+    }
+}

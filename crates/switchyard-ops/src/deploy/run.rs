@@ -1,0 +1,843 @@
+//! A deploy run: `prepare` (inspect, test, build, verify the bundle, preflight, plan) and
+//! `apply` (preflight and plan again, check the confirmation, archive, `POST /deploy`, record,
+//! verify the record and `/health`, retention).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use switchyard_clients::{
+    DeployApi, DeployRequest, DeploymentQuery, HealthProber, ProbeState, ProbeTarget,
+};
+use switchyard_core::{
+    AppError, Deployment, DeploymentMetadata, Environment, ErrorCode, Profile, RunbookSection,
+};
+use switchyard_store::{BundleUse, BundleUseKind, DeployPin};
+
+use super::archive::{ArchivedBundle, RetentionReport};
+use super::events::{DeployEvent, DeployStepId, PreflightCheck, Progress};
+use super::plan::{
+    check_confirmation, first_failure, Confirmation, DeployPlan, PreflightInput, VersionSummary,
+};
+use super::source::{
+    inspect_folder, merge_metadata, read_bundle, run_script, syntax_check, BundleInfo,
+    DeploySource, MetadataInput, ServiceFolderInfo,
+};
+use super::{new_run_id, sha256_hex, unless_cancelled, version_label, PreparedEntry};
+use crate::Ops;
+
+/// What to prepare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PrepareDeploy {
+    pub profile_id: String,
+    pub service: String,
+    pub environment: Environment,
+    pub source: DeploySource,
+    /// Typed metadata (overrides git/package.json for a folder; required for a bundle file).
+    #[serde(default)]
+    pub metadata: MetadataInput,
+    /// Service bindings to send (binding name → service). None: wrangler.jsonc's for a folder,
+    /// none for a bundle file.
+    #[serde(default)]
+    pub bindings: Option<BTreeMap<String, String>>,
+    /// The run's id, chosen by the caller so it can cancel before the first event arrives.
+    /// None: one is generated (every event carries it).
+    #[serde(default)]
+    pub run_id: Option<String>,
+}
+
+/// A deploy ready to apply: what was built and checked, and the plan to confirm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PreparedDeploy {
+    pub run_id: String,
+    pub profile_id: String,
+    pub service: String,
+    pub environment: Environment,
+    pub source: DeploySource,
+    /// What the service folder holds (None for a bundle file).
+    pub folder: Option<ServiceFolderInfo>,
+    pub bundle: BundleInfo,
+    /// The metadata that will be sent.
+    pub metadata: DeploymentMetadata,
+    /// The bindings that will be sent.
+    pub bindings: BTreeMap<String, String>,
+    pub checks: Vec<PreflightCheck>,
+    pub plan: DeployPlan,
+}
+
+/// What verification found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    /// The new record is the newest of its service/environment in `GET /deployments`.
+    pub record_seen: bool,
+    pub record_detail: String,
+    pub health_ok: bool,
+    pub health_url: String,
+    /// The last HTTP status `/health` answered, if any.
+    pub health_status: Option<u16>,
+    pub health_detail: String,
+    /// How long the health check waited, in ms.
+    pub waited_ms: u32,
+}
+
+/// What a deploy (or a rollback to an archived version) did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct DeployOutcome {
+    pub run_id: String,
+    /// The record the Deploy API created.
+    pub deployment: Deployment,
+    pub plan: DeployPlan,
+    pub bundle: ArchivedBundle,
+    pub verification: Verification,
+    /// A normal deploy removed the pin that was there.
+    pub pin_cleared: bool,
+    /// The pin a rollback set.
+    pub pin: Option<DeployPin>,
+    /// Retention applied after the deploy (None if it failed; the deploy still succeeded).
+    pub retention: Option<RetentionReport>,
+}
+
+/// Everything `execute` needs, whatever started it.
+pub(crate) struct Execution {
+    pub profile: Profile,
+    pub service: String,
+    pub environment: Environment,
+    pub bytes: Arc<Vec<u8>>,
+    pub metadata: DeploymentMetadata,
+    pub bindings: BTreeMap<String, String>,
+    pub kind: BundleUseKind,
+    /// Why (rollbacks): recorded with the pin.
+    pub reason: Option<String>,
+    /// Extra notes stored with the bundle use (e.g. `rollbackTo`).
+    pub notes: serde_json::Map<String, serde_json::Value>,
+    pub next: VersionSummary,
+    pub warnings: Vec<String>,
+}
+
+/// The URL of `service`'s `/health` in `environment` under `profile`.
+pub(crate) fn health_url(profile: &Profile, service: &str, environment: Environment) -> String {
+    let base = profile
+        .service_url_template
+        .replace("{service}", service)
+        .replace("{environment}", environment.as_str());
+    format!("{}/health", base.trim_end_matches('/'))
+}
+
+impl Ops {
+    /// Prepare a deploy: inspect the source, run the folder's test then build scripts (output
+    /// streamed), verify the bundle, run the preflight checks and compute the plan. The result
+    /// waits in memory for [`Ops::apply_deploy`] with the run id (or [`Ops::discard_deploy`]).
+    /// Cancellable with [`Ops::cancel_deploy`]. Failed preflight → the first failed check's error
+    /// (every check is in the `preflight` event).
+    pub async fn prepare_deploy(
+        &self,
+        request: PrepareDeploy,
+        on_event: impl Fn(DeployEvent) + Send + Sync,
+    ) -> Result<PreparedDeploy, AppError> {
+        let run_id = request
+            .run_id
+            .clone()
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| new_run_id(self.now_ms()));
+        let guard = self.deploy_runs.start(&run_id)?;
+        let progress = Progress::new(&run_id, self.clock.as_ref(), &on_event);
+        let (kind, path) = match &request.source {
+            DeploySource::ServiceFolder { path } => ("serviceFolder", path.clone()),
+            DeploySource::BundleFile { path } => ("bundleFile", path.clone()),
+        };
+        let params = serde_json::json!({
+            "runId": run_id, "service": request.service, "environment": request.environment,
+            "source": kind, "path": path,
+        });
+        let target = format!("{}/{}", request.service, request.environment);
+        self.audited(
+            &request.profile_id,
+            "deploy.prepare",
+            &target,
+            params,
+            async {
+                let profile = self.store.get_profile(&request.profile_id).await?;
+                self.prepare_inner(&profile, &request, &progress, &guard.token)
+                    .await
+            },
+        )
+        .await
+    }
+
+    async fn prepare_inner(
+        &self,
+        profile: &Profile,
+        request: &PrepareDeploy,
+        progress: &Progress<'_>,
+        token: &CancellationToken,
+    ) -> Result<PreparedDeploy, AppError> {
+        let settings = self.deploy_settings().await?;
+        let (folder, bundle_path) = match &request.source {
+            DeploySource::ServiceFolder { path } => {
+                let dir = PathBuf::from(path);
+                let info = progress
+                    .run(DeployStepId::Inspect, async {
+                        let info = inspect_folder(&dir).await?;
+                        let detail = format!(
+                            "{} — {}; {} binding(s){}",
+                            info.package_name
+                                .clone()
+                                .unwrap_or_else(|| dir.display().to_string()),
+                            info.package_manager_reason,
+                            info.bindings.len(),
+                            info.git
+                                .note
+                                .as_ref()
+                                .map(|n| format!("; {n}"))
+                                .unwrap_or_default()
+                        );
+                        Ok((info, detail))
+                    })
+                    .await?;
+                for (step, script, name) in [
+                    (DeployStepId::Test, &info.test_script, "test"),
+                    (DeployStepId::Build, &info.build_script, "build"),
+                ] {
+                    if token.is_cancelled() {
+                        progress.failed(step, &super::cancelled());
+                        return Err(super::cancelled());
+                    }
+                    if script.is_none() {
+                        progress.skipped(step, format!("package.json has no \"{name}\" script"));
+                        continue;
+                    }
+                    progress
+                        .run(step, async {
+                            let d =
+                                run_script(&dir, info.package_manager, name, step, progress, token)
+                                    .await?;
+                            Ok(((), d))
+                        })
+                        .await?;
+                }
+                let bundle = dir.join("dist").join("index.js");
+                (Some(info), bundle)
+            }
+            DeploySource::BundleFile { path } => {
+                if path.trim().is_empty() {
+                    let e = AppError::invalid_input("Choose the bundle file, or paste its path.");
+                    progress.failed(DeployStepId::Inspect, &e);
+                    return Err(e);
+                }
+                progress.passed(DeployStepId::Inspect, format!("prebuilt bundle {path}"));
+                progress.skipped(DeployStepId::Test, "a prebuilt bundle is deployed as it is");
+                progress.skipped(
+                    DeployStepId::Build,
+                    "a prebuilt bundle is deployed as it is",
+                );
+                (None, PathBuf::from(path))
+            }
+        };
+
+        let scratch = self.data_dir.join("tmp");
+        let (bytes, bundle) = progress
+            .run(DeployStepId::VerifyBundle, async {
+                let (bytes, size) = read_bundle(&bundle_path, settings.bundle_size_limit_bytes)
+                    .await
+                    .map_err(|e| match &folder {
+                        Some(_) => AppError::invalid_input(format!(
+                            "The build did not produce {} ({}). Check the build script's output folder.",
+                            bundle_path.display(),
+                            e.message
+                        )),
+                        None => e,
+                    })?;
+                if bytes.is_empty() {
+                    let info = BundleInfo {
+                        path: bundle_path.display().to_string(),
+                        size_bytes: size,
+                        sha256: String::new(),
+                        syntax_checked: false,
+                        syntax_note: "not checked: the bundle is over the size limit".into(),
+                    };
+                    let d = format!("{size} bytes — over the size limit");
+                    return Ok(((bytes, info), d));
+                }
+                let (checked, note) = syntax_check(&bytes, &scratch, token).await?;
+                let info = BundleInfo {
+                    path: bundle_path.display().to_string(),
+                    size_bytes: size,
+                    sha256: sha256_hex(&bytes),
+                    syntax_checked: checked,
+                    syntax_note: note.clone(),
+                };
+                let d = format!("{size} bytes, sha256 {}…; {note}", &info.sha256[..12]);
+                Ok(((bytes, info), d))
+            })
+            .await?;
+
+        let metadata = merge_metadata(
+            &request.metadata,
+            folder.as_ref().map(|f| &f.git),
+            folder.as_ref().and_then(|f| f.package_version.as_deref()),
+        );
+        let bindings = request
+            .bindings
+            .clone()
+            .or_else(|| folder.as_ref().map(|f| f.bindings.clone()))
+            .unwrap_or_default();
+
+        progress.running(DeployStepId::Preflight);
+        let checks = unless_cancelled(token, async {
+            Ok(self
+                .preflight(
+                    profile,
+                    &PreflightInput {
+                        service: &request.service,
+                        environment: request.environment,
+                        size_bytes: bundle.size_bytes,
+                        metadata: Some(&metadata),
+                        direct: false,
+                    },
+                )
+                .await)
+        })
+        .await
+        .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
+        progress.preflight(&checks);
+        if let Some(e) = first_failure(&checks) {
+            progress.failed(DeployStepId::Preflight, &e);
+            return Err(e);
+        }
+        progress.passed(
+            DeployStepId::Preflight,
+            format!("{} checks passed", checks.len()),
+        );
+
+        let mut warnings = Vec::new();
+        if let Some(f) = &folder {
+            warnings.extend(f.notes.iter().cloned());
+            if f.git.dirty {
+                warnings.extend(f.git.note.iter().cloned());
+            }
+        }
+        if !bundle.syntax_checked {
+            warnings.push(bundle.syntax_note.clone());
+        }
+        let next = VersionSummary {
+            deployment_id: None,
+            version_label: Some(version_label(metadata.version.as_deref(), &metadata.commit)),
+            commit: Some(metadata.commit.clone()),
+            branch: Some(metadata.branch.clone()),
+            author: Some(metadata.author.clone()),
+            timestamp: None,
+            size_bytes: Some(bundle.size_bytes),
+            sha256: Some(bundle.sha256.clone()),
+            bindings: Some(bindings.clone()),
+        };
+        let plan = progress
+            .run(
+                DeployStepId::Plan,
+                unless_cancelled(token, async {
+                    let (_, current) = self
+                        .current_version(profile, &request.service, request.environment, true)
+                        .await?;
+                    let plan = self
+                        .build_plan(
+                            profile,
+                            &request.service,
+                            request.environment,
+                            BundleUseKind::Deploy,
+                            next,
+                            current,
+                            warnings,
+                        )
+                        .await?;
+                    let d = format!(
+                        "{}; confirmation: {:?}",
+                        plan.action, plan.confirmation.kind
+                    );
+                    Ok((plan, d))
+                }),
+            )
+            .await?;
+
+        let prepared = PreparedDeploy {
+            run_id: progress.run_id.clone(),
+            profile_id: profile.id.clone(),
+            service: request.service.clone(),
+            environment: request.environment,
+            source: request.source.clone(),
+            folder,
+            bundle,
+            metadata,
+            bindings,
+            checks,
+            plan,
+        };
+        self.deploy_runs.put_prepared(PreparedEntry {
+            prepared: prepared.clone(),
+            bytes: Arc::new(bytes),
+        });
+        Ok(prepared)
+    }
+
+    /// Apply a prepared deploy with the operator's confirmation: preflight and plan again (the
+    /// platform may have changed meanwhile), check the confirmation against what the plan
+    /// requires, archive the bundle, `POST /deploy`, record it, verify. Cancellable until the
+    /// upload starts. A failure before the upload keeps the prepared deploy, so it can be
+    /// applied again (e.g. with the name typed correctly).
+    pub async fn apply_deploy(
+        &self,
+        run_id: &str,
+        confirmation: Confirmation,
+        on_event: impl Fn(DeployEvent) + Send + Sync,
+    ) -> Result<DeployOutcome, AppError> {
+        let entry = self.deploy_runs.take_prepared(run_id)?;
+        let guard = self.deploy_runs.start(run_id)?;
+        let p = &entry.prepared;
+        let progress = Progress::new(run_id, self.clock.as_ref(), &on_event);
+        let params = serde_json::json!({
+            "runId": run_id, "service": p.service, "environment": p.environment,
+            "sha256": p.bundle.sha256, "sizeBytes": p.bundle.size_bytes,
+            "version": p.metadata.version, "commit": p.metadata.commit, "branch": p.metadata.branch,
+            "confirmation": p.plan.confirmation.kind,
+        });
+        let target = format!("{}/{}", p.service, p.environment);
+        let mut uploaded = false;
+        let result = self
+            .audited(&p.profile_id, "deploy.apply", &target, params, async {
+                let profile = self.store.get_profile(&p.profile_id).await?;
+                let ex = Execution {
+                    profile,
+                    service: p.service.clone(),
+                    environment: p.environment,
+                    bytes: entry.bytes.clone(),
+                    metadata: p.metadata.clone(),
+                    bindings: p.bindings.clone(),
+                    kind: BundleUseKind::Deploy,
+                    reason: None,
+                    notes: serde_json::Map::new(),
+                    next: p.plan.next.clone(),
+                    warnings: p
+                        .plan
+                        .warnings
+                        .iter()
+                        .filter(|w| !w.contains("pinned"))
+                        .cloned()
+                        .collect(),
+                };
+                self.execute(&ex, &confirmation, &progress, &guard.token, &mut uploaded)
+                    .await
+            })
+            .await;
+        if result.is_err() && !uploaded {
+            self.deploy_runs.put_prepared(entry);
+        }
+        result
+    }
+
+    /// Prepare and apply in one call (for runbooks and scripts that confirm up front).
+    pub async fn deploy(
+        &self,
+        request: PrepareDeploy,
+        confirmation: Confirmation,
+        on_event: impl Fn(DeployEvent) + Send + Sync,
+    ) -> Result<DeployOutcome, AppError> {
+        let prepared = self.prepare_deploy(request, &on_event).await?;
+        let result = self
+            .apply_deploy(&prepared.run_id, confirmation, &on_event)
+            .await;
+        self.deploy_runs.discard_prepared(&prepared.run_id);
+        result
+    }
+
+    /// Cancel a running deploy, rollback or direct deploy by run id. Refused (Conflict) once its
+    /// upload has started; NotFound when no such run is going.
+    pub fn cancel_deploy(&self, run_id: &str) -> Result<(), AppError> {
+        self.deploy_runs.cancel(run_id)
+    }
+
+    /// Forget a prepared deploy that will not be applied; true if there was one.
+    pub fn discard_deploy(&self, run_id: &str) -> bool {
+        self.deploy_runs.discard_prepared(run_id)
+    }
+
+    /// Preflight, plan + confirmation, archive, upload through `POST /deploy`, record, verify,
+    /// retention. `uploaded` turns true at the point of no return.
+    pub(crate) async fn execute(
+        &self,
+        ex: &Execution,
+        confirmation: &Confirmation,
+        progress: &Progress<'_>,
+        token: &CancellationToken,
+        uploaded: &mut bool,
+    ) -> Result<DeployOutcome, AppError> {
+        let (service, environment, profile) = (&ex.service, ex.environment, &ex.profile);
+        progress.running(DeployStepId::Preflight);
+        let checks = unless_cancelled(token, async {
+            Ok(self
+                .preflight(
+                    profile,
+                    &PreflightInput {
+                        service,
+                        environment,
+                        size_bytes: ex.bytes.len() as u64,
+                        metadata: Some(&ex.metadata),
+                        direct: false,
+                    },
+                )
+                .await)
+        })
+        .await
+        .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
+        progress.preflight(&checks);
+        if let Some(e) = first_failure(&checks) {
+            progress.failed(DeployStepId::Preflight, &e);
+            return Err(e);
+        }
+        progress.passed(
+            DeployStepId::Preflight,
+            format!("{} checks passed", checks.len()),
+        );
+
+        let what = match ex.kind {
+            BundleUseKind::Deploy => "this deploy",
+            _ => "this rollback",
+        };
+        let plan = progress
+            .run(
+                DeployStepId::Plan,
+                unless_cancelled(token, async {
+                    let (_, current) = self
+                        .current_version(profile, service, environment, true)
+                        .await?;
+                    let plan = self
+                        .build_plan(
+                            profile,
+                            service,
+                            environment,
+                            ex.kind,
+                            ex.next.clone(),
+                            current,
+                            ex.warnings.clone(),
+                        )
+                        .await?;
+                    check_confirmation(&plan.confirmation, confirmation, what)?;
+                    let d = format!("{} — confirmed ({:?})", plan.action, plan.confirmation.kind);
+                    Ok((plan, d))
+                }),
+            )
+            .await?;
+
+        let record = progress
+            .run(DeployStepId::Archive, async {
+                let r = self.archive_bundle(&ex.bytes).await?;
+                let d = format!("stored as bundles/{}", r.sha256);
+                Ok((r, d))
+            })
+            .await?;
+
+        if let Err(e) = self.deploy_runs.begin_upload(&progress.run_id) {
+            progress.failed(DeployStepId::Upload, &e);
+            return Err(e);
+        }
+        *uploaded = true;
+        let key = self.deploy_key(profile)?;
+        let api = DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
+        let request = DeployRequest {
+            service: service.clone(),
+            environment,
+            tier: None,
+            version: None,
+            script: base64_encode(&ex.bytes),
+            bindings: ex.bindings.clone(),
+            metadata: ex.metadata.clone(),
+        };
+        progress.running(DeployStepId::Upload);
+        let deployment = match api.deploy(&request).await {
+            Ok(r) => r.deployment,
+            Err(e) => {
+                progress.failed(DeployStepId::Upload, &e);
+                // The Deploy API records failed uploads too: cache what it says now.
+                self.refresh_window(profile, service, environment).await;
+                return Err(e);
+            }
+        };
+        progress.passed(
+            DeployStepId::Upload,
+            format!("{} recorded as {}", deployment.id, deployment.status),
+        );
+
+        // Record locally before verifying: the deploy happened whatever verification finds.
+        let now = self.now_ms();
+        let mut metadata_json = serde_json::to_value(&ex.metadata).unwrap_or_default();
+        if let Some(m) = metadata_json.as_object_mut() {
+            m.extend(ex.notes.clone());
+        }
+        self.store
+            .record_bundle_use(&BundleUse {
+                sha256: record.sha256.clone(),
+                profile_id: profile.id.clone(),
+                deployment_id: deployment.id.clone(),
+                service: service.clone(),
+                environment,
+                bindings: serde_json::to_value(&ex.bindings).unwrap_or_default(),
+                metadata: metadata_json,
+                used_ms: now,
+                kind: ex.kind,
+            })
+            .await?;
+        self.store
+            .upsert_deployments(&profile.id, std::slice::from_ref(&deployment), now)
+            .await?;
+        let mut pin_cleared = false;
+        let mut pin = None;
+        match ex.kind {
+            BundleUseKind::Rollback => {
+                let p = DeployPin {
+                    profile_id: profile.id.clone(),
+                    service: service.clone(),
+                    environment,
+                    deployment_id: deployment.id.clone(),
+                    version_label: ex.next.version_label.clone().unwrap_or_default(),
+                    reason: ex.reason.clone().unwrap_or_default(),
+                    actor: crate::actor(),
+                    pinned_ms: now,
+                };
+                self.store.set_pin(&p).await?;
+                pin = Some(p);
+            }
+            _ => {
+                pin_cleared = self
+                    .store
+                    .clear_pin(&profile.id, service, environment)
+                    .await?
+            }
+        }
+
+        let verification = self
+            .verify(
+                profile,
+                service,
+                environment,
+                Some(&deployment.id),
+                progress,
+            )
+            .await;
+        progress.running(DeployStepId::Retention);
+        let retention = match self.apply_retention().await {
+            Ok(r) => {
+                progress.passed(
+                    DeployStepId::Retention,
+                    format!("{} bundle(s) kept, {} pruned", r.kept, r.pruned.len()),
+                );
+                Some(r)
+            }
+            Err(e) => {
+                progress.failed(DeployStepId::Retention, &e);
+                None
+            }
+        };
+        let bundle = self
+            .archived_bundle(&profile.id, &deployment.id)
+            .await?
+            .ok_or_else(|| AppError::internal("Reading the archived bundle"))?;
+        verification_result(&deployment, &verification)?;
+        Ok(DeployOutcome {
+            run_id: progress.run_id.clone(),
+            deployment,
+            plan,
+            bundle,
+            verification,
+            pin_cleared,
+            pin,
+            retention,
+        })
+    }
+
+    /// Refresh the cache of one service/environment from the Deploy API (best effort).
+    pub(crate) async fn refresh_window(
+        &self,
+        profile: &Profile,
+        service: &str,
+        environment: Environment,
+    ) {
+        let Ok(key) = self.deploy_key(profile) else {
+            return;
+        };
+        let api = DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
+        let query = DeploymentQuery {
+            service: Some(service.to_owned()),
+            environment: Some(environment),
+            limit: Some(20),
+        };
+        if let Ok(list) = api.list(&query).await {
+            let _ = self
+                .store
+                .upsert_deployments(&profile.id, &list.deployments, self.now_ms())
+                .await;
+        }
+    }
+
+    /// Verify a deployment: (when `expected_id` is given) the newest record of the
+    /// service/environment is it, and `/health` answers 200 within the configured wait.
+    pub(crate) async fn verify(
+        &self,
+        profile: &Profile,
+        service: &str,
+        environment: Environment,
+        expected_id: Option<&str>,
+        progress: &Progress<'_>,
+    ) -> Verification {
+        let settings = self.deploy_settings().await.unwrap_or_default();
+        let mut v = Verification {
+            record_seen: true,
+            record_detail: String::new(),
+            health_ok: false,
+            health_url: health_url(profile, service, environment),
+            health_status: None,
+            health_detail: String::new(),
+            waited_ms: 0,
+        };
+        match expected_id {
+            None => progress.skipped(DeployStepId::VerifyRecord, "no new record to look for"),
+            Some(id) => {
+                progress.running(DeployStepId::VerifyRecord);
+                let found = match self.deploy_key(profile) {
+                    Err(e) => Err(e),
+                    Ok(key) => {
+                        DeployApi::new(self.http.clone(), &profile.deploy_api_url, key)
+                            .list(&DeploymentQuery {
+                                service: Some(service.to_owned()),
+                                environment: Some(environment),
+                                limit: Some(1),
+                            })
+                            .await
+                    }
+                };
+                match found {
+                    Ok(list) => match list.deployments.first() {
+                        Some(d) if d.id == id => {
+                            v.record_detail =
+                                format!("{id} is the newest record of {service} in {environment}");
+                            progress.passed(DeployStepId::VerifyRecord, v.record_detail.clone());
+                        }
+                        other => {
+                            v.record_seen = false;
+                            v.record_detail = format!(
+                                "GET /deployments?service={service}&environment={environment}&limit=1 lists {} instead of {id}",
+                                other.map(|d| d.id.as_str()).unwrap_or("nothing")
+                            );
+                            progress.step(
+                                DeployStepId::VerifyRecord,
+                                super::StepState::Failed,
+                                Some(v.record_detail.clone()),
+                            );
+                        }
+                    },
+                    Err(e) => {
+                        v.record_seen = false;
+                        v.record_detail =
+                            format!("the deployment list could not be read: {}", e.message);
+                        progress.failed(DeployStepId::VerifyRecord, &e);
+                    }
+                }
+            }
+        }
+
+        progress.running(DeployStepId::VerifyHealth);
+        let wait = Duration::from_millis(u64::from(settings.health_wait_ms));
+        let poll = Duration::from_millis(u64::from(settings.health_poll_ms));
+        let started = Instant::now();
+        let target = ProbeTarget {
+            name: service.to_owned(),
+            url: v.health_url.clone(),
+            key: None,
+        };
+        let mut attempts = 0u32;
+        loop {
+            let left = wait.saturating_sub(started.elapsed());
+            let prober = HealthProber::new(
+                self.http.clone(),
+                left.clamp(Duration::from_millis(500), Duration::from_secs(5)),
+            );
+            let r = prober.probe(&target).await;
+            attempts += 1;
+            v.health_status = r.http_status;
+            if r.state == ProbeState::Up {
+                v.health_ok = true;
+                v.health_detail =
+                    format!("{} answered 200 after {attempts} probe(s)", v.health_url);
+                break;
+            }
+            v.health_detail = r.detail.clone().unwrap_or_else(|| format!("{:?}", r.state));
+            if started.elapsed() + poll > wait {
+                break;
+            }
+            tokio::time::sleep(poll).await;
+        }
+        v.waited_ms = started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32;
+        if v.health_ok {
+            progress.passed(DeployStepId::VerifyHealth, v.health_detail.clone());
+        } else {
+            v.health_detail = format!(
+                "{} did not answer 200 within {} ms ({} probe(s)); last: {}",
+                v.health_url, settings.health_wait_ms, attempts, v.health_detail
+            );
+            progress.step(
+                DeployStepId::VerifyHealth,
+                super::StepState::Failed,
+                Some(v.health_detail.clone()),
+            );
+        }
+        v
+    }
+}
+
+/// Turn a failed verification into the error the operator sees (the deployment happened).
+pub(crate) fn verification_result(
+    deployment: &Deployment,
+    v: &Verification,
+) -> Result<(), AppError> {
+    if v.record_seen && v.health_ok {
+        return Ok(());
+    }
+    let mut failed = Vec::new();
+    if !v.record_seen {
+        failed.push(format!("the record check failed ({})", v.record_detail));
+    }
+    if !v.health_ok {
+        failed.push(format!("the health check failed ({})", v.health_detail));
+    }
+    let (code, section) = match v.health_status {
+        _ if v.health_ok => (ErrorCode::ServerError, RunbookSection::Deployment500),
+        Some(404) => (ErrorCode::ServiceNotDeployed, RunbookSection::Deployed404),
+        Some(s) if s >= 500 => (ErrorCode::ServerError, RunbookSection::DeployedCrashes),
+        Some(_) => (ErrorCode::ServerError, RunbookSection::DeployedCrashes),
+        None => (ErrorCode::Timeout, RunbookSection::DeployedCrashes),
+    };
+    Err(AppError::new(
+        code,
+        format!(
+            "{} was deployed to {} {} and recorded, but verification failed: {}. Check the service, and roll back if it stays unhealthy.",
+            deployment.id,
+            deployment.service,
+            deployment.environment,
+            failed.join("; ")
+        ),
+    )
+    .with_runbook(section))
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

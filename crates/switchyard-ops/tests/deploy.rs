@@ -1,0 +1,1079 @@
+//! Deploy, rollback, archive and export against a real sandbox (real HTTP), a real SQLite file
+//! and real child processes (npm + node run the sample service folder's scripts).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use switchyard_core::{
+    Clock, Environment, ErrorCode, Profile, Protection, RunbookSection, SANDBOX_PROFILE_ID,
+};
+use switchyard_ops::{
+    CheckState, Confirmation, ConfirmationKind, DeployEvent, DeploySettings, DeploySource,
+    DeployStepId, DirectDeployRequest, MetadataInput, Ops, PackageManager, PreflightCheckId,
+    PrepareDeploy, RestoreRequest, RollbackRequest, StepState,
+};
+use switchyard_sandbox::{Fault, FaultTarget, Sandbox, SandboxConfig};
+use switchyard_secrets::{MemoryStore, Secret, SecretKind, SecretStore};
+use switchyard_store::DeploymentFilter;
+
+const SB: &str = SANDBOX_PROFILE_ID;
+
+/// A clock that moves 1 s every time it is read, so records made in one test sort by time.
+#[derive(Debug)]
+struct TickingClock(AtomicI64);
+impl Clock for TickingClock {
+    fn now_ms(&self) -> i64 {
+        self.0.fetch_add(1_000, Ordering::SeqCst)
+    }
+}
+
+struct Fixture {
+    ops: Ops,
+    sandbox: Option<Sandbox>,
+    keychain: Arc<MemoryStore>,
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn sandbox(&self) -> &Sandbox {
+        self.sandbox.as_ref().unwrap()
+    }
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
+        .await
+        .unwrap();
+    // Starts at the real time: the sandbox stamps records with it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let clock = Arc::new(TickingClock(AtomicI64::new(now)));
+    let keychain = Arc::new(MemoryStore::new());
+    let ops = Ops::open(&dir.path().join("app"), keychain.clone(), clock)
+        .await
+        .unwrap();
+    ops.attach_sandbox(sandbox.discovery().clone())
+        .await
+        .unwrap();
+    // Short verification waits: tests must be fast.
+    ops.set_deploy_settings(DeploySettings {
+        health_wait_ms: 1_500,
+        health_poll_ms: 100,
+        ..DeploySettings::default()
+    })
+    .await
+    .unwrap();
+    Fixture {
+        ops,
+        sandbox: Some(sandbox),
+        keychain,
+        dir,
+    }
+}
+
+/// Events collected by a test.
+#[derive(Default)]
+struct Events(Mutex<Vec<DeployEvent>>);
+impl Events {
+    fn sink(&self) -> impl Fn(DeployEvent) + Send + Sync + '_ {
+        move |e| self.0.lock().unwrap().push(e)
+    }
+    fn step_states(&self, step: DeployStepId) -> Vec<StepState> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                DeployEvent::Step(s) if s.step == step => Some(s.state),
+                _ => None,
+            })
+            .collect()
+    }
+    fn lines(&self, step: DeployStepId) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                DeployEvent::Output(o) if o.step == step => Some(o.line.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of the sample service folder (outside any git repository).
+fn sample_service(dir: &Path) -> PathBuf {
+    let to = dir.join("workers").join("gateway");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample-service"),
+        &to,
+    );
+    to
+}
+
+/// A valid ES-module worker whose text carries `tag`, padded to about `pad` bytes.
+fn bundle_file(dir: &Path, tag: &str, pad: usize) -> (PathBuf, Vec<u8>) {
+    let mut text = format!(
+        "// bundle {tag}\nexport default {{ async fetch() {{ return Response.json({{ status: \"ok\", build: \"{tag}\" }}); }} }};\n"
+    );
+    while text.len() < pad {
+        text.push_str("// padding padding padding padding padding padding padding padding\n");
+    }
+    let path = dir.join(format!("bundle-{tag}.js"));
+    std::fs::write(&path, &text).unwrap();
+    (path, text.into_bytes())
+}
+
+fn metadata(version: &str) -> MetadataInput {
+    MetadataInput {
+        commit: Some(format!("{:0>40}", version.replace('.', ""))),
+        branch: Some("main".into()),
+        author: Some("ops@example.com".into()),
+        version: Some(version.into()),
+    }
+}
+
+fn bundle_request(service: &str, env: Environment, path: &Path, version: &str) -> PrepareDeploy {
+    PrepareDeploy {
+        profile_id: SB.into(),
+        service: service.into(),
+        environment: env,
+        source: DeploySource::BundleFile {
+            path: path.display().to_string(),
+        },
+        metadata: metadata(version),
+        bindings: Some([("DB_SERVICE".to_owned(), "db".to_owned())].into()),
+        run_id: None,
+    }
+}
+
+async fn deploy_bundle(
+    f: &Fixture,
+    service: &str,
+    env: Environment,
+    tag: &str,
+    pad: usize,
+) -> (String, Vec<u8>) {
+    let (path, bytes) = bundle_file(f.dir.path(), tag, pad);
+    let confirm = Confirmation {
+        confirmed: true,
+        typed: Some(service.into()),
+    };
+    let out = f
+        .ops
+        .deploy(bundle_request(service, env, &path, tag), confirm, |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("deploying {tag}: {e:?}"));
+    (out.deployment.id, bytes)
+}
+
+async fn served_script(f: &Fixture, env: Environment, service: &str) -> Vec<u8> {
+    let d = f.sandbox().discovery();
+    reqwest::Client::new()
+        .get(format!(
+            "{}/accounts/{}/workers/dispatch/namespaces/{}/scripts/{service}/content",
+            d.cloudflare_api_url,
+            d.account_id,
+            env.namespace()
+        ))
+        .bearer_auth(&d.cloudflare_token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn deploys_a_service_folder_streaming_test_and_build_output() {
+    let f = fixture().await;
+    let folder = sample_service(f.dir.path());
+    let events = Events::default();
+    let prepared = f
+        .ops
+        .prepare_deploy(
+            PrepareDeploy {
+                profile_id: SB.into(),
+                service: "gateway".into(),
+                environment: Environment::Staging,
+                source: DeploySource::ServiceFolder {
+                    path: folder.display().to_string(),
+                },
+                // Not a git repository: commit, branch and author are typed by hand.
+                metadata: MetadataInput {
+                    commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+                    branch: Some("main".into()),
+                    author: Some("ops@example.com".into()),
+                    version: None,
+                },
+                bindings: None,
+                run_id: Some("run-folder".into()),
+            },
+            events.sink(),
+        )
+        .await
+        .unwrap();
+    let info = prepared.folder.as_ref().unwrap();
+    assert_eq!(info.package_manager, PackageManager::Npm);
+    assert!(info.package_manager_reason.contains("npm"));
+    assert!(info
+        .git
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("not in a git repository"));
+    assert_eq!(info.bindings.len(), 3, "{:?}", info.bindings);
+    assert!(info.notes.iter().any(|n| n.contains("MODE")));
+    assert_eq!(
+        prepared.metadata.version.as_deref(),
+        Some("v1.4.0"),
+        "from package.json"
+    );
+    assert!(events
+        .lines(DeployStepId::Test)
+        .iter()
+        .any(|l| l.contains("2 tests passed")));
+    assert!(events
+        .lines(DeployStepId::Test)
+        .iter()
+        .any(|l| l.contains("(stderr) all good")));
+    assert!(events
+        .lines(DeployStepId::Build)
+        .iter()
+        .any(|l| l.contains("built dist/index.js")));
+    assert_eq!(
+        events.step_states(DeployStepId::Build),
+        [StepState::Running, StepState::Passed]
+    );
+    assert!(
+        prepared.bundle.syntax_checked,
+        "{}",
+        prepared.bundle.syntax_note
+    );
+    assert!(prepared
+        .checks
+        .iter()
+        .all(|c| c.state == CheckState::Passed));
+
+    // The plan: the seeded staging gateway (not deployed by the app) vs the folder's build.
+    let plan = &prepared.plan;
+    let current = plan.current.as_ref().unwrap();
+    assert!(current.deployment_id.is_some());
+    assert!(
+        current.sha256.is_some(),
+        "read from the namespace via Cloudflare"
+    );
+    assert!(plan.bindings.known);
+    assert_eq!(plan.bindings.unchanged, 2);
+    assert_eq!(plan.bindings.added[0].name, "QUEUE_SERVICE");
+    assert_eq!(plan.confirmation.kind, ConfirmationKind::None);
+    assert_eq!(plan.action, "Deploy gateway v1.4.0 to staging");
+
+    let out = f
+        .ops
+        .apply_deploy("run-folder", Confirmation::default(), events.sink())
+        .await
+        .unwrap();
+    assert!(
+        out.verification.record_seen && out.verification.health_ok,
+        "{:?}",
+        out.verification
+    );
+    assert_eq!(out.deployment.version_tag.as_deref(), Some("v1.4.0"));
+    let built = std::fs::read(folder.join("dist/index.js")).unwrap();
+    assert_eq!(
+        served_script(&f, Environment::Staging, "gateway").await,
+        built
+    );
+    assert!(out.bundle.available);
+    assert_eq!(out.bundle.size_bytes as usize, built.len());
+    assert!(f
+        .dir
+        .path()
+        .join("app/bundles")
+        .join(&out.bundle.sha256)
+        .is_file());
+
+    let history = f
+        .ops
+        .history(
+            SB,
+            &DeploymentFilter {
+                service: Some("gateway".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(history.deployments[0].id, out.deployment.id);
+    let archived = f
+        .ops
+        .archived_bundle(SB, &out.deployment.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(archived.sha256, out.bundle.sha256);
+    assert_eq!(
+        archived.bindings.get("QUEUE_SERVICE").map(String::as_str),
+        Some("queue")
+    );
+    let audit = f.ops.audit_log(SB, 50).await.unwrap();
+    for action in ["deploy.prepare", "deploy.apply"] {
+        let e = audit.iter().find(|a| a.entry.action == action).unwrap();
+        assert_eq!(e.entry.outcome, "ok");
+    }
+    // An applied run is gone.
+    assert_eq!(
+        f.ops
+            .apply_deploy("run-folder", Confirmation::default(), |_| {})
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::NotFound
+    );
+}
+
+#[tokio::test]
+async fn plan_confirmation_follows_environment_and_protection() {
+    let f = fixture().await;
+    let (path, _) = bundle_file(f.dir.path(), "v9.0.0", 0);
+
+    // Production: the service name must be typed; a bare "yes" is refused server-side.
+    let prepared = f
+        .ops
+        .prepare_deploy(
+            bundle_request("email", Environment::Production, &path, "v9.0.0"),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(prepared.plan.confirmation.kind, ConfirmationKind::TypeName);
+    assert_eq!(prepared.plan.confirmation.phrase.as_deref(), Some("email"));
+    let before = f
+        .ops
+        .history(SB, &DeploymentFilter::default())
+        .await
+        .unwrap()
+        .deployments
+        .len();
+    let e = f
+        .ops
+        .apply_deploy(
+            &prepared.run_id,
+            Confirmation {
+                confirmed: true,
+                typed: Some("emial".into()),
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("\"email\""), "{}", e.message);
+    let after = f
+        .ops
+        .history(SB, &DeploymentFilter::default())
+        .await
+        .unwrap()
+        .deployments
+        .len();
+    assert_eq!(before, after, "nothing deployed");
+    // The prepared deploy survives the refusal and goes through with the name typed.
+    let out = f
+        .ops
+        .apply_deploy(
+            &prepared.run_id,
+            Confirmation {
+                confirmed: false,
+                typed: Some("email".into()),
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.deployment.environment, Environment::Production);
+
+    // Protected profile: staging needs a confirm.
+    let mut profile = f.ops.profile(SB).await.unwrap();
+    profile.protection = Protection::Protected;
+    f.ops
+        .store()
+        .save_profile(&profile, f.ops.now_ms())
+        .await
+        .unwrap();
+    let prepared = f
+        .ops
+        .prepare_deploy(
+            bundle_request("email", Environment::Staging, &path, "v9.0.0"),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(prepared.plan.confirmation.kind, ConfirmationKind::Confirm);
+    let e = f
+        .ops
+        .apply_deploy(&prepared.run_id, Confirmation::default(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(f.ops.discard_deploy(&prepared.run_id));
+
+    // Read-only: blocked at preflight, with the reason.
+    profile.protection = Protection::ReadOnly;
+    f.ops
+        .store()
+        .save_profile(&profile, f.ops.now_ms())
+        .await
+        .unwrap();
+    let events = Events::default();
+    let e = f
+        .ops
+        .prepare_deploy(
+            bundle_request("email", Environment::Staging, &path, "v9.0.0"),
+            events.sink(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InsufficientPermissions);
+    assert!(e.message.contains("read-only"), "{}", e.message);
+    let checks = events.0.lock().unwrap().iter().find_map(|e| match e {
+        DeployEvent::Preflight(p) => Some(p.checks.clone()),
+        _ => None,
+    });
+    let checks = checks.unwrap();
+    let writable = checks
+        .iter()
+        .find(|c| c.id == PreflightCheckId::ProfileWritable)
+        .unwrap();
+    assert_eq!(writable.state, CheckState::Failed);
+    // The other checks are still reported individually.
+    assert!(checks
+        .iter()
+        .any(|c| c.id == PreflightCheckId::Permission && c.state == CheckState::Passed));
+}
+
+#[tokio::test]
+async fn a_key_without_deploy_permission_stops_at_preflight_with_the_403_guidance() {
+    let f = fixture().await;
+    let d = f.sandbox().discovery().clone();
+    let sandbox_profile = f.ops.profile(SB).await.unwrap();
+    let limited = Profile {
+        id: "limited".into(),
+        name: "Limited key".into(),
+        sandbox: false,
+        ..sandbox_profile
+    };
+    f.ops.save_profile(limited).await.unwrap();
+    f.keychain
+        .set(
+            "limited",
+            SecretKind::DeployApiKey,
+            &Secret::new(d.readonly_key.clone()),
+        )
+        .unwrap();
+    let (path, _) = bundle_file(f.dir.path(), "v1.0.0", 0);
+    let events = Events::default();
+    let mut request = bundle_request("gateway", Environment::Staging, &path, "v1.0.0");
+    request.profile_id = "limited".into();
+    let e = f
+        .ops
+        .prepare_deploy(request, events.sink())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InsufficientPermissions);
+    assert_eq!(
+        e.runbook.as_deref(),
+        Some(RunbookSection::InsufficientPermissions.heading())
+    );
+    assert!(e.message.contains("deployments:create"), "{}", e.message);
+    assert_eq!(
+        events.step_states(DeployStepId::Preflight).last(),
+        Some(&StepState::Failed)
+    );
+    assert!(
+        events.step_states(DeployStepId::Upload).is_empty(),
+        "never uploaded"
+    );
+}
+
+#[tokio::test]
+async fn a_bundle_over_the_size_limit_is_refused_at_preflight() {
+    let f = fixture().await;
+    f.ops
+        .set_deploy_settings(DeploySettings {
+            bundle_size_limit_bytes: 1_000,
+            ..f.ops.deploy_settings().await.unwrap()
+        })
+        .await
+        .unwrap();
+    let (path, _) = bundle_file(f.dir.path(), "big", 5_000);
+    let e = f
+        .ops
+        .prepare_deploy(
+            bundle_request("gateway", Environment::Staging, &path, "v1"),
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::BundleTooLarge);
+    assert!(e.message.contains("1000"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn a_failed_health_check_is_reported_and_the_deployment_still_recorded() {
+    let f = fixture().await;
+    f.sandbox()
+        .faults()
+        .set(
+            FaultTarget::Service("db".into(), Some(Environment::Staging)),
+            Fault::Error {
+                status: 500,
+                body: None,
+            },
+        )
+        .unwrap();
+    let (path, _) = bundle_file(f.dir.path(), "v2.0.0", 0);
+    let events = Events::default();
+    let e = f
+        .ops
+        .deploy(
+            bundle_request("db", Environment::Staging, &path, "v2.0.0"),
+            Confirmation::default(),
+            events.sink(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ServerError);
+    assert_eq!(
+        e.runbook.as_deref(),
+        Some(RunbookSection::DeployedCrashes.heading())
+    );
+    assert!(e.message.contains("health check failed"), "{}", e.message);
+    assert_eq!(
+        events.step_states(DeployStepId::VerifyRecord).last(),
+        Some(&StepState::Passed)
+    );
+    assert_eq!(
+        events.step_states(DeployStepId::VerifyHealth).last(),
+        Some(&StepState::Failed)
+    );
+    // Recorded: in the history cache, the archive and the audit log.
+    let history = f
+        .ops
+        .history(
+            SB,
+            &DeploymentFilter {
+                service: Some("db".into()),
+                environment: Some(Environment::Staging),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let newest = &history.deployments[0];
+    assert_eq!(newest.version_tag.as_deref(), Some("v2.0.0"));
+    assert!(e.message.contains(&newest.id));
+    assert!(f
+        .ops
+        .archived_bundle(SB, &newest.id)
+        .await
+        .unwrap()
+        .is_some());
+    let audit = f.ops.audit_log(SB, 10).await.unwrap();
+    let apply = audit
+        .iter()
+        .find(|a| a.entry.action == "deploy.apply")
+        .unwrap();
+    assert_eq!(apply.entry.outcome, "ServerError");
+}
+
+#[tokio::test]
+async fn cancelling_before_the_upload_leaves_no_deployment() {
+    let f = fixture().await;
+    let folder = sample_service(f.dir.path());
+    // A test script that would run for a minute.
+    std::fs::write(
+        folder.join("package.json"),
+        r#"{"name":"slow","version":"1.0.0","scripts":{"test":"node -e \"console.log('waiting'); setTimeout(() => {}, 60000)\"","build":"node scripts/build.mjs"}}"#,
+    )
+    .unwrap();
+    let count = || async {
+        f.ops
+            .history(
+                SB,
+                &DeploymentFilter {
+                    service: Some("gateway".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .deployments
+            .len()
+    };
+    let before = count().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = std::time::Instant::now();
+    let prepare = f.ops.prepare_deploy(
+        PrepareDeploy {
+            profile_id: SB.into(),
+            service: "gateway".into(),
+            environment: Environment::Staging,
+            source: DeploySource::ServiceFolder {
+                path: folder.display().to_string(),
+            },
+            metadata: metadata("v1.0.0"),
+            bindings: None,
+            run_id: Some("run-cancel".into()),
+        },
+        move |e| {
+            if let DeployEvent::Output(o) = e {
+                let _ = tx.send(o.line);
+            }
+        },
+    );
+    let cancel = async {
+        // The test script is running once it says so.
+        while !rx.recv().await.unwrap().contains("waiting") {}
+        f.ops.cancel_deploy("run-cancel").unwrap();
+    };
+    let (result, ()) = tokio::join!(prepare, cancel);
+    assert_eq!(result.unwrap_err().code, ErrorCode::Cancelled);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the script was stopped"
+    );
+    assert_eq!(count().await, before, "nothing deployed");
+    assert_eq!(
+        f.ops.cancel_deploy("run-cancel").unwrap_err().code,
+        ErrorCode::NotFound
+    );
+    let audit = f.ops.audit_log(SB, 5).await.unwrap();
+    assert_eq!(audit[0].entry.outcome, "Cancelled");
+}
+
+#[tokio::test]
+async fn retention_never_removes_what_is_deployed_and_explains_pruned_versions() {
+    let f = fixture().await;
+    f.ops
+        .set_deploy_settings(DeploySettings {
+            max_archive_bytes: 1024 * 1024,
+            ..f.ops.deploy_settings().await.unwrap()
+        })
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 1..=5 {
+        let (id, _) = deploy_bundle(
+            &f,
+            "schedule",
+            Environment::Staging,
+            &format!("r{i}"),
+            300 * 1024,
+        )
+        .await;
+        ids.push(id);
+    }
+    let archived = f.ops.archived_bundles(SB).await.unwrap();
+    let available = |id: &str| {
+        archived
+            .iter()
+            .find(|b| b.deployment_id == id)
+            .unwrap()
+            .available
+    };
+    assert!(available(&ids[4]), "the current bundle is kept");
+    assert!(
+        !available(&ids[0]) && !available(&ids[1]),
+        "the oldest went to stay under 1 MiB"
+    );
+    let versions = f
+        .ops
+        .versions(SB, "schedule", Environment::Staging)
+        .await
+        .unwrap();
+    let row = |id: &str| {
+        versions
+            .rows
+            .iter()
+            .find(|r| r.deployment.id == id)
+            .unwrap()
+            .clone()
+    };
+    assert!(row(&ids[4]).current && !row(&ids[4]).restorable);
+    assert!(row(&ids[3]).restorable, "{:?}", row(&ids[3]).why_not);
+    assert!(row(&ids[0]).why_not.unwrap().contains("retention"));
+    let seeded = versions.rows.iter().find(|r| r.bundle.is_none()).unwrap();
+    assert!(seeded
+        .why_not
+        .as_deref()
+        .unwrap()
+        .contains("outside Switchyard"));
+
+    // One-step rollback makes r4 current; then keep only 1 per service: r4 (current) and r5
+    // (newest deployed by the app) both stay.
+    f.ops
+        .rollback(
+            RollbackRequest {
+                profile_id: SB.into(),
+                service: "schedule".into(),
+                environment: Environment::Staging,
+                reason: "r5 misbehaves".into(),
+                confirmation: Confirmation::default(),
+                run_id: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let report = f
+        .ops
+        .set_deploy_settings(DeploySettings {
+            keep_per_service: 1,
+            ..f.ops.deploy_settings().await.unwrap()
+        })
+        .await
+        .unwrap();
+    assert!(report.pruned.len() <= 1);
+    let archived = f.ops.archived_bundles(SB).await.unwrap();
+    let available = |id: &str| {
+        archived
+            .iter()
+            .find(|b| b.deployment_id == id)
+            .unwrap()
+            .available
+    };
+    assert!(
+        available(&ids[3]),
+        "the current (rolled back to) bundle is never pruned"
+    );
+    assert!(available(&ids[4]));
+    assert!(!available(&ids[2]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_one_step_marks_and_pins() {
+    let f = fixture().await;
+    let plan = f
+        .ops
+        .rollback_plan(SB, "gateway", Environment::Staging)
+        .await
+        .unwrap();
+    let current = plan.current.clone().unwrap();
+    let previous = plan.becomes_current.clone().unwrap();
+    assert!(plan.blocked_reason.is_none());
+    assert!(plan.warnings[0].contains("does not upload"));
+    assert!(
+        !plan.previous_bundle_archived,
+        "seeded versions were not deployed by the app"
+    );
+
+    let request = RollbackRequest {
+        profile_id: SB.into(),
+        service: "gateway".into(),
+        environment: Environment::Staging,
+        reason: " ".into(),
+        confirmation: Confirmation::default(),
+        run_id: None,
+    };
+    assert_eq!(
+        f.ops
+            .rollback(request.clone(), |_| {})
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidInput
+    );
+    let out = f
+        .ops
+        .rollback(
+            RollbackRequest {
+                reason: "bad release".into(),
+                ..request
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.deployment.id, previous.id);
+    assert_eq!(out.rolled_back_id.as_deref(), Some(current.id.as_str()));
+    assert!(out.verification.health_ok);
+    assert_eq!(out.pin.reason, "bad release");
+    let versions = f
+        .ops
+        .versions(SB, "gateway", Environment::Staging)
+        .await
+        .unwrap();
+    assert_eq!(versions.pin.as_ref().unwrap().deployment_id, previous.id);
+    let rolled = versions
+        .rows
+        .iter()
+        .find(|r| r.deployment.id == current.id)
+        .unwrap();
+    assert_eq!(
+        rolled.deployment.status,
+        switchyard_core::DeploymentStatus::RolledBack
+    );
+    assert!(
+        versions
+            .rows
+            .iter()
+            .find(|r| r.deployment.id == previous.id)
+            .unwrap()
+            .pinned
+    );
+    let audit = f.ops.audit_log(SB, 5).await.unwrap();
+    let entry = audit
+        .iter()
+        .find(|a| a.entry.action == "deploy.rollback" && a.entry.outcome == "ok")
+        .unwrap();
+    assert_eq!(entry.entry.params["reason"], "bad release");
+
+    // Production rollback needs the name typed.
+    let plan = f
+        .ops
+        .rollback_plan(SB, "db", Environment::Production)
+        .await
+        .unwrap();
+    assert_eq!(plan.confirmation.kind, ConfirmationKind::TypeName);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolls_back_two_versions_to_an_archived_bundle_and_the_namespace_serves_it() {
+    let f = fixture().await;
+    let (v1, b1) = deploy_bundle(&f, "mcp", Environment::Staging, "v1", 0).await;
+    let (_v2, _) = deploy_bundle(&f, "mcp", Environment::Staging, "v2", 0).await;
+    let (v3, b3) = deploy_bundle(&f, "mcp", Environment::Staging, "v3", 0).await;
+    assert_eq!(served_script(&f, Environment::Staging, "mcp").await, b3);
+
+    let plan = f.ops.restore_plan(SB, &v1).await.unwrap();
+    assert_eq!(
+        plan.current.as_ref().unwrap().deployment_id.as_deref(),
+        Some(v3.as_str())
+    );
+    assert_eq!(plan.next.version_label.as_deref(), Some("v1"));
+    assert_eq!(plan.kind, switchyard_store::BundleUseKind::Rollback);
+
+    let out = f
+        .ops
+        .restore_version(
+            RestoreRequest {
+                profile_id: SB.into(),
+                deployment_id: v1.clone(),
+                reason: "v2 and v3 corrupt data".into(),
+                confirmation: Confirmation::default(),
+                run_id: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        served_script(&f, Environment::Staging, "mcp").await,
+        b1,
+        "the old script is served again"
+    );
+    assert!(out
+        .deployment
+        .metadata
+        .version
+        .as_deref()
+        .unwrap()
+        .contains(&format!("rollback to {v1}")));
+    assert!(out.verification.health_ok);
+    let pin = out.pin.unwrap();
+    assert_eq!(pin.deployment_id, out.deployment.id);
+
+    // The next deploy warns about the pin, needs a confirm, and removes the pin.
+    let (path, _) = bundle_file(f.dir.path(), "v4", 0);
+    let prepared = f
+        .ops
+        .prepare_deploy(
+            bundle_request("mcp", Environment::Staging, &path, "v4"),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(prepared.plan.pin.is_some());
+    assert!(
+        prepared.plan.warnings[0].contains("pinned"),
+        "{:?}",
+        prepared.plan.warnings
+    );
+    assert_eq!(prepared.plan.confirmation.kind, ConfirmationKind::Confirm);
+    let out = f
+        .ops
+        .apply_deploy(
+            &prepared.run_id,
+            Confirmation {
+                confirmed: true,
+                typed: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(out.pin_cleared);
+    assert!(f
+        .ops
+        .versions(SB, "mcp", Environment::Staging)
+        .await
+        .unwrap()
+        .pin
+        .is_none());
+}
+
+#[tokio::test]
+async fn direct_deploy_uploads_an_archived_bundle_and_records_it_as_manual() {
+    let f = fixture().await;
+    let (v1, b1) = deploy_bundle(&f, "queue", Environment::Staging, "q1", 0).await;
+    deploy_bundle(&f, "queue", Environment::Staging, "q2", 0).await;
+    // The Deploy API is down: go straight to the namespace.
+    f.sandbox()
+        .faults()
+        .set(
+            FaultTarget::DeployApi,
+            Fault::Down {
+                how: Default::default(),
+            },
+        )
+        .unwrap();
+    let plan = f.ops.direct_deploy_plan(SB, &v1, None).await.unwrap();
+    assert_eq!(plan.confirmation.kind, ConfirmationKind::Confirm);
+    let request = DirectDeployRequest {
+        profile_id: SB.into(),
+        deployment_id: v1.clone(),
+        environment: None,
+        reason: "deploy API down, q2 broken".into(),
+        confirmation: Confirmation::default(),
+        run_id: None,
+    };
+    assert_eq!(
+        f.ops
+            .direct_deploy(request.clone(), |_| {})
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidInput
+    );
+    let out = f
+        .ops
+        .direct_deploy(
+            DirectDeployRequest {
+                confirmation: Confirmation {
+                    confirmed: true,
+                    typed: None,
+                },
+                ..request
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(served_script(&f, Environment::Staging, "queue").await, b1);
+    assert!(out.record.id.starts_with("manual_"));
+    assert!(out.tags.contains(&"manual:switchyard".to_owned()));
+    let history = f
+        .ops
+        .history(
+            SB,
+            &DeploymentFilter {
+                service: Some("queue".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(history.deployments[0].id, out.record.id);
+    let audit = f.ops.audit_log(SB, 5).await.unwrap();
+    let entry = audit
+        .iter()
+        .find(|a| a.entry.action == "deploy.direct" && a.entry.outcome == "ok")
+        .unwrap();
+    assert_eq!(entry.entry.params["manual"], true);
+}
+
+#[tokio::test]
+async fn sandbox_gone_mid_deploy_is_a_clear_unreachable_error_and_history_stays() {
+    let mut f = fixture().await;
+    f.ops.sync_history(SB, |_| {}).await.unwrap();
+    let before = f
+        .ops
+        .history(SB, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    let (path, _) = bundle_file(f.dir.path(), "v5", 0);
+    let prepared = f
+        .ops
+        .prepare_deploy(
+            bundle_request("auth", Environment::Staging, &path, "v5"),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    f.sandbox.take().unwrap().shutdown().await;
+    let e = f
+        .ops
+        .apply_deploy(&prepared.run_id, Confirmation::default(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unreachable, "{e:?}");
+    assert!(e.message.contains("cannot connect"), "{}", e.message);
+    let after = f
+        .ops
+        .history(SB, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(before.deployments, after.deployments);
+}
+
+#[tokio::test]
+async fn exports_filtered_history_as_csv_and_json_with_bundle_hashes() {
+    let f = fixture().await;
+    f.ops.sync_history(SB, |_| {}).await.unwrap();
+    let (id, bytes) = deploy_bundle(&f, "webhooks", Environment::Staging, "w1", 0).await;
+    let filter = DeploymentFilter {
+        service: Some("webhooks".into()),
+        ..Default::default()
+    };
+    let rows = f.ops.history(SB, &filter).await.unwrap().deployments;
+    let csv = f.ops.export_history_csv(SB, &filter).await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), rows.len() + 1);
+    assert!(lines[0].starts_with("id,service,environment,status,versionTag"));
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    assert!(
+        lines[1].starts_with(&id) && lines[1].contains(&sha),
+        "{}",
+        lines[1]
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&f.ops.export_history_json(SB, &filter).await.unwrap()).unwrap();
+    let items = json.as_array().unwrap();
+    assert_eq!(items.len(), rows.len());
+    assert_eq!(items[0]["bundle"]["sha256"], sha.as_str());
+    assert!(items[1]["bundle"].is_null());
+}

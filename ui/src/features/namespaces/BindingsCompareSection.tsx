@@ -1,0 +1,187 @@
+import { Button, Code, Group, NativeSelect, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { IconArrowsDiff } from '@tabler/icons-react';
+import { type SyntheticEvent, useEffect, useRef, useState } from 'react';
+
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { PathField } from '../../components/PathField';
+import type { Binding, BindingsDiff, NamespaceSummary } from '../../ipc/bindings';
+import { useCompareBindings } from '../../ipc/namespaces';
+
+function kindText(b: Binding): string {
+  return b.kind === 'service' ? 'service' : 'variable';
+}
+
+interface DiffRow {
+  name: string;
+  kind: string;
+  local: string;
+  deployed: string;
+  verdict: string;
+}
+
+function rows(diff: BindingsDiff): DiffRow[] {
+  const out: DiffRow[] = [
+    ...diff.differing.map((d) => ({
+      name: d.name,
+      kind: kindText(d.local),
+      local: d.local.value,
+      deployed: d.deployed.value,
+      verdict: 'Different',
+    })),
+    ...diff.onlyLocal.map((b) => ({
+      name: b.name,
+      kind: kindText(b),
+      local: b.value,
+      deployed: '—',
+      verdict: 'Not deployed yet',
+    })),
+    ...diff.onlyDeployed.map((b) => ({
+      name: b.name,
+      kind: kindText(b),
+      local: '—',
+      deployed: b.value,
+      verdict: 'Deployed, not in the folder',
+    })),
+  ];
+  return out;
+}
+
+function BindingsDiffView({ diff, script }: { diff: BindingsDiff; script: string }) {
+  const list = rows(diff);
+  const top = useRef<HTMLDivElement>(null);
+  // Bring the answer into view: it appears below the form, often under the fold.
+  useEffect(() => {
+    top.current?.scrollIntoView({ block: 'nearest' });
+  }, [diff]);
+  if (list.length === 0) {
+    return (
+      <Text ref={top} size="sm" c="green.8" fw={600} role="status">
+        {`The folder and the deployed ${script} have the same bindings (${diff.same}).`}
+      </Text>
+    );
+  }
+  return (
+    <Stack gap="xs" ref={top}>
+      <Text size="sm" fw={600} role="status">
+        {`${list.length} binding${list.length === 1 ? '' : 's'} differ; ${diff.same} the same.`}
+      </Text>
+      <Table striped withTableBorder aria-label="Bindings: local folder against deployed worker">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Binding</Table.Th>
+            <Table.Th>Kind</Table.Th>
+            <Table.Th>In the folder</Table.Th>
+            <Table.Th>Deployed</Table.Th>
+            <Table.Th>Difference</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {list.map((r) => (
+            <Table.Tr key={r.name}>
+              <Table.Td>
+                <Code>{r.name}</Code>
+              </Table.Td>
+              <Table.Td>{r.kind}</Table.Td>
+              <Table.Td>{r.local}</Table.Td>
+              <Table.Td>{r.deployed}</Table.Td>
+              <Table.Td>{r.verdict}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Stack>
+  );
+}
+
+/** A service folder's wrangler.jsonc bindings against the deployed worker's (runbook: "Updating Service Bindings"). */
+export function BindingsCompareSection({
+  profileId,
+  namespaces,
+}: {
+  profileId: string;
+  namespaces: readonly NamespaceSummary[];
+}) {
+  const names = namespaces.map((n) => n.name);
+  const [namespace, setNamespace] = useState<string | null>(null);
+  const [script, setScript] = useState('gateway');
+  const [folder, setFolder] = useState('');
+  const compare = useCompareBindings(profileId);
+  const namespaceName =
+    namespace !== null && names.includes(namespace)
+      ? namespace
+      : names.includes('dotdo-production')
+        ? 'dotdo-production'
+        : (names[0] ?? '');
+  const ready = namespaceName !== '' && script.trim() !== '' && folder.trim() !== '';
+
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    if (ready) {
+      compare.mutate({ namespace: namespaceName, script: script.trim(), folder: folder.trim() });
+    }
+  };
+
+  return (
+    <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="sy-bindings-heading">
+      <Stack gap="md">
+        <Title order={2} id="sy-bindings-heading">
+          Compare bindings with a local folder
+        </Title>
+        <Text size="sm" c="dimmed">
+          Reads the folder’s wrangler.jsonc (comments and trailing commas are fine) and compares its service bindings
+          and variables with the deployed worker’s. Nothing is changed.
+        </Text>
+        <form onSubmit={submit}>
+          <Stack gap="sm">
+            <Group align="flex-end" gap="md" wrap="wrap">
+              <NativeSelect
+                label="Namespace"
+                data={names}
+                value={namespaceName}
+                onChange={(event) => {
+                  setNamespace(event.currentTarget.value);
+                }}
+                w={240}
+              />
+              <TextInput
+                label="Worker"
+                value={script}
+                onChange={(event) => {
+                  setScript(event.currentTarget.value);
+                }}
+                w={200}
+                spellCheck={false}
+              />
+            </Group>
+            <PathField
+              label="Service folder"
+              description="The folder with wrangler.jsonc, e.g. workers/gateway in the platform's repository."
+              kind="folder"
+              value={folder}
+              onChange={setFolder}
+              placeholder="/home/you/platform/workers/gateway"
+              chooserTitle="Choose the service folder"
+            />
+            <Group>
+              <Button
+                type="submit"
+                leftSection={<IconArrowsDiff size={16} aria-hidden />}
+                loading={compare.isPending}
+                disabled={!ready}
+              >
+                Compare bindings
+              </Button>
+              {!ready && (
+                <Text size="sm" c="dimmed">
+                  Choose a namespace, a worker and a folder.
+                </Text>
+              )}
+            </Group>
+          </Stack>
+        </form>
+        {compare.isError && <ErrorNotice error={compare.error} context="Comparing the bindings" />}
+        {compare.data && <BindingsDiffView diff={compare.data} script={script} />}
+      </Stack>
+    </Paper>
+  );
+}
