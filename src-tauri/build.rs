@@ -29,6 +29,20 @@ const COMMANDS: &[&str] = &[
     "check_health",
     "health_history",
     "choose_path",
+    "prepare_deploy",
+    "apply_deploy",
+    "cancel_deploy",
+    "discard_deploy",
+    "rollback_plan",
+    "rollback",
+    "deployment_versions",
+    "restore_plan",
+    "restore_version",
+    "deploy_pins",
+    "archived_bundles",
+    "deploy_settings",
+    "set_deploy_settings",
+    "export_history",
 ];
 
 fn main() {

@@ -41,6 +41,20 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::health::check_health,
         commands::health::health_history,
         commands::files::choose_path,
+        commands::deploy::prepare_deploy,
+        commands::deploy::apply_deploy,
+        commands::deploy::cancel_deploy,
+        commands::deploy::discard_deploy,
+        commands::deploy::rollback_plan,
+        commands::deploy::rollback,
+        commands::deploy::deployment_versions,
+        commands::deploy::restore_plan,
+        commands::deploy::restore_version,
+        commands::deploy::deploy_pins,
+        commands::deploy::archived_bundles,
+        commands::deploy::deploy_settings,
+        commands::deploy::set_deploy_settings,
+        commands::deploy::export_history,
     ])
 }
 

@@ -67,7 +67,6 @@ describe('the window', () => {
   });
 
   it.each([
-    ['Deploy', 'Deploying a Service'],
     ['Runbooks', 'Emergency Procedures'],
   ])('says plainly that %s is not built yet, and which runbook procedure to use', async (name, procedure) => {
     serveAppInfo(appInfo());

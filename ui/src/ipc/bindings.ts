@@ -68,6 +68,40 @@ export const commands = {
 	 *  webview gets a path string only: reading the file is the engine's job.
 	 */
 	choosePath: (kind: PathKind, title: string) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("choose_path", { kind, title })),
+	/**
+	 *  Test, build and verify the bundle, run the preflight checks and compute the plan; steps and
+	 *  their output stream on `on_event`. The prepared deploy waits for `apply_deploy`.
+	 */
+	prepareDeploy: (request: PrepareDeploy_Deserialize, onEvent: Channel<DeployEvent_Deserialize>) => typedError<PreparedDeploy_Serialize, AppError_Serialize>(__TAURI_INVOKE("prepare_deploy", { request, onEvent })),
+	/**  Upload a prepared deploy after its plan was confirmed, then verify it. */
+	applyDeploy: (runId: string, confirmation: Confirmation_Deserialize, onEvent: Channel<DeployEvent_Deserialize>) => typedError<DeployOutcome_Serialize, AppError_Serialize>(__TAURI_INVOKE("apply_deploy", { runId, confirmation, onEvent })),
+	/**  Cancel a deploy that has not started uploading. */
+	cancelDeploy: (runId: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("cancel_deploy", { runId })),
+	/**  Forget a prepared deploy that will not be applied. */
+	discardDeploy: (runId: string) => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("discard_deploy", { runId })),
+	/**  What the Deploy API's one-step rollback of a service would make current. */
+	rollbackPlan: (profileId: string, service: string, environment: Environment) => typedError<RollbackPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("rollback_plan", { profileId, service, environment })),
+	/**  The one-step rollback (`POST /rollback`), then verification. */
+	rollback: (request: RollbackRequest_Deserialize, onEvent: Channel<DeployEvent_Deserialize>) => typedError<RollbackOutcome_Serialize, AppError_Serialize>(__TAURI_INVOKE("rollback", { request, onEvent })),
+	/**  Every version of a service in an environment, and whether each can be restored. */
+	deploymentVersions: (profileId: string, service: string, environment: Environment) => typedError<VersionList_Serialize, AppError_Serialize>(__TAURI_INVOKE("deployment_versions", { profileId, service, environment })),
+	/**  The plan of re-deploying an archived version. */
+	restorePlan: (profileId: string, deploymentId: string) => typedError<DeployPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("restore_plan", { profileId, deploymentId })),
+	/**  Re-deploy an archived version with its bindings, then verify it. */
+	restoreVersion: (request: RestoreRequest_Deserialize, onEvent: Channel<DeployEvent_Deserialize>) => typedError<DeployOutcome_Serialize, AppError_Serialize>(__TAURI_INVOKE("restore_version", { request, onEvent })),
+	/**  Services pinned to a version by a rollback. */
+	deployPins: (profileId: string) => typedError<DeployPin[], AppError_Serialize>(__TAURI_INVOKE("deploy_pins", { profileId })),
+	/**  The bundles the app has archived for a profile, newest first. */
+	archivedBundles: (profileId: string) => typedError<ArchivedBundle_Serialize[], AppError_Serialize>(__TAURI_INVOKE("archived_bundles", { profileId })),
+	/**  Archive retention, health wait and bundle size limit. */
+	deploySettings: () => typedError<DeploySettings_Serialize, AppError_Serialize>(__TAURI_INVOKE("deploy_settings")),
+	/**  Save the deploy settings and apply retention. */
+	setDeploySettings: (settings: DeploySettings_Deserialize) => typedError<RetentionReport, AppError_Serialize>(__TAURI_INVOKE("set_deploy_settings", { settings })),
+	/**
+	 *  Export the filtered history to a file: `path` when given (typed by the operator), else the
+	 *  one chosen in the OS's save dialog. The path written, or None when the dialog was cancelled.
+	 */
+	exportHistory: (profileId: string, filter: DeploymentFilter_Deserialize, format: ExportFormat, path: string | null) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("export_history", { profileId, filter, format, path })),
 };
 
 /* Types */
@@ -135,6 +169,41 @@ export type AppInfo_Serialize = {
 	sandboxError: string | null,
 };
 
+/**  An archived bundle as a history row or version list shows it. */
+export type ArchivedBundle = ArchivedBundle_Serialize | ArchivedBundle_Deserialize;
+
+/**  An archived bundle as a history row or version list shows it. */
+export type ArchivedBundle_Deserialize = {
+	deploymentId: string,
+	service: string,
+	environment: Environment,
+	sha256: string,
+	sizeBytes: number | null,
+	kind: BundleUseKind,
+	/**  The file is in the archive (false once retention pruned it, or when it went missing). */
+	available: boolean,
+	prunedMs?: number | null,
+	usedMs: number | null,
+	/**  The bindings sent with it. */
+	bindings: { [key in string]: string },
+};
+
+/**  An archived bundle as a history row or version list shows it. */
+export type ArchivedBundle_Serialize = {
+	deploymentId: string,
+	service: string,
+	environment: Environment,
+	sha256: string,
+	sizeBytes: number | null,
+	kind: BundleUseKind,
+	/**  The file is in the archive (false once retention pruned it, or when it went missing). */
+	available: boolean,
+	prunedMs: number | null,
+	usedMs: number | null,
+	/**  The bindings sent with it. */
+	bindings: { [key in string]: string },
+};
+
 /**  One binding: its name, kind and target (the service, or the variable's text). */
 export type Binding = {
 	name: string,
@@ -156,12 +225,88 @@ export type BindingKind =
 /**  A plain-text variable (`vars` in wrangler; `type: plain_text` deployed). */
 "var";
 
+/**  A binding as the Deploy API sends it: name → service. */
+export type BindingTarget = {
+	name: string,
+	service: string,
+};
+
 /**  How a local wrangler.jsonc's bindings differ from the deployed worker's. */
 export type BindingsDiff = {
 	onlyLocal: Binding[],
 	onlyDeployed: Binding[],
 	differing: BindingChange[],
 	same: number,
+};
+
+/**  The bundle that will be deployed. */
+export type BundleInfo = {
+	/**  The file it was read from (dist/index.js, the bundle file, or the archive). */
+	path: string,
+	sizeBytes: number | null,
+	sha256: string,
+	/**  `node --check` passed (false when Node is not on PATH: see `syntax_note`). */
+	syntaxChecked: boolean,
+	syntaxNote: string,
+};
+
+/**  How a deployment came to use a bundle. */
+export type BundleUseKind = 
+/**  A deploy through the Deploy API. */
+"deploy" | 
+/**  An archived bundle re-deployed through the Deploy API to roll back. */
+"rollback" | 
+/**  Uploaded straight to the dispatch namespace (Deploy API down), recorded as manual. */
+"direct";
+
+/**  The outcome of one check. */
+export type CheckState = "passed" | "failed" | 
+/**  Not checked because an earlier check failed (e.g. no key → key not validated). */
+"skipped";
+
+/**  The confirmation the operator gave. */
+export type Confirmation = Confirmation_Serialize | Confirmation_Deserialize;
+
+/**  How much confirmation an action needs. */
+export type ConfirmationKind = 
+/**  Goes ahead on the button. */
+"none" | 
+/**  Needs an explicit "yes" (`Confirmation.confirmed`). */
+"confirm" | 
+/**  Needs `phrase` (the service's name) typed exactly (`Confirmation.typed`). */
+"typeName" | 
+/**  Not allowed at all (read-only profile); `reason` says why. */
+"blocked";
+
+/**  The confirmation a plan requires, and why. */
+export type ConfirmationRequirement = ConfirmationRequirement_Serialize | ConfirmationRequirement_Deserialize;
+
+/**  The confirmation a plan requires, and why. */
+export type ConfirmationRequirement_Deserialize = {
+	kind: ConfirmationKind,
+	/**  What to type for `TypeName`. */
+	phrase?: string | null,
+	reason: string,
+};
+
+/**  The confirmation a plan requires, and why. */
+export type ConfirmationRequirement_Serialize = {
+	kind: ConfirmationKind,
+	/**  What to type for `TypeName`. */
+	phrase: string | null,
+	reason: string,
+};
+
+/**  The confirmation the operator gave. */
+export type Confirmation_Deserialize = {
+	confirmed?: boolean,
+	typed?: string | null,
+};
+
+/**  The confirmation the operator gave. */
+export type Confirmation_Serialize = {
+	confirmed: boolean,
+	typed: string | null,
 };
 
 /**  What deleting a namespace would remove; the user must type `confirm_phrase` to go ahead. */
@@ -175,6 +320,209 @@ export type DeletePlan = {
 	/**  The destructive button's label, e.g. "Delete namespace dotdo-staging and its 8 workers". */
 	action: string,
 };
+
+/**  How the bindings change from what is deployed to what will be. */
+export type DeployBindingsDiff = {
+	/**  False when the current bindings are unknown (then everything new shows as added). */
+	known: boolean,
+	added: BindingTarget[],
+	removed: BindingTarget[],
+	changed: ServiceBindingChange[],
+	unchanged: number,
+};
+
+/**  What a deploy run streams. JSON: `{"kind": "step" | "output" | "preflight", ...fields}`. */
+export type DeployEvent = DeployEvent_Serialize | DeployEvent_Deserialize;
+
+/**  What a deploy run streams. JSON: `{"kind": "step" | "output" | "preflight", ...fields}`. */
+export type DeployEvent_Deserialize = {
+	kind: "step",
+} & StepEvent_Deserialize | {
+	kind: "output",
+} & OutputLine | {
+	kind: "preflight",
+} & PreflightReport_Deserialize;
+
+/**  What a deploy run streams. JSON: `{"kind": "step" | "output" | "preflight", ...fields}`. */
+export type DeployEvent_Serialize = {
+	kind: "step",
+} & StepEvent_Serialize | {
+	kind: "output",
+} & OutputLine | {
+	kind: "preflight",
+} & PreflightReport_Serialize;
+
+/**  What a deploy (or a rollback to an archived version) did. */
+export type DeployOutcome = DeployOutcome_Serialize | DeployOutcome_Deserialize;
+
+/**  What a deploy (or a rollback to an archived version) did. */
+export type DeployOutcome_Deserialize = {
+	runId: string,
+	/**  The record the Deploy API created. */
+	deployment: Deployment_Deserialize,
+	plan: DeployPlan_Deserialize,
+	bundle: ArchivedBundle_Deserialize,
+	verification: Verification_Deserialize,
+	/**  A normal deploy removed the pin that was there. */
+	pinCleared: boolean,
+	/**  The pin a rollback set. */
+	pin?: DeployPin | null,
+	/**  Retention applied after the deploy (None if it failed; the deploy still succeeded). */
+	retention?: RetentionReport | null,
+};
+
+/**  What a deploy (or a rollback to an archived version) did. */
+export type DeployOutcome_Serialize = {
+	runId: string,
+	/**  The record the Deploy API created. */
+	deployment: Deployment_Serialize,
+	plan: DeployPlan_Serialize,
+	bundle: ArchivedBundle_Serialize,
+	verification: Verification_Serialize,
+	/**  A normal deploy removed the pin that was there. */
+	pinCleared: boolean,
+	/**  The pin a rollback set. */
+	pin: DeployPin | null,
+	/**  Retention applied after the deploy (None if it failed; the deploy still succeeded). */
+	retention: RetentionReport | null,
+};
+
+/**  A service/environment held at a version after a rollback. */
+export type DeployPin = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	/**  The deployment that is current since the rollback. */
+	deploymentId: string,
+	/**  Its version tag (or short commit), for display. */
+	versionLabel: string,
+	reason: string,
+	actor: string,
+	pinnedMs: number | null,
+};
+
+/**  What a deploy (or a rollback to an archived version, or a direct deploy) will do. */
+export type DeployPlan = DeployPlan_Serialize | DeployPlan_Deserialize;
+
+/**  What a deploy (or a rollback to an archived version, or a direct deploy) will do. */
+export type DeployPlan_Deserialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	namespace: string,
+	kind: BundleUseKind,
+	/**  What is deployed now (None when nothing is). */
+	current?: VersionSummary_Deserialize | null,
+	/**  What will be deployed. */
+	next: VersionSummary_Deserialize,
+	bindings: DeployBindingsDiff,
+	/**  The pin this deploy would replace. */
+	pin?: DeployPin | null,
+	/**  Things to read before confirming (pin, same bundle again, unknown current state…). */
+	warnings: string[],
+	confirmation: ConfirmationRequirement_Deserialize,
+	/**  The button's label, e.g. "Deploy gateway v1.2.0 to production". */
+	action: string,
+};
+
+/**  What a deploy (or a rollback to an archived version, or a direct deploy) will do. */
+export type DeployPlan_Serialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	namespace: string,
+	kind: BundleUseKind,
+	/**  What is deployed now (None when nothing is). */
+	current: VersionSummary_Serialize | null,
+	/**  What will be deployed. */
+	next: VersionSummary_Serialize,
+	bindings: DeployBindingsDiff,
+	/**  The pin this deploy would replace. */
+	pin: DeployPin | null,
+	/**  Things to read before confirming (pin, same bundle again, unknown current state…). */
+	warnings: string[],
+	confirmation: ConfirmationRequirement_Serialize,
+	/**  The button's label, e.g. "Deploy gateway v1.2.0 to production". */
+	action: string,
+};
+
+/**  Deploy settings (app-wide). */
+export type DeploySettings = DeploySettings_Serialize | DeploySettings_Deserialize;
+
+/**  Deploy settings (app-wide). */
+export type DeploySettings_Deserialize = {
+	/**  Archived bundles kept per profile, service and environment (newest first). Default 10. */
+	keepPerService?: number,
+	/**
+	 *  Total size the archive may take, in bytes; the oldest unprotected bundles go first.
+	 *  Default 512 MiB.
+	 */
+	maxArchiveBytes?: number | null,
+	/**  How long verification waits for the service's `/health` to answer 200, in ms. Default 30 000. */
+	healthWaitMs?: number,
+	/**  Pause between two health probes, in ms. Default 1 000. */
+	healthPollMs?: number,
+	/**
+	 *  The largest bundle the preflight accepts, in bytes. Default 10 MiB (Workers Paid; the
+	 *  sandbox enforces the same).
+	 */
+	bundleSizeLimitBytes?: number | null,
+};
+
+/**  Deploy settings (app-wide). */
+export type DeploySettings_Serialize = {
+	/**  Archived bundles kept per profile, service and environment (newest first). Default 10. */
+	keepPerService: number,
+	/**
+	 *  Total size the archive may take, in bytes; the oldest unprotected bundles go first.
+	 *  Default 512 MiB.
+	 */
+	maxArchiveBytes: number | null,
+	/**  How long verification waits for the service's `/health` to answer 200, in ms. Default 30 000. */
+	healthWaitMs: number,
+	/**  Pause between two health probes, in ms. Default 1 000. */
+	healthPollMs: number,
+	/**
+	 *  The largest bundle the preflight accepts, in bytes. Default 10 MiB (Workers Paid; the
+	 *  sandbox enforces the same).
+	 */
+	bundleSizeLimitBytes: number | null,
+};
+
+/**  What to deploy. */
+export type DeploySource = 
+/**
+ *  A service folder (`workers/<service>` with package.json and wrangler.jsonc): its test and
+ *  build scripts run, then `dist/index.js` is deployed.
+ */
+{ kind: "serviceFolder"; path: string } | 
+/**  A prebuilt bundle file (ES module); metadata and bindings come from the request. */
+{ kind: "bundleFile"; path: string };
+
+/**  The steps of a deploy, rollback or direct deploy, in the order they run. */
+export type DeployStepId = 
+/**  Read package.json, wrangler.jsonc and git metadata of a service folder (or the bundle file). */
+"inspect" | 
+/**  The folder's test script. */
+"test" | 
+/**  The folder's build script. */
+"build" | 
+/**  dist/index.js (or the bundle file) exists, its size and hash, `node --check`. */
+"verifyBundle" | 
+/**  Key, permission, size limit, service, environment, profile protection. */
+"preflight" | 
+/**  What is deployed now vs what will be, and the confirmation it needs. */
+"plan" | 
+/**  The bundle written to the archive. */
+"archive" | 
+/**  `POST /deploy`, `POST /rollback` or the direct upload to the namespace. */
+"upload" | 
+/**  The new record is the newest in `GET /deployments`. */
+"verifyRecord" | 
+/**  The service's `/health` answers 200 within the configured wait. */
+"verifyHealth" | 
+/**  Retention applied to the archive. */
+"retention";
 
 /**  One deployment record, as `GET /deployments` returns it. */
 export type Deployment = Deployment_Serialize | Deployment_Deserialize;
@@ -325,6 +673,36 @@ export type ErrorCode = "InvalidApiKey" | "InsufficientPermissions" | "ServiceNo
  */
 "InvalidResponse" | "Internal";
 
+/**  The export formats of the history. */
+export type ExportFormat = "csv" | "json";
+
+/**  Git metadata of a folder (empty with a note when it is not in a repository). */
+export type GitInfo = GitInfo_Serialize | GitInfo_Deserialize;
+
+/**  Git metadata of a folder (empty with a note when it is not in a repository). */
+export type GitInfo_Deserialize = {
+	commit?: string | null,
+	branch?: string | null,
+	/**  `git config user.email` (as the runbook sends), else the last commit's author email. */
+	author?: string | null,
+	/**  The working tree has uncommitted changes. */
+	dirty: boolean,
+	/**  Why something is missing (not a repository, git not installed, detached HEAD …). */
+	note?: string | null,
+};
+
+/**  Git metadata of a folder (empty with a note when it is not in a repository). */
+export type GitInfo_Serialize = {
+	commit: string | null,
+	branch: string | null,
+	/**  `git config user.email` (as the runbook sends), else the last commit's author email. */
+	author: string | null,
+	/**  The working tree has uncommitted changes. */
+	dirty: boolean,
+	/**  Why something is missing (not a repository, git not installed, detached HEAD …). */
+	note: string | null,
+};
+
 /**  The result of one check of every target. */
 export type HealthBoard = HealthBoard_Serialize | HealthBoard_Deserialize;
 
@@ -462,6 +840,36 @@ backend: string } |
  */
 { state: "unavailable"; reason: string };
 
+/**
+ *  Metadata typed by hand. For a service folder each field set here overrides what git and
+ *  package.json say; for a bundle file commit, branch and author are required.
+ */
+export type MetadataInput = MetadataInput_Serialize | MetadataInput_Deserialize;
+
+/**
+ *  Metadata typed by hand. For a service folder each field set here overrides what git and
+ *  package.json say; for a bundle file commit, branch and author are required.
+ */
+export type MetadataInput_Deserialize = {
+	commit?: string | null,
+	branch?: string | null,
+	author?: string | null,
+	/**  Release label, e.g. `v1.2.0` (becomes the deployment's version tag). */
+	version?: string | null,
+};
+
+/**
+ *  Metadata typed by hand. For a service folder each field set here overrides what git and
+ *  package.json say; for a bundle file commit, branch and author are required.
+ */
+export type MetadataInput_Serialize = {
+	commit: string | null,
+	branch: string | null,
+	author: string | null,
+	/**  Release label, e.g. `v1.2.0` (becomes the deployment's version tag). */
+	version: string | null,
+};
+
 /**  A dispatch namespace as the Namespaces table shows it. */
 export type NamespaceSummary = NamespaceSummary_Serialize | NamespaceSummary_Deserialize;
 
@@ -487,12 +895,172 @@ export type NamespaceSummary_Serialize = {
 	modifiedOn: string | null,
 };
 
+/**  One line of a step's output (test and build output, live). */
+export type OutputLine = {
+	runId: string,
+	step: DeployStepId,
+	stream: OutputStream,
+	line: string,
+	atMs: number | null,
+};
+
+/**  Which stream of a child process a line came from. */
+export type OutputStream = "stdout" | "stderr";
+
+/**  Which package manager runs the folder's scripts. */
+export type PackageManager = "pnpm" | "npm";
+
 /**  What the native chooser picks. */
 export type PathKind = 
 /**  A service folder (the one with package.json and wrangler.jsonc). */
 "folder" | 
 /**  A built bundle (a .js or .mjs file). */
 "bundle";
+
+/**  One preflight check, reported individually. */
+export type PreflightCheck = PreflightCheck_Serialize | PreflightCheck_Deserialize;
+
+/**  What a preflight check is about. */
+export type PreflightCheckId = 
+/**  The profile is not read-only. */
+"profileWritable" | 
+/**  The service is one of the profile's services and a valid name. */
+"service" | 
+/**  The environment and its dispatch namespace. */
+"environment" | 
+/**  A Deploy API key is stored for the profile. */
+"keyPresent" | 
+/**  The auth service knows the key. */
+"keyValid" | 
+/**  The key's user has `deployments:create`. */
+"permission" | 
+/**  A Cloudflare API token is stored (direct deploys only). */
+"cloudflareToken" | 
+/**  The bundle is under the size limit. */
+"bundleSize" | 
+/**  commit, branch and author are filled in (the Deploy API requires them). */
+"metadata";
+
+/**  One preflight check, reported individually. */
+export type PreflightCheck_Deserialize = {
+	id: PreflightCheckId,
+	/**  What was checked, e.g. "The key's user may deploy (deployments:create)". */
+	label: string,
+	state: CheckState,
+	/**  What was found. */
+	detail: string,
+	/**  For a failed check: the error with its runbook section. */
+	error?: AppError_Deserialize | null,
+};
+
+/**  One preflight check, reported individually. */
+export type PreflightCheck_Serialize = {
+	id: PreflightCheckId,
+	/**  What was checked, e.g. "The key's user may deploy (deployments:create)". */
+	label: string,
+	state: CheckState,
+	/**  What was found. */
+	detail: string,
+	/**  For a failed check: the error with its runbook section. */
+	error: AppError_Serialize | null,
+};
+
+/**  Every preflight check of a run. */
+export type PreflightReport = PreflightReport_Serialize | PreflightReport_Deserialize;
+
+/**  Every preflight check of a run. */
+export type PreflightReport_Deserialize = {
+	runId: string,
+	checks: PreflightCheck_Deserialize[],
+};
+
+/**  Every preflight check of a run. */
+export type PreflightReport_Serialize = {
+	runId: string,
+	checks: PreflightCheck_Serialize[],
+};
+
+/**  What to prepare. */
+export type PrepareDeploy = PrepareDeploy_Serialize | PrepareDeploy_Deserialize;
+
+/**  What to prepare. */
+export type PrepareDeploy_Deserialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	source: DeploySource,
+	/**  Typed metadata (overrides git/package.json for a folder; required for a bundle file). */
+	metadata?: MetadataInput_Deserialize,
+	/**
+	 *  Service bindings to send (binding name → service). None: wrangler.jsonc's for a folder,
+	 *  none for a bundle file.
+	 */
+	bindings?: { [key in string]: string } | null,
+	/**
+	 *  The run's id, chosen by the caller so it can cancel before the first event arrives.
+	 *  None: one is generated (every event carries it).
+	 */
+	runId?: string | null,
+};
+
+/**  What to prepare. */
+export type PrepareDeploy_Serialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	source: DeploySource,
+	/**  Typed metadata (overrides git/package.json for a folder; required for a bundle file). */
+	metadata: MetadataInput_Serialize,
+	/**
+	 *  Service bindings to send (binding name → service). None: wrangler.jsonc's for a folder,
+	 *  none for a bundle file.
+	 */
+	bindings: { [key in string]: string } | null,
+	/**
+	 *  The run's id, chosen by the caller so it can cancel before the first event arrives.
+	 *  None: one is generated (every event carries it).
+	 */
+	runId: string | null,
+};
+
+/**  A deploy ready to apply: what was built and checked, and the plan to confirm. */
+export type PreparedDeploy = PreparedDeploy_Serialize | PreparedDeploy_Deserialize;
+
+/**  A deploy ready to apply: what was built and checked, and the plan to confirm. */
+export type PreparedDeploy_Deserialize = {
+	runId: string,
+	profileId: string,
+	service: string,
+	environment: Environment,
+	source: DeploySource,
+	/**  What the service folder holds (None for a bundle file). */
+	folder?: ServiceFolderInfo_Deserialize | null,
+	bundle: BundleInfo,
+	/**  The metadata that will be sent. */
+	metadata: DeploymentMetadata_Deserialize,
+	/**  The bindings that will be sent. */
+	bindings: { [key in string]: string },
+	checks: PreflightCheck_Deserialize[],
+	plan: DeployPlan_Deserialize,
+};
+
+/**  A deploy ready to apply: what was built and checked, and the plan to confirm. */
+export type PreparedDeploy_Serialize = {
+	runId: string,
+	profileId: string,
+	service: string,
+	environment: Environment,
+	source: DeploySource,
+	/**  What the service folder holds (None for a bundle file). */
+	folder: ServiceFolderInfo_Serialize | null,
+	bundle: BundleInfo,
+	/**  The metadata that will be sent. */
+	metadata: DeploymentMetadata_Serialize,
+	/**  The bindings that will be sent. */
+	bindings: { [key in string]: string },
+	checks: PreflightCheck_Serialize[],
+	plan: DeployPlan_Serialize,
+};
 
 /**
  *  Where one environment of the platform lives and how the app treats it. Holds no secrets:
@@ -583,8 +1151,200 @@ export type Protection =
 /**  Mutations are disabled; the UI says why. */
 "readOnly";
 
+/**  Roll back to an archived version: deploy its stored bundle again. */
+export type RestoreRequest = RestoreRequest_Serialize | RestoreRequest_Deserialize;
+
+/**  Roll back to an archived version: deploy its stored bundle again. */
+export type RestoreRequest_Deserialize = {
+	profileId: string,
+	/**  The deployment whose bundle to deploy again. */
+	deploymentId: string,
+	/**  Why (required): recorded in the audit log and on the pin. */
+	reason: string,
+	confirmation?: Confirmation_Deserialize,
+	runId?: string | null,
+};
+
+/**  Roll back to an archived version: deploy its stored bundle again. */
+export type RestoreRequest_Serialize = {
+	profileId: string,
+	/**  The deployment whose bundle to deploy again. */
+	deploymentId: string,
+	/**  Why (required): recorded in the audit log and on the pin. */
+	reason: string,
+	confirmation: Confirmation_Serialize,
+	runId: string | null,
+};
+
+/**  What a retention pass did. */
+export type RetentionReport = {
+	/**  Bundles still in the archive. */
+	kept: number,
+	/**  Of those, how many are protected (deployed now, pinned, or the newest of their service). */
+	protected: number,
+	/**  Hashes of the bundles removed. */
+	pruned: string[],
+	freedBytes: number | null,
+	totalBytes: number | null,
+	/**  The protected bundles alone exceed the size cap (nothing more could be removed). */
+	overCap: boolean,
+};
+
+/**  What a one-step rollback did. */
+export type RollbackOutcome = RollbackOutcome_Serialize | RollbackOutcome_Deserialize;
+
+/**  What a one-step rollback did. */
+export type RollbackOutcome_Deserialize = {
+	runId: string,
+	/**  The deployment that is current now (the previous one). */
+	deployment: Deployment_Deserialize,
+	/**  The id of the deployment marked `rolled_back`. */
+	rolledBackId?: string | null,
+	verification: Verification_Deserialize,
+	pin: DeployPin,
+};
+
+/**  What a one-step rollback did. */
+export type RollbackOutcome_Serialize = {
+	runId: string,
+	/**  The deployment that is current now (the previous one). */
+	deployment: Deployment_Serialize,
+	/**  The id of the deployment marked `rolled_back`. */
+	rolledBackId: string | null,
+	verification: Verification_Serialize,
+	pin: DeployPin,
+};
+
+/**  What the one-step rollback would do. */
+export type RollbackPlan = RollbackPlan_Serialize | RollbackPlan_Deserialize;
+
+/**  What the one-step rollback would do. */
+export type RollbackPlan_Deserialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	/**  The newest `deployed` record: it becomes `rolled_back`. */
+	current?: Deployment_Deserialize | null,
+	/**  The one before it: it becomes current. None → the rollback is not possible. */
+	becomesCurrent?: Deployment_Deserialize | null,
+	/**
+	 *  The archive has the bundle of `becomes_current` (so "roll back to this version" could
+	 *  also upload it again).
+	 */
+	previousBundleArchived: boolean,
+	/**  Why the rollback cannot be done, when it cannot. */
+	blockedReason?: string | null,
+	warnings: string[],
+	confirmation: ConfirmationRequirement_Deserialize,
+	/**  The button's label. */
+	action: string,
+};
+
+/**  What the one-step rollback would do. */
+export type RollbackPlan_Serialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	/**  The newest `deployed` record: it becomes `rolled_back`. */
+	current: Deployment_Serialize | null,
+	/**  The one before it: it becomes current. None → the rollback is not possible. */
+	becomesCurrent: Deployment_Serialize | null,
+	/**
+	 *  The archive has the bundle of `becomes_current` (so "roll back to this version" could
+	 *  also upload it again).
+	 */
+	previousBundleArchived: boolean,
+	/**  Why the rollback cannot be done, when it cannot. */
+	blockedReason: string | null,
+	warnings: string[],
+	confirmation: ConfirmationRequirement_Serialize,
+	/**  The button's label. */
+	action: string,
+};
+
+/**  A one-step rollback to perform. */
+export type RollbackRequest = RollbackRequest_Serialize | RollbackRequest_Deserialize;
+
+/**  A one-step rollback to perform. */
+export type RollbackRequest_Deserialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	/**  Why (required): recorded in the audit log and on the pin. */
+	reason: string,
+	confirmation?: Confirmation_Deserialize,
+	runId?: string | null,
+};
+
+/**  A one-step rollback to perform. */
+export type RollbackRequest_Serialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	/**  Why (required): recorded in the audit log and on the pin. */
+	reason: string,
+	confirmation: Confirmation_Serialize,
+	runId: string | null,
+};
+
 /**  Which secret of a profile. */
 export type SecretKindArg = "deployApiKey" | "cloudflareToken";
+
+/**  A binding bound to another service than before. */
+export type ServiceBindingChange = {
+	name: string,
+	from: string,
+	to: string,
+};
+
+/**  What a service folder holds. */
+export type ServiceFolderInfo = ServiceFolderInfo_Serialize | ServiceFolderInfo_Deserialize;
+
+/**  What a service folder holds. */
+export type ServiceFolderInfo_Deserialize = {
+	path: string,
+	/**  package.json `name`. */
+	packageName?: string | null,
+	/**  package.json `version`. */
+	packageVersion?: string | null,
+	/**  wrangler.jsonc `name`. */
+	workerName?: string | null,
+	packageManager: PackageManager,
+	/**  Why that package manager, e.g. "pnpm-lock.yaml found but pnpm is not on PATH; using npm". */
+	packageManagerReason: string,
+	/**  The `test` script's command, if package.json has one. */
+	testScript?: string | null,
+	/**  The `build` script's command, if package.json has one. */
+	buildScript?: string | null,
+	/**  Service bindings from wrangler.jsonc `services` (binding name → service). */
+	bindings: { [key in string]: string },
+	/**  Notes about what is not sent (e.g. `vars`, which the Deploy API does not take). */
+	notes: string[],
+	git: GitInfo_Deserialize,
+};
+
+/**  What a service folder holds. */
+export type ServiceFolderInfo_Serialize = {
+	path: string,
+	/**  package.json `name`. */
+	packageName: string | null,
+	/**  package.json `version`. */
+	packageVersion: string | null,
+	/**  wrangler.jsonc `name`. */
+	workerName: string | null,
+	packageManager: PackageManager,
+	/**  Why that package manager, e.g. "pnpm-lock.yaml found but pnpm is not on PATH; using npm". */
+	packageManagerReason: string,
+	/**  The `test` script's command, if package.json has one. */
+	testScript: string | null,
+	/**  The `build` script's command, if package.json has one. */
+	buildScript: string | null,
+	/**  Service bindings from wrangler.jsonc `services` (binding name → service). */
+	bindings: { [key in string]: string },
+	/**  Notes about what is not sent (e.g. `vars`, which the Deploy API does not take). */
+	notes: string[],
+	git: GitInfo_Serialize,
+};
 
 /**  One target's row on the health board. */
 export type ServiceHealth = ServiceHealth_Serialize | ServiceHealth_Deserialize;
@@ -641,6 +1401,30 @@ export type ServiceHealth_Serialize = {
 	lastChangeMs: number | null,
 };
 
+/**  A step changed state. `detail` says what it found, why it was skipped or why it failed. */
+export type StepEvent = StepEvent_Serialize | StepEvent_Deserialize;
+
+/**  A step changed state. `detail` says what it found, why it was skipped or why it failed. */
+export type StepEvent_Deserialize = {
+	runId: string,
+	step: DeployStepId,
+	state: StepState,
+	detail?: string | null,
+	atMs: number | null,
+};
+
+/**  A step changed state. `detail` says what it found, why it was skipped or why it failed. */
+export type StepEvent_Serialize = {
+	runId: string,
+	step: DeployStepId,
+	state: StepState,
+	detail: string | null,
+	atMs: number | null,
+};
+
+/**  The state of a step. */
+export type StepState = "pending" | "running" | "passed" | "failed" | "skipped";
+
 /**  Progress of a sync, one event per window. */
 export type SyncProgress = {
 	done: number,
@@ -657,6 +1441,126 @@ export type SyncReport = {
 	statusChanges: number,
 	failures: WindowFailure[],
 	asOfMs: number | null,
+};
+
+/**  What verification found. */
+export type Verification = Verification_Serialize | Verification_Deserialize;
+
+/**  What verification found. */
+export type Verification_Deserialize = {
+	/**  The new record is the newest of its service/environment in `GET /deployments`. */
+	recordSeen: boolean,
+	recordDetail: string,
+	healthOk: boolean,
+	healthUrl: string,
+	/**  The last HTTP status `/health` answered, if any. */
+	healthStatus?: number | null,
+	healthDetail: string,
+	/**  How long the health check waited, in ms. */
+	waitedMs: number,
+};
+
+/**  What verification found. */
+export type Verification_Serialize = {
+	/**  The new record is the newest of its service/environment in `GET /deployments`. */
+	recordSeen: boolean,
+	recordDetail: string,
+	healthOk: boolean,
+	healthUrl: string,
+	/**  The last HTTP status `/health` answered, if any. */
+	healthStatus: number | null,
+	healthDetail: string,
+	/**  How long the health check waited, in ms. */
+	waitedMs: number,
+};
+
+/**  The versions of a service/environment, newest first. */
+export type VersionList = VersionList_Serialize | VersionList_Deserialize;
+
+/**  The versions of a service/environment, newest first. */
+export type VersionList_Deserialize = {
+	service: string,
+	environment: Environment,
+	rows: VersionRow_Deserialize[],
+	pin?: DeployPin | null,
+	/**  Set when the Deploy API could not be read and the list comes from the cache alone. */
+	staleNote?: string | null,
+};
+
+/**  The versions of a service/environment, newest first. */
+export type VersionList_Serialize = {
+	service: string,
+	environment: Environment,
+	rows: VersionRow_Serialize[],
+	pin: DeployPin | null,
+	/**  Set when the Deploy API could not be read and the list comes from the cache alone. */
+	staleNote: string | null,
+};
+
+/**  One version of a service/environment and whether it can be restored. */
+export type VersionRow = VersionRow_Serialize | VersionRow_Deserialize;
+
+/**  One version of a service/environment and whether it can be restored. */
+export type VersionRow_Deserialize = {
+	deployment: Deployment_Deserialize,
+	/**  It is what is deployed now. */
+	current: boolean,
+	/**  The service/environment is pinned to it. */
+	pinned: boolean,
+	/**  Its archived bundle can be deployed again. */
+	restorable: boolean,
+	/**  Why not, when not. */
+	whyNot?: string | null,
+	bundle?: ArchivedBundle_Deserialize | null,
+};
+
+/**  One version of a service/environment and whether it can be restored. */
+export type VersionRow_Serialize = {
+	deployment: Deployment_Serialize,
+	/**  It is what is deployed now. */
+	current: boolean,
+	/**  The service/environment is pinned to it. */
+	pinned: boolean,
+	/**  Its archived bundle can be deployed again. */
+	restorable: boolean,
+	/**  Why not, when not. */
+	whyNot: string | null,
+	bundle: ArchivedBundle_Serialize | null,
+};
+
+/**  One side of a plan: a deployed or to-be-deployed version. Unknown fields are None. */
+export type VersionSummary = VersionSummary_Serialize | VersionSummary_Deserialize;
+
+/**  One side of a plan: a deployed or to-be-deployed version. Unknown fields are None. */
+export type VersionSummary_Deserialize = {
+	deploymentId?: string | null,
+	/**  The version tag (metadata.version, else the short commit). */
+	versionLabel?: string | null,
+	commit?: string | null,
+	branch?: string | null,
+	author?: string | null,
+	/**  RFC 3339. */
+	timestamp?: string | null,
+	sizeBytes?: number | null,
+	sha256?: string | null,
+	/**  Service bindings (binding name → service), when known. */
+	bindings?: { [key in string]: string } | null,
+};
+
+/**  One side of a plan: a deployed or to-be-deployed version. Unknown fields are None. */
+export type VersionSummary_Serialize = {
+	deploymentId: string | null,
+	/**  The version tag (metadata.version, else the short commit). */
+	versionLabel: string | null,
+	commit: string | null,
+	branch: string | null,
+	author: string | null,
+	/**  RFC 3339. */
+	timestamp: string | null,
+	sizeBytes: number | null,
+	sha256: string | null,
+	/**  Service bindings (binding name → service), when known. */
+	bindings: { [key in string]: string } | null,
 };
 
 /**  A window that failed, and why. */

@@ -132,6 +132,7 @@ export function serveIpc(
     },
     list_profiles: () => ('error' in info ? [] : info.profiles.map((p) => fullProfile(p))),
     query_history: () => historyPage(),
+    archived_bundles: () => [],
     // The status bar's health monitor checks in every area; by default all is well.
     check_health: () => ({
       checkedAtMs: 1_750_000_000_000,
@@ -165,4 +166,16 @@ export function renderApp(initialArea?: AreaId) {
     </Providers>,
   );
   return { user, ...result };
+}
+
+/** The part of Tauri's IPC internals the Rust side uses to deliver a channel message. */
+interface TauriInternals {
+  runCallback: (id: number, data: unknown) => void;
+}
+
+/** Deliver `message` (the `index`-th) on `channel`, as the Rust side does. */
+export function deliverOnChannel(channel: unknown, index: number, message: unknown) {
+  const internals = (window as unknown as { __TAURI_INTERNALS__: TauriInternals }).__TAURI_INTERNALS__;
+  const id = (channel as { id?: number } | undefined)?.id ?? 0;
+  internals.runCallback(id, { index, message });
 }

@@ -1,12 +1,51 @@
-import { areaById } from '../../app/areas';
-import { NotBuiltYet } from '../../components/NotBuiltYet';
+import { Loader, Paper, Stack, Tabs, Text } from '@mantine/core';
+import { IconArrowBackUp, IconRocket } from '@tabler/icons-react';
+import { useState } from 'react';
 
+import { areaById } from '../../app/areas';
+import { AreaHeader } from '../../components/AreaHeader';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { useAppInfo, useProfiles } from '../../ipc/queries';
+import './deploy.css';
+import { DeployWizard } from './DeployWizard';
+import { RollbackPanel } from './RollbackPanel';
+
+/** Deploy a service (plan first, confirmation matched to risk) or roll one back. */
 export function DeployArea() {
+  const appInfo = useAppInfo();
+  const profiles = useProfiles();
+  const [tab, setTab] = useState<string>('deploy');
+  const activeId = appInfo.data?.activeProfile ?? '';
+  const profile = profiles.data?.find((p) => p.id === activeId) ?? null;
+
   return (
-    <NotBuiltYet
-      area={areaById('deploy')}
-      willDo="This area will deploy a service bundle or roll a service back, showing the plan (what changes, from what to what) before anything happens."
-      runbookProcedures={['Deploying a Service', 'Rolling Back a Deployment']}
-    />
+    <Stack gap="md">
+      <AreaHeader area={areaById('deploy')} />
+      {(appInfo.isPending || profiles.isPending) && <Loader size="sm" aria-label="Loading the active profile" />}
+      {profiles.isError && <ErrorNotice error={profiles.error} context="Loading profiles" />}
+      {appInfo.isSuccess && profiles.isSuccess && profile === null && (
+        <Paper withBorder p="lg">
+          <Text>No profile is active. Choose or create one in Settings to deploy with it.</Text>
+        </Paper>
+      )}
+      {profile && (
+        <Tabs value={tab} onChange={(v) => { setTab(v ?? 'deploy'); }} keepMounted>
+          <Tabs.List mb="md">
+            <Tabs.Tab value="deploy" leftSection={<IconRocket size={16} aria-hidden />}>
+              Deploy
+            </Tabs.Tab>
+            <Tabs.Tab value="rollback" leftSection={<IconArrowBackUp size={16} aria-hidden />}>
+              Roll back
+            </Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="deploy">
+            <DeployWizard key={profile.id} profile={profile} />
+          </Tabs.Panel>
+          <Tabs.Panel value="rollback">
+            <RollbackPanel key={profile.id} profile={profile} />
+          </Tabs.Panel>
+        </Tabs>
+      )}
+    </Stack>
   );
 }

@@ -2,7 +2,10 @@ import { Button, Code, CopyButton, Drawer, Group, Stack, Table, Text } from '@ma
 import { IconCheck, IconCopy } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 
+import { formatBytes } from '../../components/format';
+import { formatLocalTime } from '../../components/time';
 import type { Deployment } from '../../ipc/bindings';
+import { useArchivedBundles } from '../../ipc/deploy';
 import { localTime, StatusBadge } from './deploymentColumns';
 
 function Row({ label, value }: { label: string; value: ReactNode }) {
@@ -25,7 +28,38 @@ function text(value: string | null | undefined): ReactNode {
 }
 
 /** Every field of one deployment record, and a way to copy it. */
-export function DeploymentDrawer({ deployment, onClose }: { deployment: Deployment | null; onClose: () => void }) {
+/** The archived bundle of a deployment, when the app deployed (and still keeps) it. */
+function ArchiveRows({ profileId, deploymentId }: { profileId: string; deploymentId: string }) {
+  const bundles = useArchivedBundles(profileId);
+  const bundle = bundles.data?.find((b) => b.deploymentId === deploymentId) ?? null;
+  let value: ReactNode;
+  if (bundles.isPending) {
+    value = 'Looking…';
+  } else if (bundles.isError) {
+    value = `Unknown: ${bundles.error.message}`;
+  } else if (bundle === null) {
+    value = 'Not archived: it was deployed outside Switchyard, or before the archive existed.';
+  } else if (!bundle.available) {
+    value = `Pruned by the retention setting${bundle.prunedMs !== null ? ` on ${formatLocalTime(bundle.prunedMs)}` : ''}; sha256 ${bundle.sha256}`;
+  } else {
+    value = (
+      <>
+        <Code>{bundle.sha256}</Code> ({bundle.sizeBytes !== null ? formatBytes(bundle.sizeBytes) : 'size unknown'})
+      </>
+    );
+  }
+  return <Row label="Archived bundle" value={value} />;
+}
+
+export function DeploymentDrawer({
+  profileId,
+  deployment,
+  onClose,
+}: {
+  profileId: string;
+  deployment: Deployment | null;
+  onClose: () => void;
+}) {
   return (
     <Drawer
       opened={deployment !== null}
@@ -52,6 +86,7 @@ export function DeploymentDrawer({ deployment, onClose }: { deployment: Deployme
               <Row label="Branch" value={text(deployment.metadata?.branch)} />
               <Row label="Author" value={text(deployment.metadata?.author)} />
               <Row label="Release version" value={text(deployment.metadata?.version)} />
+              <ArchiveRows profileId={profileId} deploymentId={deployment.id} />
             </Table.Tbody>
           </Table>
           <Group>

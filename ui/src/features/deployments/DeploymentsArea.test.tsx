@@ -331,4 +331,50 @@ describe('SyncProgressView', () => {
     expect(screen.getByText('window 3 of 4: 2025-01 (failed)')).toBeInTheDocument();
     expect(screen.getByRole('progressbar', { name: 'Sync progress' })).toHaveAttribute('aria-valuenow', '75');
   });
+
+  it('exports the filtered rows (all of them) as CSV and says where', async () => {
+    const calls = serveIpc(appInfo(), {
+      query_history: () => historyPage({ deployments: [gateway, db], asOfMs: AS_OF }),
+      export_history: () => '/home/op/deployments-local-sandbox.csv',
+    });
+    const { user } = renderApp();
+    await screen.findByRole('table', { name: 'Deployments' });
+    await user.click(screen.getByRole('switch', { name: 'Failures only' }));
+    await user.click(screen.getByRole('button', { name: 'Export…' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'As CSV (spreadsheets)' }));
+    expect(await screen.findByText('Exported to /home/op/deployments-local-sandbox.csv')).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'export_history')?.args).toMatchObject({
+      profileId: 'local-sandbox',
+      format: 'csv',
+      filter: { status: 'failed', limit: null },
+      path: null,
+    });
+  });
+
+  it('shows the archived bundle of a deployment the app deployed', async () => {
+    serveIpc(appInfo(), {
+      query_history: () => historyPage({ deployments: [gateway], asOfMs: AS_OF }),
+      archived_bundles: () => [
+        {
+          deploymentId: gateway.id,
+          service: 'gateway',
+          environment: 'production',
+          sha256: 'cd'.repeat(32),
+          sizeBytes: 3 * 1024 * 1024,
+          kind: 'deploy',
+          available: true,
+          prunedMs: null,
+          usedMs: AS_OF,
+          bindings: {},
+        },
+      ],
+    });
+    const { user } = renderApp();
+    const table = await screen.findByRole('table', { name: 'Deployments' });
+    await user.click(within(table).getByText('v2.0.0'));
+    const fields = await screen.findByRole('table', { name: 'Deployment fields' });
+    await waitFor(() => {
+      expect(within(fields).getByRole('row', { name: /Archived bundle/ })).toHaveTextContent(`${'cd'.repeat(32)} (3.0 MiB)`);
+    });
+  });
 });

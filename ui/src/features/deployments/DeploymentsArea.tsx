@@ -20,6 +20,7 @@ import type {
 import { useSyncHistory } from '../../ipc/mutations';
 import { useAppInfo, useHistory, useProfiles } from '../../ipc/queries';
 import { DeploymentDrawer } from './DeploymentDrawer';
+import { ExportMenu } from './ExportMenu';
 import { DeploymentsTable } from './DeploymentsTable';
 import { SyncProgressView } from './SyncProgressView';
 
@@ -183,16 +184,19 @@ function HistoryView({ profileId, services }: { profileId: string; services: rea
       <AreaHeader
         area={areaById('deployments')}
         actions={
-          <Button
-            leftSection={<IconRefresh size={16} aria-hidden />}
-            loading={sync.isPending}
-            onClick={() => {
-              setProgress(null);
-              sync.mutate(profileId);
-            }}
-          >
-            Sync history
-          </Button>
+          <Group gap="sm">
+            <ExportMenu profileId={profileId} filter={filter} />
+            <Button
+              leftSection={<IconRefresh size={16} aria-hidden />}
+              loading={sync.isPending}
+              onClick={() => {
+                setProgress(null);
+                sync.mutate(profileId);
+              }}
+            >
+              Sync history
+            </Button>
+          </Group>
         }
       />
       <Group gap={6}>
@@ -243,6 +247,7 @@ function HistoryView({ profileId, services }: { profileId: string; services: rea
         </>
       )}
       <DeploymentDrawer
+        profileId={profileId}
         deployment={open}
         onClose={() => {
           setOpen(null);

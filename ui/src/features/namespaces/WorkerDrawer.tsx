@@ -6,24 +6,10 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import type { WorkerRow } from '../../ipc/bindings';
 import { useDeleteWorker, useWorkerContent, useWorkerDetail } from '../../ipc/namespaces';
 import { isoLocal } from './workerRows';
+import { formatBytes } from '../../components/format';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** "12.3 KiB" */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) {
-    return `${bytes} bytes`;
-  }
-  const units = ['KiB', 'MiB', 'GiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit] ?? 'KiB'}`;
 }
 
 /** What a binding points at, in a few words (the service, the variable's text, the KV id…). */

@@ -1,0 +1,229 @@
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use switchyard_core::{AppError, Environment};
+use switchyard_ops::{
+    ArchivedBundle, Confirmation, DeployEvent, DeployOutcome, DeployPlan, DeploySettings,
+    PrepareDeploy, PreparedDeploy, RestoreRequest, RetentionReport, RollbackOutcome, RollbackPlan,
+    RollbackRequest, VersionList,
+};
+use switchyard_store::{DeployPin, DeploymentFilter};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::state::AppState;
+
+/// Test, build and verify the bundle, run the preflight checks and compute the plan; steps and
+/// their output stream on `on_event`. The prepared deploy waits for `apply_deploy`.
+#[tauri::command]
+#[specta::specta]
+pub async fn prepare_deploy(
+    state: State<'_, AppState>,
+    request: PrepareDeploy,
+    on_event: Channel<DeployEvent>,
+) -> Result<PreparedDeploy, AppError> {
+    state
+        .ops
+        .prepare_deploy(request, move |e| {
+            let _ = on_event.send(e);
+        })
+        .await
+}
+
+/// Upload a prepared deploy after its plan was confirmed, then verify it.
+#[tauri::command]
+#[specta::specta]
+pub async fn apply_deploy(
+    state: State<'_, AppState>,
+    run_id: String,
+    confirmation: Confirmation,
+    on_event: Channel<DeployEvent>,
+) -> Result<DeployOutcome, AppError> {
+    state
+        .ops
+        .apply_deploy(&run_id, confirmation, move |e| {
+            let _ = on_event.send(e);
+        })
+        .await
+}
+
+/// Cancel a deploy that has not started uploading.
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String) -> Result<(), AppError> {
+    state.ops.cancel_deploy(&run_id)
+}
+
+/// Forget a prepared deploy that will not be applied.
+#[tauri::command]
+#[specta::specta]
+pub async fn discard_deploy(state: State<'_, AppState>, run_id: String) -> Result<bool, AppError> {
+    Ok(state.ops.discard_deploy(&run_id))
+}
+
+/// What the Deploy API's one-step rollback of a service would make current.
+#[tauri::command]
+#[specta::specta]
+pub async fn rollback_plan(
+    state: State<'_, AppState>,
+    profile_id: String,
+    service: String,
+    environment: Environment,
+) -> Result<RollbackPlan, AppError> {
+    state
+        .ops
+        .rollback_plan(&profile_id, &service, environment)
+        .await
+}
+
+/// The one-step rollback (`POST /rollback`), then verification.
+#[tauri::command]
+#[specta::specta]
+pub async fn rollback(
+    state: State<'_, AppState>,
+    request: RollbackRequest,
+    on_event: Channel<DeployEvent>,
+) -> Result<RollbackOutcome, AppError> {
+    state
+        .ops
+        .rollback(request, move |e| {
+            let _ = on_event.send(e);
+        })
+        .await
+}
+
+/// Every version of a service in an environment, and whether each can be restored.
+#[tauri::command]
+#[specta::specta]
+pub async fn deployment_versions(
+    state: State<'_, AppState>,
+    profile_id: String,
+    service: String,
+    environment: Environment,
+) -> Result<VersionList, AppError> {
+    state.ops.versions(&profile_id, &service, environment).await
+}
+
+/// The plan of re-deploying an archived version.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_plan(
+    state: State<'_, AppState>,
+    profile_id: String,
+    deployment_id: String,
+) -> Result<DeployPlan, AppError> {
+    state.ops.restore_plan(&profile_id, &deployment_id).await
+}
+
+/// Re-deploy an archived version with its bindings, then verify it.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_version(
+    state: State<'_, AppState>,
+    request: RestoreRequest,
+    on_event: Channel<DeployEvent>,
+) -> Result<DeployOutcome, AppError> {
+    state
+        .ops
+        .restore_version(request, move |e| {
+            let _ = on_event.send(e);
+        })
+        .await
+}
+
+/// Services pinned to a version by a rollback.
+#[tauri::command]
+#[specta::specta]
+pub async fn deploy_pins(
+    state: State<'_, AppState>,
+    profile_id: String,
+) -> Result<Vec<DeployPin>, AppError> {
+    state.ops.deploy_pins(&profile_id).await
+}
+
+/// The bundles the app has archived for a profile, newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn archived_bundles(
+    state: State<'_, AppState>,
+    profile_id: String,
+) -> Result<Vec<ArchivedBundle>, AppError> {
+    state.ops.archived_bundles(&profile_id).await
+}
+
+/// Archive retention, health wait and bundle size limit.
+#[tauri::command]
+#[specta::specta]
+pub async fn deploy_settings(state: State<'_, AppState>) -> Result<DeploySettings, AppError> {
+    state.ops.deploy_settings().await
+}
+
+/// Save the deploy settings and apply retention.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_deploy_settings(
+    state: State<'_, AppState>,
+    settings: DeploySettings,
+) -> Result<RetentionReport, AppError> {
+    state.ops.set_deploy_settings(settings).await
+}
+
+/// The export formats of the history.
+#[derive(Debug, Clone, Copy, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// Export the filtered history to a file: `path` when given (typed by the operator), else the
+/// one chosen in the OS's save dialog. The path written, or None when the dialog was cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_history(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    profile_id: String,
+    filter: DeploymentFilter,
+    format: ExportFormat,
+    path: Option<String>,
+) -> Result<Option<String>, AppError> {
+    let (text, ext) = match format {
+        ExportFormat::Csv => (
+            state.ops.export_history_csv(&profile_id, &filter).await?,
+            "csv",
+        ),
+        ExportFormat::Json => (
+            state.ops.export_history_json(&profile_id, &filter).await?,
+            "json",
+        ),
+    };
+    let target: PathBuf = match path.filter(|p| !p.trim().is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            app.dialog()
+                .file()
+                .set_title("Export deployments")
+                .set_file_name(format!("deployments-{profile_id}.{ext}"))
+                .add_filter(ext.to_uppercase(), &[ext])
+                .save_file(move |p| {
+                    let _ = tx.send(p);
+                });
+            match rx.await.ok().flatten() {
+                None => return Ok(None),
+                Some(p) => p.into_path().map_err(|_| {
+                    AppError::invalid_input("Choose a file on this computer to export to.")
+                })?,
+            }
+        }
+    };
+    tokio::fs::write(&target, text).await.map_err(|e| {
+        AppError::invalid_input(format!(
+            "Could not write {} ({e}). Choose a folder you can write to.",
+            target.display()
+        ))
+    })?;
+    Ok(Some(target.display().to_string()))
+}

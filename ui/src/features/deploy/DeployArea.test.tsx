@@ -1,0 +1,360 @@
+import { act, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+
+import type {
+  DeployEvent_Serialize,
+  DeployPlan_Serialize,
+  PreparedDeploy_Serialize,
+  VersionList_Serialize,
+} from '../../ipc/bindings';
+import {
+  appInfo,
+  deliverOnChannel,
+  deployment,
+  fail,
+  fullProfile,
+  type Handler,
+  renderApp,
+  sandboxProfile,
+  serveIpc,
+} from '../../test/render';
+import { applyEvent, EMPTY_PROGRESS, MAX_LINES_PER_STEP } from './progress';
+
+const RUN = 'run-fixed';
+
+function plan(overrides: Partial<DeployPlan_Serialize> = {}): DeployPlan_Serialize {
+  return {
+    profileId: 'local-sandbox',
+    service: 'gateway',
+    environment: 'production',
+    namespace: 'dotdo-production',
+    kind: 'deploy',
+    current: {
+      deploymentId: 'deploy_1',
+      versionLabel: 'v1.3.0',
+      commit: '1111111aaaaaaa',
+      branch: 'main',
+      author: 'bob',
+      timestamp: '2025-03-01T10:00:00Z',
+      sizeBytes: 2048,
+      sha256: 'aa'.repeat(32),
+      bindings: { DB_SERVICE: 'db' },
+    },
+    next: {
+      deploymentId: null,
+      versionLabel: 'v1.4.0',
+      commit: '2222222bbbbbbb',
+      branch: 'main',
+      author: 'alice',
+      timestamp: null,
+      sizeBytes: 4096,
+      sha256: 'bb'.repeat(32),
+      bindings: { DB_SERVICE: 'db', QUEUE_SERVICE: 'queue' },
+    },
+    bindings: { known: true, added: [{ name: 'QUEUE_SERVICE', service: 'queue' }], removed: [], changed: [], unchanged: 1 },
+    pin: null,
+    warnings: [],
+    confirmation: { kind: 'typeName', phrase: 'gateway', reason: 'Production: type the service name.' },
+    action: 'Deploy gateway v1.4.0 to production',
+    ...overrides,
+  };
+}
+
+function prepared(p: DeployPlan_Serialize = plan()): PreparedDeploy_Serialize {
+  return {
+    runId: RUN,
+    profileId: 'local-sandbox',
+    service: 'gateway',
+    environment: 'production',
+    source: { kind: 'serviceFolder', path: '/w/workers/gateway' },
+    folder: null,
+    bundle: { path: '/w/workers/gateway/dist/index.js', sizeBytes: 4096, sha256: 'bb'.repeat(32), syntaxChecked: true, syntaxNote: 'ok' },
+    metadata: { commit: '2222222bbbbbbb', branch: 'main', author: 'alice', version: 'v1.4.0' },
+    bindings: { DB_SERVICE: 'db', QUEUE_SERVICE: 'queue' },
+    checks: [],
+    plan: p,
+  };
+}
+
+function event(e: DeployEvent_Serialize): DeployEvent_Serialize {
+  return e;
+}
+
+function serve(handlers: Record<string, Handler>, profileOverrides = {}) {
+  return serveIpc(appInfo(), {
+    list_profiles: () => [fullProfile(sandboxProfile, profileOverrides)],
+    deployment_versions: () => ({ service: 'gateway', environment: 'production', rows: [], pin: null, staleNote: null }),
+    ...handlers,
+  });
+}
+
+describe('Deploy area', () => {
+  it('tests and builds a service folder with live output, shows the plan, and deploys only after the name is typed', async () => {
+    let channel: unknown;
+    let finish: () => void = () => undefined;
+    const calls = serve({
+      prepare_deploy: async (args) => {
+        channel = args.onEvent;
+        await new Promise<void>((resolve) => {
+          finish = resolve;
+        });
+        return prepared();
+      },
+      apply_deploy: () => ({
+        runId: RUN,
+        deployment: deployment({ id: 'deploy_new', service: 'gateway', versionTag: 'v1.4.0' }),
+        plan: plan(),
+        bundle: {
+          deploymentId: 'deploy_new',
+          service: 'gateway',
+          environment: 'production',
+          sha256: 'bb'.repeat(32),
+          sizeBytes: 4096,
+          kind: 'deploy',
+          available: true,
+          prunedMs: null,
+          usedMs: 1,
+          bindings: {},
+        },
+        verification: {
+          recordSeen: true,
+          recordDetail: 'deploy_new is the newest record',
+          healthOk: true,
+          healthUrl: 'http://x/health',
+          healthStatus: 200,
+          healthDetail: '/health answered 200 after 120 ms',
+          waitedMs: 120,
+        },
+        pinCleared: false,
+        pin: null,
+        retention: null,
+      }),
+    });
+    const { user } = renderApp('deploy');
+    const plan_ = await screen.findByRole('button', { name: 'Test, build and plan' });
+    expect(plan_).toBeDisabled();
+    expect(screen.getByText('Choose the service folder.')).toBeInTheDocument();
+    await user.type(screen.getByRole('textbox', { name: 'Service folder' }), '/w/workers/gateway');
+    // The service is taken from the folder's name.
+    expect(screen.getByRole('combobox', { name: 'Service' })).toHaveValue('gateway');
+    await user.click(plan_);
+
+    const request = calls.find((c) => c.cmd === 'prepare_deploy')?.args.request as Record<string, unknown>;
+    expect(request).toMatchObject({
+      profileId: 'local-sandbox',
+      service: 'gateway',
+      environment: 'production',
+      source: { kind: 'serviceFolder', path: '/w/workers/gateway' },
+    });
+    act(() => {
+      deliverOnChannel(channel, 0, event({ kind: 'step', runId: RUN, step: 'test', state: 'running', detail: 'npm run test', atMs: 1 }));
+      deliverOnChannel(channel, 1, event({ kind: 'output', runId: RUN, step: 'test', stream: 'stdout', line: '12 tests passed', atMs: 2 }));
+    });
+    expect(screen.getByRole('listitem', { name: 'Run the tests: running' })).toBeInTheDocument();
+    expect(screen.getByLabelText('Output of Run the tests')).toHaveTextContent('12 tests passed');
+    expect(screen.getByRole('button', { name: 'Cancel' })).toBeInTheDocument();
+
+    await act(async () => {
+      deliverOnChannel(channel, 2, event({ kind: 'step', runId: RUN, step: 'test', state: 'passed', detail: null, atMs: 3 }));
+      finish();
+      await Promise.resolve();
+    });
+    const table = await screen.findByRole('table', { name: 'Plan: now and after' });
+    expect(within(table).getByRole('row', { name: /Version v1.3.0 v1.4.0/ })).toBeInTheDocument();
+    expect(screen.getByRole('list', { name: 'Binding changes' })).toHaveTextContent('Added QUEUE_SERVICE → queue');
+
+    const deploy = screen.getByRole('button', { name: 'Deploy gateway v1.4.0 to production' });
+    expect(deploy).toBeDisabled();
+    const confirm = screen.getByRole('textbox', { name: 'Type gateway to confirm' });
+    await user.type(confirm, 'gatewa');
+    expect(deploy).toBeDisabled();
+    await user.type(confirm, 'y');
+    expect(deploy).toBeEnabled();
+    await user.click(deploy);
+    expect(await screen.findByText('Deployed gateway v1.4.0 to production')).toBeInTheDocument();
+    expect(screen.getByText('Health: /health answered 200 after 120 ms')).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'apply_deploy')?.args).toMatchObject({
+      runId: RUN,
+      confirmation: { confirmed: true, typed: 'gateway' },
+    });
+  });
+
+  it('cancels a run before upload with the run id it started with', async () => {
+    let reject: (e: unknown) => void = () => undefined;
+    const calls = serve({
+      prepare_deploy: () =>
+        new Promise((_resolve, rej) => {
+          reject = rej;
+        }),
+      cancel_deploy: () => null,
+    });
+    const { user } = renderApp('deploy');
+    await user.type(await screen.findByRole('textbox', { name: 'Service folder' }), '/w/workers/db');
+    await user.click(screen.getByRole('button', { name: 'Test, build and plan' }));
+    await user.click(await screen.findByRole('button', { name: 'Cancel' }));
+    const runId = (calls.find((c) => c.cmd === 'prepare_deploy')?.args.request as { runId: string }).runId;
+    expect(runId).toMatch(/^run-/);
+    expect(calls.find((c) => c.cmd === 'cancel_deploy')?.args).toEqual({ runId });
+    await act(async () => {
+      reject({ code: 'Cancelled', message: 'The deploy was cancelled before upload; nothing was deployed.' });
+      await Promise.resolve();
+    });
+    expect(await screen.findByRole('alert')).toHaveTextContent('nothing was deployed');
+  });
+
+  it('stops at preflight with the 403 guidance and its runbook section', async () => {
+    serve({
+      prepare_deploy: fail({
+        code: 'InsufficientPermissions',
+        message: 'The key of carol lacks deployments:create.',
+        runbook: 'Insufficient permissions',
+      }),
+    });
+    const { user } = renderApp('deploy');
+    await user.click(await screen.findByRole('radio', { name: 'Built bundle file' }));
+    await user.type(screen.getByRole('textbox', { name: 'Bundle file' }), '/tmp/gateway.js');
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Service' }), 'gateway');
+    const go = screen.getByRole('button', { name: 'Check and plan' });
+    expect(go).toBeDisabled();
+    expect(screen.getByText('A bundle file needs its commit, branch and author typed in.')).toBeInTheDocument();
+    await user.type(screen.getByRole('textbox', { name: 'Commit' }), 'abc1234');
+    await user.type(screen.getByRole('textbox', { name: 'Branch' }), 'main');
+    await user.type(screen.getByRole('textbox', { name: 'Author' }), 'carol');
+    await user.click(go);
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('lacks deployments:create');
+    expect(alert).toHaveTextContent('Insufficient permissions');
+  });
+
+  it('offers no deploy at all on a read-only profile, and says why', async () => {
+    serve({}, { protection: 'readOnly' });
+    renderApp('deploy');
+    expect(await screen.findByText('This profile is read-only')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Test, build and plan' })).toBeDisabled();
+  });
+
+  it('rolls back one step only with a reason, then says what is current', async () => {
+    const current = deployment({ id: 'deploy_b', versionTag: 'v1.4.0', service: 'gateway' });
+    const previous = deployment({ id: 'deploy_a', versionTag: 'v1.3.0', service: 'gateway' });
+    const calls = serve({
+      rollback_plan: () => ({
+        profileId: 'local-sandbox',
+        service: 'gateway',
+        environment: 'production',
+        current,
+        becomesCurrent: previous,
+        previousBundleArchived: true,
+        blockedReason: null,
+        warnings: ['The Deploy API only marks records; the script is not re-uploaded.'],
+        confirmation: { kind: 'typeName', phrase: 'gateway', reason: 'Production: type the service name.' },
+        action: 'Roll gateway back to v1.3.0',
+      }),
+      rollback: () => ({
+        runId: RUN,
+        deployment: previous,
+        rolledBackId: 'deploy_b',
+        verification: {
+          recordSeen: true,
+          recordDetail: '',
+          healthOk: true,
+          healthUrl: '',
+          healthStatus: 200,
+          healthDetail: '/health answered 200.',
+          waitedMs: 10,
+        },
+        pin: {
+          profileId: 'local-sandbox',
+          service: 'gateway',
+          environment: 'production',
+          deploymentId: 'deploy_a',
+          versionLabel: 'v1.3.0',
+          reason: 'bad',
+          actor: 'me',
+          pinnedMs: 1,
+        },
+      }),
+    });
+    const { user } = renderApp('deploy');
+    await user.click(await screen.findByRole('tab', { name: 'Roll back' }));
+    await user.click(screen.getByRole('button', { name: 'Roll back one step…' }));
+    expect(await screen.findByText(/Becomes current: v1.3.0/)).toBeInTheDocument();
+    expect(screen.getByText('The Deploy API only marks records; the script is not re-uploaded.')).toBeInTheDocument();
+    const go = screen.getByRole('button', { name: 'Roll gateway back to v1.3.0' });
+    await user.type(screen.getByRole('textbox', { name: 'Type gateway to confirm' }), 'gateway');
+    expect(go).toBeDisabled();
+    expect(screen.getByText('Write the reason first.')).toBeInTheDocument();
+    await user.type(screen.getByRole('textbox', { name: /Reason/ }), 'v1.4.0 returns 500');
+    await user.click(go);
+    expect(await screen.findByText(/Rolled gateway back: v1.3.0 is current and pinned/)).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'rollback')?.args.request).toMatchObject({
+      service: 'gateway',
+      environment: 'production',
+      reason: 'v1.4.0 returns 500',
+      confirmation: { confirmed: true, typed: 'gateway' },
+    });
+  });
+
+  it('lists versions, restores an archived one, and explains those it cannot', async () => {
+    const v3 = deployment({ id: 'deploy_3', versionTag: 'v1.4.0' });
+    const v2 = deployment({ id: 'deploy_2', versionTag: 'v1.3.0' });
+    const v1 = deployment({ id: 'deploy_1', versionTag: 'v1.2.0' });
+    const versions: VersionList_Serialize = {
+      service: 'gateway',
+      environment: 'production',
+      pin: null,
+      staleNote: null,
+      rows: [
+        { deployment: v3, current: true, pinned: false, restorable: false, whyNot: 'It is what runs now.', bundle: null },
+        { deployment: v2, current: false, pinned: false, restorable: true, whyNot: null, bundle: null },
+        {
+          deployment: v1,
+          current: false,
+          pinned: false,
+          restorable: false,
+          whyNot: 'No archived bundle: it was deployed outside Switchyard, or before the archive existed.',
+          bundle: null,
+        },
+      ],
+    };
+    const calls = serve({
+      deployment_versions: () => versions,
+      restore_plan: () =>
+        plan({
+          kind: 'rollback',
+          confirmation: { kind: 'confirm', phrase: null, reason: 'The service is pinned after a restore.' },
+          action: 'Restore gateway v1.3.0 in production',
+        }),
+      restore_version: fail({ code: 'Unreachable', message: 'The Deploy API did not answer.' }),
+    });
+    const { user } = renderApp('deploy');
+    await user.click(await screen.findByRole('tab', { name: 'Roll back' }));
+    const table = await screen.findByRole('table', { name: 'Versions' });
+    expect(within(table).getByText(/deployed outside Switchyard/)).toBeInTheDocument();
+    expect(within(table).queryByRole('button', { name: 'Restore v1.2.0' })).not.toBeInTheDocument();
+    await user.click(within(table).getByRole('button', { name: 'Restore v1.3.0' }));
+    const go = await screen.findByRole('button', { name: 'Restore gateway v1.3.0 in production' });
+    await user.type(screen.getByRole('textbox', { name: /Reason/ }), 'back to last good');
+    expect(go).toBeDisabled();
+    await user.click(screen.getByRole('checkbox', { name: /I have read the plan/ }));
+    await user.click(go);
+    await waitFor(() => {
+      expect(screen.getByRole('alert')).toHaveTextContent('did not answer');
+    });
+    expect(calls.find((c) => c.cmd === 'restore_version')?.args.request).toMatchObject({
+      deploymentId: 'deploy_2',
+      reason: 'back to last good',
+      confirmation: { confirmed: true },
+    });
+  });
+
+  it('keeps only the last lines of a very long output', () => {
+    let p = EMPTY_PROGRESS;
+    for (let i = 0; i < MAX_LINES_PER_STEP + 5; i += 1) {
+      p = applyEvent(p, { kind: 'output', runId: RUN, step: 'build', stream: 'stdout', line: `line ${i}`, atMs: i });
+    }
+    expect(p.steps.build?.lines).toHaveLength(MAX_LINES_PER_STEP);
+    expect(p.steps.build?.dropped).toBe(5);
+    expect(p.steps.build?.lines[0]?.line).toBe('line 5');
+    expect(p.order).toEqual(['build']);
+  });
+});

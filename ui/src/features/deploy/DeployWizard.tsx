@@ -1,0 +1,381 @@
+import {
+  Alert,
+  Button,
+  Group,
+  NativeSelect,
+  Paper,
+  SegmentedControl,
+  SimpleGrid,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { IconCircleCheck, IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
+import { type SyntheticEvent, useCallback, useRef, useState } from 'react';
+
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { formatBytes, shortHash } from '../../components/format';
+import { PathField } from '../../components/PathField';
+import {
+  type AppError,
+  commands,
+  type DeployEvent_Deserialize,
+  type DeployOutcome_Serialize,
+  type Environment,
+  type PreparedDeploy_Serialize,
+  type Profile,
+} from '../../ipc/bindings';
+import { eventChannel, useAfterDeploy } from '../../ipc/deploy';
+import { callCommand, toAppError } from '../../ipc/errors';
+import { ConfirmAction, DeployPlanView } from './PlanView';
+import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
+import { StepList } from './StepList';
+
+type SourceKind = 'serviceFolder' | 'bundleFile';
+
+type Phase =
+  | { name: 'form' }
+  | { name: 'preparing'; runId: string }
+  | { name: 'planned'; prepared: PreparedDeploy_Serialize }
+  | { name: 'applying'; prepared: PreparedDeploy_Serialize }
+  | { name: 'done'; outcome: DeployOutcome_Serialize }
+  | { name: 'failed'; error: AppError; prepared: PreparedDeploy_Serialize | null; uploaded: boolean };
+
+export const ENVIRONMENTS: Environment[] = ['production', 'staging', 'development'];
+
+function lastSegment(path: string): string {
+  const parts = path.replace(/[\\/]+$/, '').split(/[\\/]/);
+  return parts[parts.length - 1] ?? '';
+}
+
+function newRunId(): string {
+  return `run-${crypto.randomUUID()}`;
+}
+
+interface Metadata {
+  version: string;
+  commit: string;
+  branch: string;
+  author: string;
+}
+
+const EMPTY_METADATA: Metadata = { version: '', commit: '', branch: '', author: '' };
+
+function orNull(value: string): string | null {
+  const v = value.trim();
+  return v === '' ? null : v;
+}
+
+function Outcome({ outcome, onAgain }: { outcome: DeployOutcome_Serialize; onAgain: () => void }) {
+  const d = outcome.deployment;
+  const v = outcome.verification;
+  return (
+    <Alert
+      color="green"
+      variant="light"
+      icon={<IconCircleCheck aria-hidden />}
+      title={`Deployed ${d.service} ${d.versionTag ?? d.version ?? ''} to ${d.environment}`}
+      role="status"
+    >
+      <Stack gap={4}>
+        <Text size="sm">{`Deployment ${d.id}; bundle ${shortHash(outcome.bundle.sha256)} (${outcome.bundle.sizeBytes !== null ? formatBytes(outcome.bundle.sizeBytes) : 'size unknown'}) archived.`}</Text>
+        <Text size="sm">{`Record: ${v.recordDetail}`}</Text>
+        <Text size="sm">{`Health: ${v.healthDetail}`}</Text>
+        {outcome.pinCleared && <Text size="sm">The rollback pin on this service was cleared by this deploy.</Text>}
+        <Group mt="xs">
+          <Button variant="default" onClick={onAgain}>
+            Deploy something else
+          </Button>
+        </Group>
+      </Stack>
+    </Alert>
+  );
+}
+
+/** Deploy a service: source → test, build, checks → plan → confirm → upload → verify. */
+export function DeployWizard({ profile }: { profile: Profile }) {
+  const [source, setSource] = useState<SourceKind>('serviceFolder');
+  const [path, setPath] = useState('');
+  const [service, setService] = useState<string>('');
+  const [environment, setEnvironment] = useState<Environment>(profile.environment);
+  const [metadata, setMetadata] = useState<Metadata>(EMPTY_METADATA);
+  const [phase, setPhase] = useState<Phase>({ name: 'form' });
+  const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
+  const [cancelProblem, setCancelProblem] = useState<string | null>(null);
+  const uploadStarted = useRef(false);
+  const afterDeploy = useAfterDeploy();
+
+  const onEvent = useCallback((event: DeployEvent_Deserialize) => {
+    if (event.kind === 'step' && event.step === 'upload' && event.state !== 'pending') {
+      uploadStarted.current = true;
+    }
+    setProgress((p) => applyEvent(p, event));
+  }, []);
+
+  const guessedService = source === 'serviceFolder' ? lastSegment(path) : '';
+  const serviceName = service !== '' ? service : profile.services.includes(guessedService) ? guessedService : '';
+  const busy = phase.name === 'preparing' || phase.name === 'applying';
+  const bundleNeeds =
+    source === 'bundleFile' && (metadata.commit.trim() === '' || metadata.branch.trim() === '' || metadata.author.trim() === '')
+      ? 'A bundle file needs its commit, branch and author typed in.'
+      : null;
+  const formProblem =
+    path.trim() === ''
+      ? source === 'serviceFolder'
+        ? 'Choose the service folder.'
+        : 'Choose the bundle file.'
+      : serviceName === ''
+        ? 'Choose the service.'
+        : bundleNeeds;
+
+  const prepare = async (event: SyntheticEvent) => {
+    event.preventDefault();
+    if (formProblem) {
+      return;
+    }
+    const runId = newRunId();
+    uploadStarted.current = false;
+    setProgress(EMPTY_PROGRESS);
+    setCancelProblem(null);
+    setPhase({ name: 'preparing', runId });
+    try {
+      const prepared = await callCommand(() =>
+        commands.prepareDeploy(
+          {
+            profileId: profile.id,
+            service: serviceName,
+            environment,
+            source: source === 'serviceFolder' ? { kind: 'serviceFolder', path: path.trim() } : { kind: 'bundleFile', path: path.trim() },
+            metadata: {
+              version: orNull(metadata.version),
+              commit: orNull(metadata.commit),
+              branch: orNull(metadata.branch),
+              author: orNull(metadata.author),
+            },
+            bindings: null,
+            runId,
+          },
+          eventChannel(onEvent),
+        ),
+      );
+      setPhase({ name: 'planned', prepared });
+    } catch (e) {
+      setPhase({ name: 'failed', error: toAppError(e), prepared: null, uploaded: false });
+    }
+  };
+
+  const apply = async (prepared: PreparedDeploy_Serialize, confirmation: { confirmed: boolean; typed: string | null }) => {
+    setPhase({ name: 'applying', prepared });
+    try {
+      const outcome = await callCommand(() => commands.applyDeploy(prepared.runId, confirmation, eventChannel(onEvent)));
+      setPhase({ name: 'done', outcome });
+    } catch (e) {
+      setPhase({ name: 'failed', error: toAppError(e), prepared, uploaded: uploadStarted.current });
+    } finally {
+      afterDeploy(profile.id);
+    }
+  };
+
+  const cancel = async (runId: string) => {
+    try {
+      await callCommand(() => commands.cancelDeploy(runId));
+    } catch (e) {
+      setCancelProblem(toAppError(e).message);
+    }
+  };
+
+  const reset = () => {
+    if (phase.name === 'planned') {
+      void commands.discardDeploy(phase.prepared.runId);
+    }
+    setPhase({ name: 'form' });
+    setProgress(EMPTY_PROGRESS);
+  };
+
+  const setMeta = (key: keyof Metadata) => (event: React.ChangeEvent<HTMLInputElement>) => {
+    const value = event.currentTarget.value;
+    setMetadata((m) => ({ ...m, [key]: value }));
+  };
+
+  const readOnly = profile.protection === 'readOnly';
+
+  return (
+    <Stack gap="md">
+      <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="sy-deploy-source">
+        <form onSubmit={(e) => void prepare(e)}>
+          <Stack gap="md">
+            <Title order={2} size="h3" id="sy-deploy-source">
+              What to deploy
+            </Title>
+            {readOnly && (
+              <Alert color="gray" variant="light" title="This profile is read-only">
+                Deploying is turned off for it. Choose another profile, or change its protection in Settings.
+              </Alert>
+            )}
+            <SegmentedControl
+              aria-label="Source"
+              value={source}
+              disabled={busy}
+              onChange={(v) => {
+                setSource(v as SourceKind);
+                setPath('');
+              }}
+              data={[
+                { value: 'serviceFolder', label: 'Service folder (test and build it)' },
+                { value: 'bundleFile', label: 'Built bundle file' },
+              ]}
+              maw={560}
+            />
+            {source === 'serviceFolder' ? (
+              <PathField
+                label="Service folder"
+                description="workers/<service> of the platform's repository: its tests and build run here, then dist/index.js is deployed."
+                kind="folder"
+                value={path}
+                onChange={setPath}
+                placeholder="/home/you/platform/workers/gateway"
+                chooserTitle="Choose the service folder"
+              />
+            ) : (
+              <PathField
+                label="Bundle file"
+                description="A built Worker script (.js or .mjs)."
+                kind="bundle"
+                value={path}
+                onChange={setPath}
+                placeholder="/home/you/platform/workers/gateway/dist/index.js"
+                chooserTitle="Choose the bundle"
+              />
+            )}
+            <Group gap="md" align="flex-end" wrap="wrap">
+              <NativeSelect
+                label="Service"
+                data={[{ value: '', label: 'Choose…' }, ...profile.services.map((s) => ({ value: s, label: s }))]}
+                value={serviceName}
+                onChange={(e) => {
+                  setService(e.currentTarget.value);
+                }}
+                w={200}
+              />
+              <NativeSelect
+                label="Environment"
+                data={ENVIRONMENTS}
+                value={environment}
+                onChange={(e) => {
+                  setEnvironment(e.currentTarget.value as Environment);
+                }}
+                w={200}
+              />
+            </Group>
+            <Text size="sm" fw={600}>
+              {source === 'bundleFile' ? 'Metadata (required for a bundle file)' : 'Metadata (optional: read from git and package.json when empty)'}
+            </Text>
+            <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} spacing="md">
+              <TextInput label="Version" placeholder="v1.4.0" value={metadata.version} onChange={setMeta('version')} />
+              <TextInput label="Commit" placeholder="abc1234" value={metadata.commit} onChange={setMeta('commit')} spellCheck={false} />
+              <TextInput label="Branch" placeholder="main" value={metadata.branch} onChange={setMeta('branch')} spellCheck={false} />
+              <TextInput label="Author" placeholder="alice@example.com" value={metadata.author} onChange={setMeta('author')} />
+            </SimpleGrid>
+            <Group gap="md">
+              <Button
+                type="submit"
+                leftSection={<IconPlayerPlay size={16} aria-hidden />}
+                disabled={formProblem !== null || busy || readOnly || phase.name === 'planned'}
+                loading={phase.name === 'preparing'}
+              >
+                {source === 'serviceFolder' ? 'Test, build and plan' : 'Check and plan'}
+              </Button>
+              {phase.name === 'preparing' && (
+                <Button
+                  variant="default"
+                  color="red"
+                  leftSection={<IconPlayerStop size={16} aria-hidden />}
+                  onClick={() => void cancel(phase.runId)}
+                >
+                  Cancel
+                </Button>
+              )}
+              {formProblem && phase.name === 'form' && (
+                <Text size="sm" c="dimmed">
+                  {formProblem}
+                </Text>
+              )}
+              {cancelProblem && (
+                <Text size="sm" c="red.8" role="alert">
+                  {cancelProblem}
+                </Text>
+              )}
+            </Group>
+            <Text size="xs" c="dimmed">
+              Nothing is uploaded until you have seen the plan and confirmed it.
+            </Text>
+          </Stack>
+        </form>
+      </Paper>
+
+      {progress.order.length > 0 && (
+        <Paper withBorder p="lg" radius="md">
+          <StepList progress={progress} title="Progress" />
+        </Paper>
+      )}
+
+      {(phase.name === 'planned' || phase.name === 'applying') && (
+        <Paper withBorder p="lg" radius="md" component="section" aria-label="Plan and confirmation">
+          <Stack gap="md">
+            <DeployPlanView plan={phase.prepared.plan} />
+            <ConfirmAction
+              key={phase.prepared.runId}
+              requirement={phase.prepared.plan.confirmation}
+              action={phase.prepared.plan.action}
+              environment={phase.prepared.environment}
+              busy={phase.name === 'applying'}
+              onConfirm={(c) => void apply(phase.prepared, { confirmed: c.confirmed ?? false, typed: c.typed ?? null })}
+            />
+            {phase.name === 'planned' && (
+              <Group>
+                <Button variant="subtle" onClick={reset}>
+                  Discard this deploy
+                </Button>
+              </Group>
+            )}
+          </Stack>
+        </Paper>
+      )}
+
+      {phase.name === 'done' && <Outcome outcome={phase.outcome} onAgain={reset} />}
+
+      {phase.name === 'failed' && (
+        <Stack gap="sm">
+          <ErrorNotice
+            error={phase.error}
+            context={phase.uploaded ? 'The deploy was uploaded but its check' : phase.prepared ? 'Deploying' : 'Preparing the deploy'}
+          />
+          {phase.uploaded && (
+            <Text size="sm">
+              The upload happened: the deployment is recorded in the history and its bundle is archived. Look at the
+              service’s health before doing anything else; roll back from the “Roll back” tab if it is broken.
+            </Text>
+          )}
+          <Group>
+            {phase.prepared && !phase.uploaded && phase.error.code !== 'Cancelled' && (
+              <Button
+                variant="default"
+                onClick={() => {
+                  if (phase.prepared) {
+                    setPhase({ name: 'planned', prepared: phase.prepared });
+                  }
+                }}
+              >
+                Back to the plan
+              </Button>
+            )}
+            <Button variant="default" onClick={reset}>
+              Start again
+            </Button>
+          </Group>
+        </Stack>
+      )}
+    </Stack>
+  );
+}

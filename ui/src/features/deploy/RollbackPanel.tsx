@@ -1,0 +1,425 @@
+import {
+  Alert,
+  Badge,
+  Button,
+  Group,
+  Loader,
+  NativeSelect,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  Title,
+} from '@mantine/core';
+import { IconArrowBackUp, IconCircleCheck, IconPin } from '@tabler/icons-react';
+import { useCallback, useState } from 'react';
+
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { formatBytes, shortHash } from '../../components/format';
+import { formatLocalTime } from '../../components/time';
+import {
+  type AppError,
+  commands,
+  type Confirmation_Deserialize,
+  type DeployEvent_Deserialize,
+  type Deployment_Serialize,
+  type Environment,
+  type Profile,
+  type VersionRow_Serialize,
+} from '../../ipc/bindings';
+import { eventChannel, useAfterDeploy, useRestorePlan, useRollbackPlan, useVersions } from '../../ipc/deploy';
+import { callCommand, toAppError } from '../../ipc/errors';
+import { ENVIRONMENTS } from './DeployWizard';
+import { ConfirmAction, DeployPlanView, Warnings } from './PlanView';
+import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
+import { StepList } from './StepList';
+
+function label(d: Deployment_Serialize | null): string {
+  if (!d) {
+    return 'nothing';
+  }
+  return `${d.versionTag ?? d.version ?? d.id} (${d.metadata.commit.slice(0, 7)}, ${d.id})`;
+}
+
+type Action = { kind: 'oneStep' } | { kind: 'restore'; row: VersionRow_Serialize };
+
+type Result = { ok: true; text: string } | { ok: false; error: AppError };
+
+function ReasonField({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  return (
+    <Textarea
+      label="Reason"
+      description="Recorded in the audit log and the pin, e.g. “v1.4.0 returns 500 on /api/orders”."
+      value={value}
+      onChange={(e) => {
+        onChange(e.currentTarget.value);
+      }}
+      autosize
+      minRows={2}
+      maw={560}
+      required
+    />
+  );
+}
+
+/** The one-step rollback: the plan from the engine, a reason, the confirmation. */
+function OneStepPlan({
+  profile,
+  service,
+  environment,
+  busy,
+  onGo,
+}: {
+  profile: Profile;
+  service: string;
+  environment: Environment;
+  busy: boolean;
+  onGo: (reason: string, confirmation: Confirmation_Deserialize) => void;
+}) {
+  const plan = useRollbackPlan(profile.id, service, environment, true);
+  const [reason, setReason] = useState('');
+  if (plan.isPending) {
+    return <Loader size="sm" aria-label="Loading the rollback plan" />;
+  }
+  if (plan.isError) {
+    return <ErrorNotice error={plan.error} context="Planning the rollback" />;
+  }
+  const p = plan.data;
+  return (
+    <Stack gap="sm">
+      <Title order={3} size="h4">{`Plan: roll ${service} in ${environment} back one step`}</Title>
+      <Text size="sm">{`Now current: ${label(p.current)}`}</Text>
+      <Text size="sm" fw={600}>{`Becomes current: ${label(p.becomesCurrent)}`}</Text>
+      <Warnings warnings={p.warnings} />
+      {p.blockedReason ? (
+        <Alert color="gray" variant="light" title="This rollback cannot be done">
+          {p.blockedReason}
+        </Alert>
+      ) : (
+        <>
+          <ReasonField value={reason} onChange={setReason} />
+          <ConfirmAction
+            requirement={p.confirmation}
+            action={p.action}
+            environment={environment}
+            busy={busy}
+            notReady={reason.trim() === '' ? 'Write the reason first.' : null}
+            onConfirm={(c) => {
+              onGo(reason.trim(), c);
+            }}
+          />
+        </>
+      )}
+    </Stack>
+  );
+}
+
+/** Restoring an archived version: its plan, a reason, the confirmation. */
+function RestorePlan({
+  profile,
+  row,
+  busy,
+  onGo,
+}: {
+  profile: Profile;
+  row: VersionRow_Serialize;
+  busy: boolean;
+  onGo: (reason: string, confirmation: Confirmation_Deserialize) => void;
+}) {
+  const plan = useRestorePlan(profile.id, row.deployment.id);
+  const [reason, setReason] = useState('');
+  if (plan.isPending) {
+    return <Loader size="sm" aria-label="Loading the restore plan" />;
+  }
+  if (plan.isError) {
+    return <ErrorNotice error={plan.error} context="Planning the restore" />;
+  }
+  return (
+    <Stack gap="sm">
+      <DeployPlanView plan={plan.data} />
+      <ReasonField value={reason} onChange={setReason} />
+      <ConfirmAction
+        requirement={plan.data.confirmation}
+        action={plan.data.action}
+        environment={plan.data.environment}
+        busy={busy}
+        notReady={reason.trim() === '' ? 'Write the reason first.' : null}
+        onConfirm={(c) => {
+          onGo(reason.trim(), c);
+        }}
+      />
+    </Stack>
+  );
+}
+
+function VersionsTable({
+  rows,
+  disabled,
+  onRestore,
+}: {
+  rows: VersionRow_Serialize[];
+  disabled: boolean;
+  onRestore: (row: VersionRow_Serialize) => void;
+}) {
+  return (
+    <Table.ScrollContainer minWidth={860}>
+      <Table striped highlightOnHover withTableBorder aria-label="Versions">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Version</Table.Th>
+            <Table.Th>Commit</Table.Th>
+            <Table.Th>Author</Table.Th>
+            <Table.Th>Deployed</Table.Th>
+            <Table.Th>Status</Table.Th>
+            <Table.Th>Archived bundle</Table.Th>
+            <Table.Th>Restore</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {rows.map((r) => {
+            const d = r.deployment;
+            const name = d.versionTag ?? d.version ?? d.id;
+            return (
+              <Table.Tr key={d.id}>
+                <Table.Td>
+                  <Group gap={6} wrap="nowrap">
+                    <Text size="sm">{name}</Text>
+                    {r.current && (
+                      <Badge size="xs" color="green" tt="none">
+                        current
+                      </Badge>
+                    )}
+                    {r.pinned && (
+                      <Badge size="xs" color="orange" tt="none" leftSection={<IconPin size={10} aria-hidden />}>
+                        pinned
+                      </Badge>
+                    )}
+                  </Group>
+                  <Text size="xs" c="dimmed">
+                    {d.id}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  <Text size="sm" ff="monospace">
+                    {d.metadata.commit.slice(0, 7)}
+                  </Text>
+                </Table.Td>
+                <Table.Td>{d.metadata.author}</Table.Td>
+                <Table.Td>{formatLocalTime(Date.parse(d.timestamp))}</Table.Td>
+                <Table.Td>{d.status.replace('_', ' ')}</Table.Td>
+                <Table.Td>
+                  {r.bundle && r.bundle.available ? (
+                    <Text size="sm">{`${shortHash(r.bundle.sha256)} · ${r.bundle.sizeBytes !== null ? formatBytes(r.bundle.sizeBytes) : '?'}`}</Text>
+                  ) : (
+                    <Text size="sm" c="dimmed">
+                      none
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td>
+                  {r.restorable ? (
+                    <Button
+                      size="xs"
+                      variant="light"
+                      disabled={disabled}
+                      onClick={() => {
+                        onRestore(r);
+                      }}
+                      aria-label={`Restore ${name}`}
+                    >
+                      Restore…
+                    </Button>
+                  ) : (
+                    <Text size="xs" c="dimmed" maw={260}>
+                      {r.whyNot ?? 'Cannot be restored.'}
+                    </Text>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            );
+          })}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+/** Roll a service back one step (the Deploy API's rollback) or to any archived version. */
+export function RollbackPanel({ profile }: { profile: Profile }) {
+  const [service, setService] = useState(profile.services[0] ?? '');
+  const [environment, setEnvironment] = useState<Environment>(profile.environment);
+  const [action, setAction] = useState<Action | null>(null);
+  const [running, setRunning] = useState(false);
+  const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
+  const [result, setResult] = useState<Result | null>(null);
+  const versions = useVersions(profile.id, service, environment);
+  const afterDeploy = useAfterDeploy();
+  const readOnly = profile.protection === 'readOnly';
+
+  const onEvent = useCallback((event: DeployEvent_Deserialize) => {
+    setProgress((p) => applyEvent(p, event));
+  }, []);
+
+  const start = (next: Action) => {
+    setAction(next);
+    setResult(null);
+    setProgress(EMPTY_PROGRESS);
+  };
+
+  const go = async (reason: string, confirmation: Confirmation_Deserialize) => {
+    if (!action) {
+      return;
+    }
+    setRunning(true);
+    setProgress(EMPTY_PROGRESS);
+    try {
+      if (action.kind === 'oneStep') {
+        const out = await callCommand(() =>
+          commands.rollback({ profileId: profile.id, service, environment, reason, confirmation }, eventChannel(onEvent)),
+        );
+        setResult({
+          ok: true,
+          text: `Rolled ${service} back: ${out.deployment.versionTag ?? out.deployment.id} is current and pinned. ${out.verification.healthDetail}`,
+        });
+      } else {
+        const out = await callCommand(() =>
+          commands.restoreVersion(
+            { profileId: profile.id, deploymentId: action.row.deployment.id, reason, confirmation },
+            eventChannel(onEvent),
+          ),
+        );
+        setResult({
+          ok: true,
+          text: `Restored ${service} to ${action.row.deployment.versionTag ?? action.row.deployment.id} as deployment ${out.deployment.id}; it is pinned. ${out.verification.healthDetail}`,
+        });
+      }
+      setAction(null);
+    } catch (e) {
+      setResult({ ok: false, error: toAppError(e) });
+    } finally {
+      setRunning(false);
+      afterDeploy(profile.id);
+    }
+  };
+
+  const pin = versions.data?.pin ?? null;
+
+  return (
+    <Stack gap="md">
+      <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="sy-rollback-heading">
+        <Stack gap="md">
+          <Title order={2} size="h3" id="sy-rollback-heading">
+            Roll back a service
+          </Title>
+          <Group gap="md" align="flex-end" wrap="wrap">
+            <NativeSelect
+              label="Service"
+              data={profile.services}
+              value={service}
+              onChange={(e) => {
+                setService(e.currentTarget.value);
+                setAction(null);
+              }}
+              w={200}
+            />
+            <NativeSelect
+              label="Environment"
+              data={ENVIRONMENTS}
+              value={environment}
+              onChange={(e) => {
+                setEnvironment(e.currentTarget.value as Environment);
+                setAction(null);
+              }}
+              w={200}
+            />
+            <Button
+              leftSection={<IconArrowBackUp size={16} aria-hidden />}
+              color="orange"
+              disabled={readOnly || running || service === ''}
+              onClick={() => {
+                start({ kind: 'oneStep' });
+              }}
+            >
+              Roll back one step…
+            </Button>
+          </Group>
+          {readOnly && (
+            <Text size="sm" c="dimmed">
+              This profile is read-only: rollbacks are turned off.
+            </Text>
+          )}
+          {pin && (
+            <Alert color="orange" variant="light" icon={<IconPin aria-hidden />} title={`${service} is pinned to ${pin.versionLabel}`}>
+              {`Pinned by ${pin.actor}${pin.pinnedMs !== null ? ` at ${formatLocalTime(pin.pinnedMs)}` : ''}: “${pin.reason}”. It stays until someone deploys over it deliberately.`}
+            </Alert>
+          )}
+          {versions.data?.staleNote && (
+            <Text size="sm" c="dimmed">
+              {versions.data.staleNote}
+            </Text>
+          )}
+          {versions.isPending && service !== '' && <Loader size="sm" aria-label="Loading versions" />}
+          {versions.isError && (
+            <ErrorNotice
+              error={versions.error}
+              context="Loading the versions"
+              onRetry={() => {
+                void versions.refetch();
+              }}
+            />
+          )}
+          {versions.data && versions.data.rows.length === 0 && (
+            <Text size="sm">{`No deployments of ${service} in ${environment} are known. Sync the history in Deployments.`}</Text>
+          )}
+          {versions.data && versions.data.rows.length > 0 && (
+            <VersionsTable
+              rows={versions.data.rows}
+              disabled={readOnly || running}
+              onRestore={(row) => {
+                start({ kind: 'restore', row });
+              }}
+            />
+          )}
+        </Stack>
+      </Paper>
+
+      {action && (
+        <Paper withBorder p="lg" radius="md" component="section" aria-label="Rollback plan and confirmation">
+          <Stack gap="md">
+            {action.kind === 'oneStep' ? (
+              <OneStepPlan profile={profile} service={service} environment={environment} busy={running} onGo={(r, c) => void go(r, c)} />
+            ) : (
+              <RestorePlan key={action.row.deployment.id} profile={profile} row={action.row} busy={running} onGo={(r, c) => void go(r, c)} />
+            )}
+            {!running && (
+              <Group>
+                <Button
+                  variant="subtle"
+                  onClick={() => {
+                    setAction(null);
+                  }}
+                >
+                  Cancel
+                </Button>
+              </Group>
+            )}
+          </Stack>
+        </Paper>
+      )}
+
+      {progress.order.length > 0 && (
+        <Paper withBorder p="lg" radius="md">
+          <StepList progress={progress} title="Rollback progress" />
+        </Paper>
+      )}
+
+      {result?.ok === true && (
+        <Alert color="green" variant="light" icon={<IconCircleCheck aria-hidden />} title="Rollback done" role="status">
+          {result.text}
+        </Alert>
+      )}
+      {result?.ok === false && <ErrorNotice error={result.error} context="Rolling back" />}
+    </Stack>
+  );
+}

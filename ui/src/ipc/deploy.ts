@@ -1,0 +1,81 @@
+import { Channel } from '@tauri-apps/api/core';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+
+import {
+  type AppError,
+  type ArchivedBundle_Serialize,
+  commands,
+  type DeployEvent_Deserialize,
+  type DeployPlan_Serialize,
+  type Environment,
+  type RollbackPlan_Serialize,
+  type VersionList_Serialize,
+} from './bindings';
+import { callCommand } from './errors';
+import { queryKeys } from './queries';
+
+export const deployKeys = {
+  bundles: (profileId: string) => ['deploy', profileId, 'bundles'] as const,
+  versions: (profileId: string, service: string, environment: Environment) =>
+    ['deploy', profileId, 'versions', service, environment] as const,
+  rollbackPlan: (profileId: string, service: string, environment: Environment) =>
+    ['deploy', profileId, 'rollbackPlan', service, environment] as const,
+  restorePlan: (profileId: string, deploymentId: string) => ['deploy', profileId, 'restorePlan', deploymentId] as const,
+  all: (profileId: string) => ['deploy', profileId] as const,
+};
+
+/** A channel that hands every deploy event to `onEvent`. */
+export function eventChannel(onEvent: (event: DeployEvent_Deserialize) => void): Channel<DeployEvent_Deserialize> {
+  const channel = new Channel<DeployEvent_Deserialize>();
+  channel.onmessage = onEvent;
+  return channel;
+}
+
+/** Every version of a service in an environment, and whether each can be restored. */
+export function useVersions(profileId: string, service: string, environment: Environment) {
+  return useQuery<VersionList_Serialize, AppError>({
+    queryKey: deployKeys.versions(profileId, service, environment),
+    queryFn: () => callCommand(() => commands.deploymentVersions(profileId, service, environment)),
+    enabled: service !== '',
+  });
+}
+
+/** What the one-step rollback would make current (fetched when asked for). */
+export function useRollbackPlan(profileId: string, service: string, environment: Environment, enabled: boolean) {
+  return useQuery<RollbackPlan_Serialize, AppError>({
+    queryKey: deployKeys.rollbackPlan(profileId, service, environment),
+    queryFn: () => callCommand(() => commands.rollbackPlan(profileId, service, environment)),
+    enabled,
+    staleTime: 0,
+    gcTime: 0,
+  });
+}
+
+/** The plan of restoring an archived version. */
+export function useRestorePlan(profileId: string, deploymentId: string | null) {
+  return useQuery<DeployPlan_Serialize, AppError>({
+    queryKey: deployKeys.restorePlan(profileId, deploymentId ?? ''),
+    queryFn: () => callCommand(() => commands.restorePlan(profileId, deploymentId ?? '')),
+    enabled: deploymentId !== null,
+    staleTime: 0,
+    gcTime: 0,
+  });
+}
+
+/** After anything is deployed or rolled back: history, versions and health are stale. */
+export function useAfterDeploy() {
+  const client = useQueryClient();
+  return (profileId: string) => {
+    void client.invalidateQueries({ queryKey: queryKeys.history(profileId) });
+    void client.invalidateQueries({ queryKey: deployKeys.all(profileId) });
+    void client.invalidateQueries({ queryKey: ['health', profileId] });
+  };
+}
+
+/** The bundles the app archived for a profile (to show a deployment's hash and size). */
+export function useArchivedBundles(profileId: string) {
+  return useQuery<ArchivedBundle_Serialize[], AppError>({
+    queryKey: deployKeys.bundles(profileId),
+    queryFn: () => callCommand(() => commands.archivedBundles(profileId)),
+  });
+}
