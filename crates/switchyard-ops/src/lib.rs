@@ -1,7 +1,9 @@
-//! Switchyard's façade: one public async fn per user action (manage profiles and their keys,
-//! validate a key, sync and query deployment history, read the audit log), each recorded in the
-//! audit log and each returning `AppError`s the window can show as they are. It ties together the
-//! store, the keychain, the HTTP clients and the embedded sandbox.
+//! Switchyard's façade: one public async fn per user action — manage profiles and their keys,
+//! validate a key, sync and query deployment history, deploy (prepare → plan → apply, with the
+//! bundle archive), roll back or restore an archived version, inspect and manage namespaces,
+//! check health, and run runbooks step by step — each recorded in the audit log and each
+//! returning `AppError`s the window can show as they are. It ties together the store, the
+//! keychain, the HTTP clients, the runbook engine and the embedded sandbox.
 //!
 //! It must not depend on `tauri`: the desktop shell calls these functions from thin commands, and
 //! tests call them without a window.
@@ -11,6 +13,7 @@ mod health;
 mod history;
 mod namespaces;
 mod profiles;
+mod runbooks;
 mod secrets;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +45,14 @@ pub use namespaces::{
     NamespaceSummary, WorkerDetail, WorkerRevision, WorkerRow,
 };
 pub use profiles::{ProfileExport, ProfileSecrets};
+pub use runbooks::{
+    runbook_link_for_error, ActionBlock, ActionParam, ActiveFault, AskField, HealthTarget,
+    ManualCheck, ParamValue, RehearsalFault, ResolvedStepAction, RunCheck, RunDetail, RunEvent,
+    RunProgress, RunState, RunStep, RunStepState, RunSummary, Runbook, RunbookCatalog,
+    RunbookError, RunbookInput, RunbookLink, RunbookOrigin, RunbookProblem, RunbookStep,
+    StepAction, StepBlocker, StepCondition, StepConfirmation, StepConfirmationKind, StepOutcome,
+    StepOutput, StepPlan, StepRunRequest, ValueKind, MAX_STEP_OUTPUT_BYTES,
+};
 pub use secrets::KeyCheck;
 
 /// At most one health notification per target and direction (down / up) in this many seconds.
@@ -69,6 +80,8 @@ pub struct Ops {
     data_dir: PathBuf,
     sandbox_link: RwLock<Option<SandboxLink>>,
     sandbox: tokio::sync::Mutex<Option<Sandbox>>,
+    /// Runbook steps executing now, per-run locks.
+    runbooks: runbooks::RunbookRuntime,
     /// Rate-limits the desktop notifications raised by health checks.
     health_gate: std::sync::Mutex<NotificationGate>,
     /// Deploy runs in progress (to cancel them) and prepared deploys awaiting confirmation.
@@ -100,6 +113,7 @@ impl Ops {
             data_dir: data_dir.to_path_buf(),
             sandbox_link: RwLock::new(None),
             sandbox: tokio::sync::Mutex::new(None),
+            runbooks: runbooks::RunbookRuntime::default(),
             health_gate: std::sync::Mutex::new(NotificationGate::new(HEALTH_NOTIFY_EVERY_SECS)),
             deploy_runs: deploy::DeployRuns::default(),
         })

@@ -3,7 +3,7 @@
 //! Loopback only, like everything else; it needs no key.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
@@ -71,31 +71,53 @@ async fn read_json(body: Body) -> Result<Value, Response> {
         .map_err(|e| json_error(StatusCode::BAD_REQUEST, &format!("Invalid JSON body: {e}")))
 }
 
-fn apply(state: &AppState, target: FaultTarget, fault: Fault) -> Response {
-    match state.faults.set(target.clone(), fault.clone()) {
-        Ok(()) => Json(FaultEntry { target, fault }).into_response(),
+fn apply(state: &AppState, target: FaultTarget, fault: Fault, until_deploy: bool) -> Response {
+    let set = if until_deploy {
+        state.faults.set_until_deploy(target.clone(), fault.clone())
+    } else {
+        state.faults.set(target.clone(), fault.clone())
+    };
+    match set {
+        Ok(()) => Json(FaultEntry {
+            target,
+            fault,
+            until_deploy,
+        })
+        .into_response(),
         Err(message) => json_error(StatusCode::BAD_REQUEST, &message),
     }
 }
 
-/// `POST /faults` with `{"target": "...", "fault": {"mode": ...}}`.
+/// `POST /faults` with `{"target": "...", "fault": {"mode": ...}, "until_deploy": false}`.
 async fn set_entry(State(state): State<AppState>, body: Body) -> Response {
     let value = match read_json(body).await {
         Ok(v) => v,
         Err(r) => return r,
     };
     match serde_json::from_value::<FaultEntry>(value) {
-        Ok(entry) => apply(&state, entry.target, entry.fault),
+        Ok(entry) => apply(&state, entry.target, entry.fault, entry.until_deploy),
         Err(e) => json_error(StatusCode::BAD_REQUEST, &format!("Invalid fault: {e}")),
     }
 }
 
-/// `PUT /faults/<target>` with the fault `{"mode": ...}`.
+/// `PUT /faults/<target>` with the fault `{"mode": ...}`; `?until=deploy` makes it lift when the
+/// service is next deployed or rolled back (a "bad deploy").
 async fn set_one(
     State(state): State<AppState>,
     Path(target): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
     body: Body,
 ) -> Response {
+    let until_deploy = match query.get("until").map(String::as_str) {
+        None => false,
+        Some("deploy") => true,
+        Some(other) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Unknown until=\"{other}\": the only choice is until=deploy"),
+            )
+        }
+    };
     let target = match target.parse::<FaultTarget>() {
         Ok(t) => t,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, &e.to_string()),
@@ -105,7 +127,7 @@ async fn set_one(
         Err(r) => return r,
     };
     match serde_json::from_value::<Fault>(value) {
-        Ok(fault) => apply(&state, target, fault),
+        Ok(fault) => apply(&state, target, fault, until_deploy),
         Err(e) => json_error(StatusCode::BAD_REQUEST, &format!("Invalid fault: {e}")),
     }
 }
@@ -115,8 +137,8 @@ async fn get_one(State(state): State<AppState>, Path(target): Path<String>) -> R
         Ok(t) => t,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    match state.faults.get(&target) {
-        Some(fault) => Json(FaultEntry { target, fault }).into_response(),
+    match state.faults.entry(&target) {
+        Some(entry) => Json(entry).into_response(),
         None => json_error(StatusCode::NOT_FOUND, "No fault set for this target"),
     }
 }

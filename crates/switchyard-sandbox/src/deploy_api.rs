@@ -412,6 +412,10 @@ async fn deploy(State(state): State<AppState>, body: Body) -> Response {
         Ok(row) => row,
         Err(e) => return internal(e),
     };
+    // A rehearsed "bad deploy" of this service is over: the new deploy replaced it.
+    state
+        .faults
+        .lift_after_deploy(&req.service, req.environment);
     match row {
         Some(row) => Json(json!({
             "success": true,
@@ -462,6 +466,8 @@ async fn rollback(State(state): State<AppState>, body: Body) -> Response {
     {
         return internal(e);
     }
+    // A rehearsed "bad deploy" of this service is over: it was rolled back.
+    state.faults.lift_after_deploy(&service, environment);
     Json(json!({
         "success": true,
         "deployment": deployment_json(previous),

@@ -171,12 +171,17 @@ impl Fault {
 pub struct FaultEntry {
     pub target: FaultTarget,
     pub fault: Fault,
+    /// A "bad deploy": the fault lifts by itself when the service is next deployed or rolled
+    /// back (services only), so rehearsals can practise the rollback that fixes it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub until_deploy: bool,
 }
 
 /// The faults in force, shared by every request. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct FaultBoard {
-    faults: Arc<RwLock<BTreeMap<FaultTarget, Fault>>>,
+    /// Each target's fault, and whether it lifts on the service's next deploy or rollback.
+    faults: Arc<RwLock<BTreeMap<FaultTarget, (Fault, bool)>>>,
 }
 
 impl FaultBoard {
@@ -187,8 +192,33 @@ impl FaultBoard {
     /// Sets (or replaces) the fault of `target`.
     pub fn set(&self, target: FaultTarget, fault: Fault) -> Result<(), String> {
         fault.validate()?;
-        self.write().insert(target, fault);
+        self.write().insert(target, (fault, false));
         Ok(())
+    }
+
+    /// Sets the fault of a service until that service is next deployed or rolled back.
+    pub fn set_until_deploy(&self, target: FaultTarget, fault: Fault) -> Result<(), String> {
+        if !matches!(target, FaultTarget::Service(..)) {
+            return Err(format!(
+                "\"until_deploy\" applies to services only, not to {target}"
+            ));
+        }
+        fault.validate()?;
+        self.write().insert(target, (fault, true));
+        Ok(())
+    }
+
+    /// Lifts the "until deploy" faults of `service` in `env`, and its environment-less one (a
+    /// deploy anywhere replaces what it stood for); how many were lifted.
+    pub fn lift_after_deploy(&self, service: &str, env: Environment) -> usize {
+        let mut faults = self.write();
+        let before = faults.len();
+        faults.retain(|target, (_, until_deploy)| {
+            !(*until_deploy
+                && matches!(target, FaultTarget::Service(s, e)
+                    if s == service && (e.is_none() || *e == Some(env))))
+        });
+        before - faults.len()
     }
 
     /// Clears the fault of `target`; true when there was one.
@@ -203,15 +233,27 @@ impl FaultBoard {
     pub fn list(&self) -> Vec<FaultEntry> {
         self.read()
             .iter()
-            .map(|(target, fault)| FaultEntry {
+            .map(|(target, (fault, until_deploy))| FaultEntry {
                 target: target.clone(),
                 fault: fault.clone(),
+                until_deploy: *until_deploy,
             })
             .collect()
     }
 
     pub fn get(&self, target: &FaultTarget) -> Option<Fault> {
-        self.read().get(target).cloned()
+        self.read().get(target).map(|(fault, _)| fault.clone())
+    }
+
+    /// The whole entry of `target`, with its "until deploy" flag.
+    pub fn entry(&self, target: &FaultTarget) -> Option<FaultEntry> {
+        self.read()
+            .get(target)
+            .map(|(fault, until_deploy)| FaultEntry {
+                target: target.clone(),
+                fault: fault.clone(),
+                until_deploy: *until_deploy,
+            })
     }
 
     /// The fault for the dispatcher of `env`: the environment-specific one first, then the general.
@@ -226,11 +268,11 @@ impl FaultBoard {
             .or_else(|| self.get(&FaultTarget::Service(service.to_owned(), None)))
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<FaultTarget, Fault>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<FaultTarget, (Fault, bool)>> {
         self.faults.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<FaultTarget, Fault>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<FaultTarget, (Fault, bool)>> {
         self.faults.write().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -376,3 +376,85 @@ async fn the_rust_api_and_the_http_api_share_one_board() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_bad_deploy_fault_lifts_when_the_service_is_rolled_back_or_redeployed() {
+    let s = start(true, false).await;
+    let r = s
+        .http
+        .put(format!(
+            "{}/service:gateway@production?until=deploy",
+            s.d.faults_url
+        ))
+        .json(&json!({"mode": "error", "status": 500}))
+        .send()
+        .await
+        .unwrap();
+    let (st, v) = json_of(r).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["until_deploy"], true);
+    // db's ordinary fault stays through gateway's rollback.
+    set(&s, "service:db", json!({"mode": "error", "status": 503})).await;
+    assert_eq!(
+        s.health_status("production", "gateway").await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+
+    // A deploy of another service or environment does not lift it.
+    s.deploy("gateway", "staging", "// staging").await;
+    assert_eq!(
+        s.health_status("production", "gateway").await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+
+    // Rolling gateway back in production does.
+    let (st, v) = s.rollback("gateway", "production").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        s.health_status("production", "gateway").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.health_status("production", "db").await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "an ordinary fault is not lifted by a deploy"
+    );
+
+    // So does a deploy (an environment-less one lifts on a deploy anywhere); only services
+    // take it.
+    set(&s, "service:gateway", json!({"mode": "down"})).await;
+    let r = s
+        .http
+        .put(format!("{}/service:gateway?until=deploy", s.d.faults_url))
+        .json(&json!({"mode": "down"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    s.deploy("gateway", "production", "// fixed").await;
+    assert_eq!(
+        s.health_status("production", "gateway").await,
+        StatusCode::OK
+    );
+    let r = s
+        .http
+        .put(format!("{}/dispatcher?until=deploy", s.d.faults_url))
+        .json(&json!({"mode": "down"}))
+        .send()
+        .await
+        .unwrap();
+    let (st, v) = json_of(r).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(
+        v["error"].as_str().unwrap().contains("services only"),
+        "{v}"
+    );
+    let r = s
+        .http
+        .put(format!("{}/service:gateway?until=tomorrow", s.d.faults_url))
+        .json(&json!({"mode": "down"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}

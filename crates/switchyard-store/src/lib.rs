@@ -12,6 +12,7 @@ mod deployments;
 mod error;
 mod health;
 mod profiles;
+mod runbooks;
 mod settings;
 
 use std::path::Path;
@@ -25,6 +26,10 @@ pub use audit::{AuditEntry, AuditRecord};
 pub use bundles::{BundleRecord, BundleUse, BundleUseKind, DeployPin};
 pub use deployments::{DeploymentFilter, SyncWindow, SyncWindowState, UpsertReport};
 pub use health::{HealthBucket, HealthSample, HealthState};
+pub use runbooks::{
+    CheckUpdate, NewRun, NewRunEvent, NewRunStep, RunChanges, RunCheckRecord, RunEventRecord,
+    RunRecord, RunStepRecord, RunUpdate,
+};
 
 /// The file name of the store inside the data folder.
 pub const DB_FILE: &str = "switchyard.db";

@@ -8,4 +8,5 @@ pub mod health;
 pub mod history;
 pub mod namespaces;
 pub mod profiles;
+pub mod runbooks;
 pub mod secrets;

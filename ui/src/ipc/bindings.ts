@@ -102,9 +102,96 @@ export const commands = {
 	 *  one chosen in the OS's save dialog. The path written, or None when the dialog was cancelled.
 	 */
 	exportHistory: (profileId: string, filter: DeploymentFilter_Deserialize, format: ExportFormat, path: string | null) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("export_history", { profileId, filter, format, path })),
+	/**  Every runbook (built-in and the user's), and the problems of user files that did not load. */
+	runbookCatalog: () => typedError<RunbookCatalog_Serialize, AppError_Serialize>(__TAURI_INVOKE("runbook_catalog")),
+	/**  The runbook (and step) that covers an error's runbook section, if any. */
+	runbookForError: (section: string) => typedError<RunbookLink_Serialize | null, AppError_Serialize>(__TAURI_INVOKE("runbook_for_error", { section })),
+	/**  Start a run of a runbook for a profile (a rehearsal only on the sandbox). */
+	startRun: (profileId: string, runbookId: string, inputs: { [key in string]: string }, rehearsal: boolean) => typedError<RunDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("start_run", { profileId, runbookId, inputs, rehearsal })),
+	/**  Runs, newest first, open and finished (of one profile, or all). */
+	listRuns: (profileId: string | null) => typedError<RunSummary_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_runs", { profileId })),
+	/**  A run with its steps, checks, outputs and timeline. */
+	runDetail: (runId: string) => typedError<RunDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("run_detail", { runId })),
+	/**  What running a step's action would do, with the confirmation it needs. */
+	stepPlan: (runId: string, stepIndex: number, values: { [key in string]: string }) => typedError<StepPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("step_plan", { runId, stepIndex, values })),
+	/**  Run a step's action; its output streams on `on_output`. */
+	runStep: (runId: string, stepIndex: number, request: StepRunRequest_Deserialize, onOutput: Channel<StepOutput>) => typedError<RunDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("run_step", { runId, stepIndex, request, onOutput })),
+	/**  Stop a step's running command. */
+	stopStep: (runId: string, stepIndex: number) => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("stop_step", { runId, stepIndex })),
+	/**  Tick or untick a manual check. */
+	setCheck: (runId: string, stepIndex: number, checkIndex: number, checked: boolean) => typedError<RunDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("set_check", { runId, stepIndex, checkIndex, checked })),
+	/**  Mark a step without an action as done. */
+	completeStep: (runId: string, stepIndex: number) => typedError<RunDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("complete_step", { runId, stepIndex })),
+	/**  Skip a step, saying why. */
+	skipStep: (runId: string, stepIndex: number, reason: string) => typedError<RunDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("skip_step", { runId, stepIndex, reason })),
+	/**  Add a note to a run's timeline (optionally about one step). */
+	addRunNote: (runId: string, stepIndex: number | null, text: string) => typedError<RunDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("add_run_note", { runId, stepIndex, text })),
+	/**  Close a run whose every step passed, failed or was skipped. */
+	finishRun: (runId: string) => typedError<RunDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("finish_run", { runId })),
+	/**  Close a run that will not be finished, saying why. */
+	abandonRun: (runId: string, reason: string) => typedError<RunDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("abandon_run", { runId, reason })),
+	/**  The run as an incident report in Markdown (secrets redacted). */
+	incidentReport: (runId: string) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("incident_report", { runId })),
+	/**  The faults set in the sandbox of a sandbox profile. */
+	sandboxFaults: (profileId: string) => typedError<ActiveFault[], AppError_Serialize>(__TAURI_INVOKE("sandbox_faults", { profileId })),
+	/**  Inject a rehearsal fault into the sandbox (sandbox profiles only). */
+	injectFault: (profileId: string, fault: RehearsalFault, runId: string | null) => typedError<ActiveFault[], AppError_Serialize>(__TAURI_INVOKE("inject_fault", { profileId, fault, runId })),
+	/**  Clear one fault (by target) or all of them. */
+	clearFault: (profileId: string, target: string | null, runId: string | null) => typedError<ActiveFault[], AppError_Serialize>(__TAURI_INVOKE("clear_fault", { profileId, target, runId })),
 };
 
 /* Types */
+/**  A step's automated action, from its ```` ```switchyard ```` block. */
+export type ActionBlock = ActionBlock_Serialize | ActionBlock_Deserialize;
+
+/**  A step's automated action, from its ```` ```switchyard ```` block. */
+export type ActionBlock_Deserialize = {
+	action: StepAction_Deserialize,
+	/**  The block as written: `switchyard rollback service=$service` (and the body for `command`). */
+	source: string,
+	line: number,
+	/**  Parameters asked when the step runs (`name=?`), in the order written. */
+	asks: AskField[],
+	/**
+	 *  True when the action changes the platform or the machine (rollback, redeploy,
+	 *  direct-deploy, namespace-create, command): it needs confirmation and is refused in
+	 *  read-only profiles.
+	 */
+	mutates: boolean,
+};
+
+/**  A step's automated action, from its ```` ```switchyard ```` block. */
+export type ActionBlock_Serialize = {
+	action: StepAction_Serialize,
+	/**  The block as written: `switchyard rollback service=$service` (and the body for `command`). */
+	source: string,
+	line: number,
+	/**  Parameters asked when the step runs (`name=?`), in the order written. */
+	asks: AskField[],
+	/**
+	 *  True when the action changes the platform or the machine (rollback, redeploy,
+	 *  direct-deploy, namespace-create, command): it needs confirmation and is refused in
+	 *  read-only profiles.
+	 */
+	mutates: boolean,
+};
+
+/**  A parameter of an action as it ran (or will run). */
+export type ActionParam = {
+	name: string,
+	value: string,
+};
+
+/**  A fault in force in the sandbox. */
+export type ActiveFault = {
+	/**  `service:gateway`, `deploy-api`, `dispatcher`, … */
+	target: string,
+	/**  `down`, `error`, `latency`, `garbage`, `flaky`, `rate_limited`. */
+	mode: string,
+	/**  In words: "gateway answers 503". */
+	description: string,
+};
+
 /**
  *  An error as the operator sees it: a code to branch on, a message that says what happened and
  *  what to do, and where in the runbook the fix is described.
@@ -202,6 +289,13 @@ export type ArchivedBundle_Serialize = {
 	usedMs: number | null,
 	/**  The bindings sent with it. */
 	bindings: { [key in string]: string },
+};
+
+/**  A `?` parameter: the operator gives its value when the step runs. */
+export type AskField = {
+	/**  The parameter's name (the key of the value passed when running the step). */
+	param: string,
+	kind: ValueKind,
 };
 
 /**  One binding: its name, kind and target (the service, or the variable's text). */
@@ -780,6 +874,9 @@ export type HealthSummary = {
 	text: string,
 };
 
+/**  Which health targets a `health` action checks. */
+export type HealthTarget = "services" | "dispatcher" | "deploy-api";
+
 /**  What a target is, so the window can group them (the summary counts services only). */
 export type HealthTargetKind = "service" | "dispatcher" | "deployApi";
 
@@ -839,6 +936,13 @@ backend: string } |
  *  `KeychainUnavailable` error.
  */
 { state: "unavailable"; reason: string };
+
+/**  A manual check: a `- [ ]` item the operator ticks. */
+export type ManualCheck = {
+	/**  The item's text, as Markdown. */
+	text: string,
+	line: number,
+};
 
 /**
  *  Metadata typed by hand. For a service folder each field set here overrides what git and
@@ -909,6 +1013,15 @@ export type OutputStream = "stdout" | "stderr";
 
 /**  Which package manager runs the folder's scripts. */
 export type PackageManager = "pnpm" | "npm";
+
+/**  Where a parameter's value comes from. */
+export type ParamValue = 
+/**  Written in the runbook: `service=gateway`. */
+{ from: "literal"; value: string } | 
+/**  A run input: `service=$service`. */
+{ from: "input"; value: string } | 
+/**  Asked when the step runs: `version=?`. */
+{ from: "ask" };
 
 /**  What the native chooser picks. */
 export type PathKind = 
@@ -1151,6 +1264,29 @@ export type Protection =
 /**  Mutations are disabled; the UI says why. */
 "readOnly";
 
+/**  A fault a rehearsal injects into the local sandbox. */
+export type RehearsalFault = 
+/**  The service answers 503. */
+{ kind: "serviceDown"; service: string } | 
+/**
+ *  A bad deploy: the service answers 500 until it is rolled back or deployed again (the
+ *  sandbox lifts the fault then), as after a broken release.
+ */
+{ kind: "badDeploy"; service: string } | 
+/**  The service answers `status` (e.g. 500) with an error body. */
+{ kind: "serviceErrors"; service: string; status: number } | 
+/**  The Deploy API answers 503. */
+{ kind: "deployApiDown" } | 
+/**  The dispatcher answers 503. */
+{ kind: "dispatcherDown" } | 
+/**  The `db` service reports its database unhealthy (503). */
+{ kind: "databaseUnhealthy" } | 
+/**
+ *  `target` (`service:<name>`, `deploy-api`, `dispatcher`, `auth`, `cloudflare-api`) answers
+ *  after `ms` milliseconds (at most 120 000).
+ */
+{ kind: "latency"; target: string; ms: number };
+
 /**  Roll back to an archived version: deploy its stored bundle again. */
 export type RestoreRequest = RestoreRequest_Serialize | RestoreRequest_Deserialize;
 
@@ -1287,6 +1423,372 @@ export type RollbackRequest_Serialize = {
 	runId: string | null,
 };
 
+/**  One manual check of a step in a run. */
+export type RunCheck = RunCheck_Serialize | RunCheck_Deserialize;
+
+/**  One manual check of a step in a run. */
+export type RunCheck_Deserialize = {
+	index: number,
+	text: string,
+	checked: boolean,
+	atMs?: number | null,
+	by?: string | null,
+};
+
+/**  One manual check of a step in a run. */
+export type RunCheck_Serialize = {
+	index: number,
+	text: string,
+	checked: boolean,
+	atMs: number | null,
+	by: string | null,
+};
+
+/**  A run in full. */
+export type RunDetail = RunDetail_Serialize | RunDetail_Deserialize;
+
+/**  A run in full. */
+export type RunDetail_Deserialize = {
+	summary: RunSummary_Deserialize,
+	/**  The runbook as it was when the run started (the run keeps its Markdown). */
+	runbook: Runbook_Deserialize,
+	profileName: string,
+	environment?: Environment | null,
+	inputs: { [key in string]: string },
+	steps: RunStep_Deserialize[],
+	events: RunEvent_Deserialize[],
+	finishedBy?: string | null,
+	/**  Why it was abandoned. */
+	endReason?: string | null,
+};
+
+/**  A run in full. */
+export type RunDetail_Serialize = {
+	summary: RunSummary_Serialize,
+	/**  The runbook as it was when the run started (the run keeps its Markdown). */
+	runbook: Runbook_Serialize,
+	profileName: string,
+	environment: Environment | null,
+	inputs: { [key in string]: string },
+	steps: RunStep_Serialize[],
+	events: RunEvent_Serialize[],
+	finishedBy: string | null,
+	/**  Why it was abandoned. */
+	endReason: string | null,
+};
+
+/**  An entry of a run's timeline. */
+export type RunEvent = RunEvent_Serialize | RunEvent_Deserialize;
+
+/**  An entry of a run's timeline. */
+export type RunEvent_Deserialize = {
+	seq: number | null,
+	stepIndex?: number | null,
+	atMs: number | null,
+	by: string,
+	/**
+	 *  `run.started`, `step.started`, `step.passed`, `step.failed`, `step.skipped`,
+	 *  `step.restored`, `step.interrupted`, `step.done`, `check.ticked`, `check.unticked`, `note`,
+	 *  `fault.injected`, `fault.cleared`, `run.finished`, `run.abandoned`.
+	 */
+	kind: string,
+	message: string,
+};
+
+/**  An entry of a run's timeline. */
+export type RunEvent_Serialize = {
+	seq: number | null,
+	stepIndex: number | null,
+	atMs: number | null,
+	by: string,
+	/**
+	 *  `run.started`, `step.started`, `step.passed`, `step.failed`, `step.skipped`,
+	 *  `step.restored`, `step.interrupted`, `step.done`, `check.ticked`, `check.unticked`, `note`,
+	 *  `fault.injected`, `fault.cleared`, `run.finished`, `run.abandoned`.
+	 */
+	kind: string,
+	message: string,
+};
+
+/**  How far a run is. */
+export type RunProgress = {
+	total: number,
+	passed: number,
+	failed: number,
+	skipped: number,
+	/**  Steps that were running when the app stopped. */
+	interrupted: number,
+	running: number,
+};
+
+/**  Whether a run is open or over. */
+export type RunState = "running" | "finished" | "abandoned";
+
+/**
+ *  One step of a run: the runbook's step (instruction, checks, action) is in
+ *  `RunDetail.runbook.steps[index]`; this is what happened to it.
+ */
+export type RunStep = RunStep_Serialize | RunStep_Deserialize;
+
+/**  Where a step of a run is. */
+export type RunStepState = "pending" | 
+/**  Its action is executing now. */
+"running" | "passed" | "failed" | 
+/**  Skipped by the operator (with a reason) or by a condition that was not met. */
+"skipped" | 
+/**  It was running when the app stopped; its partial output is kept and it can be retried. */
+"interrupted";
+
+/**
+ *  One step of a run: the runbook's step (instruction, checks, action) is in
+ *  `RunDetail.runbook.steps[index]`; this is what happened to it.
+ */
+export type RunStep_Deserialize = {
+	index: number,
+	id: string,
+	title: string,
+	state: RunStepState,
+	/**  Why it cannot be started now (a gate, a condition), if so. */
+	blocker?: StepBlocker | null,
+	blockerMessage?: string | null,
+	/**  How the last action attempt ended. */
+	outcome?: StepOutcome | null,
+	skipReason?: string | null,
+	skippedByCondition: boolean,
+	attempts: number,
+	/**  The last action's parameters. */
+	params: ActionParam[],
+	/**  The last action's error, in words. */
+	error?: string | null,
+	/**  Every attempt's output, as streamed (at most 256 KiB). */
+	output: string,
+	startedMs?: number | null,
+	finishedMs?: number | null,
+	/**  Who last acted on the step. */
+	by?: string | null,
+	checks: RunCheck_Deserialize[],
+};
+
+/**
+ *  One step of a run: the runbook's step (instruction, checks, action) is in
+ *  `RunDetail.runbook.steps[index]`; this is what happened to it.
+ */
+export type RunStep_Serialize = {
+	index: number,
+	id: string,
+	title: string,
+	state: RunStepState,
+	/**  Why it cannot be started now (a gate, a condition), if so. */
+	blocker: StepBlocker | null,
+	blockerMessage: string | null,
+	/**  How the last action attempt ended. */
+	outcome: StepOutcome | null,
+	skipReason: string | null,
+	skippedByCondition: boolean,
+	attempts: number,
+	/**  The last action's parameters. */
+	params: ActionParam[],
+	/**  The last action's error, in words. */
+	error: string | null,
+	/**  Every attempt's output, as streamed (at most 256 KiB). */
+	output: string,
+	startedMs: number | null,
+	finishedMs: number | null,
+	/**  Who last acted on the step. */
+	by: string | null,
+	checks: RunCheck_Serialize[],
+};
+
+/**  A run as the list shows it. */
+export type RunSummary = RunSummary_Serialize | RunSummary_Deserialize;
+
+/**  A run as the list shows it. */
+export type RunSummary_Deserialize = {
+	id: string,
+	profileId: string,
+	runbookId: string,
+	title: string,
+	state: RunState,
+	rehearsal: boolean,
+	startedMs: number | null,
+	startedBy: string,
+	finishedMs?: number | null,
+	progress: RunProgress,
+	/**  The first step still to do (pending, running or interrupted): where the operator is. */
+	currentStep?: number | null,
+};
+
+/**  A run as the list shows it. */
+export type RunSummary_Serialize = {
+	id: string,
+	profileId: string,
+	runbookId: string,
+	title: string,
+	state: RunState,
+	rehearsal: boolean,
+	startedMs: number | null,
+	startedBy: string,
+	finishedMs: number | null,
+	progress: RunProgress,
+	/**  The first step still to do (pending, running or interrupted): where the operator is. */
+	currentStep: number | null,
+};
+
+/**  A parsed, valid runbook. */
+export type Runbook = Runbook_Serialize | Runbook_Deserialize;
+
+/**  Every runbook that loaded, and every file that did not. */
+export type RunbookCatalog = RunbookCatalog_Serialize | RunbookCatalog_Deserialize;
+
+/**  Every runbook that loaded, and every file that did not. */
+export type RunbookCatalog_Deserialize = {
+	runbooks: Runbook_Deserialize[],
+	problems: RunbookProblem[],
+};
+
+/**  Every runbook that loaded, and every file that did not. */
+export type RunbookCatalog_Serialize = {
+	runbooks: Runbook_Serialize[],
+	problems: RunbookProblem[],
+};
+
+/**  A problem found while loading a runbook, with the line (1-based) it is on. */
+export type RunbookError = {
+	line: number,
+	message: string,
+};
+
+/**  A run-level input: asked once when a run starts, used by actions as `$name`. */
+export type RunbookInput = RunbookInput_Serialize | RunbookInput_Deserialize;
+
+/**  A run-level input: asked once when a run starts, used by actions as `$name`. */
+export type RunbookInput_Deserialize = {
+	name: string,
+	kind: ValueKind,
+	/**  Pre-filled value; when absent the operator must give one to start the run. */
+	default?: string | null,
+};
+
+/**  A run-level input: asked once when a run starts, used by actions as `$name`. */
+export type RunbookInput_Serialize = {
+	name: string,
+	kind: ValueKind,
+	/**  Pre-filled value; when absent the operator must give one to start the run. */
+	default: string | null,
+};
+
+/**  Where an error's runbook pointer leads: a runbook, and the step to scroll to. */
+export type RunbookLink = RunbookLink_Serialize | RunbookLink_Deserialize;
+
+/**  Where an error's runbook pointer leads: a runbook, and the step to scroll to. */
+export type RunbookLink_Deserialize = {
+	runbookId: string,
+	/**  The step id to open at; `None` opens the runbook at its first step. */
+	stepId?: string | null,
+	/**  The section heading of `workers-runbook.md` (what `AppError.runbook` carries). */
+	heading: string,
+};
+
+/**  Where an error's runbook pointer leads: a runbook, and the step to scroll to. */
+export type RunbookLink_Serialize = {
+	runbookId: string,
+	/**  The step id to open at; `None` opens the runbook at its first step. */
+	stepId: string | null,
+	/**  The section heading of `workers-runbook.md` (what `AppError.runbook` carries). */
+	heading: string,
+};
+
+/**  Where a runbook came from. */
+export type RunbookOrigin = 
+/**  Shipped with Switchyard (`crates/switchyard-runbooks/runbooks/<id>.md`). */
+"builtIn" | 
+/**  A file of the user's runbooks folder; the path is shown to the operator. */
+{ user: {
+	path: string,
+} };
+
+/**  A runbook file that did not load, and why. */
+export type RunbookProblem = {
+	/**  The id it would have had. */
+	runbookId: string,
+	/**  The file, as the operator knows it (a path for user runbooks). */
+	file: string,
+	errors: RunbookError[],
+};
+
+/**  One step: a level-2 heading and everything under it up to the next. */
+export type RunbookStep = RunbookStep_Serialize | RunbookStep_Deserialize;
+
+/**  One step: a level-2 heading and everything under it up to the next. */
+export type RunbookStep_Deserialize = {
+	index: number,
+	/**  `{#id}` from the heading, or the heading's text in kebab case. */
+	id: string,
+	title: string,
+	line: number,
+	/**
+	 *  The instruction, as Markdown source (checks and the action block left out). Render it
+	 *  without raw HTML.
+	 */
+	markdown: string,
+	checks: ManualCheck[],
+	action?: ActionBlock_Deserialize | null,
+	/**  Later steps stay locked until this one passes. */
+	gate: boolean,
+	condition?: StepCondition | null,
+};
+
+/**  One step: a level-2 heading and everything under it up to the next. */
+export type RunbookStep_Serialize = {
+	index: number,
+	/**  `{#id}` from the heading, or the heading's text in kebab case. */
+	id: string,
+	title: string,
+	line: number,
+	/**
+	 *  The instruction, as Markdown source (checks and the action block left out). Render it
+	 *  without raw HTML.
+	 */
+	markdown: string,
+	checks: ManualCheck[],
+	action: ActionBlock_Serialize | null,
+	/**  Later steps stay locked until this one passes. */
+	gate: boolean,
+	condition: StepCondition | null,
+};
+
+/**  A parsed, valid runbook. */
+export type Runbook_Deserialize = {
+	/**  Built-ins: the file stem (`emergency-service-down`); user runbooks: `user/<stem>`. */
+	id: string,
+	title: string,
+	/**  For grouping in the list: "Emergency procedures", "Troubleshooting", … */
+	category: string,
+	/**  The heading of `workers-runbook.md` this runbook turns into a checklist, if any. */
+	replaces?: string | null,
+	/**  The text between the title and the first step, as Markdown. */
+	summary: string,
+	inputs: RunbookInput_Deserialize[],
+	steps: RunbookStep_Deserialize[],
+	origin: RunbookOrigin,
+};
+
+/**  A parsed, valid runbook. */
+export type Runbook_Serialize = {
+	/**  Built-ins: the file stem (`emergency-service-down`); user runbooks: `user/<stem>`. */
+	id: string,
+	title: string,
+	/**  For grouping in the list: "Emergency procedures", "Troubleshooting", … */
+	category: string,
+	/**  The heading of `workers-runbook.md` this runbook turns into a checklist, if any. */
+	replaces: string | null,
+	/**  The text between the title and the first step, as Markdown. */
+	summary: string,
+	inputs: RunbookInput_Serialize[],
+	steps: RunbookStep_Serialize[],
+	origin: RunbookOrigin,
+};
+
 /**  Which secret of a profile. */
 export type SecretKindArg = "deployApiKey" | "cloudflareToken";
 
@@ -1401,6 +1903,145 @@ export type ServiceHealth_Serialize = {
 	lastChangeMs: number | null,
 };
 
+/**
+ *  A typed, validated action. Values that name things may come from the runbook, a run input
+ *  or the operator at run time ([`ParamValue`]); numbers and enumerations are written in the
+ *  runbook.
+ */
+export type StepAction = StepAction_Serialize | StepAction_Deserialize;
+
+/**
+ *  A typed, validated action. Values that name things may come from the runbook, a run input
+ *  or the operator at run time ([`ParamValue`]); numbers and enumerations are written in the
+ *  runbook.
+ */
+export type StepAction_Deserialize = 
+/**
+ *  ManualCheck health: every service (or one, `service=`), the dispatcher, or the Deploy API.
+ *  Passes when every checked target is up.
+ */
+{ kind: "health"; target: HealthTarget; service?: ParamValue | null } | 
+/**  List deployments from the Deploy API, newest first. `status=failed` shows failures only. */
+{ kind: "deployments"; service?: ParamValue | null; environment?: ParamValue | null; limit: number; status?: DeploymentStatus | null } | 
+/**  Roll a service back to its previous deployment (Deploy API `POST /rollback`). */
+{ kind: "rollback"; service: ParamValue; environment?: ParamValue | null } | 
+/**  Deploy an archived version of a service again through the Deploy API. */
+{ kind: "redeploy"; service: ParamValue; version: ParamValue; environment?: ParamValue | null } | 
+/**  List the account's dispatch namespaces. */
+{ kind: "namespace-list" } | 
+/**  Read one namespace (the profile's when not given). Fails when it does not exist. */
+{ kind: "namespace-get"; namespace?: ParamValue | null } | 
+/**  Create a namespace (the profile's when not given). */
+{ kind: "namespace-create"; namespace?: ParamValue | null } | 
+/**  List the workers of a namespace; with `service=`, fails when that worker is missing. */
+{ kind: "namespace-scripts"; namespace?: ParamValue | null; service?: ParamValue | null } | 
+/**  Test the profile's Deploy API key (who it is, whether it may deploy). */
+{ kind: "validate-key" } | 
+/**
+ *  List a user's permissions (the key's user when not given); with `require=`, fails when
+ *  that permission is missing.
+ */
+{ kind: "permissions"; user?: ParamValue | null; require?: string | null } | 
+/**
+ *  The emergency path when the Deploy API is down: upload an archived bundle straight to
+ *  the namespace through the Cloudflare API, recorded as a manual deployment.
+ */
+{ kind: "direct-deploy"; service: ParamValue; version: ParamValue; namespace?: ParamValue | null; environment?: ParamValue | null } | 
+/**  A local shell command (the block's body) run in `folder`, shown in full and confirmed. */
+{ kind: "command"; folder: ParamValue; command: string; timeoutSecs: number } | 
+/**  The operator writes a note (what they did by hand, whom they told); it goes in the report. */
+{ kind: "note"; prompt?: string | null };
+
+/**
+ *  A typed, validated action. Values that name things may come from the runbook, a run input
+ *  or the operator at run time ([`ParamValue`]); numbers and enumerations are written in the
+ *  runbook.
+ */
+export type StepAction_Serialize = 
+/**
+ *  ManualCheck health: every service (or one, `service=`), the dispatcher, or the Deploy API.
+ *  Passes when every checked target is up.
+ */
+{ kind: "health"; target: HealthTarget; service: ParamValue | null } | 
+/**  List deployments from the Deploy API, newest first. `status=failed` shows failures only. */
+{ kind: "deployments"; service: ParamValue | null; environment: ParamValue | null; limit: number; status: DeploymentStatus | null } | 
+/**  Roll a service back to its previous deployment (Deploy API `POST /rollback`). */
+{ kind: "rollback"; service: ParamValue; environment: ParamValue | null } | 
+/**  Deploy an archived version of a service again through the Deploy API. */
+{ kind: "redeploy"; service: ParamValue; version: ParamValue; environment: ParamValue | null } | 
+/**  List the account's dispatch namespaces. */
+{ kind: "namespace-list" } | 
+/**  Read one namespace (the profile's when not given). Fails when it does not exist. */
+{ kind: "namespace-get"; namespace: ParamValue | null } | 
+/**  Create a namespace (the profile's when not given). */
+{ kind: "namespace-create"; namespace: ParamValue | null } | 
+/**  List the workers of a namespace; with `service=`, fails when that worker is missing. */
+{ kind: "namespace-scripts"; namespace: ParamValue | null; service: ParamValue | null } | 
+/**  Test the profile's Deploy API key (who it is, whether it may deploy). */
+{ kind: "validate-key" } | 
+/**
+ *  List a user's permissions (the key's user when not given); with `require=`, fails when
+ *  that permission is missing.
+ */
+{ kind: "permissions"; user: ParamValue | null; require: string | null } | 
+/**
+ *  The emergency path when the Deploy API is down: upload an archived bundle straight to
+ *  the namespace through the Cloudflare API, recorded as a manual deployment.
+ */
+{ kind: "direct-deploy"; service: ParamValue; version: ParamValue; namespace: ParamValue | null; environment: ParamValue | null } | 
+/**  A local shell command (the block's body) run in `folder`, shown in full and confirmed. */
+{ kind: "command"; folder: ParamValue; command: string; timeoutSecs: number } | 
+/**  The operator writes a note (what they did by hand, whom they told); it goes in the report. */
+{ kind: "note"; prompt: string | null };
+
+/**  Why a step cannot be started now. */
+export type StepBlocker = 
+/**  An earlier gate has not passed. */
+{ kind: "gate"; stepIndex: number; stepTitle: string } | 
+/**  The step runs only when an earlier step ends a certain way, and it has not ended yet. */
+{ kind: "waitingFor"; stepIndex: number; stepTitle: string; outcome: StepOutcome } | 
+/**  The condition was not met: the step is skipped. */
+{ kind: "conditionNotMet"; stepIndex: number; stepTitle: string; outcome: StepOutcome } | 
+/**  Its action is running. */
+{ kind: "running" };
+
+/**
+ *  `when=<step-id>:<passed|failed>`: the step runs only if that earlier step ended so; otherwise
+ *  it is skipped with the reason said.
+ */
+export type StepCondition = {
+	stepId: string,
+	stepIndex: number,
+	outcome: StepOutcome,
+};
+
+export type StepConfirmation = StepConfirmation_Serialize | StepConfirmation_Deserialize;
+
+/**  How a step's action must be confirmed. */
+export type StepConfirmationKind = 
+/**  Runs on the button. */
+"none" | 
+/**  A confirming click: send `phrase` back as `confirmation`. */
+"confirm" | 
+/**  The operator types `phrase` (a name) exactly. */
+"typeName" | 
+/**  Not allowed on this profile; `reason` says why. */
+"blocked";
+
+export type StepConfirmation_Deserialize = {
+	kind: StepConfirmationKind,
+	/**  What `StepRunRequest.confirmation` must be (the exact command for `command`). */
+	phrase?: string | null,
+	reason: string,
+};
+
+export type StepConfirmation_Serialize = {
+	kind: StepConfirmationKind,
+	/**  What `StepRunRequest.confirmation` must be (the exact command for `command`). */
+	phrase: string | null,
+	reason: string,
+};
+
 /**  A step changed state. `detail` says what it found, why it was skipped or why it failed. */
 export type StepEvent = StepEvent_Serialize | StepEvent_Deserialize;
 
@@ -1420,6 +2061,80 @@ export type StepEvent_Serialize = {
 	state: StepState,
 	detail: string | null,
 	atMs: number | null,
+};
+
+/**  What an earlier step must have done for a conditional step to run. */
+export type StepOutcome = "passed" | "failed";
+
+/**  A piece of a step's output as it streams. */
+export type StepOutput = {
+	runId: string,
+	stepIndex: number,
+	/**  One or more whole lines, each ending in `\n`. */
+	text: string,
+};
+
+/**  What running a step will do, shown before it runs. */
+export type StepPlan = StepPlan_Serialize | StepPlan_Deserialize;
+
+/**  What running a step will do, shown before it runs. */
+export type StepPlan_Deserialize = {
+	runId: string,
+	stepIndex: number,
+	action: string,
+	/**  `rollback service=gateway environment=production` */
+	display: string,
+	/**  In words: "Roll gateway in production back to its previous deployment". */
+	summary: string,
+	params: ActionParam[],
+	mutates: boolean,
+	/**  For `command`: the folder and the command, shown in full. */
+	command?: string | null,
+	folder?: string | null,
+	timeoutSecs?: number | null,
+	confirmation: StepConfirmation_Deserialize,
+};
+
+/**  What running a step will do, shown before it runs. */
+export type StepPlan_Serialize = {
+	runId: string,
+	stepIndex: number,
+	action: string,
+	/**  `rollback service=gateway environment=production` */
+	display: string,
+	/**  In words: "Roll gateway in production back to its previous deployment". */
+	summary: string,
+	params: ActionParam[],
+	mutates: boolean,
+	/**  For `command`: the folder and the command, shown in full. */
+	command: string | null,
+	folder: string | null,
+	timeoutSecs: number | null,
+	confirmation: StepConfirmation_Serialize,
+};
+
+/**
+ *  What running a step needs: values for its `?` parameters and, for actions that change
+ *  things, the confirmation its plan asks for.
+ */
+export type StepRunRequest = StepRunRequest_Serialize | StepRunRequest_Deserialize;
+
+/**
+ *  What running a step needs: values for its `?` parameters and, for actions that change
+ *  things, the confirmation its plan asks for.
+ */
+export type StepRunRequest_Deserialize = {
+	values?: { [key in string]: string },
+	confirmation?: string | null,
+};
+
+/**
+ *  What running a step needs: values for its `?` parameters and, for actions that change
+ *  things, the confirmation its plan asks for.
+ */
+export type StepRunRequest_Serialize = {
+	values: { [key in string]: string },
+	confirmation: string | null,
 };
 
 /**  The state of a step. */
@@ -1442,6 +2157,23 @@ export type SyncReport = {
 	failures: WindowFailure[],
 	asOfMs: number | null,
 };
+
+/**  What a value names, so the window can offer the right picker. */
+export type ValueKind = 
+/**  One of the profile's services. */
+"service" | 
+/**  production | staging | development. */
+"environment" | 
+/**  A dispatch namespace name. */
+"namespace" | 
+/**  An archived version of a service (a version tag or a deployment id). */
+"version" | 
+/**  A local folder (pick with a folder dialog). */
+"folder" | 
+/**  An auth-service user id. */
+"user" | 
+/**  Free text. */
+"text";
 
 /**  What verification found. */
 export type Verification = Verification_Serialize | Verification_Deserialize;

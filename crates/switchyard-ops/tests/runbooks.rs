@@ -1,0 +1,1114 @@
+//! Runbook runs against a real sandbox (real HTTP), a real SQLite file and an in-memory keychain:
+//! a rehearsal of "Service down – immediate rollback", gates, confirmations, read-only refusal,
+//! crash safety between any two writes, the incident report.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use switchyard_core::{
+    AppError, Clock, Environment, ErrorCode, Profile, Protection, SANDBOX_PROFILE_ID,
+};
+use switchyard_ops::{
+    Ops, RehearsalFault, RunDetail, RunState, StepConfirmationKind, StepRunRequest,
+};
+use switchyard_runbooks::RunStepState;
+use switchyard_sandbox::{Sandbox, SandboxConfig};
+use switchyard_secrets::MemoryStore;
+
+#[derive(Debug, Default)]
+struct TestClock(AtomicI64);
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        // Every reading moves a second on, so the timeline has distinct times.
+        self.0.fetch_add(1000, Ordering::SeqCst)
+    }
+}
+
+fn clock() -> Arc<TestClock> {
+    Arc::new(TestClock(AtomicI64::new(1_760_000_000_000)))
+}
+
+async fn open(dir: &Path) -> Ops {
+    Ops::open(dir, Arc::new(MemoryStore::new()), clock())
+        .await
+        .unwrap()
+}
+
+struct Fixture {
+    ops: Ops,
+    sandbox: Sandbox,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
+        .await
+        .unwrap();
+    let ops = open(&dir.path().join("app")).await;
+    ops.attach_sandbox(sandbox.discovery().clone())
+        .await
+        .unwrap();
+    Fixture {
+        ops,
+        sandbox,
+        _dir: dir,
+    }
+}
+
+fn inputs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn confirm(phrase: Option<String>) -> StepRunRequest {
+    StepRunRequest {
+        values: BTreeMap::new(),
+        confirmation: phrase,
+    }
+}
+
+fn state(d: &RunDetail, i: usize) -> RunStepState {
+    d.steps[i].state
+}
+
+/// A staging profile that does not need the network (for local commands, checks and notes).
+async fn local_profile(ops: &Ops, protection: Protection) -> Profile {
+    let mut p = Profile::for_environment("stg", "Staging", Environment::Staging);
+    p.protection = protection;
+    ops.save_profile(p).await.unwrap()
+}
+
+/// Deploy a small gateway bundle to production through the app (archiving it); its deployment id.
+async fn deploy_bundle(ops: &Ops, dir: &Path, version: &str) -> String {
+    let path = dir.join(format!("bundle-{version}.js"));
+    std::fs::write(
+        &path,
+        format!("export default {{ async fetch() {{ return Response.json({{ status: \"ok\", build: \"{version}\" }}); }} }};\n"),
+    )
+    .unwrap();
+    let request = switchyard_ops::PrepareDeploy {
+        profile_id: SANDBOX_PROFILE_ID.into(),
+        service: "gateway".into(),
+        environment: Environment::Production,
+        source: switchyard_ops::DeploySource::BundleFile {
+            path: path.display().to_string(),
+        },
+        metadata: switchyard_ops::MetadataInput {
+            commit: Some(format!(
+                "{:0>40}",
+                version.replace(['.', '-', 'v', 'r', 'b'], "")
+            )),
+            branch: Some("main".into()),
+            author: Some("ops@example.com".into()),
+            version: Some(version.into()),
+        },
+        bindings: None,
+        run_id: None,
+    };
+    let confirm = switchyard_ops::Confirmation {
+        confirmed: true,
+        typed: Some("gateway".into()),
+    };
+    ops.deploy(request, confirm, |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("deploying {version}: {e:?}"))
+        .deployment
+        .id
+}
+
+fn write_user_runbook(data_dir: &Path, stem: &str, text: &str) {
+    let dir = data_dir.join("runbooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{stem}.md")), text).unwrap();
+}
+
+#[tokio::test]
+async fn service_down_rehearsal_rolls_back_and_reports_every_step() {
+    let f = fixture().await;
+    let ops = &f.ops;
+    let run = ops
+        .start_run(
+            SANDBOX_PROFILE_ID,
+            "emergency-service-down",
+            inputs(&[("service", "gateway")]),
+            true,
+        )
+        .await
+        .unwrap();
+    let id = run.summary.id.clone();
+    assert!(run.summary.rehearsal);
+    assert_eq!(run.steps.len(), 6);
+    assert_eq!(run.summary.current_step, Some(0));
+    // The rollback waits for the first check; the steps after the gate are locked.
+    assert!(run.steps[1]
+        .blocker_message
+        .as_deref()
+        .unwrap()
+        .contains("runs only if step 1"));
+
+    // A bad deploy: gateway answers 500 until it is rolled back.
+    let faults = ops
+        .inject_fault(
+            SANDBOX_PROFILE_ID,
+            RehearsalFault::BadDeploy {
+                service: "gateway".into(),
+            },
+            Some(&id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(faults.len(), 1);
+    assert_eq!(faults[0].target, "service:gateway");
+    assert!(
+        faults[0].description.contains("until it is rolled back"),
+        "{}",
+        faults[0].description
+    );
+
+    let streamed = Mutex::new(String::new());
+    let d = ops
+        .run_step(&id, 0, StepRunRequest::default(), |o| {
+            streamed.lock().unwrap().push_str(&o.text)
+        })
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 0), RunStepState::Failed, "{:#?}", d.steps[0]);
+    assert!(
+        d.steps[0].output.contains("gateway") && d.steps[0].output.contains("DOWN"),
+        "{}",
+        d.steps[0].output
+    );
+    assert_eq!(streamed.lock().unwrap().as_str(), d.steps[0].output);
+    assert_eq!(d.steps[1].blocker, None, "the rollback is needed now");
+
+    // Notifying the team is locked behind the gate.
+    let e = ops
+        .run_step(
+            &id,
+            4,
+            StepRunRequest {
+                values: inputs(&[("text", "posted")]),
+                confirmation: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert!(e.message.contains("is a gate"), "{}", e.message);
+
+    // The rollback changes production: it needs the service's name typed.
+    let plan = ops.step_plan(&id, 1, BTreeMap::new()).await.unwrap();
+    assert!(plan.mutates);
+    assert_eq!(
+        plan.confirmation.kind,
+        StepConfirmationKind::TypeName,
+        "{plan:#?}"
+    );
+    let phrase = plan.confirmation.phrase.clone().unwrap();
+    let e = ops
+        .run_step(&id, 1, confirm(None), |_| {})
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("needs confirmation"), "{}", e.message);
+    let e = ops
+        .run_step(&id, 1, confirm(Some("gatewya".into())), |_| {})
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("exactly"), "{}", e.message);
+    assert_eq!(
+        ops.run_detail(&id).await.unwrap().steps[1].attempts,
+        0,
+        "refusals change nothing"
+    );
+
+    // The rollback itself ends the bad deploy: the sandbox lifts the fault.
+    let d = ops
+        .run_step(&id, 1, confirm(Some(phrase)), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 1), RunStepState::Passed, "{:#?}", d.steps[1]);
+    assert!(
+        ops.sandbox_faults(SANDBOX_PROFILE_ID)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the rollback lifted the bad deploy"
+    );
+    assert_eq!(
+        d.steps[1]
+            .params
+            .iter()
+            .find(|p| p.name == "service")
+            .unwrap()
+            .value,
+        "gateway"
+    );
+
+    // Health is green: the gate passes, the redeploy is not needed, the rest unlocks.
+    let d = ops
+        .run_step(&id, 2, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 2), RunStepState::Passed, "{}", d.steps[2].output);
+    assert_eq!(state(&d, 3), RunStepState::Skipped);
+    assert!(d.steps[3].skipped_by_condition);
+    assert!(d.steps[3]
+        .skip_reason
+        .as_deref()
+        .unwrap()
+        .contains("runs only if it failed"));
+    assert_eq!(d.steps[4].blocker, None);
+
+    let d = ops
+        .run_step(
+            &id,
+            4,
+            StepRunRequest {
+                values: inputs(&[("text", "Posted in #incidents")]),
+                confirmation: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 4), RunStepState::Passed);
+    // The last step: two checks, then done.
+    let e = ops.finish_run(&id).await.unwrap_err();
+    assert!(e.message.contains("step 6 still to do"), "{}", e.message);
+    ops.set_check(&id, 5, 0, true).await.unwrap();
+    let d = ops.set_check(&id, 5, 1, true).await.unwrap();
+    assert_eq!(state(&d, 5), RunStepState::Passed);
+    ops.add_run_note(
+        &id,
+        None,
+        &format!(
+            "Root cause: bad config. Key seen in a log: {}",
+            f.sandbox.discovery().deploy_key
+        ),
+    )
+    .await
+    .unwrap();
+    let d = ops.finish_run(&id).await.unwrap();
+    assert_eq!(d.summary.state, RunState::Finished);
+    assert!(
+        ops.add_run_note(&id, None, "late note").await.is_ok(),
+        "notes stay possible"
+    );
+    assert_eq!(
+        ops.skip_step(&id, 5, "x").await.unwrap_err().code,
+        ErrorCode::Conflict
+    );
+
+    let report = ops.incident_report(&id).await.unwrap();
+    for needle in [
+        "# Incident report: Service down – immediate rollback",
+        "**REHEARSAL**",
+        "| Profile | Local sandbox (production) |",
+        "| Status | finished |",
+        "service = `gateway`",
+        "## Timeline (UTC)",
+        "2025-10-09 ",
+        "Rehearsal fault injected: gateway answers HTTP 500 until it is rolled back or deployed again (a bad deploy)",
+        "### 1. Identify the affected service — failed",
+        "- Action: `health target=services service=gateway`",
+        "failed: 1 down: gateway",
+        "### 2. Roll back immediately",
+        "- Action: `rollback service=gateway environment=production`",
+        "### 3. Verify the service is restored — passed",
+        "### 4. Still down: redeploy an archived version — skipped (not needed)",
+        "- Skipped: Not needed: step 3",
+        "- [x] Logs of the failing deployment read",
+        "## Notes",
+        "Posted in #incidents",
+        "Root cause: bad config",
+        "Run finished.",
+    ] {
+        assert!(
+            report.contains(needle),
+            "the report lacks {needle:?}:\n{report}"
+        );
+    }
+    assert!(
+        !report.contains(&f.sandbox.discovery().deploy_key),
+        "secrets are redacted:\n{report}"
+    );
+
+    // The run is listed with its progress.
+    let runs = ops.runs(Some(SANDBOX_PROFILE_ID)).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].progress.total, 6);
+    assert_eq!(runs[0].current_step, None);
+}
+
+#[tokio::test]
+async fn deploy_api_down_rehearsal_reaches_the_direct_path() {
+    let f = fixture().await;
+    let ops = &f.ops;
+    // Two deploys through the app, so their bundles are archived.
+    let v1 = deploy_bundle(ops, f._dir.path(), "v1.0.0-rb").await;
+    deploy_bundle(ops, f._dir.path(), "v2.0.0-rb").await;
+    let run = ops
+        .start_run(
+            SANDBOX_PROFILE_ID,
+            "emergency-deploy-api-down",
+            inputs(&[("service", "gateway")]),
+            true,
+        )
+        .await
+        .unwrap();
+    let id = run.summary.id;
+    ops.inject_fault(SANDBOX_PROFILE_ID, RehearsalFault::DeployApiDown, Some(&id))
+        .await
+        .unwrap();
+    let d = ops
+        .run_step(&id, 0, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 0), RunStepState::Failed, "{}", d.steps[0].output);
+    // The direct-to-namespace path is open (the logs step is not a gate).
+    assert_eq!(d.steps[2].blocker, None);
+    assert_eq!(
+        d.runbook.steps[2].action.as_ref().unwrap().action.name(),
+        "direct-deploy"
+    );
+    assert_eq!(
+        d.runbook.steps[2].action.as_ref().unwrap().asks[0].param,
+        "version"
+    );
+    // Without a version it cannot run, and says so.
+    let e = ops
+        .run_step(&id, 2, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("needs a version"), "{}", e.message);
+    // The archived version 1 goes straight to the namespace, confirmed, and is recorded as a
+    // manual deployment.
+    let values = inputs(&[("version", &v1)]);
+    let plan = ops.step_plan(&id, 2, values.clone()).await.unwrap();
+    assert!(plan.mutates);
+    assert_ne!(plan.confirmation.kind, StepConfirmationKind::None);
+    let e = ops
+        .run_step(
+            &id,
+            2,
+            StepRunRequest {
+                values: values.clone(),
+                confirmation: Some("nope".into()),
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    let d = ops
+        .run_step(
+            &id,
+            2,
+            StepRunRequest {
+                values,
+                confirmation: plan.confirmation.phrase.clone(),
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 2), RunStepState::Passed, "{:#?}", d.steps[2]);
+    assert!(
+        d.steps[2].output.contains("manual deployment"),
+        "{}",
+        d.steps[2].output
+    );
+    let audit = ops.audit_log(SANDBOX_PROFILE_ID, 50).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.entry.action.contains("direct") && a.entry.outcome == "ok"),
+        "{:#?}",
+        audit
+            .iter()
+            .map(|a| (&a.entry.action, &a.entry.outcome))
+            .collect::<Vec<_>>()
+    );
+    ops.clear_fault(SANDBOX_PROFILE_ID, None, Some(&id))
+        .await
+        .unwrap();
+    assert!(ops
+        .sandbox_faults(SANDBOX_PROFILE_ID)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn redeploy_finds_the_archived_version_by_its_label() {
+    let f = fixture().await;
+    let ops = &f.ops;
+    deploy_bundle(ops, f._dir.path(), "v1.0.0-rb").await;
+    deploy_bundle(ops, f._dir.path(), "v2.0.0-rb").await;
+    write_user_runbook(
+        &f._dir.path().join("app"),
+        "redeploy",
+        "---\ninputs: service\n---\n# Redeploy\n\n## Redeploy {#redeploy}\n\n```switchyard redeploy service=$service version=?\n```\n",
+    );
+    let run = ops
+        .start_run(
+            SANDBOX_PROFILE_ID,
+            "user/redeploy",
+            inputs(&[("service", "gateway")]),
+            false,
+        )
+        .await
+        .unwrap();
+    let id = run.summary.id;
+    let values = inputs(&[("version", "v1.0.0-rb")]);
+    let e = ops
+        .step_plan(&id, 0, inputs(&[("version", "v9.9.9")]))
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("no archived version \"v9.9.9\""),
+        "{}",
+        e.message
+    );
+    let plan = ops.step_plan(&id, 0, values.clone()).await.unwrap();
+    assert_eq!(
+        plan.confirmation.kind,
+        StepConfirmationKind::TypeName,
+        "production: {plan:#?}"
+    );
+    let d = ops
+        .run_step(
+            &id,
+            0,
+            StepRunRequest {
+                values,
+                confirmation: Some("gateway".into()),
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 0), RunStepState::Passed, "{:#?}", d.steps[0]);
+    assert!(
+        d.steps[0].output.contains("v1.0.0-rb"),
+        "{}",
+        d.steps[0].output
+    );
+}
+
+#[tokio::test]
+async fn faults_and_rehearsals_are_for_the_sandbox_only() {
+    let f = fixture().await;
+    local_profile(&f.ops, Protection::Normal).await;
+    let e = f
+        .ops
+        .inject_fault("stg", RehearsalFault::DispatcherDown, None)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("Local sandbox only"), "{}", e.message);
+    let e = f
+        .ops
+        .start_run("stg", "monitoring", BTreeMap::new(), true)
+        .await
+        .unwrap_err();
+    assert!(
+        e.message
+            .contains("Rehearsals run on the Local sandbox only"),
+        "{}",
+        e.message
+    );
+    // Database unhealthy and latency faults are accepted and listed in words.
+    f.ops
+        .inject_fault(SANDBOX_PROFILE_ID, RehearsalFault::DatabaseUnhealthy, None)
+        .await
+        .unwrap();
+    let list = f
+        .ops
+        .inject_fault(
+            SANDBOX_PROFILE_ID,
+            RehearsalFault::Latency {
+                target: "dispatcher".into(),
+                ms: 50,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let words: Vec<&str> = list.iter().map(|f| f.description.as_str()).collect();
+    assert!(words.contains(&"db answers HTTP 503"), "{words:?}");
+    assert!(
+        words.contains(&"dispatcher answers after 50 ms"),
+        "{words:?}"
+    );
+    let board = f.ops.check_health(SANDBOX_PROFILE_ID, 5_000).await.unwrap();
+    let db = board.results.iter().find(|r| r.name == "db").unwrap();
+    assert_eq!(db.state, switchyard_ops::HealthStatus::Down);
+}
+
+#[tokio::test]
+async fn read_only_actions_run_against_the_sandbox() {
+    let f = fixture().await;
+    let ops = &f.ops;
+    let run = ops
+        .start_run(SANDBOX_PROFILE_ID, "monitoring", BTreeMap::new(), false)
+        .await
+        .unwrap();
+    let id = run.summary.id;
+    let d = ops
+        .run_step(&id, 0, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 0), RunStepState::Passed, "{}", d.steps[0].output);
+    assert!(
+        d.steps[0].output.contains("8/8 up"),
+        "{}",
+        d.steps[0].output
+    );
+    let d = ops
+        .run_step(&id, 2, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 2), RunStepState::Passed, "{}", d.steps[2].output);
+    assert!(
+        d.steps[2].output.contains("deploy_"),
+        "{}",
+        d.steps[2].output
+    );
+    let d = ops
+        .run_step(&id, 3, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 3), RunStepState::Passed, "{}", d.steps[3].output);
+    assert!(
+        d.steps[3].output.contains("failed"),
+        "{}",
+        d.steps[3].output
+    );
+
+    let run = ops
+        .start_run(
+            SANDBOX_PROFILE_ID,
+            "managing-namespaces",
+            BTreeMap::new(),
+            false,
+        )
+        .await
+        .unwrap();
+    let id = run.summary.id;
+    let d = ops
+        .run_step(&id, 0, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert!(
+        d.steps[0].output.contains("dotdo-production"),
+        "{}",
+        d.steps[0].output
+    );
+    let d = ops
+        .run_step(
+            &id,
+            1,
+            StepRunRequest {
+                values: inputs(&[("namespace", "dotdo-nowhere")]),
+                confirmation: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 1), RunStepState::Failed);
+    assert!(d.steps[1]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("does not exist"));
+    // Creating a namespace on a production profile needs the name typed.
+    let plan = ops
+        .step_plan(&id, 2, inputs(&[("namespace", "dotdo-rehearsal")]))
+        .await
+        .unwrap();
+    assert_eq!(plan.confirmation.kind, StepConfirmationKind::TypeName);
+    assert_eq!(plan.confirmation.phrase.as_deref(), Some("dotdo-rehearsal"));
+    let d = ops
+        .run_step(
+            &id,
+            2,
+            StepRunRequest {
+                values: inputs(&[("namespace", "dotdo-rehearsal")]),
+                confirmation: Some("dotdo-rehearsal".into()),
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 2), RunStepState::Passed, "{}", d.steps[2].output);
+    let d = ops
+        .run_step(
+            &id,
+            3,
+            StepRunRequest {
+                values: inputs(&[("namespace", "dotdo-production")]),
+                confirmation: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(
+        d.steps[3].output.contains("gateway"),
+        "{}",
+        d.steps[3].output
+    );
+
+    let run = ops
+        .start_run(
+            SANDBOX_PROFILE_ID,
+            "issue-invalid-api-key",
+            BTreeMap::new(),
+            false,
+        )
+        .await
+        .unwrap();
+    let d = ops
+        .run_step(&run.summary.id, 0, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 0), RunStepState::Passed, "{}", d.steps[0].output);
+    assert_eq!(
+        state(&d, 1),
+        RunStepState::Skipped,
+        "the new key is not needed"
+    );
+
+    let run = ops
+        .start_run(
+            SANDBOX_PROFILE_ID,
+            "issue-insufficient-permissions",
+            BTreeMap::new(),
+            false,
+        )
+        .await
+        .unwrap();
+    let d = ops
+        .run_step(&run.summary.id, 0, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 0), RunStepState::Passed, "{}", d.steps[0].output);
+    assert!(
+        d.steps[0].output.contains("deployments:create"),
+        "{}",
+        d.steps[0].output
+    );
+}
+
+const COMMANDS: &str = "# Local commands\n\n## Say hello {#hello}\n\n```switchyard command folder=? timeout=5\necho hello from the runbook\n```\n\n## Sleep {#sleep}\n\n```switchyard command folder=? timeout=1\nsleep 5\n```\n";
+
+#[tokio::test]
+async fn commands_need_the_exact_command_confirmed_and_respect_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("app");
+    let ops = open(&data).await;
+    local_profile(&ops, Protection::Normal).await;
+    write_user_runbook(&data, "commands", COMMANDS);
+    let run = ops
+        .start_run("stg", "user/commands", BTreeMap::new(), false)
+        .await
+        .unwrap();
+    let id = run.summary.id;
+    let folder = dir.path().display().to_string();
+    let values = inputs(&[("folder", &folder)]);
+
+    let plan = ops.step_plan(&id, 0, values.clone()).await.unwrap();
+    assert_eq!(plan.command.as_deref(), Some("echo hello from the runbook"));
+    assert_eq!(plan.folder.as_deref(), Some(folder.as_str()));
+    assert_eq!(plan.confirmation.kind, StepConfirmationKind::Confirm);
+    assert_eq!(
+        plan.confirmation.phrase.as_deref(),
+        Some("echo hello from the runbook")
+    );
+
+    let wrong = StepRunRequest {
+        values: values.clone(),
+        confirmation: Some("echo goodbye".into()),
+    };
+    let e = ops.run_step(&id, 0, wrong, |_| {}).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(
+        e.message.contains("not the one this step runs"),
+        "{}",
+        e.message
+    );
+    assert_eq!(ops.run_detail(&id).await.unwrap().steps[0].attempts, 0);
+
+    let lines = Mutex::new(Vec::new());
+    let ok = StepRunRequest {
+        values: values.clone(),
+        confirmation: plan.confirmation.phrase.clone(),
+    };
+    let d = ops
+        .run_step(&id, 0, ok, |o| lines.lock().unwrap().push(o.text))
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 0), RunStepState::Passed, "{}", d.steps[0].output);
+    assert!(d.steps[0].output.contains("hello from the runbook"));
+    assert!(
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l == "hello from the runbook\n"),
+        "streamed line by line"
+    );
+
+    // Bounded by its timeout, and its processes are killed.
+    let started = std::time::Instant::now();
+    let d = ops
+        .run_step(
+            &id,
+            1,
+            StepRunRequest {
+                values: values.clone(),
+                confirmation: Some("sleep 5".into()),
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 1), RunStepState::Failed);
+    assert!(
+        d.steps[1].error.as_deref().unwrap().contains("within 1 s"),
+        "{:?}",
+        d.steps[1].error
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+
+    // A folder that does not exist fails the step with a clear message.
+    let d = ops
+        .run_step(
+            &id,
+            0,
+            StepRunRequest {
+                values: inputs(&[("folder", "/no/such/folder")]),
+                confirmation: Some("echo hello from the runbook".into()),
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(d.steps[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("does not exist"));
+    assert_eq!(d.steps[0].attempts, 2);
+
+    // Read-only profiles never run commands.
+    let mut p = ops.profile("stg").await.unwrap();
+    p.protection = Protection::ReadOnly;
+    ops.save_profile(p).await.unwrap();
+    let plan = ops.step_plan(&id, 0, values.clone()).await.unwrap();
+    assert_eq!(plan.confirmation.kind, StepConfirmationKind::Blocked);
+    let e = ops
+        .run_step(
+            &id,
+            0,
+            StepRunRequest {
+                values,
+                confirmation: Some("echo hello from the runbook".into()),
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InsufficientPermissions);
+    assert!(e.message.contains("read-only"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn a_broken_user_runbook_is_reported_and_hides_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("app");
+    let ops = open(&data).await;
+    write_user_runbook(
+        &data,
+        "broken",
+        "# Broken\n\n## One\n\n```switchyard reboot\n```\n",
+    );
+    write_user_runbook(&data, "commands", COMMANDS);
+    let catalog = ops.runbook_catalog().await.unwrap();
+    assert_eq!(
+        catalog.runbooks.len(),
+        switchyard_runbooks::BUILTIN_RUNBOOKS.len() + 1
+    );
+    assert_eq!(catalog.problems.len(), 1);
+    assert_eq!(catalog.problems[0].errors[0].line, 5);
+    assert!(catalog.problems[0].file.ends_with("broken.md"));
+    local_profile(&ops, Protection::Normal).await;
+    let e = ops
+        .start_run("stg", "user/broken", BTreeMap::new(), false)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("line 5"), "{}", e.message);
+    let e = ops
+        .start_run("stg", "rolling-back", BTreeMap::new(), false)
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("give a service for \"service\""),
+        "{}",
+        e.message
+    );
+    let e = ops
+        .start_run(
+            "stg",
+            "rolling-back",
+            inputs(&[("service", "Bad Name")]),
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("not a valid service name"),
+        "{}",
+        e.message
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crash safety: the same run driven to its end with a crash after every possible write.
+
+const CRASHY: &str = "# Crashy\n\nEvery kind of step.\n\n## Print {#print}\n\n- [ ] Output read\n\n```switchyard command folder=? timeout=10\nprintf 'one\\ntwo\\nthree\\n'\n```\n\n## Look {#look gate}\n\n- [ ] Looked\n- [ ] Looked again\n\n## Only if print failed {#fix when=print:failed}\n\n- [ ] Fixed\n\n## Write it down\n\n```switchyard note prompt=\"What happened?\"\n```\n\n## Optional\n\nRead this if you like.\n\n## Last\n\nDone.\n";
+
+/// Take the run (or start it) and do the next thing it needs, until it is finished.
+async fn drive(ops: &Ops, folder: &str) -> Result<String, AppError> {
+    let id = match ops.runs(Some("stg")).await?.first() {
+        Some(r) => r.id.clone(),
+        None => {
+            ops.start_run("stg", "user/crashy", BTreeMap::new(), false)
+                .await?
+                .summary
+                .id
+        }
+    };
+    for _ in 0..40 {
+        let d = ops.run_detail(&id).await?;
+        if d.summary.state == RunState::Finished {
+            return Ok(id);
+        }
+        assert!(
+            d.steps.iter().all(|s| s.state != RunStepState::Running),
+            "nothing runs after a crash"
+        );
+        let Some(i) = d
+            .steps
+            .iter()
+            .position(|s| !matches!(s.state, RunStepState::Passed | RunStepState::Skipped))
+        else {
+            ops.finish_run(&id).await?;
+            continue;
+        };
+        let step = &d.steps[i];
+        match i {
+            0 if step.outcome != Some(switchyard_runbooks::StepOutcome::Passed) => {
+                let values = inputs(&[("folder", folder)]);
+                ops.run_step(
+                    &id,
+                    0,
+                    StepRunRequest {
+                        values,
+                        confirmation: Some("printf 'one\\ntwo\\nthree\\n'".into()),
+                    },
+                    |_| {},
+                )
+                .await?;
+            }
+            0 | 1 => {
+                let c = step
+                    .checks
+                    .iter()
+                    .position(|c| !c.checked)
+                    .expect("an unticked check");
+                ops.set_check(&id, i as u32, c as u32, true).await?;
+            }
+            3 => {
+                ops.run_step(
+                    &id,
+                    3,
+                    StepRunRequest {
+                        values: inputs(&[("text", "all good")]),
+                        confirmation: None,
+                    },
+                    |_| {},
+                )
+                .await?;
+            }
+            4 => {
+                ops.skip_step(&id, 4, "not needed tonight").await?;
+            }
+            5 => {
+                ops.complete_step(&id, 5).await?;
+            }
+            other => panic!("step {other} should not need anything: {step:#?}"),
+        }
+    }
+    panic!("the run did not finish");
+}
+
+#[tokio::test]
+async fn a_run_survives_a_crash_between_any_two_writes() {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().display().to_string();
+    // Uninterrupted, for reference.
+    let reference = {
+        let data = root.path().join("reference");
+        let ops = open(&data).await;
+        local_profile(&ops, Protection::Normal).await;
+        write_user_runbook(&data, "crashy", CRASHY);
+        let id = drive(&ops, &folder).await.unwrap();
+        ops.run_detail(&id).await.unwrap()
+    };
+    let want: Vec<RunStepState> = reference.steps.iter().map(|s| s.state).collect();
+    assert_eq!(
+        want,
+        [
+            RunStepState::Passed,
+            RunStepState::Passed,
+            RunStepState::Skipped,
+            RunStepState::Passed,
+            RunStepState::Skipped,
+            RunStepState::Passed
+        ]
+    );
+
+    let mut interrupted_seen = false;
+    let mut partial_seen = false;
+    let mut crashes = 0;
+    for budget in 0.. {
+        let data = root.path().join(format!("crash-{budget}"));
+        let crashed = {
+            let ops = open(&data).await;
+            local_profile(&ops, Protection::Normal).await;
+            write_user_runbook(&data, "crashy", CRASHY);
+            ops.simulate_crash_after_writes(Some(budget));
+            let r = drive(&ops, &folder).await;
+            ops.shutdown().await;
+            r.is_err()
+        };
+        if !crashed {
+            break;
+        }
+        crashes += 1;
+        // "Restart": a new Ops on the same data folder.
+        let ops = open(&data).await;
+        if let Some(run) = ops.runs(Some("stg")).await.unwrap().first() {
+            let d = ops.run_detail(&run.id).await.unwrap();
+            for s in &d.steps {
+                assert_ne!(s.state, RunStepState::Running, "budget {budget}");
+                if s.state == RunStepState::Interrupted {
+                    interrupted_seen = true;
+                    if s.index == 0 {
+                        partial_seen |= !s.output.is_empty();
+                    }
+                    assert!(
+                        s.index != 0 || s.output.is_empty() || s.output.starts_with("$ printf"),
+                        "partial output is kept: {:?}",
+                        s.output
+                    );
+                    assert!(d.events.iter().any(|e| e.kind == "step.interrupted"));
+                    let report = ops.incident_report(&run.id).await.unwrap();
+                    assert!(report.contains("— interrupted"), "{report}");
+                }
+            }
+        }
+        let id = drive(&ops, &folder)
+            .await
+            .unwrap_or_else(|e| panic!("budget {budget}: resuming failed: {e:?}"));
+        let d = ops.run_detail(&id).await.unwrap();
+        let got: Vec<RunStepState> = d.steps.iter().map(|s| s.state).collect();
+        assert_eq!(got, want, "budget {budget}");
+        assert!(d.steps[1].checks.iter().all(|c| c.checked));
+        assert_eq!(
+            d.steps[4].skip_reason.as_deref(),
+            Some("not needed tonight")
+        );
+        assert!(
+            d.steps[0].output.contains("three"),
+            "budget {budget}: {}",
+            d.steps[0].output
+        );
+        ops.shutdown().await;
+    }
+    assert!(
+        crashes >= 15,
+        "a crash was simulated after each of the {crashes} writes"
+    );
+    assert!(
+        interrupted_seen,
+        "a crash during the command left it interrupted"
+    );
+    assert!(
+        partial_seen,
+        "an interrupted command keeps the output it had"
+    );
+}
+
+#[tokio::test]
+async fn several_runs_stay_open_and_steps_follow_their_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("app");
+    let ops = open(&data).await;
+    local_profile(&ops, Protection::Normal).await;
+    write_user_runbook(&data, "crashy", CRASHY);
+    let a = ops
+        .start_run("stg", "user/crashy", BTreeMap::new(), false)
+        .await
+        .unwrap()
+        .summary
+        .id;
+    let b = ops
+        .start_run("stg", "user/crashy", BTreeMap::new(), false)
+        .await
+        .unwrap()
+        .summary
+        .id;
+    assert_ne!(a, b);
+    assert_eq!(ops.runs(None).await.unwrap().len(), 2);
+
+    // The gate (step 2) locks later steps.
+    let e = ops.complete_step(&a, 5).await.unwrap_err();
+    assert!(e.message.contains("is a gate"), "{}", e.message);
+    let e = ops.skip_step(&a, 1, "cannot").await.unwrap_err();
+    assert!(e.message.contains("cannot be skipped"), "{}", e.message);
+    let e = ops.skip_step(&a, 4, "  ").await.unwrap_err();
+    assert!(e.message.contains("Say why"), "{}", e.message);
+    let e = ops.complete_step(&a, 0).await.unwrap_err();
+    assert!(e.message.contains("has an action"), "{}", e.message);
+    // Ticking every check of the gate passes it; unticking takes it back.
+    ops.set_check(&a, 1, 0, true).await.unwrap();
+    let d = ops.set_check(&a, 1, 1, true).await.unwrap();
+    assert_eq!(state(&d, 1), RunStepState::Passed);
+    assert_eq!(d.steps[5].blocker, None);
+    let d = ops.set_check(&a, 1, 1, false).await.unwrap();
+    assert_eq!(state(&d, 1), RunStepState::Pending);
+    assert!(d.steps[5].blocker.is_some());
+    // The other run is untouched; abandoning it needs a reason and keeps it browsable.
+    assert!(ops.abandon_run(&b, "").await.is_err());
+    let d = ops.abandon_run(&b, "Started by mistake").await.unwrap();
+    assert_eq!(d.summary.state, RunState::Abandoned);
+    assert_eq!(d.end_reason.as_deref(), Some("Started by mistake"));
+    assert!(ops
+        .incident_report(&b)
+        .await
+        .unwrap()
+        .contains("abandoned — Started by mistake"));
+    let e = ops.set_check(&b, 0, 0, true).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    let e = ops.run_detail("run_nope").await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+}

@@ -1,0 +1,304 @@
+//! The run state machine, pure: step states, what locks a step (an unpassed gate before it, a
+//! condition still waiting), which conditional steps are skipped or brought back when the step
+//! they look at ends, and how a step's state follows from its action and its checks.
+
+use serde::Serialize;
+
+use crate::model::{Runbook, RunbookStep, StepOutcome};
+
+/// Where a step of a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum RunStepState {
+    Pending,
+    /// Its action is executing now.
+    Running,
+    Passed,
+    Failed,
+    /// Skipped by the operator (with a reason) or by a condition that was not met.
+    Skipped,
+    /// It was running when the app stopped; its partial output is kept and it can be retried.
+    Interrupted,
+}
+
+impl RunStepState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStepState::Pending => "pending",
+            RunStepState::Running => "running",
+            RunStepState::Passed => "passed",
+            RunStepState::Failed => "failed",
+            RunStepState::Skipped => "skipped",
+            RunStepState::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunStepState> {
+        Some(match s {
+            "pending" => RunStepState::Pending,
+            "running" => RunStepState::Running,
+            "passed" => RunStepState::Passed,
+            "failed" => RunStepState::Failed,
+            "skipped" => RunStepState::Skipped,
+            "interrupted" => RunStepState::Interrupted,
+            _ => return None,
+        })
+    }
+
+    /// Passed, failed or skipped: the step has an outcome a condition can look at.
+    pub fn is_ended(self) -> bool {
+        matches!(
+            self,
+            RunStepState::Passed | RunStepState::Failed | RunStepState::Skipped
+        )
+    }
+}
+
+/// What the state machine needs to know of one step of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepStatus {
+    pub state: RunStepState,
+    /// How the last attempt of the step's action ended, if it ran.
+    pub action_outcome: Option<StepOutcome>,
+    /// One per manual check, ticked or not.
+    pub checks: Vec<bool>,
+    /// True when a condition (not the operator) skipped the step.
+    pub skipped_by_condition: bool,
+}
+
+impl StepStatus {
+    pub fn new(step: &RunbookStep) -> StepStatus {
+        StepStatus {
+            state: RunStepState::Pending,
+            action_outcome: None,
+            checks: vec![false; step.checks.len()],
+            skipped_by_condition: false,
+        }
+    }
+}
+
+/// Why a step cannot be started now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum StepBlocker {
+    /// An earlier gate has not passed.
+    #[serde(rename_all = "camelCase")]
+    Gate { step_index: u32, step_title: String },
+    /// The step runs only when an earlier step ends a certain way, and it has not ended yet.
+    #[serde(rename_all = "camelCase")]
+    WaitingFor {
+        step_index: u32,
+        step_title: String,
+        outcome: StepOutcome,
+    },
+    /// The condition was not met: the step is skipped.
+    #[serde(rename_all = "camelCase")]
+    ConditionNotMet {
+        step_index: u32,
+        step_title: String,
+        outcome: StepOutcome,
+    },
+    /// Its action is running.
+    Running,
+}
+
+impl StepBlocker {
+    /// What to tell the operator.
+    pub fn message(&self) -> String {
+        match self {
+            StepBlocker::Gate { step_index, step_title } => format!(
+                "Step {} \"{step_title}\" is a gate: it must pass before the steps after it can start.",
+                step_index + 1
+            ),
+            StepBlocker::WaitingFor { step_index, step_title, outcome } => format!(
+                "This step runs only if step {} \"{step_title}\" {}; finish that step first.",
+                step_index + 1,
+                outcome.as_str()
+            ),
+            StepBlocker::ConditionNotMet { step_index, step_title, outcome } => format!(
+                "This step runs only if step {} \"{step_title}\" {}, and it did not.",
+                step_index + 1,
+                outcome.as_str()
+            ),
+            StepBlocker::Running => "This step is running; wait for it or stop it.".into(),
+        }
+    }
+}
+
+/// A gate lets the run go on once it passed (or a condition skipped it: it did not apply).
+fn gate_open(status: &StepStatus) -> bool {
+    status.state == RunStepState::Passed
+        || (status.state == RunStepState::Skipped && status.skipped_by_condition)
+}
+
+/// How step `index` may be started now: `None` when it may.
+pub fn blocker(runbook: &Runbook, statuses: &[StepStatus], index: u32) -> Option<StepBlocker> {
+    let step = runbook.step(index)?;
+    let status = statuses.get(index as usize)?;
+    if status.state == RunStepState::Running {
+        return Some(StepBlocker::Running);
+    }
+    // A step that says `when=<gate>:failed` is the way out of that gate: the gate does not lock it.
+    let exit_of = step
+        .condition
+        .as_ref()
+        .filter(|c| c.outcome == StepOutcome::Failed)
+        .map(|c| c.step_index);
+    for earlier in &runbook.steps[..index as usize] {
+        if earlier.gate
+            && Some(earlier.index) != exit_of
+            && !gate_open(&statuses[earlier.index as usize])
+        {
+            return Some(StepBlocker::Gate {
+                step_index: earlier.index,
+                step_title: earlier.title.clone(),
+            });
+        }
+    }
+    if let Some(c) = &step.condition {
+        let target = &statuses[c.step_index as usize];
+        let title = runbook.steps[c.step_index as usize].title.clone();
+        if !target.state.is_ended() {
+            return Some(StepBlocker::WaitingFor {
+                step_index: c.step_index,
+                step_title: title,
+                outcome: c.outcome,
+            });
+        }
+        if ended_as(target) != Some(c.outcome) {
+            return Some(StepBlocker::ConditionNotMet {
+                step_index: c.step_index,
+                step_title: title,
+                outcome: c.outcome,
+            });
+        }
+    }
+    None
+}
+
+fn ended_as(status: &StepStatus) -> Option<StepOutcome> {
+    match status.state {
+        RunStepState::Passed => Some(StepOutcome::Passed),
+        RunStepState::Failed => Some(StepOutcome::Failed),
+        _ => None,
+    }
+}
+
+/// A change a condition makes to a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConditionChange {
+    /// The condition was not met: skip the step, saying why.
+    Skip { index: u32, reason: String },
+    /// The step it looks at is running again or ended the other way: the step is pending again.
+    Restore { index: u32 },
+}
+
+/// Which conditional steps must be skipped or restored given the current states. Steps the
+/// operator already acted on (ran, skipped by hand) are never touched. Chains are followed.
+pub fn condition_changes(runbook: &Runbook, statuses: &[StepStatus]) -> Vec<ConditionChange> {
+    let mut statuses = statuses.to_vec();
+    let mut changes = Vec::new();
+    loop {
+        let mut changed = false;
+        for step in &runbook.steps {
+            let Some(c) = &step.condition else { continue };
+            let i = step.index as usize;
+            let target = statuses[c.step_index as usize].clone();
+            let me = &mut statuses[i];
+            let untouched = me.state == RunStepState::Pending && me.action_outcome.is_none();
+            let by_condition = me.state == RunStepState::Skipped && me.skipped_by_condition;
+            if !untouched && !by_condition {
+                continue;
+            }
+            let met = ended_as(&target) == Some(c.outcome);
+            let decided = target.state.is_ended();
+            if untouched && decided && !met {
+                let title = &runbook.steps[c.step_index as usize].title;
+                let how = match target.state {
+                    RunStepState::Skipped => "was skipped".to_owned(),
+                    s => s.as_str().to_owned(),
+                };
+                let reason = format!(
+                    "Not needed: step {} \"{title}\" {how}, and this step runs only if it {}.",
+                    c.step_index + 1,
+                    c.outcome.as_str()
+                );
+                me.state = RunStepState::Skipped;
+                me.skipped_by_condition = true;
+                changes.push(ConditionChange::Skip {
+                    index: step.index,
+                    reason,
+                });
+                changed = true;
+            } else if by_condition && (!decided || met) {
+                me.state = RunStepState::Pending;
+                me.skipped_by_condition = false;
+                changes.push(ConditionChange::Restore { index: step.index });
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    changes
+}
+
+/// The state a step settles in after its action ended or a check changed. Running, skipped and
+/// interrupted steps stay as they are; a step with no action and no checks passes only when the
+/// operator marks it done.
+pub fn settle(step: &RunbookStep, status: &StepStatus) -> RunStepState {
+    if matches!(
+        status.state,
+        RunStepState::Running | RunStepState::Skipped | RunStepState::Interrupted
+    ) {
+        return status.state;
+    }
+    let checks_done = status.checks.iter().all(|c| *c);
+    if step.action.is_some() {
+        return match status.action_outcome {
+            Some(StepOutcome::Failed) => RunStepState::Failed,
+            Some(StepOutcome::Passed) if checks_done => RunStepState::Passed,
+            _ => RunStepState::Pending,
+        };
+    }
+    if step.checks.is_empty() {
+        return status.state;
+    }
+    if checks_done {
+        RunStepState::Passed
+    } else {
+        RunStepState::Pending
+    }
+}
+
+/// The step the operator should look at: the first one still to do (pending, running or
+/// interrupted). A failed step the run went past is not current.
+pub fn current_step(statuses: &[StepStatus]) -> Option<u32> {
+    statuses
+        .iter()
+        .position(|s| {
+            matches!(
+                s.state,
+                RunStepState::Pending | RunStepState::Running | RunStepState::Interrupted
+            )
+        })
+        .map(|i| i as u32)
+}
+
+/// Steps that keep a run from being finished: pending, running or interrupted.
+pub fn unfinished_steps(statuses: &[StepStatus]) -> Vec<u32> {
+    statuses
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            matches!(
+                s.state,
+                RunStepState::Pending | RunStepState::Running | RunStepState::Interrupted
+            )
+        })
+        .map(|(i, _)| i as u32)
+        .collect()
+}
