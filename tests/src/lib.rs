@@ -68,6 +68,8 @@ pub struct AppSession {
     pub driver: WebDriver,
     tauri_driver: Child,
     pub data_dir: PathBuf,
+    /// When the WebDriver session (which launches the app) was requested, ms since the epoch.
+    pub launched_ms: f64,
     _owned_dir: Option<tempfile::TempDir>,
 }
 
@@ -86,6 +88,11 @@ impl AppSession {
         let app = std::env::var_os("SWITCHYARD_APP")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root().join("target/debug/switchyard"));
+        AppSession::start_app(&app, data_dir).await
+    }
+
+    /// Start the binary `app` (Switchyard, or the benchmarks' hello-world window) on `data_dir`.
+    pub async fn start_app(app: &Path, data_dir: &Path) -> Result<AppSession> {
         if !app.exists() {
             bail!(
                 "the app binary {} does not exist: run the suite with `cargo xtask e2e`",
@@ -116,6 +123,10 @@ impl AppSession {
         let mut caps = Capabilities::new();
         caps.set("browserName", "wry")?;
         caps.set("tauri:options", json!({ "application": app }))?;
+        let launched_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or_default();
         let driver = match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
             Ok(d) => d,
             Err(e) => {
@@ -127,6 +138,7 @@ impl AppSession {
             driver,
             tauri_driver,
             data_dir: data_dir.to_path_buf(),
+            launched_ms,
             _owned_dir: None,
         })
     }
@@ -209,6 +221,15 @@ impl AppSession {
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));
+        // Let the page paint what its last change (and any scroll it caused) made: a screenshot
+        // taken at once can show the frame before.
+        self.driver
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));",
+                Vec::new(),
+            )
+            .await?;
         self.driver.screenshot(&path).await?;
         Ok(path)
     }
@@ -249,6 +270,16 @@ impl AppSession {
             .await?;
         field.clear().await?;
         field.send_keys(value).await?;
+        // The keys may still be on their way when send_keys returns: wait until the field holds
+        // all of them, so what follows (a screenshot, a check) sees the whole value.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let held = field.prop("value").await?.unwrap_or_default();
+            if held == value || Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         Ok(())
     }
 
@@ -379,6 +410,165 @@ return window.fetch !== undefined;
         Ok(ret.convert().unwrap_or_default())
     }
 
+    /// Pick the radio option labelled `label` by clicking its label, as a user does (segmented
+    /// controls hide the radio input itself).
+    pub async fn pick_radio(&self, label: &str) -> Result<()> {
+        let deadline = Instant::now() + FIND_TIMEOUT;
+        let target = loop {
+            let ret = self
+                .driver
+                .execute(
+                    "const [want] = arguments; \
+                     const input = Array.from(document.querySelectorAll('input[type=radio]')).find(i => { \
+                       const l = i.id && document.querySelector('label[for=\"' + CSS.escape(i.id) + '\"]'); \
+                       return l && l.getClientRects().length > 0 && l.textContent.replace(/\\s+/g, ' ').trim() === want; }); \
+                     return input ? document.querySelector('label[for=\"' + CSS.escape(input.id) + '\"]') : null;",
+                    vec![json!(label)],
+                )
+                .await?;
+            if !ret.json().is_null() {
+                break ret.element()?;
+            }
+            if Instant::now() > deadline {
+                bail!("no visible radio option labelled {label:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        };
+        self.click(&target).await
+    }
+
+    /// Open `area` from the sidebar and wait for its heading.
+    pub async fn go_to(&self, area: &str) -> Result<()> {
+        let link = self
+            .by_role_within("button|link", area, Some("nav[aria-label='Areas']"))
+            .await?;
+        self.click(&link).await?;
+        self.expect_heading(area).await
+    }
+
+    /// Wait until the page's visible text contains `text`, at most `timeout`; the page's text.
+    pub async fn wait_for_text(&self, text: &str, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let page = self.page_text().await?;
+            if page.contains(text) {
+                return Ok(page);
+            }
+            if Instant::now() > deadline {
+                bail!("the page never showed {text:?} within {timeout:?}; it shows: {page:.1500}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Wait until `el` (described as `what` in the error) is enabled, at most `timeout`.
+    pub async fn wait_enabled(&self, el: &WebElement, what: &str, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while !el.is_enabled().await? {
+            if Instant::now() > deadline {
+                bail!("{what} stayed disabled for {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        Ok(())
+    }
+
+    /// The embedded sandbox's discovery file (`<data_dir>/sandbox/sandbox.json`): its URLs,
+    /// account id and demo keys, as a curious user would read it.
+    pub fn sandbox_discovery(&self) -> Result<serde_json::Value> {
+        let path = self.data_dir.join("sandbox").join("sandbox.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    /// Make the profile named `name` the active one with the top bar's switcher, and wait until
+    /// the switch is done. (A click that lands while the list is still opening is lost: the
+    /// switcher is opened again, at most three times.)
+    pub async fn switch_profile(&self, name: &str) -> Result<()> {
+        let mut shown = String::new();
+        for _ in 0..3 {
+            let field = self.by_role("combobox", "Profile").await?;
+            self.click(&field).await?;
+            // An option shows the name on its first line, then the environment and markers.
+            let deadline = Instant::now() + FIND_TIMEOUT;
+            let option = loop {
+                let ret = self
+                    .driver
+                    .execute(
+                        "const [name] = arguments; return Array.from(document.querySelectorAll('[role=option]'))\
+                         .find(o => o.getClientRects().length > 0 && \
+                         o.innerText.split('\\n')[0].trim() === name) || null;",
+                        vec![json!(name)],
+                    )
+                    .await?;
+                if !ret.json().is_null() {
+                    break ret.element()?;
+                }
+                if Instant::now() > deadline {
+                    bail!("the profile switcher offers no profile named {name:?}");
+                }
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            };
+            // Let the list finish opening before choosing from it.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            self.click(&option).await?;
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let field = self.by_role("combobox", "Profile").await?;
+                shown = field.prop("value").await?.unwrap_or_default();
+                if shown == name && field.is_enabled().await? {
+                    return Ok(());
+                }
+                if Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+            // Close whatever is open before trying again.
+            self.type_keys(&Key::Escape.value().to_string()).await?;
+        }
+        bail!("the active profile never became {name:?} (the switcher shows {shown:?})")
+    }
+
+    /// Add a profile in Settings through the "New profile" dialog, then store its Deploy API
+    /// key (into the OS keychain) from its Manage panel.
+    pub async fn add_profile(&self, profile: &NewProfile<'_>) -> Result<()> {
+        self.go_to("Settings").await?;
+        self.click_button("Add profile").await?;
+        self.by_role("dialog", "New profile").await?;
+        self.fill("Name", profile.name).await?;
+        self.choose("Environment", profile.environment).await?;
+        self.fill("Deploy API URL", profile.deploy_api_url).await?;
+        self.fill("Auth service URL", profile.auth_url).await?;
+        self.fill("Cloudflare API URL", profile.cloudflare_api_url)
+            .await?;
+        self.fill("Cloudflare account id", profile.account_id)
+            .await?;
+        if let Some(template) = profile.service_url_template {
+            self.fill("Service URL template", template).await?;
+        }
+        self.click_button("Save profile").await?;
+        self.expect_within("table", "Profiles", profile.name)
+            .await?;
+        self.click_button(&format!("Manage {}", profile.name))
+            .await?;
+        self.wait_for_text("Deploy API key: not set", FIND_TIMEOUT)
+            .await?;
+        self.fill("New Deploy API key", profile.deploy_api_key)
+            .await?;
+        self.click_button("Store Deploy API key").await?;
+        self.wait_for_text("Deploy API key: stored in the keychain", FIND_TIMEOUT)
+            .await?;
+        Ok(())
+    }
+
+    /// The process id of tauri-driver, the ancestor of WebKitWebDriver, the app and the app's
+    /// WebKit processes (and the leader of their process group).
+    pub fn driver_pid(&self) -> u32 {
+        self.tauri_driver.id()
+    }
+
     /// End the WebDriver session (closing the app) and stop tauri-driver.
     pub async fn close(mut self) -> Result<()> {
         let result = self.driver.clone().quit().await;
@@ -461,4 +651,119 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// Whether `haystack` contains `needle` (bytes).
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// What the "New profile" dialog is filled with by [`AppSession::add_profile`].
+#[derive(Debug, Clone, Copy)]
+pub struct NewProfile<'a> {
+    pub name: &'a str,
+    /// `production`, `staging` or `development`.
+    pub environment: &'a str,
+    pub deploy_api_url: &'a str,
+    pub auth_url: &'a str,
+    pub cloudflare_api_url: &'a str,
+    pub account_id: &'a str,
+    /// Left at the dialog's default when `None`.
+    pub service_url_template: Option<&'a str>,
+    /// Stored in the keychain after the profile is saved.
+    pub deploy_api_key: &'a str,
+}
+
+/// `curl` (bounded to 10 s), as an operator checking the platform by hand would; its stdout.
+pub fn curl(args: &[&str]) -> Result<String> {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .args(args)
+        .output()
+        .context("curl")?;
+    if !out.status.success() {
+        bail!(
+            "curl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The sandbox binary (`SWITCHYARD_SANDBOX_BIN`, else the debug build).
+pub fn sandbox_binary() -> PathBuf {
+    std::env::var_os("SWITCHYARD_SANDBOX_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/switchyard-sandbox"))
+}
+
+/// A sandbox running as its own process (the `switchyard-sandbox` binary) on a free port, so a
+/// test can kill it as a crash or a network cut would while the app goes on.
+pub struct ExternalSandbox {
+    child: Child,
+    /// What the sandbox printed on start: URLs, account id, demo keys.
+    pub discovery: serde_json::Value,
+    _dir: tempfile::TempDir,
+}
+
+impl ExternalSandbox {
+    /// Start the sandbox binary on a fresh data folder and wait (at most 20 s) for it to serve.
+    pub fn start() -> Result<ExternalSandbox> {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir()?;
+        let bin = sandbox_binary();
+        let mut child = Command::new(&bin)
+            .args(["--port", "0", "--data"])
+            .arg(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        // It prints its discovery JSON on stdout once it serves; read it on a thread so the
+        // wait is bounded.
+        let stdout = child.stdout.take().context("the sandbox's stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                text.push_str(&line);
+                text.push('\n');
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+                    let _ = tx.send(v);
+                    break;
+                }
+            }
+        });
+        let discovery = match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(v) => v,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("the sandbox binary did not report its address within 20 s");
+            }
+        };
+        Ok(ExternalSandbox {
+            child,
+            discovery,
+            _dir: dir,
+        })
+    }
+
+    /// A string field of the discovery info (`""` when missing).
+    pub fn get(&self, key: &str) -> String {
+        self.discovery[key].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Kill the sandbox process with SIGKILL (no graceful shutdown) and wait until it is gone.
+    pub fn kill(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for ExternalSandbox {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }

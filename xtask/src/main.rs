@@ -6,10 +6,14 @@
 //! - `e2e`      only the end-to-end suite (real window under Xvfb, driven over WebDriver)
 //! - `bindings` regenerate `ui/src/ipc/bindings.ts` from the Rust IPC surface
 //! - `bundle`   build a `.deb` of the app
+//! - `bench`    measure the app against its baselines (hello-world window, curl, wrangler) and
+//!   write `target/bench/report.md`
 //! - `setup`    only install what is missing
 //!
 //! It must not depend on any other Switchyard crate: it drives them through cargo.
 
+mod bench;
+mod bench_report;
 mod setup;
 mod steps;
 mod xvfb;
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
         "e2e" => e2e_only(),
         "bindings" => bindings(),
         "bundle" => bundle(),
+        "bench" => bench::bench(),
         "setup" => setup::ensure_all(&root()).map(|_| ExitCode::SUCCESS),
         "help" | "--help" | "-h" => {
             println!("{}", HELP);
@@ -59,6 +64,7 @@ const HELP: &str = "usage: cargo xtask <task>
   e2e        only the end-to-end suite
   bindings   regenerate ui/src/ipc/bindings.ts from the Rust IPC surface
   bundle     build a .deb of the app (target/release/bundle/deb/)
+  bench      measure against the baselines; writes target/bench/report.md (about 20 minutes)
   setup      only install what is missing (Debian packages, npm packages, tauri-driver)";
 
 /// The workspace root (xtask lives in `<root>/xtask`).
@@ -157,29 +163,30 @@ fn bindings() -> Result<ExitCode> {
 }
 
 fn bundle() -> Result<ExitCode> {
-    let root = root();
-    setup::ensure_all(&root)?;
-    // The Tauri CLI (an npm package of the UI) builds the UI, the release binary and the .deb.
-    let mut cmd = steps::npm(
-        &ui_dir(),
-        &[
-            "exec",
-            "--",
-            "tauri",
-            "build",
-            "--bundles",
-            "deb",
-            "--config",
-            "../src-tauri/tauri.conf.json",
-        ],
-    );
-    cmd.current_dir(root.join("src-tauri"));
-    steps::run_plain(cmd)?;
+    setup::ensure_all(&root())?;
+    bundle_deb()?;
     println!(
         "The .deb is in {}",
-        root.join("target/release/bundle/deb").display()
+        root().join("target/release/bundle/deb").display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Tauri CLI (an npm package of the UI) builds the UI, the release binary and the .deb; it
+/// runs from src-tauri, where it finds tauri.conf.json.
+fn bundle_deb() -> Result<()> {
+    let root = root();
+    let cli = ui_dir().join("node_modules/.bin/tauri");
+    if !cli.exists() {
+        bail!(
+            "the Tauri CLI is missing ({}): run `cargo xtask setup`",
+            cli.display()
+        );
+    }
+    let mut cmd = std::process::Command::new(cli);
+    cmd.args(["build", "--bundles", "deb"])
+        .current_dir(root.join("src-tauri"));
+    steps::run_plain(cmd)
 }
 
 fn e2e_only() -> Result<ExitCode> {

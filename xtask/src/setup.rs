@@ -154,6 +154,11 @@ fn ensure_tauri_driver() -> Result<()> {
 /// Wrap `cmd` so it runs in a private D-Bus session with an unlocked gnome-keyring, which the
 /// keychain tests talk to. The keyring lives in a throwaway folder, never the user's own.
 pub fn in_keyring_session(cmd: Command) -> Command {
+    in_keyring_session_at(cmd, &crate::root().join("target").join("test-keyring"))
+}
+
+/// [`in_keyring_session`] with the throwaway keyring in `keyring_home` (emptied first).
+pub fn in_keyring_session_at(cmd: Command, keyring_home: &std::path::Path) -> Command {
     let has = |bin: &str| {
         std::env::var_os("PATH")
             .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(bin).exists()))
@@ -161,9 +166,8 @@ pub fn in_keyring_session(cmd: Command) -> Command {
     if !has("dbus-run-session") || !has("gnome-keyring-daemon") {
         return cmd;
     }
-    let keyring_home = crate::root().join("target").join("test-keyring");
-    let _ = std::fs::remove_dir_all(&keyring_home);
-    let _ = std::fs::create_dir_all(&keyring_home);
+    let _ = std::fs::remove_dir_all(keyring_home);
+    let _ = std::fs::create_dir_all(keyring_home);
     let mut wrapped = Command::new("dbus-run-session");
     wrapped
         .args([
@@ -176,7 +180,7 @@ pub fn in_keyring_session(cmd: Command) -> Command {
         ])
         .arg(cmd.get_program())
         .args(cmd.get_args())
-        .env("XDG_DATA_HOME", &keyring_home);
+        .env("XDG_DATA_HOME", keyring_home);
     if let Some(dir) = cmd.get_current_dir() {
         wrapped.current_dir(dir);
     }

@@ -65,18 +65,6 @@ describe('the window', () => {
       'Alt+3',
     );
   });
-
-  it.each([
-    ['Runbooks', 'Emergency Procedures'],
-  ])('says plainly that %s is not built yet, and which runbook procedure to use', async (name, procedure) => {
-    serveAppInfo(appInfo());
-    const { user } = renderApp();
-    await user.click(within(areasNav()).getByRole('button', { name }));
-    const main = screen.getByRole('main');
-    expect(within(main).getByText(`${name} — not built yet.`)).toBeInTheDocument();
-    expect(main).toHaveTextContent(`“${procedure}”`);
-    expect(within(main).queryByRole('table')).not.toBeInTheDocument();
-  });
 });
 
 describe('command palette', () => {

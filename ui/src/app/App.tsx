@@ -1,7 +1,7 @@
 import { AppShell, Box } from '@mantine/core';
 import { type HotkeyItem, useHotkeys } from '@mantine/hooks';
 import { createSpotlight } from '@mantine/spotlight';
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { SandboxProblem } from '../components/EnvironmentNotices';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -16,7 +16,7 @@ import { AreaNav } from './AreaNav';
 import { type AreaId, areaById, AREAS } from './areas';
 import { CommandPalette } from './CommandPalette';
 import { activeProfileOf } from './environment';
-import { type Navigation, NavigationContext } from './navigation';
+import { type Navigation, NavigationContext, type NavigationTarget } from './navigation';
 import { HealthMonitorProvider } from '../features/health/HealthMonitor';
 import { FOOTER_HEIGHT, StatusBar } from './StatusBar';
 import { BAND_HEIGHT, HEADER_HEIGHT, TopBar } from './TopBar';
@@ -80,10 +80,16 @@ interface AppProps {
 
 /** The window: sidebar of areas, top bar with the profile, the area, and a status bar. */
 export function App({ initialArea = 'deployments' }: AppProps) {
-  const [area, setArea] = useState<AreaId>(initialArea);
+  const [{ area, target }, setPlace] = useState<{ area: AreaId; target: NavigationTarget | null }>({
+    area: initialArea,
+    target: null,
+  });
   const [[store, actions]] = useState(() => createSpotlight());
+  const setArea = useCallback((id: AreaId, to?: NavigationTarget) => {
+    setPlace({ area: id, target: to ?? null });
+  }, []);
 
-  const navigation = useMemo<Navigation>(() => ({ area, navigate: setArea }), [area]);
+  const navigation = useMemo<Navigation>(() => ({ area, target, navigate: setArea }), [area, target, setArea]);
 
   const hotkeys = useMemo<HotkeyItem[]>(
     () =>
@@ -94,7 +100,7 @@ export function App({ initialArea = 'deployments' }: AppProps) {
         },
         { preventDefault: true, usePhysicalKeys: true },
       ]),
-    [],
+    [setArea],
   );
   useHotkeys(hotkeys, []);
 

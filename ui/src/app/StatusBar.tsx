@@ -1,9 +1,10 @@
 import { AppShell, Group, Text, UnstyledButton } from '@mantine/core';
-import { IconClockHour4, IconFolder, IconHeartbeat, IconInfoCircle } from '@tabler/icons-react';
+import { IconChecklist, IconClockHour4, IconFolder, IconHeartbeat, IconInfoCircle } from '@tabler/icons-react';
 
 import { formatLocalTime, formatRelative, useNow } from '../components/time';
 import { useHealthMonitor } from '../features/health/HealthMonitor';
 import { useAppInfo, useHistoryAsOf } from '../ipc/queries';
+import { useRuns } from '../ipc/runbooks';
 import { useNavigation } from './navigation';
 
 export const FOOTER_HEIGHT = 30;
@@ -67,6 +68,36 @@ function HealthAtAGlance() {
   );
 }
 
+/** The runbook run in progress (the newest open one), and how far it is; opens it. */
+function RunInProgress() {
+  const runs = useRuns();
+  const { navigate } = useNavigation();
+  const open = (runs.data ?? []).filter((r) => r.state === 'running');
+  const newest = open[0];
+  if (!newest) {
+    return null;
+  }
+  const p = newest.progress;
+  const more = open.length > 1 ? ` (+${open.length - 1} more open)` : '';
+  const text = `Run in progress: ${newest.title} — ${p.passed + p.skipped} of ${p.total} steps done${more}`;
+  return (
+    <UnstyledButton
+      onClick={() => {
+        navigate('runbooks', { runId: newest.id });
+      }}
+      aria-label={`${text}. Open the run.`}
+      miw={0}
+    >
+      <Group gap={6} wrap="nowrap" miw={0}>
+        <IconChecklist size={14} aria-hidden />
+        <Text size="xs" fw={600} c={p.interrupted > 0 || p.failed > 0 ? 'orange.8' : 'blue.8'} truncate="end" maw={380}>
+          {text}
+        </Text>
+      </Group>
+    </UnstyledButton>
+  );
+}
+
 /** "As of" for the active profile, the app version and the data directory. */
 export function StatusBar() {
   const appInfo = useAppInfo();
@@ -86,6 +117,7 @@ export function StatusBar() {
             <DataAsOf profileId={profileId} />
           </Group>
           <HealthAtAGlance />
+          <RunInProgress />
         </Group>
         <Group gap="lg" wrap="nowrap" miw={0}>
           <Group gap={6} wrap="nowrap" miw={0}>

@@ -2,9 +2,27 @@ import { createContext, useContext } from 'react';
 
 import type { AreaId } from './areas';
 
+/** Where in the Runbooks area to land: a runbook, and the step to show first. */
+export interface RunbookTarget {
+  runbookId: string;
+  stepId?: string | null;
+}
+
+/** What to open inside the area navigated to (only the Runbooks area takes one today). */
+export interface NavigationTarget {
+  runbook?: RunbookTarget;
+  /** A runbook run to open. */
+  runId?: string;
+}
+
 export interface Navigation {
   area: AreaId;
-  navigate: (area: AreaId) => void;
+  /**
+   * What the last `navigate` asked the area to open, if anything. A new object on every call, so
+   * an area can tell a second request for the same thing from the first.
+   */
+  target: NavigationTarget | null;
+  navigate: (area: AreaId, target?: NavigationTarget) => void;
 }
 
 export const NavigationContext = createContext<Navigation | null>(null);

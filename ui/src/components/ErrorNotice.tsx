@@ -1,8 +1,11 @@
 import { Alert, Button, Code, Group, Stack, Text } from '@mantine/core';
 import { IconAlertTriangle, IconBook2, IconRefresh } from '@tabler/icons-react';
+import { useContext } from 'react';
 
+import { NavigationContext } from '../app/navigation';
 import type { AppError } from '../ipc/bindings';
 import { errorText } from './errorText';
+import { OpenRunbookButton } from './OpenRunbookButton';
 
 interface ErrorNoticeProps {
   error: AppError;
@@ -18,6 +21,8 @@ interface ErrorNoticeProps {
  */
 export function ErrorNotice({ error, onRetry, context }: ErrorNoticeProps) {
   const text = errorText(error.code);
+  // Inside the window (not in a bare component test) the section opens its runbook.
+  const navigation = useContext(NavigationContext);
   return (
     <Alert
       role="alert"
@@ -36,11 +41,14 @@ export function ErrorNotice({ error, onRetry, context }: ErrorNoticeProps) {
           {text.nextStep}
         </Text>
         {typeof error.runbook === 'string' && error.runbook !== '' && (
-          <Group gap={6} wrap="nowrap">
-            <IconBook2 size={16} aria-hidden />
-            <Text size="sm">
-              Runbook section: <Text span fw={600} size="sm">{`“${error.runbook}”`}</Text>
-            </Text>
+          <Group gap={6} wrap="wrap">
+            <Group gap={6} wrap="nowrap">
+              <IconBook2 size={16} aria-hidden />
+              <Text size="sm">
+                Runbook section: <Text span fw={600} size="sm">{`“${error.runbook}”`}</Text>
+              </Text>
+            </Group>
+            {navigation && <OpenRunbookButton section={error.runbook} navigation={navigation} />}
           </Group>
         )}
         <Group justify="space-between" align="center">

@@ -114,8 +114,9 @@ export interface IpcCall {
 
 /**
  * Serve commands from the mock IPC. `app_info`, `list_profiles` and `query_history` have answers
- * by default (the info given, its profiles in full, an empty never-synced history); any other
- * command must be given, or the call fails.
+ * by default (the info given, its profiles in full, an empty never-synced history), and so do the
+ * commands every screen may call (health, runbook links, the list of runs); any other command must
+ * be given, or the call fails.
  */
 export function serveIpc(
   info: AppInfo_Serialize | { error: AppError },
@@ -133,6 +134,11 @@ export function serveIpc(
     list_profiles: () => ('error' in info ? [] : info.profiles.map((p) => fullProfile(p))),
     query_history: () => historyPage(),
     archived_bundles: () => [],
+    // Errors with a runbook section ask which runbook covers it; by default none does.
+    runbook_for_error: () => null,
+    runbook_catalog: () => ({ runbooks: [], problems: [] }),
+    // The status bar shows a run in progress; by default there is none.
+    list_runs: () => [],
     // The status bar's health monitor checks in every area; by default all is well.
     check_health: () => ({
       checkedAtMs: 1_750_000_000_000,

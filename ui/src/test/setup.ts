@@ -1,8 +1,12 @@
 import '@testing-library/jest-dom/vitest';
 
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { clearMocks } from '@tauri-apps/api/mocks';
 import { afterEach } from 'vitest';
+
+// findBy*/waitFor wait up to 5 s, not 1 s: on a loaded 2-core machine (a build running next to
+// the tests) a first render with Mantine can take longer than a second.
+configure({ asyncUtilTimeout: 5000 });
 
 // jsdom lacks what Mantine expects of a browser.
 Object.defineProperty(window, 'matchMedia', {

@@ -12,8 +12,9 @@ import {
   Title,
 } from '@mantine/core';
 import { IconCircleCheck, IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
-import { type SyntheticEvent, useCallback, useRef, useState } from 'react';
+import { type SyntheticEvent, useCallback, useEffect, useRef, useState } from 'react';
 
+import { ConfirmAction } from '../../components/ConfirmAction';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes, shortHash } from '../../components/format';
 import { PathField } from '../../components/PathField';
@@ -28,7 +29,7 @@ import {
 } from '../../ipc/bindings';
 import { eventChannel, useAfterDeploy } from '../../ipc/deploy';
 import { callCommand, toAppError } from '../../ipc/errors';
-import { ConfirmAction, DeployPlanView } from './PlanView';
+import { DeployPlanView } from './PlanView';
 import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
 import { StepList } from './StepList';
 
@@ -61,6 +62,20 @@ interface Metadata {
 }
 
 const EMPTY_METADATA: Metadata = { version: '', commit: '', branch: '', author: '' };
+
+const FROM_FOLDER: Metadata = {
+  version: 'from package.json',
+  commit: 'from git',
+  branch: 'from git',
+  author: 'from git config user.email',
+};
+
+const BUNDLE_EXAMPLES: Metadata = {
+  version: 'e.g. v1.4.0',
+  commit: 'e.g. 3f9c2ab',
+  branch: 'e.g. main',
+  author: 'e.g. alice@example.com',
+};
 
 function orNull(value: string): string | null {
   const v = value.trim();
@@ -105,6 +120,17 @@ export function DeployWizard({ profile }: { profile: Profile }) {
   const [cancelProblem, setCancelProblem] = useState<string | null>(null);
   const uploadStarted = useRef(false);
   const afterDeploy = useAfterDeploy();
+  const planRef = useRef<HTMLDivElement>(null);
+  const resultRef = useRef<HTMLDivElement>(null);
+
+  // The page follows the run (the step list keeps the running step in view): the plan when it is
+  // ready (the confirmation is under it), the outcome or the error at the end. Otherwise they
+  // appear below the form, out of sight, and the operator is left looking at a spinner.
+  useEffect(() => {
+    const target =
+      phase.name === 'planned' ? planRef.current : phase.name === 'done' || phase.name === 'failed' ? resultRef.current : null;
+    target?.scrollIntoView({ block: 'start' });
+  }, [phase.name]);
 
   const onEvent = useCallback((event: DeployEvent_Deserialize) => {
     if (event.kind === 'step' && event.step === 'upload' && event.state !== 'pending') {
@@ -199,6 +225,9 @@ export function DeployWizard({ profile }: { profile: Profile }) {
   };
 
   const readOnly = profile.protection === 'readOnly';
+  // For a folder, empty fields are read from it: say so rather than show sample values that look
+  // filled in.
+  const hint = source === 'serviceFolder' ? FROM_FOLDER : BUNDLE_EXAMPLES;
 
   return (
     <Stack gap="md">
@@ -272,10 +301,10 @@ export function DeployWizard({ profile }: { profile: Profile }) {
               {source === 'bundleFile' ? 'Metadata (required for a bundle file)' : 'Metadata (optional: read from git and package.json when empty)'}
             </Text>
             <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }} spacing="md">
-              <TextInput label="Version" placeholder="v1.4.0" value={metadata.version} onChange={setMeta('version')} />
-              <TextInput label="Commit" placeholder="abc1234" value={metadata.commit} onChange={setMeta('commit')} spellCheck={false} />
-              <TextInput label="Branch" placeholder="main" value={metadata.branch} onChange={setMeta('branch')} spellCheck={false} />
-              <TextInput label="Author" placeholder="alice@example.com" value={metadata.author} onChange={setMeta('author')} />
+              <TextInput label="Version" placeholder={hint.version} value={metadata.version} onChange={setMeta('version')} />
+              <TextInput label="Commit" placeholder={hint.commit} value={metadata.commit} onChange={setMeta('commit')} spellCheck={false} />
+              <TextInput label="Branch" placeholder={hint.branch} value={metadata.branch} onChange={setMeta('branch')} spellCheck={false} />
+              <TextInput label="Author" placeholder={hint.author} value={metadata.author} onChange={setMeta('author')} />
             </SimpleGrid>
             <Group gap="md">
               <Button
@@ -286,24 +315,9 @@ export function DeployWizard({ profile }: { profile: Profile }) {
               >
                 {source === 'serviceFolder' ? 'Test, build and plan' : 'Check and plan'}
               </Button>
-              {phase.name === 'preparing' && (
-                <Button
-                  variant="default"
-                  color="red"
-                  leftSection={<IconPlayerStop size={16} aria-hidden />}
-                  onClick={() => void cancel(phase.runId)}
-                >
-                  Cancel
-                </Button>
-              )}
               {formProblem && phase.name === 'form' && (
                 <Text size="sm" c="dimmed">
                   {formProblem}
-                </Text>
-              )}
-              {cancelProblem && (
-                <Text size="sm" c="red.8" role="alert">
-                  {cancelProblem}
                 </Text>
               )}
             </Group>
@@ -314,23 +328,46 @@ export function DeployWizard({ profile }: { profile: Profile }) {
         </form>
       </Paper>
 
-      {progress.order.length > 0 && (
+      {(progress.order.length > 0 || phase.name === 'preparing') && (
         <Paper withBorder p="lg" radius="md">
-          <StepList progress={progress} title="Progress" />
+          <StepList
+            progress={progress}
+            title="Progress"
+            labels={source === 'bundleFile' ? { inspect: 'Read the bundle file' } : undefined}
+            follow={busy}
+            actions={
+              phase.name === 'preparing' ? (
+                // Beside the steps it stops, so it stays in reach while the output is watched.
+                <Button
+                  variant="default"
+                  color="red"
+                  leftSection={<IconPlayerStop size={16} aria-hidden />}
+                  onClick={() => void cancel(phase.runId)}
+                >
+                  Cancel
+                </Button>
+              ) : undefined
+            }
+          />
+          {cancelProblem && (
+            <Text size="sm" c="red.8" role="alert" mt="xs">
+              {cancelProblem}
+            </Text>
+          )}
         </Paper>
       )}
 
       {(phase.name === 'planned' || phase.name === 'applying') && (
-        <Paper withBorder p="lg" radius="md" component="section" aria-label="Plan and confirmation">
+        <Paper withBorder p="lg" radius="md" component="section" aria-label="Plan and confirmation" ref={planRef} className="sy-follow">
           <Stack gap="md">
             <DeployPlanView plan={phase.prepared.plan} />
             <ConfirmAction
               key={phase.prepared.runId}
               requirement={phase.prepared.plan.confirmation}
               action={phase.prepared.plan.action}
-              environment={phase.prepared.environment}
+              danger={phase.prepared.environment === 'production'}
               busy={phase.name === 'applying'}
-              onConfirm={(c) => void apply(phase.prepared, { confirmed: c.confirmed ?? false, typed: c.typed ?? null })}
+              onConfirm={(c) => void apply(phase.prepared, { confirmed: c.confirmed, typed: c.typed })}
             />
             {phase.name === 'planned' && (
               <Group>
@@ -343,10 +380,14 @@ export function DeployWizard({ profile }: { profile: Profile }) {
         </Paper>
       )}
 
-      {phase.name === 'done' && <Outcome outcome={phase.outcome} onAgain={reset} />}
+      {phase.name === 'done' && (
+        <div ref={resultRef} className="sy-follow">
+          <Outcome outcome={phase.outcome} onAgain={reset} />
+        </div>
+      )}
 
       {phase.name === 'failed' && (
-        <Stack gap="sm">
+        <Stack gap="sm" ref={resultRef} className="sy-follow">
           <ErrorNotice
             error={phase.error}
             context={phase.uploaded ? 'The deploy was uploaded but its check' : phase.prepared ? 'Deploying' : 'Preparing the deploy'}

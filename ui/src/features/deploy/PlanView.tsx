@@ -1,19 +1,19 @@
-import { Alert, Button, Checkbox, Code, List, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { IconAlertTriangle, IconLock } from '@tabler/icons-react';
-import { type ReactNode, useState } from 'react';
+import { Alert, Code, List, Stack, Table, Text, Title } from '@mantine/core';
+import { IconAlertTriangle } from '@tabler/icons-react';
+import type { ReactNode } from 'react';
 
 import { formatBytes, shortHash } from '../../components/format';
-import type {
-  Confirmation_Deserialize,
-  ConfirmationRequirement_Serialize,
-  DeployBindingsDiff,
-  DeployPlan_Serialize,
-  Environment,
-  VersionSummary_Serialize,
-} from '../../ipc/bindings';
+import { formatLocalTime } from '../../components/time';
+import type { DeployBindingsDiff, DeployPlan_Serialize, VersionSummary_Serialize } from '../../ipc/bindings';
 
 function orDash(value: string | null | undefined): string {
   return value === null || value === undefined || value === '' ? '—' : value;
+}
+
+/** An RFC 3339 time on the operator's clock (as it came when it does not parse). */
+function localTime(rfc3339: string): string {
+  const ms = Date.parse(rfc3339);
+  return Number.isNaN(ms) ? rfc3339 : formatLocalTime(ms);
 }
 
 function versionRows(v: VersionSummary_Serialize | null): Record<string, ReactNode> {
@@ -23,7 +23,7 @@ function versionRows(v: VersionSummary_Serialize | null): Record<string, ReactNo
     Commit: v?.commit ? <Code>{v.commit.slice(0, 12)}</Code> : '—',
     Branch: orDash(v?.branch),
     Author: orDash(v?.author),
-    'Deployed at': orDash(v?.timestamp),
+    'Deployed at': v?.timestamp ? localTime(v.timestamp) : '—',
     Size: v?.sizeBytes !== null && v?.sizeBytes !== undefined ? formatBytes(v.sizeBytes) : '—',
     'SHA-256': v?.sha256 ? <span className="sy-hash">{shortHash(v.sha256)}</span> : '—',
   };
@@ -131,81 +131,6 @@ export function DeployPlanView({ plan }: { plan: DeployPlan_Serialize }) {
         Service bindings
       </Text>
       <BindingsChanges diff={plan.bindings} />
-    </Stack>
-  );
-}
-
-interface ConfirmActionProps {
-  requirement: ConfirmationRequirement_Serialize;
-  /** The button's words, e.g. "Deploy gateway v1.4.0 to production". */
-  action: string;
-  environment: Environment;
-  busy: boolean;
-  /** Anything else the action needs (e.g. a reason), with why it is not ready. */
-  notReady?: string | null;
-  onConfirm: (confirmation: Confirmation_Deserialize) => void;
-}
-
-/**
- * The confirmation the engine asked for: none, a tick, the name typed, or nothing at all for a
- * read-only profile (the button is not there; the reason is).
- */
-export function ConfirmAction({ requirement, action, environment, busy, notReady, onConfirm }: ConfirmActionProps) {
-  const [ticked, setTicked] = useState(false);
-  const [typed, setTyped] = useState('');
-  if (requirement.kind === 'blocked') {
-    return (
-      <Alert color="gray" variant="light" icon={<IconLock aria-hidden />} title="Not allowed with this profile">
-        {requirement.reason}
-      </Alert>
-    );
-  }
-  const phrase = requirement.phrase ?? '';
-  const confirmedEnough =
-    requirement.kind === 'none' || (requirement.kind === 'confirm' ? ticked : typed === phrase && phrase !== '');
-  const ready = confirmedEnough && !notReady;
-  return (
-    <Stack gap="sm" maw={560}>
-      {requirement.kind === 'confirm' && (
-        <Checkbox
-          label="I have read the plan above and want to go ahead"
-          description={requirement.reason}
-          checked={ticked}
-          onChange={(event) => {
-            setTicked(event.currentTarget.checked);
-          }}
-        />
-      )}
-      {requirement.kind === 'typeName' && (
-        <TextInput
-          label={`Type ${phrase} to confirm`}
-          description={requirement.reason}
-          value={typed}
-          onChange={(event) => {
-            setTyped(event.currentTarget.value);
-          }}
-          autoComplete="off"
-          spellCheck={false}
-          error={typed !== '' && typed !== phrase ? `That is not “${phrase}”.` : undefined}
-        />
-      )}
-      {notReady && (
-        <Text size="sm" c="dimmed">
-          {notReady}
-        </Text>
-      )}
-      <div>
-        <Button
-          color={environment === 'production' ? 'red.8' : 'blue'}
-          disabled={!ready}
-          loading={busy}
-          onClick={() => {
-            onConfirm({ confirmed: true, typed: requirement.kind === 'typeName' ? typed : null });
-          }}
-        >
-          {action}
-        </Button>
-      </div>
     </Stack>
   );
 }

@@ -13,8 +13,9 @@ import {
   Title,
 } from '@mantine/core';
 import { IconArrowBackUp, IconCircleCheck, IconPin } from '@tabler/icons-react';
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 
+import { ConfirmAction } from '../../components/ConfirmAction';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes, shortHash } from '../../components/format';
 import { formatLocalTime } from '../../components/time';
@@ -31,7 +32,7 @@ import {
 import { eventChannel, useAfterDeploy, useRestorePlan, useRollbackPlan, useVersions } from '../../ipc/deploy';
 import { callCommand, toAppError } from '../../ipc/errors';
 import { ENVIRONMENTS } from './DeployWizard';
-import { ConfirmAction, DeployPlanView, Warnings } from './PlanView';
+import { DeployPlanView, Warnings } from './PlanView';
 import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
 import { StepList } from './StepList';
 
@@ -102,7 +103,7 @@ function OneStepPlan({
           <ConfirmAction
             requirement={p.confirmation}
             action={p.action}
-            environment={environment}
+            danger={environment === 'production'}
             busy={busy}
             notReady={reason.trim() === '' ? 'Write the reason first.' : null}
             onConfirm={(c) => {
@@ -142,7 +143,7 @@ function RestorePlan({
       <ConfirmAction
         requirement={plan.data.confirmation}
         action={plan.data.action}
-        environment={plan.data.environment}
+        danger={plan.data.environment === 'production'}
         busy={busy}
         notReady={reason.trim() === '' ? 'Write the reason first.' : null}
         onConfirm={(c) => {
@@ -183,7 +184,9 @@ function VersionsTable({
             return (
               <Table.Tr key={d.id}>
                 <Table.Td>
-                  <Group gap={6} wrap="nowrap">
+                  {/* Wraps: a restore's long name ("v1.0.0 (rollback to deploy_…)") must not squeeze
+                      the badges into unreadable stubs. */}
+                  <Group gap={6} wrap="wrap">
                     <Text size="sm">{name}</Text>
                     {r.current && (
                       <Badge size="xs" color="green" tt="none">
@@ -252,10 +255,30 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
   const [action, setAction] = useState<Action | null>(null);
   const [running, setRunning] = useState(false);
   const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
+  /** What the steps shown are of (the action itself is gone once it is done). */
+  const [progressKind, setProgressKind] = useState<Action['kind'] | null>(null);
   const [result, setResult] = useState<Result | null>(null);
   const versions = useVersions(profile.id, service, environment);
   const afterDeploy = useAfterDeploy();
   const readOnly = profile.protection === 'readOnly';
+  const actionRef = useRef<HTMLDivElement>(null);
+  const resultRef = useRef<HTMLDivElement>(null);
+
+  // Bring the plan into view when one is asked for (it opens under the versions table), and the
+  // result when it comes.
+  useEffect(() => {
+    actionRef.current?.scrollIntoView({ block: 'start' });
+  }, [action]);
+  useEffect(() => {
+    resultRef.current?.scrollIntoView({ block: 'start' });
+  }, [result]);
+
+  /** Another service or environment: what was shown for the previous one goes. */
+  const retarget = () => {
+    setAction(null);
+    setResult(null);
+    setProgress(EMPTY_PROGRESS);
+  };
 
   const onEvent = useCallback((event: DeployEvent_Deserialize) => {
     setProgress((p) => applyEvent(p, event));
@@ -273,6 +296,7 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
     }
     setRunning(true);
     setProgress(EMPTY_PROGRESS);
+    setProgressKind(action.kind);
     try {
       if (action.kind === 'oneStep') {
         const out = await callCommand(() =>
@@ -319,7 +343,7 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
               value={service}
               onChange={(e) => {
                 setService(e.currentTarget.value);
-                setAction(null);
+                retarget();
               }}
               w={200}
             />
@@ -329,7 +353,7 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
               value={environment}
               onChange={(e) => {
                 setEnvironment(e.currentTarget.value as Environment);
-                setAction(null);
+                retarget();
               }}
               w={200}
             />
@@ -344,6 +368,19 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
               Roll back one step…
             </Button>
           </Group>
+          {result && (
+            // At the top, beside what it changed (the pin, the versions), where the page goes
+            // back to when the run ends.
+            <div ref={resultRef} className="sy-follow">
+              {result.ok ? (
+                <Alert color="green" variant="light" icon={<IconCircleCheck aria-hidden />} title="Rollback done" role="status">
+                  {result.text}
+                </Alert>
+              ) : (
+                <ErrorNotice error={result.error} context="Rolling back" />
+              )}
+            </div>
+          )}
           {readOnly && (
             <Text size="sm" c="dimmed">
               This profile is read-only: rollbacks are turned off.
@@ -385,7 +422,7 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
       </Paper>
 
       {action && (
-        <Paper withBorder p="lg" radius="md" component="section" aria-label="Rollback plan and confirmation">
+        <Paper withBorder p="lg" radius="md" component="section" aria-label="Rollback plan and confirmation" ref={actionRef} className="sy-follow">
           <Stack gap="md">
             {action.kind === 'oneStep' ? (
               <OneStepPlan profile={profile} service={service} environment={environment} busy={running} onGo={(r, c) => void go(r, c)} />
@@ -410,16 +447,17 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
 
       {progress.order.length > 0 && (
         <Paper withBorder p="lg" radius="md">
-          <StepList progress={progress} title="Rollback progress" />
+          <StepList
+            progress={progress}
+            title="Rollback progress"
+            follow={running}
+            // The Deploy API's rollback uploads nothing: it moves the "current" mark back.
+            labels={progressKind === 'oneStep' ? { upload: 'Ask the Deploy API to roll back' } : undefined}
+          />
         </Paper>
       )}
 
-      {result?.ok === true && (
-        <Alert color="green" variant="light" icon={<IconCircleCheck aria-hidden />} title="Rollback done" role="status">
-          {result.text}
-        </Alert>
-      )}
-      {result?.ok === false && <ErrorNotice error={result.error} context="Rolling back" />}
+
     </Stack>
   );
 }

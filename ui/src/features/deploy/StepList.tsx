@@ -1,8 +1,8 @@
-import { Badge, Box, Code, Group, List, Loader, ScrollArea, Stack, Text, ThemeIcon } from '@mantine/core';
-import { IconCheck, IconCircleDashed, IconPlayerSkipForward, IconX } from '@tabler/icons-react';
-import { useEffect, useRef } from 'react';
+import { Badge, Box, Code, Group, List, ScrollArea, Stack, Text } from '@mantine/core';
+import { type ReactNode, useEffect, useRef } from 'react';
 
-import type { StepState } from '../../ipc/bindings';
+import { StepStateIcon as StateIcon } from '../../components/StepStateIcon';
+import type { DeployStepId, StepState } from '../../ipc/bindings';
 import { type CheckView, type Progress, STEP_LABEL, type StepView } from './progress';
 
 const STATE_WORD: Record<StepState, string> = {
@@ -12,37 +12,6 @@ const STATE_WORD: Record<StepState, string> = {
   failed: 'failed',
   skipped: 'skipped',
 };
-
-function StateIcon({ state }: { state: StepState }) {
-  switch (state) {
-    case 'running':
-      return <Loader size={18} aria-hidden />;
-    case 'passed':
-      return (
-        <ThemeIcon size={20} radius="xl" color="green.8" aria-hidden>
-          <IconCheck size={14} />
-        </ThemeIcon>
-      );
-    case 'failed':
-      return (
-        <ThemeIcon size={20} radius="xl" color="red.8" aria-hidden>
-          <IconX size={14} />
-        </ThemeIcon>
-      );
-    case 'skipped':
-      return (
-        <ThemeIcon size={20} radius="xl" color="gray.6" variant="light" aria-hidden>
-          <IconPlayerSkipForward size={14} />
-        </ThemeIcon>
-      );
-    case 'pending':
-      return (
-        <ThemeIcon size={20} radius="xl" color="gray.5" variant="outline" aria-hidden>
-          <IconCircleDashed size={14} />
-        </ThemeIcon>
-      );
-  }
-}
 
 /** The live output of a step, kept scrolled to the newest line while it runs. */
 function Output({ view, label }: { view: StepView; label: string }) {
@@ -89,22 +58,48 @@ function Checks({ checks }: { checks: CheckView[] }) {
 }
 
 /** Every step of a deploy or rollback with its state, detail and output, as they happen. */
-export function StepList({ progress, title }: { progress: Progress; title: string }) {
-  if (progress.order.length === 0) {
+export function StepList({
+  progress,
+  title,
+  labels,
+  actions,
+  follow = false,
+}: {
+  progress: Progress;
+  title: string;
+  /** Step names that read better for this run than the usual ones. */
+  labels?: Partial<Record<DeployStepId, string>>;
+  /** Shown beside the title (e.g. the run's Cancel button). */
+  actions?: ReactNode;
+  /** Keep the running step (and its output, once there is some) in view while the run goes on. */
+  follow?: boolean;
+}) {
+  const list = useRef<HTMLOListElement>(null);
+  const running = progress.order.find((s) => progress.steps[s]?.state === 'running') ?? null;
+  const runningHasOutput = running !== null && (progress.steps[running]?.lines.length ?? 0) > 0;
+  useEffect(() => {
+    if (follow && running !== null) {
+      list.current?.querySelector(`li[data-step="${running}"]`)?.scrollIntoView({ block: 'center' });
+    }
+  }, [follow, running, runningHasOutput]);
+  if (progress.order.length === 0 && !actions) {
     return null;
   }
   return (
     <Stack gap="xs" component="section" aria-label={title}>
-      <Text fw={700}>{title}</Text>
-      <ol className="sy-steps">
+      <Group justify="space-between" gap="sm">
+        <Text fw={700}>{title}</Text>
+        {actions}
+      </Group>
+      <ol className="sy-steps" ref={list}>
         {progress.order.map((step) => {
           const view = progress.steps[step];
           if (!view) {
             return null;
           }
-          const label = STEP_LABEL[step];
+          const label = labels?.[step] ?? STEP_LABEL[step];
           return (
-            <li key={step} data-state={view.state} aria-label={`${label}: ${STATE_WORD[view.state]}`}>
+            <li key={step} data-step={step} data-state={view.state} aria-label={`${label}: ${STATE_WORD[view.state]}`}>
               <Group gap="sm" wrap="nowrap" align="flex-start">
                 <Box pt={2}>
                   <StateIcon state={view.state} />

@@ -5,6 +5,7 @@ import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react'
 
 import type { Deployment } from '../../ipc/bindings';
 import { COLUMNS, type ColumnKey, localTime, shortCommit, type Sort, sortDeployments } from './deploymentColumns';
+import { markOnce } from '../../perf';
 
 export const ROW_HEIGHT = 37;
 
@@ -40,6 +41,14 @@ export function DeploymentsTable({ deployments, onOpen }: DeploymentsTableProps)
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
   });
+
+  // For the cold-start benchmark: the first time real rows reach the screen.
+  const hasRows = rows.length > 0;
+  useEffect(() => {
+    if (hasRows) {
+      markOnce('history-rows');
+    }
+  }, [hasRows]);
 
   // Focus follows the keyboard once the row it moved to is rendered.
   useEffect(() => {

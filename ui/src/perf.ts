@@ -1,0 +1,17 @@
+/**
+ * Timestamps the benchmarks read (`cargo xtask bench`): when the window first showed real data.
+ * Each mark is the wall-clock time (ms since the epoch) of the first commit that rendered it,
+ * kept in `window.__switchyardMarks`. Nothing else reads them; they cost one object write.
+ */
+declare global {
+  interface Window {
+    __switchyardMarks?: Record<string, number>;
+  }
+}
+
+export function markOnce(name: string): void {
+  const marks = (window.__switchyardMarks ??= {});
+  if (!(name in marks)) {
+    marks[name] = performance.timeOrigin + performance.now();
+  }
+}
