@@ -248,6 +248,9 @@ impl AppSession {
         if !status.success() {
             bail!("no app process to kill in the session's process group");
         }
+        // The session died with the app: dropping the driver would try to end it with a
+        // blocking request that hangs until its timeout (two minutes).
+        let _ = self.driver.clone().leak();
         kill_group(&mut self.tauri_driver);
         Ok(())
     }

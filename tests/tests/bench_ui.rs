@@ -59,7 +59,11 @@ fn pss_kb(driver_pid: u32) -> Result<(u64, BTreeMap<String, u64>)> {
     let mut i = 0;
     while i < tree.len() {
         let parent = tree[i];
-        tree.extend(all.iter().filter(|(_, pp, _)| *pp == parent).map(|(p, _, _)| *p));
+        tree.extend(
+            all.iter()
+                .filter(|(_, pp, _)| *pp == parent)
+                .map(|(p, _, _)| *p),
+        );
         i += 1;
     }
     let mut total = 0;
@@ -245,7 +249,12 @@ async fn large_namespace(app: &AppSession, runs: &mut WindowRuns) -> Result<()> 
 
 /// Launch `bin` `RUNS` times on `data`; time each to `mark`, and on the first `DEEP_RUNS`
 /// sample memory (and open the large namespace when `with_namespace`).
-async fn window_runs(bin: &Path, data: &Path, mark: &str, with_namespace: bool) -> Result<WindowRuns> {
+async fn window_runs(
+    bin: &Path,
+    data: &Path,
+    mark: &str,
+    with_namespace: bool,
+) -> Result<WindowRuns> {
     let mut runs = WindowRuns::default();
     for run in 0..RUNS {
         let app = AppSession::start_app(bin, data).await?;
@@ -286,7 +295,8 @@ async fn window_benchmarks() -> Result<()> {
     let app = AppSession::start_app(&app_bin, data.path()).await?;
     app.go_to("Deployments").await?;
     app.click_button("Sync history").await?;
-    app.wait_for_text("Synced", Duration::from_secs(120)).await?;
+    app.wait_for_text("Synced", Duration::from_secs(120))
+        .await?;
     app.close().await?;
 
     let hello_dir = tempfile::tempdir()?;

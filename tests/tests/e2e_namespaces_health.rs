@@ -2,28 +2,15 @@
 //! sandbox (prepared with a 10,000-worker namespace), with faults injected through the sandbox's
 //! own control endpoint. Run with `cargo xtask e2e`.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use switchyard_tests::{workspace_root, AppSession};
-
-const NAV: &str = "nav[aria-label='Areas']";
-
-async fn go(app: &AppSession, area: &str) -> Result<()> {
-    app.by_role_within("button|link", area, Some(NAV))
-        .await?
-        .click()
-        .await?;
-    app.expect_heading(area).await
-}
+use switchyard_tests::{curl, sandbox_binary, AppSession};
 
 /// Prepare the app's sandbox folder with a 10,000-worker namespace, using the sandbox binary.
 fn prepare_sandbox(data_dir: &std::path::Path) -> Result<()> {
-    let bin = std::env::var_os("SWITCHYARD_SANDBOX_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/debug/switchyard-sandbox"));
+    let bin = sandbox_binary();
     let status = Command::new(&bin)
         .args(["--port", "0", "--data"])
         .arg(data_dir.join("sandbox"))
@@ -34,42 +21,6 @@ fn prepare_sandbox(data_dir: &std::path::Path) -> Result<()> {
         bail!("preparing the sandbox failed ({status})");
     }
     Ok(())
-}
-
-fn sandbox_base(app: &AppSession) -> Result<String> {
-    let text = std::fs::read_to_string(app.data_dir.join("sandbox/sandbox.json"))?;
-    let v: serde_json::Value = serde_json::from_str(&text)?;
-    Ok(v["base_url"].as_str().unwrap_or_default().to_owned())
-}
-
-/// `curl` against the embedded sandbox, as an operator rehearsing an incident would.
-fn curl(args: &[&str]) -> Result<String> {
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "10"])
-        .args(args)
-        .output()
-        .context("curl")?;
-    if !out.status.success() {
-        bail!(
-            "curl {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-async fn wait_for_text(app: &AppSession, text: &str, timeout: Duration) -> Result<String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let page = app.page_text().await?;
-        if page.contains(text) {
-            return Ok(page);
-        }
-        if Instant::now() > deadline {
-            bail!("the page never showed {text:?} within {timeout:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 #[tokio::test]
@@ -87,10 +38,11 @@ async fn namespaces_and_health_in_the_window() -> Result<()> {
 }
 
 async fn scenario(app: &AppSession) -> Result<()> {
-    let base = sandbox_base(app)?;
+    let sandbox = app.sandbox_discovery()?;
+    let base = sandbox["base_url"].as_str().unwrap_or_default().to_owned();
 
     // List, create, trust.
-    go(app, "Namespaces").await?;
+    app.go_to("Namespaces").await?;
     app.by_role("table", "Namespaces").await?;
     app.expect_within("table", "Namespaces", "dotdo-production")
         .await?;
@@ -174,12 +126,10 @@ async fn scenario(app: &AppSession) -> Result<()> {
         .await?;
     app.screenshot("namespace-delete-confirm").await?;
     confirm.click().await?;
-    wait_for_text(app, "Deleted rehearsal-ns", Duration::from_secs(15)).await?;
+    app.wait_for_text("Deleted rehearsal-ns", Duration::from_secs(15))
+        .await?;
 
     // Drift: remove email from staging; production vs staging shows it in production only.
-    let sandbox: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
-        app.data_dir.join("sandbox/sandbox.json"),
-    )?)?;
     let token = sandbox["cloudflare_token"].as_str().unwrap_or_default();
     let account = sandbox["account_id"].as_str().unwrap_or_default();
     curl(&[
@@ -190,7 +140,9 @@ async fn scenario(app: &AppSession) -> Result<()> {
         &format!("{base}/client/v4/accounts/{account}/workers/dispatch/namespaces/dotdo-staging/scripts/email"),
     ])?;
     app.click_button("Compare").await?;
-    let page = wait_for_text(app, "Only in dotdo-production", Duration::from_secs(15)).await?;
+    let page = app
+        .wait_for_text("Only in dotdo-production", Duration::from_secs(15))
+        .await?;
     let only_left = page
         .split("Only in dotdo-production")
         .nth(1)
@@ -212,7 +164,9 @@ async fn scenario(app: &AppSession) -> Result<()> {
     app.fill("Service folder", &folder.display().to_string())
         .await?;
     app.click_button("Compare bindings").await?;
-    let page = wait_for_text(app, "bindings differ", Duration::from_secs(15)).await?;
+    let page = app
+        .wait_for_text("bindings differ", Duration::from_secs(15))
+        .await?;
     assert!(
         page.contains("QUEUE_SERVICE"),
         "the new binding is not listed"
@@ -221,9 +175,10 @@ async fn scenario(app: &AppSession) -> Result<()> {
     app.screenshot("namespace-bindings-compare").await?;
 
     // Health: all up; a fault on db turns it red within one interval, then green again.
-    go(app, "Health").await?;
+    app.go_to("Health").await?;
     app.click_button("Check now").await?;
-    wait_for_text(app, "8/8 services healthy", Duration::from_secs(20)).await?;
+    app.wait_for_text("8/8 services healthy", Duration::from_secs(20))
+        .await?;
     app.choose("Check every", "10 seconds").await?;
     curl(&[
         "-X",
@@ -234,15 +189,19 @@ async fn scenario(app: &AppSession) -> Result<()> {
         r#"{"mode":"error","status":500}"#,
         &format!("{base}/__sandbox/faults/service:db"),
     ])?;
-    wait_for_text(app, "7/8 services healthy", Duration::from_secs(20)).await?;
-    wait_for_text(app, "db is down", Duration::from_secs(5)).await?;
+    app.wait_for_text("7/8 services healthy", Duration::from_secs(20))
+        .await?;
+    app.wait_for_text("db is down", Duration::from_secs(5))
+        .await?;
     app.screenshot("health-db-down").await?;
     // The monitor keeps checking in other areas: the recovery is told in Deployments too, and
     // the status bar says so.
-    go(app, "Deployments").await?;
+    app.go_to("Deployments").await?;
     curl(&["-X", "DELETE", &format!("{base}/__sandbox/faults")])?;
-    wait_for_text(app, "db is up again", Duration::from_secs(20)).await?;
-    wait_for_text(app, "Health: 8/8 services healthy", Duration::from_secs(5)).await?;
+    app.wait_for_text("db is up again", Duration::from_secs(20))
+        .await?;
+    app.wait_for_text("Health: 8/8 services healthy", Duration::from_secs(5))
+        .await?;
     app.screenshot("health-db-recovered-elsewhere").await?;
     Ok(())
 }

@@ -8,23 +8,8 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use switchyard_tests::{contains_bytes, files_under, AppSession};
 
-const NAV: &str = "nav[aria-label='Areas']";
-
-async fn go(app: &AppSession, area: &str) -> Result<()> {
-    app.by_role_within("button|link", area, Some(NAV))
-        .await?
-        .click()
-        .await?;
-    app.expect_heading(area).await
-}
-
-/// The embedded sandbox's discovery file, as a curious user would read it.
-fn sandbox_discovery(app: &AppSession) -> Result<serde_json::Value> {
-    let path = app.data_dir.join("sandbox").join("sandbox.json");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(serde_json::from_str(&text)?)
-}
+/// How long the window gets to show what a step leads to.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// What the OS keychain holds for `account` (service `switchyard`), via the Secret Service.
 fn keychain_lookup(account: &str) -> Result<Option<String>> {
@@ -76,18 +61,18 @@ async fn profiles_keys_and_history_survive_a_crash() -> Result<()> {
 async fn first_run(app: &AppSession) -> Result<String> {
     app.record_ipc().await?;
     // The sandbox profile works from the first start: history syncs from the embedded sandbox.
-    go(app, "Deployments").await?;
+    app.go_to("Deployments").await?;
     app.click_button("Sync history").await?;
-    wait_for_text(app, "Synced").await?;
+    app.wait_for_text("Synced", WAIT).await?;
     app.by_role("table", "Deployments").await?;
     app.expect_within("table", "Deployments", "gateway").await?;
     app.screenshot("history-first-sync").await?;
 
-    let sandbox = sandbox_discovery(app)?;
+    let sandbox = app.sandbox_discovery()?;
     let text = |k: &str| sandbox[k].as_str().unwrap_or_default().to_owned();
     let key = text("deploy_key");
 
-    go(app, "Settings").await?;
+    app.go_to("Settings").await?;
     app.click_button("Add profile").await?;
     app.by_role("dialog", "New profile").await?;
     app.fill("Name", "Rehearsal staging").await?;
@@ -104,10 +89,12 @@ async fn first_run(app: &AppSession) -> Result<String> {
         .await?;
 
     app.click_button("Manage Rehearsal staging").await?;
-    wait_for_text(app, "Deploy API key: not set").await?;
+    app.wait_for_text("Deploy API key: not set", WAIT).await?;
     app.fill("New Deploy API key", &key).await?;
     app.click_button("Store Deploy API key").await?;
-    let page = wait_for_text(app, "Deploy API key: stored in the keychain").await?;
+    let page = app
+        .wait_for_text("Deploy API key: stored in the keychain", WAIT)
+        .await?;
     assert!(!page.contains(&key), "the key is shown on the page");
     // It is in the OS keychain, under the profile's account.
     let stored = keychain_lookup("rehearsal-staging/deploy-api-key")?;
@@ -145,33 +132,19 @@ async fn first_run(app: &AppSession) -> Result<String> {
     Ok(key)
 }
 
-async fn wait_for_text(app: &AppSession, text: &str) -> Result<String> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        let page = app.page_text().await?;
-        if page.contains(text) {
-            return Ok(page);
-        }
-        if std::time::Instant::now() > deadline {
-            let near: Vec<&str> = page.lines().filter(|l| l.contains("key")).take(8).collect();
-            bail!("the page never showed {text:?}; lines with 'key': {near:?}");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-}
-
 async fn after_restart(app: &AppSession, key: &str) -> Result<()> {
     app.record_ipc().await?;
-    go(app, "Settings").await?;
+    app.go_to("Settings").await?;
     app.expect_within("table", "Profiles", "Rehearsal staging")
         .await?;
     app.click_button("Manage Rehearsal staging").await?;
-    wait_for_text(app, "Deploy API key: stored in the keychain").await?;
+    app.wait_for_text("Deploy API key: stored in the keychain", WAIT)
+        .await?;
 
     // The history cache survived the kill: it is there before any new sync.
-    go(app, "Deployments").await?;
+    app.go_to("Deployments").await?;
     app.expect_within("table", "Deployments", "gateway").await?;
-    wait_for_text(app, "As of").await?;
+    app.wait_for_text("As of", WAIT).await?;
     app.screenshot("restart-history-intact").await?;
     for reply in app.ipc_log().await? {
         assert!(!reply.contains(key), "an IPC reply carried the key");

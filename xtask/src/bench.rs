@@ -141,7 +141,10 @@ fn install_wrangler(dir: &Path) -> Result<PathBuf, String> {
         return Ok(bin);
     }
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let mut npm = steps::npm(dir, &["install", "--no-audit", "--no-fund", "--prefix", "."]);
+    let mut npm = steps::npm(
+        dir,
+        &["install", "--no-audit", "--no-fund", "--prefix", "."],
+    );
     npm.arg(WRANGLER).stdout(Stdio::null());
     let status = match run_bounded(npm, Duration::from_secs(600)) {
         Ok(s) => s,
@@ -198,7 +201,10 @@ fn start_sandbox(bin: &Path, dir: &Path) -> Result<Stopped> {
             bail!("the sandbox exited ({status}); see {}", log_path.display());
         }
         if Instant::now() > deadline {
-            bail!("the sandbox did not start within 5 minutes; see {}", log_path.display());
+            bail!(
+                "the sandbox did not start within 5 minutes; see {}",
+                log_path.display()
+            );
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -276,7 +282,9 @@ pub fn bench() -> Result<ExitCode> {
     let machine = machine();
     let mut stages = Vec::new();
 
-    timed(&mut stages, "installing what is missing", || setup::ensure_all(&root))?;
+    timed(&mut stages, "installing what is missing", || {
+        setup::ensure_all(&root)
+    })?;
     timed(&mut stages, "building the UI", crate::build_ui)?;
     let exes = timed(&mut stages, "building the release binaries", build_release)?;
     let app = need(&exes.app, "app binary (switchyard)")?;
@@ -298,24 +306,30 @@ pub fn bench() -> Result<ExitCode> {
     let load_before_runs = load_average();
     let engine_out = out.join("engine.json");
     let _ = std::fs::remove_file(&engine_out);
-    let engine = timed(&mut stages, "engine benchmarks against a sandbox with 100,000 deployments and 10,000 scripts", || {
-        let sandbox = start_sandbox(&sandbox_bin, &out.join("sandbox"))?;
-        let mut cmd = Command::new(&engine_bench);
-        cmd.env("SWITCHYARD_BENCH_SANDBOX", out.join("sandbox"))
-            .env("SWITCHYARD_BENCH_OUT", &engine_out)
-            .env("SWITCHYARD_BENCH_CRITERION", out.join("criterion"))
-            .env("SWITCHYARD_BENCH_WRANGLER_HOME", out.join("wrangler-home"));
-        if let Ok(bin) = &wrangler {
-            cmd.env("SWITCHYARD_BENCH_WRANGLER", bin);
-        }
-        let status = run_bounded(cmd, Duration::from_secs(900));
-        drop(sandbox);
-        match status {
-            Ok(s) if s.success() => Ok(serde_json::from_slice::<Vec<Value>>(&std::fs::read(&engine_out)?)?),
-            Ok(s) => bail!("the engine benchmark failed ({s})"),
-            Err(e) => Err(e),
-        }
-    });
+    let engine = timed(
+        &mut stages,
+        "engine benchmarks against a sandbox with 100,000 deployments and 10,000 scripts",
+        || {
+            let sandbox = start_sandbox(&sandbox_bin, &out.join("sandbox"))?;
+            let mut cmd = Command::new(&engine_bench);
+            cmd.env("SWITCHYARD_BENCH_SANDBOX", out.join("sandbox"))
+                .env("SWITCHYARD_BENCH_OUT", &engine_out)
+                .env("SWITCHYARD_BENCH_CRITERION", out.join("criterion"))
+                .env("SWITCHYARD_BENCH_WRANGLER_HOME", out.join("wrangler-home"));
+            if let Ok(bin) = &wrangler {
+                cmd.env("SWITCHYARD_BENCH_WRANGLER", bin);
+            }
+            let status = run_bounded(cmd, Duration::from_secs(900));
+            drop(sandbox);
+            match status {
+                Ok(s) if s.success() => Ok(serde_json::from_slice::<Vec<Value>>(&std::fs::read(
+                    &engine_out,
+                )?)?),
+                Ok(s) => bail!("the engine benchmark failed ({s})"),
+                Err(e) => Err(e),
+            }
+        },
+    );
     let engine = engine.unwrap_or_else(|e| {
         println!("bench: engine rows not measured: {e:#}");
         vec![json!({"id": "engine", "what": "3–5, 7. Engine benchmarks", "skipped": format!("{e:#}")})]
@@ -323,23 +337,27 @@ pub fn bench() -> Result<ExitCode> {
 
     let ui_out = out.join("ui.json");
     let _ = std::fs::remove_file(&ui_out);
-    let ui = timed(&mut stages, "window benchmarks under Xvfb (cold start, memory, 10,000 scripts)", || -> Result<Value> {
-        let display = xvfb::Xvfb::start()?;
-        let mut cmd = Command::new(&ui_bench);
-        cmd.args(["--ignored", "--nocapture", "--test-threads", "1"])
-            .current_dir(root.join("tests"))
-            .env("DISPLAY", display.name())
-            .env("SWITCHYARD_APP", &app)
-            .env("SWITCHYARD_HELLO", &hello)
-            .env("SWITCHYARD_SANDBOX_BIN", &sandbox_bin)
-            .env("SWITCHYARD_BENCH_UI_OUT", &ui_out);
-        let cmd = setup::in_keyring_session_at(cmd, &out.join("keyring"));
-        let status = run_bounded(cmd, Duration::from_secs(600))?;
-        if !status.success() {
-            bail!("the window benchmark failed ({status})");
-        }
-        Ok(serde_json::from_slice(&std::fs::read(&ui_out)?)?)
-    });
+    let ui = timed(
+        &mut stages,
+        "window benchmarks under Xvfb (cold start, memory, 10,000 scripts)",
+        || -> Result<Value> {
+            let display = xvfb::Xvfb::start()?;
+            let mut cmd = Command::new(&ui_bench);
+            cmd.args(["--ignored", "--nocapture", "--test-threads", "1"])
+                .current_dir(root.join("tests"))
+                .env("DISPLAY", display.name())
+                .env("SWITCHYARD_APP", &app)
+                .env("SWITCHYARD_HELLO", &hello)
+                .env("SWITCHYARD_SANDBOX_BIN", &sandbox_bin)
+                .env("SWITCHYARD_BENCH_UI_OUT", &ui_out);
+            let cmd = setup::in_keyring_session_at(cmd, &out.join("keyring"));
+            let status = run_bounded(cmd, Duration::from_secs(600))?;
+            if !status.success() {
+                bail!("the window benchmark failed ({status})");
+            }
+            Ok(serde_json::from_slice(&std::fs::read(&ui_out)?)?)
+        },
+    );
     let ui = ui.unwrap_or_else(|e| {
         println!("bench: window rows not measured: {e:#}");
         json!({ "error": format!("{e:#}") })

@@ -86,7 +86,10 @@ fn window_rows_before(ui: &Value, rows: &mut Vec<Row>) {
         ));
         return;
     }
-    let cold = ratio(f(&app["cold_start"], "median_ms"), f(&hello["cold_start"], "median_ms"));
+    let cold = ratio(
+        f(&app["cold_start"], "median_ms"),
+        f(&hello["cold_start"], "median_ms"),
+    );
     rows.push(row(
         "1. Cold start: launch → cached history on screen (Xvfb)",
         ms_cell(&app["cold_start"]),
@@ -117,7 +120,10 @@ fn window_rows_before(ui: &Value, rows: &mut Vec<Row>) {
         "2c. Memory (PSS) after opening the 10,000-script namespace",
         mib_cell(&app["pss_10k"]),
         format!("hello-world idle: {}", mib_cell(&hello["pss_idle"])),
-        ratio_cell(ratio(f(&app["pss_10k"], "median_kb"), f(&hello["pss_idle"], "median_kb"))),
+        ratio_cell(ratio(
+            f(&app["pss_10k"], "median_kb"),
+            f(&hello["pss_idle"], "median_kb"),
+        )),
         "informational",
         None,
     ));
@@ -137,7 +143,9 @@ fn window_rows_after(ui: &Value, rows: &mut Vec<Row>) {
         "≤ 1 s",
         list.map(|m| m <= 1000.0),
     ));
-    let unseen = app["search_keystrokes_without_update"].as_u64().unwrap_or(0);
+    let unseen = app["search_keystrokes_without_update"]
+        .as_u64()
+        .unwrap_or(0);
     let mut cell = p50_p99(&app["search_keystroke"]);
     if unseen > 0 {
         cell.push_str(&format!("; {unseen} keystrokes never updated the count"));
@@ -158,7 +166,14 @@ fn engine_rows(engine: &[Value], rows: &mut Vec<Row>) {
     for r in engine {
         let what = r["what"].as_str().unwrap_or_default();
         if let Some(why) = r["skipped"].as_str() {
-            rows.push(row(what, format!("skipped: {why}"), "—".into(), "—".into(), r["goal"].as_str().unwrap_or(""), None));
+            rows.push(row(
+                what,
+                format!("skipped: {why}"),
+                "—".into(),
+                "—".into(),
+                r["goal"].as_str().unwrap_or(""),
+                None,
+            ));
             continue;
         }
         let app = match r["app_text"].as_str() {
@@ -174,7 +189,14 @@ fn engine_rows(engine: &[Value], rows: &mut Vec<Row>) {
             Some(t) => t.to_owned(),
             None => ratio_cell(r["ratio"].as_f64()),
         };
-        rows.push(row(what, app, base, ratio, r["goal"].as_str().unwrap_or_default(), r["met"].as_bool()));
+        rows.push(row(
+            what,
+            app,
+            base,
+            ratio,
+            r["goal"].as_str().unwrap_or_default(),
+            r["met"].as_bool(),
+        ));
     }
 }
 
@@ -208,7 +230,14 @@ pub fn table_rows(
         }
         Err(e) => (format!("not built: {e}"), None),
     };
-    rows.push(row("8. Installer: .deb from the Tauri bundler", cell, "—".into(), "—".into(), "≤ 15 MiB", ok));
+    rows.push(row(
+        "8. Installer: .deb from the Tauri bundler",
+        cell,
+        "—".into(),
+        "—".into(),
+        "≤ 15 MiB",
+        ok,
+    ));
     rows
 }
 
@@ -244,7 +273,10 @@ pub fn markdown(
     md.push_str("| Benchmark | Switchyard | Baseline | Ratio | Goal | Met |\n");
     md.push_str("| --- | --- | --- | --- | --- | --- |\n");
     for r in rows {
-        let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|").replace('\n', " ")).collect();
+        let cells: Vec<String> = r
+            .iter()
+            .map(|c| c.replace('|', "\\|").replace('\n', " "))
+            .collect();
         md.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     md.push_str("\nStages: ");

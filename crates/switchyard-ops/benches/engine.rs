@@ -72,7 +72,10 @@ fn time_shell(runs: usize, script: &str, env: &[(&str, &str)]) -> Result<Vec<f64
         if !o.status.success() {
             return Err(format!(
                 "`{script}` failed: {}",
-                String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
             ));
         }
         out.push(elapsed);
@@ -85,10 +88,17 @@ struct Report {
 }
 
 impl Report {
-    fn row(&mut self, id: &str, what: &str, app: Value, baseline: Option<(&str, Value)>, goal: &str) {
-        let ratio = baseline.as_ref().and_then(|(_, b)| {
-            Some(app["median_ms"].as_f64()? / b["median_ms"].as_f64()?)
-        });
+    fn row(
+        &mut self,
+        id: &str,
+        what: &str,
+        app: Value,
+        baseline: Option<(&str, Value)>,
+        goal: &str,
+    ) {
+        let ratio = baseline
+            .as_ref()
+            .and_then(|(_, b)| Some(app["median_ms"].as_f64()? / b["median_ms"].as_f64()?));
         let row = json!({
             "id": id,
             "what": what,
@@ -104,7 +114,8 @@ impl Report {
 
     fn skipped(&mut self, id: &str, what: &str, why: &str) {
         eprintln!("bench: {id} skipped: {why}");
-        self.rows.push(json!({ "id": id, "what": what, "skipped": why }));
+        self.rows
+            .push(json!({ "id": id, "what": what, "skipped": why }));
     }
 }
 
@@ -131,13 +142,19 @@ async fn open_ops(dir: &Path, d: &Discovery) -> Ops {
 /// `n` synthetic older deployment records in the cache of `ops` (8 services, 3 environments,
 /// 40 authors, one in 50 a hotfix), as months of syncing would leave there.
 async fn seed_history(ops: &Ops, n: usize) {
-    let authors: Vec<String> = (0..40).map(|i| format!("author{i:02}@example.com")).collect();
+    let authors: Vec<String> = (0..40)
+        .map(|i| format!("author{i:02}@example.com"))
+        .collect();
     let start = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
         .expect("a date")
         .timestamp_millis();
     let mut batch = Vec::with_capacity(5000);
     for i in 0..n {
-        let env = [Environment::Production, Environment::Staging, Environment::Development][i % 3];
+        let env = [
+            Environment::Production,
+            Environment::Staging,
+            Environment::Development,
+        ][i % 3];
         let at = chrono::DateTime::from_timestamp_millis(start + i as i64 * 60_000)
             .expect("a time")
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -158,7 +175,11 @@ async fn seed_history(ops: &Ops, n: usize) {
             version_tag: Some(format!("v1.{}.{}", i / 1000, i % 1000)),
             metadata: DeploymentMetadata {
                 commit: format!("{:016x}", i as u64 * 2_654_435_761),
-                branch: if i % 50 == 0 { "hotfix/orders".into() } else { "main".into() },
+                branch: if i % 50 == 0 {
+                    "hotfix/orders".into()
+                } else {
+                    "main".into()
+                },
                 author: authors[i % authors.len()].clone(),
                 version: None,
             },
@@ -181,11 +202,11 @@ async fn seed_history(ops: &Ops, n: usize) {
 
 #[tokio::main]
 async fn main() {
-    let sandbox_dir = PathBuf::from(
-        std::env::var_os("SWITCHYARD_BENCH_SANDBOX")
-            .expect("SWITCHYARD_BENCH_SANDBOX: the folder of a running sandbox (cargo xtask bench sets it)"),
-    );
-    let out = PathBuf::from(std::env::var_os("SWITCHYARD_BENCH_OUT").expect("SWITCHYARD_BENCH_OUT"));
+    let sandbox_dir = PathBuf::from(std::env::var_os("SWITCHYARD_BENCH_SANDBOX").expect(
+        "SWITCHYARD_BENCH_SANDBOX: the folder of a running sandbox (cargo xtask bench sets it)",
+    ));
+    let out =
+        PathBuf::from(std::env::var_os("SWITCHYARD_BENCH_OUT").expect("SWITCHYARD_BENCH_OUT"));
     let wrangler = std::env::var("SWITCHYARD_BENCH_WRANGLER").ok();
     let d = switchyard_sandbox::read_discovery(&sandbox_dir).expect("sandbox.json");
     let work = tempfile::tempdir().expect("a temp folder");
@@ -196,11 +217,24 @@ async fn main() {
     // 3. Health sweep: 8 services at 200 ms each, the engine's concurrent check against the
     // runbook's sequential curl loop over the same URLs.
     for s in SERVICES {
-        put_fault(&http, &d, &format!("service:{s}"), json!({"mode": "latency", "ms": 200})).await;
+        put_fault(
+            &http,
+            &d,
+            &format!("service:{s}"),
+            json!({"mode": "latency", "ms": 200}),
+        )
+        .await;
     }
     let urls: Vec<String> = SERVICES
         .iter()
-        .map(|s| format!("{}/health", d.service_url_template.replace("{environment}", "production").replace("{service}", s)))
+        .map(|s| {
+            format!(
+                "{}/health",
+                d.service_url_template
+                    .replace("{environment}", "production")
+                    .replace("{service}", s)
+            )
+        })
         .collect();
     let app = time_async(7, || ops.check_health(SANDBOX_PROFILE_ID, 5_000)).await;
     let loop_script = format!(
@@ -254,7 +288,9 @@ async fn main() {
                     Some(("wrangler", stats(&base))),
                     "≥ 20× faster than wrangler (ratio ≤ 0.05)",
                 ),
-                Err(e) => report.skipped("namespace-list-wrangler", "Namespace list vs wrangler", &e),
+                Err(e) => {
+                    report.skipped("namespace-list-wrangler", "Namespace list vs wrangler", &e)
+                }
             }
         }
         None => report.skipped(
@@ -285,7 +321,13 @@ async fn main() {
     // synced. 100,000 older records, as a cache fills over months, go straight into the store.
     seed_history(&synced, 100_000).await;
     let cached = synced
-        .history(SANDBOX_PROFILE_ID, &DeploymentFilter { limit: Some(1_000_000), ..Default::default() })
+        .history(
+            SANDBOX_PROFILE_ID,
+            &DeploymentFilter {
+                limit: Some(1_000_000),
+                ..Default::default()
+            },
+        )
         .await
         .expect("the cache reads")
         .deployments
@@ -389,7 +431,9 @@ async fn main() {
                 profile_id: SANDBOX_PROFILE_ID.into(),
                 service: "email".into(),
                 environment: Environment::Staging,
-                source: DeploySource::BundleFile { path: bundle.display().to_string() },
+                source: DeploySource::BundleFile {
+                    path: bundle.display().to_string(),
+                },
                 metadata: MetadataInput {
                     commit: Some("0123456789abcdef".into()),
                     branch: Some("bench".into()),
@@ -399,7 +443,10 @@ async fn main() {
                 bindings: None,
                 run_id: None,
             },
-            Confirmation { confirmed: true, typed: Some("email".into()) },
+            Confirmation {
+                confirmed: true,
+                typed: Some("email".into()),
+            },
             |_| {},
         )
         .await

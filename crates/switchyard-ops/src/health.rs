@@ -437,6 +437,9 @@ impl NotificationGate {
             .map(|r| {
                 let title = match (r.state, r.previous_state) {
                     (HealthStatus::Down, _) => format!("{} is down", r.name),
+                    (HealthStatus::UpNeedsKey, Some(HealthStatus::Down)) => {
+                        format!("{} is up again (its health details need a key)", r.name)
+                    }
                     (_, Some(HealthStatus::Down)) => {
                         format!("{} is {} again", r.name, r.state.words())
                     }

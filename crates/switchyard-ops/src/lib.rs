@@ -60,9 +60,23 @@ pub const HEALTH_NOTIFY_EVERY_SECS: u32 = 60;
 
 /// Who the audit log names as the actor: the OS user running the app.
 fn actor() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(|| {
+            // No login variables (a service, a test harness): the account of the process.
+            let status = std::fs::read_to_string("/proc/self/status").ok()?;
+            let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+            let uid = uid.split_whitespace().next()?.to_owned();
+            let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+            passwd
+                .lines()
+                .find(|l| l.split(':').nth(2) == Some(uid.as_str()))
+                .and_then(|l| l.split(':').next())
+                .map(str::to_owned)
+                .or(Some(format!("uid {uid}")))
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The embedded sandbox's links and demo credentials (they protect nothing; kept in memory only).

@@ -517,6 +517,94 @@ async fn a_key_without_deploy_permission_stops_at_preflight_with_the_403_guidanc
 }
 
 #[tokio::test]
+async fn a_bundle_file_keeps_the_current_bindings_and_a_removal_is_warned_about() {
+    let f = fixture().await;
+    // The seeded staging email runs with service bindings (read from Cloudflare).
+    let (path, _) = bundle_file(f.dir.path(), "e1", 0);
+    let mut request = bundle_request("email", Environment::Staging, &path, "e1");
+    request.bindings = None;
+    let prepared = f.ops.prepare_deploy(request, |_| {}).await.unwrap();
+    let current = prepared.plan.current.as_ref().unwrap();
+    let kept = current.bindings.clone().unwrap();
+    assert!(!kept.is_empty(), "the seeded email has bindings");
+    assert_eq!(prepared.bindings, kept, "a bundle file keeps what runs now");
+    assert_eq!(prepared.plan.next.bindings.as_ref(), Some(&kept));
+    assert!(prepared.plan.bindings.removed.is_empty());
+    assert!(
+        prepared
+            .plan
+            .warnings
+            .iter()
+            .any(|w| w.contains("keeps those of what runs now")),
+        "{:?}",
+        prepared.plan.warnings
+    );
+    // Applied, the bindings are sent and archived with the bundle.
+    let out = f
+        .ops
+        .apply_deploy(&prepared.run_id, Confirmation::default(), |_| {})
+        .await
+        .unwrap();
+    let archived = f
+        .ops
+        .archived_bundle(SB, &out.deployment.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(archived.bindings, kept);
+
+    // Bindings given that drop one of those: the plan says what stops working.
+    let (path, _) = bundle_file(f.dir.path(), "e2", 0);
+    let mut request = bundle_request("email", Environment::Staging, &path, "e2");
+    let (dropped, _) = kept.iter().next().unwrap();
+    let mut fewer = kept.clone();
+    fewer.remove(dropped.as_str());
+    request.bindings = Some(fewer);
+    let prepared = f.ops.prepare_deploy(request, |_| {}).await.unwrap();
+    assert_eq!(prepared.plan.bindings.removed.len(), 1);
+    assert!(
+        prepared
+            .plan
+            .warnings
+            .iter()
+            .any(|w| w.contains("removes the service binding") && w.contains(dropped.as_str())),
+        "{:?}",
+        prepared.plan.warnings
+    );
+}
+
+/// The window asks for several version lists (and the history) at once after a deploy; each
+/// caches what the Deploy API returned. None may fail because another is writing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn version_lists_asked_for_at_once_all_answer() {
+    let f = fixture().await;
+    let ops = Arc::new(f.ops);
+    let mut handles = Vec::new();
+    for i in 0..24 {
+        let ops = ops.clone();
+        handles.push(tokio::spawn(async move {
+            let service = ["gateway", "db", "auth", "mcp"][i % 4];
+            ops.versions(SB, service, Environment::Production)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.message)
+        }));
+    }
+    let mut failures = Vec::new();
+    for h in handles {
+        if let Err(e) = h.await.unwrap() {
+            failures.push(e);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
+}
+
+#[tokio::test]
 async fn a_bundle_over_the_size_limit_is_refused_at_preflight() {
     let f = fixture().await;
     f.ops

@@ -101,7 +101,14 @@ impl Store {
         now_ms: i64,
     ) -> Result<UpsertReport, AppError> {
         let mut report = UpsertReport::default();
-        let mut tx = self.pool.begin().await.map_err(db("Saving deployments"))?;
+        // IMMEDIATE: the transaction reads before it writes, and a deferred one could not take
+        // the write lock once another connection had written since its read (SQLite answers
+        // "database is locked" at once, without waiting): parallel syncs and version lists failed.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("Saving deployments"))?;
         for d in records {
             let json = serde_json::to_string(d).map_err(|e| internal("Saving deployments", e))?;
             let existing =

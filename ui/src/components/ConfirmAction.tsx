@@ -72,7 +72,7 @@ export function ConfirmAction({ requirement, action, danger = false, busy, notRe
           }}
           autoComplete="off"
           spellCheck={false}
-          error={typed !== '' && typed !== phrase ? `That is not “${phrase}”.` : undefined}
+          error={typed !== '' && !phrase.startsWith(typed) ? `That is not “${phrase}”.` : undefined}
         />
       )}
       {notReady && (

@@ -1,8 +1,9 @@
 import { Code, Text } from '@mantine/core';
 import ReactMarkdown, { type Components } from 'react-markdown';
+import remarkGfm from 'remark-gfm';
 
 /**
- * Markdown from a file (a runbook, a report) rendered safely: raw HTML is dropped, images are not
+ * Markdown from a file (a runbook, a report; GitHub tables and task lists) rendered safely: raw HTML is dropped, images are not
  * fetched (their description is shown), and links are shown with their address instead of being
  * followed (the window has nowhere to go; the operator copies the address).
  */
@@ -27,6 +28,9 @@ const INLINE: Components = {
   p: ({ children }) => <>{children}</>,
 };
 
+/** Tables and task lists, as in the incident report. */
+const GFM = [remarkGfm];
+
 /** Only what the text says: no URL is ever loaded or navigated to. */
 function keepText(url: string): string {
   return url;
@@ -41,7 +45,12 @@ interface MarkdownProps {
 
 export function Markdown({ children, inline = false, className }: MarkdownProps) {
   const body = (
-    <ReactMarkdown skipHtml components={inline ? INLINE : COMPONENTS} urlTransform={keepText}>
+    <ReactMarkdown
+      skipHtml
+      remarkPlugins={GFM}
+      components={inline ? INLINE : COMPONENTS}
+      urlTransform={keepText}
+    >
       {children}
     </ReactMarkdown>
   );

@@ -1105,8 +1105,8 @@ export type PrepareDeploy_Deserialize = {
 	/**  Typed metadata (overrides git/package.json for a folder; required for a bundle file). */
 	metadata?: MetadataInput_Deserialize,
 	/**
-	 *  Service bindings to send (binding name → service). None: wrangler.jsonc's for a folder,
-	 *  none for a bundle file.
+	 *  Service bindings to send (binding name → service). None: wrangler.jsonc's for a folder;
+	 *  for a bundle file (which carries none) those of what runs now, when they are known.
 	 */
 	bindings?: { [key in string]: string } | null,
 	/**
@@ -1125,8 +1125,8 @@ export type PrepareDeploy_Serialize = {
 	/**  Typed metadata (overrides git/package.json for a folder; required for a bundle file). */
 	metadata: MetadataInput_Serialize,
 	/**
-	 *  Service bindings to send (binding name → service). None: wrangler.jsonc's for a folder,
-	 *  none for a bundle file.
+	 *  Service bindings to send (binding name → service). None: wrangler.jsonc's for a folder;
+	 *  for a bundle file (which carries none) those of what runs now, when they are known.
 	 */
 	bindings: { [key in string]: string } | null,
 	/**

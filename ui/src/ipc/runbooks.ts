@@ -129,6 +129,8 @@ export function useRunStep(profileId: string, runId: string, stepIndex: number) 
       void client.invalidateQueries({ queryKey: queryKeys.history(profileId) });
       void client.invalidateQueries({ queryKey: deployKeys.all(profileId) });
       void client.invalidateQueries({ queryKey: ['health', profileId] });
+      // A rollback or a deploy lifts a rehearsal's bad deploy: the sandbox's faults change too.
+      void client.invalidateQueries({ queryKey: runbookKeys.faults(profileId) });
     },
   });
 }

@@ -163,6 +163,18 @@ pub(crate) fn diff_bindings(
     diff
 }
 
+/// The confirmation `kind` in words for the step list: as required (`given` false) or as given.
+pub(crate) fn confirmation_words(kind: ConfirmationKind, given: bool) -> &'static str {
+    match (kind, given) {
+        (ConfirmationKind::None, _) => "no confirmation needed",
+        (ConfirmationKind::Confirm, false) => "needs a tick to confirm",
+        (ConfirmationKind::Confirm, true) => "confirmed with a tick",
+        (ConfirmationKind::TypeName, false) => "needs the service name typed",
+        (ConfirmationKind::TypeName, true) => "confirmed by typing the service name",
+        (ConfirmationKind::Blocked, _) => "not allowed with this profile",
+    }
+}
+
 /// The confirmation an action on `environment` under `profile` needs.
 pub(crate) fn confirmation_for(
     profile: &Profile,
@@ -684,6 +696,19 @@ impl Ops {
             current.as_ref().and_then(|c| c.bindings.as_ref()),
             next.bindings.as_ref().unwrap_or(&BTreeMap::new()),
         );
+        if !bindings.removed.is_empty() {
+            let removed: Vec<String> = bindings
+                .removed
+                .iter()
+                .map(|b| format!("{} → {}", b.name, b.service))
+                .collect();
+            warnings.push(format!(
+                "This removes the service binding{} {}: {service} can no longer call through {} (the runbook's \"Missing Service Bindings\").",
+                if removed.len() == 1 { "" } else { "s" },
+                removed.join(", "),
+                if removed.len() == 1 { "it" } else { "them" },
+            ));
+        }
         let confirmation = confirmation_for(profile, environment, service, pin.is_some());
         let label = next.version_label.clone().unwrap_or_default();
         let action = match kind {

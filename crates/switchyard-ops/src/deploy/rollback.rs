@@ -307,7 +307,7 @@ impl Ops {
             "The Deploy API's rollback only marks the newest deployment rolled_back; it does not upload the previous script again, so the namespace keeps serving the current script.".to_owned(),
         ];
         warnings.push(if previous_bundle_archived {
-            "The previous version's bundle is archived: \"Roll back to this version\" uploads it again for a real rollback.".to_owned()
+            "The previous version's bundle is archived: its \"Restore…\" button in the versions table uploads it again for a real rollback.".to_owned()
         } else {
             "The previous version's bundle is not archived, so it cannot be uploaded again from here.".to_owned()
         });

@@ -21,7 +21,8 @@ use switchyard_store::{BundleUse, BundleUseKind, DeployPin};
 use super::archive::{ArchivedBundle, RetentionReport};
 use super::events::{DeployEvent, DeployStepId, PreflightCheck, Progress};
 use super::plan::{
-    check_confirmation, first_failure, Confirmation, DeployPlan, PreflightInput, VersionSummary,
+    check_confirmation, confirmation_words, first_failure, Confirmation, DeployPlan,
+    PreflightInput, VersionSummary,
 };
 use super::source::{
     inspect_folder, merge_metadata, read_bundle, run_script, syntax_check, BundleInfo,
@@ -42,8 +43,8 @@ pub struct PrepareDeploy {
     /// Typed metadata (overrides git/package.json for a folder; required for a bundle file).
     #[serde(default)]
     pub metadata: MetadataInput,
-    /// Service bindings to send (binding name → service). None: wrangler.jsonc's for a folder,
-    /// none for a bundle file.
+    /// Service bindings to send (binding name → service). None: wrangler.jsonc's for a folder;
+    /// for a bundle file (which carries none) those of what runs now, when they are known.
     #[serde(default)]
     pub bindings: Option<BTreeMap<String, String>>,
     /// The run's id, chosen by the caller so it can cancel before the first event arrives.
@@ -342,6 +343,7 @@ impl Ops {
             sha256: Some(bundle.sha256.clone()),
             bindings: Some(bindings.clone()),
         };
+        let carry_bindings = request.bindings.is_none() && folder.is_none();
         let plan = progress
             .run(
                 DeployStepId::Plan,
@@ -349,6 +351,32 @@ impl Ops {
                     let (_, current) = self
                         .current_version(profile, &request.service, request.environment, true)
                         .await?;
+                    let mut next = next;
+                    let mut warnings = warnings;
+                    // A bundle file says nothing about the service's bindings: sending none
+                    // would cut the service off from the ones it has (the runbook's "Missing
+                    // Service Bindings"), so it keeps those of what runs now.
+                    if carry_bindings {
+                        if let Some(c) = &current {
+                            match c.bindings.as_ref().filter(|b| !b.is_empty()) {
+                                Some(kept) => {
+                                    warnings.push(format!(
+                                        "A bundle file carries no service bindings: it keeps those of what runs now ({}).",
+                                        kept.iter()
+                                            .map(|(name, service)| format!("{name} → {service}"))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    ));
+                                    next.bindings = Some(kept.clone());
+                                }
+                                None if c.bindings.is_none() => warnings.push(
+                                    "A bundle file carries no service bindings and those of what runs now are unknown: it is deployed without any. Deploy from the service folder to send wrangler.jsonc's."
+                                        .into(),
+                                ),
+                                None => {}
+                            }
+                        }
+                    }
                     let plan = self
                         .build_plan(
                             profile,
@@ -361,14 +389,16 @@ impl Ops {
                         )
                         .await?;
                     let d = format!(
-                        "{}; confirmation: {:?}",
-                        plan.action, plan.confirmation.kind
+                        "{}; {}",
+                        plan.action,
+                        confirmation_words(plan.confirmation.kind, false)
                     );
                     Ok((plan, d))
                 }),
             )
             .await?;
 
+        let bindings = plan.next.bindings.clone().unwrap_or(bindings);
         let prepared = PreparedDeploy {
             run_id: progress.run_id.clone(),
             profile_id: profile.id.clone(),
@@ -531,7 +561,11 @@ impl Ops {
                         )
                         .await?;
                     check_confirmation(&plan.confirmation, confirmation, what)?;
-                    let d = format!("{} — confirmed ({:?})", plan.action, plan.confirmation.kind);
+                    let d = format!(
+                        "{} — {}",
+                        plan.action,
+                        confirmation_words(plan.confirmation.kind, true)
+                    );
                     Ok((plan, d))
                 }),
             )

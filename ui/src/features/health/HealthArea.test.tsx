@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { HealthBoard_Serialize, HealthPoint_Serialize, ServiceHealth_Serialize } from '../../ipc/bindings';
 import { appInfo, fail, renderApp, serveIpc } from '../../test/render';
+import { collapse } from './HealthMonitor';
 import { sparkGeometry } from './Sparkline';
 
 const CHECKED_AT = 1_750_000_000_000;
@@ -248,5 +249,12 @@ describe('sparkGeometry', () => {
 
   it('draws nothing for no points', () => {
     expect(sparkGeometry([], 0, 1000)).toEqual({ line: '', down: [] });
+  });
+
+  it('collapses many changes at once into one notice per direction', () => {
+    const n = (target: string, state: 'down' | 'up') => ({ target, state, title: `${target} is ${state}`, body: '' });
+    const notices = collapse([n('db', 'down'), n('auth', 'down'), n('gateway', 'down'), n('mcp', 'up')]);
+    expect(notices.map((x) => x.title)).toEqual(['3 targets are down: db, auth, gateway', 'mcp is up']);
+    expect(collapse([n('db', 'down'), n('auth', 'down')]).map((x) => x.title)).toEqual(['db is down', 'auth is down']);
   });
 });

@@ -2,7 +2,7 @@ import { CloseButton, Notification, Stack, Text } from '@mantine/core';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 
-import type { AppError, HealthBoard } from '../../ipc/bindings';
+import type { AppError, HealthBoard, HealthNotification } from '../../ipc/bindings';
 import { useHealthBoard } from '../../ipc/health';
 import { useAppInfo } from '../../ipc/queries';
 
@@ -47,6 +47,31 @@ function savedInterval(): string {
   }
 }
 
+/** More than this many changes in one direction at once become one notice (an outage, not a list). */
+const COLLAPSE_OVER = 2;
+
+/** The notices of one check: each change, or one per direction when many changed together. */
+export function collapse(list: readonly HealthNotification[]): Omit<ChangeNotice, 'id'>[] {
+  const out: Omit<ChangeNotice, 'id'>[] = [];
+  for (const down of [true, false]) {
+    const group = list.filter((n) => (n.state === 'down') === down);
+    if (group.length > COLLAPSE_OVER) {
+      const names = group.map((n) => n.target).join(', ');
+      out.push({
+        target: down ? 'many-down' : 'many-up',
+        title: down ? `${group.length} targets are down: ${names}` : `${group.length} targets are up again: ${names}`,
+        body: down ? 'Open Health for each one’s answer and its runbook section.' : 'Their latest checks answered.',
+        down,
+      });
+    } else {
+      out.push(
+        ...group.map((n) => ({ target: n.target, title: n.title, body: n.body, down })),
+      );
+    }
+  }
+  return out;
+}
+
 /**
  * The notifications each check raised (the engine decides and rate-limits them, and the shell
  * shows them on the desktop too), shown in the window for a while.
@@ -62,13 +87,7 @@ function useChangeNotices() {
 
   const onChecked = useCallback(
     (board: HealthBoard) => {
-      const fresh: ChangeNotice[] = board.notifications.map((n) => ({
-        id: nextId.current++,
-        target: n.target,
-        title: n.title,
-        body: n.body,
-        down: n.state === 'down',
-      }));
+      const fresh: ChangeNotice[] = collapse(board.notifications).map((n) => ({ ...n, id: nextId.current++ }));
       if (fresh.length === 0) {
         return;
       }
