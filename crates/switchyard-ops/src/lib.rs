@@ -12,6 +12,7 @@ mod deploy;
 mod health;
 mod history;
 mod namespaces;
+mod process;
 mod profiles;
 mod runbooks;
 mod secrets;

@@ -2666,18 +2666,10 @@ impl From<AppError> for Failure {
 }
 
 fn kill_tree(child: &mut tokio::process::Child, pid: Option<u32>) {
-    #[cfg(unix)]
+    // The command leads its own process group: end the whole group (pnpm, node, …).
     if let Some(pid) = pid {
-        // The command leads its own process group: end the whole group (pnpm, node, …).
-        let _ = std::process::Command::new("kill")
-            .arg("-KILL")
-            .arg(format!("-{pid}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
+        crate::process::signal_group(pid, crate::process::Stop::Kill);
     }
-    #[cfg(not(unix))]
-    let _ = pid;
     let _ = child.start_kill();
 }
 

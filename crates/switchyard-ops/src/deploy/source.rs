@@ -315,15 +315,7 @@ async fn stop(child: &mut tokio::process::Child) {
     #[cfg(unix)]
     if let Some(pid) = child.id() {
         // The child leads its own process group: signal the whole group.
-        let _ = tokio::process::Command::new("kill")
-            .arg("-TERM")
-            .arg("--")
-            .arg(format!("-{pid}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .await;
+        crate::process::signal_group(pid, crate::process::Stop::Term);
     }
     let _ = child.kill().await;
 }
