@@ -87,7 +87,7 @@ impl AppSession {
     pub async fn start_in(data_dir: &Path) -> Result<AppSession> {
         let app = std::env::var_os("SWITCHYARD_APP")
             .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target/debug/switchyard"));
+            .unwrap_or_else(|| debug_binary("switchyard"));
         AppSession::start_app(&app, data_dir).await
     }
 
@@ -688,11 +688,20 @@ pub fn curl(args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// A binary of the debug build, in `CARGO_TARGET_DIR` when that is set.
+fn debug_binary(name: &str) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("debug")
+        .join(name)
+}
+
 /// The sandbox binary (`SWITCHYARD_SANDBOX_BIN`, else the debug build).
 pub fn sandbox_binary() -> PathBuf {
     std::env::var_os("SWITCHYARD_SANDBOX_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/debug/switchyard-sandbox"))
+        .unwrap_or_else(|| debug_binary("switchyard-sandbox"))
 }
 
 /// A sandbox running as its own process (the `switchyard-sandbox` binary) on a free port, so a
