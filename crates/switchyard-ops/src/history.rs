@@ -51,7 +51,10 @@ pub struct SyncReport {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryPage {
+    /// One page of the matching rows (the filter's limit and offset), in the filter's order.
     pub deployments: Vec<Deployment>,
+    /// How many cached rows match the filter in all (the view pages through them).
+    pub total: u32,
     /// Oldest successful sync among the windows; None if never synced.
     #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub as_of_ms: Option<i64>,
@@ -158,6 +161,16 @@ impl Ops {
     ) -> Result<HistoryPage, AppError> {
         self.store.get_profile(profile_id).await?;
         let deployments = self.store.query_deployments(profile_id, filter).await?;
+        // A page that is not full, from the start, is everything: no second query needed.
+        let offset = u64::from(filter.offset.unwrap_or(0));
+        let short_page = filter
+            .limit
+            .is_none_or(|l| (deployments.len() as u64) < u64::from(l));
+        let total = if short_page && (offset == 0 || !deployments.is_empty()) {
+            offset + deployments.len() as u64
+        } else {
+            self.store.count_deployments(profile_id, filter).await?
+        };
         let windows = self.store.sync_windows(profile_id).await?;
         let as_of_ms = windows.iter().filter_map(|w| w.as_of_ms).min();
         let failing_windows = windows
@@ -171,6 +184,7 @@ impl Ops {
             .collect();
         Ok(HistoryPage {
             deployments,
+            total: u32::try_from(total).unwrap_or(u32::MAX),
             as_of_ms,
             failing_windows,
         })

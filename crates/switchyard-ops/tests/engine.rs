@@ -113,6 +113,23 @@ async fn sync_keeps_every_record_beyond_the_api_window() {
         .unwrap();
     assert!(gw_prod.deployments.len() >= 100);
     assert_eq!(all.as_of_ms, Some(1_700_000_000_000));
+    assert_eq!(all.total as usize, all.deployments.len());
+
+    // The view reads a page at a time; each page says how many match in all.
+    let page = |offset| DeploymentFilter {
+        service: Some("gateway".into()),
+        environment: Some(Environment::Production),
+        limit: Some(40),
+        offset: Some(offset),
+        ..Default::default()
+    };
+    let first = f.ops.history(SANDBOX_PROFILE_ID, &page(0)).await.unwrap();
+    let second = f.ops.history(SANDBOX_PROFILE_ID, &page(40)).await.unwrap();
+    assert_eq!(first.deployments.len(), 40);
+    assert_eq!(first.total as usize, gw_prod.deployments.len());
+    assert_eq!(second.total, first.total);
+    assert_eq!(first.deployments[..], gw_prod.deployments[..40]);
+    assert_eq!(second.deployments[..], gw_prod.deployments[40..80]);
 
     // A second sync is idempotent: nothing new, nothing lost.
     f.clock.0.store(1_700_000_060_000, Ordering::SeqCst);

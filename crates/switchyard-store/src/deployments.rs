@@ -70,8 +70,85 @@ pub struct DeploymentFilter {
     pub since_ms: Option<i64>,
     #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub until_ms: Option<i64>,
+    /// At most this many rows; None = all of them.
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+    /// Order of the rows; None = newest first.
+    pub sort: Option<HistorySort>,
+}
+
+/// A column the history can be ordered by. Ties are broken newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum HistorySortKey {
+    Service,
+    Environment,
+    Status,
+    VersionTag,
+    Commit,
+    Branch,
+    Author,
+    Time,
+    Url,
+}
+
+impl HistorySortKey {
+    /// The column it orders by (a fixed list: never user text in the SQL).
+    fn column(self) -> &'static str {
+        match self {
+            HistorySortKey::Service => "service",
+            HistorySortKey::Environment => "environment",
+            HistorySortKey::Status => "status",
+            HistorySortKey::VersionTag => "version_tag",
+            HistorySortKey::Commit => "commit_sha",
+            HistorySortKey::Branch => "branch",
+            HistorySortKey::Author => "author",
+            HistorySortKey::Time => "ts_ms",
+            HistorySortKey::Url => "url",
+        }
+    }
+}
+
+/// How the history is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct HistorySort {
+    pub key: HistorySortKey,
+    pub descending: bool,
+}
+
+/// ` WHERE …` for the profile and the filter's conditions (not its order or page).
+fn push_filter(q: &mut QueryBuilder<Sqlite>, profile_id: &str, filter: &DeploymentFilter) {
+    q.push(" WHERE profile_id = ")
+        .push_bind(profile_id.to_owned());
+    if let Some(s) = &filter.service {
+        q.push(" AND service = ").push_bind(s.clone());
+    }
+    if let Some(e) = filter.environment {
+        q.push(" AND environment = ").push_bind(e.as_str());
+    }
+    if let Some(s) = filter.status {
+        q.push(" AND status = ").push_bind(s.as_str());
+    }
+    if let Some(a) = &filter.author {
+        q.push(" AND author = ").push_bind(a.clone());
+    }
+    if let Some(b) = &filter.branch {
+        q.push(" AND branch = ").push_bind(b.clone());
+    }
+    if let Some(t) = filter.since_ms {
+        q.push(" AND ts_ms >= ").push_bind(t);
+    }
+    if let Some(t) = filter.until_ms {
+        q.push(" AND ts_ms < ").push_bind(t);
+    }
+    if let Some(m) = filter.text.as_deref().and_then(fts_query) {
+        q.push(" AND rowid IN (SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH ")
+            .push_bind(m)
+            .push(")");
+    }
 }
 
 fn timestamp_ms(d: &Deployment) -> i64 {
@@ -190,43 +267,31 @@ impl Store {
         Ok(report)
     }
 
-    /// Cached deployments matching `filter`, newest first.
+    /// Cached deployments matching `filter`, in its order (newest first by default), one page
+    /// of `limit` rows from `offset`.
     pub async fn query_deployments(
         &self,
         profile_id: &str,
         filter: &DeploymentFilter,
     ) -> Result<Vec<Deployment>, AppError> {
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT record FROM deployments WHERE profile_id = ");
-        q.push_bind(profile_id);
-        if let Some(s) = &filter.service {
-            q.push(" AND service = ").push_bind(s);
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT record FROM deployments");
+        push_filter(&mut q, profile_id, filter);
+        q.push(" ORDER BY ");
+        if let Some(sort) = filter.sort.filter(|s| s.key != HistorySortKey::Time) {
+            let dir = if sort.descending { "DESC" } else { "ASC" };
+            q.push(format_args!("{} {dir}, ", sort.key.column()));
         }
-        if let Some(e) = filter.environment {
-            q.push(" AND environment = ").push_bind(e.as_str());
-        }
-        if let Some(s) = filter.status {
-            q.push(" AND status = ").push_bind(s.as_str());
-        }
-        if let Some(a) = &filter.author {
-            q.push(" AND author = ").push_bind(a);
-        }
-        if let Some(b) = &filter.branch {
-            q.push(" AND branch = ").push_bind(b);
-        }
-        if let Some(t) = filter.since_ms {
-            q.push(" AND ts_ms >= ").push_bind(t);
-        }
-        if let Some(t) = filter.until_ms {
-            q.push(" AND ts_ms < ").push_bind(t);
-        }
-        if let Some(m) = filter.text.as_deref().and_then(fts_query) {
-            q.push(" AND rowid IN (SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH ")
-                .push_bind(m)
-                .push(")");
-        }
-        q.push(" ORDER BY ts_ms DESC, id DESC LIMIT ")
-            .push_bind(i64::from(filter.limit.unwrap_or(10_000)))
+        let time_dir = match filter.sort {
+            Some(HistorySort {
+                key: HistorySortKey::Time,
+                descending: false,
+            }) => "ASC",
+            _ => "DESC",
+        };
+        q.push(format_args!("ts_ms {time_dir}, id {time_dir}"));
+        // SQLite: a negative LIMIT is no limit.
+        q.push(" LIMIT ")
+            .push_bind(filter.limit.map_or(-1, i64::from))
             .push(" OFFSET ")
             .push_bind(i64::from(filter.offset.unwrap_or(0)));
         let rows = q
@@ -240,6 +305,23 @@ impl Store {
                 serde_json::from_str(&json).map_err(|e| internal("Reading deployments", e))
             })
             .collect()
+    }
+
+    /// How many cached deployments match `filter` (its limit, offset and order aside).
+    pub async fn count_deployments(
+        &self,
+        profile_id: &str,
+        filter: &DeploymentFilter,
+    ) -> Result<u64, AppError> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*) FROM deployments");
+        push_filter(&mut q, profile_id, filter);
+        let n: i64 = q
+            .build()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("Counting deployments"))?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Status changes seen for one deployment, oldest first, as (from, to, observed_ms).

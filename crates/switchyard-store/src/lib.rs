@@ -24,7 +24,9 @@ use switchyard_core::AppError;
 
 pub use audit::{AuditEntry, AuditRecord};
 pub use bundles::{BundleRecord, BundleUse, BundleUseKind, DeployPin};
-pub use deployments::{DeploymentFilter, SyncWindow, SyncWindowState, UpsertReport};
+pub use deployments::{
+    DeploymentFilter, HistorySort, HistorySortKey, SyncWindow, SyncWindowState, UpsertReport,
+};
 pub use health::{HealthBucket, HealthSample, HealthState};
 pub use runbooks::{
     CheckUpdate, NewRun, NewRunEvent, NewRunStep, RunChanges, RunCheckRecord, RunEventRecord,

@@ -3,7 +3,8 @@
 use serde_json::json;
 use switchyard_core::{Deployment, DeploymentMetadata, DeploymentStatus, Environment, Profile};
 use switchyard_store::{
-    AuditEntry, DeploymentFilter, HealthSample, HealthState, Store, SyncWindow,
+    AuditEntry, DeploymentFilter, HealthSample, HealthState, HistorySort, HistorySortKey, Store,
+    SyncWindow,
 };
 
 fn deployment(id_ms: i64, service: &str, env: Environment, status: DeploymentStatus) -> Deployment {
@@ -268,6 +269,86 @@ async fn filters_and_text_search_narrow_the_history() {
             .collect::<Vec<_>>(),
         vec!["email", "gateway"]
     );
+}
+
+#[tokio::test]
+async fn pages_are_ordered_by_any_column_and_counted_without_a_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let services = ["gateway", "auth", "db", "email"];
+    let records: Vec<Deployment> = (0..12_000)
+        .map(|i| {
+            deployment(
+                1_696_348_800_000 + i * 1000,
+                services[(i % 4) as usize],
+                Environment::Production,
+                DeploymentStatus::Deployed,
+            )
+        })
+        .collect();
+    store.upsert_deployments(P, &records, 1).await.unwrap();
+
+    // No limit means every row: an export of more than 10,000 rows is whole.
+    let all = store
+        .query_deployments(P, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 12_000);
+    assert_eq!(all[0].id, records[11_999].id, "newest first");
+
+    let auth = DeploymentFilter {
+        service: Some("auth".into()),
+        ..Default::default()
+    };
+    assert_eq!(store.count_deployments(P, &auth).await.unwrap(), 3000);
+    assert_eq!(
+        store
+            .count_deployments(
+                P,
+                &DeploymentFilter {
+                    limit: Some(10),
+                    offset: Some(20),
+                    ..auth.clone()
+                }
+            )
+            .await
+            .unwrap(),
+        3000,
+        "the count ignores the page"
+    );
+
+    // Ordered by service ascending, ties newest first; the second page follows the first.
+    let by_service = |offset| DeploymentFilter {
+        sort: Some(HistorySort {
+            key: HistorySortKey::Service,
+            descending: false,
+        }),
+        limit: Some(3000),
+        offset: Some(offset),
+        ..Default::default()
+    };
+    let first = store.query_deployments(P, &by_service(0)).await.unwrap();
+    let second = store.query_deployments(P, &by_service(3000)).await.unwrap();
+    assert!(first.iter().all(|d| d.service == "auth"));
+    assert!(second.iter().all(|d| d.service == "db"));
+    assert!(first[0].id_millis() > first[1].id_millis());
+
+    // Oldest first.
+    let oldest = store
+        .query_deployments(
+            P,
+            &DeploymentFilter {
+                sort: Some(HistorySort {
+                    key: HistorySortKey::Time,
+                    descending: false,
+                }),
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(oldest[0].id, records[0].id);
 }
 
 #[tokio::test]

@@ -636,8 +636,11 @@ export type DeploymentFilter_Deserialize = {
 	/**  Epoch ms (a JS number represents it exactly). */
 	sinceMs?: number | null,
 	untilMs?: number | null,
+	/**  At most this many rows; None = all of them. */
 	limit?: number | null,
 	offset?: number | null,
+	/**  Order of the rows; None = newest first. */
+	sort?: HistorySort | null,
 };
 
 /**  Filters users apply to the cached history. Empty filter = everything, newest first. */
@@ -652,8 +655,11 @@ export type DeploymentFilter_Serialize = {
 	/**  Epoch ms (a JS number represents it exactly). */
 	sinceMs: number | null,
 	untilMs: number | null,
+	/**  At most this many rows; None = all of them. */
 	limit: number | null,
 	offset: number | null,
+	/**  Order of the rows; None = newest first. */
+	sort: HistorySort | null,
 };
 
 /**  Git and release metadata sent with a deploy. */
@@ -885,7 +891,10 @@ export type HistoryPage = HistoryPage_Serialize | HistoryPage_Deserialize;
 
 /**  Cached history and how fresh it is. */
 export type HistoryPage_Deserialize = {
+	/**  One page of the matching rows (the filter's limit and offset), in the filter's order. */
 	deployments: Deployment_Deserialize[],
+	/**  How many cached rows match the filter in all (the view pages through them). */
+	total: number,
 	/**  Oldest successful sync among the windows; None if never synced. */
 	asOfMs?: number | null,
 	/**  Windows whose last sync failed (the cache shows what it had before). */
@@ -894,12 +903,24 @@ export type HistoryPage_Deserialize = {
 
 /**  Cached history and how fresh it is. */
 export type HistoryPage_Serialize = {
+	/**  One page of the matching rows (the filter's limit and offset), in the filter's order. */
 	deployments: Deployment_Serialize[],
+	/**  How many cached rows match the filter in all (the view pages through them). */
+	total: number,
 	/**  Oldest successful sync among the windows; None if never synced. */
 	asOfMs: number | null,
 	/**  Windows whose last sync failed (the cache shows what it had before). */
 	failingWindows: WindowFailure[],
 };
+
+/**  How the history is ordered. */
+export type HistorySort = {
+	key: HistorySortKey,
+	descending: boolean,
+};
+
+/**  A column the history can be ordered by. Ties are broken newest first. */
+export type HistorySortKey = "service" | "environment" | "status" | "versionTag" | "commit" | "branch" | "author" | "time" | "url";
 
 /**  What testing a profile's Deploy API key found. */
 export type KeyCheck = KeyCheck_Serialize | KeyCheck_Deserialize;

@@ -1,4 +1,4 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { type InfiniteData, keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 
 import {
   type AppError,
@@ -50,11 +50,25 @@ export function useProfileSecrets(profileId: string | null) {
   });
 }
 
-/** Cached deployments of a profile matching `filter`, newest first, with "as of". */
-export function useHistory(profileId: string | null, filter: DeploymentFilter_Deserialize) {
-  return useQuery<HistoryPage, AppError>({
+/** Rows per history page: a screenful many times over, and a query of a few milliseconds. */
+export const HISTORY_PAGE_SIZE = 200;
+
+/**
+ * Cached deployments of a profile matching `filter` (its order included), a page at a time:
+ * the first page brings the total and "as of", `fetchNextPage` the next rows.
+ */
+export function useHistoryPages(profileId: string | null, filter: DeploymentFilter_Deserialize) {
+  return useInfiniteQuery<HistoryPage, AppError, InfiniteData<HistoryPage, number>, readonly unknown[], number>({
     queryKey: queryKeys.historyPage(profileId ?? '', filter),
-    queryFn: () => callCommand(() => commands.queryHistory(profileId ?? '', filter)),
+    queryFn: ({ pageParam }) =>
+      callCommand(() =>
+        commands.queryHistory(profileId ?? '', { ...filter, limit: HISTORY_PAGE_SIZE, offset: pageParam }),
+      ),
+    initialPageParam: 0,
+    getNextPageParam: (last, pages) => {
+      const loaded = pages.reduce((n, p) => n + p.deployments.length, 0);
+      return last.deployments.length > 0 && loaded < last.total ? loaded : undefined;
+    },
     enabled: profileId !== null,
     staleTime: Infinity,
     placeholderData: keepPreviousData,

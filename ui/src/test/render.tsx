@@ -71,7 +71,7 @@ export function appInfo(overrides: Partial<AppInfo_Serialize> = {}): AppInfo_Ser
 }
 
 export function historyPage(overrides: Partial<HistoryPage_Serialize> = {}): HistoryPage_Serialize {
-  return { deployments: [], asOfMs: null, failingWindows: [], ...overrides };
+  return { deployments: [], total: overrides.deployments?.length ?? 0, asOfMs: null, failingWindows: [], ...overrides };
 }
 
 let deploymentCounter = 0;

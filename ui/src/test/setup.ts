@@ -50,6 +50,41 @@ Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
   },
 });
 
+// Scrolling a box moves its scrollTop and fires `scroll`, as in the window, so keyboard moves
+// (End, Page Down) bring the rows they go to into view. A virtual scroller's content is as tall
+// as its rows say (the virtualized tables give each row, and the padding around them, a height).
+const scrollHeight = Object.getOwnPropertyDescriptor(Element.prototype, 'scrollHeight');
+Object.defineProperty(HTMLElement.prototype, 'scrollHeight', {
+  configurable: true,
+  get(this: HTMLElement): number {
+    if (this.dataset.virtualScroller !== undefined) {
+      let height = 0;
+      for (const row of this.querySelectorAll<HTMLElement>('tr')) {
+        height += Number.parseFloat(row.style.height) || 0;
+      }
+      return height;
+    }
+    return (scrollHeight?.get?.call(this) as number | undefined) ?? 0;
+  },
+});
+const scrollTops = new WeakMap<Element, number>();
+Object.defineProperty(Element.prototype, 'scrollTop', {
+  configurable: true,
+  get(this: Element): number {
+    return scrollTops.get(this) ?? 0;
+  },
+  set(this: Element, top: number) {
+    scrollTops.set(this, top);
+  },
+});
+Element.prototype.scrollTo = function scrollTo(this: Element, options?: ScrollToOptions | number, y?: number) {
+  const top = typeof options === 'number' ? y : options?.top;
+  if (top !== undefined) {
+    scrollTops.set(this, Math.max(0, top));
+    this.dispatchEvent(new Event('scroll'));
+  }
+};
+
 Element.prototype.scrollIntoView = function scrollIntoView() {
   // jsdom has no layout.
 };

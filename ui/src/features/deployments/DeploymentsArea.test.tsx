@@ -4,7 +4,7 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import { describe, expect, it } from 'vitest';
 
 import { Providers } from '../../app/Providers';
-import type { DeploymentFilter_Deserialize, SyncProgress, SyncReport } from '../../ipc/bindings';
+import type { Deployment_Serialize, DeploymentFilter_Deserialize, SyncProgress, SyncReport } from '../../ipc/bindings';
 import { appInfo, deployment, fail, historyPage, renderApp, serveIpc } from '../../test/render';
 import { SyncProgressView } from './SyncProgressView';
 
@@ -51,6 +51,35 @@ function dataRows() {
   return within(table)
     .getAllByRole('row')
     .filter((row) => row.hasAttribute('data-index'));
+}
+
+/**
+ * A stand-in for the cache's query: the filters, the order and the page the view asks for
+ * (the real query is tested against SQLite in the store's tests).
+ */
+function cache(rows: readonly Deployment_Serialize[], asOfMs: number | null = AS_OF) {
+  return (args: Record<string, unknown>) => {
+    const f = args.filter as DeploymentFilter_Deserialize;
+    const matching = rows.filter(
+      (d) =>
+        (f.service == null || d.service === f.service) &&
+        (f.status == null || d.status === f.status) &&
+        (f.environment == null || d.environment === f.environment) &&
+        (f.text == null || JSON.stringify(d).includes(f.text)),
+    );
+    const sort = f.sort ?? { key: 'time', descending: true };
+    const value = (d: Deployment_Serialize): string => {
+      const v = sort.key === 'time' ? d.timestamp : (d as unknown as Record<string, unknown>)[sort.key];
+      return typeof v === 'string' ? v : '';
+    };
+    const sorted = [...matching].sort((a, b) => {
+      const cmp = value(a).localeCompare(value(b));
+      return sort.descending ? -cmp : cmp;
+    });
+    const offset = f.offset ?? 0;
+    const page = sorted.slice(offset, f.limit == null ? undefined : offset + f.limit);
+    return historyPage({ deployments: page, total: matching.length, asOfMs });
+  };
 }
 
 function filtersSent(calls: { cmd: string; args: Record<string, unknown> }[]) {
@@ -102,21 +131,28 @@ describe('Deployments', () => {
     expect(within(table).getByRole('columnheader', { name: 'Time' })).toHaveAttribute('aria-sort', 'descending');
     expect(screen.getByRole('main')).toHaveTextContent(/As of .+ \(.+\)/);
     expect(screen.getByRole('contentinfo')).toHaveTextContent(/Data: as of .+ \(.+\)/);
-    expect(filtersSent(calls)).toContainEqual({ limit: 5000 });
+    expect(filtersSent(calls)).toContainEqual({ limit: 200, offset: 0 });
   });
 
-  it('sorts by a column when its header is clicked, and back again', async () => {
-    serveIpc(appInfo(), { query_history: () => historyPage({ deployments: [gateway, db, auth], asOfMs: AS_OF }) });
+  it('sorts by a column when its header is clicked, and back again (the cache sorts every row)', async () => {
+    const calls = serveIpc(appInfo(), { query_history: cache([gateway, db, auth]) });
     const { user } = renderApp();
     const table = await screen.findByRole('table', { name: 'Deployments' });
+    const services = () => dataRows().map((r) => within(r).getAllByRole('cell')[0]?.textContent);
+    expect(services()).toEqual(['gateway', 'db', 'auth']);
     await user.click(within(table).getByRole('button', { name: 'Service' }));
     const service = within(table).getByRole('columnheader', { name: 'Service' });
     expect(service).toHaveAttribute('aria-sort', 'ascending');
     expect(within(table).getByRole('columnheader', { name: 'Time' })).toHaveAttribute('aria-sort', 'none');
-    expect(dataRows().map((r) => within(r).getAllByRole('cell')[0]?.textContent)).toEqual(['auth', 'db', 'gateway']);
+    await waitFor(() => {
+      expect(services()).toEqual(['auth', 'db', 'gateway']);
+    });
+    expect(filtersSent(calls)).toContainEqual({ sort: { key: 'service', descending: false }, limit: 200, offset: 0 });
     await user.click(within(table).getByRole('button', { name: 'Service' }));
     expect(service).toHaveAttribute('aria-sort', 'descending');
-    expect(dataRows().map((r) => within(r).getAllByRole('cell')[0]?.textContent)).toEqual(['gateway', 'db', 'auth']);
+    await waitFor(() => {
+      expect(services()).toEqual(['gateway', 'db', 'auth']);
+    });
   });
 
   it('opens a deployment with the keyboard (arrows, then Enter) and shows every field', async () => {
@@ -153,19 +189,7 @@ describe('Deployments', () => {
   });
 
   it('sends the filters to query_history (the search debounced) and shows the count', async () => {
-    const calls = serveIpc(appInfo(), {
-      query_history: (args) => {
-        const filter = args.filter as DeploymentFilter_Deserialize;
-        const rows = [gateway, db, auth].filter(
-          (d) =>
-            (filter.service == null || d.service === filter.service) &&
-            (filter.status == null || d.status === filter.status) &&
-            (filter.environment == null || d.environment === filter.environment) &&
-            (filter.text == null || JSON.stringify(d).includes(filter.text)),
-        );
-        return historyPage({ deployments: rows, asOfMs: AS_OF });
-      },
-    });
+    const calls = serveIpc(appInfo(), { query_history: cache([gateway, db, auth]) });
     const { user } = renderApp();
     await screen.findByText('3 deployments');
     const service = screen.getByRole('combobox', { name: 'Service' });
@@ -182,13 +206,13 @@ describe('Deployments', () => {
     ]);
     await user.selectOptions(service, 'db');
     expect(await screen.findByText('1 deployment')).toBeInTheDocument();
-    expect(filtersSent(calls)).toContainEqual({ limit: 5000, service: 'db' });
+    expect(filtersSent(calls)).toContainEqual({ limit: 200, offset: 0, service: 'db' });
 
     await user.selectOptions(service, 'Any');
     await user.selectOptions(screen.getByRole('combobox', { name: 'Environment' }), 'production');
     await user.selectOptions(screen.getByRole('combobox', { name: 'Status' }), 'rolled_back');
     await waitFor(() => {
-      expect(filtersSent(calls)).toContainEqual({ limit: 5000, environment: 'production', status: 'rolled_back' });
+      expect(filtersSent(calls)).toContainEqual({ limit: 200, offset: 0, environment: 'production', status: 'rolled_back' });
     });
     expect(await screen.findByText('1 deployment')).toBeInTheDocument();
 
@@ -197,29 +221,29 @@ describe('Deployments', () => {
     await user.click(screen.getByRole('switch', { name: 'Failures only' }));
     expect(screen.getByRole('combobox', { name: 'Status' })).toBeDisabled();
     await waitFor(() => {
-      expect(filtersSent(calls)).toContainEqual({ limit: 5000, status: 'failed' });
+      expect(filtersSent(calls)).toContainEqual({ limit: 200, offset: 0, status: 'failed' });
     });
     await user.click(screen.getByRole('switch', { name: 'Failures only' }));
 
     const before = filtersSent(calls).length;
     await user.type(screen.getByRole('textbox', { name: 'Search' }), 'carol');
     await waitFor(() => {
-      expect(filtersSent(calls)).toContainEqual({ limit: 5000, text: 'carol' });
+      expect(filtersSent(calls)).toContainEqual({ limit: 200, offset: 0, text: 'carol' });
     });
     // Debounced: one query for the whole word, not one per key.
-    expect(filtersSent(calls).slice(before).filter((f) => f.text !== undefined)).toEqual([{ limit: 5000, text: 'carol' }]);
+    expect(filtersSent(calls).slice(before).filter((f) => f.text !== undefined)).toEqual([{ limit: 200, offset: 0, text: 'carol' }]);
     expect(await screen.findByText('1 deployment')).toBeInTheDocument();
 
     await user.type(screen.getByRole('textbox', { name: 'Search' }), 'xyz');
     expect(await screen.findByText('No cached deployments match these filters. Change or clear the filters.')).toBeInTheDocument();
   });
 
-  it('renders only the rows in view of a long history', async () => {
+  it('renders only the rows in view of a long history and loads more as the view reaches the end', async () => {
     const many = Array.from({ length: 2000 }, (_, i) =>
       deployment({ timestamp: new Date(AS_OF - i * 60_000).toISOString(), versionTag: `v${i}` }),
     );
-    serveIpc(appInfo(), { query_history: () => historyPage({ deployments: many, asOfMs: AS_OF }) });
-    renderApp();
+    const calls = serveIpc(appInfo(), { query_history: cache(many) });
+    const { user } = renderApp();
     const table = await screen.findByRole('table', { name: 'Deployments' });
     expect(screen.getByText('2000 deployments')).toBeInTheDocument();
     expect(table).toHaveAttribute('aria-rowcount', '2001');
@@ -227,6 +251,24 @@ describe('Deployments', () => {
     expect(rendered.length).toBeGreaterThan(10);
     expect(rendered.length).toBeLessThan(60);
     expect(rendered[0]).toHaveAttribute('aria-rowindex', '2');
+    // One page asked for at first, not the whole history (the status bar asks for one row).
+    const offsets = () => filtersSent(calls).filter((f) => f.limit === 200).map((f) => f.offset);
+    expect(offsets()).toEqual([0]);
+
+    // End goes to the last row loaded; nearing it brings the next page, and End again goes on.
+    (rendered[0] as HTMLElement).focus();
+    await user.keyboard('{End}');
+    await waitFor(() => {
+      expect(offsets()).toContain(200);
+    });
+    await waitFor(() => {
+      expect(dataRows().some((r) => r.getAttribute('aria-rowindex') === '201')).toBe(true);
+    });
+    await user.keyboard('{End}');
+    await waitFor(() => {
+      expect(document.activeElement).toHaveAttribute('aria-rowindex', '401');
+    });
+    expect(document.activeElement).toHaveTextContent('v399');
   });
 
   it('shows the error when the history cache cannot be read', async () => {

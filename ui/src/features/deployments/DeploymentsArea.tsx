@@ -1,7 +1,7 @@
 import { Alert, Button, Group, Loader, NativeSelect, Paper, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconAlertTriangle, IconClockHour4, IconRefresh, IconSearch } from '@tabler/icons-react';
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 
 import { activeProfileOf } from '../../app/environment';
 import { areaById } from '../../app/areas';
@@ -18,14 +18,12 @@ import type {
   WindowFailure,
 } from '../../ipc/bindings';
 import { useSyncHistory } from '../../ipc/mutations';
-import { useAppInfo, useHistory, useProfiles } from '../../ipc/queries';
+import { useAppInfo, useHistoryPages, useProfiles } from '../../ipc/queries';
 import { DeploymentDrawer } from './DeploymentDrawer';
 import { ExportMenu } from './ExportMenu';
+import type { Sort } from './deploymentColumns';
 import { DeploymentsTable } from './DeploymentsTable';
 import { SyncProgressView } from './SyncProgressView';
-
-/** How many records one query brings; the table is virtualized, so this can be large. */
-export const HISTORY_LIMIT = 5000;
 
 const ENVIRONMENTS: readonly Environment[] = ['production', 'staging', 'development'];
 const STATUSES: readonly DeploymentStatus[] = ['deployed', 'failed', 'rolled_back'];
@@ -40,9 +38,13 @@ interface Filters {
 
 const NO_FILTERS: Filters = { service: '', environment: '', status: '', failuresOnly: false, text: '' };
 
-function toDeploymentFilter(filters: Filters, text: string): DeploymentFilter_Deserialize {
+const NEWEST_FIRST: Sort = { key: 'time', direction: 'descending' };
+
+/** What the cache is asked for (the page, limit and offset, is added per page). */
+function toDeploymentFilter(filters: Filters, text: string, sort: Sort): DeploymentFilter_Deserialize {
   const status = filters.failuresOnly ? 'failed' : filters.status;
-  const filter: DeploymentFilter_Deserialize = { limit: HISTORY_LIMIT };
+  const filter: DeploymentFilter_Deserialize = {};
+  if (sort !== NEWEST_FIRST) filter.sort = { key: sort.key, descending: sort.direction === 'descending' };
   if (filters.service !== '') filter.service = filters.service;
   if (filters.environment !== '') filter.environment = filters.environment as Environment;
   if (status !== '') filter.status = status as DeploymentStatus;
@@ -160,15 +162,36 @@ function FilterBar({
 
 function HistoryView({ profileId, services }: { profileId: string; services: readonly string[] }) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [sort, setSort] = useState<Sort>(NEWEST_FIRST);
   const [debouncedText] = useDebouncedValue(filters.text, 250);
-  const filter = useMemo(() => toDeploymentFilter(filters, debouncedText), [filters, debouncedText]);
-  const history = useHistory(profileId, filter);
+  const filter = useMemo(() => toDeploymentFilter(filters, debouncedText, sort), [filters, debouncedText, sort]);
+  const history = useHistoryPages(profileId, filter);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = history;
+  const loadMore = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) {
+      void fetchNextPage();
+    }
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
   const [progress, setProgress] = useState<SyncProgress | null>(null);
   const sync = useSyncHistory(setProgress);
   const [open, setOpen] = useState<Deployment | null>(null);
   const now = useNow();
 
-  const page = history.data;
+  const page = history.data?.pages[0];
+  const rows = useMemo(() => {
+    // Pages are offsets into the cache: should a row move between two pages, show it once.
+    const seen = new Set<string>();
+    const out: Deployment[] = [];
+    for (const p of history.data?.pages ?? []) {
+      for (const d of p.deployments) {
+        if (!seen.has(d.id)) {
+          seen.add(d.id);
+          out.push(d);
+        }
+      }
+    }
+    return out;
+  }, [history.data]);
   const filtered = filter.service !== undefined || filter.environment !== undefined || filter.status !== undefined || filter.text !== undefined;
   const failures = useMemo(() => {
     const byWindow = new Map<string, WindowFailure>();
@@ -177,7 +200,7 @@ function HistoryView({ profileId, services }: { profileId: string; services: rea
     return [...byWindow.values()];
   }, [page, sync.isSuccess, sync.data]);
   const asOfMs = page?.asOfMs ?? null;
-  const count = page?.deployments.length ?? 0;
+  const count = page?.total ?? 0;
 
   return (
     <Stack gap="md">
@@ -241,9 +264,16 @@ function HistoryView({ profileId, services }: { profileId: string; services: rea
         <>
           <Text size="sm" aria-live="polite">
             {plural(count, 'deployment', 'deployments')}
-            {count >= HISTORY_LIMIT ? ` (the newest ${HISTORY_LIMIT}; narrow the filters to see older ones)` : ''}
           </Text>
-          <DeploymentsTable deployments={page?.deployments ?? []} onOpen={setOpen} />
+          <DeploymentsTable
+            deployments={rows}
+            total={count}
+            sort={sort}
+            onSort={setSort}
+            onOpen={setOpen}
+            onNeedMore={loadMore}
+            loadingMore={isFetchingNextPage}
+          />
         </>
       )}
       <DeploymentDrawer

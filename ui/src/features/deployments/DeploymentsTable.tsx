@@ -1,10 +1,10 @@
-import { Group, Table, UnstyledButton } from '@mantine/core';
+import { Group, Loader, Table, Text, UnstyledButton } from '@mantine/core';
 import { IconArrowDown, IconArrowUp, IconArrowsSort } from '@tabler/icons-react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
+import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 
 import type { Deployment } from '../../ipc/bindings';
-import { COLUMNS, type ColumnKey, localTime, shortCommit, type Sort, sortDeployments } from './deploymentColumns';
+import { COLUMNS, type ColumnKey, localTime, shortCommit, type Sort } from './deploymentColumns';
 import { markOnce } from '../../perf';
 
 export const ROW_HEIGHT = 37;
@@ -15,19 +15,37 @@ export function rowText(d: Deployment): string {
 }
 
 interface DeploymentsTableProps {
+  /** The rows loaded so far, in `sort` order (the cache sorts: the view holds pages of it). */
   deployments: readonly Deployment[];
+  /** How many rows match in all. */
+  total: number;
+  sort: Sort;
+  onSort: (sort: Sort) => void;
   onOpen: (deployment: Deployment) => void;
+  /** Asked when the rows in view come near the end of those loaded. */
+  onNeedMore: () => void;
+  loadingMore: boolean;
 }
+
+/** Ask for the next page this many rows before the end of those loaded. */
+const PREFETCH_ROWS = 60;
 
 /**
  * The deployments, virtualized: only the rows in view are in the DOM (aria-rowcount tells assistive
- * technology how many there are). Column headers sort; rows are reached with Tab, moved through
- * with the arrow keys, Home/End and Page Up/Down, opened with Enter, Space or a click, and copied
- * with Ctrl/Cmd+C.
+ * technology how many there are), and more are loaded as the view nears the end. Column headers
+ * sort (the cache sorts all matching rows, not only those loaded); rows are reached with Tab, moved
+ * through with the arrow keys, Home/End and Page Up/Down, opened with Enter, Space or a click, and
+ * copied with Ctrl/Cmd+C.
  */
-export function DeploymentsTable({ deployments, onOpen }: DeploymentsTableProps) {
-  const [sort, setSort] = useState<Sort>({ key: 'time', direction: 'descending' });
-  const rows = useMemo(() => sortDeployments(deployments, sort), [deployments, sort]);
+export function DeploymentsTable({
+  deployments: rows,
+  total,
+  sort,
+  onSort,
+  onOpen,
+  onNeedMore,
+  loadingMore,
+}: DeploymentsTableProps) {
   const [active, setActive] = useState(0);
   const activeIndex = Math.min(active, Math.max(rows.length - 1, 0));
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -49,6 +67,15 @@ export function DeploymentsTable({ deployments, onOpen }: DeploymentsTableProps)
       markOnce('history-rows');
     }
   }, [hasRows]);
+
+  const items = virtualizer.getVirtualItems();
+  const lastInView = items[items.length - 1]?.index ?? 0;
+  const nearEnd = rows.length < total && lastInView >= rows.length - PREFETCH_ROWS;
+  useEffect(() => {
+    if (nearEnd && !loadingMore) {
+      onNeedMore();
+    }
+  }, [nearEnd, loadingMore, onNeedMore, rows.length]);
 
   // Focus follows the keyboard once the row it moved to is rendered.
   useEffect(() => {
@@ -98,14 +125,14 @@ export function DeploymentsTable({ deployments, onOpen }: DeploymentsTableProps)
   };
 
   const toggleSort = (key: ColumnKey) => {
-    setSort((s) =>
-      s.key === key
-        ? { key, direction: s.direction === 'ascending' ? 'descending' : 'ascending' }
+    setActive(0);
+    onSort(
+      sort.key === key
+        ? { key, direction: sort.direction === 'ascending' ? 'descending' : 'ascending' }
         : { key, direction: key === 'time' ? 'descending' : 'ascending' },
     );
   };
 
-  const items = virtualizer.getVirtualItems();
   const first = items[0];
   const last = items[items.length - 1];
   const paddingTop = first ? first.start : 0;
@@ -120,7 +147,8 @@ export function DeploymentsTable({ deployments, onOpen }: DeploymentsTableProps)
         layout="fixed"
         verticalSpacing={0}
         aria-label="Deployments"
-        aria-rowcount={rows.length + 1}
+        aria-rowcount={total + 1}
+        aria-busy={loadingMore}
         className="sy-deployments"
       >
         <Table.Thead>
@@ -193,6 +221,16 @@ export function DeploymentsTable({ deployments, onOpen }: DeploymentsTableProps)
           {paddingBottom > 0 && (
             <tr aria-hidden="true" style={{ height: paddingBottom }}>
               <td colSpan={COLUMNS.length} />
+            </tr>
+          )}
+          {loadingMore && (
+            <tr style={{ height: ROW_HEIGHT }}>
+              <td colSpan={COLUMNS.length}>
+                <Group gap="xs" px="sm">
+                  <Loader size="xs" aria-hidden />
+                  <Text size="sm">Loading more deployments…</Text>
+                </Group>
+              </td>
             </tr>
           )}
         </Table.Tbody>
