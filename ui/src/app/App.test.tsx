@@ -27,7 +27,7 @@ describe('the window', () => {
     const buttons = within(areasNav()).getAllByRole('button');
     expect(buttons.map((b) => b.getAttribute('aria-label'))).toEqual(AREA_NAMES);
     expect(within(areasNav()).getByRole('button', { name: 'Deployments' })).toHaveAttribute('aria-current', 'page');
-    expect(screen.getByRole('heading', { level: 1, name: 'Deployments' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 1, name: 'Deployments' })).toBeInTheDocument();
     expect(await screen.findByText('Switchyard 0.1.0')).toBeInTheDocument();
   });
 
@@ -35,7 +35,7 @@ describe('the window', () => {
     serveAppInfo(appInfo());
     const { user } = renderApp(name === 'Deployments' ? 'settings' : 'deployments');
     await user.click(within(areasNav()).getByRole('button', { name }));
-    expect(screen.getByRole('heading', { level: 1, name })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 1, name })).toBeInTheDocument();
     expect(within(areasNav()).getByRole('button', { name })).toHaveAttribute('aria-current', 'page');
     const others = within(areasNav())
       .getAllByRole('button')
@@ -49,16 +49,16 @@ describe('the window', () => {
     const health = within(areasNav()).getByRole('button', { name: 'Health' });
     health.focus();
     await user.keyboard('{Enter}');
-    expect(screen.getByRole('heading', { level: 1, name: 'Health' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 1, name: 'Health' })).toBeInTheDocument();
 
     await user.tab();
     expect(within(areasNav()).getByRole('button', { name: 'Runbooks' })).toHaveFocus();
     await user.keyboard(' ');
-    expect(screen.getByRole('heading', { level: 1, name: 'Runbooks' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 1, name: 'Runbooks' })).toBeInTheDocument();
 
     for (const area of AREAS) {
       await user.keyboard(`{Alt>}${area.shortcutDigit}{/Alt}`);
-      expect(screen.getByRole('heading', { level: 1, name: area.label })).toBeInTheDocument();
+      expect(await screen.findByRole('heading', { level: 1, name: area.label })).toBeInTheDocument();
     }
     expect(within(areasNav()).getByRole('button', { name: 'Namespaces' })).toHaveAttribute(
       'aria-keyshortcuts',
@@ -85,7 +85,7 @@ describe('command palette', () => {
     expect(within(dialog).queryByRole('button', { name: /Go to Health/ })).not.toBeInTheDocument();
 
     await user.keyboard('{Enter}');
-    expect(screen.getByRole('heading', { level: 1, name: 'Namespaces' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 1, name: 'Namespaces' })).toBeInTheDocument();
     await waitFor(() => {
       expect(screen.queryByRole('dialog', { name: 'Command palette' })).not.toBeInTheDocument();
     });
@@ -108,7 +108,7 @@ describe('command palette', () => {
     await user.type(search, 'go to');
     // The top match is highlighted as you type; one step down is the second area.
     await user.keyboard('{ArrowDown}{Enter}');
-    expect(screen.getByRole('heading', { level: 1, name: 'Deploy' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 1, name: 'Deploy' })).toBeInTheDocument();
   });
 
   it('says so when nothing matches', async () => {
@@ -119,7 +119,7 @@ describe('command palette', () => {
     await user.type(within(dialog).getByRole('textbox', { name: 'Search commands' }), 'xyzzy');
     expect(within(dialog).getByText(/No command matches/)).toBeInTheDocument();
     await user.keyboard('{Enter}');
-    expect(screen.getByRole('heading', { level: 1, name: 'Deployments' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 1, name: 'Deployments' })).toBeInTheDocument();
   });
 });
 
@@ -260,7 +260,7 @@ describe('when app_info fails', () => {
     expect(alert).toHaveTextContent('Secret Service is not running');
     expect(alert).toHaveTextContent('Next step: Unlock the keychain');
     expect(alert).toHaveTextContent('Runbook section: “Troubleshooting”');
-    expect(screen.getByRole('heading', { level: 1, name: 'Deployments' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 1, name: 'Deployments' })).toBeInTheDocument();
     expect(screen.getByRole('combobox', { name: 'Profile' })).toBeDisabled();
     expect(screen.getByRole('banner')).toHaveTextContent('ENVIRONMENT UNKNOWN');
     expect(screen.getByRole('contentinfo')).toHaveTextContent('app info unavailable');

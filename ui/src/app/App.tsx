@@ -1,16 +1,11 @@
-import { AppShell, Box } from '@mantine/core';
+import { AppShell, Box, Group, Loader, Text } from '@mantine/core';
 import { type HotkeyItem, useHotkeys } from '@mantine/hooks';
 import { createSpotlight } from '@mantine/spotlight';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 
 import { SandboxProblem } from '../components/EnvironmentNotices';
 import { ErrorNotice } from '../components/ErrorNotice';
-import { DeployArea } from '../features/deploy/DeployArea';
 import { DeploymentsArea } from '../features/deployments/DeploymentsArea';
-import { HealthArea } from '../features/health/HealthArea';
-import { NamespacesArea } from '../features/namespaces/NamespacesArea';
-import { RunbooksArea } from '../features/runbooks/RunbooksArea';
-import { SettingsArea } from '../features/settings/SettingsArea';
 import { useAppInfo } from '../ipc/queries';
 import { AreaNav } from './AreaNav';
 import { type AreaId, areaById, AREAS } from './areas';
@@ -21,7 +16,34 @@ import { HealthMonitorProvider } from '../features/health/HealthMonitor';
 import { FOOTER_HEIGHT, StatusBar } from './StatusBar';
 import { BAND_HEIGHT, HEADER_HEIGHT, TopBar } from './TopBar';
 
+// The first screen (Deployments) is in the main bundle; the other areas load when first opened,
+// so starting the app parses only what the first screen needs.
+const DeployArea = lazy(() => import('../features/deploy/DeployArea').then((m) => ({ default: m.DeployArea })));
+const NamespacesArea = lazy(() =>
+  import('../features/namespaces/NamespacesArea').then((m) => ({ default: m.NamespacesArea })),
+);
+const HealthArea = lazy(() => import('../features/health/HealthArea').then((m) => ({ default: m.HealthArea })));
+const RunbooksArea = lazy(() => import('../features/runbooks/RunbooksArea').then((m) => ({ default: m.RunbooksArea })));
+const SettingsArea = lazy(() => import('../features/settings/SettingsArea').then((m) => ({ default: m.SettingsArea })));
+
+function AreaLoading({ area }: { area: AreaId }) {
+  return (
+    <Group gap="xs" role="status">
+      <Loader size="sm" aria-hidden />
+      <Text size="sm">Opening {areaById(area).label}…</Text>
+    </Group>
+  );
+}
+
 function AreaContent({ area }: { area: AreaId }) {
+  return (
+    <Suspense fallback={<AreaLoading area={area} />}>
+      <AreaSwitch area={area} />
+    </Suspense>
+  );
+}
+
+function AreaSwitch({ area }: { area: AreaId }) {
   switch (area) {
     case 'deployments':
       return <DeploymentsArea />;

@@ -24,7 +24,7 @@ describe('Settings', () => {
   it('shows the real app info: version, data directory and profiles', async () => {
     serveAppInfo(appInfo());
     renderApp('settings');
-    expect(screen.getByRole('heading', { level: 1, name: 'Settings' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 1, name: 'Settings' })).toBeInTheDocument();
     const profiles = await screen.findByRole('table', { name: 'Profiles' });
     const rows = within(profiles).getAllByRole('row');
     expect(rows).toHaveLength(4);
