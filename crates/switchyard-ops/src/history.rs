@@ -133,6 +133,21 @@ impl Ops {
                     if fatal {
                         return Err(e);
                     }
+                    if e.code == ErrorCode::Unreachable {
+                        // The Deploy API is not answering: every window left would wait out the
+                        // same timeout. Mark them failed with the same reason and stop.
+                        for rest in &windows[i + 1..] {
+                            self.store.record_sync_failure(profile_id, rest, now, &e.message).await?;
+                            report.failures.push(WindowFailure { window: describe(rest), message: e.message.clone() });
+                        }
+                        progress(SyncProgress {
+                            done: windows.len() as u32,
+                            total: windows.len() as u32,
+                            window: describe(window),
+                            ok: false,
+                        });
+                        break;
+                    }
                 }
                 progress(SyncProgress {
                     done: i as u32 + 1,

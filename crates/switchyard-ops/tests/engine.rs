@@ -149,6 +149,51 @@ async fn sync_keeps_every_record_beyond_the_api_window() {
 }
 
 #[tokio::test]
+async fn a_sync_against_a_stopped_deploy_api_stops_at_the_first_window() {
+    let f = fixture().await;
+    f.ops
+        .sync_history(SANDBOX_PROFILE_ID, |_| {})
+        .await
+        .unwrap();
+    let before = f
+        .ops
+        .history(SANDBOX_PROFILE_ID, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    f.sandbox.shutdown().await;
+
+    let asked = std::sync::Mutex::new(Vec::new());
+    let err = f
+        .ops
+        .sync_history(SANDBOX_PROFILE_ID, |p| asked.lock().unwrap().push(p))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unreachable, "{}", err.message);
+    assert!(
+        err.message.contains("cache is unchanged"),
+        "{}",
+        err.message
+    );
+    // One report for the window that failed, and it says all are done: no 25 timeouts in a row.
+    let asked = asked.into_inner().unwrap();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].done, asked[0].total);
+    assert!(!asked[0].ok);
+
+    let after = f
+        .ops
+        .history(SANDBOX_PROFILE_ID, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(after.deployments, before.deployments);
+    assert_eq!(
+        after.failing_windows.len(),
+        25,
+        "every window says why it is stale"
+    );
+}
+
+#[tokio::test]
 async fn a_failed_sync_leaves_the_cache_and_says_so() {
     let f = fixture().await;
     f.ops
