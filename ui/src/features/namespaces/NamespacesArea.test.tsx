@@ -10,7 +10,7 @@ import type {
 } from '../../ipc/bindings';
 import { appInfo, fail, type Handler, renderApp, serveIpc } from '../../test/render';
 import { defaultPair, revisionText } from './CompareSection';
-import { filterWorkers, sortWorkers, tagGroups } from './workerRows';
+import { filterWorkers, isoLocal, sortWorkers, tagGroups, WorkerSearch, workerHaystack } from './workerRows';
 
 function ns(name: string, overrides: Partial<NamespaceSummary_Serialize> = {}): NamespaceSummary_Serialize {
   return {
@@ -397,6 +397,16 @@ describe('Workers of a namespace', () => {
     await waitFor(() => {
       expect(workerRows()[1]).toHaveFocus();
     });
+    await user.keyboard('{End}');
+    await waitFor(() => {
+      expect(workerRows()[2]).toHaveFocus();
+    });
+    expect(workerRows()[2]).toHaveAttribute('tabindex', '0');
+    expect(workerRows()[1]).toHaveAttribute('tabindex', '-1');
+    await user.keyboard('{Home}{ArrowDown}');
+    await waitFor(() => {
+      expect(workerRows()[1]).toHaveFocus();
+    });
     await user.keyboard('{Enter}');
     expect(await screen.findByRole('dialog', { name: 'Worker db' })).toBeInTheDocument();
   });
@@ -576,6 +586,48 @@ describe('worker rows', () => {
     expect(filterWorkers(WORKERS, 'branch:feature', null).map((w) => w.name)).toEqual(['db']);
     expect(filterWorkers(WORKERS, '', 'env:staging').map((w) => w.name)).toEqual(['auth', 'db']);
     expect(filterWorkers(WORKERS, '', null)).toBe(WORKERS);
+  });
+
+  it('searches precomputed lowercase haystacks with the same results, keystroke after keystroke', () => {
+    const rows = [
+      worker('Auth-API', { tags: ['service:Auth', 'env:Staging'] }),
+      worker('db', { tags: ['service:db', 'env:production', 'branch:Feature-X'] }),
+      worker('gateway', { tags: ['service:gateway', 'env:staging'] }),
+    ];
+    expect(workerHaystack(rows[0] ?? worker('x'))).toBe('auth-api\nservice:auth\nenv:staging');
+    const search = new WorkerSearch(rows);
+    const names = (needle: string, tag: string | null = null) => search.filter(needle, tag).map((w) => w.name);
+    expect(names('  AUTH ')).toEqual(['Auth-API']);
+    expect(names('feature-x')).toEqual(['db']);
+    expect(names('STAGING')).toEqual(['Auth-API', 'gateway']);
+    expect(names('staging', 'env:staging')).toEqual(['gateway']);
+    expect(names('', 'env:Staging')).toEqual(['Auth-API']);
+    expect(names('env:', 'env:stag')).toEqual([]);
+    // Never across two fields: the name's end and a tag's start are not one string.
+    expect(names('api\nservice')).toEqual([]);
+    expect(names('api service')).toEqual([]);
+    expect(search.filter('', null)).toBe(rows);
+    expect(search.prepare()).toBe(search.prepare());
+    for (const needle of ['a', 'au', 'db', 'env:production', 'nothing']) {
+      expect(search.filter(needle, null)).toEqual(filterWorkers(rows, needle, null));
+    }
+  });
+
+  it('shows a Modified time in the local format from one shared formatter, and odd values as they are', () => {
+    const options: Intl.DateTimeFormatOptions = {
+      year: 'numeric',
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    };
+    for (const iso of ['2025-02-03T04:05:06Z', '2024-12-31T23:59:59.999Z', '1999-07-01T12:00:00+02:00']) {
+      expect(isoLocal(iso)).toBe(new Date(iso).toLocaleString(undefined, options));
+    }
+    expect(isoLocal('soon')).toBe('soon');
+    expect(isoLocal('')).toBe('');
+    expect(isoLocal(null)).toBe('');
   });
 
   it('sorts stably in either direction', () => {

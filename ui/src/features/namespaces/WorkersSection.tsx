@@ -1,12 +1,12 @@
 import { Group, Loader, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { IconSearch } from '@tabler/icons-react';
-import { useDeferredValue, useMemo, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { WorkerRow } from '../../ipc/bindings';
 import { useWorkers } from '../../ipc/namespaces';
 import { WorkerDrawer } from './WorkerDrawer';
-import { filterWorkers, sortWorkers, tagGroups, type WorkerColumnKey, type WorkerSort } from './workerRows';
+import { sortWorkers, tagGroups, type WorkerColumnKey, type WorkerSort, WorkerSearch } from './workerRows';
 import { WorkersTable } from './WorkersTable';
 
 const ALL_TAGS = '';
@@ -18,6 +18,10 @@ const TAG_GROUP_LABEL: Record<string, string> = {
   version: 'Version',
 };
 
+// Elements that never change, so React skips them when the section re-renders on a keystroke.
+const TITLE = <Title order={3}>Workers</Title>;
+const SEARCH_ICON = <IconSearch size={16} aria-hidden />;
+
 /** The workers of one namespace: search, tag filter, sortable virtualized table, and a drawer. */
 export function WorkersSection({ profileId, namespace }: { profileId: string; namespace: string }) {
   const workers = useWorkers(profileId, namespace);
@@ -26,62 +30,98 @@ export function WorkersSection({ profileId, namespace }: { profileId: string; na
   const [sort, setSort] = useState<WorkerSort>({ key: 'name', direction: 'ascending' });
   const [open, setOpen] = useState<WorkerRow | null>(null);
 
-  // Typing stays instant: filtering 10,000 rows follows at lower priority, never over IPC.
+  // Typing stays instant: filtering 10,000 rows follows at lower priority, never over IPC. The
+  // keystroke's own render touches only the search field (the tag select, table and drawer are
+  // memoized elements or components, skipped); the deferred one only the count and the table
+  // rows that changed.
   const deferredSearch = useDeferredValue(search);
   const all = workers.data;
   const groups = useMemo(() => tagGroups(all ?? []), [all]);
   const sorted = useMemo(() => sortWorkers(all ?? [], sort), [all, sort]);
+  // Lowercases each worker's name and tags once (soon after the list shows), not per keystroke.
+  const finder = useMemo(() => new WorkerSearch(sorted), [sorted]);
   const shown = useMemo(
-    () => filterWorkers(sorted, deferredSearch, tag === ALL_TAGS ? null : tag),
-    [sorted, deferredSearch, tag],
+    () => finder.filter(deferredSearch, tag === ALL_TAGS ? null : tag),
+    [finder, deferredSearch, tag],
   );
+  useEffect(() => {
+    const timer = window.setTimeout(() => {
+      finder.prepare();
+    }, 0);
+    return () => {
+      window.clearTimeout(timer);
+    };
+  }, [finder]);
 
-  const onSort = (key: WorkerColumnKey) => {
+  const onSort = useCallback((key: WorkerColumnKey) => {
     setSort((s) =>
       s.key === key
         ? { key, direction: s.direction === 'ascending' ? 'descending' : 'ascending' }
         : { key, direction: key === 'modified' ? 'descending' : 'ascending' },
     );
-  };
+  }, []);
+  const onCloseDrawer = useCallback(() => {
+    setOpen(null);
+  }, []);
+
+  // One <option> per distinct service/env/branch/version tag (thousands in a large namespace):
+  // built once per list, not per keystroke.
+  const loaded = all !== undefined;
+  const searchInput = useMemo(
+    () => (
+      <TextInput
+        label="Search workers"
+        placeholder="Name or tag, e.g. gateway or branch:main"
+        leftSection={SEARCH_ICON}
+        value={search}
+        onChange={(event) => {
+          setSearch(event.currentTarget.value);
+        }}
+        w={320}
+        disabled={!loaded}
+      />
+    ),
+    [search, loaded],
+  );
+  const tagSelect = useMemo(
+    () => (
+      <NativeSelect
+        label="Tag"
+        value={tag}
+        onChange={(event) => {
+          setTag(event.currentTarget.value);
+        }}
+        w={240}
+        disabled={!loaded}
+      >
+        <option value={ALL_TAGS}>All tags</option>
+        {groups.map((group) => (
+          <optgroup key={group.key} label={TAG_GROUP_LABEL[group.key] ?? group.key}>
+            {group.tags.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </optgroup>
+        ))}
+      </NativeSelect>
+    ),
+    [groups, tag, loaded],
+  );
+  const drawer = useMemo(
+    () => <WorkerDrawer profileId={profileId} namespace={namespace} worker={open} onClose={onCloseDrawer} />,
+    [profileId, namespace, open, onCloseDrawer],
+  );
 
   const total = all?.length ?? 0;
   const filtering = deferredSearch.trim() !== '' || tag !== ALL_TAGS;
 
   return (
     <Stack gap="sm">
-      <Title order={3}>Workers</Title>
+      {TITLE}
       <Group gap="md" align="flex-end" wrap="wrap">
-        <TextInput
-          label="Search workers"
-          placeholder="Name or tag, e.g. gateway or branch:main"
-          leftSection={<IconSearch size={16} aria-hidden />}
-          value={search}
-          onChange={(event) => {
-            setSearch(event.currentTarget.value);
-          }}
-          w={320}
-          disabled={!all}
-        />
-        <NativeSelect
-          label="Tag"
-          value={tag}
-          onChange={(event) => {
-            setTag(event.currentTarget.value);
-          }}
-          w={240}
-          disabled={!all}
-        >
-          <option value={ALL_TAGS}>All tags</option>
-          {groups.map((group) => (
-            <optgroup key={group.key} label={TAG_GROUP_LABEL[group.key] ?? group.key}>
-              {group.tags.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </optgroup>
-          ))}
-        </NativeSelect>
+        {searchInput}
+        {tagSelect}
         {all && (
           <Text size="sm" aria-live="polite" pb={6}>
             {`${shown.length} of ${total} workers`}
@@ -118,14 +158,7 @@ export function WorkersSection({ profileId, namespace }: { profileId: string; na
         </Paper>
       )}
       {all && shown.length > 0 && <WorkersTable rows={shown} sort={sort} onSort={onSort} onOpen={setOpen} />}
-      <WorkerDrawer
-        profileId={profileId}
-        namespace={namespace}
-        worker={open}
-        onClose={() => {
-          setOpen(null);
-        }}
-      />
+      {drawer}
     </Stack>
   );
 }

@@ -1,13 +1,22 @@
-import { Group, Table, Text, UnstyledButton } from '@mantine/core';
+import { Group, Table, UnstyledButton } from '@mantine/core';
 import { IconArrowDown, IconArrowUp, IconArrowsSort } from '@tabler/icons-react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { type KeyboardEvent, memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import type { WorkerRow } from '../../ipc/bindings';
 import { WORKER_COLUMNS, type WorkerColumnKey, type WorkerSort } from './workerRows';
 import { markOnce } from '../../perf';
 
 export const WORKER_ROW_HEIGHT = 37;
+
+const ROW_STYLE = { height: WORKER_ROW_HEIGHT };
+
+// Rows and cells are plain elements with Mantine's Table classes and data attributes (the same
+// DOM and look as Table.Tr / Table.Td), and their text plain spans styled as <Text size="sm">
+// (namespaces.css): a few hundred of them re-render as the search narrows, and Mantine's
+// components cost far more per cell than the element they render.
+const ROW_CLASS = `${Table.classes.tr ?? ''} mantine-Table-tr sy-worker-row`;
+const CELL_CLASS = `${Table.classes.td ?? ''} mantine-Table-td sy-workers-cell`;
 
 interface WorkersTableProps {
   /** Already filtered and sorted. */
@@ -17,18 +26,119 @@ interface WorkersTableProps {
   onOpen: (worker: WorkerRow) => void;
 }
 
+interface WorkerTableRowProps {
+  worker: WorkerRow;
+  index: number;
+  /** The one row reached with Tab. */
+  tabbable: boolean;
+  onClick: (index: number, worker: WorkerRow) => void;
+  onFocus: (index: number) => void;
+  onKeyDown: (event: KeyboardEvent<HTMLTableRowElement>, index: number, worker: WorkerRow) => void;
+}
+
+/** One worker; re-renders only when its worker, position or tab stop changes. */
+const WorkerTableRow = memo(WorkerTableRowView);
+
+function WorkerTableRowView({
+  worker,
+  index,
+  tabbable,
+  onClick,
+  onFocus,
+  onKeyDown,
+}: WorkerTableRowProps) {
+  return (
+    <tr
+      className={ROW_CLASS}
+      data-with-row-border="true"
+      data-hover="true"
+      data-index={index}
+      aria-rowindex={index + 2}
+      tabIndex={tabbable ? 0 : -1}
+      style={ROW_STYLE}
+      onClick={() => {
+        onClick(index, worker);
+      }}
+      onFocus={() => {
+        onFocus(index);
+      }}
+      onKeyDown={(event) => {
+        onKeyDown(event, index, worker);
+      }}
+    >
+      {WORKER_COLUMNS.map((column) => {
+        const text = column.text(worker);
+        return (
+          <td key={column.key} className={CELL_CLASS}>
+            {text === '' ? (
+              <span className="sy-workers-text sy-workers-empty">—</span>
+            ) : (
+              <span className={column.mono ? 'sy-workers-text sy-workers-mono' : 'sy-workers-text'} title={text}>
+                {text}
+              </span>
+            )}
+          </td>
+        );
+      })}
+    </tr>
+  );
+}
+
+/** The sortable column headers; re-render only when the sort changes. */
+const WorkersTableHead = memo(WorkersTableHeadView);
+
+function WorkersTableHeadView({
+  sort,
+  onSort,
+}: {
+  sort: WorkerSort;
+  onSort: (key: WorkerColumnKey) => void;
+}) {
+  return (
+    <Table.Thead>
+      <Table.Tr aria-rowindex={1}>
+        {WORKER_COLUMNS.map((column) => {
+          const sorted = sort.key === column.key;
+          const Icon = sorted ? (sort.direction === 'ascending' ? IconArrowUp : IconArrowDown) : IconArrowsSort;
+          return (
+            <Table.Th key={column.key} scope="col" w={column.width} aria-sort={sorted ? sort.direction : 'none'}>
+              <UnstyledButton
+                onClick={() => {
+                  onSort(column.key);
+                }}
+                className="sy-workers-sort"
+              >
+                <Group gap={4} wrap="nowrap">
+                  <span>{column.label}</span>
+                  <Icon size={14} aria-hidden opacity={sorted ? 1 : 0.5} />
+                </Group>
+              </UnstyledButton>
+            </Table.Th>
+          );
+        })}
+      </Table.Tr>
+    </Table.Thead>
+  );
+}
+
 /**
  * The workers, virtualized: only the rows in view are in the DOM (aria-rowcount says how many
  * there are), so 10,000 workers scroll as fast as 10. Headers sort; rows are reached with Tab,
  * moved through with the arrow keys, Home/End and Page Up/Down, and opened with Enter, Space or a
- * click.
+ * click. Memoized, as are its rows: typing in the search re-renders only rows that changed.
  */
-export function WorkersTable({ rows, sort, onSort, onOpen }: WorkersTableProps) {
+function WorkersTableView({ rows, sort, onSort, onOpen }: WorkersTableProps) {
   const [active, setActive] = useState(0);
   const activeIndex = Math.min(active, Math.max(rows.length - 1, 0));
   const scrollRef = useRef<HTMLDivElement>(null);
   const bodyRef = useRef<HTMLTableSectionElement>(null);
   const pendingFocus = useRef<number | null>(null);
+  // The rows the keyboard moves through, for the row handlers (kept the same across renders so
+  // the memoized rows need not re-render).
+  const rowCount = useRef(rows.length);
+  useLayoutEffect(() => {
+    rowCount.current = rows.length;
+  }, [rows.length]);
 
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read during render by design.
   const virtualizer = useVirtualizer({
@@ -61,34 +171,48 @@ export function WorkersTable({ rows, sort, onSort, onOpen }: WorkersTableProps) 
     }
   });
 
-  const moveTo = (index: number) => {
-    const target = Math.max(0, Math.min(rows.length - 1, index));
-    setActive(target);
-    pendingFocus.current = target;
-    virtualizer.scrollToIndex(target, { align: 'auto' });
-  };
-
-  const viewHeight = scrollRef.current?.clientHeight ?? 0;
-  const pageSize = Math.max(1, Math.floor((viewHeight > 0 ? viewHeight : WORKER_ROW_HEIGHT * 10) / WORKER_ROW_HEIGHT) - 1);
-
-  const onRowKeyDown = (event: KeyboardEvent<HTMLTableRowElement>, index: number, worker: WorkerRow) => {
-    const moves: Record<string, number> = {
-      ArrowDown: index + 1,
-      ArrowUp: index - 1,
-      Home: 0,
-      End: rows.length - 1,
-      PageDown: index + pageSize,
-      PageUp: index - pageSize,
-    };
-    const target = moves[event.key];
-    if (target !== undefined) {
-      event.preventDefault();
-      moveTo(target);
-    } else if (event.key === 'Enter' || event.key === ' ') {
-      event.preventDefault();
+  const onRowClick = useCallback(
+    (index: number, worker: WorkerRow) => {
+      setActive(index);
       onOpen(worker);
-    }
-  };
+    },
+    [onOpen],
+  );
+
+  const onRowFocus = useCallback((index: number) => {
+    setActive(index);
+  }, []);
+
+  const onRowKeyDown = useCallback(
+    (event: KeyboardEvent<HTMLTableRowElement>, index: number, worker: WorkerRow) => {
+      const last = rowCount.current - 1;
+      const viewHeight = scrollRef.current?.clientHeight ?? 0;
+      const pageSize = Math.max(
+        1,
+        Math.floor((viewHeight > 0 ? viewHeight : WORKER_ROW_HEIGHT * 10) / WORKER_ROW_HEIGHT) - 1,
+      );
+      const moves: Record<string, number> = {
+        ArrowDown: index + 1,
+        ArrowUp: index - 1,
+        Home: 0,
+        End: last,
+        PageDown: index + pageSize,
+        PageUp: index - pageSize,
+      };
+      const target = moves[event.key];
+      if (target !== undefined) {
+        event.preventDefault();
+        const to = Math.max(0, Math.min(last, target));
+        setActive(to);
+        pendingFocus.current = to;
+        virtualizer.scrollToIndex(to, { align: 'auto' });
+      } else if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        onOpen(worker);
+      }
+    },
+    [onOpen, virtualizer],
+  );
 
   const items = virtualizer.getVirtualItems();
   const first = items[0];
@@ -108,29 +232,7 @@ export function WorkersTable({ rows, sort, onSort, onOpen }: WorkersTableProps) 
         aria-rowcount={rows.length + 1}
         className="sy-workers"
       >
-        <Table.Thead>
-          <Table.Tr aria-rowindex={1}>
-            {WORKER_COLUMNS.map((column) => {
-              const sorted = sort.key === column.key;
-              const Icon = sorted ? (sort.direction === 'ascending' ? IconArrowUp : IconArrowDown) : IconArrowsSort;
-              return (
-                <Table.Th key={column.key} scope="col" w={column.width} aria-sort={sorted ? sort.direction : 'none'}>
-                  <UnstyledButton
-                    onClick={() => {
-                      onSort(column.key);
-                    }}
-                    className="sy-workers-sort"
-                  >
-                    <Group gap={4} wrap="nowrap">
-                      <span>{column.label}</span>
-                      <Icon size={14} aria-hidden opacity={sorted ? 1 : 0.5} />
-                    </Group>
-                  </UnstyledButton>
-                </Table.Th>
-              );
-            })}
-          </Table.Tr>
-        </Table.Thead>
+        <WorkersTableHead sort={sort} onSort={onSort} />
         <Table.Tbody ref={bodyRef}>
           {paddingTop > 0 && (
             <tr aria-hidden="true" style={{ height: paddingTop }}>
@@ -143,41 +245,15 @@ export function WorkersTable({ rows, sort, onSort, onOpen }: WorkersTableProps) 
               return null;
             }
             return (
-              <Table.Tr
+              <WorkerTableRow
                 key={worker.name}
-                data-index={item.index}
-                aria-rowindex={item.index + 2}
-                tabIndex={item.index === activeIndex ? 0 : -1}
-                className="sy-worker-row"
-                style={{ height: WORKER_ROW_HEIGHT }}
-                onClick={() => {
-                  setActive(item.index);
-                  onOpen(worker);
-                }}
-                onFocus={() => {
-                  setActive(item.index);
-                }}
-                onKeyDown={(event) => {
-                  onRowKeyDown(event, item.index, worker);
-                }}
-              >
-                {WORKER_COLUMNS.map((column) => {
-                  const text = column.text(worker);
-                  return (
-                    <Table.Td key={column.key} className="sy-workers-cell">
-                      {text === '' ? (
-                        <Text span size="sm" c="dimmed">
-                          —
-                        </Text>
-                      ) : (
-                        <Text span size="sm" ff={column.mono ? 'monospace' : undefined} title={text}>
-                          {text}
-                        </Text>
-                      )}
-                    </Table.Td>
-                  );
-                })}
-              </Table.Tr>
+                worker={worker}
+                index={item.index}
+                tabbable={item.index === activeIndex}
+                onClick={onRowClick}
+                onFocus={onRowFocus}
+                onKeyDown={onRowKeyDown}
+              />
             );
           })}
           {paddingBottom > 0 && (
@@ -190,3 +266,6 @@ export function WorkersTable({ rows, sort, onSort, onOpen }: WorkersTableProps) 
     </div>
   );
 }
+
+/** Skipped while its rows, sort and handlers stay the same (a keystroke's urgent render). */
+export const WorkersTable = memo(WorkersTableView);

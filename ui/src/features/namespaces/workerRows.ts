@@ -76,20 +76,76 @@ export function sortWorkers(rows: readonly WorkerRow[], sort: WorkerSort): Worke
   return keyed.map(({ row }) => row);
 }
 
+/** Between a worker's fields in its haystack: a search typed into a one-line field never holds it. */
+const FIELD_SEPARATOR = '\n';
+
+/** Each worker's name and tags, lowercased once and kept as long as the worker object lives. */
+const haystacks = new WeakMap<WorkerRow, string>();
+
+/** What the search looks in: the worker's name and tags, lowercased, one per line. */
+export function workerHaystack(w: WorkerRow): string {
+  let haystack = haystacks.get(w);
+  if (haystack === undefined) {
+    haystack = [w.name, ...w.tags].join(FIELD_SEPARATOR).toLowerCase();
+    haystacks.set(w, haystack);
+  }
+  return haystack;
+}
+
+/**
+ * The search over one sorted list, for repeated searches (one per keystroke): each worker's
+ * haystack is lowercased once, not per keystroke. Same results as {@link filterWorkers}.
+ */
+export class WorkerSearch {
+  readonly rows: readonly WorkerRow[];
+  private haystacks: readonly string[] | null = null;
+
+  constructor(rows: readonly WorkerRow[]) {
+    this.rows = rows;
+  }
+
+  /** Lowercase the haystacks now (when idle) rather than on the first search. */
+  prepare(): readonly string[] {
+    this.haystacks ??= this.rows.map(workerHaystack);
+    return this.haystacks;
+  }
+
+  /**
+   * Workers whose name or one of whose tags contains `search` (case-insensitive), and that carry
+   * `tag` exactly when one is chosen.
+   */
+  filter(search: string, tag: string | null): readonly WorkerRow[] {
+    const rows = this.rows;
+    const needle = search.trim().toLowerCase();
+    if (needle === '') {
+      return tag === null ? rows : rows.filter((w) => w.tags.includes(tag));
+    }
+    if (needle.includes(FIELD_SEPARATOR)) {
+      // Could match across two fields of a haystack: check each field on its own.
+      return rows.filter(
+        (w) =>
+          (tag === null || w.tags.includes(tag)) &&
+          (w.name.toLowerCase().includes(needle) || w.tags.some((t) => t.toLowerCase().includes(needle))),
+      );
+    }
+    const haystacks = this.prepare();
+    const found: WorkerRow[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const w = rows[i];
+      if (w !== undefined && haystacks[i]?.includes(needle) === true && (tag === null || w.tags.includes(tag))) {
+        found.push(w);
+      }
+    }
+    return found;
+  }
+}
+
 /**
  * Workers whose name or one of whose tags contains `search` (case-insensitive), and that carry
  * `tag` exactly when one is chosen.
  */
 export function filterWorkers(rows: readonly WorkerRow[], search: string, tag: string | null): readonly WorkerRow[] {
-  const needle = search.trim().toLowerCase();
-  if (needle === '' && tag === null) {
-    return rows;
-  }
-  return rows.filter(
-    (w) =>
-      (tag === null || w.tags.includes(tag)) &&
-      (needle === '' || w.name.toLowerCase().includes(needle) || w.tags.some((t) => t.toLowerCase().includes(needle))),
-  );
+  return new WorkerSearch(rows).filter(search, tag);
 }
 
 /** The tag keys the Tag filter offers (commits are one per worker: searching finds them better). */
