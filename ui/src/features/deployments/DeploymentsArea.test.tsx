@@ -87,6 +87,15 @@ function filtersSent(calls: { cmd: string; args: Record<string, unknown> }[]) {
 }
 
 describe('Deployments', () => {
+  it('says a never-synced cache holds only what this app deployed', async () => {
+    serveIpc(appInfo(), { query_history: cache([gateway], null) });
+    renderApp();
+    await screen.findByRole('table', { name: 'Deployments' });
+    expect(
+      screen.getByText('Never synced: these are only the deployments this app made. Sync history for the rest.'),
+    ).toBeInTheDocument();
+  });
+
   it('tells how to fill an empty, never-synced cache', async () => {
     serveIpc(appInfo());
     renderApp();

@@ -225,7 +225,13 @@ function HistoryView({ profileId, services }: { profileId: string; services: rea
       <Group gap={6}>
         <IconClockHour4 size={16} aria-hidden />
         <Text size="sm">
-          {history.isPending ? 'As of …' : asOfMs === null ? 'Never synced' : formatAsOf(asOfMs, now)}
+          {history.isPending
+            ? 'As of …'
+            : asOfMs !== null
+              ? formatAsOf(asOfMs, now)
+              : count > 0
+                ? 'Never synced: these are only the deployments this app made. Sync history for the rest.'
+                : 'Never synced'}
         </Text>
       </Group>
       {sync.isPending && <SyncProgressView progress={progress} />}
