@@ -119,10 +119,36 @@ pub struct HistorySort {
     pub descending: bool,
 }
 
+/// How SQLite should find the rows of a text search.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Drive {
+    /// By the profile's indexes (its time order), testing each row against the text matches:
+    /// best when the text matches many rows.
+    Indexes,
+    /// From the text matches, one row lookup each (`+profile_id` keeps the profile's indexes
+    /// out of it): best when the text matches few rows.
+    TextMatches,
+}
+
+/// At most this many text matches are looked up one by one to count them (each ~2 µs); more,
+/// and scanning the profile's index is cheaper.
+const COUNT_BY_MATCHES_UP_TO: i64 = 5_000;
+/// At most this many text matches are sorted to find a page; more, and walking the time index
+/// finds a page of the newest sooner.
+const PAGE_BY_MATCHES_UP_TO: i64 = 1_000;
+
 /// ` WHERE …` for the profile and the filter's conditions (not its order or page).
-fn push_filter(q: &mut QueryBuilder<Sqlite>, profile_id: &str, filter: &DeploymentFilter) {
-    q.push(" WHERE profile_id = ")
-        .push_bind(profile_id.to_owned());
+fn push_filter(
+    q: &mut QueryBuilder<Sqlite>,
+    profile_id: &str,
+    filter: &DeploymentFilter,
+    drive: Drive,
+) {
+    q.push(match drive {
+        Drive::Indexes => " WHERE profile_id = ",
+        Drive::TextMatches => " WHERE +profile_id = ",
+    })
+    .push_bind(profile_id.to_owned());
     if let Some(s) = &filter.service {
         q.push(" AND service = ").push_bind(s.clone());
     }
@@ -274,8 +300,9 @@ impl Store {
         profile_id: &str,
         filter: &DeploymentFilter,
     ) -> Result<Vec<Deployment>, AppError> {
+        let drive = self.drive(filter, PAGE_BY_MATCHES_UP_TO).await?;
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT record FROM deployments");
-        push_filter(&mut q, profile_id, filter);
+        push_filter(&mut q, profile_id, filter, drive);
         q.push(" ORDER BY ");
         if let Some(sort) = filter.sort.filter(|s| s.key != HistorySortKey::Time) {
             let dir = if sort.descending { "DESC" } else { "ASC" };
@@ -307,14 +334,35 @@ impl Store {
             .collect()
     }
 
+    /// How to find the rows of `filter`: from its text matches when there are at most
+    /// `up_to` of them (FTS5 counts its own matches quickly), else by the profile's indexes.
+    async fn drive(&self, filter: &DeploymentFilter, up_to: i64) -> Result<Drive, AppError> {
+        let Some(m) = filter.text.as_deref().and_then(fts_query) else {
+            return Ok(Drive::Indexes);
+        };
+        let matches: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deployments_fts WHERE deployments_fts MATCH ?",
+        )
+        .bind(m)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db("Searching deployments"))?;
+        Ok(if matches <= up_to {
+            Drive::TextMatches
+        } else {
+            Drive::Indexes
+        })
+    }
+
     /// How many cached deployments match `filter` (its limit, offset and order aside).
     pub async fn count_deployments(
         &self,
         profile_id: &str,
         filter: &DeploymentFilter,
     ) -> Result<u64, AppError> {
+        let drive = self.drive(filter, COUNT_BY_MATCHES_UP_TO).await?;
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*) FROM deployments");
-        push_filter(&mut q, profile_id, filter);
+        push_filter(&mut q, profile_id, filter, drive);
         let n: i64 = q
             .build()
             .fetch_one(&self.pool)

@@ -287,6 +287,61 @@ async fn pages_are_ordered_by_any_column_and_counted_without_a_cap() {
         })
         .collect();
     store.upsert_deployments(P, &records, 1).await.unwrap();
+    store
+        .upsert_deployments("other", &records[..100], 1)
+        .await
+        .unwrap();
+
+    // Text searches find the same rows whether they match many rows (walked by the time index)
+    // or few (looked up one by one), and never another profile's.
+    let text = |t: &str| DeploymentFilter {
+        text: Some(t.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.count_deployments(P, &text("hotfix")).await.unwrap(),
+        6000
+    );
+    assert_eq!(
+        store.count_deployments(P, &text("auth")).await.unwrap(),
+        3000
+    );
+    let one = store
+        .query_deployments(P, &text(&records[5].id))
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].id, records[5].id);
+    assert_eq!(
+        store
+            .count_deployments(P, &text(&records[5].id))
+            .await
+            .unwrap(),
+        1
+    );
+    let few = store
+        .query_deployments(
+            P,
+            &DeploymentFilter {
+                limit: Some(5),
+                ..text("auth")
+            },
+        )
+        .await
+        .unwrap();
+    let many = store
+        .query_deployments(
+            P,
+            &DeploymentFilter {
+                limit: Some(5),
+                ..text("hotfix")
+            },
+        )
+        .await
+        .unwrap();
+    assert!(few.iter().all(|d| d.service == "auth"));
+    assert!(many.iter().all(|d| d.metadata.branch == "hotfix/login"));
+    assert_eq!(few[0].id, records[11_997].id, "newest auth first");
 
     // No limit means every row: an export of more than 10,000 rows is whole.
     let all = store
