@@ -98,6 +98,24 @@ fn window_rows_before(ui: &Value, rows: &mut Vec<Row>) {
         "≤ 1.5×",
         cold.map(|r| r <= 1.5),
     ));
+    let parts = |w: &Value| {
+        let p = &w["cold_start_parts"];
+        let m = |k: &str| f(&p[k], "median_ms").map(ms).unwrap_or_else(|| "—".into());
+        format!(
+            "launch → page load starts {}, → DOMContentLoaded {}, → first data rendered {}",
+            m("launch_to_page_start"),
+            m("page_start_to_dom_content_loaded"),
+            m("dom_content_loaded_to_mark")
+        )
+    };
+    rows.push(row(
+        "1b. Cold start, where the time goes (medians, from the page's navigation timing)",
+        parts(app),
+        format!("hello-world: {}", parts(hello)),
+        "—".into(),
+        "",
+        None,
+    ));
     let pss = |key: &str| ratio(f(&app[key], "median_kb"), f(&hello[key], "median_kb"));
     rows.push(row(
         "2a. Memory (PSS, app + WebKit processes) right after start",
@@ -146,7 +164,14 @@ fn window_rows_after(ui: &Value, rows: &mut Vec<Row>) {
     let unseen = app["search_keystrokes_without_update"]
         .as_u64()
         .unwrap_or(0);
-    let mut cell = p50_p99(&app["search_keystroke"]);
+    let mut cell = format!(
+        "to the next frame: {}; to React's commit: {}; the filter alone ≈ {}",
+        p50_p99(&app["search_keystroke"]),
+        p50_p99(&app["search_commit"]),
+        f(&app["search_filter_only"], "median_ms")
+            .map(ms)
+            .unwrap_or_else(|| "—".into()),
+    );
     if unseen > 0 {
         cell.push_str(&format!("; {unseen} keystrokes never updated the count"));
     }
