@@ -14,6 +14,7 @@ use crate::state::AppState;
 pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
         commands::app::app_info,
+        commands::app::keychain_status,
         commands::profiles::list_profiles,
         commands::profiles::save_profile,
         commands::profiles::delete_profile,

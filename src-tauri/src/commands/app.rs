@@ -14,12 +14,12 @@ pub struct AppInfo {
     pub data_dir: String,
     pub profiles: Vec<ProfileSummary>,
     pub active_profile: String,
-    pub keychain: KeychainStatus,
     /// Why the local sandbox is not running, when it is not.
     pub sandbox_error: Option<String>,
 }
 
-/// Version, data folder, profiles, keychain and sandbox state.
+/// Version, data folder, profiles and sandbox state: what the first screen needs, fast (the
+/// keychain has its own command, as reaching it can take a few hundred milliseconds).
 #[tauri::command]
 #[specta::specta]
 pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
@@ -30,7 +30,19 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
         data_dir: ops.data_dir().display().to_string(),
         profiles: ops.profiles().await?.iter().map(|p| p.summary()).collect(),
         active_profile: ops.active_profile().await?.id,
-        keychain: switchyard_secrets::keychain_status(),
         sandbox_error: state.sandbox_error.clone(),
     })
+}
+
+/// Whether the OS keychain can be used, and if not, why. Asked in the background: the first
+/// reach of the Secret Service over D-Bus can take a few hundred milliseconds.
+#[tauri::command]
+#[specta::specta]
+pub async fn keychain_status() -> Result<KeychainStatus, AppError> {
+    tokio::task::spawn_blocking(switchyard_secrets::keychain_status)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "the keychain check did not finish");
+            AppError::internal("Checking the keychain")
+        })
 }

@@ -6,8 +6,16 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 
 /** Commands */
 export const commands = {
-	/**  Version, data folder, profiles, keychain and sandbox state. */
+	/**
+	 *  Version, data folder, profiles and sandbox state: what the first screen needs, fast (the
+	 *  keychain has its own command, as reaching it can take a few hundred milliseconds).
+	 */
 	appInfo: () => typedError<AppInfo_Serialize, AppError_Serialize>(__TAURI_INVOKE("app_info")),
+	/**
+	 *  Whether the OS keychain can be used, and if not, why. Asked in the background: the first
+	 *  reach of the Secret Service over D-Bus can take a few hundred milliseconds.
+	 */
+	keychainStatus: () => typedError<KeychainStatus, AppError_Serialize>(__TAURI_INVOKE("keychain_status")),
 	/**  Every profile, with all its (non-secret) settings. */
 	listProfiles: () => typedError<Profile_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_profiles")),
 	/**  Create or replace a profile (validated first; nothing is stored when a field is wrong). */
@@ -239,7 +247,6 @@ export type AppInfo_Deserialize = {
 	dataDir: string,
 	profiles: ProfileSummary[],
 	activeProfile: string,
-	keychain: KeychainStatus,
 	/**  Why the local sandbox is not running, when it is not. */
 	sandboxError?: string | null,
 };
@@ -251,7 +258,6 @@ export type AppInfo_Serialize = {
 	dataDir: string,
 	profiles: ProfileSummary[],
 	activeProfile: string,
-	keychain: KeychainStatus,
 	/**  Why the local sandbox is not running, when it is not. */
 	sandboxError: string | null,
 };

@@ -6,6 +6,7 @@ import {
   commands,
   type DeploymentFilter_Deserialize,
   type HistoryPage,
+  type KeychainStatus,
   type Profile,
   type ProfileSecrets,
 } from './bindings';
@@ -14,6 +15,7 @@ import { callCommand } from './errors';
 /** Query keys for everything read over IPC. Per-profile keys start with the profile's id. */
 export const queryKeys = {
   appInfo: ['appInfo'] as const,
+  keychain: ['keychain'] as const,
   profiles: ['profiles'] as const,
   secrets: (profileId: string) => ['secrets', profileId] as const,
   /** Everything cached about one profile's history (all filters, and "as of"). */
@@ -47,6 +49,15 @@ export function useProfileSecrets(profileId: string | null) {
     queryFn: () => callCommand(() => commands.profileSecrets(profileId ?? '')),
     enabled: profileId !== null,
     staleTime: Infinity,
+  });
+}
+
+/** Whether the OS keychain can be used (asked apart from app info: reaching it can be slow). */
+export function useKeychainStatus() {
+  return useQuery<KeychainStatus, AppError>({
+    queryKey: queryKeys.keychain,
+    queryFn: () => callCommand(() => commands.keychainStatus()),
+    staleTime: 30_000,
   });
 }
 

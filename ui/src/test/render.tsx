@@ -59,7 +59,6 @@ export function fullProfile(summary: ProfileSummary, overrides: Partial<Profile_
 
 export function appInfo(overrides: Partial<AppInfo_Serialize> = {}): AppInfo_Serialize {
   return {
-    keychain: { state: 'available', backend: 'Secret Service' },
     sandboxError: null,
     name: 'Switchyard',
     version: '0.1.0',
@@ -131,6 +130,7 @@ export function serveIpc(
       }
       return info;
     },
+    keychain_status: () => ({ state: 'available', backend: 'Secret Service' }),
     list_profiles: () => ('error' in info ? [] : info.profiles.map((p) => fullProfile(p))),
     query_history: () => historyPage(),
     archived_bundles: () => [],

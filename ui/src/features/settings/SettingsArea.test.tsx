@@ -52,12 +52,9 @@ describe('Settings', () => {
   });
 
   it('says when the keychain is unavailable, and when the sandbox is not running', async () => {
-    serveAppInfo(
-      appInfo({
-        keychain: { state: 'unavailable', reason: 'no Secret Service is running on the session bus' },
-        sandboxError: 'port 4610 is in use',
-      }),
-    );
+    serveIpc(appInfo({ sandboxError: 'port 4610 is in use' }), {
+      keychain_status: () => ({ state: 'unavailable', reason: 'no Secret Service is running on the session bus' }),
+    });
     renderApp('settings');
     expect(
       await screen.findByRole('alert', { name: 'Keychain unavailable: no Secret Service is running on the session bus' }),

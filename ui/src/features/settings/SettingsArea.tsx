@@ -22,12 +22,13 @@ import { AreaHeader } from '../../components/AreaHeader';
 import { KeychainProblem, SandboxProblem } from '../../components/EnvironmentNotices';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { AppInfo } from '../../ipc/bindings';
-import { useAppInfo, useProfiles } from '../../ipc/queries';
+import { useAppInfo, useKeychainStatus, useProfiles } from '../../ipc/queries';
 import { ExportImport } from './ExportImport';
 import { ProfileDetail } from './ProfileDetail';
 import { ProfileFormDialog } from './ProfileFormDialog';
 
 function AppInfoPanel({ info }: { info: AppInfo }) {
+  const keychain = useKeychainStatus();
   return (
     <Paper withBorder p="md" radius="md">
       <Title order={2} size="h4" mb="sm">
@@ -46,7 +47,13 @@ function AppInfoPanel({ info }: { info: AppInfo }) {
           <Table.Tr>
             <Table.Th>Keychain</Table.Th>
             <Table.Td>
-              {info.keychain.state === 'available' ? info.keychain.backend : 'Unavailable (see above)'}
+              {keychain.isPending
+                ? 'Checking…'
+                : keychain.isError
+                  ? 'Could not be checked (see above)'
+                  : keychain.data.state === 'available'
+                    ? keychain.data.backend
+                    : 'Unavailable (see above)'}
             </Table.Td>
           </Table.Tr>
           <Table.Tr>
@@ -205,6 +212,7 @@ function ProfilesPanel({ info }: { info: AppInfo }) {
 /** App info, keychain and sandbox state, profiles with their keys, and export/import. */
 export function SettingsArea() {
   const appInfo = useAppInfo();
+  const keychain = useKeychainStatus();
   return (
     <Stack gap="md" maw={960}>
       <AreaHeader area={areaById('settings')} />
@@ -225,7 +233,8 @@ export function SettingsArea() {
       )}
       {appInfo.isSuccess && (
         <>
-          <KeychainProblem keychain={appInfo.data.keychain} />
+          {keychain.isSuccess && <KeychainProblem keychain={keychain.data} />}
+          {keychain.isError && <ErrorNotice error={keychain.error} context="Checking the keychain" />}
           {appInfo.data.sandboxError && <SandboxProblem error={appInfo.data.sandboxError} />}
           <AppInfoPanel info={appInfo.data} />
           <ProfilesPanel info={appInfo.data} />
