@@ -102,36 +102,21 @@ impl AppSession {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no DISPLAY: run the suite with `cargo xtask e2e`, which starts Xvfb");
         }
-        let port = free_port()?;
-        let native_port = free_port()?;
-        let mut cmd = Command::new(find_tauri_driver()?);
-        cmd.args(["--port", &port.to_string()])
-            .args(["--native-port", &native_port.to_string()])
-            // The app inherits this environment through WebKitWebDriver.
-            .env("SWITCHYARD_DATA_DIR", data_dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        if Path::new("/usr/bin/WebKitWebDriver").exists() {
-            cmd.args(["--native-driver", "/usr/bin/WebKitWebDriver"]);
-        }
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let mut tauri_driver = cmd.spawn().context("could not start tauri-driver")?;
-        if let Err(e) = wait_for_port(port, Duration::from_secs(20)) {
-            let _ = tauri_driver.kill();
-            return Err(e);
-        }
-        let mut caps = Capabilities::new();
-        caps.set("browserName", "wry")?;
-        caps.set("tauri:options", json!({ "application": app }))?;
-        let launched_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .unwrap_or_default();
-        let driver = match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
-            Ok(d) => d,
-            Err(e) => {
-                kill_group(&mut tauri_driver);
-                return Err(e).context("WebDriver session with the app could not start");
+        // tauri-driver and WebKitWebDriver now and then fail to hand over a session (a port
+        // taken between choosing and binding it, a driver that died starting): try again with
+        // fresh ports, a bounded number of times, saying why.
+        let mut attempt = 1;
+        let (driver, tauri_driver, launched_ms) = loop {
+            match start_driver(app, data_dir).await {
+                Ok(started) => break started,
+                Err(e) if attempt < 3 => {
+                    eprintln!(
+                        "starting the app under WebDriver failed (attempt {attempt} of 3): {e:#}"
+                    );
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => return Err(e),
             }
         };
         Ok(AppSession {
@@ -605,6 +590,44 @@ fn kill_group(child: &mut Child) {
         }
         let _ = child.wait();
     }
+}
+
+/// Start tauri-driver on free ports and open a WebDriver session that launches `app` on
+/// `data_dir`: the session, the driver process, and when the launch began (epoch ms).
+async fn start_driver(app: &Path, data_dir: &Path) -> Result<(WebDriver, Child, f64)> {
+    let port = free_port()?;
+    let native_port = free_port()?;
+    let mut cmd = Command::new(find_tauri_driver()?);
+    cmd.args(["--port", &port.to_string()])
+        .args(["--native-port", &native_port.to_string()])
+        // The app inherits this environment through WebKitWebDriver.
+        .env("SWITCHYARD_DATA_DIR", data_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    if Path::new("/usr/bin/WebKitWebDriver").exists() {
+        cmd.args(["--native-driver", "/usr/bin/WebKitWebDriver"]);
+    }
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut tauri_driver = cmd.spawn().context("could not start tauri-driver")?;
+    if let Err(e) = wait_for_port(port, Duration::from_secs(20)) {
+        let _ = tauri_driver.kill();
+        return Err(e);
+    }
+    let mut caps = Capabilities::new();
+    caps.set("browserName", "wry")?;
+    caps.set("tauri:options", json!({ "application": app }))?;
+    let launched_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or_default();
+    let driver = match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
+        Ok(d) => d,
+        Err(e) => {
+            kill_group(&mut tauri_driver);
+            return Err(e).context("WebDriver session with the app could not start");
+        }
+    };
+    Ok((driver, tauri_driver, launched_ms))
 }
 
 const FIND_BY_ROLE: &str = concat!(
