@@ -199,11 +199,26 @@ return times[4];
 
 /// Where a cold start's time went, from the page's navigation timing: `launch → page load
 /// starts` (process start, app setup, webview creation), `→ DOMContentLoaded` (the page and its
-/// scripts loaded and run), `→ the mark` (first render with data).
+/// scripts loaded and run), `→ the mark` (first render with data); and the page's own marks on
+/// the way (ui/src/perf.ts; epoch ms, or -1 when absent, as for the hello-world window).
 const NAVIGATION: &str = r#"
 const n = performance.getEntriesByType('navigation')[0];
-return [performance.timeOrigin, n ? n.domContentLoadedEventEnd : 0];
+const m = window.__switchyardMarks || {};
+const at = (k) => (k in m ? m[k] : -1);
+return [performance.timeOrigin, n ? n.domContentLoadedEventEnd : 0,
+        at('script-start'), at('app-info-asked'), at('app-info-received'),
+        at('history-asked'), at('history-received')];
 "#;
+
+/// The steps between the marks NAVIGATION returns, in order.
+const FIRST_SCREEN_STEPS: [&str; 6] = [
+    "page start → script runs",
+    "→ app info asked",
+    "→ app info received",
+    "→ history asked",
+    "→ history received",
+    "→ rows shown",
+];
 
 /// Keystrokes whose every step changes how many of `bench-worker-00000`…`09999` match: type a
 /// digit four times, then delete it four times (back to all 10,000).
@@ -230,6 +245,8 @@ struct WindowRuns {
     to_page: Vec<f64>,
     to_dcl: Vec<f64>,
     to_mark: Vec<f64>,
+    /// The first screen's steps (see NAVIGATION), ms each, by position.
+    steps: BTreeMap<usize, Vec<f64>>,
     keystrokes_unseen: usize,
 }
 
@@ -242,6 +259,11 @@ impl WindowRuns {
                 "page_start_to_dom_content_loaded": summary(&self.to_dcl),
                 "dom_content_loaded_to_mark": summary(&self.to_mark),
             },
+            "first_screen_steps": FIRST_SCREEN_STEPS
+                .iter()
+                .enumerate()
+                .filter_map(|(i, name)| self.steps.get(&i).map(|t| json!({ "step": name, "ms": summary(t) })))
+                .collect::<Vec<_>>(),
             "search_filter_only": summary(&self.filter_only),
             "search_commit": summary(&self.commits),
             "pss_start": kb_summary(&self.pss_start),
@@ -318,6 +340,15 @@ async fn window_runs(
         runs.to_page.push(origin - app.launched_ms);
         runs.to_dcl.push(dcl);
         runs.to_mark.push(shown - origin - dcl);
+        // The first screen's steps, each from the one before (page start → script start → app
+        // info asked → received → history asked → received → rows shown).
+        if nav.len() == 7 && nav[2..].iter().all(|t| *t > 0.0) {
+            let mut prev = origin;
+            for (i, t) in nav[2..].iter().chain(std::iter::once(&shown)).enumerate() {
+                runs.steps.entry(i).or_default().push(t - prev);
+                prev = *t;
+            }
+        }
         if run < DEEP_RUNS {
             runs.pss_start.push(pss_kb(app.driver_pid())?);
             tokio::time::sleep(IDLE).await;

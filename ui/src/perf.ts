@@ -1,5 +1,7 @@
 /**
- * Timestamps the benchmarks read (`cargo xtask bench`): when the window first showed real data.
+ * Timestamps the benchmarks read (`cargo xtask bench`): when the window first showed real data,
+ * and the steps on the way there (script start, app info and the first history page asked and
+ * received).
  * Each mark is the wall-clock time (ms since the epoch) of the first commit that rendered it,
  * kept in `window.__switchyardMarks`. Nothing else reads them; they cost one object write.
  */

@@ -101,8 +101,27 @@ fn window_rows_before(ui: &Value, rows: &mut Vec<Row>) {
     let parts = |w: &Value| {
         let p = &w["cold_start_parts"];
         let m = |k: &str| f(&p[k], "median_ms").map(ms).unwrap_or_else(|| "—".into());
+        let steps = w["first_screen_steps"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|s| {
+                        format!(
+                            "{} {}",
+                            s["step"].as_str().unwrap_or("?"),
+                            f(&s["ms"], "median_ms")
+                                .map(ms)
+                                .unwrap_or_else(|| "—".into())
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("; in the page: {s}"))
+            .unwrap_or_default();
         format!(
-            "launch → page load starts {}, → DOMContentLoaded {}, → first data rendered {}",
+            "launch → page load starts {}, → DOMContentLoaded {}, → first data rendered {}{steps}",
             m("launch_to_page_start"),
             m("page_start_to_dom_content_loaded"),
             m("dom_content_loaded_to_mark")

@@ -11,6 +11,7 @@ import {
   type ProfileSecrets,
 } from './bindings';
 import { callCommand } from './errors';
+import { markOnce } from '../perf';
 
 /** Query keys for everything read over IPC. Per-profile keys start with the profile's id. */
 export const queryKeys = {
@@ -24,13 +25,21 @@ export const queryKeys = {
   historyAsOf: (profileId: string) => ['history', profileId, 'asOf'] as const,
 };
 
+/** The app info query, also started before the first render (main.tsx) to save a round trip. */
+export const appInfoQuery = {
+  queryKey: queryKeys.appInfo,
+  queryFn: async (): Promise<AppInfo> => {
+    markOnce('app-info-asked');
+    const info = await callCommand(() => commands.appInfo());
+    markOnce('app-info-received');
+    return info;
+  },
+  staleTime: Infinity,
+} as const;
+
 /** Name, version, data directory and profiles, from the `app_info` command. */
 export function useAppInfo() {
-  return useQuery<AppInfo, AppError>({
-    queryKey: queryKeys.appInfo,
-    queryFn: () => callCommand(() => commands.appInfo()),
-    staleTime: Infinity,
-  });
+  return useQuery<AppInfo, AppError>(appInfoQuery);
 }
 
 /** Every profile with all its (non-secret) settings. */
@@ -71,10 +80,14 @@ export const HISTORY_PAGE_SIZE = 200;
 export function useHistoryPages(profileId: string | null, filter: DeploymentFilter_Deserialize) {
   return useInfiniteQuery<HistoryPage, AppError, InfiniteData<HistoryPage, number>, readonly unknown[], number>({
     queryKey: queryKeys.historyPage(profileId ?? '', filter),
-    queryFn: ({ pageParam }) =>
-      callCommand(() =>
+    queryFn: async ({ pageParam }) => {
+      markOnce('history-asked');
+      const page = await callCommand(() =>
         commands.queryHistory(profileId ?? '', { ...filter, limit: HISTORY_PAGE_SIZE, offset: pageParam }),
-      ),
+      );
+      markOnce('history-received');
+      return page;
+    },
     initialPageParam: 0,
     getNextPageParam: (last, pages) => {
       const loaded = pages.reduce((n, p) => n + p.deployments.length, 0);
