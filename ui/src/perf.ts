@@ -17,3 +17,15 @@ export function markOnce(name: string): void {
     marks[name] = performance.timeOrigin + performance.now();
   }
 }
+
+/**
+ * Mark `name` once the frame after now has been painted (the next animation frame, then a task):
+ * "the window shows it", measured the same way in the hello-world window it is compared with.
+ */
+export function markAfterPaint(name: string): void {
+  requestAnimationFrame(() => {
+    setTimeout(() => {
+      markOnce(name);
+    }, 0);
+  });
+}

@@ -5,7 +5,7 @@ import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 
 import type { Deployment } from '../../ipc/bindings';
 import { COLUMNS, type ColumnKey, localTime, shortCommit, type Sort } from './deploymentColumns';
-import { markOnce } from '../../perf';
+import { markAfterPaint } from '../../perf';
 
 export const ROW_HEIGHT = 37;
 
@@ -64,7 +64,7 @@ export function DeploymentsTable({
   const hasRows = rows.length > 0;
   useEffect(() => {
     if (hasRows) {
-      markOnce('history-rows');
+      markAfterPaint('history-rows');
     }
   }, [hasRows]);
 

@@ -5,7 +5,7 @@ import { type KeyboardEvent, memo, useCallback, useEffect, useLayoutEffect, useR
 
 import type { WorkerRow } from '../../ipc/bindings';
 import { WORKER_COLUMNS, type WorkerColumnKey, type WorkerSort } from './workerRows';
-import { markOnce } from '../../perf';
+import { markAfterPaint } from '../../perf';
 
 export const WORKER_ROW_HEIGHT = 37;
 
@@ -154,7 +154,7 @@ function WorkersTableView({ rows, sort, onSort, onOpen }: WorkersTableProps) {
   const count = rows.length;
   useEffect(() => {
     if (count > 0) {
-      markOnce(`workers-rows:${count}`);
+      markAfterPaint(`workers-rows:${count}`);
     }
   }, [count]);
 
