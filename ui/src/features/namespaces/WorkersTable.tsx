@@ -145,7 +145,8 @@ function WorkersTableView({ rows, sort, onSort, onOpen }: WorkersTableProps) {
     count: rows.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => WORKER_ROW_HEIGHT,
-    overscan: 12,
+    // A few rows beyond the view keep scrolling smooth; each one more is layout and paint on every change.
+    overscan: 4,
     // Before the first measurement (and in environments without layout), assume a window's worth.
     initialRect: { width: 1000, height: WORKER_ROW_HEIGHT * 16 },
   });
