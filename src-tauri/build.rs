@@ -2,6 +2,7 @@
 /// grants them one by one, and a command it does not list cannot be called from the webview.
 const COMMANDS: &[&str] = &[
     "app_info",
+    "keychain_status",
     "list_profiles",
     "save_profile",
     "delete_profile",

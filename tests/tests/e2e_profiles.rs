@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use switchyard_tests::{contains_bytes, files_under, AppSession};
 
 /// How long the window gets to show what a step leads to.
@@ -73,6 +73,14 @@ async fn first_run(app: &AppSession) -> Result<String> {
     let key = text("deploy_key");
 
     app.go_to("Settings").await?;
+    // The keychain is checked on its own (keychain_status) and named, not refused or failed.
+    app.wait_for_text("Secret Service", WAIT).await?;
+    let settings = app.page_text().await?;
+    ensure!(
+        !settings.contains("Checking the keychain failed")
+            && !settings.contains("Could not be checked"),
+        "{settings}"
+    );
     app.click_button("Add profile").await?;
     app.by_role("dialog", "New profile").await?;
     app.fill("Name", "Rehearsal staging").await?;
