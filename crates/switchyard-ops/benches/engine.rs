@@ -546,28 +546,30 @@ async fn main() {
         d.deploy_api_url
     );
     let env = [("KEY", d.deploy_key.as_str())];
+    // The same deploy each time, a new version each run.
+    let request_for = |version: String| PrepareDeploy {
+        profile_id: SANDBOX_PROFILE_ID.into(),
+        service: "email".into(),
+        environment: Environment::Staging,
+        source: DeploySource::BundleFile {
+            path: bundle.display().to_string(),
+        },
+        metadata: MetadataInput {
+            commit: Some("0123456789abcdef".into()),
+            branch: Some("bench".into()),
+            author: Some("bench".into()),
+            version: Some(version),
+        },
+        bindings: None,
+        run_id: None,
+    };
     let mut whole = Vec::new();
     // Per step, ms from its Running event to its end, summed over the runs.
     let steps: std::sync::Mutex<StepTimes> = Default::default();
     for i in 0..5 {
         let t = Instant::now();
         ops.deploy(
-            PrepareDeploy {
-                profile_id: SANDBOX_PROFILE_ID.into(),
-                service: "email".into(),
-                environment: Environment::Staging,
-                source: DeploySource::BundleFile {
-                    path: bundle.display().to_string(),
-                },
-                metadata: MetadataInput {
-                    commit: Some("0123456789abcdef".into()),
-                    branch: Some("bench".into()),
-                    author: Some("bench".into()),
-                    version: Some(format!("bench-{i}")),
-                },
-                bindings: None,
-                run_id: None,
-            },
+            request_for(format!("bench-{i}")),
             Confirmation {
                 confirmed: true,
                 typed: Some("email".into()),
@@ -598,25 +600,7 @@ async fn main() {
     let mut after_confirm = Vec::new();
     for i in 0..5 {
         let prepared = ops
-            .prepare_deploy(
-                PrepareDeploy {
-                    profile_id: SANDBOX_PROFILE_ID.into(),
-                    service: "email".into(),
-                    environment: Environment::Staging,
-                    source: DeploySource::BundleFile {
-                        path: bundle.display().to_string(),
-                    },
-                    metadata: MetadataInput {
-                        commit: Some("0123456789abcdef".into()),
-                        branch: Some("bench".into()),
-                        author: Some("bench".into()),
-                        version: Some(format!("bench-apply-{i}")),
-                    },
-                    bindings: None,
-                    run_id: None,
-                },
-                |_| {},
-            )
+            .prepare_deploy(request_for(format!("bench-apply-{i}")), |_| {})
             .await
             .expect("the app's deploy prepares");
         let t = Instant::now();
