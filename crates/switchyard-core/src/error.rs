@@ -159,7 +159,7 @@ mod tests {
         // The headings must match the runbook text so the UI can link to them.
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/spec/workers-runbook.md"
+            "/../../fixtures/workers-runbook.md"
         );
         let runbook = std::fs::read_to_string(path)
             .unwrap_or_else(|e| panic!("the runbook is read from {path}: {e}"));

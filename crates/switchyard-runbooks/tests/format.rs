@@ -26,7 +26,7 @@ fn errors(src: &str) -> Vec<(u32, String)> {
 fn workers_runbook() -> String {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/spec/workers-runbook.md"
+        "/../../fixtures/workers-runbook.md"
     );
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"))
 }
