@@ -1,5 +1,6 @@
 //! Install what a fresh Debian/Ubuntu machine is missing: Debian packages, the UI's npm
-//! packages, and tauri-driver. Idempotent: a second run installs nothing.
+//! packages, workerd (the pinned npm package, into the user's cache folder) and tauri-driver.
+//! Idempotent: a second run installs nothing.
 
 use std::path::Path;
 use std::process::Command;
@@ -37,6 +38,7 @@ pub const DEBIAN_PACKAGES: &[&str] = &[
 pub fn ensure_all(root: &Path) -> Result<()> {
     ensure_debian_packages()?;
     ensure_npm_packages(&root.join("ui"))?;
+    ensure_workerd(root)?;
     ensure_tauri_driver()?;
     Ok(())
 }
@@ -120,6 +122,101 @@ fn ensure_npm_packages(ui: &Path) -> Result<()> {
         bail!("npm is missing: install Node.js 20 or newer (with npm), then run the command again");
     }
     steps::run_plain(steps::npm(ui, &["ci", "--no-audit", "--no-fund"]))
+}
+
+/// The folder holding the pinned workerd package (`package.json` and its lock).
+fn workerd_package_dir(root: &Path) -> std::path::PathBuf {
+    root.join("crates/switchyard-sandbox/workerd")
+}
+
+/// The pinned version of the `workerd` npm package.
+fn workerd_version(root: &Path) -> Result<String> {
+    let path = workerd_package_dir(root).join("package.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let marker = "\"workerd\": \"";
+    let start = text
+        .find(marker)
+        .with_context(|| format!("{} names no workerd version", path.display()))?
+        + marker.len();
+    let len = text[start..]
+        .find('"')
+        .with_context(|| format!("{} is cut short", path.display()))?;
+    Ok(text[start..start + len].to_owned())
+}
+
+/// Where the sandbox looks for the pinned workerd (it computes the same path):
+/// `$XDG_CACHE_HOME/switchyard/workerd/<version>`, or `~/.cache/…`.
+pub fn workerd_cache_dir(root: &Path) -> Result<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+        .context("neither XDG_CACHE_HOME nor HOME is set: no cache folder for workerd")?;
+    Ok(base
+        .join("switchyard")
+        .join("workerd")
+        .join(workerd_version(root)?))
+}
+
+/// The workerd binary inside an installed cache folder (x86-64 and arm64 Linux and macOS).
+pub fn workerd_binary(cache: &Path) -> Option<std::path::PathBuf> {
+    let package = match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => "workerd-linux-64",
+        ("linux", "aarch64") => "workerd-linux-arm64",
+        ("macos", "x86_64") => "workerd-darwin-64",
+        ("macos", "aarch64") => "workerd-darwin-arm64",
+        _ => return None,
+    };
+    Some(
+        cache
+            .join("node_modules/@cloudflare")
+            .join(package)
+            .join("bin/workerd"),
+    )
+}
+
+/// Installs the pinned workerd with `npm ci` from the committed lock file, which checks every
+/// package against the registry's published integrity hash. Skipped when `SWITCHYARD_WORKERD`
+/// names a binary, or when the cache already holds one that runs.
+fn ensure_workerd(root: &Path) -> Result<()> {
+    if std::env::var_os("SWITCHYARD_WORKERD").is_some_and(|p| Path::new(&p).is_file()) {
+        return Ok(());
+    }
+    let cache = workerd_cache_dir(root)?;
+    let Some(binary) = workerd_binary(&cache) else {
+        println!("xtask: no prebuilt workerd for this platform; the sandbox will store scripts without executing them");
+        return Ok(());
+    };
+    let runs = || {
+        Command::new(&binary)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if runs() {
+        return Ok(());
+    }
+    println!("xtask: installing workerd into {}", cache.display());
+    std::fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+    for file in ["package.json", "package-lock.json"] {
+        std::fs::copy(workerd_package_dir(root).join(file), cache.join(file))
+            .with_context(|| format!("copying {file} into {}", cache.display()))?;
+    }
+    // The package's install script only re-checks the binary; `--version` below does that.
+    steps::run_plain(steps::npm(
+        &cache,
+        &["ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+    ))
+    .context("installing workerd with npm failed")?;
+    if !runs() {
+        bail!(
+            "workerd was installed into {} but `{} --version` fails",
+            cache.display(),
+            binary.display()
+        );
+    }
+    Ok(())
 }
 
 /// `tauri-driver` on PATH or in cargo's bin folder.

@@ -154,6 +154,7 @@ impl Ops {
             port: 0,
             seed: true,
             true_rollback: false,
+            workerd: None,
         };
         let sandbox = Sandbox::start(config).await.map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), "the embedded sandbox did not start");

@@ -261,8 +261,8 @@ pub struct StepOutput {
 pub enum RehearsalFault {
     /// The service answers 503.
     ServiceDown { service: String },
-    /// A bad deploy: the service answers 500 until it is rolled back or deployed again (the
-    /// sandbox lifts the fault then), as after a broken release.
+    /// A bad deploy: the sandbox deploys a genuinely broken release of the service (its
+    /// `/health` throws in the runtime) through its Deploy API; a rollback or a new deploy ends it.
     BadDeploy { service: String },
     /// The service answers `status` (e.g. 500) with an error body.
     ServiceErrors { service: String, status: u16 },
@@ -277,12 +277,10 @@ pub enum RehearsalFault {
     Latency { target: String, ms: u32 },
 }
 
-impl RehearsalFault {
-    /// Whether the sandbox lifts this fault when the service is next deployed or rolled back.
-    fn until_deploy(&self) -> bool {
-        matches!(self, RehearsalFault::BadDeploy { .. })
-    }
+/// The target under which a rehearsed bad deploy is listed and cleared.
+const BAD_DEPLOY_PREFIX: &str = "bad-deploy:";
 
+impl RehearsalFault {
     fn target_and_body(&self) -> Result<(String, serde_json::Value), AppError> {
         let check_service = |s: &str| switchyard_core::ServiceName::parse(s).map(|_| ());
         Ok(match self {
@@ -296,8 +294,8 @@ impl RehearsalFault {
             RehearsalFault::BadDeploy { service } => {
                 check_service(service)?;
                 (
-                    format!("service:{service}"),
-                    serde_json::json!({ "mode": "error", "status": 500 }),
+                    format!("{BAD_DEPLOY_PREFIX}{service}"),
+                    serde_json::json!({ "service": service }),
                 )
             }
             RehearsalFault::ServiceErrors { service, status } => {
@@ -1455,10 +1453,31 @@ impl Ops {
             .await
             .map_err(|e| sandbox_unreachable(&e))?;
         let body: serde_json::Value = resp.json().await.map_err(|e| sandbox_unreachable(&e))?;
-        Ok(body["faults"]
+        let mut active: Vec<ActiveFault> = body["faults"]
             .as_array()
             .map(|a| a.iter().map(describe_fault).collect())
-            .unwrap_or_default())
+            .unwrap_or_default();
+        let rehearsal: serde_json::Value = self
+            .http
+            .request(reqwest::Method::GET, &rehearsal_url(&url))
+            .send()
+            .await
+            .map_err(|e| sandbox_unreachable(&e))?
+            .json()
+            .await
+            .map_err(|e| sandbox_unreachable(&e))?;
+        for b in rehearsal["bad_deploys"].as_array().into_iter().flatten() {
+            let service = b["service"].as_str().unwrap_or_default();
+            active.push(ActiveFault {
+                target: format!("{BAD_DEPLOY_PREFIX}{service}"),
+                mode: "bad_deploy".into(),
+                description: format!(
+                    "{service} runs a broken release ({}, deployed by the rehearsal) until it is rolled back or deployed again",
+                    b["version_tag"].as_str().unwrap_or("a broken version")
+                ),
+            });
+        }
+        Ok(active)
     }
 
     /// Inject a fault into the Local sandbox. With `run_id`, the run is marked a rehearsal and
@@ -1471,10 +1490,14 @@ impl Ops {
     ) -> Result<Vec<ActiveFault>, AppError> {
         let url = self.rb_faults_url(profile_id).await?;
         let (target, body) = fault.target_and_body()?;
-        let until = if fault.until_deploy() {
-            "?until=deploy"
-        } else {
-            ""
+        let environment = self.store.get_profile(profile_id).await?.environment;
+        let (method, endpoint, body) = match &fault {
+            RehearsalFault::BadDeploy { service } => (
+                reqwest::Method::POST,
+                format!("{}/bad-deploy", rehearsal_url(&url)),
+                serde_json::json!({ "service": service, "environment": environment.as_str() }),
+            ),
+            _ => (reqwest::Method::PUT, format!("{url}/{target}"), body),
         };
         let params = serde_json::json!({ "target": target, "fault": body, "run": run_id });
         self.audited(profile_id, "sandbox.fault", &target, params, async {
@@ -1483,7 +1506,7 @@ impl Ops {
             }
             let resp = self
                 .http
-                .request(reqwest::Method::PUT, &format!("{url}/{target}{until}"))
+                .request(method, &endpoint)
                 .json(&body)
                 .send()
                 .await
@@ -1532,21 +1555,32 @@ impl Ops {
                 if let Some(run_id) = run_id {
                     self.rb_check_rehearsal_run(run_id, profile_id).await?;
                 }
-                let full = match target {
-                    Some(t) => format!("{url}/{t}"),
-                    None => url.clone(),
+                let environment = self.store.get_profile(profile_id).await?.environment;
+                // A bad deploy is ended by restoring the previous release; "all" ends both kinds.
+                let urls = match target {
+                    Some(t) => match t.strip_prefix(BAD_DEPLOY_PREFIX) {
+                        Some(service) => vec![format!(
+                            "{}/bad-deploy/{service}/{}",
+                            rehearsal_url(&url),
+                            environment.as_str()
+                        )],
+                        None => vec![format!("{url}/{t}")],
+                    },
+                    None => vec![url.clone(), rehearsal_url(&url)],
                 };
-                let resp = self
-                    .http
-                    .request(reqwest::Method::DELETE, &full)
-                    .send()
-                    .await
-                    .map_err(|e| sandbox_unreachable(&e))?;
-                if !resp.status().is_success() {
-                    let text = resp.text().await.unwrap_or_default();
-                    return Err(AppError::invalid_input(format!(
-                        "The sandbox did not clear the fault: {text}"
-                    )));
+                for full in urls {
+                    let resp = self
+                        .http
+                        .request(reqwest::Method::DELETE, &full)
+                        .send()
+                        .await
+                        .map_err(|e| sandbox_unreachable(&e))?;
+                    if !resp.status().is_success() {
+                        let text = resp.text().await.unwrap_or_default();
+                        return Err(AppError::invalid_input(format!(
+                            "The sandbox did not clear the fault: {text}"
+                        )));
+                    }
                 }
                 Ok(())
             },
@@ -2895,6 +2929,14 @@ fn read_user_runbooks(dir: &Path) -> Vec<UserRunbookFile> {
         .collect();
     files.sort_by(|a, b| a.stem.cmp(&b.stem));
     files
+}
+
+/// `<base>/__sandbox/rehearsal`, beside `<base>/__sandbox/faults`.
+fn rehearsal_url(faults_url: &str) -> String {
+    format!(
+        "{}/rehearsal",
+        faults_url.trim_end_matches("/faults").trim_end_matches('/')
+    )
 }
 
 fn sandbox_unreachable(e: &dyn std::fmt::Display) -> AppError {

@@ -163,7 +163,7 @@ async fn service_down_rehearsal_rolls_back_and_reports_every_step() {
         .await
         .unwrap();
     assert_eq!(faults.len(), 1);
-    assert_eq!(faults[0].target, "service:gateway");
+    assert_eq!(faults[0].target, "bad-deploy:gateway");
     assert!(
         faults[0].description.contains("until it is rolled back"),
         "{}",
@@ -227,7 +227,7 @@ async fn service_down_rehearsal_rolls_back_and_reports_every_step() {
         "refusals change nothing"
     );
 
-    // The rollback itself ends the bad deploy: the sandbox lifts the fault.
+    // The rollback itself ends the bad deploy: the previous release runs again.
     let d = ops
         .run_step(&id, 1, confirm(Some(phrase)), |_| {})
         .await
@@ -238,7 +238,7 @@ async fn service_down_rehearsal_rolls_back_and_reports_every_step() {
             .await
             .unwrap()
             .is_empty(),
-        "the rollback lifted the bad deploy"
+        "the rollback ended the bad deploy"
     );
     assert_eq!(
         d.steps[1]
@@ -314,7 +314,7 @@ async fn service_down_rehearsal_rolls_back_and_reports_every_step() {
         "service = `gateway`",
         "## Timeline (UTC)",
         "2025-10-09 ",
-        "Rehearsal fault injected: gateway answers HTTP 500 until it is rolled back or deployed again (a bad deploy)",
+        "Rehearsal fault injected: gateway runs a broken release (v1.2.0-broken, deployed by the rehearsal) until it is rolled back or deployed again.",
         "### 1. Identify the affected service — failed",
         "- Action: `health target=services service=gateway`",
         "failed: 1 down: gateway",

@@ -173,6 +173,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             &format!("{ns}/{{ns}}/scripts/{{script}}/tags/{{tag}}"),
             put(add_tag).delete(delete_tag),
         )
+        .merge(crate::tail::api_routes())
+        .merge(crate::secrets::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
@@ -475,6 +477,7 @@ async fn delete_namespace(
         .delete_namespace(&ns)
         .await
         .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    state.runtime.forget_secrets(&ns, None);
     Ok(envelope(Value::Null))
 }
 
@@ -627,6 +630,7 @@ async fn delete_scripts_by_tag(
             .delete_script(&ns, &row.name)
             .await
             .map_err(|e| CloudflareError::from_store(e, &ns))?;
+        state.runtime.forget_secrets(&ns, Some(&row.name));
         deleted.push(json!({"id": row.tag}));
     }
     Ok(envelope(json!({
@@ -657,6 +661,7 @@ async fn delete_script(
         .delete_script(&ns, &script)
         .await
         .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    state.runtime.forget_secrets(&ns, Some(&script));
     Ok(envelope(Value::Null))
 }
 
@@ -1025,6 +1030,18 @@ pub async fn store_script(
     let size: usize = upload.modules.iter().map(|m| m.content.len()).sum();
     if size > SCRIPT_SIZE_LIMIT {
         return Err(CloudflareError::too_large(size));
+    }
+    match state.store.namespace(namespace).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(CloudflareError::namespace_not_found(namespace)),
+        Err(e) => return Err(CloudflareError::from_store(e, namespace)),
+    }
+    // The runtime compiles the script and runs its top-level code before anything is stored,
+    // as the platform does: a script that cannot start is refused with the runtime's own words.
+    if let Err(message) = state.runtime.validate(namespace, name, upload).await {
+        return Err(CloudflareError::validation(format!(
+            "Uncaught error when starting the script: {message}"
+        )));
     }
     state
         .store

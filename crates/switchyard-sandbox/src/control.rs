@@ -25,6 +25,9 @@ pub fn router() -> Router<AppState> {
             "/settings",
             get(settings).put(update_settings).patch(update_settings),
         )
+        .nest("/runtime", crate::runtime::router())
+        .nest("/rehearsal", crate::rehearsal::router())
+        .merge(crate::tail::socket_routes())
         .fallback(|| async { json_error(StatusCode::NOT_FOUND, "Not found") })
 }
 

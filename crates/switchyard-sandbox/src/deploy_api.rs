@@ -206,15 +206,15 @@ pub fn service_url(service: &str, environment: Environment, version: Option<&str
 }
 
 /// A validated deploy request.
-struct DeployRequest {
-    service: String,
-    environment: Environment,
-    tier: Option<String>,
-    version: Option<String>,
-    script: Vec<u8>,
-    bindings: Map<String, Value>,
-    metadata: Map<String, Value>,
-    version_tag: String,
+pub struct DeployRequest {
+    pub service: String,
+    pub environment: Environment,
+    pub tier: Option<String>,
+    pub version: Option<String>,
+    pub script: Vec<u8>,
+    pub bindings: Map<String, Value>,
+    pub metadata: Map<String, Value>,
+    pub version_tag: String,
 }
 
 fn parse_deploy(v: &Value) -> Result<DeployRequest, String> {
@@ -359,6 +359,23 @@ async fn deploy(State(state): State<AppState>, body: Body) -> Response {
         Ok(r) => r,
         Err(message) => return failure(message),
     };
+    match deploy_request(&state, req).await {
+        Ok(row) => Json(json!({
+            "success": true,
+            "deployment": deployment_json(&row),
+            "message": "Deployment successful",
+        }))
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+/// Uploads a deploy request's script through the Cloudflare API and records the deployment
+/// (`failed` when the upload is refused). The recorded deployment, or the error response.
+pub async fn deploy_request(
+    state: &AppState,
+    req: DeployRequest,
+) -> Result<DeploymentRow, Response> {
     let environment = req.environment.as_str();
     let namespace = req.environment.namespace();
     let worker = match &req.version {
@@ -376,9 +393,9 @@ async fn deploy(State(state): State<AppState>, body: Body) -> Response {
     );
     let script_hash = match state.store.put_blob(&upload.modules[0].content).await {
         Ok(h) => h,
-        Err(e) => return internal(e),
+        Err(e) => return Err(internal(e)),
     };
-    let uploaded = upload_via_cloudflare(&state, &namespace, &worker, &upload).await;
+    let uploaded = upload_via_cloudflare(state, &namespace, &worker, &upload).await;
     let now = Utc::now();
     let record = NewDeployment {
         id: deployment_id(now),
@@ -403,28 +420,21 @@ async fn deploy(State(state): State<AppState>, body: Body) -> Response {
         script_hash: Some(script_hash),
     };
     if let Err(e) = state.store.insert_deployment(&record).await {
-        return internal(e);
+        return Err(internal(e));
     }
     if let Err(message) = uploaded {
-        return failure(message);
+        return Err(failure(message));
     }
     let row = match state.store.deployment(&record.id).await {
         Ok(row) => row,
-        Err(e) => return internal(e),
+        Err(e) => return Err(internal(e)),
     };
     // A rehearsed "bad deploy" of this service is over: the new deploy replaced it.
     state
         .faults
         .lift_after_deploy(&req.service, req.environment);
-    match row {
-        Some(row) => Json(json!({
-            "success": true,
-            "message": "Deployment successful",
-            "deployment": deployment_json(&row),
-        }))
-        .into_response(),
-        None => failure("Deployment recorded but not found"),
-    }
+    crate::rehearsal::deployed_over(state, &req.service, req.environment);
+    row.ok_or_else(|| failure("Deployment recorded but not found"))
 }
 
 async fn rollback(State(state): State<AppState>, body: Body) -> Response {
@@ -451,9 +461,13 @@ async fn rollback(State(state): State<AppState>, body: Body) -> Response {
     let [current, previous] = newest.as_slice() else {
         return json_error(StatusCode::BAD_REQUEST, "No previous deployment found");
     };
-    if state
-        .true_rollback
-        .load(std::sync::atomic::Ordering::Relaxed)
+    // A rehearsed bad deploy is rolled back for real, so the rehearsal can end (the published
+    // service only marks, and so does the sandbox unless true rollback is on).
+    let rehearsed = crate::rehearsal::take_for_rollback(&state, &service, environment);
+    if rehearsed
+        || state
+            .true_rollback
+            .load(std::sync::atomic::Ordering::Relaxed)
     {
         if let Err(message) = redeploy(&state, previous).await {
             return failure(message);
@@ -477,7 +491,7 @@ async fn rollback(State(state): State<AppState>, body: Body) -> Response {
 }
 
 /// True rollback: uploads the stored script of `previous` again, as its worker.
-async fn redeploy(state: &AppState, previous: &DeploymentRow) -> Result<(), String> {
+pub async fn redeploy(state: &AppState, previous: &DeploymentRow) -> Result<(), String> {
     let hash = previous
         .script_hash
         .as_deref()

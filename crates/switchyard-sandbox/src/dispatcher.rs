@@ -1,8 +1,9 @@
 //! The dispatcher and the services behind it. Routing follows the contract: `/api/<service>/…`
 //! → `<service>`; Host `v1.gateway.do` → worker `gateway-v1`; `gateway.do` → `gateway`;
 //! `do`, `api.do` → `gateway`; unknown → 404 "Service not found"; known but not in the
-//! namespace → 404 "Service not deployed". A service answers only when its worker is in the
-//! namespace of the dispatcher's environment and no fault is set.
+//! namespace → 404 "Service not deployed". A service's request runs its deployed code in workerd
+//! (see [`crate::runtime`]) when its worker is in the namespace of the dispatcher's environment and
+//! no fault is set.
 
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -18,10 +19,6 @@ use crate::store::StoreError;
 
 /// Services the dispatcher knows besides the Deploy API's eight.
 pub const EXTRA_DISPATCHER_SERVICES: [&str; 3] = ["fn", "agent", "workflows"];
-
-/// A marker a script can contain to make its worker fail every request with a 500, as a bad
-/// deploy would (for rehearsing an incident and a rollback).
-pub const UNHEALTHY_MARKER: &str = "switchyard-sandbox:unhealthy";
 
 pub fn available_services() -> Vec<&'static str> {
     DEFAULT_SERVICES
@@ -156,21 +153,23 @@ async fn dispatch_in(
     };
     let host = platform_host(req.headers());
     let (destination, _) = resolve(host.as_deref(), &path);
-    serve(&state, env, destination).await
+    serve(&state, env, destination, req).await
 }
 
 async fn service_root(
     state: State<AppState>,
     Path((env, host)): Path<(String, String)>,
+    req: Request,
 ) -> Response {
-    service_in(state, &env, &host, "/".into()).await
+    service_in(state, &env, &host, "/".into(), req).await
 }
 
 async fn service_path(
     state: State<AppState>,
     Path((env, host, rest)): Path<(String, String, String)>,
+    req: Request,
 ) -> Response {
-    service_in(state, &env, &host, format!("/{rest}")).await
+    service_in(state, &env, &host, format!("/{rest}"), req).await
 }
 
 /// `/services/<env>/<host label>/…`: the label is the service's hostname without `.do`
@@ -180,6 +179,7 @@ async fn service_in(
     env: &str,
     label: &str,
     path: String,
+    req: Request,
 ) -> Response {
     let Ok(env) = env.parse::<Environment>() else {
         return unknown_environment(env);
@@ -193,7 +193,7 @@ async fn service_in(
         },
         None => Destination::NotFound,
     };
-    serve(&state, env, destination).await
+    serve(&state, env, destination, req).await
 }
 
 /// The root fallback: a request whose Host is a platform hostname goes to the dispatcher of the
@@ -206,10 +206,48 @@ pub async fn by_host_or_not_found(State(state): State<AppState>, req: Request) -
         );
     };
     let (destination, env) = resolve(Some(&host), req.uri().path());
-    serve(&state, env.unwrap_or(Environment::Production), destination).await
+    serve(
+        &state,
+        env.unwrap_or(Environment::Production),
+        destination,
+        req,
+    )
+    .await
 }
 
-async fn serve(state: &AppState, env: Environment, destination: Destination) -> Response {
+/// The public URL a worker sees for a request: its own hostname (`gateway.do`,
+/// `db.staging.do`, `v1.gateway.do`), the path after routing, the query as sent.
+fn public_url(
+    name: &str,
+    version: Option<&str>,
+    env: Environment,
+    path: &str,
+    query: Option<&str>,
+) -> String {
+    let mut host = String::new();
+    if let Some(v) = version {
+        host.push_str(v);
+        host.push('.');
+    }
+    host.push_str(name);
+    if env != Environment::Production {
+        host.push('.');
+        host.push_str(env.as_str());
+    }
+    let mut url = format!("https://{host}.do{path}");
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+async fn serve(
+    state: &AppState,
+    env: Environment,
+    destination: Destination,
+    req: Request,
+) -> Response {
     if let Some(r) = faults::apply(state.faults.for_dispatcher(env), FailureStyle::Platform).await {
         return r;
     }
@@ -237,13 +275,30 @@ async fn serve(state: &AppState, env: Environment, destination: Destination) -> 
         Some(v) => format!("{name}-{v}"),
         None => name.clone(),
     };
-    if let Some(r) =
-        faults::apply(state.faults.for_service(&name, env), FailureStyle::Platform).await
+    let url = public_url(&name, version.as_deref(), env, &path, req.uri().query());
+    run_worker(state, env, &name, &worker, &url, req).await
+}
+
+/// Runs `worker` of `env`'s namespace on `req` (the service's faults first), with the sandbox's
+/// headers on the answer.
+async fn run_worker(
+    state: &AppState,
+    env: Environment,
+    service: &str,
+    worker: &str,
+    url: &str,
+    req: Request,
+) -> Response {
+    if let Some(r) = faults::apply(
+        state.faults.for_service(service, env),
+        FailureStyle::Platform,
+    )
+    .await
     {
         return r;
     }
     let namespace = env.namespace();
-    let script = match state.store.script(&namespace, &worker).await {
+    let script = match state.store.script(&namespace, worker).await {
         Ok(s) => s,
         Err(StoreError::ScriptNotFound | StoreError::NamespaceNotFound) => return (
             StatusCode::NOT_FOUND,
@@ -259,43 +314,10 @@ async fn serve(state: &AppState, env: Environment, destination: Destination) -> 
             return json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
         }
     };
-    let main = script
-        .modules()
-        .into_iter()
-        .find(|m| m.name == script.main_module);
-    let source = match main {
-        Some(m) => state
-            .store
-            .blob(&m.hash)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    let unhealthy = source
-        .windows(UNHEALTHY_MARKER.len())
-        .any(|w| w == UNHEALTHY_MARKER.as_bytes());
-    let mut response = if unhealthy {
-        let mut r = (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
-        r.extensions_mut().insert(crate::server::VerbatimBody);
-        r
-    } else if path == "/health" {
-        Json(json!({"status": "ok", "service": name})).into_response()
-    } else if path == "/" {
-        Json(json!({
-            "service": name,
-            "worker": worker,
-            "environment": env.as_str(),
-            "namespace": namespace,
-        }))
-        .into_response()
-    } else {
-        json_error(StatusCode::NOT_FOUND, "Not found")
-    };
+    let mut response = state.runtime.invoke(&namespace, &script, url, req).await;
     let headers = response.headers_mut();
     for (k, v) in [
-        ("x-sandbox-worker", &worker),
+        ("x-sandbox-worker", worker),
         ("x-sandbox-etag", &script.etag),
     ] {
         if let Ok(v) = HeaderValue::from_str(v) {
@@ -303,6 +325,72 @@ async fn serve(state: &AppState, env: Environment, destination: Destination) -> 
         }
     }
     response
+}
+
+/// The environment whose namespace is `namespace` (`dotdo-staging` → staging).
+fn environment_of(namespace: &str) -> Option<Environment> {
+    Environment::ALL
+        .iter()
+        .copied()
+        .find(|e| e.namespace() == namespace)
+}
+
+/// A service binding call from a script to `target` of the same namespace.
+pub async fn serve_binding(
+    state: &AppState,
+    namespace: &str,
+    target: &str,
+    url: &str,
+    req: Request,
+) -> Response {
+    match environment_of(namespace) {
+        Some(env) => run_worker(state, env, target, target, url, req).await,
+        // A namespace of no environment (created by hand): no faults, straight to the script.
+        None => match state.store.script(namespace, target).await {
+            Ok(script) => state.runtime.invoke(namespace, &script, url, req).await,
+            Err(_) => json_error(
+                StatusCode::NOT_FOUND,
+                &format!("Service binding target \"{target}\" is not in namespace {namespace}"),
+            ),
+        },
+    }
+}
+
+/// A `fetch()` made by a script in `namespace`: a platform host goes to that environment's
+/// dispatcher; anything else is refused (the sandbox sends nothing off 127.0.0.1).
+pub async fn serve_outbound(
+    state: &AppState,
+    namespace: &str,
+    script: &str,
+    url: &str,
+    mut req: Request,
+) -> Response {
+    let parsed = reqwest::Url::parse(url).ok();
+    let host = parsed
+        .as_ref()
+        .and_then(|u| u.host_str())
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase());
+    let Some(host) = host.filter(|h| h == "do" || h.ends_with(".do")) else {
+        return (
+            StatusCode::BAD_GATEWAY,
+            Json(json!({
+                "error": "Outbound request refused",
+                "message": format!("The sandbox sends no request off 127.0.0.1: fetch(\"{url}\") from {script} was refused. Only the platform's own hosts (*.do) answer here."),
+            })),
+        )
+            .into_response();
+    };
+    let path = parsed
+        .as_ref()
+        .map_or("/".to_owned(), |u| u.path().to_owned());
+    let (destination, env) = resolve(Some(&host), &path);
+    let env = env
+        .or_else(|| environment_of(namespace))
+        .unwrap_or(Environment::Production);
+    for h in ["x-sw-ns", "x-sw-script", "x-sw-url", "x-sw-token"] {
+        req.headers_mut().remove(h);
+    }
+    serve(state, env, destination, req).await
 }
 
 fn service_not_found() -> Response {

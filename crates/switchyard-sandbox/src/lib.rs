@@ -21,8 +21,12 @@
 //!
 //! The same URLs are in [`Discovery`], printed at start and written to `<data_dir>/sandbox.json`.
 //!
-//! A script containing the text `switchyard-sandbox:unhealthy` makes its worker answer 500 (a bad
-//! deploy, to rehearse an incident and a rollback).
+//! | tail WebSocket | `<base>/__sandbox/tail/<id>` (created by `POST /client/v4/accounts/<a>/workers/scripts/<name>/tails`) |
+//! | runtime status | `<base>/__sandbox/runtime` |
+//! | rehearsals | `<base>/__sandbox/rehearsal` (a genuinely broken deploy to practise on) |
+//!
+//! Deployed scripts execute in workerd ([`runtime`]): the dispatcher's answers are the code's
+//! answers, and tails carry the code's own console output and exceptions.
 
 mod auth;
 mod cloudflare;
@@ -31,9 +35,13 @@ mod deploy_api;
 mod dispatcher;
 mod faults;
 mod identity;
+mod rehearsal;
+pub mod runtime;
+mod secrets;
 mod seed;
 mod server;
 mod store;
+mod tail;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -49,11 +57,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use cloudflare::{MAX_TAGS, SCRIPT_SIZE_LIMIT};
-pub use dispatcher::UNHEALTHY_MARKER;
 pub use faults::{
     DownKind, Fault, FaultBoard, FaultEntry, FaultTarget, UnknownFaultTarget, MAX_LATENCY_MS,
 };
 pub use identity::{DEPLOY_USER_ID, READONLY_USER_ID};
+pub use runtime::locate::{locate as locate_workerd, pinned_version as pinned_workerd_version};
+pub use runtime::{RuntimeNotice, RuntimeState, RuntimeStatus, WorkerdBinary, WorkerdSource};
+pub use seed::broken_worker_source;
 pub use seed::{LargeDataReport, LargeDataSpec};
 pub use store::DATABASE_FILE;
 
@@ -71,6 +81,9 @@ pub struct SandboxConfig {
     pub seed: bool,
     /// `POST /rollback` uploads the previous deployment's script again (instead of only marking).
     pub true_rollback: bool,
+    /// The workerd binary to execute scripts with, when chosen (the app's setting); otherwise it
+    /// is looked for (see [`runtime::locate`]).
+    pub workerd: Option<PathBuf>,
 }
 
 impl SandboxConfig {
@@ -81,6 +94,7 @@ impl SandboxConfig {
             port: 0,
             seed: true,
             true_rollback: false,
+            workerd: None,
         }
     }
 }
@@ -115,6 +129,23 @@ pub struct Discovery {
     pub readonly_user_id: String,
     /// The Cloudflare API token the sandbox accepts.
     pub cloudflare_token: String,
+    /// `<base>/__sandbox/runtime`: whether scripts execute, and the runtime's notices.
+    #[serde(default)]
+    pub runtime_url: String,
+    /// Whether deployed scripts execute (workerd found) at start, and why not when they do not.
+    #[serde(default)]
+    pub execution: Execution,
+}
+
+/// Whether the sandbox executes deployed scripts, as `sandbox.json` says it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Execution {
+    /// `true` when scripts run in workerd; `false`: stored, not executed.
+    pub executing: bool,
+    /// In words: what runs them, or why nothing does and how to fix it.
+    pub message: String,
+    /// The workerd binary, when one was found.
+    pub workerd: Option<PathBuf>,
 }
 
 impl Discovery {
@@ -133,6 +164,8 @@ impl Discovery {
             deploy_user_id: DEPLOY_USER_ID.into(),
             readonly_user_id: READONLY_USER_ID.into(),
             cloudflare_token: identity.cloudflare_token.clone(),
+            runtime_url: format!("{base_url}/__sandbox/runtime"),
+            execution: Execution::default(),
             base_url,
         }
     }
@@ -158,6 +191,7 @@ pub struct Sandbox {
     store: store::Store,
     identity: Arc<identity::Identity>,
     true_rollback: Arc<AtomicBool>,
+    runtime: runtime::Runtime,
     shutdown_tx: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -198,7 +232,15 @@ impl Sandbox {
             .with_context(|| format!("binding 127.0.0.1:{}", config.port))?;
         let port = listener.local_addr()?.port();
         let base_url = format!("http://127.0.0.1:{port}");
-        let discovery = Discovery::new(base_url.clone(), &identity);
+        let workerd = runtime::locate::locate(config.workerd.as_deref());
+        let runtime = runtime::Runtime::start(workerd, &config.data_dir.join("runtime"), port)?;
+        let mut discovery = Discovery::new(base_url.clone(), &identity);
+        let status = runtime.status();
+        discovery.execution = Execution {
+            executing: status.executing,
+            message: status.message.clone(),
+            workerd: status.workerd.map(|w| w.path),
+        };
         write_discovery(&config.data_dir, &discovery)?;
         let faults = FaultBoard::new();
         let true_rollback = Arc::new(AtomicBool::new(config.true_rollback));
@@ -209,6 +251,9 @@ impl Sandbox {
             true_rollback: true_rollback.clone(),
             base_url: Arc::new(base_url),
             rollback_lock: Arc::default(),
+            runtime: runtime.clone(),
+            tails: tail::TailHub::default(),
+            rehearsals: rehearsal::Rehearsals::default(),
         };
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let app = server::router(state);
@@ -225,9 +270,25 @@ impl Sandbox {
             store,
             identity,
             true_rollback,
+            runtime,
             shutdown_tx,
             task: Some(task),
         })
+    }
+
+    /// The runtime's state now: executing or not, restarts, notices.
+    pub fn runtime_status(&self) -> RuntimeStatus {
+        self.runtime.status()
+    }
+
+    /// Waits (at most `timeout`) until workerd listens; whether it does.
+    pub async fn runtime_ready(&self, timeout: Duration) -> bool {
+        self.runtime.ready(timeout).await.is_some()
+    }
+
+    /// The process id of the running workerd (tests kill it to see it come back).
+    pub fn workerd_pid(&self) -> Option<u32> {
+        self.runtime.status().pid
     }
 
     pub fn discovery(&self) -> &Discovery {
@@ -263,6 +324,7 @@ impl Sandbox {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.runtime.shutdown().await;
         self.store.close().await;
     }
 }
@@ -270,6 +332,7 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.shutdown_tx.send(true);
+        self.runtime.stop_soon();
     }
 }
 

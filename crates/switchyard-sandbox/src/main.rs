@@ -38,6 +38,10 @@ struct Args {
     /// Exit after generating instead of serving.
     #[arg(long)]
     generate_only: bool,
+    /// The workerd binary that executes deployed scripts (default: SWITCHYARD_WORKERD,
+    /// MINIFLARE_WORKERD_PATH, the cache `cargo xtask setup` fills, a wrangler install).
+    #[arg(long, value_name = "PATH")]
+    workerd: Option<PathBuf>,
 }
 
 fn parse_scripts(s: &str) -> Result<(String, usize), String> {
@@ -64,6 +68,7 @@ async fn main() -> anyhow::Result<()> {
         port: args.port,
         seed: !args.empty,
         true_rollback: args.true_rollback,
+        workerd: args.workerd.clone(),
     })
     .await?;
     let spec = LargeDataSpec {

@@ -22,14 +22,72 @@ const AUTHORS: [&str; 4] = [
 ];
 const BRANCHES: [&str; 3] = ["main", "main", "release"];
 
-/// The source of a seeded worker: a small ES module that answers `/health`.
+/// The source of a seeded worker: a small ES module, as `pnpm build` would produce, that answers
+/// `/health` and `/`, calls its database through the `DB_SERVICE` binding at `/api/items`, fails on
+/// purpose at `/api/fail`, and logs every request (the tail shows it).
 pub fn worker_source(service: &str, version: &str, commit: &str) -> String {
+    let short = &commit[..7.min(commit.len())];
     format!(
-        "// {service} {version} (commit {short}), seeded by switchyard-sandbox\n\
-         export default {{\n  async fetch(request, env) {{\n    const url = new URL(request.url);\n    \
-         if (url.pathname === \"/health\") {{\n      return Response.json({{ status: \"ok\", service: \"{service}\" }});\n    }}\n    \
-         return Response.json({{ service: \"{service}\", version: \"{version}\" }});\n  }},\n}};\n",
-        short = &commit[..7.min(commit.len())],
+        r#"// {service} {version} (commit {short}), seeded by switchyard-sandbox
+const SERVICE = "{service}";
+const VERSION = "{version}";
+
+async function items(env) {{
+  if (!env.DB_SERVICE) return Response.json({{ error: "No DB_SERVICE binding" }}, {{ status: 500 }});
+  const started = Date.now();
+  const r = await env.DB_SERVICE.fetch("https://db.do/query?table=items");
+  console.log(`db answered ${{r.status}} in ${{Date.now() - started}} ms`);
+  if (!r.ok) return Response.json({{ error: "Database unavailable", status: r.status }}, {{ status: 502 }});
+  return Response.json({{ service: SERVICE, items: (await r.json()).rows }});
+}}
+
+export default {{
+  async fetch(request, env) {{
+    const url = new URL(request.url);
+    console.log(`${{request.method}} ${{url.pathname}} (${{SERVICE}} ${{VERSION}})`);
+    switch (url.pathname) {{
+      case "/health":
+        return Response.json({{ status: "ok", service: SERVICE }});
+      case "/":
+        return Response.json({{ service: SERVICE, worker: env.WORKER_NAME || SERVICE, version: VERSION }});
+      case "/query":
+        console.log(`query ${{url.searchParams.get("table")}}`);
+        return Response.json({{ service: SERVICE, rows: [{{ id: 1, name: "first" }}, {{ id: 2, name: "second" }}] }});
+      case "/api/items":
+        return items(env);
+      case "/api/fail":
+        console.error(`${{SERVICE}}: failing on purpose`);
+        throw new Error(`${{SERVICE}} ${{VERSION}}: failure requested at /api/fail`);
+      default:
+        console.warn(`no route for ${{url.pathname}}`);
+        return Response.json({{ error: "Not found", path: url.pathname }}, {{ status: 404 }});
+    }}
+  }},
+}};
+"#
+    )
+}
+
+/// A genuinely broken release of `service`: it starts and answers `/`, but its `/health` reads a
+/// binding that does not exist and throws a TypeError, as a bad deploy does.
+pub fn broken_worker_source(service: &str, version: &str) -> String {
+    format!(
+        r#"// {service} {version}: a broken release (its /health reads a binding it does not have)
+const SERVICE = "{service}";
+const VERSION = "{version}";
+
+export default {{
+  async fetch(request, env) {{
+    const url = new URL(request.url);
+    console.log(`${{request.method}} ${{url.pathname}} (${{SERVICE}} ${{VERSION}})`);
+    if (url.pathname === "/health") {{
+      const result = await env.DATABASE.prepare("SELECT 1").first();
+      return Response.json({{ status: "ok", service: SERVICE, result }});
+    }}
+    return Response.json({{ service: SERVICE, version: VERSION }});
+  }},
+}};
+"#
     )
 }
 

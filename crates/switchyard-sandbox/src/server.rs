@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -36,6 +36,12 @@ pub struct AppState {
     pub base_url: Arc<String>,
     /// Rollbacks run one at a time: find the two newest, (re)upload, mark — never interleaved.
     pub rollback_lock: Arc<tokio::sync::Mutex<()>>,
+    /// workerd, which executes the scripts (or the reason it cannot).
+    pub runtime: crate::runtime::Runtime,
+    /// Open tails and the trace events they read.
+    pub tails: crate::tail::TailHub,
+    /// Bad deploys made by a rehearsal, not yet rolled back.
+    pub rehearsals: crate::rehearsal::Rehearsals,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +158,14 @@ pub fn json_error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
+/// The connection settings of every accepted connection: HTTP/1.1, keep-alive, upgrades.
+static HTTP1: std::sync::LazyLock<hyper_util::server::conn::auto::Builder<TokioExecutor>> =
+    std::sync::LazyLock::new(|| {
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder.http1().keep_alive(true);
+        builder.http1_only()
+    });
+
 /// Binds nothing itself: serves `router` on `listener` until `shutdown` turns true, then lets
 /// open connections finish (at most `grace`).
 pub async fn serve(
@@ -190,9 +204,8 @@ pub async fn serve(
                 Ok(response)
             }
         });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
+        // HTTP/1.1 with upgrades: tail WebSockets upgrade their connection.
+        let conn = HTTP1.serve_connection_with_upgrades(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;

@@ -461,6 +461,15 @@ impl Store {
     }
 
     /// Uploads (creates or replaces) a script: keeps `created_on` and `tag`, bumps the rest.
+    /// Whether a script of this name is in any namespace.
+    pub async fn script_exists_anywhere(&self, name: &str) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM scripts WHERE name = ? LIMIT 1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     pub async fn put_script(
         &self,
         namespace: &str,

@@ -330,8 +330,12 @@ async fn health_follows_deploys_and_deletes() {
         s.health_status("production", "schedule").await,
         StatusCode::NOT_FOUND
     );
-    s.deploy("schedule", "production", "export default {}")
-        .await;
+    s.deploy(
+        "schedule",
+        "production",
+        &common::healthy_worker("schedule"),
+    )
+    .await;
     assert_eq!(
         s.health_status("production", "schedule").await,
         StatusCode::OK

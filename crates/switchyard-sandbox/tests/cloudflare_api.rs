@@ -746,7 +746,7 @@ async fn inherit_bindings_resolve_from_the_previous_version() {
             &s,
             "dotdo-development",
             "inh",
-            upload_form(meta, "w.mjs", "x")
+            upload_form(meta, "w.mjs", "export default {};")
         )
         .await
         .0,
@@ -760,7 +760,11 @@ async fn inherit_bindings_resolve_from_the_previous_version() {
         s.http
             .put(&url)
             .bearer_auth(&s.d.cloudflare_token)
-            .multipart(upload_form(meta, "w.mjs", "y"))
+            .multipart(upload_form(
+                meta,
+                "w.mjs",
+                "export default { fetch() { return new Response('y'); } };",
+            ))
             .send()
     };
     let (st, v) = json_of(put(json!({"main_module": "w.mjs", "bindings": [{"type": "inherit", "name": "KV"}, {"type": "inherit", "name": "B", "old_name": "A"}]})).await.unwrap()).await;

@@ -154,7 +154,12 @@ async fn deploy_uploads_into_the_environment_namespace_and_records_it() {
 #[tokio::test]
 async fn versioned_deploy_uses_service_dash_version_and_commit_as_tag() {
     let s = start(true, false).await;
-    let mut body = deploy_body("gateway", "production", "export default {}", Some("v3"));
+    let mut body = deploy_body(
+        "gateway",
+        "production",
+        &common::healthy_worker("gateway v3"),
+        Some("v3"),
+    );
     body["metadata"].as_object_mut().unwrap().remove("version");
     let (st, v) = s.deploy_raw(&body).await;
     assert_eq!(st, StatusCode::OK, "{v}");
@@ -426,11 +431,17 @@ async fn marking_rollback_returns_previous_and_keeps_serving_the_newest() {
             json!({"error": "No previous deployment found"})
         )
     );
-    let good = s.deploy("gateway", "production", "// good v1").await;
+    let good = s
+        .deploy(
+            "gateway",
+            "production",
+            &common::healthy_worker("gateway v1"),
+        )
+        .await;
     let (st, _) = s.rollback("gateway", "production").await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "one deployment is not enough");
 
-    let bad_source = format!("// bad v2 {}", switchyard_sandbox::UNHEALTHY_MARKER);
+    let bad_source = switchyard_sandbox::broken_worker_source("gateway", "v2");
     let bad = s.deploy("gateway", "production", &bad_source).await;
     assert_eq!(
         s.health_status("production", "gateway").await,
@@ -463,8 +474,9 @@ async fn marking_rollback_returns_previous_and_keeps_serving_the_newest() {
 #[tokio::test]
 async fn true_rollback_serves_the_previous_script_again() {
     let s = start(true, true).await;
-    let good = s.deploy("db", "production", "// good db").await;
-    let bad_source = format!("// broken db {}", switchyard_sandbox::UNHEALTHY_MARKER);
+    let good_source = common::healthy_worker("good db");
+    let good = s.deploy("db", "production", &good_source).await;
+    let bad_source = switchyard_sandbox::broken_worker_source("db", "v2");
     s.deploy("db", "production", &bad_source).await;
     assert_eq!(
         s.health_status("production", "db").await,
@@ -475,7 +487,7 @@ async fn true_rollback_serves_the_previous_script_again() {
     let (st, v) = s.rollback("db", "production").await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["deployment"]["id"], good["deployment"]["id"]);
-    assert_eq!(s.content("dotdo-production", "db").await.1, "// good db");
+    assert_eq!(s.content("dotdo-production", "db").await.1, good_source);
     assert_eq!(s.health_status("production", "db").await, StatusCode::OK);
     // Staging is untouched.
     assert_eq!(s.health_status("staging", "db").await, StatusCode::OK);

@@ -431,7 +431,8 @@ async fn a_bad_deploy_fault_lifts_when_the_service_is_rolled_back_or_redeployed(
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    s.deploy("gateway", "production", "// fixed").await;
+    s.deploy("gateway", "production", &common::healthy_worker("fixed"))
+        .await;
     assert_eq!(
         s.health_status("production", "gateway").await,
         StatusCode::OK

@@ -1296,8 +1296,8 @@ export type RehearsalFault =
 /**  The service answers 503. */
 { kind: "serviceDown"; service: string } | 
 /**
- *  A bad deploy: the service answers 500 until it is rolled back or deployed again (the
- *  sandbox lifts the fault then), as after a broken release.
+ *  A bad deploy: the sandbox deploys a genuinely broken release of the service (its
+ *  `/health` throws in the runtime) through its Deploy API; a rollback or a new deploy ends it.
  */
 { kind: "badDeploy"; service: string } | 
 /**  The service answers `status` (e.g. 500) with an error body. */

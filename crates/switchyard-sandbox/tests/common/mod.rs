@@ -32,6 +32,7 @@ pub async fn start(seed: bool, true_rollback: bool) -> TestSandbox {
         port: 0,
         seed,
         true_rollback,
+        workerd: None,
     })
     .await
     .unwrap();
@@ -154,4 +155,11 @@ impl TestSandbox {
         let url = format!("{}/services/{env}/{service}/health", self.d.base_url);
         self.http.get(url).send().await.unwrap().status()
     }
+}
+
+/// A worker module that answers every request (its `/health` included) with 200 and `marker`.
+pub fn healthy_worker(marker: &str) -> String {
+    format!(
+        "export default {{\n  async fetch(request) {{\n    console.log(\"served\", new URL(request.url).pathname);\n    return Response.json({{ status: \"ok\", marker: {marker:?} }});\n  }},\n}};\n"
+    )
 }

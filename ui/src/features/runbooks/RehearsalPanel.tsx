@@ -9,7 +9,7 @@ import { useClearFault, useInjectFault, useSandboxFaults } from '../../ipc/runbo
 type FaultKind = RehearsalFault['kind'];
 
 const FAULT_LABEL: Record<FaultKind, string> = {
-  badDeploy: 'A bad deploy: a service answers 500 until rolled back',
+  badDeploy: 'A bad deploy: a broken release of a service is deployed (its /health throws) until it is rolled back',
   serviceDown: 'A service is down (503)',
   serviceErrors: 'A service answers errors (e.g. 500)',
   deployApiDown: 'The Deploy API is down',

@@ -1,0 +1,823 @@
+//! Execution: the scripts of every dispatch namespace run in workerd, Cloudflare's open-source
+//! Workers runtime, supervised by the sandbox. Rust owns the state; workerd only executes.
+//!
+//! workerd runs one router worker (`router.js`). The dispatcher forwards a request for a script to
+//! it with the script's namespace, name and code id; the router loads that code through workerd's
+//! Worker Loader (asking [`code`] for the modules, bindings and secrets) and runs it. A new deploy
+//! has a new code id, so it answers from the next request on without a restart. The loaded
+//! scripts' trace events (console output, exceptions, outcome) come back to [`trace`] and go to the
+//! tail sessions; their service bindings and outgoing fetches come back through [`binding`] and
+//! [`outbound`], so faults apply to them and nothing leaves 127.0.0.1.
+//!
+//! Without a workerd binary the sandbox still serves every API, says so in `sandbox.json` and
+//! `/__sandbox/runtime`, and the dispatcher answers 503 "not executed" instead of pretending.
+
+pub mod locate;
+mod supervisor;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use tokio::sync::watch;
+
+pub use locate::{WorkerdBinary, WorkerdNotFound, WorkerdSource};
+
+use crate::server::{json_error, AppState, VerbatimBody};
+use crate::store::{format_time, random_hex, sha256_hex, ScriptRow, ScriptUpload, StoreError};
+
+/// The router worker's source.
+const ROUTER_JS: &str = include_str!("router.js");
+/// The compatibility date of the router (ctx.exports is on by default from 2025-11-17).
+const ROUTER_COMPAT_DATE: &str = "2025-11-17";
+/// The compatibility date of a script that names none.
+const DEFAULT_COMPAT_DATE: &str = "2025-01-01";
+/// Notices kept for `/__sandbox/runtime`.
+const MAX_NOTICES: usize = 50;
+/// How long a request waits for a restarting workerd before it is answered 503.
+const WAIT_FOR_RUNTIME: Duration = Duration::from_secs(5);
+
+/// What the runtime is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeState {
+    /// No workerd was found: scripts are stored, not executed.
+    Unavailable,
+    Starting,
+    Running,
+    /// workerd exited or hung; it is being started again.
+    Restarting,
+    Stopped,
+}
+
+/// Something the operator should know about the runtime (a crash, a restart).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeNotice {
+    pub at: String,
+    pub message: String,
+}
+
+/// The runtime's state, as `/__sandbox/runtime` and `sandbox.json` show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeStatus {
+    /// Whether deployed scripts are executed (workerd found).
+    pub executing: bool,
+    pub state: RuntimeState,
+    /// In words, for a window: what runs, or why nothing does.
+    pub message: String,
+    pub workerd: Option<WorkerdBinary>,
+    pub workerd_version: Option<String>,
+    pub pid: Option<u32>,
+    pub restarts: u32,
+    pub since: String,
+    pub notices: Vec<RuntimeNotice>,
+}
+
+pub(crate) struct RuntimeInner {
+    status: Mutex<RuntimeStatus>,
+    port: watch::Sender<Option<u16>>,
+    token: String,
+    pub(crate) http: reqwest::Client,
+    /// Bundles being validated at upload, by code id: not stored anywhere until they pass.
+    pending: Mutex<HashMap<String, CodePackage>>,
+    /// Secrets put through the secrets API, by (namespace, script): in memory only, never on disk.
+    secrets: Mutex<HashMap<(String, String), BTreeMap<String, String>>>,
+    secrets_revision: std::sync::atomic::AtomicU64,
+}
+
+impl RuntimeInner {
+    fn update(&self, f: impl FnOnce(&mut RuntimeStatus)) {
+        let mut s = self.status.lock().expect("runtime status");
+        f(&mut s);
+    }
+
+    pub(crate) fn set_running(&self, port: u16, pid: Option<u32>) {
+        self.update(|s| {
+            if s.state == RuntimeState::Restarting {
+                s.restarts += 1;
+            }
+            s.state = RuntimeState::Running;
+            s.pid = pid;
+            s.since = format_time(Utc::now());
+            s.message = "Deployed scripts run in workerd.".into();
+        });
+        self.port.send_replace(Some(port));
+        tracing::info!(port, "workerd is running");
+    }
+
+    pub(crate) fn set_down(&self) {
+        self.port.send_replace(None);
+        self.update(|s| s.pid = None);
+    }
+
+    pub(crate) fn set_state(&self, state: RuntimeState) {
+        self.update(|s| {
+            s.state = state;
+            s.since = format_time(Utc::now());
+            if state == RuntimeState::Restarting {
+                s.message =
+                    "workerd is restarting: scripts are not answering until it is back.".into();
+            }
+        });
+    }
+
+    pub(crate) fn notice(&self, message: String) {
+        tracing::warn!("{message}");
+        self.update(|s| {
+            s.notices.push(RuntimeNotice {
+                at: format_time(Utc::now()),
+                message,
+            });
+            if s.notices.len() > MAX_NOTICES {
+                s.notices.remove(0);
+            }
+        });
+    }
+}
+
+/// The execution side of the sandbox. Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+    shutdown: Arc<watch::Sender<bool>>,
+    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+fn workerd_version(binary: &Path) -> Option<String> {
+    let out = std::process::Command::new(binary)
+        .arg("--version")
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The text config of workerd: the router worker, its loader, and the sandbox as its only
+/// outside service.
+fn config_text(sandbox_port: u16, token: &str) -> String {
+    format!(
+        r#"using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "router", worker = .router),
+    (name = "sandbox", external = (address = "127.0.0.1:{sandbox_port}", http = ())),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "router") ],
+);
+
+const router :Workerd.Worker = (
+  modules = [ (name = "router.js", esModule = embed "router.js") ],
+  compatibilityDate = "{ROUTER_COMPAT_DATE}",
+  bindings = [
+    (name = "LOADER", workerLoader = ()),
+    (name = "CONTROL", service = "sandbox"),
+    (name = "TOKEN", text = "{token}"),
+  ],
+  globalOutbound = "sandbox",
+);
+"#
+    )
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+impl Runtime {
+    /// Finds workerd and starts supervising it (or records why it cannot run). `runtime_dir`
+    /// receives the generated config; `sandbox_port` is where the router reaches the sandbox.
+    pub(crate) fn start(
+        workerd: Result<WorkerdBinary, WorkerdNotFound>,
+        runtime_dir: &Path,
+        sandbox_port: u16,
+    ) -> anyhow::Result<Runtime> {
+        let token = random_hex(24);
+        let (port_tx, _) = watch::channel(None);
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let now = format_time(Utc::now());
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()?;
+        let status = match &workerd {
+            Ok(b) => RuntimeStatus {
+                executing: true,
+                state: RuntimeState::Starting,
+                message: "workerd is starting.".into(),
+                workerd: Some(b.clone()),
+                workerd_version: workerd_version(&b.path),
+                pid: None,
+                restarts: 0,
+                since: now,
+                notices: Vec::new(),
+            },
+            Err(e) => RuntimeStatus {
+                executing: false,
+                state: RuntimeState::Unavailable,
+                message: e.to_string(),
+                workerd: None,
+                workerd_version: None,
+                pid: None,
+                restarts: 0,
+                since: now,
+                notices: Vec::new(),
+            },
+        };
+        let inner = Arc::new(RuntimeInner {
+            status: Mutex::new(status),
+            port: port_tx,
+            token: token.clone(),
+            http,
+            pending: Mutex::default(),
+            secrets: Mutex::default(),
+            secrets_revision: std::sync::atomic::AtomicU64::new(0),
+        });
+        let mut task = None;
+        if let Ok(binary) = workerd {
+            std::fs::create_dir_all(runtime_dir)?;
+            write_private(&runtime_dir.join("router.js"), ROUTER_JS)?;
+            let config = runtime_dir.join("config.capnp");
+            write_private(&config, &config_text(sandbox_port, &token))?;
+            task = Some(tokio::spawn(supervisor::supervise(
+                inner.clone(),
+                binary,
+                config,
+                shutdown_rx,
+            )));
+        } else {
+            tracing::warn!("{}", inner.status.lock().expect("status").message);
+        }
+        Ok(Runtime {
+            inner,
+            shutdown: Arc::new(shutdown_tx),
+            task: Arc::new(Mutex::new(task)),
+        })
+    }
+
+    pub fn status(&self) -> RuntimeStatus {
+        self.inner.status.lock().expect("runtime status").clone()
+    }
+
+    /// Waits until workerd is listening (or `timeout` passes); its port.
+    pub async fn ready(&self, timeout: Duration) -> Option<u16> {
+        if !self.status().executing {
+            return None;
+        }
+        let mut rx = self.inner.port.subscribe();
+        let waited = tokio::time::timeout(timeout, rx.wait_for(Option::is_some)).await;
+        match waited {
+            Ok(Ok(port)) => *port,
+            _ => None,
+        }
+    }
+
+    /// Stops workerd and waits for it to exit.
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        let task = self.task.lock().expect("runtime task").take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    /// Signals workerd to stop without waiting (the sandbox is being dropped).
+    pub fn stop_soon(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    fn secrets_of(&self, ns: &str, script: &str) -> BTreeMap<String, String> {
+        self.inner
+            .secrets
+            .lock()
+            .expect("secrets")
+            .get(&(ns.to_owned(), script.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The names of a script's secrets (never their values).
+    pub fn secret_names(&self, ns: &str, script: &str) -> Vec<String> {
+        self.secrets_of(ns, script).into_keys().collect()
+    }
+
+    pub fn put_secret(&self, ns: &str, script: &str, name: &str, value: &str) {
+        self.inner
+            .secrets
+            .lock()
+            .expect("secrets")
+            .entry((ns.to_owned(), script.to_owned()))
+            .or_default()
+            .insert(name.to_owned(), value.to_owned());
+        self.inner
+            .secrets_revision
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the secret existed.
+    pub fn delete_secret(&self, ns: &str, script: &str, name: &str) -> bool {
+        let removed = self
+            .inner
+            .secrets
+            .lock()
+            .expect("secrets")
+            .get_mut(&(ns.to_owned(), script.to_owned()))
+            .is_some_and(|m| m.remove(name).is_some());
+        self.inner
+            .secrets_revision
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        removed
+    }
+
+    /// Forgets the secrets of a deleted script (or of every script of a deleted namespace).
+    pub fn forget_secrets(&self, ns: &str, script: Option<&str>) {
+        self.inner
+            .secrets
+            .lock()
+            .expect("secrets")
+            .retain(|(n, s), _| !(n == ns && script.is_none_or(|x| x == s)));
+    }
+
+    /// The id the loader caches a script's code under: it changes with the code, the settings
+    /// (bindings) and the secrets.
+    fn code_id(&self, row: &ScriptRow) -> String {
+        let revision = self
+            .inner
+            .secrets_revision
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let id = sha256_hex(format!("{}|{}|{revision}", row.etag, row.settings).as_bytes());
+        id[..24].to_owned()
+    }
+
+    /// Checks a bundle the way the platform does at upload: workerd compiles it and runs its
+    /// top-level code. `Ok` when it starts (or when nothing can execute it: then the status says
+    /// scripts are not executed); `Err` with the runtime's own message when it does not.
+    pub async fn validate(
+        &self,
+        ns: &str,
+        script: &str,
+        upload: &ScriptUpload,
+    ) -> Result<(), String> {
+        let Some(port) = self.ready(WAIT_FOR_RUNTIME).await else {
+            return Ok(());
+        };
+        let package = match CodePackage::from_parts(
+            &upload.main_module,
+            upload.modules.iter().map(|m| {
+                (
+                    m.name.as_str(),
+                    m.content_type.as_str(),
+                    m.content.as_slice(),
+                )
+            }),
+            &upload.settings,
+            &self.secrets_of(ns, script),
+        ) {
+            Ok(p) => p,
+            Err(e) => return Err(e),
+        };
+        let code = format!("validate-{}", random_hex(12));
+        self.inner
+            .pending
+            .lock()
+            .expect("pending")
+            .insert(code.clone(), package);
+        let result = self
+            .inner
+            .http
+            .get(format!("http://127.0.0.1:{port}/__sw_validate"))
+            .header("x-sw-ns", ns)
+            .header("x-sw-script", script)
+            .header("x-sw-code", &code)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await;
+        self.inner.pending.lock().expect("pending").remove(&code);
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "validating a bundle: workerd did not answer");
+                return Err(format!(
+                    "The runtime could not check the script (workerd did not answer: {e}); try again."
+                ));
+            }
+        };
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if body["valid"] == true {
+            Ok(())
+        } else {
+            Err(body["error"]
+                .as_str()
+                .unwrap_or("The script failed to start")
+                .to_owned())
+        }
+    }
+
+    /// Runs `req` in the script `row` of namespace `ns`; the script sees `url`.
+    pub async fn invoke(&self, ns: &str, row: &ScriptRow, url: &str, req: Request) -> Response {
+        let status = self.status();
+        if !status.executing {
+            return not_executed(&status.message);
+        }
+        let Some(port) = self.ready(WAIT_FOR_RUNTIME).await else {
+            let status = self.status();
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "error": "Runtime unavailable",
+                    "message": status.message,
+                    "notices": status.notices.iter().rev().take(3).collect::<Vec<_>>(),
+                })),
+            )
+                .into_response();
+        };
+        let (parts, body) = req.into_parts();
+        let path_and_query = reqwest::Url::parse(url)
+            .ok()
+            .map(|u| {
+                let mut p = u.path().to_owned();
+                if let Some(q) = u.query() {
+                    p.push('?');
+                    p.push_str(q);
+                }
+                p
+            })
+            .unwrap_or_else(|| "/".into());
+        let mut out = self.inner.http.request(
+            parts.method.clone(),
+            format!("http://127.0.0.1:{port}{path_and_query}"),
+        );
+        for (name, value) in &parts.headers {
+            if is_hop_by_hop(name) || name == header::HOST || name.as_str().starts_with("x-sw-") {
+                continue;
+            }
+            out = out.header(name, value);
+        }
+        out = out
+            .header("x-sw-ns", ns)
+            .header("x-sw-script", &row.name)
+            .header("x-sw-code", self.code_id(row))
+            .header("x-sw-url", url);
+        if parts.method != axum::http::Method::GET && parts.method != axum::http::Method::HEAD {
+            out = out.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+        }
+        match out.send().await {
+            Ok(r) => {
+                let status = r.status();
+                let mut response = Response::builder().status(status);
+                let exception = r.headers().contains_key("x-sandbox-exception");
+                for (name, value) in r.headers() {
+                    if !is_hop_by_hop(name) {
+                        response = response.header(name, value);
+                    }
+                }
+                let mut response = response
+                    .body(Body::from_stream(r.bytes_stream()))
+                    .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response());
+                // The script's own answer goes out as it is, errors included.
+                response.extensions_mut().insert(VerbatimBody);
+                if exception {
+                    tracing::debug!(ns, script = %row.name, "script threw");
+                }
+                response
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "workerd did not answer a request");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    Json(json!({
+                        "error": "Runtime unavailable",
+                        "message": format!("workerd did not answer: {e}"),
+                    })),
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get("x-sw-token")
+            .is_some_and(|v| v.as_bytes() == self.inner.token.as_bytes())
+    }
+}
+
+fn not_executed(message: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"error": "Not executed", "message": message})),
+    )
+        .into_response()
+}
+
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "content-length"
+    )
+}
+
+/// What the router loads for a script: modules, compatibility, env and service bindings.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CodePackage {
+    main_module: String,
+    modules: Map<String, Value>,
+    compatibility_date: String,
+    compatibility_flags: Vec<String>,
+    env: Map<String, Value>,
+    services: Map<String, Value>,
+}
+
+impl CodePackage {
+    fn from_parts<'a>(
+        main_module: &str,
+        modules: impl Iterator<Item = (&'a str, &'a str, &'a [u8])>,
+        settings: &Map<String, Value>,
+        secrets: &BTreeMap<String, String>,
+    ) -> Result<CodePackage, String> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut out = Map::new();
+        for (name, content_type, bytes) in modules {
+            let text = || {
+                String::from_utf8(bytes.to_vec())
+                    .map_err(|_| format!("Module \"{name}\" ({content_type}) is not valid UTF-8"))
+            };
+            let ct = content_type.split(';').next().unwrap_or("").trim();
+            let module = match ct {
+                "application/javascript+module" | "text/javascript+module" => {
+                    json!({"js": text()?})
+                }
+                "application/javascript" | "text/javascript"
+                    if name.ends_with(".mjs") || name == main_module =>
+                {
+                    json!({"js": text()?})
+                }
+                "application/javascript"
+                | "text/javascript"
+                | "application/javascript+commonjs" => {
+                    json!({"cjs": text()?})
+                }
+                "application/json" => {
+                    let v: Value = serde_json::from_slice(bytes)
+                        .map_err(|e| format!("Module \"{name}\" is not valid JSON: {e}"))?;
+                    json!({"json": v})
+                }
+                "application/wasm" => json!({"wasm_b64": b64.encode(bytes)}),
+                "text/plain" => json!({"text": text()?}),
+                _ => json!({"data_b64": b64.encode(bytes)}),
+            };
+            out.insert(name.to_owned(), module);
+        }
+        if !out.contains_key(main_module) {
+            return Err(format!(
+                "The main module \"{main_module}\" is not among the uploaded parts"
+            ));
+        }
+        let mut env = Map::new();
+        let mut services = Map::new();
+        for b in settings
+            .get("bindings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(kind)) = (b["name"].as_str(), b["type"].as_str()) else {
+                continue;
+            };
+            match kind {
+                "plain_text" | "secret_text" => {
+                    if let Some(t) = b["text"].as_str() {
+                        env.insert(name.into(), Value::String(t.into()));
+                    }
+                }
+                "json" => {
+                    env.insert(name.into(), b["json"].clone());
+                }
+                "service" => {
+                    if let Some(s) = b["service"].as_str() {
+                        services.insert(name.into(), Value::String(s.into()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (name, value) in secrets {
+            env.insert(name.clone(), Value::String(value.clone()));
+        }
+        let compatibility_date = settings
+            .get("compatibility_date")
+            .and_then(Value::as_str)
+            .filter(|d| !d.is_empty())
+            .unwrap_or(DEFAULT_COMPAT_DATE)
+            .to_owned();
+        let compatibility_flags = settings
+            .get("compatibility_flags")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(CodePackage {
+            main_module: main_module.to_owned(),
+            modules: out,
+            compatibility_date,
+            compatibility_flags,
+            env,
+            services,
+        })
+    }
+}
+
+// ---- the router's calls back into the sandbox ------------------------------------------------
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(status))
+        .route("/code", get(code))
+        .route("/trace", post(trace))
+        .route("/binding", any(binding))
+        .route("/outbound", any(outbound))
+}
+
+async fn status(State(state): State<AppState>) -> Response {
+    Json(state.runtime.status()).into_response()
+}
+
+fn forbidden() -> Response {
+    json_error(
+        StatusCode::FORBIDDEN,
+        "Only the sandbox's own runtime may call this",
+    )
+}
+
+/// `GET /__sandbox/runtime/code?ns&script&code`: the package the router loads.
+async fn code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !state.runtime.authorized(&headers) {
+        return forbidden();
+    }
+    let (Some(ns), Some(script), Some(code)) = (q.get("ns"), q.get("script"), q.get("code")) else {
+        return json_error(StatusCode::BAD_REQUEST, "ns, script and code are required");
+    };
+    let pending = state
+        .runtime
+        .inner
+        .pending
+        .lock()
+        .expect("pending")
+        .get(code)
+        .cloned();
+    if let Some(p) = pending {
+        return Json(p).into_response();
+    }
+    let row = match state.store.script(ns, script).await {
+        Ok(r) => r,
+        Err(StoreError::ScriptNotFound | StoreError::NamespaceNotFound) => {
+            return json_error(StatusCode::NOT_FOUND, "No such script")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "runtime code: database error");
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error");
+        }
+    };
+    if &state.runtime.code_id(&row) != code {
+        return json_error(
+            StatusCode::CONFLICT,
+            "The script changed since this request was routed",
+        );
+    }
+    let mut modules = Vec::new();
+    for m in row.modules() {
+        match state.store.blob(&m.hash).await {
+            Ok(Some(bytes)) => modules.push((m.name, m.content_type, bytes)),
+            _ => {
+                return json_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "A module's content is missing",
+                )
+            }
+        }
+    }
+    let package = CodePackage::from_parts(
+        &row.main_module,
+        modules
+            .iter()
+            .map(|(n, c, b)| (n.as_str(), c.as_str(), b.as_slice())),
+        &row.settings(),
+        &state.runtime.secrets_of(ns, script),
+    );
+    match package {
+        Ok(p) => Json(p).into_response(),
+        Err(e) => json_error(StatusCode::UNPROCESSABLE_ENTITY, &e),
+    }
+}
+
+/// `POST /__sandbox/runtime/trace`: trace events of a loaded script, for the tail sessions.
+async fn trace(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    if !state.runtime.authorized(&headers) {
+        return forbidden();
+    }
+    let bytes = match crate::server::read_body_limited(body, 16 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return json_error(StatusCode::PAYLOAD_TOO_LARGE, "Trace too large"),
+    };
+    let Ok(batch) = serde_json::from_slice::<Value>(&bytes) else {
+        return json_error(StatusCode::BAD_REQUEST, "Not JSON");
+    };
+    let ns = batch["props"]["ns"].as_str().unwrap_or_default().to_owned();
+    let script = batch["props"]["script"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let code = batch["props"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for event in batch["events"].as_array().into_iter().flatten() {
+        state.tails.publish(&ns, &script, &code, event.clone());
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `/__sandbox/runtime/binding`: a service binding call from one script to another of its
+/// namespace; routed like the dispatcher (the target's faults apply).
+async fn binding(State(state): State<AppState>, req: Request) -> Response {
+    if !state.runtime.authorized(req.headers()) {
+        return forbidden();
+    }
+    let (Some(ns), Some(script), Some(url)) = (
+        header_str(req.headers(), "x-sw-ns").map(str::to_owned),
+        header_str(req.headers(), "x-sw-script").map(str::to_owned),
+        header_str(req.headers(), "x-sw-url").map(str::to_owned),
+    ) else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "x-sw-ns, x-sw-script and x-sw-url are required",
+        );
+    };
+    crate::dispatcher::serve_binding(&state, &ns, &script, &url, req).await
+}
+
+/// `/__sandbox/runtime/outbound`: a `fetch()` of a user script. Platform hosts (`*.do`) go to the
+/// dispatcher of the script's environment; anything else is refused: the sandbox makes no request
+/// off 127.0.0.1.
+async fn outbound(State(state): State<AppState>, req: Request) -> Response {
+    if !state.runtime.authorized(req.headers()) {
+        return forbidden();
+    }
+    let (Some(ns), Some(url)) = (
+        header_str(req.headers(), "x-sw-ns").map(str::to_owned),
+        header_str(req.headers(), "x-sw-url").map(str::to_owned),
+    ) else {
+        return json_error(StatusCode::BAD_REQUEST, "x-sw-ns and x-sw-url are required");
+    };
+    let script = header_str(req.headers(), "x-sw-script")
+        .unwrap_or("")
+        .to_owned();
+    crate::dispatcher::serve_outbound(&state, &ns, &script, &url, req).await
+}
