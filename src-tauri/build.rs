@@ -29,6 +29,8 @@ const COMMANDS: &[&str] = &[
     "compare_bindings",
     "check_health",
     "health_history",
+    "correlation_window",
+    "set_correlation_window",
     "choose_path",
     "prepare_deploy",
     "apply_deploy",
@@ -62,6 +64,9 @@ const COMMANDS: &[&str] = &[
     "sandbox_faults",
     "inject_fault",
     "clear_fault",
+    "start_logs",
+    "stop_logs",
+    "sandbox_runtime",
 ];
 
 fn main() {

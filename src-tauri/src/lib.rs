@@ -41,6 +41,8 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::namespaces::compare_bindings,
         commands::health::check_health,
         commands::health::health_history,
+        commands::health::correlation_window,
+        commands::health::set_correlation_window,
         commands::files::choose_path,
         commands::deploy::prepare_deploy,
         commands::deploy::apply_deploy,
@@ -74,6 +76,9 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::runbooks::sandbox_faults,
         commands::runbooks::inject_fault,
         commands::runbooks::clear_fault,
+        commands::logs::start_logs,
+        commands::logs::stop_logs,
+        commands::logs::sandbox_runtime,
     ])
 }
 
@@ -114,6 +119,14 @@ pub fn run() {
             app.manage(state);
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .expect("error while running the Switchyard window");
+        .build(tauri::generate_context!())
+        .expect("error while building the Switchyard window")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // No tail stays open on the platform after the window closes.
+                if let Some(state) = app.try_state::<AppState>() {
+                    tauri::async_runtime::block_on(state.ops.stop_all_logs());
+                }
+            }
+        });
 }

@@ -139,13 +139,21 @@ impl CloudflareApi {
         )
     }
 
-    fn request(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub(crate) fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    pub(crate) fn request(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, url)
             .bearer_auth(self.token.expose())
     }
 
-    async fn call<T: DeserializeOwned>(
+    pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         what: &str,
         req: reqwest::RequestBuilder,
@@ -407,7 +415,7 @@ impl CloudflareApi {
 }
 
 /// Percent-encode one path segment.
-fn seg(s: &str) -> String {
+pub(crate) fn seg(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -1,6 +1,6 @@
 //! Switchyard's HTTP clients for the platform: the Deploy API, Cloudflare's dispatch-namespace
 //! API (one method per endpoint, base URL configurable so the sandbox or any compatible server can
-//! stand in), the auth service, and a concurrent health prober.
+//! stand in), its tail (a `trace-v1` WebSocket), the auth service, and a concurrent health prober.
 //!
 //! Every call has a timeout; idempotent reads retry with backoff and honour `Retry-After`; every
 //! failure becomes an `AppError` with a shared error code and the runbook section that fixes it.
@@ -12,6 +12,7 @@ mod cloudflare;
 mod deploy;
 mod health;
 mod http;
+mod tail;
 
 pub use auth::{AuthApi, KeyInfo};
 pub use cloudflare::{
@@ -21,3 +22,7 @@ pub use cloudflare::{
 pub use deploy::{DeployApi, DeployRequest, DeployResult, DeploymentList, DeploymentQuery};
 pub use health::{HealthProber, ProbeResult, ProbeState, ProbeTarget};
 pub use http::{HttpClient, HttpSettings};
+pub use tail::{
+    TailInfo, TailSocket, TraceEvent, TraceException, TraceFetchEvent, TraceLog, TraceRequest,
+    TraceResponse, MAX_TRACE_EVENT_BYTES,
+};

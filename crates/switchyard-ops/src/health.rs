@@ -109,7 +109,52 @@ pub struct ServiceHealth {
     /// it did not change within them).
     #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub last_change_ms: Option<i64>,
+    /// For a service that is down: the deployment of it that came shortly before it started
+    /// failing (within the correlation window), if any — the likely cause.
+    pub suspect: Option<SuspectDeployment>,
 }
+
+/// A deployment that came shortly before a service started failing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SuspectDeployment {
+    pub deployment_id: String,
+    pub service: String,
+    pub version_tag: Option<String>,
+    /// The first 7 characters of the commit.
+    pub commit: String,
+    pub author: String,
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub deployed_at_ms: i64,
+    /// When the service started failing (as far as the checks saw).
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub failing_since_ms: i64,
+    /// Whole minutes from the deployment to the first failing check.
+    pub minutes_after: u32,
+}
+
+impl SuspectDeployment {
+    /// "2 min after v1.3.0 (commit abc1234, by ana@example.com)"
+    pub fn words(&self) -> String {
+        format!(
+            "{} min after {} (commit {}, by {})",
+            self.minutes_after,
+            self.version_tag.as_deref().unwrap_or(&self.deployment_id),
+            self.commit,
+            if self.author.is_empty() {
+                "an unknown author"
+            } else {
+                &self.author
+            }
+        )
+    }
+}
+
+/// The setting that holds the correlation window, in minutes.
+pub const CORRELATION_WINDOW_SETTING: &str = "health.correlation_window_minutes";
+/// The correlation window when none is set.
+pub const DEFAULT_CORRELATION_WINDOW_MINUTES: u32 = 15;
 
 /// "7/8 services healthy": the profile's services that answered up (dispatcher and Deploy API
 /// are shown but not counted).
@@ -217,6 +262,48 @@ fn last_change(history: &[HealthSample], current: HealthStatus, now_ms: i64) -> 
     None
 }
 
+/// When a target that is down now started failing: the start of its current down streak in
+/// `history` (oldest first), or `now_ms` when nothing before it was down.
+fn failing_since(history: &[HealthSample], now_ms: i64) -> i64 {
+    let mut since = now_ms;
+    for s in history.iter().rev() {
+        if HealthStatus::from_stored(s.state) != HealthStatus::Down {
+            break;
+        }
+        since = s.at_ms;
+    }
+    since
+}
+
+/// The newest deployment in `candidates` (newest first) that came before `failing_since_ms`
+/// (a minute of clock skew allowed) and at most `window_ms` before it.
+fn suspect_among(
+    candidates: &[switchyard_core::Deployment],
+    failing_since_ms: i64,
+    window_ms: i64,
+) -> Option<SuspectDeployment> {
+    candidates
+        .iter()
+        .filter(|d| d.status != switchyard_core::DeploymentStatus::Failed)
+        .filter_map(|d| {
+            let at = chrono::DateTime::parse_from_rfc3339(&d.timestamp)
+                .ok()?
+                .timestamp_millis();
+            Some((d, at))
+        })
+        .find(|(_, at)| *at <= failing_since_ms + MINUTE_MS && failing_since_ms - at <= window_ms)
+        .map(|(d, at)| SuspectDeployment {
+            deployment_id: d.id.clone(),
+            service: d.service.clone(),
+            version_tag: d.version_tag.clone(),
+            commit: d.metadata.commit.chars().take(7).collect(),
+            author: d.metadata.author.clone(),
+            deployed_at_ms: at,
+            failing_since_ms,
+            minutes_after: ((failing_since_ms - at).max(0) / MINUTE_MS) as u32,
+        })
+}
+
 fn summary(results: &[ServiceHealth]) -> HealthSummary {
     let services = results
         .iter()
@@ -250,12 +337,25 @@ impl Ops {
             .await;
         let now = self.now_ms();
         let mut results = Vec::with_capacity(answers.len());
+        let window_ms = i64::from(self.correlation_window_minutes().await) * MINUTE_MS;
         for ((kind, _), answer) in targets.iter().zip(answers) {
             let history = self
                 .store
                 .health_samples(profile_id, &answer.name, now - RAW_RETENTION_MS)
                 .await?;
-            results.push(row(*kind, answer, &history, now));
+            let mut r = row(*kind, answer, &history, now);
+            if r.kind == HealthTargetKind::Service && r.state == HealthStatus::Down {
+                let since = failing_since(&history, now);
+                // Just turned down (or first seen down): ask the Deploy API for the service's
+                // newest deployments, so one made by CI or a colleague is known too.
+                if r.changed || history.is_empty() {
+                    self.refresh_recent_deployments(&profile, &r.name).await;
+                }
+                r.suspect = self
+                    .suspect_deployment(&profile, &r.name, since, window_ms)
+                    .await;
+            }
+            results.push(r);
         }
         let samples: Vec<HealthSample> = results
             .iter()
@@ -306,6 +406,79 @@ impl Ops {
         }
         board.notifications = notifications;
         Ok(board)
+    }
+
+    /// The correlation window (minutes): a service that starts failing within it after a
+    /// deployment of it names that deployment.
+    pub async fn correlation_window_minutes(&self) -> u32 {
+        match self.store.setting(CORRELATION_WINDOW_SETTING).await {
+            Ok(Some(v)) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|m| (1..=24 * 60).contains(m))
+                .unwrap_or(DEFAULT_CORRELATION_WINDOW_MINUTES),
+            _ => DEFAULT_CORRELATION_WINDOW_MINUTES,
+        }
+    }
+
+    /// Sets the correlation window (1 to 1440 minutes).
+    pub async fn set_correlation_window_minutes(&self, minutes: u32) -> Result<(), AppError> {
+        if !(1..=24 * 60).contains(&minutes) {
+            return Err(AppError::invalid_input(format!(
+                "minutes: the correlation window is 1 to 1440 minutes, not {minutes}."
+            )));
+        }
+        self.store
+            .set_setting(CORRELATION_WINDOW_SETTING, &minutes.to_string())
+            .await
+    }
+
+    /// Best effort: the service's newest deployments from the Deploy API into the cache.
+    async fn refresh_recent_deployments(&self, profile: &Profile, service: &str) {
+        let Ok(Some(key)) = self.secret_for(profile, switchyard_secrets::SecretKind::DeployApiKey)
+        else {
+            return;
+        };
+        let api =
+            switchyard_clients::DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
+        let query = switchyard_clients::DeploymentQuery {
+            service: Some(service.to_owned()),
+            environment: Some(profile.environment),
+            limit: Some(5),
+        };
+        let fetched = tokio::time::timeout(Duration::from_secs(3), api.list(&query)).await;
+        if let Ok(Ok(list)) = fetched {
+            if let Err(e) = self
+                .store
+                .upsert_deployments(&profile.id, &list.deployments, self.now_ms())
+                .await
+            {
+                tracing::warn!(error = %e.message, "caching the newest deployments failed");
+            }
+        }
+    }
+
+    /// The deployment of `service` (cached) that came within `window_ms` before `since_ms`.
+    async fn suspect_deployment(
+        &self,
+        profile: &Profile,
+        service: &str,
+        since_ms: i64,
+        window_ms: i64,
+    ) -> Option<SuspectDeployment> {
+        let filter = switchyard_store::DeploymentFilter {
+            service: Some(service.to_owned()),
+            environment: Some(profile.environment),
+            until_ms: Some(since_ms + MINUTE_MS),
+            limit: Some(5),
+            ..Default::default()
+        };
+        let recent = self
+            .store
+            .query_deployments(&profile.id, &filter)
+            .await
+            .ok()?;
+        suspect_among(&recent, since_ms, window_ms)
     }
 
     /// The history of one target since `since_ms`, oldest first: 5-minute buckets for what is
@@ -376,6 +549,7 @@ fn row(
         changed,
         previous_state,
         last_change_ms: last_change(history, state, now),
+        suspect: None,
     }
 }
 
@@ -452,6 +626,12 @@ impl NotificationGate {
                         .unwrap_or_default();
                     format!("It answered{code} in {} ms.", r.latency_ms)
                 });
+                if let Some(s) = &r.suspect {
+                    body.push_str(&format!(
+                        ". It started failing {}; roll it back from Switchyard",
+                        s.words()
+                    ));
+                }
                 if let Some(section) = &r.runbook {
                     body.push_str(&format!(". See the runbook: {section}."));
                 }
@@ -507,6 +687,7 @@ mod tests {
                 HealthStatus::Down
             }),
             last_change_ms: None,
+            suspect: None,
         }
     }
 

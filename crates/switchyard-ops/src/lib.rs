@@ -11,6 +11,7 @@
 mod deploy;
 mod health;
 mod history;
+mod logs;
 mod namespaces;
 mod process;
 mod profiles;
@@ -41,6 +42,10 @@ pub use health::{
     HealthTargetKind, NotificationGate, ServiceHealth, DEPLOY_API_TARGET, DISPATCHER_TARGET,
 };
 pub use history::{HistoryPage, SyncProgress, SyncReport, WindowFailure};
+pub use logs::{
+    LogException, LogLine, LogMessage, LogsEvent, LogsRequest, MAX_CAPTURE_SECONDS,
+    MAX_TAILED_SERVICES,
+};
 pub use namespaces::{
     Binding, BindingChange, BindingKind, BindingsDiff, DeletePlan, Drift, DriftEntry,
     NamespaceSummary, WorkerDetail, WorkerRevision, WorkerRow,
@@ -80,6 +85,32 @@ fn actor() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The embedded sandbox's runtime, as the window shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxRuntime {
+    /// Deployed scripts execute (workerd was found).
+    pub executing: bool,
+    /// workerd is up now (false while it restarts).
+    pub running: bool,
+    /// In words: what runs the scripts, or why nothing does and how to fix it.
+    pub message: String,
+    pub workerd_version: Option<String>,
+    pub restarts: u32,
+    /// Crashes and restarts, oldest first.
+    pub notices: Vec<RuntimeNotice>,
+}
+
+/// Something the runtime did that the operator should know.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeNotice {
+    pub at: String,
+    pub message: String,
+}
+
 /// The embedded sandbox's links and demo credentials (they protect nothing; kept in memory only).
 #[derive(Debug, Clone)]
 struct SandboxLink {
@@ -101,6 +132,8 @@ pub struct Ops {
     health_gate: std::sync::Mutex<NotificationGate>,
     /// Deploy runs in progress (to cancel them) and prepared deploys awaiting confirmation.
     deploy_runs: deploy::DeployRuns,
+    /// Open logs sessions (tails), ended when they stop or the app exits.
+    logs: logs::LogSessions,
 }
 
 impl std::fmt::Debug for Ops {
@@ -131,6 +164,7 @@ impl Ops {
             runbooks: runbooks::RunbookRuntime::default(),
             health_gate: std::sync::Mutex::new(NotificationGate::new(HEALTH_NOTIFY_EVERY_SECS)),
             deploy_runs: deploy::DeployRuns::default(),
+            logs: logs::LogSessions::default(),
         })
     }
 
@@ -184,8 +218,31 @@ impl Ops {
         Ok(profile)
     }
 
+    /// Whether the embedded sandbox executes deployed scripts, and what its runtime reported;
+    /// `None` when no sandbox runs in this process.
+    pub async fn sandbox_runtime(&self) -> Option<SandboxRuntime> {
+        let guard = self.sandbox.lock().await;
+        let status = guard.as_ref()?.runtime_status();
+        Some(SandboxRuntime {
+            executing: status.executing,
+            running: status.state == switchyard_sandbox::RuntimeState::Running,
+            message: status.message,
+            workerd_version: status.workerd_version,
+            restarts: status.restarts,
+            notices: status
+                .notices
+                .into_iter()
+                .map(|n| RuntimeNotice {
+                    at: n.at,
+                    message: n.message,
+                })
+                .collect(),
+        })
+    }
+
     /// Stop the embedded sandbox, if running.
     pub async fn shutdown(&self) {
+        self.stop_all_logs().await;
         if let Some(s) = self.sandbox.lock().await.take() {
             s.shutdown().await;
         }

@@ -383,7 +383,7 @@ fn diff_namespaces(left: &str, right: &str, l: Vec<WorkerRow>, r: Vec<WorkerRow>
 
 impl Ops {
     /// A Cloudflare client for `profile` with its token; no token → InvalidApiKey.
-    fn cloudflare(&self, profile: &Profile) -> Result<CloudflareApi, AppError> {
+    pub(crate) fn cloudflare(&self, profile: &Profile) -> Result<CloudflareApi, AppError> {
         let token = self
             .secret_for(profile, SecretKind::CloudflareToken)?
             .ok_or_else(|| {

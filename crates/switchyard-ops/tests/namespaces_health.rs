@@ -763,3 +763,224 @@ async fn old_samples_are_compacted_into_buckets_that_history_merges() {
     assert!(!history.is_empty());
     assert!(history.iter().all(|p| p.at_ms > START_MS + 24 * 3_600_000));
 }
+
+#[tokio::test]
+async fn logs_tail_the_code_of_the_profiles_namespace_and_end_their_tails() {
+    use switchyard_ops::{LogsEvent, LogsRequest};
+    let f = fixture().await;
+    let events = Arc::new(std::sync::Mutex::new(Vec::<LogsEvent>::new()));
+    let sink = events.clone();
+    let session = f
+        .ops
+        .start_logs(
+            LogsRequest {
+                profile_id: SB.into(),
+                services: vec!["gateway".into()],
+            },
+            move |e| sink.lock().unwrap().push(e),
+        )
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let d = f.sandbox.discovery().clone();
+    let connected = wait_until(&events, |e| matches!(e, LogsEvent::Connected { .. })).await;
+    assert!(connected, "{:?}", events.lock().unwrap());
+    // The staging gateway is another namespace: not this profile's (production) logs.
+    for url in [
+        d.service_url(Environment::Staging, "gateway") + "/api/fail",
+        d.service_url(Environment::Production, "gateway") + "/api/fail",
+    ] {
+        http.get(url).send().await.unwrap();
+    }
+    let got = wait_until(
+        &events,
+        |e| matches!(e, LogsEvent::Line { line } if line.outcome == "exception"),
+    )
+    .await;
+    assert!(got, "{:?}", events.lock().unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let lines: Vec<_> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            LogsEvent::Line { line } => Some(line.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let line = &lines[0];
+    assert_eq!(line.namespace.as_deref(), Some("dotdo-production"));
+    assert_eq!(line.url.as_deref(), Some("https://gateway.do/api/fail"));
+    assert!(line
+        .logs
+        .iter()
+        .any(|l| l.level == "error" && l.text.contains("failing on purpose")));
+    assert!(line.exceptions[0].message.contains("failure requested"));
+    assert!(line.to_text().contains("✖ Error"), "{}", line.to_text());
+
+    // Stopping ends the tail on the platform too.
+    f.ops.stop_logs(session).await.unwrap();
+    assert!(events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, LogsEvent::Stopped { .. })));
+    let tails: serde_json::Value = http
+        .get(format!(
+            "{}/accounts/{}/workers/scripts/gateway/tails",
+            d.cloudflare_api_url, d.account_id
+        ))
+        .bearer_auth(&d.cloudflare_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tails["result"], serde_json::json!([]), "no tail left open");
+    assert_eq!(f.ops.open_log_sessions(), 0);
+
+    // Bad input is refused before anything is opened.
+    let e = f
+        .ops
+        .start_logs(
+            LogsRequest {
+                profile_id: SB.into(),
+                services: vec![],
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    let e = f
+        .ops
+        .start_logs(
+            LogsRequest {
+                profile_id: SB.into(),
+                services: vec!["Not A Service".into()],
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+
+    // A runbook step's capture: what the code logged during the window.
+    let ops = &f.ops;
+    let db = ["db".to_owned()];
+    let capture = ops.capture_logs(SB, &db, 2);
+    let hit = async {
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        http.get(d.service_url(Environment::Production, "db") + "/health")
+            .send()
+            .await
+            .unwrap();
+    };
+    let (lines, ()) = tokio::join!(capture, hit);
+    let lines = lines.unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.logs.iter().any(|m| m.text.contains("GET /health"))),
+        "{lines:#?}"
+    );
+}
+
+/// Waits (at most 10 s) until an event matches.
+async fn wait_until(
+    events: &std::sync::Mutex<Vec<switchyard_ops::LogsEvent>>,
+    pred: impl Fn(&switchyard_ops::LogsEvent) -> bool,
+) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if events.lock().unwrap().iter().any(&pred) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_service_failing_soon_after_a_deployment_names_that_deployment() {
+    let f = fixture().await;
+    let real_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    f.clock.0.store(real_now, Ordering::SeqCst);
+    let board = f.ops.check_health(SB, 5_000).await.unwrap();
+    assert!(board.results.iter().all(|r| r.suspect.is_none()));
+    let db_down = board
+        .results
+        .iter()
+        .find(|r| r.name == "db")
+        .map(|r| r.state);
+    assert_eq!(db_down, Some(HealthStatus::Up));
+
+    // A deploy made outside the app (CI, a colleague) breaks gateway.
+    let broken = "export default { async fetch() { throw new Error('config missing'); } };";
+    let mut request = deploy_request("gateway", Environment::Production, None, "abc1234def5678");
+    request.script = base64::engine::general_purpose::STANDARD.encode(broken);
+    request.metadata.version = Some("v9.9.9".into());
+    request.metadata.author = "chen@example.com".into();
+    let deployed = deploy_api(&f).deploy(&request).await.unwrap();
+    // Its database stays up but goes down by a fault, long after its last deployment.
+    f.sandbox
+        .faults()
+        .set(
+            FaultTarget::Service("db".into(), None),
+            Fault::Down {
+                how: Default::default(),
+            },
+        )
+        .unwrap();
+
+    f.clock.advance(120_000);
+    let board = f.ops.check_health(SB, 5_000).await.unwrap();
+    let gateway = board.results.iter().find(|r| r.name == "gateway").unwrap();
+    assert_eq!(gateway.state, HealthStatus::Down);
+    let suspect = gateway.suspect.as_ref().expect("the deployment is named");
+    assert_eq!(suspect.deployment_id, deployed.deployment.id);
+    assert_eq!(suspect.version_tag.as_deref(), Some("v9.9.9"));
+    assert_eq!(suspect.commit, "abc1234");
+    assert_eq!(suspect.author, "chen@example.com");
+    assert!(suspect.minutes_after <= 3, "{suspect:?}");
+    let note = board
+        .notifications
+        .iter()
+        .find(|n| n.target == "gateway")
+        .expect("gateway's change is notified");
+    assert!(
+        note.body
+            .contains("v9.9.9 (commit abc1234, by chen@example.com)"),
+        "{}",
+        note.body
+    );
+    let db = board.results.iter().find(|r| r.name == "db").unwrap();
+    assert_eq!(db.state, HealthStatus::Down);
+    assert_eq!(db.suspect, None, "db's last deployment is days old");
+
+    // Still failing later: the same deployment is named (it began failing right after it).
+    f.clock.advance(30 * 60_000);
+    let board = f.ops.check_health(SB, 5_000).await.unwrap();
+    let gateway = board.results.iter().find(|r| r.name == "gateway").unwrap();
+    assert_eq!(
+        gateway.suspect.as_ref().map(|s| s.deployment_id.as_str()),
+        Some(deployed.deployment.id.as_str())
+    );
+
+    // A window set shorter than the gap names nothing for a fresh failure.
+    f.ops.set_correlation_window_minutes(1).await.unwrap();
+    assert_eq!(f.ops.correlation_window_minutes().await, 1);
+    assert_eq!(
+        f.ops
+            .set_correlation_window_minutes(0)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidInput
+    );
+}

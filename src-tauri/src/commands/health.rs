@@ -44,3 +44,20 @@ pub async fn health_history(
         .health_history(&profile_id, &target, since_ms as i64)
         .await
 }
+
+/// The health ↔ deployment correlation window, in minutes (15 unless set).
+#[tauri::command]
+#[specta::specta]
+pub async fn correlation_window(state: State<'_, AppState>) -> Result<u32, AppError> {
+    Ok(state.ops.correlation_window_minutes().await)
+}
+
+/// Set the correlation window (1 to 1440 minutes).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_correlation_window(
+    state: State<'_, AppState>,
+    minutes: u32,
+) -> Result<(), AppError> {
+    state.ops.set_correlation_window_minutes(minutes).await
+}

@@ -6,6 +6,7 @@ pub mod deploy;
 pub mod files;
 pub mod health;
 pub mod history;
+pub mod logs;
 pub mod namespaces;
 pub mod profiles;
 pub mod runbooks;

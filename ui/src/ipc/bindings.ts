@@ -71,6 +71,10 @@ export const commands = {
 	checkHealth: (profileId: string, timeoutMs: number) => typedError<HealthBoard_Serialize, AppError_Serialize>(__TAURI_INVOKE("check_health", { profileId, timeoutMs })),
 	/**  Recent history of one target, for its sparkline (`since_ms` is epoch milliseconds). */
 	healthHistory: (profileId: string, target: string, sinceMs: number | null) => typedError<HealthPoint_Serialize[], AppError_Serialize>(__TAURI_INVOKE("health_history", { profileId, target, sinceMs })),
+	/**  The health ↔ deployment correlation window, in minutes (15 unless set). */
+	correlationWindow: () => typedError<number, AppError_Serialize>(__TAURI_INVOKE("correlation_window")),
+	/**  Set the correlation window (1 to 1440 minutes). */
+	setCorrelationWindow: (minutes: number) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("set_correlation_window", { minutes })),
 	/**
 	 *  Open the OS's file chooser; the chosen path, or None when the operator cancelled. The
 	 *  webview gets a path string only: reading the file is the engine's job.
@@ -146,6 +150,15 @@ export const commands = {
 	injectFault: (profileId: string, fault: RehearsalFault, runId: string | null) => typedError<ActiveFault[], AppError_Serialize>(__TAURI_INVOKE("inject_fault", { profileId, fault, runId })),
 	/**  Clear one fault (by target) or all of them. */
 	clearFault: (profileId: string, target: string | null, runId: string | null) => typedError<ActiveFault[], AppError_Serialize>(__TAURI_INVOKE("clear_fault", { profileId, target, runId })),
+	/**
+	 *  Tail the services of `request`; lines and connection changes stream on `on_event` until
+	 *  `stop_logs`. The session's id.
+	 */
+	startLogs: (request: LogsRequest, onEvent: Channel<LogsEvent_Deserialize>) => typedError<number, AppError_Serialize>(__TAURI_INVOKE("start_logs", { request, onEvent })),
+	/**  Stop a logs session; its tails are ended on the platform. */
+	stopLogs: (session: number) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("stop_logs", { session })),
+	/**  Whether the Local sandbox executes deployed scripts, and its runtime's notices. */
+	sandboxRuntime: () => typedError<SandboxRuntime_Serialize | null, AppError_Serialize>(__TAURI_INVOKE("sandbox_runtime")),
 };
 
 /* Types */
@@ -963,6 +976,103 @@ backend: string } |
  *  `KeychainUnavailable` error.
  */
 { state: "unavailable"; reason: string };
+
+/**  An uncaught exception. */
+export type LogException = LogException_Serialize | LogException_Deserialize;
+
+/**  An uncaught exception. */
+export type LogException_Deserialize = {
+	name: string,
+	message: string,
+	stack?: string | null,
+};
+
+/**  An uncaught exception. */
+export type LogException_Serialize = {
+	name: string,
+	message: string,
+	stack: string | null,
+};
+
+/**  One invocation of a worker: its request, outcome, logs and exceptions. */
+export type LogLine = LogLine_Serialize | LogLine_Deserialize;
+
+/**  One invocation of a worker: its request, outcome, logs and exceptions. */
+export type LogLine_Deserialize = {
+	/**  The service tailed. */
+	service: string,
+	/**  The worker that ran (as the platform names it). */
+	script: string,
+	namespace?: string | null,
+	/**  `ok`, `exception`, `exceededCpu`, `canceled`… */
+	outcome: string,
+	method?: string | null,
+	url?: string | null,
+	status?: number | null,
+	/**  When the invocation started, ms since the Unix epoch. */
+	timestampMs: number | null,
+	logs: LogMessage[],
+	exceptions: LogException_Deserialize[],
+};
+
+/**  One invocation of a worker: its request, outcome, logs and exceptions. */
+export type LogLine_Serialize = {
+	/**  The service tailed. */
+	service: string,
+	/**  The worker that ran (as the platform names it). */
+	script: string,
+	namespace: string | null,
+	/**  `ok`, `exception`, `exceededCpu`, `canceled`… */
+	outcome: string,
+	method: string | null,
+	url: string | null,
+	status: number | null,
+	/**  When the invocation started, ms since the Unix epoch. */
+	timestampMs: number | null,
+	logs: LogMessage[],
+	exceptions: LogException_Serialize[],
+};
+
+/**  One line a worker's code logged. */
+export type LogMessage = {
+	/**  `log`, `info`, `warn`, `error`, `debug`. */
+	level: string,
+	/**  The `console.*` arguments, joined by spaces (strings as they are, others as JSON). */
+	text: string,
+	/**  Milliseconds since the Unix epoch. */
+	timestampMs: number | null,
+};
+
+/**  What a logs session reports. */
+export type LogsEvent = LogsEvent_Serialize | LogsEvent_Deserialize;
+
+/**  What a logs session reports. */
+export type LogsEvent_Deserialize = 
+/**  The tail of `service` is open. */
+{ kind: "connected"; service: string } | 
+/**  An invocation of a tailed service. */
+{ kind: "line"; line: LogLine_Deserialize } | 
+/**  The tail broke; it is opened again after `retryInMs`. */
+{ kind: "reconnecting"; service: string; attempt: number; reason: string; retryInMs: number } | 
+/**  The tail of `service` ended and was deleted on the platform. */
+{ kind: "stopped"; service: string };
+
+/**  What a logs session reports. */
+export type LogsEvent_Serialize = 
+/**  The tail of `service` is open. */
+{ kind: "connected"; service: string } | 
+/**  An invocation of a tailed service. */
+{ kind: "line"; line: LogLine_Serialize } | 
+/**  The tail broke; it is opened again after `retryInMs`. */
+{ kind: "reconnecting"; service: string; attempt: number; reason: string; retryInMs: number } | 
+/**  The tail of `service` ended and was deleted on the platform. */
+{ kind: "stopped"; service: string };
+
+/**  Which services to tail, under which profile. */
+export type LogsRequest = {
+	profileId: string,
+	services: string[],
+};
 
 /**  A manual check: a `- [ ]` item the operator ticks. */
 export type ManualCheck = {
@@ -1816,6 +1926,43 @@ export type Runbook_Serialize = {
 	origin: RunbookOrigin,
 };
 
+/**  Something the runtime did that the operator should know. */
+export type RuntimeNotice = {
+	at: string,
+	message: string,
+};
+
+/**  The embedded sandbox's runtime, as the window shows it. */
+export type SandboxRuntime = SandboxRuntime_Serialize | SandboxRuntime_Deserialize;
+
+/**  The embedded sandbox's runtime, as the window shows it. */
+export type SandboxRuntime_Deserialize = {
+	/**  Deployed scripts execute (workerd was found). */
+	executing: boolean,
+	/**  workerd is up now (false while it restarts). */
+	running: boolean,
+	/**  In words: what runs the scripts, or why nothing does and how to fix it. */
+	message: string,
+	workerdVersion?: string | null,
+	restarts: number,
+	/**  Crashes and restarts, oldest first. */
+	notices: RuntimeNotice[],
+};
+
+/**  The embedded sandbox's runtime, as the window shows it. */
+export type SandboxRuntime_Serialize = {
+	/**  Deployed scripts execute (workerd was found). */
+	executing: boolean,
+	/**  workerd is up now (false while it restarts). */
+	running: boolean,
+	/**  In words: what runs the scripts, or why nothing does and how to fix it. */
+	message: string,
+	workerdVersion: string | null,
+	restarts: number,
+	/**  Crashes and restarts, oldest first. */
+	notices: RuntimeNotice[],
+};
+
 /**  Which secret of a profile. */
 export type SecretKindArg = "deployApiKey" | "cloudflareToken";
 
@@ -1902,6 +2049,11 @@ export type ServiceHealth_Deserialize = {
 	 *  it did not change within them).
 	 */
 	lastChangeMs?: number | null,
+	/**
+	 *  For a service that is down: the deployment of it that came shortly before it started
+	 *  failing (within the correlation window), if any — the likely cause.
+	 */
+	suspect?: SuspectDeployment_Deserialize | null,
 };
 
 /**  One target's row on the health board. */
@@ -1928,6 +2080,11 @@ export type ServiceHealth_Serialize = {
 	 *  it did not change within them).
 	 */
 	lastChangeMs: number | null,
+	/**
+	 *  For a service that is down: the deployment of it that came shortly before it started
+	 *  failing (within the correlation window), if any — the likely cause.
+	 */
+	suspect: SuspectDeployment_Serialize | null,
 };
 
 /**
@@ -2166,6 +2323,39 @@ export type StepRunRequest_Serialize = {
 
 /**  The state of a step. */
 export type StepState = "pending" | "running" | "passed" | "failed" | "skipped";
+
+/**  A deployment that came shortly before a service started failing. */
+export type SuspectDeployment = SuspectDeployment_Serialize | SuspectDeployment_Deserialize;
+
+/**  A deployment that came shortly before a service started failing. */
+export type SuspectDeployment_Deserialize = {
+	deploymentId: string,
+	service: string,
+	versionTag?: string | null,
+	/**  The first 7 characters of the commit. */
+	commit: string,
+	author: string,
+	deployedAtMs: number | null,
+	/**  When the service started failing (as far as the checks saw). */
+	failingSinceMs: number | null,
+	/**  Whole minutes from the deployment to the first failing check. */
+	minutesAfter: number,
+};
+
+/**  A deployment that came shortly before a service started failing. */
+export type SuspectDeployment_Serialize = {
+	deploymentId: string,
+	service: string,
+	versionTag: string | null,
+	/**  The first 7 characters of the commit. */
+	commit: string,
+	author: string,
+	deployedAtMs: number | null,
+	/**  When the service started failing (as far as the checks saw). */
+	failingSinceMs: number | null,
+	/**  Whole minutes from the deployment to the first failing check. */
+	minutesAfter: number,
+};
 
 /**  Progress of a sync, one event per window. */
 export type SyncProgress = {
