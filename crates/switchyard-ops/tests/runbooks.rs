@@ -1112,3 +1112,46 @@ async fn several_runs_stay_open_and_steps_follow_their_rules() {
     let e = ops.run_detail("run_nope").await.unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
 }
+
+const LOGS_RUNBOOK: &str = "# Read the logs\n\n## Tail gateway {#tail}\n\n```switchyard logs service=gateway seconds=3\n```\n";
+
+#[tokio::test]
+async fn a_logs_step_captures_what_the_code_logged_into_the_output_and_the_report() {
+    let f = fixture().await;
+    write_user_runbook(f.ops.data_dir(), "logs", LOGS_RUNBOOK);
+    let run = f
+        .ops
+        .start_run(SANDBOX_PROFILE_ID, "user/logs", BTreeMap::new(), false)
+        .await
+        .unwrap();
+    let id = run.summary.id.clone();
+    let plan = f.ops.step_plan(&id, 0, BTreeMap::new()).await.unwrap();
+    assert!(!plan.mutates);
+    assert!(plan.summary.contains("gateway"), "{}", plan.summary);
+    let url = f
+        .sandbox
+        .discovery()
+        .service_url(Environment::Production, "gateway")
+        + "/api/fail";
+    let traffic = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        reqwest::get(&url).await.unwrap();
+    };
+    let (d, ()) = tokio::join!(
+        f.ops.run_step(&id, 0, StepRunRequest::default(), |_| {}),
+        traffic
+    );
+    let d = d.unwrap();
+    assert_eq!(state(&d, 0), RunStepState::Passed, "{}", d.steps[0].output);
+    let out = &d.steps[0].output;
+    assert!(out.contains("GET https://gateway.do/api/fail"), "{out}");
+    assert!(out.contains("[error] gateway: failing on purpose"), "{out}");
+    assert!(out.contains("failure requested at /api/fail"), "{out}");
+    assert!(
+        out.contains("1 request of gateway in 3 s; 1 failed."),
+        "{out}"
+    );
+    let report = f.ops.incident_report(&id).await.unwrap();
+    assert!(report.contains("failing on purpose"), "{report}");
+    assert_eq!(f.ops.open_log_sessions(), 0, "the step's tail is closed");
+}

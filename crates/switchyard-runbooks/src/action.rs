@@ -8,8 +8,9 @@ use serde::Serialize;
 use switchyard_core::{DeploymentStatus, Environment, ServiceName};
 
 /// Every action name, as written after `switchyard`.
-pub const ACTION_NAMES: [&str; 13] = [
+pub const ACTION_NAMES: [&str; 14] = [
     "health",
+    "logs",
     "deployments",
     "rollback",
     "redeploy",
@@ -23,6 +24,11 @@ pub const ACTION_NAMES: [&str; 13] = [
     "command",
     "note",
 ];
+
+/// Longest a `logs` step may capture, in seconds.
+pub const MAX_LOGS_SECONDS: u32 = 300;
+/// How long a `logs` step captures when its block does not say.
+pub const DEFAULT_LOGS_SECONDS: u32 = 20;
 
 /// Longest a `command` may run, in seconds.
 pub const MAX_COMMAND_TIMEOUT_SECS: u32 = 3600;
@@ -162,6 +168,9 @@ pub enum StepAction {
         target: HealthTarget,
         service: Option<ParamValue>,
     },
+    /// Capture what a service's code logs (its tail) for `seconds`: requests, `console.*` lines,
+    /// exceptions with their stack, into the step's output and the incident report.
+    Logs { service: ParamValue, seconds: u32 },
     /// List deployments from the Deploy API, newest first. `status=failed` shows failures only.
     Deployments {
         service: Option<ParamValue>,
@@ -223,6 +232,7 @@ impl StepAction {
     pub fn name(&self) -> &'static str {
         match self {
             StepAction::Health { .. } => "health",
+            StepAction::Logs { .. } => "logs",
             StepAction::Deployments { .. } => "deployments",
             StepAction::Rollback { .. } => "rollback",
             StepAction::Redeploy { .. } => "redeploy",
@@ -269,6 +279,7 @@ impl StepAction {
             StepAction::Health { service, .. } => {
                 push("service", service.as_ref(), ValueKind::Service)
             }
+            StepAction::Logs { service, .. } => push("service", Some(service), ValueKind::Service),
             StepAction::Deployments {
                 service,
                 environment,
@@ -431,6 +442,10 @@ impl StepAction {
                 target: *target,
                 service: get("service"),
             },
+            StepAction::Logs { seconds, .. } => ResolvedStepAction::Logs {
+                service: get("service").unwrap_or_default(),
+                seconds: *seconds,
+            },
             StepAction::Deployments { limit, status, .. } => ResolvedStepAction::Deployments {
                 service: get("service"),
                 environment: env("environment"),
@@ -490,6 +505,10 @@ pub enum ResolvedStepAction {
         target: HealthTarget,
         service: Option<String>,
     },
+    Logs {
+        service: String,
+        seconds: u32,
+    },
     Deployments {
         service: Option<String>,
         environment: Option<Environment>,
@@ -542,6 +561,7 @@ impl ResolvedStepAction {
     pub fn name(&self) -> &'static str {
         match self {
             ResolvedStepAction::Health { .. } => "health",
+            ResolvedStepAction::Logs { .. } => "logs",
             ResolvedStepAction::Deployments { .. } => "deployments",
             ResolvedStepAction::Rollback { .. } => "rollback",
             ResolvedStepAction::Redeploy { .. } => "redeploy",
@@ -569,6 +589,10 @@ impl ResolvedStepAction {
             ResolvedStepAction::Health { target, service } => {
                 put("target", Some(target.as_str().into()));
                 put("service", service.clone());
+            }
+            ResolvedStepAction::Logs { service, seconds } => {
+                put("service", Some(service.clone()));
+                put("seconds", Some(seconds.to_string()));
             }
             ResolvedStepAction::Deployments {
                 service,
@@ -764,6 +788,10 @@ const HEALTH: &[ParamSpec] = &[
     literal("target"),
     value("service", ValueKind::Service, false),
 ];
+const LOGS: &[ParamSpec] = &[
+    value("service", ValueKind::Service, true),
+    literal("seconds"),
+];
 const DEPLOYMENTS: &[ParamSpec] = &[
     value("service", ValueKind::Service, false),
     value("environment", ValueKind::Environment, false),
@@ -797,6 +825,7 @@ const NOTE: &[ParamSpec] = &[literal("prompt")];
 fn specs(action: &str) -> &'static [ParamSpec] {
     match action {
         "health" => HEALTH,
+        "logs" => LOGS,
         "deployments" => DEPLOYMENTS,
         "rollback" => ROLLBACK,
         "redeploy" => REDEPLOY,
@@ -942,6 +971,18 @@ pub(crate) fn parse_action(
             }
         },
     };
+    let seconds = match lit(&given, "seconds") {
+        None => DEFAULT_LOGS_SECONDS,
+        Some(v) => match v.trim_end_matches('s').parse::<u32>() {
+            Ok(n) if (1..=MAX_LOGS_SECONDS).contains(&n) => n,
+            _ => {
+                problems.push(format!(
+                    "seconds \"{v}\" must be a whole number from 1 to {MAX_LOGS_SECONDS}"
+                ));
+                DEFAULT_LOGS_SECONDS
+            }
+        },
+    };
     let timeout_secs = match lit(&given, "timeout") {
         None => DEFAULT_COMMAND_TIMEOUT_SECS,
         Some(v) => match v.trim_end_matches('s').parse::<u32>() {
@@ -978,6 +1019,10 @@ pub(crate) fn parse_action(
         "health" => StepAction::Health {
             target,
             service: take("service"),
+        },
+        "logs" => StepAction::Logs {
+            service: take("service").unwrap_or(ParamValue::Ask),
+            seconds,
         },
         "deployments" => StepAction::Deployments {
             service: take("service"),
@@ -1030,7 +1075,7 @@ fn literal_hint(action: &str, key: &str) -> &'static str {
         ("health", "target") => "services, dispatcher or deploy-api",
         (_, "limit") => "a number from 1 to 100",
         (_, "status") => "deployed, failed or rolled_back",
-        (_, "timeout") => "a number of seconds",
+        (_, "timeout") | (_, "seconds") => "a number of seconds",
         (_, "require") => "a permission such as deployments:create",
         _ => "text written in the runbook",
     }

@@ -16,7 +16,7 @@ mod run;
 
 pub use action::{
     HealthTarget, ParamValue, ResolvedStepAction, StepAction, ValueKind, ACTION_NAMES,
-    DEFAULT_COMMAND_TIMEOUT_SECS, MAX_COMMAND_TIMEOUT_SECS,
+    DEFAULT_COMMAND_TIMEOUT_SECS, DEFAULT_LOGS_SECONDS, MAX_COMMAND_TIMEOUT_SECS, MAX_LOGS_SECONDS,
 };
 pub use builtin::{
     builtin_runbooks, builtin_source, runbook_link, runbook_link_for_heading, RunbookCatalog,

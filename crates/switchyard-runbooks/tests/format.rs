@@ -134,7 +134,7 @@ fn builtins_have_the_expected_steps_and_actions() {
         ),
         (
             "emergency-database-connection-lost",
-            &["health", "rollback", "health"],
+            &["health", "logs", "rollback", "health"],
         ),
         (
             "emergency-deploy-api-down",
@@ -173,7 +173,13 @@ fn builtins_have_the_expected_steps_and_actions() {
         ),
         (
             "checking-deployment-status",
-            &["deployments", "deployments", "deployments", "health"],
+            &[
+                "deployments",
+                "deployments",
+                "deployments",
+                "health",
+                "logs",
+            ],
         ),
         (
             "troubleshoot-deploy-500",
@@ -194,7 +200,7 @@ fn builtins_have_the_expected_steps_and_actions() {
         ),
         (
             "troubleshoot-deployed-crashes",
-            &["health", "health", "health", "direct-deploy"],
+            &["health", "logs", "health", "health", "direct-deploy"],
         ),
         ("creating-a-service", &["command", "command", "deployments"]),
         (
@@ -746,4 +752,20 @@ fn types_serialize_for_the_window() {
     assert_eq!(json["steps"][1]["condition"]["stepId"], "identify");
     assert_eq!(json["steps"][3]["action"]["asks"][0]["kind"], "version");
     assert_eq!(json["origin"], "builtIn");
+}
+
+#[test]
+fn a_logs_block_names_a_service_and_a_bounded_number_of_seconds() {
+    let r = parse("# L\n\n## Tail {#t}\n\n```switchyard logs service=db\n```\n");
+    assert!(matches!(
+        r.steps[0].action.as_ref().map(|a| &a.action),
+        Some(StepAction::Logs { seconds: 20, .. })
+    ));
+    let e = errors("# L\n\n## Tail {#t}\n\n```switchyard logs service=db seconds=301\n```\n");
+    assert!(e.iter().any(|(_, m)| m.contains("from 1 to 300")), "{e:?}");
+    let e = errors("# L\n\n## Tail {#t}\n\n```switchyard logs seconds=5\n```\n");
+    assert!(
+        e.iter().any(|(_, m)| m.contains("logs needs service=")),
+        "{e:?}"
+    );
 }

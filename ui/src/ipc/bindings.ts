@@ -2105,6 +2105,11 @@ export type StepAction_Deserialize =
  *  Passes when every checked target is up.
  */
 { kind: "health"; target: HealthTarget; service?: ParamValue | null } | 
+/**
+ *  Capture what a service's code logs (its tail) for `seconds`: requests, `console.*` lines,
+ *  exceptions with their stack, into the step's output and the incident report.
+ */
+{ kind: "logs"; service: ParamValue; seconds: number } | 
 /**  List deployments from the Deploy API, newest first. `status=failed` shows failures only. */
 { kind: "deployments"; service?: ParamValue | null; environment?: ParamValue | null; limit: number; status?: DeploymentStatus | null } | 
 /**  Roll a service back to its previous deployment (Deploy API `POST /rollback`). */
@@ -2147,6 +2152,11 @@ export type StepAction_Serialize =
  *  Passes when every checked target is up.
  */
 { kind: "health"; target: HealthTarget; service: ParamValue | null } | 
+/**
+ *  Capture what a service's code logs (its tail) for `seconds`: requests, `console.*` lines,
+ *  exceptions with their stack, into the step's output and the incident report.
+ */
+{ kind: "logs"; service: ParamValue; seconds: number } | 
 /**  List deployments from the Deploy API, newest first. `status=failed` shows failures only. */
 { kind: "deployments"; service: ParamValue | null; environment: ParamValue | null; limit: number; status: DeploymentStatus | null } | 
 /**  Roll a service back to its previous deployment (Deploy API `POST /rollback`). */
