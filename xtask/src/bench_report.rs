@@ -225,9 +225,10 @@ fn engine_rows(engine: &[Value], rows: &mut Vec<Row>) {
             None if r["percentiles"].as_bool() == Some(true) => p50_p99(&r["app"]),
             None => ms_cell(&r["app"]),
         };
-        let base = match r["baseline_name"].as_str() {
-            Some(name) => format!("{name}: {}", ms_cell(&r["baseline"])),
-            None => "—".into(),
+        let base = match (r["baseline_name"].as_str(), r["baseline_text"].as_str()) {
+            (Some(name), Some(text)) => format!("{name}: {text}"),
+            (Some(name), None) => format!("{name}: {}", ms_cell(&r["baseline"])),
+            (None, _) => "—".into(),
         };
         let ratio = match r["ratio_text"].as_str() {
             Some(t) => t.to_owned(),

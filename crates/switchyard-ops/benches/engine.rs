@@ -661,7 +661,285 @@ async fn main() {
         Err(e) => report.skipped("deploy-10mib", "7. Deploy 10 MiB", &e),
     }
 
+    live_platform_rows(&mut report).await;
+
     std::fs::write(&out, serde_json::to_vec_pretty(&report.rows).expect("json"))
         .expect("the results are written");
     ops.shutdown().await;
+}
+
+/// PSS of a process, in MiB (`/proc/<pid>/smaps_rollup`).
+fn pss_mib(pid: u32) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let kb: f64 = text
+        .lines()
+        .find(|l| l.starts_with("Pss:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// workerd alone serving a hello-world worker: spawn → first 200, and its PSS once it answered.
+async fn hello_workerd(workerd: &Path, dir: &Path) -> Result<(f64, Option<f64>), String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    std::fs::write(
+        dir.join("hello.js"),
+        "export default { fetch() { return new Response('ok'); } };\n",
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(
+        dir.join("hello.capnp"),
+        format!(
+            "using Workerd = import \"/workerd/workerd.capnp\";\nconst config :Workerd.Config = (\n  services = [(name = \"main\", worker = .w)],\n  sockets = [(name = \"http\", address = \"127.0.0.1:{port}\", http = (), service = \"main\")],\n);\nconst w :Workerd.Worker = (modules = [(name = \"hello.js\", esModule = embed \"hello.js\")], compatibilityDate = \"2025-01-01\");\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(workerd)
+        .arg("serve")
+        .arg(dir.join("hello.capnp"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/");
+    loop {
+        if http
+            .get(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            return Err("the hello-world workerd did not answer within 20 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let elapsed = ms(started.elapsed());
+    let pss = child.id().and_then(pss_mib);
+    let _ = child.kill().await;
+    Ok((elapsed, pss))
+}
+
+/// The live platform (issue #13): sandbox start → first executed /health against workerd alone;
+/// a `console.log` → the engine's logs callback against a minimal tail WebSocket client; the
+/// memory of workerd with the eight services loaded against the hello-world workerd.
+async fn live_platform_rows(report: &mut Report) {
+    use futures_util::{SinkExt, StreamExt};
+    use switchyard_sandbox::{Sandbox, SandboxConfig};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let Ok(workerd) = switchyard_sandbox::locate_workerd(None) else {
+        report.skipped(
+            "sandbox-start",
+            "9a. Sandbox start → first executed /health",
+            "no workerd found (cargo xtask setup installs it)",
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("a temp folder");
+    let http = reqwest::Client::new();
+
+    // 9a. Start to the first executed /health, five fresh sandboxes (seeded on start).
+    let mut starts = Vec::new();
+    let mut last: Option<(Sandbox, tempfile::TempDir)> = None;
+    for i in 0..5 {
+        let dir = tempfile::tempdir().expect("a temp folder");
+        let t = Instant::now();
+        let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join(format!("s{i}"))))
+            .await
+            .expect("the sandbox starts");
+        let url = sandbox
+            .discovery()
+            .service_url(Environment::Production, "gateway")
+            + "/health";
+        loop {
+            if http
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(30), "no executed /health");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        starts.push(ms(t.elapsed()));
+        if let Some((old, _dir)) = last.replace((sandbox, dir)) {
+            old.shutdown().await;
+        }
+    }
+    let mut hello_starts = Vec::new();
+    let mut hello_pss = Vec::new();
+    for _ in 0..5 {
+        match hello_workerd(&workerd.path, tmp.path()).await {
+            Ok((t, pss)) => {
+                hello_starts.push(t);
+                hello_pss.extend(pss);
+            }
+            Err(e) => {
+                report.skipped("sandbox-start", "9a. Sandbox start", &e);
+                return;
+            }
+        }
+    }
+    report.row(
+        "sandbox-start",
+        "9a. Sandbox start (fresh data folder, seeded) → first executed /health through the dispatcher",
+        stats(&starts),
+        Some(("workerd alone, hello-world config: spawn → first 200", stats(&hello_starts))),
+        "informational",
+    );
+    let (sandbox, _keep) = last.expect("a sandbox");
+    let d = sandbox.discovery().clone();
+
+    // 9c. Memory: workerd with the eight services loaded (each /health executed once).
+    for s in SERVICES {
+        let _ = http
+            .get(d.service_url(Environment::Production, s) + "/health")
+            .send()
+            .await;
+    }
+    let loaded = sandbox.workerd_pid().and_then(pss_mib);
+    let hello = {
+        let mut v = hello_pss.clone();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    match (loaded, hello) {
+        (Some(l), Some(h)) => {
+            report.row(
+                "workerd-memory",
+                "9c. Memory of execution: workerd's PSS with the router and the 8 services loaded",
+                json!({"median_ms": l, "runs": 1}),
+                Some((
+                    "workerd alone, hello-world worker",
+                    json!({"median_ms": h, "runs": hello_pss.len()}),
+                )),
+                "informational",
+            );
+            report.extend(json!({
+                "app_text": format!("{l:.0} MiB (+{:.0} MiB over the hello-world workerd)", l - h),
+                "baseline_text": format!("{h:.0} MiB"),
+                "ratio_text": format!("{:.2}×", l / h),
+            }));
+        }
+        _ => report.skipped(
+            "workerd-memory",
+            "9c. Memory of execution",
+            "no PSS readable",
+        ),
+    }
+
+    // 9b. console.log → delivered: through the engine's logs session, and through a minimal
+    // WebSocket client of the tail API, each for 100 requests to gateway's /health.
+    let work = tempfile::tempdir().expect("a temp folder");
+    let ops = open_ops(&work.path().join("app"), &d).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let session = ops
+        .start_logs(
+            switchyard_ops::LogsRequest {
+                profile_id: SANDBOX_PROFILE_ID.into(),
+                services: vec!["gateway".into()],
+            },
+            move |e| {
+                if let switchyard_ops::LogsEvent::Line { .. } = e {
+                    let _ = tx.send(Instant::now());
+                }
+            },
+        )
+        .await
+        .expect("a logs session opens");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let url = d.service_url(Environment::Production, "gateway") + "/health";
+    let mut engine = Vec::new();
+    for _ in 0..100 {
+        let t = Instant::now();
+        let _ = http.get(&url).send().await;
+        if let Ok(Some(at)) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+            engine.push(ms(at.duration_since(t)));
+        }
+    }
+    let _ = ops.stop_logs(session).await;
+    ops.shutdown().await;
+    let tail: Value = http
+        .post(format!(
+            "{}/accounts/{}/workers/scripts/gateway/tails",
+            d.cloudflare_api_url, d.account_id
+        ))
+        .bearer_auth(&d.cloudflare_token)
+        .json(&json!({"filters": []}))
+        .send()
+        .await
+        .expect("the tail API answers")
+        .json()
+        .await
+        .expect("a tail");
+    let mut request = tail["result"]["url"]
+        .as_str()
+        .expect("a tail URL")
+        .into_client_request()
+        .expect("a WebSocket URL");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "trace-v1".parse().expect("a header"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the tail socket opens");
+    let _ = ws
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            "{\"debug\":false}",
+        ))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut minimal = Vec::new();
+    for _ in 0..100 {
+        let t = Instant::now();
+        let _ = http.get(&url).send().await;
+        if let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            minimal.push(ms(t.elapsed()));
+        }
+    }
+    if engine.is_empty() || minimal.is_empty() {
+        report.skipped(
+            "tail-latency",
+            "9b. console.log → line",
+            "no trace event arrived",
+        );
+    } else {
+        let (e, m) = (stats(&engine), stats(&minimal));
+        let text = |s: &Value| {
+            format!(
+                "p50 {:.1} ms, p99 {:.1} ms ({} lines)",
+                s["median_ms"].as_f64().unwrap_or(f64::NAN),
+                s["p99_ms"].as_f64().unwrap_or(f64::NAN),
+                s["runs"]
+            )
+        };
+        let p99 = e["p99_ms"].as_f64().unwrap_or(f64::NAN);
+        report.row(
+            "tail-latency",
+            "9b. A request's console.log → the line delivered: the engine's logs session (tail API + WebSocket + decoding) vs a minimal WebSocket client of the same tail API; the window adds its IPC channel and a render (not measured here)",
+            e.clone(),
+            Some(("minimal trace-v1 WebSocket client", m.clone())),
+            "≤ 250 ms p99",
+        );
+        report.extend(json!({
+            "met": p99 <= 250.0,
+            "app_text": text(&e),
+            "baseline_text": text(&m),
+        }));
+    }
+    sandbox.shutdown().await;
 }
