@@ -5,7 +5,7 @@ use serde::Serialize;
 use switchyard_core::{AppError, ErrorCode};
 use switchyard_secrets::Secret;
 
-use crate::http::{read_json, HttpClient};
+use crate::http::HttpClient;
 
 /// What the auth service says about a key.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -86,7 +86,7 @@ impl AuthApi {
                 "The auth service does not know this API key. Check it for typos, or create a new key (they start with sk_).",
             ));
         }
-        let (_, body): (_, serde_json::Value) = read_json(what, resp).await?;
+        let (_, body): (_, serde_json::Value) = self.http.json(what, resp).await?;
         if !status.is_success() {
             return Err(AppError::new(
                 ErrorCode::ServerError,
@@ -120,7 +120,7 @@ impl AuthApi {
             .bearer_auth(key.expose());
         let resp = self.http.send(what, req).await?;
         let status = resp.status();
-        let (_, body): (_, serde_json::Value) = read_json(what, resp).await?;
+        let (_, body): (_, serde_json::Value) = self.http.json(what, resp).await?;
         if !status.is_success() {
             return Err(AppError::new(
                 if status == StatusCode::NOT_FOUND {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use switchyard_core::{AppError, ErrorCode};
 use switchyard_secrets::Secret;
 
-use crate::http::{read_json, retry_after, transport_error, HttpClient};
+use crate::http::{retry_after, HttpClient};
 
 /// One `{code, message}` of an envelope's `errors`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -161,7 +161,7 @@ impl CloudflareApi {
         let resp = self.http.send(what, req).await?;
         let status = resp.status();
         let wait = retry_after(&resp);
-        let (_, env): (_, Envelope<T>) = read_json(what, resp).await?;
+        let (_, env): (_, Envelope<T>) = self.http.json(what, resp).await?;
         if !env.success || !status.is_success() {
             return Err(map_error(what, status, &env.errors, wait));
         }
@@ -332,17 +332,15 @@ impl CloudflareApi {
         let status = resp.status();
         if !status.is_success() {
             let wait = retry_after(&resp);
-            let errors = read_json::<Envelope<serde_json::Value>>(&what, resp)
+            let errors = self
+                .http
+                .json::<Envelope<serde_json::Value>>(&what, resp)
                 .await
                 .map(|(_, e)| e.errors)
                 .unwrap_or_default();
             return Err(map_error(&what, status, &errors, wait));
         }
-        Ok(resp
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&what, &e))?
-            .to_vec())
+        self.http.body(&what, resp).await
     }
 
     pub async fn script_bindings(
@@ -393,7 +391,7 @@ impl CloudflareApi {
             .await?;
         let status = resp.status();
         let wait = retry_after(&resp);
-        let (_, env): (_, Envelope<TokenStatus>) = read_json(what, resp).await?;
+        let (_, env): (_, Envelope<TokenStatus>) = self.http.json(what, resp).await?;
         if env.success && status.is_success() {
             if let Some(t) = env.result {
                 return Ok(t);

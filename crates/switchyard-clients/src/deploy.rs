@@ -9,7 +9,7 @@ use switchyard_core::{
 };
 use switchyard_secrets::Secret;
 
-use crate::http::{read_json, retry_after, HttpClient};
+use crate::http::{retry_after, HttpClient};
 
 /// `POST /deploy` body, as the runbook sends it.
 #[derive(Debug, Clone, Serialize)]
@@ -90,7 +90,7 @@ impl DeployApi {
             .http
             .send(what, self.request(Method::POST, "/deploy").json(request))
             .await?;
-        parse(what, resp).await
+        parse(&self.http, what, resp).await
     }
 
     pub async fn rollback(
@@ -104,7 +104,7 @@ impl DeployApi {
             .http
             .send(what, self.request(Method::POST, "/rollback").json(&body))
             .await?;
-        parse(what, resp).await
+        parse(&self.http, what, resp).await
     }
 
     pub async fn list(&self, query: &DeploymentQuery) -> Result<DeploymentList, AppError> {
@@ -131,7 +131,7 @@ impl DeployApi {
                 self.request(Method::GET, "/deployments").query(&params),
             )
             .await?;
-        parse(what, resp).await
+        parse(&self.http, what, resp).await
     }
 
     /// `GET /health` with the key.
@@ -141,28 +141,29 @@ impl DeployApi {
             .http
             .send(what, self.request(Method::GET, "/health"))
             .await?;
-        parse(what, resp).await
+        parse(&self.http, what, resp).await
     }
 
     /// `GET /`: service name, version and endpoints.
     pub async fn info(&self) -> Result<serde_json::Value, AppError> {
         let what = "Reading the Deploy API's info";
         let resp = self.http.send(what, self.request(Method::GET, "/")).await?;
-        parse(what, resp).await
+        parse(&self.http, what, resp).await
     }
 }
 
 /// Map a Deploy API answer to the value or to the shared error codes.
 async fn parse<T: serde::de::DeserializeOwned>(
+    http: &HttpClient,
     what: &str,
     resp: reqwest::Response,
 ) -> Result<T, AppError> {
     let status = resp.status();
     if status.is_success() {
-        return read_json::<T>(what, resp).await.map(|(_, v)| v);
+        return http.json::<T>(what, resp).await.map(|(_, v)| v);
     }
     let wait = retry_after(&resp);
-    let (_, body) = read_json::<serde_json::Value>(what, resp).await?;
+    let (_, body) = http.json::<serde_json::Value>(what, resp).await?;
     let body: ErrorBody = serde_json::from_value(body).unwrap_or(ErrorBody {
         error: None,
         message: None,

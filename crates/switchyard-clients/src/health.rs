@@ -110,7 +110,12 @@ impl HealthProber {
                 let status = resp.status();
                 result.http_status = Some(status.as_u16());
                 // Read the body within the same time budget, so a stalled body is a failure too.
-                let body = tokio::time::timeout(self.timeout, resp.bytes()).await;
+                // A health answer is small: more than 1 MiB is not one.
+                let body = tokio::time::timeout(
+                    self.timeout,
+                    crate::http::read_body("Checking health", resp, 1024 * 1024),
+                )
+                .await;
                 result.latency_ms = start.elapsed().as_millis() as u64;
                 match status {
                     StatusCode::OK => match body {

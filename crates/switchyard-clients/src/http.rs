@@ -17,7 +17,14 @@ pub struct HttpSettings {
     pub backoff: Duration,
     /// Longest `Retry-After` honoured before giving up with `RateLimited`.
     pub max_retry_after: Duration,
+    /// Largest response body read from any server; a bigger one is refused with a clear error
+    /// instead of filling memory.
+    pub max_body_bytes: usize,
 }
+
+/// The default cap on a response body: a 100,000-script namespace listing fits, a runaway or
+/// hostile server does not.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 128 * 1024 * 1024;
 
 impl Default for HttpSettings {
     fn default() -> Self {
@@ -27,6 +34,7 @@ impl Default for HttpSettings {
             read_retries: 2,
             backoff: Duration::from_millis(200),
             max_retry_after: Duration::from_secs(10),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -146,14 +154,60 @@ pub(crate) fn transport_error(what: &str, e: &reqwest::Error) -> AppError {
     }
 }
 
-/// Read a body as JSON of type `T`, or a clear error naming what came back instead.
-pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+/// Read a whole body, at most `limit` bytes: a bigger one is an `InvalidResponse` that says so
+/// (read chunk by chunk, so nothing past the limit is held).
+pub(crate) async fn read_body(
     what: &str,
-    resp: Response,
+    mut resp: Response,
+    limit: usize,
+) -> Result<Vec<u8>, AppError> {
+    let too_large = || {
+        AppError::new(
+            ErrorCode::InvalidResponse,
+            format!(
+                "{what} failed: the server's answer is larger than {} MiB, the most Switchyard reads. It may be misbehaving; check it, or ask for less (a filter, a smaller page).",
+                limit / (1024 * 1024)
+            ),
+        )
+    };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(what, &e))? {
+        if out.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+impl HttpClient {
+    /// [`read_body`] with this client's cap.
+    pub(crate) async fn body(&self, what: &str, resp: Response) -> Result<Vec<u8>, AppError> {
+        read_body(what, resp, self.settings.max_body_bytes).await
+    }
+
+    /// [`read_json`] with this client's cap.
+    pub(crate) async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        resp: Response,
+    ) -> Result<(StatusCode, T), AppError> {
+        let status = resp.status();
+        let bytes = self.body(what, resp).await?;
+        decode_json(what, status, &bytes)
+    }
+}
+
+/// A body as JSON of type `T`, or a clear error naming what came back instead.
+fn decode_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    status: StatusCode,
+    bytes: &[u8],
 ) -> Result<(StatusCode, T), AppError> {
-    let status = resp.status();
-    let bytes = resp.bytes().await.map_err(|e| transport_error(what, &e))?;
-    let value = serde_json::from_slice(&bytes).map_err(|e| {
+    let value = serde_json::from_slice(bytes).map_err(|e| {
         let preview: String = String::from_utf8_lossy(&bytes[..bytes.len().min(80)])
             .chars()
             .filter(|c| !c.is_control())

@@ -30,6 +30,7 @@ async fn fixture() -> Fixture {
         read_retries: 2,
         backoff: Duration::from_millis(20),
         max_retry_after: Duration::from_secs(1),
+        max_body_bytes: 1024 * 1024,
     })
     .unwrap();
     Fixture {
@@ -608,4 +609,38 @@ async fn health_prober_sees_up_down_and_needs_key() {
     assert_eq!(missing.state, ProbeState::Down);
     assert_eq!(missing.http_status, Some(404));
     assert!(missing.runbook.unwrap().contains("404"));
+}
+
+#[tokio::test]
+async fn an_answer_larger_than_the_cap_is_refused_with_a_clear_error() {
+    let f = fixture().await;
+    // The Deploy API answers 200 with a 2 MiB JSON body; this client reads at most 1 MiB.
+    let huge = format!(
+        "{{\"success\":true,\"deployments\":[],\"total\":0,\"pad\":\"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    f.sandbox
+        .faults()
+        .set(
+            FaultTarget::DeployApi,
+            Fault::Error {
+                status: 200,
+                body: Some(huge),
+            },
+        )
+        .unwrap();
+    let e = f
+        .deploy_api()
+        .list(&DeploymentQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidResponse);
+    assert!(e.message.contains("larger than 1 MiB"), "{}", e.message);
+    // A normal answer under the cap still reads.
+    f.sandbox.faults().clear_all();
+    assert!(f
+        .deploy_api()
+        .list(&DeploymentQuery::default())
+        .await
+        .is_ok());
 }

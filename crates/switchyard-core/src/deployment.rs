@@ -129,3 +129,21 @@ mod tests {
         assert!("ok".parse::<DeploymentStatus>().is_err());
     }
 }
+
+/// The first seven characters of a commit, as `git log --oneline` shows it. Counted in
+/// characters, not bytes: a commit is whatever text the platform holds (a tag set by another
+/// tool may be anything), and slicing its bytes would panic on a multi-byte character.
+pub fn short_commit(commit: &str) -> String {
+    commit.chars().take(7).collect()
+}
+
+#[cfg(test)]
+mod short_commit_tests {
+    #[test]
+    fn short_commit_counts_characters() {
+        assert_eq!(super::short_commit("0123456789abcdef"), "0123456");
+        assert_eq!(super::short_commit("äöüßéèêë"), "äöüßéèê");
+        assert_eq!(super::short_commit("abc"), "abc");
+        assert_eq!(super::short_commit(""), "");
+    }
+}

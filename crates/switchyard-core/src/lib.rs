@@ -8,7 +8,7 @@ pub mod error;
 pub mod names;
 pub mod profile;
 
-pub use deployment::{Deployment, DeploymentMetadata, DeploymentStatus};
+pub use deployment::{short_commit, Deployment, DeploymentMetadata, DeploymentStatus};
 pub use error::{AppError, ErrorCode, RunbookSection};
 pub use names::{Environment, ServiceName, DEFAULT_SERVICES};
 pub use profile::{Profile, ProfileId, ProfileSummary, Protection, SANDBOX_PROFILE_ID};

@@ -296,7 +296,7 @@ fn suspect_among(
             deployment_id: d.id.clone(),
             service: d.service.clone(),
             version_tag: d.version_tag.clone(),
-            commit: d.metadata.commit.chars().take(7).collect(),
+            commit: switchyard_core::short_commit(&d.metadata.commit),
             author: d.metadata.author.clone(),
             deployed_at_ms: at,
             failing_since_ms,

@@ -2408,8 +2408,8 @@ impl Ops {
                         w.version.as_deref().unwrap_or("-"),
                         w.commit
                             .as_deref()
-                            .map(|c| &c[..c.len().min(7)])
-                            .unwrap_or("-")
+                            .map(switchyard_core::short_commit)
+                            .unwrap_or_else(|| "-".into())
                     );
                 }
                 if rows.len() > 200 {

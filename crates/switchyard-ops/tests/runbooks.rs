@@ -1155,3 +1155,61 @@ async fn a_logs_step_captures_what_the_code_logged_into_the_output_and_the_repor
     assert!(report.contains("failing on purpose"), "{report}");
     assert_eq!(f.ops.open_log_sessions(), 0, "the step's tail is closed");
 }
+
+const WORKERS_RUNBOOK: &str = "# Workers\n\n## List them {#list}\n\n```switchyard namespace-scripts namespace=dotdo-staging\n```\n";
+
+/// A commit tag is whatever the platform holds: a worker tagged by another tool with a non-ASCII
+/// commit must list, not panic the step (it sliced bytes).
+#[tokio::test]
+async fn a_non_ascii_commit_tag_is_shown_not_a_panic() {
+    let f = fixture().await;
+    let d = f.sandbox.discovery();
+    let metadata = serde_json::json!({
+        "main_module": "w.mjs",
+        "tags": ["service:webhooks", "env:staging", "commit:äöüßéèêë-hotfix"],
+    });
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "metadata",
+            reqwest::multipart::Part::text(metadata.to_string())
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "w.mjs",
+            reqwest::multipart::Part::text(
+                "export default { fetch() { return new Response('ok'); } };",
+            )
+            .file_name("w.mjs")
+            .mime_str("application/javascript+module")
+            .unwrap(),
+        );
+    let r = reqwest::Client::new()
+        .put(format!(
+            "{}/accounts/{}/workers/dispatch/namespaces/dotdo-staging/scripts/webhooks",
+            d.cloudflare_api_url, d.account_id
+        ))
+        .bearer_auth(&d.cloudflare_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    write_user_runbook(f.ops.data_dir(), "workers", WORKERS_RUNBOOK);
+    let run = f
+        .ops
+        .start_run(SANDBOX_PROFILE_ID, "user/workers", BTreeMap::new(), false)
+        .await
+        .unwrap();
+    let d = f
+        .ops
+        .run_step(&run.summary.id, 0, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 0), RunStepState::Passed, "{}", d.steps[0].output);
+    assert!(
+        d.steps[0].output.contains("äöüßéèê"),
+        "{}",
+        d.steps[0].output
+    );
+}

@@ -270,7 +270,7 @@ fn parse_deploy(v: &Value) -> Result<DeployRequest, String> {
     let meta_version = optional_string(metadata, "version", "metadata.version")?;
     let version_tag = match meta_version {
         Some(v) if !v.is_empty() => v.to_owned(),
-        _ => commit.chars().take(7).collect(),
+        _ => switchyard_core::short_commit(commit),
     };
     Ok(DeployRequest {
         service,

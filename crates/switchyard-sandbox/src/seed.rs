@@ -26,7 +26,7 @@ const BRANCHES: [&str; 3] = ["main", "main", "release"];
 /// `/health` and `/`, calls its database through the `DB_SERVICE` binding at `/api/items`, fails on
 /// purpose at `/api/fail`, and logs every request (the tail shows it).
 pub fn worker_source(service: &str, version: &str, commit: &str) -> String {
-    let short = &commit[..7.min(commit.len())];
+    let short = switchyard_core::short_commit(commit);
     format!(
         r#"// {service} {version} (commit {short}), seeded by switchyard-sandbox
 const SERVICE = "{service}";

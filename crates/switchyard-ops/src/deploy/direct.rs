@@ -216,7 +216,7 @@ impl Ops {
                 .await?;
             progress.skipped(DeployStepId::Test, "an archived bundle is deployed as it was");
             progress.skipped(DeployStepId::Build, "an archived bundle is deployed as it was");
-            progress.passed(DeployStepId::VerifyBundle, format!("sha256 {} matches the archive", &src.sha256[..12]));
+            progress.passed(DeployStepId::VerifyBundle, format!("sha256 {} matches the archive", src.sha256.get(..12).unwrap_or(&src.sha256)));
             unless_cancelled(&guard.token, async {
                 self.direct_preflight(&profile, &src.service, src.environment, bytes.len() as u64, &progress).await
             })

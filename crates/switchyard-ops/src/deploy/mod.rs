@@ -231,7 +231,7 @@ fn rfc3339(ms: i64) -> String {
 fn version_label(version: Option<&str>, commit: &str) -> String {
     match version.filter(|v| !v.trim().is_empty()) {
         Some(v) => v.to_owned(),
-        None => commit.chars().take(7).collect(),
+        None => switchyard_core::short_commit(commit),
     }
 }
 

@@ -737,7 +737,7 @@ impl Ops {
 }
 
 fn short(commit: &str) -> String {
-    commit.chars().take(7).collect()
+    switchyard_core::short_commit(commit)
 }
 
 /// A deployment record as one side of a plan.

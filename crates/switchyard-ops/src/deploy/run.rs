@@ -279,7 +279,7 @@ impl Ops {
                     syntax_checked: checked,
                     syntax_note: note.clone(),
                 };
-                let d = format!("{size} bytes, sha256 {}…; {note}", &info.sha256[..12]);
+                let d = format!("{size} bytes, sha256 {}…; {note}", info.sha256.get(..12).unwrap_or(&info.sha256));
                 Ok(((bytes, info), d))
             })
             .await?;
