@@ -161,7 +161,7 @@ async fn service_down(app: &AppSession) -> Result<()> {
         "REHEARSAL",
         "Local sandbox (production)",
         "Timeline (UTC)",
-        "Rehearsal fault injected: gateway answers HTTP 500",
+        "Rehearsal fault injected: gateway runs a broken release (v1.2.0-broken, deployed by the rehearsal)",
         "1. Identify the affected service — failed",
         "failed: 1 down: gateway",
         "2. Roll back immediately — passed",
