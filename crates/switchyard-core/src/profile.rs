@@ -170,16 +170,49 @@ impl Profile {
     }
 }
 
-fn check_url(field: &str, url: &str) -> Result<(), AppError> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(()),
-        _ => Err(AppError::invalid_input(format!(
-            "{field} \"{url}\" is not a URL: it must start with https:// (or http:// for a local server)."
-        ))),
+/// The host of `rest` (what follows `scheme://`): without user info, port, path, query.
+fn host_of(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(v6) = host_port.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or("");
     }
+    host_port.split(':').next().unwrap_or("")
+}
+
+/// Whether `host` is this machine: `localhost`, 127.0.0.0/8 or ::1.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn check_url(field: &str, url: &str) -> Result<(), AppError> {
+    let not_a_url = || {
+        AppError::invalid_input(format!(
+            "{field} \"{url}\" is not a URL: it must start with https:// (or http:// for a server on this machine)."
+        ))
+    };
+    let (rest, plain) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(r), _) => (r, false),
+        (None, Some(r)) => (r, true),
+        _ => return Err(not_a_url()),
+    };
+    if rest.is_empty() || rest.contains(char::is_whitespace) || host_of(rest).is_empty() {
+        return Err(not_a_url());
+    }
+    // Keys travel in this URL's requests: in clear text only to this machine.
+    if plain && !is_loopback_host(host_of(rest)) {
+        return Err(AppError::invalid_input(format!(
+            "{field} \"{url}\" uses http:// for {}, another machine: keys sent there would cross the network unencrypted. Use https://, or http:// only for a server on this machine (localhost, 127.0.0.1).",
+            host_of(rest)
+        )));
+    }
+    Ok(())
 }
 
 /// What the window needs to show a profile in the switcher.
@@ -196,6 +229,34 @@ pub struct ProfileSummary {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn plain_http_is_only_for_this_machine() {
+        let mut p = Profile::for_environment("x", "X", Environment::Staging);
+        for ok in [
+            "http://127.0.0.1:8787/deploy-api",
+            "http://localhost:3000",
+            "http://[::1]:9000/x",
+            "https://deploy.example.com",
+        ] {
+            p.deploy_api_url = ok.into();
+            assert!(p.validate().is_ok(), "{ok} is refused");
+        }
+        for bad in [
+            "http://deploy.example.com",
+            "http://10.0.0.5:8787",
+            "http://127.0.0.1.evil.com/",
+            "http://user@deploy.example.com",
+        ] {
+            p.deploy_api_url = bad.into();
+            let e = p.validate().unwrap_err();
+            assert!(e.message.contains("Deploy API URL"), "{}", e.message);
+            assert!(e.message.contains("https://"), "{}", e.message);
+        }
+        p.deploy_api_url = "http://".into();
+        assert!(p.validate().is_err());
+    }
+
     use super::*;
     use crate::ErrorCode;
 
