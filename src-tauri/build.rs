@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "set_secret",
     "delete_secret",
     "validate_key",
+    "move_keys",
     "sync_history",
     "query_history",
     "list_namespaces",

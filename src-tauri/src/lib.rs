@@ -25,6 +25,7 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::secrets::set_secret,
         commands::secrets::delete_secret,
         commands::secrets::validate_key,
+        commands::secrets::move_keys,
         commands::history::sync_history,
         commands::history::query_history,
         commands::namespaces::list_namespaces,

@@ -11,6 +11,7 @@
 mod deploy;
 mod health;
 mod history;
+mod key_origins;
 mod logs;
 mod namespaces;
 mod process;
@@ -134,6 +135,8 @@ pub struct Ops {
     deploy_runs: deploy::DeployRuns,
     /// Open logs sessions (tails), ended when they stop or the app exits.
     logs: logs::LogSessions,
+    /// Where each stored key may be sent (see `key_origins`).
+    key_origins: key_origins::KeyOrigins,
 }
 
 impl std::fmt::Debug for Ops {
@@ -153,7 +156,7 @@ impl Ops {
     ) -> Result<Ops, AppError> {
         let store = Store::open_in(data_dir).await?;
         let http = HttpClient::new(HttpSettings::default())?;
-        Ok(Ops {
+        let ops = Ops {
             store,
             secrets,
             http,
@@ -165,7 +168,10 @@ impl Ops {
             health_gate: std::sync::Mutex::new(NotificationGate::new(HEALTH_NOTIFY_EVERY_SECS)),
             deploy_runs: deploy::DeployRuns::default(),
             logs: logs::LogSessions::default(),
-        })
+            key_origins: key_origins::KeyOrigins::default(),
+        };
+        ops.load_key_origins().await?;
+        Ok(ops)
     }
 
     pub fn store(&self) -> &Store {
@@ -262,7 +268,11 @@ impl Ops {
                 return Ok(Some(Secret::new(value.clone())));
             }
         }
-        self.secrets.get(&profile.id, kind)
+        let found = self.secrets.get(&profile.id, kind)?;
+        if found.is_some() {
+            self.check_key_destination(profile, kind)?;
+        }
+        Ok(found)
     }
 
     /// Run `action`, then record it in the audit log with its outcome and duration.

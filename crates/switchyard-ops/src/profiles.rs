@@ -15,6 +15,9 @@ const ACTIVE_PROFILE: &str = "active_profile";
 pub struct ProfileSecrets {
     pub deploy_api_key: bool,
     pub cloudflare_token: bool,
+    /// Stored keys saved for other hosts than the profile's URLs name now: not sent until
+    /// entered again or moved (`move_keys`). Each says which key and where it was saved for.
+    pub detached: Vec<String>,
     /// Set when the keychain could not be asked; the message says what to do.
     pub keychain_error: Option<String>,
 }
@@ -64,7 +67,13 @@ impl Ops {
                 ));
             }
             profile.validate()?;
-            let is_new = self.store.get_profile(&profile.id).await.is_err();
+            let before = self.store.get_profile(&profile.id).await.ok();
+            if let Some(before) = &before {
+                // Keys stay bound to the hosts they were saved for: if this save changes them,
+                // the keys are detached (see key_origins).
+                self.bind_unbound_keys(before).await?;
+            }
+            let is_new = before.is_none();
             if is_new {
                 // A keychain entry left by an earlier profile of the same id (deleted with its
                 // data folder, say) must not silently become this new profile's key.
@@ -72,6 +81,7 @@ impl Ops {
                     if let Err(e) = self.secrets.delete(&profile.id, kind) {
                         tracing::warn!(profile = %profile.id, error = %e.message, "could not clear a stale keychain entry");
                     }
+                    self.unbind_key(&profile.id, kind).await?;
                 }
             }
             self.store.save_profile(&profile, self.now_ms()).await?;
@@ -91,6 +101,7 @@ impl Ops {
             self.store.get_profile(id).await?;
             for kind in [SecretKind::DeployApiKey, SecretKind::CloudflareToken] {
                 self.secrets.delete(id, kind)?;
+                self.unbind_key(id, kind).await?;
             }
             self.store.delete_profile(id).await
         })
@@ -103,9 +114,16 @@ impl Ops {
         let mut status = ProfileSecrets {
             deploy_api_key: false,
             cloudflare_token: false,
+            detached: Vec::new(),
             keychain_error: None,
         };
         for kind in [SecretKind::DeployApiKey, SecretKind::CloudflareToken] {
+            if self.key_detached(&profile, kind) {
+                if let Err(e) = self.check_key_destination(&profile, kind) {
+                    status.detached.push(e.message);
+                }
+                continue;
+            }
             match self.secret_for(&profile, kind) {
                 Ok(found) => match kind {
                     SecretKind::DeployApiKey => status.deploy_api_key = found.is_some(),

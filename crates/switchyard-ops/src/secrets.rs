@@ -43,7 +43,9 @@ impl Ops {
                     "The key starts or ends with spaces or a line break; paste it without them.",
                 ));
             }
-            self.secrets.set(profile_id, kind, &value)
+            self.secrets.set(profile_id, kind, &value)?;
+            // The key belongs to where the profile sends it now.
+            self.bind_key(&profile, kind).await
         })
         .await
     }
@@ -53,7 +55,8 @@ impl Ops {
         let params = serde_json::json!({ "kind": kind.as_str() });
         self.audited(profile_id, "secret.delete", profile_id, params, async {
             self.store.get_profile(profile_id).await?;
-            self.secrets.delete(profile_id, kind).map(|_| ())
+            self.secrets.delete(profile_id, kind)?;
+            self.unbind_key(profile_id, kind).await
         })
         .await
     }

@@ -397,3 +397,81 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A key belongs to the hosts it was saved for: a profile edited or imported to point elsewhere
+/// does not send its old key there (it did, silently) until the key is entered again or moved.
+#[tokio::test]
+async fn keys_stay_with_the_hosts_they_were_saved_for() {
+    let f = fixture().await;
+    let d = f.sandbox.discovery().clone();
+    let mut p = Profile::for_environment("moving", "Moving", Environment::Staging);
+    p.deploy_api_url = d.deploy_api_url.clone();
+    p.auth_url = d.auth_url.clone();
+    p.cloudflare_api_url = d.cloudflare_api_url.clone();
+    p.account_id = d.account_id.clone();
+    f.ops.save_profile(p.clone()).await.unwrap();
+    f.ops
+        .set_secret(
+            "moving",
+            SecretKind::DeployApiKey,
+            Secret::new(d.deploy_key.clone()),
+        )
+        .await
+        .unwrap();
+    assert!(f.ops.validate_key("moving").await.unwrap().can_deploy);
+
+    // Edited to another host: the key is detached, said plainly, and not sent.
+    let mut moved = p.clone();
+    // (Other loopback addresses where nothing listens: before keys were bound, the key was sent
+    // there; the test must not reach off this machine even on old code.)
+    moved.deploy_api_url = "http://127.0.0.2:9/deploy-api".into();
+    moved.auth_url = "http://127.0.0.3:9/auth".into();
+    f.ops.save_profile(moved.clone()).await.unwrap();
+    let e = f.ops.validate_key("moving").await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidApiKey);
+    assert!(
+        e.message.contains("was saved for http://127.0.0.1"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("http://127.0.0.2:9 and http://127.0.0.3:9"),
+        "{}",
+        e.message
+    );
+    let secrets = f.ops.profile_secrets("moving").await.unwrap();
+    assert!(!secrets.deploy_api_key);
+    assert_eq!(secrets.detached.len(), 1, "{secrets:?}");
+    let e = f.ops.sync_history("moving", |_| {}).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidApiKey);
+
+    // Back where it was saved for: attached again. An import that changes the host detaches it
+    // the same way.
+    f.ops.save_profile(p.clone()).await.unwrap();
+    assert!(f.ops.validate_key("moving").await.unwrap().can_deploy);
+    let export = f.ops.export_profiles(&["moving".into()]).await.unwrap();
+    let elsewhere = export.replace(&d.auth_url, "http://127.0.0.3:9/auth");
+    assert_ne!(export, elsewhere);
+    f.ops.import_profiles(&elsewhere, true).await.unwrap();
+    assert_eq!(
+        f.ops.validate_key("moving").await.unwrap_err().code,
+        ErrorCode::InvalidApiKey
+    );
+
+    // The operator says it is the same service: the key moves, and is used again.
+    f.ops.import_profiles(&export, true).await.unwrap();
+    let mut renamed_host = p.clone();
+    renamed_host.deploy_api_url = d.deploy_api_url.replace("127.0.0.1", "localhost");
+    renamed_host.auth_url = d.auth_url.replace("127.0.0.1", "localhost");
+    f.ops.save_profile(renamed_host).await.unwrap();
+    assert!(f.ops.validate_key("moving").await.is_err());
+    f.ops.move_keys("moving").await.unwrap();
+    assert!(f.ops.validate_key("moving").await.unwrap().can_deploy);
+    assert!(f
+        .ops
+        .profile_secrets("moving")
+        .await
+        .unwrap()
+        .detached
+        .is_empty());
+}

@@ -58,3 +58,11 @@ pub async fn validate_key(
 ) -> Result<KeyCheck, AppError> {
     state.ops.validate_key(&profile_id).await
 }
+
+/// Move a profile's stored keys to the hosts its URLs name now (after an edit or import changed
+/// them and the operator confirmed it is the same service).
+#[tauri::command]
+#[specta::specta]
+pub async fn move_keys(state: State<'_, AppState>, profile_id: String) -> Result<(), AppError> {
+    state.ops.move_keys(&profile_id).await
+}

@@ -36,6 +36,11 @@ export const commands = {
 	deleteSecret: (profileId: string, kind: SecretKindArg) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("delete_secret", { profileId, kind })),
 	/**  Test the profile's Deploy API key: who it belongs to and what it may do. */
 	validateKey: (profileId: string) => typedError<KeyCheck_Serialize, AppError_Serialize>(__TAURI_INVOKE("validate_key", { profileId })),
+	/**
+	 *  Move a profile's stored keys to the hosts its URLs name now (after an edit or import changed
+	 *  them and the operator confirmed it is the same service).
+	 */
+	moveKeys: (profileId: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("move_keys", { profileId })),
 	/**  Sync the profile's deployment history into the cache, streaming progress per window. */
 	syncHistory: (profileId: string, onProgress: Channel<SyncProgress>) => typedError<SyncReport, AppError_Serialize>(__TAURI_INVOKE("sync_history", { profileId, onProgress })),
 	/**  Cached deployments matching the filter, newest first, with "as of". */
@@ -1325,6 +1330,11 @@ export type ProfileSecrets = ProfileSecrets_Serialize | ProfileSecrets_Deseriali
 export type ProfileSecrets_Deserialize = {
 	deployApiKey: boolean,
 	cloudflareToken: boolean,
+	/**
+	 *  Stored keys saved for other hosts than the profile's URLs name now: not sent until
+	 *  entered again or moved (`move_keys`). Each says which key and where it was saved for.
+	 */
+	detached: string[],
 	/**  Set when the keychain could not be asked; the message says what to do. */
 	keychainError?: string | null,
 };
@@ -1333,6 +1343,11 @@ export type ProfileSecrets_Deserialize = {
 export type ProfileSecrets_Serialize = {
 	deployApiKey: boolean,
 	cloudflareToken: boolean,
+	/**
+	 *  Stored keys saved for other hosts than the profile's URLs name now: not sent until
+	 *  entered again or moved (`move_keys`). Each says which key and where it was saved for.
+	 */
+	detached: string[],
 	/**  Set when the keychain could not be asked; the message says what to do. */
 	keychainError: string | null,
 };
