@@ -106,16 +106,47 @@ pub fn run() {
         .init();
 
     let builder = ipc_builder();
-    tauri::Builder::default()
-        .plugin(tauri_plugin_notification::init())
+    let mut app = tauri::Builder::default();
+    // The default data folder is one window's: a second launch focuses it. With
+    // SWITCHYARD_DATA_DIR set (tests, a second folder on purpose) each folder is guarded by its
+    // lock alone, so instances on different folders can run side by side.
+    if std::env::var_os("SWITCHYARD_DATA_DIR").is_none() {
+        app = app.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }));
+    }
+    app.plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
-            let state = tauri::async_runtime::block_on(AppState::init()).map_err(|e| {
-                tracing::error!(error = %e.message, "could not initialise Switchyard");
-                Box::<dyn std::error::Error>::from(e.message)
-            })?;
+            let state = match tauri::async_runtime::block_on(AppState::init()) {
+                Ok(s) => s,
+                // Another process holds the data folder: say which and what to do, then quit
+                // (never share the folder).
+                Err(e) if e.code == switchyard_core::ErrorCode::Conflict => {
+                    tracing::error!(error = %e.message, "the data folder is in use");
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.hide();
+                    }
+                    let handle = app.handle().clone();
+                    use tauri_plugin_dialog::DialogExt;
+                    app.dialog()
+                        .message(e.message)
+                        .title("Switchyard is already open on this data folder")
+                        .kind(tauri_plugin_dialog::MessageDialogKind::Warning)
+                        .show(move |_| handle.exit(1));
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::error!(error = %e.message, "could not initialise Switchyard");
+                    return Err(Box::<dyn std::error::Error>::from(e.message));
+                }
+            };
             tracing::info!(data_dir = %state.ops.data_dir().display(), "Switchyard started");
             app.manage(state);
             Ok(())

@@ -118,8 +118,68 @@ struct SandboxLink {
     discovery: Discovery,
 }
 
+/// The lock file that makes a data folder one app's at a time.
+pub const LOCK_FILE: &str = "switchyard.lock";
+
+/// Takes the data folder for this process: an exclusive lock on `<data_dir>/switchyard.lock`
+/// (released when the process ends, however it ends). Another process holding it is a
+/// `Conflict` naming the folder, the process and what to do.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, AppError> {
+    use std::io::{Read, Seek, Write};
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        AppError::invalid_input(format!(
+            "The data folder {} cannot be created: {e}. Check its permissions, or set SWITCHYARD_DATA_DIR to another folder.",
+            data_dir.display()
+        ))
+    })?;
+    let path = data_dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| {
+            AppError::invalid_input(format!(
+                "The data folder {} cannot be used: {} cannot be opened ({e}). Check the folder's permissions.",
+                data_dir.display(),
+                path.display()
+            ))
+        })?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.set_len(0);
+            let _ = file.rewind();
+            let _ = write!(file, "{}", std::process::id());
+            let _ = file.flush();
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let who = match holder.trim().parse::<u32>() {
+                Ok(pid) => format!("Another Switchyard (process {pid})"),
+                Err(_) => "Another Switchyard".to_owned(),
+            };
+            Err(AppError::new(
+                switchyard_core::ErrorCode::Conflict,
+                format!(
+                    "{who} is using the data folder {}. Two apps on one folder would overwrite each other's runs and history: switch to the open window, or close it and start again. To run a second one on purpose, set SWITCHYARD_DATA_DIR to another folder.",
+                    data_dir.display()
+                ),
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(AppError::invalid_input(format!(
+            "The data folder {} cannot be locked ({e}); Switchyard needs a local folder that supports file locks. Set SWITCHYARD_DATA_DIR to one.",
+            data_dir.display()
+        ))),
+    }
+}
+
 /// The app's engine: everything a window (or a test) can ask for.
 pub struct Ops {
+    /// Held for the life of this `Ops`: the data folder is this process's alone.
+    _folder_lock: std::fs::File,
     store: Store,
     secrets: Arc<dyn SecretStore>,
     http: HttpClient,
@@ -154,9 +214,11 @@ impl Ops {
         secrets: Arc<dyn SecretStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Ops, AppError> {
+        let folder_lock = lock_data_dir(data_dir)?;
         let store = Store::open_in(data_dir).await?;
         let http = HttpClient::new(HttpSettings::default())?;
         let ops = Ops {
+            _folder_lock: folder_lock,
             store,
             secrets,
             http,

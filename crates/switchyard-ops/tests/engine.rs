@@ -435,7 +435,8 @@ async fn keys_stay_with_the_hosts_they_were_saved_for() {
         e.message
     );
     assert!(
-        e.message.contains("http://127.0.0.2:9 and http://127.0.0.3:9"),
+        e.message
+            .contains("http://127.0.0.2:9 and http://127.0.0.3:9"),
         "{}",
         e.message
     );

@@ -1213,3 +1213,51 @@ async fn a_non_ascii_commit_tag_is_shown_not_a_panic() {
         d.steps[0].output
     );
 }
+
+/// A second app on the same data folder used to open it too, and mark the first one's running
+/// step "interrupted" (offering to re-run it). Now the folder is one process's at a time.
+#[tokio::test]
+async fn a_second_app_on_the_same_data_folder_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("app");
+    let first = open(&data).await;
+    local_profile(&first, Protection::Normal).await;
+    let run = first
+        .start_run("stg", "monitoring", BTreeMap::new(), false)
+        .await
+        .unwrap();
+    let e = Ops::open(
+        &data,
+        Arc::new(MemoryStore::new()),
+        Arc::new(switchyard_core::SystemClock),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert!(
+        e.message.contains(&data.display().to_string()),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message
+            .contains(&format!("process {}", std::process::id())),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("SWITCHYARD_DATA_DIR"), "{}", e.message);
+    // The first app's run is untouched; once it is closed, the folder opens again.
+    assert_eq!(
+        first
+            .run_detail(&run.summary.id)
+            .await
+            .unwrap()
+            .summary
+            .state,
+        switchyard_ops::RunState::Running
+    );
+    first.shutdown().await;
+    drop(first);
+    let again = open(&data).await;
+    assert!(again.run_detail(&run.summary.id).await.is_ok());
+}
