@@ -165,9 +165,12 @@ fn workerd_version(binary: &Path) -> Option<String> {
         .arg("--version")
         .output()
         .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    // It prints `workerd 2026-11-23`: the version is the date.
+    out.status.success().then(|| {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let text = text.trim();
+        text.strip_prefix("workerd ").unwrap_or(text).to_owned()
+    })
 }
 
 /// The text config of workerd: the router worker, its loader, and the sandbox as its only
