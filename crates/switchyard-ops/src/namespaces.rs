@@ -595,17 +595,25 @@ impl Ops {
     }
 
     /// Delete one worker from `namespace`.
+    /// Deletes one worker. Like a namespace, it needs its name typed exactly: the engine checks
+    /// it (the window is not trusted with it), whatever the profile.
     pub async fn delete_worker(
         &self,
         profile_id: &str,
         namespace: &str,
         script: &str,
+        typed_confirmation: &str,
     ) -> Result<(), AppError> {
         let target = format!("{namespace}/{script}");
         let params = serde_json::json!({ "namespace": namespace, "script": script });
         self.audited(profile_id, "worker.delete", &target, params, async {
             let profile = self.store.get_profile(profile_id).await?;
             check_writable(&profile, "deleting a worker")?;
+            if typed_confirmation != script {
+                return Err(AppError::invalid_input(format!(
+                    "Nothing was deleted: the confirmation must be the worker's name, \"{script}\", typed exactly."
+                )));
+            }
             let api = self.cloudflare(&profile)?;
             api.delete_script(namespace, script).await
         })

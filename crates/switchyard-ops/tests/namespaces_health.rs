@@ -289,7 +289,7 @@ async fn read_only_profiles_refuse_every_mutation_and_tokens_are_required() {
             .delete_namespace("ops-readonly", "dotdo-staging", "dotdo-staging".into())
             .await,
         f.ops
-            .delete_worker("ops-readonly", "dotdo-staging", "gateway")
+            .delete_worker("ops-readonly", "dotdo-staging", "gateway", "gateway")
             .await,
         f.ops
             .delete_namespace_plan("ops-readonly", "dotdo-staging")
@@ -362,8 +362,26 @@ async fn workers_are_listed_with_parsed_tags_and_detail() {
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
 
+    // A production worker is not deleted without its name typed: a click used to do it.
+    for typed in ["", "gateway", "gateway-v"] {
+        let e = f
+            .ops
+            .delete_worker(SB, "dotdo-production", "gateway-v2", typed)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput);
+        assert!(e.message.contains("Nothing was deleted"), "{}", e.message);
+    }
+    assert_eq!(
+        f.ops
+            .list_workers(SB, "dotdo-production")
+            .await
+            .unwrap()
+            .len(),
+        9
+    );
     f.ops
-        .delete_worker(SB, "dotdo-production", "gateway-v2")
+        .delete_worker(SB, "dotdo-production", "gateway-v2", "gateway-v2")
         .await
         .unwrap();
     let workers = f.ops.list_workers(SB, "dotdo-production").await.unwrap();
@@ -432,7 +450,7 @@ async fn drift_between_production_and_staging_follows_deploys_and_deletes() {
     .unwrap();
     // And schedule removed from staging.
     f.ops
-        .delete_worker(SB, "dotdo-staging", "schedule")
+        .delete_worker(SB, "dotdo-staging", "schedule", "schedule")
         .await
         .unwrap();
 

@@ -129,10 +129,11 @@ pub async fn delete_worker(
     profile_id: String,
     namespace: String,
     script: String,
+    typed_confirmation: String,
 ) -> Result<(), AppError> {
     state
         .ops
-        .delete_worker(&profile_id, &namespace, &script)
+        .delete_worker(&profile_id, &namespace, &script, &typed_confirmation)
         .await
 }
 

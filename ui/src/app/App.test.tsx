@@ -14,14 +14,14 @@ import {
 } from '../test/render';
 import { AREAS } from './areas';
 
-const AREA_NAMES = ['Deployments', 'Deploy', 'Namespaces', 'Health', 'Runbooks', 'Settings'];
+const AREA_NAMES = ['Deployments', 'Deploy', 'Namespaces', 'Health', 'Logs', 'Runbooks', 'Settings'];
 
 function areasNav() {
   return screen.getByRole('navigation', { name: 'Areas' });
 }
 
 describe('the window', () => {
-  it('lists the six areas in the sidebar, in order, and opens Deployments first', async () => {
+  it('lists the seven areas in the sidebar, in order, and opens Deployments first', async () => {
     serveAppInfo(appInfo());
     renderApp();
     const buttons = within(areasNav()).getAllByRole('button');
@@ -43,13 +43,18 @@ describe('the window', () => {
     expect(others).toHaveLength(1);
   });
 
-  it('moves between areas with the keyboard: Tab to a button, Enter or Space, and Alt+1…6', async () => {
+  it('moves between areas with the keyboard: Tab to a button, Enter or Space, and Alt+1…7', async () => {
     serveAppInfo(appInfo());
     const { user } = renderApp();
     const health = within(areasNav()).getByRole('button', { name: 'Health' });
     health.focus();
     await user.keyboard('{Enter}');
     expect(await screen.findByRole('heading', { level: 1, name: 'Health' })).toBeInTheDocument();
+
+    await user.tab();
+    expect(within(areasNav()).getByRole('button', { name: 'Logs' })).toHaveFocus();
+    await user.keyboard(' ');
+    expect(await screen.findByRole('heading', { level: 1, name: 'Logs' })).toBeInTheDocument();
 
     await user.tab();
     expect(within(areasNav()).getByRole('button', { name: 'Runbooks' })).toHaveFocus();
@@ -64,6 +69,8 @@ describe('the window', () => {
       'aria-keyshortcuts',
       'Alt+3',
     );
+    expect(within(areasNav()).getByRole('button', { name: 'Logs' })).toHaveAttribute('aria-keyshortcuts', 'Alt+5');
+    expect(within(areasNav()).getByRole('button', { name: 'Settings' })).toHaveAttribute('aria-keyshortcuts', 'Alt+7');
   });
 });
 

@@ -23,6 +23,7 @@ const NamespacesArea = lazy(() =>
   import('../features/namespaces/NamespacesArea').then((m) => ({ default: m.NamespacesArea })),
 );
 const HealthArea = lazy(() => import('../features/health/HealthArea').then((m) => ({ default: m.HealthArea })));
+const LogsArea = lazy(() => import('../features/logs/LogsArea').then((m) => ({ default: m.LogsArea })));
 const RunbooksArea = lazy(() => import('../features/runbooks/RunbooksArea').then((m) => ({ default: m.RunbooksArea })));
 const SettingsArea = lazy(() => import('../features/settings/SettingsArea').then((m) => ({ default: m.SettingsArea })));
 
@@ -53,6 +54,8 @@ function AreaSwitch({ area }: { area: AreaId }) {
       return <NamespacesArea />;
     case 'health':
       return <HealthArea />;
+    case 'logs':
+      return <LogsArea />;
     case 'runbooks':
       return <RunbooksArea />;
     case 'settings':

@@ -32,7 +32,7 @@ function AreaLink({ area }: { area: Area }) {
   );
 }
 
-/** The sidebar: one button per area; Tab reaches each, Enter or Space opens it, Alt+1…6 too. */
+/** The sidebar: one button per area; Tab reaches each, Enter or Space opens it, Alt+1…7 too. */
 export function AreaNav() {
   const operate = AREAS.filter((a) => a.id !== 'runbooks' && a.id !== 'settings');
   const runbooks = AREAS.filter((a) => a.id === 'runbooks');

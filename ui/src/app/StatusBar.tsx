@@ -1,10 +1,20 @@
 import { AppShell, Group, Text, UnstyledButton } from '@mantine/core';
-import { IconChecklist, IconClockHour4, IconFolder, IconHeartbeat, IconInfoCircle } from '@tabler/icons-react';
+import {
+  IconAlertTriangle,
+  IconChecklist,
+  IconClockHour4,
+  IconFolder,
+  IconHeartbeat,
+  IconInfoCircle,
+} from '@tabler/icons-react';
 
 import { formatLocalTime, formatRelative, useNow } from '../components/time';
 import { useHealthMonitor } from '../features/health/HealthMonitor';
+import { suspectShortText, suspectsOf } from '../features/health/suspect';
+import { useSandboxRuntime } from '../ipc/health';
 import { useAppInfo, useHistoryAsOf } from '../ipc/queries';
 import { useRuns } from '../ipc/runbooks';
+import { activeProfileOf } from './environment';
 import { useNavigation } from './navigation';
 
 export const FOOTER_HEIGHT = 30;
@@ -68,6 +78,65 @@ function HealthAtAGlance() {
   );
 }
 
+/** A service down shortly after a deployment of it ("gateway failing after v1.4.0"); opens Health. */
+function SuspectAtAGlance() {
+  const { profileId, board } = useHealthMonitor();
+  const { navigate } = useNavigation();
+  const suspects = profileId === null ? [] : suspectsOf(board.data);
+  const first = suspects[0];
+  if (!first) {
+    return null;
+  }
+  const more = suspects.length > 1 ? ` (+${suspects.length - 1} more)` : '';
+  const text = `${suspectShortText(first)}${more}`;
+  return (
+    <UnstyledButton
+      onClick={() => {
+        navigate('health');
+      }}
+      aria-label={`${text}. Open Health.`}
+      miw={0}
+    >
+      <Group gap={6} wrap="nowrap" miw={0}>
+        <IconAlertTriangle size={14} aria-hidden />
+        <Text size="xs" fw={700} c="red.8" truncate="end" maw={320}>
+          {text}
+        </Text>
+      </Group>
+    </UnstyledButton>
+  );
+}
+
+/**
+ * The Local sandbox's runtime when it is not running scripts ("Sandbox: scripts not executed"),
+ * asked every 10 s while that profile is active; opens Health, which says why and how to fix it.
+ */
+function RuntimeAtAGlance({ sandbox }: { sandbox: boolean }) {
+  const runtime = useSandboxRuntime(sandbox);
+  const { navigate } = useNavigation();
+  const r = sandbox ? runtime.data : undefined;
+  if (!r || (r.executing && r.running)) {
+    return null;
+  }
+  const text = !r.executing ? 'Sandbox: scripts are not executed' : 'Sandbox runtime starting or restarting';
+  return (
+    <UnstyledButton
+      onClick={() => {
+        navigate('health');
+      }}
+      aria-label={`${text}. Open Health for why.`}
+      title={r.message}
+    >
+      <Group gap={6} wrap="nowrap">
+        <IconAlertTriangle size={14} aria-hidden />
+        <Text size="xs" fw={700} c="orange.9">
+          {text}
+        </Text>
+      </Group>
+    </UnstyledButton>
+  );
+}
+
 /** The runbook run in progress (the newest open one), and how far it is; opens it. */
 function RunInProgress() {
   const runs = useRuns();
@@ -108,25 +177,29 @@ export function StatusBar() {
       ? 'Version unknown (app info unavailable)'
       : 'Version …';
   const dataDir = appInfo.isSuccess ? appInfo.data.dataDir : appInfo.isError ? 'unknown' : '…';
+  const sandbox = appInfo.isSuccess && activeProfileOf(appInfo.data.profiles, appInfo.data.activeProfile)?.sandbox === true;
   return (
     <AppShell.Footer px="md" className="sy-footer">
-      <Group h="100%" gap="lg" wrap="nowrap" justify="space-between">
-        <Group gap="lg" wrap="nowrap">
+      <Group h="100%" w="100%" miw={0} gap="lg" wrap="nowrap" justify="space-between">
+        {/* What needs attention never shrinks; the data directory gives way first. */}
+        <Group gap="lg" wrap="nowrap" style={{ flexShrink: 0 }}>
           <Group gap={6} wrap="nowrap">
             <IconClockHour4 size={14} aria-hidden />
             <DataAsOf profileId={profileId} />
           </Group>
           <HealthAtAGlance />
+          <SuspectAtAGlance />
+          <RuntimeAtAGlance sandbox={sandbox} />
           <RunInProgress />
         </Group>
         <Group gap="lg" wrap="nowrap" miw={0}>
           <Group gap={6} wrap="nowrap" miw={0}>
             <IconFolder size={14} aria-hidden />
-            <Text size="xs" truncate="start" title={dataDir} maw={420}>
+            <Text size="xs" truncate="start" title={dataDir} maw={420} miw={0}>
               Data directory: {dataDir}
             </Text>
           </Group>
-          <Group gap={6} wrap="nowrap">
+          <Group gap={6} wrap="nowrap" style={{ flexShrink: 0 }}>
             <IconInfoCircle size={14} aria-hidden />
             <Text size="xs">{version}</Text>
           </Group>

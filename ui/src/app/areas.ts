@@ -3,12 +3,13 @@ import {
   IconBoxMultiple,
   IconChecklist,
   IconHistory,
+  IconListDetails,
   IconRocket,
   IconSettings,
 } from '@tabler/icons-react';
 
-/** The six areas of the window, in sidebar order. Alt+1…Alt+6 follow this order. */
-export const AREA_IDS = ['deployments', 'deploy', 'namespaces', 'health', 'runbooks', 'settings'] as const;
+/** The seven areas of the window, in sidebar order. Alt+1…Alt+7 follow this order. */
+export const AREA_IDS = ['deployments', 'deploy', 'namespaces', 'health', 'logs', 'runbooks', 'settings'] as const;
 export type AreaId = (typeof AREA_IDS)[number];
 
 export interface Area {
@@ -52,18 +53,25 @@ export const AREAS: readonly Area[] = [
     summary: 'Health of every service and the dispatcher',
   },
   {
+    id: 'logs',
+    label: 'Logs',
+    icon: IconListDetails,
+    shortcutDigit: 5,
+    summary: 'Live requests, logs and exceptions of chosen services',
+  },
+  {
     id: 'runbooks',
     label: 'Runbooks',
     icon: IconChecklist,
-    shortcutDigit: 5,
+    shortcutDigit: 6,
     summary: 'Runbook procedures as guided checklists',
   },
   {
     id: 'settings',
     label: 'Settings',
     icon: IconSettings,
-    shortcutDigit: 6,
-    summary: 'App version, data directory and profiles',
+    shortcutDigit: 7,
+    summary: 'App version, data directory, profiles and the health settings',
   },
 ];
 

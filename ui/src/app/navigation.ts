@@ -8,11 +8,18 @@ export interface RunbookTarget {
   stepId?: string | null;
 }
 
-/** What to open inside the area navigated to (only the Runbooks area takes one today). */
+/** What to open inside the area navigated to. */
 export interface NavigationTarget {
   runbook?: RunbookTarget;
   /** A runbook run to open. */
   runId?: string;
+  /** The Logs area: the services to tail (a tail starts on them at once). */
+  logs?: { services: string[] };
+  /**
+   * The Deploy area: open the one-step rollback plan of this service. Only the plan: nothing is
+   * rolled back until the operator confirms it there.
+   */
+  rollback?: { service: string };
 }
 
 export interface Navigation {

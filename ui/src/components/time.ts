@@ -56,3 +56,17 @@ export function useNow(everyMs = 30_000): number {
   }, [everyMs]);
   return now;
 }
+
+/** "14:07" (24-hour, local) today; "Mar 1, 14:07" on another day. */
+export function formatClock(ms: number, nowMs: number = Date.now()): string {
+  const d = new Date(ms);
+  const now = new Date(nowMs);
+  const hhmm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const sameDay =
+    d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate();
+  if (sameDay) {
+    return hhmm;
+  }
+  const day = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' }).format(d);
+  return `${day}, ${hhmm}`;
+}

@@ -64,7 +64,7 @@ export const commands = {
 	/**  A worker's source. */
 	workerContent: (profileId: string, namespace: string, script: string) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("worker_content", { profileId, namespace, script })),
 	/**  Delete one worker from a namespace. */
-	deleteWorker: (profileId: string, namespace: string, script: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("delete_worker", { profileId, namespace, script })),
+	deleteWorker: (profileId: string, namespace: string, script: string, typedConfirmation: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("delete_worker", { profileId, namespace, script, typedConfirmation })),
 	/**  Which services differ between two namespaces. */
 	compareNamespaces: (profileId: string, left: string, right: string) => typedError<Drift_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_namespaces", { profileId, left, right })),
 	/**  The bindings in a local service folder's wrangler.jsonc against a deployed worker's. */

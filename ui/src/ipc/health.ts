@@ -1,6 +1,6 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
-import { type AppError, commands, type HealthBoard, type HealthPoint } from './bindings';
+import { type AppError, commands, type HealthBoard, type HealthPoint, type SandboxRuntime } from './bindings';
 import { callCommand } from './errors';
 
 /** How long each target gets to answer a check. */
@@ -9,7 +9,16 @@ export const HEALTH_TIMEOUT_MS = 5000;
 /** How far back a sparkline reaches. */
 export const SPARKLINE_WINDOW_MS = 60 * 60 * 1000;
 
+/** How often the sandbox's runtime is asked about while the Local sandbox profile is active. */
+export const RUNTIME_POLL_MS = 10_000;
+
+/** The correlation window's bounds, in minutes (the engine checks them too). */
+export const CORRELATION_WINDOW_MIN = 1;
+export const CORRELATION_WINDOW_MAX = 1440;
+
 export const healthKeys = {
+  runtime: ['sandboxRuntime'] as const,
+  correlationWindow: ['correlationWindow'] as const,
   all: (profileId: string) => ['health', profileId] as const,
   board: (profileId: string) => ['health', profileId, 'board'] as const,
   history: (profileId: string, target: string, sinceMs: number) =>
@@ -47,5 +56,40 @@ export function useHealthHistory(profileId: string | null, target: string, since
     enabled: profileId !== null && sinceMs !== null,
     staleTime: Infinity,
     placeholderData: keepPreviousData,
+  });
+}
+
+/**
+ * Whether the embedded sandbox executes deployed scripts (workerd found and running), and what its
+ * runtime reported. Asked every RUNTIME_POLL_MS while `enabled` (the Local sandbox is the active
+ * profile). `null` when no sandbox runs in this process.
+ */
+export function useSandboxRuntime(enabled: boolean) {
+  return useQuery<SandboxRuntime | null, AppError>({
+    queryKey: healthKeys.runtime,
+    queryFn: () => callCommand(() => commands.sandboxRuntime()),
+    enabled,
+    refetchInterval: enabled ? RUNTIME_POLL_MS : false,
+    refetchIntervalInBackground: false,
+  });
+}
+
+/** The health ↔ deployment correlation window, in minutes. */
+export function useCorrelationWindow() {
+  return useQuery<number, AppError>({
+    queryKey: healthKeys.correlationWindow,
+    queryFn: () => callCommand(() => commands.correlationWindow()),
+    staleTime: Infinity,
+  });
+}
+
+/** Save the correlation window (the next health check uses it). */
+export function useSetCorrelationWindow() {
+  const client = useQueryClient();
+  return useMutation<null, AppError, number>({
+    mutationFn: (minutes) => callCommand(() => commands.setCorrelationWindow(minutes)),
+    onSuccess: (_none, minutes) => {
+      client.setQueryData(healthKeys.correlationWindow, minutes);
+    },
   });
 }

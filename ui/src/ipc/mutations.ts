@@ -33,6 +33,8 @@ export function useSaveProfile() {
         client.invalidateQueries({ queryKey: queryKeys.appInfo }),
         client.invalidateQueries({ queryKey: queryKeys.profiles }),
         client.invalidateQueries({ queryKey: queryKeys.history(saved.id) }),
+        // New addresses detach the stored keys: their state changed.
+        client.invalidateQueries({ queryKey: queryKeys.secrets(saved.id) }),
       ]);
     },
   });
@@ -49,6 +51,7 @@ export function useDeleteProfile() {
       await Promise.all([
         client.invalidateQueries({ queryKey: queryKeys.appInfo }),
         client.invalidateQueries({ queryKey: queryKeys.profiles }),
+        client.invalidateQueries({ queryKey: ['secrets'] }),
       ]);
     },
   });
@@ -66,6 +69,15 @@ export function useSetSecret() {
   return useMutation<null, AppError, SecretWrite>({
     mutationFn: ({ profileId, kind, value }) => callCommand(() => commands.setSecret(profileId, kind, value)),
     onSuccess: (_none, { profileId }) => client.invalidateQueries({ queryKey: queryKeys.secrets(profileId) }),
+  });
+}
+
+/** Move a profile's stored keys to the addresses it names now (the operator says it is the same service). */
+export function useMoveKeys() {
+  const client = useQueryClient();
+  return useMutation<null, AppError, string>({
+    mutationFn: (profileId) => callCommand(() => commands.moveKeys(profileId)),
+    onSuccess: (_none, profileId) => client.invalidateQueries({ queryKey: queryKeys.secrets(profileId) }),
   });
 }
 

@@ -116,12 +116,13 @@ export function useDeleteNamespace(profileId: string) {
   });
 }
 
-/** Delete one worker from a namespace. */
+/** Delete one worker from a namespace; the engine wants its name typed, as for a namespace. */
 export function useDeleteWorker(profileId: string, namespace: string) {
   const client = useQueryClient();
-  return useMutation<null, AppError, string>({
-    mutationFn: (script) => callCommand(() => commands.deleteWorker(profileId, namespace, script)),
-    onSuccess: async (_none, script) => {
+  return useMutation<null, AppError, { script: string; typedConfirmation: string }>({
+    mutationFn: ({ script, typedConfirmation }) =>
+      callCommand(() => commands.deleteWorker(profileId, namespace, script, typedConfirmation)),
+    onSuccess: async (_none, { script }) => {
       client.removeQueries({ queryKey: namespaceKeys.worker(profileId, namespace, script) });
       client.removeQueries({ queryKey: namespaceKeys.workerContent(profileId, namespace, script) });
       await Promise.all([

@@ -12,6 +12,7 @@ import type {
   HistoryPage_Serialize,
   Profile_Serialize,
   ProfileSummary,
+  SandboxRuntime_Serialize,
 } from '../ipc/bindings';
 
 export const sandboxProfile: ProfileSummary = {
@@ -94,6 +95,19 @@ export function deployment(overrides: Partial<Deployment_Serialize> = {}): Deplo
   };
 }
 
+/** The Local sandbox's runtime as `sandbox_runtime` answers: executing and running unless told. */
+export function sandboxRuntime(overrides: Partial<SandboxRuntime_Serialize> = {}): SandboxRuntime_Serialize {
+  return {
+    executing: true,
+    running: true,
+    message: 'Deployed scripts run in workerd.',
+    workerdVersion: '1.20250301.0',
+    restarts: 0,
+    notices: [],
+    ...overrides,
+  };
+}
+
 /** A command's reply: a value, or (thrown as Tauri rejects) an AppError. */
 export type Reply = unknown;
 export type Handler = (args: Record<string, unknown>) => Reply;
@@ -139,6 +153,11 @@ export function serveIpc(
     runbook_catalog: () => ({ runbooks: [], problems: [] }),
     // The status bar shows a run in progress; by default there is none.
     list_runs: () => [],
+    // The status bar asks the Local sandbox's runtime (when that profile is active); by default it
+    // executes scripts and is running.
+    sandbox_runtime: () => sandboxRuntime(),
+    // Settings shows the health ↔ deployment correlation window; 15 minutes unless set.
+    correlation_window: () => 15,
     // The status bar's health monitor checks in every area; by default all is well.
     check_health: () => ({
       checkedAtMs: 1_750_000_000_000,

@@ -3,6 +3,7 @@ import { IconArrowBackUp, IconRocket } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { areaById } from '../../app/areas';
+import { useNavigation } from '../../app/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useAppInfo, useProfiles } from '../../ipc/queries';
@@ -14,7 +15,16 @@ import { RollbackPanel } from './RollbackPanel';
 export function DeployArea() {
   const appInfo = useAppInfo();
   const profiles = useProfiles();
-  const [tab, setTab] = useState<string>('deploy');
+  const { target } = useNavigation();
+  const [tab, setTab] = useState<string>(() => (target?.rollback ? 'rollback' : 'deploy'));
+  // Asked from elsewhere (Health's "Roll back") while Deploy is open: show the rollback tab.
+  const [seenTarget, setSeenTarget] = useState(target);
+  if (target !== seenTarget) {
+    setSeenTarget(target);
+    if (target?.rollback) {
+      setTab('rollback');
+    }
+  }
   const activeId = appInfo.data?.activeProfile ?? '';
   const profile = profiles.data?.find((p) => p.id === activeId) ?? null;
 

@@ -15,6 +15,7 @@ import {
 import { IconArrowBackUp, IconCircleCheck, IconPin } from '@tabler/icons-react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 
+import { type NavigationTarget, useNavigation } from '../../app/navigation';
 import { ConfirmAction } from '../../components/ConfirmAction';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes, shortHash } from '../../components/format';
@@ -248,16 +249,39 @@ function VersionsTable({
   );
 }
 
+/**
+ * The service whose rollback plan another area asked to open (Health's "Roll back"), when the
+ * profile has it and may roll back. Opening the plan changes nothing: it still needs confirming.
+ */
+function askedService(target: NavigationTarget | null, profile: Profile): string | null {
+  const service = target?.rollback?.service;
+  return service !== undefined && profile.services.includes(service) && profile.protection !== 'readOnly' ? service : null;
+}
+
 /** Roll a service back one step (the Deploy API's rollback) or to any archived version. */
 export function RollbackPanel({ profile }: { profile: Profile }) {
-  const [service, setService] = useState(profile.services[0] ?? '');
+  const { target } = useNavigation();
+  const [service, setService] = useState(() => askedService(target, profile) ?? profile.services[0] ?? '');
   const [environment, setEnvironment] = useState<Environment>(profile.environment);
-  const [action, setAction] = useState<Action | null>(null);
+  const [action, setAction] = useState<Action | null>(() => (askedService(target, profile) !== null ? { kind: 'oneStep' } : null));
   const [running, setRunning] = useState(false);
   const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
   /** What the steps shown are of (the action itself is gone once it is done). */
   const [progressKind, setProgressKind] = useState<Action['kind'] | null>(null);
   const [result, setResult] = useState<Result | null>(null);
+  // Asked again while Deploy is open: the plan of that service (only the plan, as above).
+  const [seenTarget, setSeenTarget] = useState(target);
+  if (target !== seenTarget) {
+    setSeenTarget(target);
+    const asked = askedService(target, profile);
+    if (asked !== null && !running) {
+      setService(asked);
+      setEnvironment(profile.environment);
+      setAction({ kind: 'oneStep' });
+      setResult(null);
+      setProgress(EMPTY_PROGRESS);
+    }
+  }
   const versions = useVersions(profile.id, service, environment);
   const afterDeploy = useAfterDeploy();
   const readOnly = profile.protection === 'readOnly';

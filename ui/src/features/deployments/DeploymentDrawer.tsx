@@ -6,6 +6,7 @@ import { formatBytes } from '../../components/format';
 import { formatLocalTime } from '../../components/time';
 import type { Deployment } from '../../ipc/bindings';
 import { useArchivedBundles } from '../../ipc/deploy';
+import { LogsButton } from '../logs/LogsButton';
 import { localTime, StatusBadge } from './deploymentColumns';
 
 function Row({ label, value }: { label: string; value: ReactNode }) {
@@ -102,6 +103,7 @@ export function DeploymentDrawer({
                 </Button>
               )}
             </CopyButton>
+            <LogsButton service={deployment.service} size="xs" variant="default" />
           </Group>
         </Stack>
       )}

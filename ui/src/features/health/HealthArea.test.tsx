@@ -1,8 +1,14 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { HealthBoard_Serialize, HealthPoint_Serialize, ServiceHealth_Serialize } from '../../ipc/bindings';
-import { appInfo, fail, renderApp, serveIpc } from '../../test/render';
+import type {
+  HealthBoard_Serialize,
+  HealthPoint_Serialize,
+  RollbackPlan_Serialize,
+  ServiceHealth_Serialize,
+  SuspectDeployment_Serialize,
+} from '../../ipc/bindings';
+import { appInfo, deployment, fail, type Handler, renderApp, sandboxRuntime, serveIpc } from '../../test/render';
 import { collapse } from './HealthMonitor';
 import { sparkGeometry } from './Sparkline';
 
@@ -21,6 +27,7 @@ function result(overrides: Partial<ServiceHealth_Serialize> = {}): ServiceHealth
     changed: false,
     previousState: 'up',
     lastChangeMs: null,
+    suspect: null,
     ...overrides,
   };
 }
@@ -58,9 +65,14 @@ const HISTORY: HealthPoint_Serialize[] = [
   { atMs: CHECKED_AT - 10 * 60_000, up: true, latencyMs: 80, samples: 1 },
 ];
 
-function serve(boards: (HealthBoard_Serialize | Error)[], history: HealthPoint_Serialize[] | 'fail' = HISTORY) {
+function serve(
+  boards: (HealthBoard_Serialize | Error)[],
+  history: HealthPoint_Serialize[] | 'fail' = HISTORY,
+  handlers: Record<string, Handler> = {},
+) {
   let n = 0;
   return serveIpc(appInfo(), {
+    ...handlers,
     check_health: () => {
       const next = boards[Math.min(n, boards.length - 1)];
       n += 1;
@@ -231,6 +243,194 @@ describe('Health area', () => {
     serve([board([])]);
     renderApp('health');
     expect(await screen.findByText(/This profile has nothing to check/)).toBeInTheDocument();
+  });
+});
+
+/** Today at 14:07 local time: the banner shows a failure of today as "14:07". */
+function todayAt(hours: number, minutes: number): number {
+  const d = new Date();
+  d.setHours(hours, minutes, 0, 0);
+  return d.getTime();
+}
+
+function suspect(overrides: Partial<SuspectDeployment_Serialize> = {}): SuspectDeployment_Serialize {
+  return {
+    deploymentId: 'deploy_1740830400000_abcdef01',
+    service: 'db',
+    versionTag: 'v1.4.0',
+    commit: 'abc1234',
+    author: 'alice',
+    deployedAtMs: todayAt(14, 4),
+    failingSinceMs: todayAt(14, 7),
+    minutesAfter: 3,
+    ...overrides,
+  };
+}
+
+const SUSPECTED = board([
+  result({ name: 'gateway' }),
+  result({
+    name: 'db',
+    state: 'down',
+    httpStatus: 500,
+    detail: 'Answered 500 Internal Server Error',
+    suspect: suspect(),
+  }),
+]);
+
+const ROLLBACK_PLAN: RollbackPlan_Serialize = {
+  profileId: 'local-sandbox',
+  service: 'db',
+  environment: 'production',
+  current: deployment({ id: 'deploy_1740830400000_abcdef01', service: 'db', versionTag: 'v1.4.0' }),
+  becomesCurrent: deployment({ id: 'deploy_1740826800000_abcdef00', service: 'db', versionTag: 'v1.3.0' }),
+  previousBundleArchived: true,
+  blockedReason: null,
+  warnings: [],
+  confirmation: { kind: 'typeName', phrase: 'db', reason: 'Production: type the service name.' },
+  action: 'Roll db back to v1.3.0',
+};
+
+describe('Health and deployments', () => {
+  it('names the deployment a failing service came shortly after, with Roll back and Logs', async () => {
+    serve([SUSPECTED]);
+    renderApp('health');
+    const alert = await screen.findByRole('alert', {
+      name: 'db failing since 14:07, 3 min after v1.4.0 (commit abc1234, by alice)',
+    });
+    expect(alert).toHaveTextContent('Roll back opens the rollback plan in Deploy: nothing changes until you confirm it there.');
+    const rollBack = within(alert).getByRole('button', { name: 'Roll back db' });
+    expect(rollBack).toHaveTextContent('Roll back');
+    const logs = within(alert).getByRole('button', { name: 'Logs for db' });
+    expect(logs).toHaveTextContent('Logs');
+    // Only services with a suspect get a banner.
+    expect(screen.queryByRole('alert', { name: /^gateway/ })).not.toBeInTheDocument();
+    // The status bar says it briefly, and opens Health.
+    expect(screen.getByRole('button', { name: 'db failing after v1.4.0. Open Health.' })).toBeInTheDocument();
+  });
+
+  it('names the deployment by its id when it has no version tag, and leaves out an unknown start', async () => {
+    serve([
+      board([
+        result({
+          name: 'db',
+          state: 'down',
+          suspect: suspect({ versionTag: null, failingSinceMs: null, minutesAfter: 12 }),
+        }),
+      ]),
+    ]);
+    renderApp('health');
+    expect(
+      await screen.findByRole('alert', {
+        name: 'db failing, 12 min after deploy_1740830400000_abcdef01 (commit abc1234, by alice)',
+      }),
+    ).toBeInTheDocument();
+  });
+
+  it('opens the rollback plan of the service from "Roll back", and rolls nothing back by itself', async () => {
+    const calls = serve([SUSPECTED], HISTORY, {
+      rollback_plan: () => ROLLBACK_PLAN,
+      deployment_versions: () => ({ service: 'db', environment: 'production', rows: [], pin: null, staleNote: null }),
+    });
+    const { user } = renderApp('health');
+    const alert = await screen.findByRole('alert', { name: /^db failing since/ });
+    await user.click(within(alert).getByRole('button', { name: 'Roll back db' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Deploy' })).toBeInTheDocument();
+    expect(await screen.findByRole('tab', { name: 'Roll back' })).toHaveAttribute('aria-selected', 'true');
+    expect(screen.getByRole('combobox', { name: 'Service' })).toHaveValue('db');
+    expect(await screen.findByText(/Becomes current: v1.3.0/)).toBeInTheDocument();
+    const go = screen.getByRole('button', { name: 'Roll db back to v1.3.0' });
+    expect(go).toBeDisabled();
+    expect(screen.getByRole('textbox', { name: 'Type db to confirm' })).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'rollback_plan')?.args).toEqual({
+      profileId: 'local-sandbox',
+      service: 'db',
+      environment: 'production',
+    });
+    expect(calls.some((c) => c.cmd === 'rollback')).toBe(false);
+  });
+
+  it('opens the Logs area on the service from the banner', async () => {
+    const calls = serve([SUSPECTED], HISTORY, { start_logs: () => 1, stop_logs: () => null });
+    const { user } = renderApp('health');
+    const alert = await screen.findByRole('alert', { name: /^db failing since/ });
+    await user.click(within(alert).getByRole('button', { name: 'Logs for db' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Logs' })).toBeInTheDocument();
+    expect(await screen.findByRole('checkbox', { name: 'db' })).toBeChecked();
+    await waitFor(() => {
+      expect(calls.find((c) => c.cmd === 'start_logs')?.args.request).toEqual({
+        profileId: 'local-sandbox',
+        services: ['db'],
+      });
+    });
+  });
+
+  it('offers Logs for each service of the board, not for the dispatcher or the Deploy API', async () => {
+    serve([MIXED]);
+    renderApp('health');
+    const table = await healthTable();
+    expect(within(within(table).getByRole('row', { name: /^gateway/ })).getByRole('button', { name: 'Logs for gateway' })).toBeInTheDocument();
+    expect(within(within(table).getByRole('row', { name: /^db/ })).getByRole('button', { name: 'Logs for db' })).toBeInTheDocument();
+    expect(within(table).queryByRole('button', { name: 'Logs for dispatcher' })).not.toBeInTheDocument();
+    expect(within(table).queryByRole('button', { name: 'Logs for deploy-api' })).not.toBeInTheDocument();
+  });
+});
+
+describe('Sandbox runtime', () => {
+  const NOT_FOUND = 'workerd was not found: run `cargo xtask setup`, or set SWITCHYARD_WORKERD to its path.';
+
+  it('warns plainly when the sandbox does not execute scripts, in Health and in the status bar', async () => {
+    const calls = serve([MIXED], HISTORY, {
+      sandbox_runtime: () => sandboxRuntime({ executing: false, running: false, message: NOT_FOUND, workerdVersion: null }),
+    });
+    const { user } = renderApp('health');
+    const alert = await screen.findByRole('alert', { name: `Scripts are not executed: ${NOT_FOUND}` });
+    expect(alert).toHaveTextContent('“503 Not executed”');
+    expect(screen.queryByText(/run in workerd/)).not.toBeInTheDocument();
+    expect(screen.queryByText(/starting or restarting/)).not.toBeInTheDocument();
+    const glance = screen.getByRole('button', { name: 'Sandbox: scripts are not executed. Open Health for why.' });
+    expect(glance).toHaveAttribute('title', NOT_FOUND);
+    expect(calls.some((c) => c.cmd === 'sandbox_runtime')).toBe(true);
+
+    await user.click(screen.getByRole('button', { name: 'Settings' }));
+    // The status bar keeps saying it in every area.
+    expect(screen.getByRole('button', { name: 'Sandbox: scripts are not executed. Open Health for why.' })).toBeInTheDocument();
+  });
+
+  it('says when the runtime is restarting, and lists its latest notices', async () => {
+    serve([MIXED], HISTORY, {
+      sandbox_runtime: () =>
+        sandboxRuntime({
+          running: false,
+          restarts: 2,
+          message: 'workerd is restarting: scripts are not answering until it is back.',
+          notices: [
+            { at: '2025-03-01T14:00:00Z', message: 'workerd exited with status 1; restarting.' },
+            { at: '2025-03-01T14:05:00Z', message: 'workerd did not answer for 10 s; restarting.' },
+          ],
+        }),
+    });
+    renderApp('health');
+    const alert = await screen.findByRole('alert', {
+      name: "The sandbox's runtime is starting or restarting; services will not answer until it is back",
+    });
+    expect(alert).toHaveTextContent('workerd is restarting');
+    const notices = screen.getByRole('region', { name: 'Runtime notices' });
+    const items = within(notices).getAllByRole('listitem');
+    expect(items).toHaveLength(2);
+    expect(items[0]).toHaveTextContent('workerd did not answer for 10 s; restarting.');
+    expect(items[1]).toHaveTextContent('workerd exited with status 1; restarting.');
+    expect(screen.getByRole('button', { name: 'Sandbox runtime starting or restarting. Open Health for why.' })).toBeInTheDocument();
+  });
+
+  it('does not ask about the runtime for a profile that is not the sandbox', async () => {
+    const calls = serveIpc(appInfo({ activeProfile: 'prod' }), { health_history: () => [] });
+    renderApp('health');
+    await screen.findByRole('heading', { level: 1, name: 'Health' });
+    await waitFor(() => {
+      expect(calls.some((c) => c.cmd === 'check_health')).toBe(true);
+    });
+    expect(calls.some((c) => c.cmd === 'sandbox_runtime')).toBe(false);
   });
 });
 

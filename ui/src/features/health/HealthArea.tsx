@@ -11,6 +11,7 @@ import {
 } from '@mantine/core';
 import { IconBook2, IconRefresh } from '@tabler/icons-react';
 
+import { activeProfileOf } from '../../app/environment';
 import { areaById } from '../../app/areas';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -20,6 +21,8 @@ import { SPARKLINE_WINDOW_MS, useHealthHistory } from '../../ipc/health';
 import { useAppInfo } from '../../ipc/queries';
 import './health.css';
 
+import { LogsButton } from '../logs/LogsButton';
+import { SandboxRuntimeView, SuspectBanners } from './HealthBanners';
 import { CHECK_INTERVALS, useHealthMonitor } from './HealthMonitor';
 import { Sparkline } from './Sparkline';
 
@@ -92,7 +95,7 @@ function lastChangeTitle(result: ServiceHealth): string | undefined {
 function BoardTable({ profileId, board }: { profileId: string; board: HealthBoard }) {
   const now = useNow();
   return (
-    <Table.ScrollContainer minWidth={820}>
+    <Table.ScrollContainer minWidth={900}>
       <Table aria-label="Service health" withTableBorder verticalSpacing="xs" highlightOnHover>
         <Table.Thead>
           <Table.Tr>
@@ -103,6 +106,7 @@ function BoardTable({ profileId, board }: { profileId: string; board: HealthBoar
             <Table.Th scope="col">Last change</Table.Th>
             <Table.Th scope="col">Last hour</Table.Th>
             <Table.Th scope="col">Details</Table.Th>
+            <Table.Th scope="col">Logs</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
@@ -154,6 +158,7 @@ function BoardTable({ profileId, board }: { profileId: string; board: HealthBoar
                   </Text>
                 )}
               </Table.Td>
+              <Table.Td>{result.kind === 'service' && <LogsButton service={result.name} />}</Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
@@ -171,6 +176,7 @@ function HealthBoardView({ profileId }: { profileId: string }) {
 
   return (
     <Stack gap="md">
+      <SuspectBanners board={data} />
       <Group justify="space-between" align="flex-end" wrap="wrap" gap="md">
         <HealthSummaryLine board={data} />
         <Group gap="md" align="flex-end" wrap="wrap">
@@ -243,9 +249,11 @@ function HealthBoardView({ profileId }: { profileId: string }) {
 export function HealthArea() {
   const appInfo = useAppInfo();
   const profileId = appInfo.isSuccess && appInfo.data.activeProfile !== '' ? appInfo.data.activeProfile : null;
+  const active = appInfo.isSuccess ? activeProfileOf(appInfo.data.profiles, appInfo.data.activeProfile) : undefined;
   return (
     <Stack gap="md">
       <AreaHeader area={areaById('health')} />
+      {active?.sandbox && <SandboxRuntimeView />}
       {appInfo.isPending && <Loader size="sm" aria-label="Loading the active profile" />}
       {appInfo.isSuccess && profileId === null && (
         <Paper withBorder p="lg">

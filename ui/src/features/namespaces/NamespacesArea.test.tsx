@@ -465,7 +465,15 @@ describe('Workers of a namespace', () => {
     await user.click(within(drawer).getByRole('button', { name: 'Delete worker auth' }));
     const confirm = screen.getByRole('dialog', { name: 'Delete worker auth?' });
     expect(calls.some((c) => c.cmd === 'delete_worker')).toBe(false);
-    await user.click(within(confirm).getByRole('button', { name: 'Delete auth from dotdo-staging' }));
+    // The name must be typed: a typo keeps the button disabled.
+    const go = within(confirm).getByRole('button', { name: 'Delete auth from dotdo-staging' });
+    expect(go).toBeDisabled();
+    await user.type(within(confirm).getByLabelText('Type auth to confirm'), 'aht');
+    expect(within(confirm).getByText('That is not “auth”.')).toBeInTheDocument();
+    expect(go).toBeDisabled();
+    await user.clear(within(confirm).getByLabelText('Type auth to confirm'));
+    await user.type(within(confirm).getByLabelText('Type auth to confirm'), 'auth');
+    await user.click(go);
     await waitFor(() => {
       expect(screen.getByText('2 of 2 workers')).toBeInTheDocument();
     });
@@ -473,6 +481,7 @@ describe('Workers of a namespace', () => {
       profileId: 'local-sandbox',
       namespace: 'dotdo-staging',
       script: 'auth',
+      typedConfirmation: 'auth',
     });
   });
 

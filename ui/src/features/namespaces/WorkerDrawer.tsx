@@ -1,10 +1,12 @@
-import { Badge, Button, Code, Divider, Drawer, Group, Loader, Modal, Stack, Table, Text, Title } from '@mantine/core';
+import { Badge, Button, Code, Divider, Drawer, Group, Loader, Modal, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { IconCode, IconTrash } from '@tabler/icons-react';
 import { type ReactNode, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { WorkerRow } from '../../ipc/bindings';
 import { useDeleteWorker, useWorkerContent, useWorkerDetail } from '../../ipc/namespaces';
+import { useProfiles } from '../../ipc/queries';
+import { LogsButton } from '../logs/LogsButton';
 import { isoLocal } from './workerRows';
 import { formatBytes } from '../../components/format';
 
@@ -121,15 +123,33 @@ interface WorkerDrawerProps {
   onClose: () => void;
 }
 
-/** One worker in full: tags, bindings, settings, size, its source on demand, and delete. */
+/** "Logs" for a worker, and what the Logs area will not show when it is in another namespace. */
+function WorkerLogs({ profileId, namespace, script }: { profileId: string; namespace: string; script: string }) {
+  const profiles = useProfiles();
+  const profileNamespace = profiles.data?.find((p) => p.id === profileId)?.namespace ?? null;
+  return (
+    <Group gap="sm" wrap="wrap">
+      <LogsButton service={script} size="xs" variant="default" />
+      {profileNamespace !== null && profileNamespace !== namespace && (
+        <Text size="xs" c="dimmed" maw={520}>
+          {`Logs shows requests dispatched through ${profileNamespace}, this profile's namespace: requests to ${script} through ${namespace} are left out.`}
+        </Text>
+      )}
+    </Group>
+  );
+}
+
+/** One worker in full: tags, bindings, settings, size, its source on demand, its logs, and delete. */
 export function WorkerDrawer({ profileId, namespace, worker, onClose }: WorkerDrawerProps) {
   const script = worker?.name ?? null;
   const detail = useWorkerDetail(profileId, namespace, script);
   const remove = useDeleteWorker(profileId, namespace);
   const [confirming, setConfirming] = useState(false);
+  const [typed, setTyped] = useState('');
 
   const closeConfirm = () => {
     setConfirming(false);
+    setTyped('');
     remove.reset();
   };
 
@@ -218,6 +238,13 @@ export function WorkerDrawer({ profileId, namespace, worker, onClose }: WorkerDr
 
             <div>
               <Title order={3} size="h5" mb={6}>
+                Logs
+              </Title>
+              <WorkerLogs profileId={profileId} namespace={namespace} script={worker.name} />
+            </div>
+
+            <div>
+              <Title order={3} size="h5" mb={6}>
                 Source
               </Title>
               <Source key={worker.name} profileId={profileId} namespace={namespace} script={worker.name} />
@@ -245,6 +272,16 @@ export function WorkerDrawer({ profileId, namespace, worker, onClose }: WorkerDr
               This deletes the worker <Code>{worker.name}</Code> from <Code>{namespace}</Code>. Requests dispatched to it
               will fail until it is deployed again. This cannot be undone.
             </Text>
+            <TextInput
+              label={`Type ${worker.name} to confirm`}
+              value={typed}
+              autoComplete="off"
+              spellCheck={false}
+              error={typed !== '' && typed !== worker.name ? `That is not “${worker.name}”.` : undefined}
+              onChange={(event) => {
+                setTyped(event.currentTarget.value);
+              }}
+            />
             {remove.isError && <ErrorNotice error={remove.error} context="Deleting the worker" />}
             <Group justify="flex-end">
               <Button variant="default" onClick={closeConfirm}>
@@ -253,14 +290,19 @@ export function WorkerDrawer({ profileId, namespace, worker, onClose }: WorkerDr
               <Button
                 color="red"
                 loading={remove.isPending}
+                disabled={typed !== worker.name}
                 onClick={() => {
-                  remove.mutate(worker.name, {
-                    onSuccess: () => {
-                      setConfirming(false);
-                      remove.reset();
-                      onClose();
+                  remove.mutate(
+                    { script: worker.name, typedConfirmation: typed },
+                    {
+                      onSuccess: () => {
+                        setConfirming(false);
+                        setTyped('');
+                        remove.reset();
+                        onClose();
+                      },
                     },
-                  });
+                  );
                 }}
               >
                 {`Delete ${worker.name} from ${namespace}`}

@@ -1,10 +1,10 @@
-import { Alert, Button, Group, Loader, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Checkbox, Group, Loader, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
 import { IconAlertTriangle } from '@tabler/icons-react';
 import { type SyntheticEvent, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { KeyCheck, Profile, SecretKindArg } from '../../ipc/bindings';
-import { useDeleteSecret, useSetSecret, useValidateKey } from '../../ipc/mutations';
+import { useDeleteSecret, useMoveKeys, useSetSecret, useValidateKey } from '../../ipc/mutations';
 import { useProfileSecrets } from '../../ipc/queries';
 
 export const SECRET_NAME: Record<SecretKindArg, string> = {
@@ -181,6 +181,54 @@ function KeyTest({ profile, canTest }: { profile: Profile; canTest: boolean }) {
   );
 }
 
+/**
+ * Stored keys saved for other addresses than the profile names now (it was edited or imported):
+ * they are not sent until entered again or moved here, which the operator confirms.
+ */
+function DetachedKeys({ profile, detached }: { profile: Profile; detached: readonly string[] }) {
+  const move = useMoveKeys();
+  const [same, setSame] = useState(false);
+  if (detached.length === 0) {
+    return null;
+  }
+  return (
+    <Alert role="alert" color="orange" variant="light" title="Stored keys are not used: the profile's addresses changed">
+      <Stack gap="xs">
+        {detached.map((d) => (
+          <Text key={d} size="sm">
+            {d}
+          </Text>
+        ))}
+        <Checkbox
+          label="The new addresses are the same service: send the stored keys there"
+          checked={same}
+          onChange={(event) => {
+            setSame(event.currentTarget.checked);
+          }}
+        />
+        <Group>
+          <Button
+            size="xs"
+            variant="default"
+            disabled={!same}
+            loading={move.isPending}
+            onClick={() => {
+              move.mutate(profile.id, {
+                onSuccess: () => {
+                  setSame(false);
+                },
+              });
+            }}
+          >
+            Move the stored keys to the new addresses
+          </Button>
+        </Group>
+        {move.isError && <ErrorNotice error={move.error} context="Moving the keys" />}
+      </Stack>
+    </Alert>
+  );
+}
+
 /** Which keys a profile has, storing and removing them, and testing the Deploy API key. */
 export function KeysSection({ profile }: { profile: Profile }) {
   const secrets = useProfileSecrets(profile.id);
@@ -211,6 +259,7 @@ export function KeysSection({ profile }: { profile: Profile }) {
               <Text size="sm">{secrets.data.keychainError}</Text>
             </Alert>
           )}
+          <DetachedKeys profile={profile} detached={secrets.data.detached} />
           {SECRET_KINDS.map((kind) => (
             <SecretRow key={kind} profile={profile} kind={kind} stored={secrets.data[kind]} />
           ))}

@@ -68,7 +68,7 @@ describe('Settings', () => {
 describe('profile detail', () => {
   it('opens below the table with Manage; the sandbox profile cannot be edited, deleted or given keys', async () => {
     serveIpc(appInfo(), {
-      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: true, keychainError: null }),
+      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: true, detached: [], keychainError: null }),
     });
     const { user } = renderApp('settings');
     const heading = await manage(user, 'Local sandbox');
@@ -86,7 +86,7 @@ describe('profile detail', () => {
 
   it('shows another profile when its Manage button is pressed', async () => {
     serveIpc(appInfo(), {
-      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: null }),
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, detached: [], keychainError: null }),
     });
     const { user } = renderApp('settings');
     await manage(user, 'Local sandbox');
@@ -117,7 +117,7 @@ describe('adding and editing profiles', () => {
       },
       app_info: () => info,
       list_profiles: () => [...info.profiles.slice(0, 3).map((p) => fullProfile(p)), ...saved],
-      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: null }),
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, detached: [], keychainError: null }),
     });
     const { user } = renderApp('settings');
     await user.click(await screen.findByRole('button', { name: 'Add profile' }));
@@ -183,7 +183,7 @@ describe('adding and editing profiles', () => {
         saved.push(args.profile as Profile_Serialize);
         return args.profile;
       },
-      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: null }),
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, detached: [], keychainError: null }),
     });
     const { user } = renderApp('settings');
     await manage(user, 'dotdo staging');
@@ -210,7 +210,7 @@ describe('deleting a profile', () => {
         deleted.push(args.id);
         return null;
       },
-      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: null }),
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, detached: [], keychainError: null }),
     });
     const { user } = renderApp('settings');
     await manage(user, productionProfile.name);
@@ -236,7 +236,7 @@ describe('deleting a profile', () => {
   it('shows why deleting failed', async () => {
     serveIpc(appInfo(), {
       delete_profile: fail({ code: 'Conflict', message: 'The profile is in use by a running sync.', runbook: null }),
-      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: null }),
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, detached: [], keychainError: null }),
     });
     const { user } = renderApp('settings');
     await manage(user, stagingProfile.name);
@@ -250,7 +250,7 @@ describe('deleting a profile', () => {
 
 describe('keys', () => {
   it('shows which keys are stored, stores one (clearing the input) and removes one after confirming', async () => {
-    const secrets = { deployApiKey: false, cloudflareToken: true, keychainError: null };
+    const secrets = { deployApiKey: false, cloudflareToken: true, detached: [] as string[], keychainError: null };
     const writes: unknown[] = [];
     serveIpc(appInfo(), {
       profile_secrets: () => ({ ...secrets }),
@@ -292,7 +292,7 @@ describe('keys', () => {
 
   it('shows why storing a key failed, and what the keychain said', async () => {
     serveIpc(appInfo(), {
-      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, keychainError: 'The keychain is locked.' }),
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, detached: [], keychainError: 'The keychain is locked.' }),
       set_secret: fail({ code: 'KeychainUnavailable', message: 'The keychain is locked.', runbook: 'Troubleshooting' }),
     });
     const { user } = renderApp('settings');
@@ -308,7 +308,7 @@ describe('keys', () => {
 
   it('tests the Deploy API key and says what it may do', async () => {
     serveIpc(appInfo(), {
-      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: true, keychainError: null }),
+      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: true, detached: [], keychainError: null }),
       validate_key: () => ({
         userId: 'user_42',
         permissions: ['deployments:read', 'deployments:create'],
@@ -328,9 +328,36 @@ describe('keys', () => {
     expect(result).not.toHaveTextContent('deployments:create permission');
   });
 
+  it('says which stored keys are detached and moves them only once the operator says it is the same service', async () => {
+    let detached = [
+      'The Deploy API key of profile "dotdo staging" was saved for https://deploy.do, but the profile now sends it to https://deploy.new.example. It is not sent to a new address without you.',
+    ];
+    const calls: string[] = [];
+    serveIpc(appInfo(), {
+      profile_secrets: () => ({ deployApiKey: false, cloudflareToken: true, detached, keychainError: null }),
+      move_keys: (args: unknown) => {
+        calls.push(JSON.stringify(args));
+        detached = [];
+        return null;
+      },
+    });
+    const { user } = renderApp('settings');
+    await manage(user, stagingProfile.name);
+    const alert = await screen.findByRole('alert', { name: "Stored keys are not used: the profile's addresses changed" });
+    expect(alert).toHaveTextContent('was saved for https://deploy.do');
+    const move = within(alert).getByRole('button', { name: 'Move the stored keys to the new addresses' });
+    expect(move).toBeDisabled();
+    await user.click(within(alert).getByLabelText('The new addresses are the same service: send the stored keys there'));
+    await user.click(move);
+    await waitFor(() => {
+      expect(screen.queryByRole('alert', { name: "Stored keys are not used: the profile's addresses changed" })).toBeNull();
+    });
+    expect(calls).toHaveLength(1);
+  });
+
   it('warns when the key cannot deploy', async () => {
     serveIpc(appInfo(), {
-      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: false, keychainError: null }),
+      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: false, detached: [], keychainError: null }),
       validate_key: () => ({ userId: 'ro', permissions: ['deployments:read'], canDeploy: false, deployApiAccepts: true }),
     });
     const { user } = renderApp('settings');
@@ -346,7 +373,7 @@ describe('keys', () => {
 
   it('shows the error when the key is rejected', async () => {
     serveIpc(appInfo(), {
-      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: false, keychainError: null }),
+      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: false, detached: [], keychainError: null }),
       validate_key: fail({ code: 'InvalidApiKey', message: 'auth.do answered 401', runbook: 'Issue: "Invalid API key" (401)' }),
     });
     const { user } = renderApp('settings');
@@ -395,5 +422,54 @@ describe('export and import', () => {
     await user.type(within(section).getByLabelText('Profiles to import (TOML)'), 'x');
     await user.click(within(section).getByRole('button', { name: 'Import profiles' }));
     expect(await within(section).findByRole('alert')).toHaveTextContent('A profile with id "staging" exists.');
+  });
+
+  it('sets the health correlation window, 1 to 1440 minutes, naming the field when the value is wrong', async () => {
+    const calls = serveIpc(appInfo(), { set_correlation_window: () => null });
+    const { user } = renderApp('settings');
+    const section = await screen.findByRole('region', { name: 'Health' });
+    const field = await within(section).findByRole('textbox', {
+      name: 'Health: name a deployment as the likely cause when a service fails within N minutes of it',
+    });
+    expect(field).toHaveValue('15');
+    const save = within(section).getByRole('button', { name: 'Save correlation window' });
+    expect(save).toBeDisabled();
+
+    await user.clear(field);
+    await user.type(field, '1441');
+    const error = 'Health correlation window (N): enter a whole number of minutes from 1 to 1440.';
+    expect(within(section).getByText(error)).toBeInTheDocument();
+    expect(field).toHaveAttribute('aria-invalid', 'true');
+    expect(save).toBeDisabled();
+    await user.clear(field);
+    expect(within(section).getByText(error)).toBeInTheDocument();
+
+    await user.type(field, '30');
+    expect(within(section).queryByText(error)).not.toBeInTheDocument();
+    await user.click(save);
+    expect(
+      await within(section).findByText(
+        'Saved: a deployment up to 30 minutes before a service starts failing is named as the likely cause.',
+      ),
+    ).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'set_correlation_window')?.args).toEqual({ minutes: 30 });
+    expect(field).toHaveValue('30');
+  });
+
+  it('shows why the correlation window was refused', async () => {
+    serveIpc(appInfo(), {
+      set_correlation_window: fail({
+        code: 'InvalidInput',
+        message: 'minutes: the correlation window is 1 to 1440 minutes, not 0.',
+        runbook: null,
+      }),
+    });
+    const { user } = renderApp('settings');
+    const section = await screen.findByRole('region', { name: 'Health' });
+    const field = await within(section).findByRole('textbox', { name: /^Health: name a deployment/ });
+    await user.clear(field);
+    await user.type(field, '45');
+    await user.click(within(section).getByRole('button', { name: 'Save correlation window' }));
+    expect(await within(section).findByRole('alert')).toHaveTextContent('Saving the correlation window failed');
   });
 });

@@ -24,6 +24,7 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import type { AppInfo } from '../../ipc/bindings';
 import { useAppInfo, useKeychainStatus, useProfiles } from '../../ipc/queries';
 import { ExportImport } from './ExportImport';
+import { HealthSettings } from './HealthSettings';
 import { ProfileDetail } from './ProfileDetail';
 import { ProfileFormDialog } from './ProfileFormDialog';
 
@@ -209,7 +210,7 @@ function ProfilesPanel({ info }: { info: AppInfo }) {
   );
 }
 
-/** App info, keychain and sandbox state, profiles with their keys, and export/import. */
+/** App info, keychain and sandbox state, profiles with their keys, health settings, and export/import. */
 export function SettingsArea() {
   const appInfo = useAppInfo();
   const keychain = useKeychainStatus();
@@ -238,6 +239,7 @@ export function SettingsArea() {
           {appInfo.data.sandboxError && <SandboxProblem error={appInfo.data.sandboxError} />}
           <AppInfoPanel info={appInfo.data} />
           <ProfilesPanel info={appInfo.data} />
+          <HealthSettings />
           <ExportImport />
         </>
       )}
