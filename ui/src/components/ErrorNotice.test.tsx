@@ -58,6 +58,16 @@ describe('toAppError', () => {
     });
   });
 
+  it('keeps every code the Rust side sends, ServerError and InvalidResponse included', () => {
+    // A Deploy API 500 (ServerError) used to read as an unknown failure inside Switchyard.
+    expect(toAppError({ code: 'ServerError', message: 'HTTP 500', runbook: 'Deployment Fails with 500 Error' })).toEqual({
+      code: 'ServerError',
+      message: 'HTTP 500',
+      runbook: 'Deployment Fails with 500 Error',
+    });
+    expect(toAppError({ code: 'InvalidResponse', message: 'not JSON' }).code).toBe('InvalidResponse');
+  });
+
   it('turns anything else into Internal', () => {
     expect(toAppError(new TypeError('x is undefined')).code).toBe('Internal');
     expect(toAppError({ code: 'Nope', message: 'm' }).code).toBe('Internal');

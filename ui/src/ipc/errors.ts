@@ -3,23 +3,32 @@ import type { AppError, ErrorCode } from './bindings';
 /** What a generated command wrapper resolves to (tauri-specta's typed-error shape). */
 type CommandResult<T> = { status: 'ok'; data: T } | { status: 'error'; error: unknown };
 
-const ERROR_CODES: readonly ErrorCode[] = [
-  'InvalidApiKey',
-  'InsufficientPermissions',
-  'ServiceNotFound',
-  'ServiceNotDeployed',
-  'NoPreviousDeployment',
-  'Unreachable',
-  'Timeout',
-  'RateLimited',
-  'KeychainUnavailable',
-  'InvalidInput',
-  'NotFound',
-  'Conflict',
-  'BundleTooLarge',
-  'Cancelled',
-  'Internal',
-];
+/**
+ * Every error code the Rust side sends. A `Record` over `ErrorCode`, so a code added there fails
+ * the type check here until it is listed (a missing one made real errors — a Deploy API 500 —
+ * read as "unknown failure" inside Switchyard).
+ */
+const KNOWN_CODES: Record<ErrorCode, true> = {
+  InvalidApiKey: true,
+  InsufficientPermissions: true,
+  ServiceNotFound: true,
+  ServiceNotDeployed: true,
+  NoPreviousDeployment: true,
+  Unreachable: true,
+  ServerError: true,
+  InvalidResponse: true,
+  Timeout: true,
+  RateLimited: true,
+  KeychainUnavailable: true,
+  InvalidInput: true,
+  NotFound: true,
+  Conflict: true,
+  BundleTooLarge: true,
+  Cancelled: true,
+  Internal: true,
+};
+
+const ERROR_CODES = Object.keys(KNOWN_CODES) as readonly ErrorCode[];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
