@@ -73,6 +73,23 @@ async fn the_sandbox_killed_mid_deploy_is_a_clear_error_and_the_history_stays() 
     outcome
 }
 
+/// Issue 13's "Done when": the platform really runs what is deployed. A broken bundle deployed
+/// through the wizard turns Health red with the banner naming that deployment; Logs shows its
+/// exception (from the runtime's tail); restoring the previous version turns Health green, and
+/// Logs shows the previous version's own lines.
+#[tokio::test]
+#[ignore = "end-to-end: needs the built app (workerd), a display and a keychain; run `cargo xtask e2e`"]
+async fn a_broken_deploy_is_seen_in_health_and_logs_and_a_restore_fixes_it() -> Result<()> {
+    let work = tempfile::tempdir()?;
+    let app = AppSession::start().await?;
+    let outcome = live_platform(&app, work.path()).await;
+    if outcome.is_err() {
+        let _ = app.screenshot("live-failure").await;
+    }
+    app.close().await?;
+    outcome
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scenarios 1, 2, 4, 5: the embedded sandbox's profile (production: every deploy needs the
 // service name typed).
@@ -666,4 +683,153 @@ fn deployment_count(page: &str) -> Option<String> {
                     || l.contains(" deployments ("))
         })
         .map(str::to_owned)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 6 (issue 13): a broken deploy, seen in Health and in Logs, fixed by a restore.
+
+/// A gateway bundle that logs each request with its version; `broken`: its /health reads a
+/// binding it does not have and throws a TypeError in the runtime.
+fn write_live_bundle(work: &Path, version: &str, broken: bool) -> Result<PathBuf> {
+    let health = if broken {
+        "const row = await env.DATABASE.prepare(\"SELECT 1\").first();\n      return Response.json({ status: \"ok\", row });"
+    } else {
+        "return Response.json({ status: \"ok\", service: \"gateway\" });"
+    };
+    let script = format!(
+        "// gateway {version}, built by hand for the end-to-end tests\n\
+         export default {{\n  async fetch(request, env) {{\n    const url = new URL(request.url);\n    \
+         console.log(\"gateway {version} served\", url.pathname);\n    \
+         if (url.pathname === \"/health\") {{\n      {health}\n    }}\n    \
+         return Response.json({{ service: \"gateway\", version: \"{version}\" }});\n  }},\n}};\n"
+    );
+    let path = work.join(format!("gateway-{version}.js"));
+    std::fs::write(&path, script)?;
+    Ok(path)
+}
+
+/// Requests to gateway's /health, as traffic would (the tail shows each).
+fn hit_gateway(d: &serde_json::Value, times: usize) -> Result<()> {
+    let url = format!(
+        "{}/health",
+        d["service_url_template"]
+            .as_str()
+            .unwrap_or_default()
+            .replace("{environment}", "production")
+            .replace("{service}", "gateway")
+    );
+    for _ in 0..times {
+        let _ = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", &url])
+            .status()?;
+    }
+    Ok(())
+}
+
+async fn live_platform(app: &AppSession, work: &Path) -> Result<()> {
+    let d = app.sandbox_discovery()?;
+    // A good release first: archived, so it can be restored.
+    let good = write_live_bundle(work, "v5.0.0-good", false)?;
+    deploy_bundle(app, &good, "gateway", "v5.0.0-good", None).await?;
+
+    // The broken one: deployed and recorded, but its health check fails.
+    let bad = write_live_bundle(work, "v5.0.1-bad", true)?;
+    app.go_to("Deployments").await?;
+    app.go_to("Deploy").await?;
+    app.pick_radio("Built bundle file").await?;
+    app.fill("Bundle file", &bad.display().to_string()).await?;
+    app.choose("Service", "gateway").await?;
+    app.fill("Version", "v5.0.1-bad").await?;
+    app.fill("Commit", &commit_for("gateway", "v5.0.1-bad"))
+        .await?;
+    app.fill("Branch", "main").await?;
+    app.fill("Author", AUTHOR).await?;
+    app.click_button("Check and plan").await?;
+    app.expect_within("table", "Plan: now and after", "v5.0.1-bad")
+        .await?;
+    app.fill("Type gateway to confirm", "gateway").await?;
+    let go = app
+        .by_role("button", "Deploy gateway v5.0.1-bad to production")
+        .await?;
+    app.wait_enabled(&go, "the deploy button", SHORT).await?;
+    app.click(&go).await?;
+    app.wait_for_text("but verification failed", DEPLOY_WAIT)
+        .await
+        .context("the broken deploy is reported as failing verification")?;
+    app.screenshot("live-1-broken-deployed").await?;
+
+    // Health: red, and the banner names the deployment that came just before.
+    app.go_to("Health").await?;
+    app.click_button("Check now").await?;
+    let commit = commit_for("gateway", "v5.0.1-bad");
+    let banner = format!("after v5.0.1-bad (commit {}, by {AUTHOR})", &commit[..7]);
+    let page = app.wait_for_text(&banner, SHORT).await?;
+    ensure_contains(&page, "gateway failing since")?;
+    app.screenshot("live-2-health-red").await?;
+
+    // Logs: the runtime's own exception for the requests that fail.
+    app.click_button("Logs for gateway").await?;
+    app.expect_heading("Logs").await?;
+    app.wait_for_text("Connected", SHORT).await?;
+    hit_gateway(&d, 3)?;
+    app.wait_for_text(
+        "Cannot read properties of undefined (reading 'prepare')",
+        SHORT,
+    )
+    .await
+    .context("the exception reaches the Logs area")?;
+    ensure_contains(&app.page_text().await?, "gateway v5.0.1-bad served")?;
+    app.screenshot("live-3-logs-exception").await?;
+
+    // Roll back: restore the archived good release (the Deploy API's one-step rollback only
+    // marks, as the plan says).
+    app.go_to("Deploy").await?;
+    open_tab(app, "Roll back").await?;
+    app.choose("Service", "gateway").await?;
+    let restore = app.by_role("button", "Restore v5.0.0-good").await?;
+    app.click(&restore).await?;
+    app.by_role("table", "Plan: now and after").await?;
+    app.fill("Reason", "v5.0.1-bad throws on /health").await?;
+    app.fill("Type gateway to confirm", "gateway").await?;
+    let go = app
+        .by_role("button", "Roll gateway in production back to v5.0.0-good")
+        .await?;
+    app.wait_enabled(&go, "the restore button", SHORT).await?;
+    app.click(&go).await?;
+    let page = app.wait_for_text("Rollback done", DEPLOY_WAIT).await?;
+    ensure_contains(&page, "Restored gateway to v5.0.0-good")?;
+
+    // Health green again: no banner.
+    app.go_to("Health").await?;
+    app.click_button("Check now").await?;
+    let deadline = Instant::now() + SHORT;
+    loop {
+        let page = app.page_text().await?;
+        if !page.contains("gateway failing since") && page.contains("8/8 services healthy") {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("Health is not green after the restore: {page:.3000}");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    app.screenshot("live-4-health-green").await?;
+
+    // Logs: the previous version's own lines.
+    app.click_button("Logs for gateway").await?;
+    app.wait_for_text("Connected", SHORT).await?;
+    hit_gateway(&d, 2)?;
+    app.wait_for_text("gateway v5.0.0-good served", SHORT)
+        .await
+        .context("the restored version's lines reach the Logs area")?;
+    app.screenshot("live-5-logs-good").await?;
+    Ok(())
+}
+
+fn ensure_contains(page: &str, needle: &str) -> Result<()> {
+    if page.contains(needle) {
+        Ok(())
+    } else {
+        bail!("the window does not say {needle:?}: {page:.3000}")
+    }
 }

@@ -138,8 +138,11 @@ impl SuspectDeployment {
     /// "2 min after v1.3.0 (commit abc1234, by ana@example.com)"
     pub fn words(&self) -> String {
         format!(
-            "{} min after {} (commit {}, by {})",
-            self.minutes_after,
+            "{} after {} (commit {}, by {})",
+            match self.minutes_after {
+                0 => "less than a minute".to_owned(),
+                m => format!("{m} min"),
+            },
             self.version_tag.as_deref().unwrap_or(&self.deployment_id),
             self.commit,
             if self.author.is_empty() {

@@ -23,7 +23,8 @@ export function suspectName(s: SuspectDeployment): string {
  */
 export function suspectText(s: SuspectDeployment, nowMs: number = Date.now()): string {
   const since = typeof s.failingSinceMs === 'number' ? ` since ${formatClock(s.failingSinceMs, nowMs)}` : '';
-  return `${s.service} failing${since}, ${s.minutesAfter} min after ${suspectName(s)} (commit ${s.commit}, by ${s.author})`;
+  const after = s.minutesAfter === 0 ? 'less than a minute' : `${s.minutesAfter} min`;
+  return `${s.service} failing${since}, ${after} after ${suspectName(s)} (commit ${s.commit}, by ${s.author})`;
 }
 
 /** "gateway failing after v1.4.0", for the status bar. */
