@@ -78,7 +78,11 @@ impl AuthApi {
             .http
             .request(Method::GET, &format!("{}/apikeys/validate", self.base_url))
             .bearer_auth(key.expose());
-        let resp = self.http.send(what, req).await?;
+        let resp = self
+            .http
+            .send(what, req)
+            .await
+            .map_err(crate::http::not_the_deploy_api)?;
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(AppError::new(
@@ -118,7 +122,11 @@ impl AuthApi {
                 &format!("{}/permissions/{user_id}", self.base_url),
             )
             .bearer_auth(key.expose());
-        let resp = self.http.send(what, req).await?;
+        let resp = self
+            .http
+            .send(what, req)
+            .await
+            .map_err(crate::http::not_the_deploy_api)?;
         let status = resp.status();
         let (_, body): (_, serde_json::Value) = self.http.json(what, resp).await?;
         if !status.is_success() {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use switchyard_core::{AppError, ErrorCode};
 use switchyard_secrets::Secret;
 
-use crate::http::{retry_after, HttpClient};
+use crate::http::{not_the_deploy_api, retry_after, HttpClient};
 
 /// One `{code, message}` of an envelope's `errors`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -158,7 +158,11 @@ impl CloudflareApi {
         what: &str,
         req: reqwest::RequestBuilder,
     ) -> Result<(T, Option<String>), AppError> {
-        let resp = self.http.send(what, req).await?;
+        let resp = self
+            .http
+            .send(what, req)
+            .await
+            .map_err(not_the_deploy_api)?;
         let status = resp.status();
         let wait = retry_after(&resp);
         let (_, env): (_, Envelope<T>) = self.http.json(what, resp).await?;
@@ -328,7 +332,8 @@ impl CloudflareApi {
         let resp = self
             .http
             .send(&what, self.request(Method::GET, &url))
-            .await?;
+            .await
+            .map_err(not_the_deploy_api)?;
         let status = resp.status();
         if !status.is_success() {
             let wait = retry_after(&resp);
@@ -388,7 +393,8 @@ impl CloudflareApi {
         let resp = self
             .http
             .send(what, self.request(Method::GET, &user_url))
-            .await?;
+            .await
+            .map_err(not_the_deploy_api)?;
         let status = resp.status();
         let wait = retry_after(&resp);
         let (_, env): (_, Envelope<TokenStatus>) = self.http.json(what, resp).await?;

@@ -223,3 +223,13 @@ fn decode_json<T: serde::de::DeserializeOwned>(
     })?;
     Ok((status, value))
 }
+
+/// An unreachable or slow server that is not the Deploy API: the error keeps its code but not the
+/// runbook's "Deploy API Down" section, which is about another back-end (every `Unreachable`
+/// used to point there, whichever server failed).
+pub(crate) fn not_the_deploy_api(mut e: AppError) -> AppError {
+    if e.runbook.as_deref() == Some(switchyard_core::RunbookSection::DeployApiDown.heading()) {
+        e.runbook = None;
+    }
+    e
+}

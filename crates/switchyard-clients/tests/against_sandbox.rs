@@ -644,3 +644,33 @@ async fn an_answer_larger_than_the_cap_is_refused_with_a_clear_error() {
         .await
         .is_ok());
 }
+
+/// "Deploy API Down" is the runbook for the Deploy API only: an unreachable Cloudflare API or
+/// auth service used to point there too.
+#[tokio::test]
+async fn only_an_unreachable_deploy_api_points_at_deploy_api_down() {
+    let f = fixture().await;
+    let faults = f.sandbox.faults();
+    let drop = || Fault::Down {
+        how: DownKind::Drop,
+    };
+    faults.set(FaultTarget::CloudflareApi, drop()).unwrap();
+    let e = f.cloudflare().list_namespaces().await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unreachable, "{}", e.message);
+    assert_ne!(e.runbook.as_deref(), Some("Deploy API Down"), "{e:?}");
+    faults.set(FaultTarget::Auth, drop()).unwrap();
+    let auth = AuthApi::new(f.http.clone(), &f.sandbox.discovery().auth_url);
+    let e = auth
+        .validate_key(&Secret::new(f.sandbox.discovery().deploy_key.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unreachable, "{}", e.message);
+    assert_ne!(e.runbook.as_deref(), Some("Deploy API Down"), "{e:?}");
+    faults.set(FaultTarget::DeployApi, drop()).unwrap();
+    let e = f
+        .deploy_api()
+        .list(&DeploymentQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.runbook.as_deref(), Some("Deploy API Down"));
+}
