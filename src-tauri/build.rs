@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "delete_secret",
     "validate_key",
     "move_keys",
+    "test_cloudflare_token",
     "sync_history",
     "query_history",
     "list_namespaces",

@@ -26,6 +26,7 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::secrets::delete_secret,
         commands::secrets::validate_key,
         commands::secrets::move_keys,
+        commands::secrets::test_cloudflare_token,
         commands::history::sync_history,
         commands::history::query_history,
         commands::namespaces::list_namespaces,

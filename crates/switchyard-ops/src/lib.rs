@@ -60,7 +60,7 @@ pub use runbooks::{
     StepAction, StepBlocker, StepCondition, StepConfirmation, StepConfirmationKind, StepOutcome,
     StepOutput, StepPlan, StepRunRequest, ValueKind, MAX_STEP_OUTPUT_BYTES,
 };
-pub use secrets::KeyCheck;
+pub use secrets::{KeyCheck, TokenCheck};
 
 /// At most one health notification per target and direction (down / up) in this many seconds.
 pub const HEALTH_NOTIFY_EVERY_SECS: u32 = 60;

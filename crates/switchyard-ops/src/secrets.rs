@@ -19,7 +19,50 @@ pub struct KeyCheck {
     pub deploy_api_accepts: bool,
 }
 
+/// What verifying a profile's Cloudflare token found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TokenCheck {
+    /// Cloudflare's word for it: `active`, `disabled`, `expired`.
+    pub status: String,
+    pub expires_on: Option<String>,
+    /// Only the account's endpoint accepted it (an account-owned token).
+    pub account_owned: bool,
+    /// The namespaces of the profile's account could be listed with it.
+    pub can_list_namespaces: bool,
+}
+
 impl Ops {
+    /// Test the profile's Cloudflare token: Cloudflare says whether it is active, and listing the
+    /// account's dispatch namespaces shows whether it may manage them.
+    pub async fn test_cloudflare_token(&self, profile_id: &str) -> Result<TokenCheck, AppError> {
+        let params = serde_json::json!({});
+        self.audited(profile_id, "token.verify", profile_id, params, async {
+            let status = self.verify_cloudflare_token(profile_id).await?;
+            let profile = self.store.get_profile(profile_id).await?;
+            let can_list_namespaces = match self.cloudflare(&profile)?.list_namespaces().await {
+                Ok(_) => true,
+                Err(e)
+                    if matches!(
+                        e.code,
+                        ErrorCode::InsufficientPermissions | ErrorCode::InvalidApiKey
+                    ) =>
+                {
+                    false
+                }
+                Err(e) => return Err(e),
+            };
+            Ok(TokenCheck {
+                status: status.status,
+                expires_on: status.expires_on,
+                account_owned: status.account_owned,
+                can_list_namespaces,
+            })
+        })
+        .await
+    }
+
     /// Store a secret for a profile in the keychain.
     pub async fn set_secret(
         &self,

@@ -476,3 +476,40 @@ async fn keys_stay_with_the_hosts_they_were_saved_for() {
         .detached
         .is_empty());
 }
+
+/// The Cloudflare token can be tested, as the Deploy API key can.
+#[tokio::test]
+async fn the_cloudflare_token_is_tested_and_a_wrong_one_is_said_so() {
+    let f = fixture().await;
+    let check = f
+        .ops
+        .test_cloudflare_token(SANDBOX_PROFILE_ID)
+        .await
+        .unwrap();
+    assert_eq!(check.status, "active");
+    assert!(check.can_list_namespaces);
+    let d = f.sandbox.discovery().clone();
+    let mut p = Profile::for_environment("cf", "CF", Environment::Staging);
+    p.deploy_api_url = d.deploy_api_url.clone();
+    p.auth_url = d.auth_url.clone();
+    p.cloudflare_api_url = d.cloudflare_api_url.clone();
+    p.account_id = d.account_id.clone();
+    f.ops.save_profile(p).await.unwrap();
+    let e = f.ops.test_cloudflare_token("cf").await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidApiKey);
+    assert!(
+        e.message.contains("no Cloudflare API token"),
+        "{}",
+        e.message
+    );
+    f.ops
+        .set_secret(
+            "cf",
+            SecretKind::CloudflareToken,
+            Secret::new("not-the-token"),
+        )
+        .await
+        .unwrap();
+    let e = f.ops.test_cloudflare_token("cf").await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidApiKey, "{}", e.message);
+}

@@ -1,6 +1,6 @@
 use serde::Deserialize;
 use switchyard_core::AppError;
-use switchyard_ops::KeyCheck;
+use switchyard_ops::{KeyCheck, TokenCheck};
 use switchyard_secrets::{Secret, SecretKind};
 use tauri::State;
 
@@ -65,4 +65,14 @@ pub async fn validate_key(
 #[specta::specta]
 pub async fn move_keys(state: State<'_, AppState>, profile_id: String) -> Result<(), AppError> {
     state.ops.move_keys(&profile_id).await
+}
+
+/// Test the profile's Cloudflare token (active? may it list the account's namespaces?).
+#[tauri::command]
+#[specta::specta]
+pub async fn test_cloudflare_token(
+    state: State<'_, AppState>,
+    profile_id: String,
+) -> Result<TokenCheck, AppError> {
+    state.ops.test_cloudflare_token(&profile_id).await
 }

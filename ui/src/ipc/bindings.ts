@@ -41,6 +41,8 @@ export const commands = {
 	 *  them and the operator confirmed it is the same service).
 	 */
 	moveKeys: (profileId: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("move_keys", { profileId })),
+	/**  Test the profile's Cloudflare token (active? may it list the account's namespaces?). */
+	testCloudflareToken: (profileId: string) => typedError<TokenCheck_Serialize, AppError_Serialize>(__TAURI_INVOKE("test_cloudflare_token", { profileId })),
 	/**  Sync the profile's deployment history into the cache, streaming progress per window. */
 	syncHistory: (profileId: string, onProgress: Channel<SyncProgress>) => typedError<SyncReport, AppError_Serialize>(__TAURI_INVOKE("sync_history", { profileId, onProgress })),
 	/**  Cached deployments matching the filter, newest first, with "as of". */
@@ -2398,6 +2400,31 @@ export type SyncReport = {
 	statusChanges: number,
 	failures: WindowFailure[],
 	asOfMs: number | null,
+};
+
+/**  What verifying a profile's Cloudflare token found. */
+export type TokenCheck = TokenCheck_Serialize | TokenCheck_Deserialize;
+
+/**  What verifying a profile's Cloudflare token found. */
+export type TokenCheck_Deserialize = {
+	/**  Cloudflare's word for it: `active`, `disabled`, `expired`. */
+	status: string,
+	expiresOn?: string | null,
+	/**  Only the account's endpoint accepted it (an account-owned token). */
+	accountOwned: boolean,
+	/**  The namespaces of the profile's account could be listed with it. */
+	canListNamespaces: boolean,
+};
+
+/**  What verifying a profile's Cloudflare token found. */
+export type TokenCheck_Serialize = {
+	/**  Cloudflare's word for it: `active`, `disabled`, `expired`. */
+	status: string,
+	expiresOn: string | null,
+	/**  Only the account's endpoint accepted it (an account-owned token). */
+	accountOwned: boolean,
+	/**  The namespaces of the profile's account could be listed with it. */
+	canListNamespaces: boolean,
 };
 
 /**  What a value names, so the window can offer the right picker. */

@@ -10,6 +10,7 @@ import {
   type SecretKindArg,
   type SyncProgress,
   type SyncReport,
+  type TokenCheck,
 } from './bindings';
 import { callCommand } from './errors';
 import { queryKeys } from './queries';
@@ -69,6 +70,13 @@ export function useSetSecret() {
   return useMutation<null, AppError, SecretWrite>({
     mutationFn: ({ profileId, kind, value }) => callCommand(() => commands.setSecret(profileId, kind, value)),
     onSuccess: (_none, { profileId }) => client.invalidateQueries({ queryKey: queryKeys.secrets(profileId) }),
+  });
+}
+
+/** Test a profile's Cloudflare API token (active? may it list the account's namespaces?). */
+export function useTestCloudflareToken() {
+  return useMutation<TokenCheck, AppError, string>({
+    mutationFn: (profileId) => callCommand(() => commands.testCloudflareToken(profileId)),
   });
 }
 

@@ -4,7 +4,7 @@ import { type SyntheticEvent, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { KeyCheck, Profile, SecretKindArg } from '../../ipc/bindings';
-import { useDeleteSecret, useMoveKeys, useSetSecret, useValidateKey } from '../../ipc/mutations';
+import { useDeleteSecret, useMoveKeys, useSetSecret, useTestCloudflareToken, useValidateKey } from '../../ipc/mutations';
 import { useProfileSecrets } from '../../ipc/queries';
 
 export const SECRET_NAME: Record<SecretKindArg, string> = {
@@ -229,6 +229,47 @@ function DetachedKeys({ profile, detached }: { profile: Profile; detached: reado
   );
 }
 
+function TokenTest({ profile, canTest }: { profile: Profile; canTest: boolean }) {
+  const test = useTestCloudflareToken();
+  const check = test.data;
+  return (
+    <Stack gap={6}>
+      <Group gap="sm">
+        <Button
+          variant="default"
+          loading={test.isPending}
+          disabled={!canTest}
+          onClick={() => {
+            test.mutate(profile.id);
+          }}
+        >
+          Test Cloudflare API token
+        </Button>
+        {!canTest && (
+          <Text size="sm" c="dimmed">
+            Store a Cloudflare API token first.
+          </Text>
+        )}
+      </Group>
+      <div role="status" aria-label="Token test result">
+        {test.isPending && <Text size="sm">Testing the token…</Text>}
+        {test.isSuccess && check && (
+          <Text size="sm">
+            {`Cloudflare says the token is ${check.status}${check.expiresOn ? `, until ${check.expiresOn}` : ''}${
+              check.accountOwned ? ' (an account token)' : ''
+            }. ${
+              check.canListNamespaces
+                ? "It may list this account's dispatch namespaces."
+                : "It may not list this account's dispatch namespaces: give it the Workers Scripts permission."
+            }`}
+          </Text>
+        )}
+        {test.isError && <ErrorNotice error={test.error} context="Testing the Cloudflare API token" />}
+      </div>
+    </Stack>
+  );
+}
+
 /** Which keys a profile has, storing and removing them, and testing the Deploy API key. */
 export function KeysSection({ profile }: { profile: Profile }) {
   const secrets = useProfileSecrets(profile.id);
@@ -266,6 +307,7 @@ export function KeysSection({ profile }: { profile: Profile }) {
         </Stack>
       )}
       <KeyTest profile={profile} canTest={profile.sandbox || secrets.data?.deployApiKey === true} />
+      <TokenTest profile={profile} canTest={profile.sandbox || secrets.data?.cloudflareToken === true} />
     </Stack>
   );
 }

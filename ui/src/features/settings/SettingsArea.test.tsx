@@ -355,6 +355,22 @@ describe('keys', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('tests the Cloudflare token and says what it may do', async () => {
+    serveIpc(appInfo(), {
+      profile_secrets: () => ({ deployApiKey: true, cloudflareToken: true, detached: [], keychainError: null }),
+      test_cloudflare_token: () => ({ status: 'active', expiresOn: null, accountOwned: false, canListNamespaces: true }),
+    });
+    const { user } = renderApp('settings');
+    await manage(user, stagingProfile.name);
+    await user.click(await screen.findByRole('button', { name: 'Test Cloudflare API token' }));
+    const result = screen.getByRole('status', { name: 'Token test result' });
+    await waitFor(() => {
+      expect(result).toHaveTextContent(
+        "Cloudflare says the token is active. It may list this account's dispatch namespaces.",
+      );
+    });
+  });
+
   it('warns when the key cannot deploy', async () => {
     serveIpc(appInfo(), {
       profile_secrets: () => ({ deployApiKey: true, cloudflareToken: false, detached: [], keychainError: null }),
