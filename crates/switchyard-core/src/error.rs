@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorCode {
     InvalidApiKey,
     InsufficientPermissions,
+    /// The profile is read-only: a setting of this app, not a permission of the platform.
+    ReadOnlyProfile,
     ServiceNotFound,
     ServiceNotDeployed,
     NoPreviousDeployment,
@@ -113,6 +115,17 @@ impl AppError {
     pub fn with_runbook(mut self, section: RunbookSection) -> Self {
         self.runbook = Some(section.heading().to_owned());
         self
+    }
+
+    /// A change refused because the profile is read-only (its protection in Settings; no runbook
+    /// section applies: the key may well have the permission).
+    pub fn read_only(profile_name: &str, what: &str) -> Self {
+        AppError::new(
+            ErrorCode::ReadOnlyProfile,
+            format!(
+                "Profile \"{profile_name}\" is read-only, so {what} is disabled. Change its protection in Settings to make changes."
+            ),
+        )
     }
 
     pub fn invalid_input(message: impl Into<String>) -> Self {

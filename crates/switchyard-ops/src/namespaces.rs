@@ -221,17 +221,8 @@ fn check_namespace_name(name: &str) -> Result<(), AppError> {
 /// Refuse a mutation on a read-only profile, saying why and what to do.
 fn check_writable(profile: &Profile, what: &str) -> Result<(), AppError> {
     if profile.protection == Protection::ReadOnly {
-        // The profile's own setting, not the platform's permissions: no runbook section applies.
-        return Err(AppError {
-            runbook: None,
-            ..AppError::new(
-                ErrorCode::InsufficientPermissions,
-                format!(
-                    "Profile \"{}\" is read-only, so {what} is disabled. Change its protection in Settings to make changes.",
-                    profile.name
-                ),
-            )
-        });
+        // The profile's own setting, not the platform's permissions.
+        return Err(AppError::read_only(&profile.name, what));
     }
     Ok(())
 }

@@ -2883,13 +2883,11 @@ fn confirmation_from(
 fn check_confirmation(plan: &StepPlan, given: Option<&str>) -> Result<(), AppError> {
     match plan.confirmation.kind {
         StepConfirmationKind::None => Ok(()),
-        StepConfirmationKind::Blocked => Err(AppError {
-            runbook: None,
-            ..AppError::new(
-                ErrorCode::InsufficientPermissions,
-                plan.confirmation.reason.clone(),
-            )
-        }),
+        // Blocked is a read-only profile: its own setting, not a platform permission.
+        StepConfirmationKind::Blocked => Err(AppError::new(
+            ErrorCode::ReadOnlyProfile,
+            plan.confirmation.reason.clone(),
+        )),
         StepConfirmationKind::Confirm | StepConfirmationKind::TypeName => {
             let phrase = plan.confirmation.phrase.as_deref().unwrap_or_default();
             match given {

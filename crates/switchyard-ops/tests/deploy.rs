@@ -454,7 +454,7 @@ async fn plan_confirmation_follows_environment_and_protection() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::InsufficientPermissions);
+    assert_eq!(e.code, ErrorCode::ReadOnlyProfile);
     assert!(e.message.contains("read-only"), "{}", e.message);
     let checks = events.0.lock().unwrap().iter().find_map(|e| match e {
         DeployEvent::Preflight(p) => Some(p.checks.clone()),

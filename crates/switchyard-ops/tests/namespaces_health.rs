@@ -298,7 +298,7 @@ async fn read_only_profiles_refuse_every_mutation_and_tokens_are_required() {
     ];
     for r in refusals {
         let e = r.unwrap_err();
-        assert_eq!(e.code, ErrorCode::InsufficientPermissions);
+        assert_eq!(e.code, ErrorCode::ReadOnlyProfile);
         assert!(e.message.contains("read-only"), "{}", e.message);
         assert!(e.message.contains("Settings"), "{}", e.message);
         assert_eq!(e.runbook, None, "a profile setting, not an API permission");

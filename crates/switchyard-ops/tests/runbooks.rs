@@ -826,7 +826,7 @@ async fn commands_need_the_exact_command_confirmed_and_respect_read_only() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::InsufficientPermissions);
+    assert_eq!(e.code, ErrorCode::ReadOnlyProfile);
     assert!(e.message.contains("read-only"), "{}", e.message);
 }
 

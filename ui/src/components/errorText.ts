@@ -20,6 +20,10 @@ export const ERROR_TEXT: Record<ErrorCode, ErrorText> = {
     title: 'The API key lacks permission for this',
     nextStep: 'Use a key that has the required permission, or ask a platform admin to grant it.',
   },
+  ReadOnlyProfile: {
+    title: 'This profile is read-only',
+    nextStep: 'Change its protection in Settings to make changes, or switch to a profile that allows them.',
+  },
   ServiceNotFound: {
     title: 'No such service',
     nextStep: "Check the service name against this profile's service list.",

@@ -790,7 +790,9 @@ export type Drift_Serialize = {
 export type Environment = "production" | "staging" | "development";
 
 /**  What kind of failure happened. The UI branches on this, so variants are few and stable. */
-export type ErrorCode = "InvalidApiKey" | "InsufficientPermissions" | "ServiceNotFound" | "ServiceNotDeployed" | "NoPreviousDeployment" | "Unreachable" | "Timeout" | "RateLimited" | "KeychainUnavailable" | "InvalidInput" | "NotFound" | "Conflict" | "BundleTooLarge" | "Cancelled" | 
+export type ErrorCode = "InvalidApiKey" | "InsufficientPermissions" | 
+/**  The profile is read-only: a setting of this app, not a permission of the platform. */
+"ReadOnlyProfile" | "ServiceNotFound" | "ServiceNotDeployed" | "NoPreviousDeployment" | "Unreachable" | "Timeout" | "RateLimited" | "KeychainUnavailable" | "InvalidInput" | "NotFound" | "Conflict" | "BundleTooLarge" | "Cancelled" | 
 /**  The platform answered with an error of its own (a 5xx, or a failure it reported). */
 "ServerError" | 
 /**

@@ -11,6 +11,7 @@ type CommandResult<T> = { status: 'ok'; data: T } | { status: 'error'; error: un
 const KNOWN_CODES: Record<ErrorCode, true> = {
   InvalidApiKey: true,
   InsufficientPermissions: true,
+  ReadOnlyProfile: true,
   ServiceNotFound: true,
   ServiceNotDeployed: true,
   NoPreviousDeployment: true,

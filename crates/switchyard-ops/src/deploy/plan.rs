@@ -258,16 +258,7 @@ pub(crate) fn check_confirmation(
 /// Refuse a read-only profile, naming it.
 pub(crate) fn check_writable(profile: &Profile) -> PreflightCheck {
     if profile.protection == Protection::ReadOnly {
-        let error = AppError {
-            runbook: None,
-            ..AppError::new(
-                ErrorCode::InsufficientPermissions,
-                format!(
-                    "Profile \"{}\" is read-only, so deploying is disabled. Change its protection in Settings to deploy.",
-                    profile.name
-                ),
-            )
-        };
+        let error = AppError::read_only(&profile.name, "deploying");
         return failed(
             PreflightCheckId::ProfileWritable,
             "The profile allows changes",

@@ -189,7 +189,7 @@ describe('A namespace', () => {
 
   it('keeps trusted mode as it was when the change is cancelled or refused', async () => {
     serve({
-      set_namespace_trusted: fail({ code: 'InsufficientPermissions', message: 'Profile "Local sandbox" is read-only.' }),
+      set_namespace_trusted: fail({ code: 'ReadOnlyProfile', message: 'Profile "Local sandbox" is read-only.' }),
     });
     const { user } = renderApp('namespaces');
     await openNamespace(user, 'dotdo-staging');
@@ -298,7 +298,7 @@ describe('A namespace', () => {
   it('says why delete is not offered when the plan cannot be made (a read-only profile)', async () => {
     serve({
       namespace_delete_plan: fail({
-        code: 'InsufficientPermissions',
+        code: 'ReadOnlyProfile',
         message: 'Profile "Local sandbox" is read-only, so deleting a namespace is disabled.',
       }),
     });
@@ -306,6 +306,9 @@ describe('A namespace', () => {
     await openNamespace(user, 'dotdo-staging');
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('Preparing the delete plan failed');
+    // A profile setting, said as such: not "the API key lacks permission".
+    expect(alert).toHaveTextContent('This profile is read-only');
+    expect(alert).not.toHaveTextContent('lacks permission');
     expect(screen.queryByRole('button', { name: /^Delete namespace/ })).not.toBeInTheDocument();
   });
 });
