@@ -570,13 +570,24 @@ async fn read_only_actions_run_against_the_sandbox() {
         "{}",
         d.steps[0].output
     );
+    // The dispatcher and the Deploy API are checked each (the step named both checked one).
+    let d = ops
+        .run_step(&id, 1, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 1), RunStepState::Passed, "{}", d.steps[1].output);
+    assert!(
+        d.steps[1].output.contains("dispatcher"),
+        "{}",
+        d.steps[1].output
+    );
     let d = ops
         .run_step(&id, 2, StepRunRequest::default(), |_| {})
         .await
         .unwrap();
     assert_eq!(state(&d, 2), RunStepState::Passed, "{}", d.steps[2].output);
     assert!(
-        d.steps[2].output.contains("deploy_"),
+        d.steps[2].output.contains("deploy-api"),
         "{}",
         d.steps[2].output
     );
@@ -586,9 +597,19 @@ async fn read_only_actions_run_against_the_sandbox() {
         .unwrap();
     assert_eq!(state(&d, 3), RunStepState::Passed, "{}", d.steps[3].output);
     assert!(
-        d.steps[3].output.contains("failed"),
+        d.steps[3].output.contains("deploy_"),
         "{}",
         d.steps[3].output
+    );
+    let d = ops
+        .run_step(&id, 4, StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 4), RunStepState::Passed, "{}", d.steps[4].output);
+    assert!(
+        d.steps[4].output.contains("failed"),
+        "{}",
+        d.steps[4].output
     );
 
     let run = ops

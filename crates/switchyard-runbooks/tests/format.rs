@@ -218,7 +218,7 @@ fn builtins_have_the_expected_steps_and_actions() {
         ),
         (
             "monitoring",
-            &["health", "health", "deployments", "deployments"],
+            &["health", "health", "health", "deployments", "deployments"],
         ),
         ("issue-service-not-found", &["health", "command", "health"]),
         (
