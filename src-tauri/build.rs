@@ -69,6 +69,8 @@ const COMMANDS: &[&str] = &[
     "start_logs",
     "stop_logs",
     "sandbox_runtime",
+    "workerd_path",
+    "set_workerd_path",
 ];
 
 fn main() {

@@ -81,6 +81,8 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::logs::start_logs,
         commands::logs::stop_logs,
         commands::logs::sandbox_runtime,
+        commands::logs::workerd_path,
+        commands::logs::set_workerd_path,
     ])
 }
 

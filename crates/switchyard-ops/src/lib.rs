@@ -98,6 +98,10 @@ pub struct SandboxRuntime {
     /// In words: what runs the scripts, or why nothing does and how to fix it.
     pub message: String,
     pub workerd_version: Option<String>,
+    /// The workerd binary, and where it was found: `setting`, `switchyard_env`, `miniflare_env`,
+    /// `cache`, `wrangler`.
+    pub workerd_path: Option<String>,
+    pub workerd_source: Option<String>,
     pub restarts: u32,
     /// Crashes and restarts, oldest first.
     pub notices: Vec<RuntimeNotice>,
@@ -117,6 +121,9 @@ pub struct RuntimeNotice {
 struct SandboxLink {
     discovery: Discovery,
 }
+
+/// The setting that holds the workerd binary chosen in Settings.
+pub const WORKERD_PATH_SETTING: &str = "sandbox.workerd_path";
 
 /// The lock file that makes a data folder one app's at a time.
 pub const LOCK_FILE: &str = "switchyard.lock";
@@ -251,12 +258,19 @@ impl Ops {
     /// Start the embedded sandbox on 127.0.0.1 (random port, data in `<data_dir>/sandbox`) and
     /// bind the "Local sandbox" profile to it, creating the profile on first run.
     pub async fn start_embedded_sandbox(&self) -> Result<Profile, AppError> {
+        let workerd = self
+            .store
+            .setting(WORKERD_PATH_SETTING)
+            .await
+            .ok()
+            .flatten()
+            .map(PathBuf::from);
         let config = SandboxConfig {
             data_dir: self.data_dir.join("sandbox"),
             port: 0,
             seed: true,
             true_rollback: false,
-            workerd: None,
+            workerd,
         };
         let sandbox = Sandbox::start(config).await.map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), "the embedded sandbox did not start");
@@ -296,6 +310,15 @@ impl Ops {
             running: status.state == switchyard_sandbox::RuntimeState::Running,
             message: status.message,
             workerd_version: status.workerd_version,
+            workerd_path: status
+                .workerd
+                .as_ref()
+                .map(|w| w.path.display().to_string()),
+            workerd_source: status.workerd.as_ref().and_then(|w| {
+                serde_json::to_value(w.source)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+            }),
             restarts: status.restarts,
             notices: status
                 .notices
@@ -306,6 +329,40 @@ impl Ops {
                 })
                 .collect(),
         })
+    }
+
+    /// The workerd binary chosen in Settings, if any (else the sandbox looks for one itself).
+    pub async fn workerd_path(&self) -> Result<Option<String>, AppError> {
+        self.store.setting(WORKERD_PATH_SETTING).await
+    }
+
+    /// Choose the workerd binary the Local sandbox executes scripts with (`None`: look for one:
+    /// SWITCHYARD_WORKERD, MINIFLARE_WORKERD_PATH, the cache, a wrangler install). Checked by
+    /// running it; used from the next start of Switchyard.
+    pub async fn set_workerd_path(&self, path: Option<String>) -> Result<(), AppError> {
+        let params = serde_json::json!({ "path": path });
+        self.audited(SANDBOX_PROFILE_ID, "setting.workerd", "workerd", params, async {
+            match path.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                None => self.store.delete_setting(WORKERD_PATH_SETTING).await,
+                Some(p) => {
+                    let version = std::process::Command::new(p)
+                        .arg("--version")
+                        .output()
+                        .ok()
+                        .filter(|o| o.status.success())
+                        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+                    match version {
+                        Some(v) if v.starts_with("workerd") => {
+                            self.store.set_setting(WORKERD_PATH_SETTING, p).await
+                        }
+                        _ => Err(AppError::invalid_input(format!(
+                            "workerd path: {p} is not a workerd binary (running it with --version did not print a workerd version). Choose the file node_modules/@cloudflare/workerd-<platform>/bin/workerd, or leave it empty to let Switchyard look for one."
+                        ))),
+                    }
+                }
+            }
+        })
+        .await
     }
 
     /// Stop the embedded sandbox, if running.

@@ -513,3 +513,36 @@ async fn the_cloudflare_token_is_tested_and_a_wrong_one_is_said_so() {
     let e = f.ops.test_cloudflare_token("cf").await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidApiKey, "{}", e.message);
 }
+
+/// The workerd binary can be chosen in Settings; a file that is not workerd is refused, and the
+/// choice is what the Local sandbox runs from the next start.
+#[tokio::test]
+async fn the_workerd_binary_is_a_checked_setting_used_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
+    let ops = Ops::open(
+        &dir.path().join("app"),
+        Arc::new(MemoryStore::new()),
+        clock.clone(),
+    )
+    .await
+    .unwrap();
+    let e = ops
+        .set_workerd_path(Some("/bin/echo".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("not a workerd binary"), "{}", e.message);
+    assert_eq!(ops.workerd_path().await.unwrap(), None);
+    let real = switchyard_sandbox::locate_workerd(None).expect("workerd (cargo xtask setup)");
+    let path = real.path.display().to_string();
+    ops.set_workerd_path(Some(path.clone())).await.unwrap();
+    ops.start_embedded_sandbox().await.unwrap();
+    let runtime = ops.sandbox_runtime().await.unwrap();
+    assert!(runtime.executing, "{runtime:?}");
+    assert_eq!(runtime.workerd_source.as_deref(), Some("setting"));
+    assert_eq!(runtime.workerd_path.as_deref(), Some(path.as_str()));
+    ops.set_workerd_path(None).await.unwrap();
+    assert_eq!(ops.workerd_path().await.unwrap(), None);
+    ops.shutdown().await;
+}

@@ -37,3 +37,21 @@ pub async fn sandbox_runtime(
 ) -> Result<Option<SandboxRuntime>, AppError> {
     Ok(state.ops.sandbox_runtime().await)
 }
+
+/// The workerd binary chosen in Settings, if any.
+#[tauri::command]
+#[specta::specta]
+pub async fn workerd_path(state: State<'_, AppState>) -> Result<Option<String>, AppError> {
+    state.ops.workerd_path().await
+}
+
+/// Choose the workerd binary of the Local sandbox (empty: let Switchyard look for one); used from
+/// the next start.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_workerd_path(
+    state: State<'_, AppState>,
+    path: Option<String>,
+) -> Result<(), AppError> {
+    state.ops.set_workerd_path(path).await
+}

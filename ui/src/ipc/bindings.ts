@@ -166,6 +166,13 @@ export const commands = {
 	stopLogs: (session: number) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("stop_logs", { session })),
 	/**  Whether the Local sandbox executes deployed scripts, and its runtime's notices. */
 	sandboxRuntime: () => typedError<SandboxRuntime_Serialize | null, AppError_Serialize>(__TAURI_INVOKE("sandbox_runtime")),
+	/**  The workerd binary chosen in Settings, if any. */
+	workerdPath: () => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("workerd_path")),
+	/**
+	 *  Choose the workerd binary of the Local sandbox (empty: let Switchyard look for one); used from
+	 *  the next start.
+	 */
+	setWorkerdPath: (path: string | null) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("set_workerd_path", { path })),
 };
 
 /* Types */
@@ -1963,6 +1970,12 @@ export type SandboxRuntime_Deserialize = {
 	/**  In words: what runs the scripts, or why nothing does and how to fix it. */
 	message: string,
 	workerdVersion?: string | null,
+	/**
+	 *  The workerd binary, and where it was found: `setting`, `switchyard_env`, `miniflare_env`,
+	 *  `cache`, `wrangler`.
+	 */
+	workerdPath?: string | null,
+	workerdSource?: string | null,
 	restarts: number,
 	/**  Crashes and restarts, oldest first. */
 	notices: RuntimeNotice[],
@@ -1977,6 +1990,12 @@ export type SandboxRuntime_Serialize = {
 	/**  In words: what runs the scripts, or why nothing does and how to fix it. */
 	message: string,
 	workerdVersion: string | null,
+	/**
+	 *  The workerd binary, and where it was found: `setting`, `switchyard_env`, `miniflare_env`,
+	 *  `cache`, `wrangler`.
+	 */
+	workerdPath: string | null,
+	workerdSource: string | null,
 	restarts: number,
 	/**  Crashes and restarts, oldest first. */
 	notices: RuntimeNotice[],

@@ -101,7 +101,9 @@ export function sandboxRuntime(overrides: Partial<SandboxRuntime_Serialize> = {}
     executing: true,
     running: true,
     message: 'Deployed scripts run in workerd.',
-    workerdVersion: '1.20250301.0',
+    workerdVersion: '2026-11-23',
+    workerdPath: '/home/op/.cache/switchyard/workerd/1.20261123.1/node_modules/@cloudflare/workerd-linux-64/bin/workerd',
+    workerdSource: 'cache',
     restarts: 0,
     notices: [],
     ...overrides,
@@ -158,6 +160,7 @@ export function serveIpc(
     sandbox_runtime: () => sandboxRuntime(),
     // Settings shows the health ↔ deployment correlation window; 15 minutes unless set.
     correlation_window: () => 15,
+    workerd_path: () => null,
     // The status bar's health monitor checks in every area; by default all is well.
     check_health: () => ({
       checkedAtMs: 1_750_000_000_000,

@@ -371,6 +371,34 @@ describe('keys', () => {
     });
   });
 
+  it('says what executes scripts and saves a workerd binary the engine accepts', async () => {
+    const saved: unknown[] = [];
+    serveIpc(appInfo(), {
+      workerd_path: () => null,
+      set_workerd_path: (args) => {
+        saved.push(args.path);
+        if (args.path === '/bin/echo') {
+          return fail({ code: 'InvalidInput', message: 'workerd path: /bin/echo is not a workerd binary.', runbook: null })(
+            args,
+          );
+        }
+        return null;
+      },
+    });
+    const { user } = renderApp('settings');
+    const status = await screen.findByRole('status', { name: 'What executes deployed scripts' });
+    expect(status).toHaveTextContent('Deployed scripts run in workerd 2026-11-23, the version `cargo xtask setup` installs');
+    const field = screen.getByLabelText('workerd binary');
+    await user.type(field, '/bin/echo');
+    await user.click(screen.getByRole('button', { name: 'Save workerd binary' }));
+    expect(await screen.findByText(/is not a workerd binary/)).toBeInTheDocument();
+    await user.clear(field);
+    await user.type(field, '/opt/workerd');
+    await user.click(screen.getByRole('button', { name: 'Save workerd binary' }));
+    expect(await screen.findByText('Saved. Restart Switchyard to use it.')).toBeInTheDocument();
+    expect(saved).toEqual(['/bin/echo', '/opt/workerd']);
+  });
+
   it('warns when the key cannot deploy', async () => {
     serveIpc(appInfo(), {
       profile_secrets: () => ({ deployApiKey: true, cloudflareToken: false, detached: [], keychainError: null }),

@@ -25,6 +25,7 @@ import type { AppInfo } from '../../ipc/bindings';
 import { useAppInfo, useKeychainStatus, useProfiles } from '../../ipc/queries';
 import { ExportImport } from './ExportImport';
 import { HealthSettings } from './HealthSettings';
+import { SandboxSettings } from './SandboxSettings';
 import { ProfileDetail } from './ProfileDetail';
 import { ProfileFormDialog } from './ProfileFormDialog';
 
@@ -240,6 +241,7 @@ export function SettingsArea() {
           <AppInfoPanel info={appInfo.data} />
           <ProfilesPanel info={appInfo.data} />
           <HealthSettings />
+          <SandboxSettings />
           <ExportImport />
         </>
       )}
