@@ -391,6 +391,12 @@ describe('Runbooks area', () => {
     expect(await screen.findByRole('listitem', { name: /^2\. Roll back immediately: passed/ })).toBeInTheDocument();
   });
 
+  it("offers the logs of the step's service beside Run", async () => {
+    await openRun(run(SERVICE_DOWN, [{ state: 'failed', outcome: 'failed', error: 'gateway answered 500' }]), {});
+    const step = stepItem(/^2\. Roll back immediately: to do/);
+    expect(within(step).getByRole('button', { name: 'Logs for gateway' })).toBeInTheDocument();
+  });
+
   it('shows a gate lock on the steps after it, and offers no skip for the gate itself', async () => {
     const gateBlocker = { kind: 'gate' as const, stepIndex: 2, stepTitle: 'Verify the service is restored' };
     await openRun(

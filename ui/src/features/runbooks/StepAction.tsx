@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ConfirmAction, type ConfirmationGiven } from '../../components/ConfirmAction';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type {
+  ParamValue,
   Profile,
   RunbookStep_Serialize,
   RunDetail_Serialize,
@@ -12,6 +13,7 @@ import type {
   StepPlan_Serialize,
 } from '../../ipc/bindings';
 import { useRunStep, useStepPlan, useStopStep } from '../../ipc/runbooks';
+import { LogsButton } from '../logs/LogsButton';
 import { fieldLabel, isActionable } from './runModel';
 import { ValueField } from './ValueField';
 
@@ -68,6 +70,34 @@ function StepPlanView({ plan }: { plan: StepPlan_Serialize }) {
       )}
     </Stack>
   );
+}
+
+/**
+ * The service a step acts on, when it names one: what it ran with, else what the runbook writes
+ * (`service=gateway`), a run input (`service=$service`) or what the operator typed for `service=?`.
+ */
+export function stepService(
+  run: RunDetail_Serialize,
+  step: RunStep_Serialize,
+  spec: RunbookStep_Serialize,
+  typed: Record<string, string>,
+): string | null {
+  const ran = step.params.find((p) => p.name === 'service')?.value;
+  if (ran) {
+    return ran;
+  }
+  const action = spec.action?.action as { service?: ParamValue | null } | undefined;
+  const param = action?.service ?? null;
+  if (!param) {
+    return null;
+  }
+  if (param.from === 'literal') {
+    return param.value;
+  }
+  if (param.from === 'input') {
+    return run.inputs[param.value] ?? null;
+  }
+  return (typed['service'] ?? '').trim() || null;
 }
 
 interface StepActionProps {
@@ -146,6 +176,7 @@ export function StepAction({ run, step, spec, profile }: StepActionProps) {
   const runLabel = isNote ? 'Save note' : step.state === 'failed' ? 'Run again' : retry ? 'Retry' : 'Run';
   const shownPlan = plan.data && plan.data.confirmation.kind !== 'none' && !streaming ? plan.data : null;
   const output = streaming ? base + live : step.output;
+  const service = stepService(run, step, spec, values);
 
   return (
     <Stack gap="sm">
@@ -177,6 +208,7 @@ export function StepAction({ run, step, spec, profile }: StepActionProps) {
           >
             {runLabel}
           </Button>
+          {service && <LogsButton service={service} variant="default" />}
           {missing.length > 0 ? (
             <Text size="sm" c="dimmed">{isNote ? 'Write the note first.' : `Fill in: ${missing.join(', ')}.`}</Text>
           ) : (
