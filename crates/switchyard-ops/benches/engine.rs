@@ -513,7 +513,8 @@ async fn main() {
     // 7. Deploy overhead: a 10 MiB bundle, the app's whole deploy and its upload alone, against
     // curl posting the same JSON body to the same sandbox.
     let bundle = work.path().join("bundle.js");
-    let mut text = String::from("export default { fetch() { return new Response('ok'); } };\n");
+    let mut text =
+        String::from("export default { fetch() { return Response.json({ status: 'ok' }); } };\n");
     while text.len() + 80 < 10 * 1024 * 1024 {
         text.push_str("// padding padding padding padding padding padding padding padding\n");
     }

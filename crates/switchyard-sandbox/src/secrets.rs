@@ -100,6 +100,17 @@ fn parse_body(body: &[u8]) -> Result<Value, CloudflareError> {
     serde_json::from_slice(body).map_err(|e| bad(&format!("Invalid request body: {e}")))
 }
 
+/// The script's secrets as the API lists them: names and types, never values.
+fn listing(state: &AppState, ns: &str, script: &str) -> Response {
+    let names: Vec<Value> = state
+        .runtime
+        .secret_names(ns, script)
+        .into_iter()
+        .map(|n| json!({"name": n, "type": "secret_text"}))
+        .collect();
+    envelope(Value::Array(names))
+}
+
 async fn list(
     State(state): State<AppState>,
     Path((_a, ns, script)): Path<(String, String, String)>,
@@ -107,13 +118,7 @@ async fn list(
     if let Err(r) = script_exists(&state, &ns, &script).await {
         return r;
     }
-    let names: Vec<Value> = state
-        .runtime
-        .secret_names(&ns, &script)
-        .into_iter()
-        .map(|n| json!({"name": n, "type": "secret_text"}))
-        .collect();
-    envelope(Value::Array(names))
+    listing(&state, &ns, &script)
 }
 
 async fn put(
@@ -209,11 +214,5 @@ async fn bulk(
             }
         }
     }
-    let names: Vec<Value> = state
-        .runtime
-        .secret_names(&ns, &script)
-        .into_iter()
-        .map(|n| json!({"name": n, "type": "secret_text"}))
-        .collect();
-    envelope(Value::Array(names))
+    listing(&state, &ns, &script)
 }

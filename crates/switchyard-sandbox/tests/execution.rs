@@ -343,15 +343,28 @@ async fn open_tail(s: &TestSandbox, script: &str) -> (String, String) {
     )
 }
 
-#[tokio::test]
-async fn a_tail_receives_the_codes_own_console_output_and_exceptions() {
-    let s = live(true, false).await;
-    let (id, url) = open_tail(&s, "gateway").await;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a tail's WebSocket as Cloudflare's clients do (subprotocol `trace-v1`).
+async fn connect(
+    url: &str,
+) -> (
+    Socket,
+    tokio_tungstenite::tungstenite::handshake::client::Response,
+) {
     let mut request = url.into_client_request().unwrap();
     request
         .headers_mut()
         .insert("Sec-WebSocket-Protocol", "trace-v1".parse().unwrap());
-    let (mut ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    tokio_tungstenite::connect_async(request).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_tail_receives_the_codes_own_console_output_and_exceptions() {
+    let s = live(true, false).await;
+    let (id, url) = open_tail(&s, "gateway").await;
+    let (mut ws, response) = connect(&url).await;
     assert_eq!(
         response.headers()["sec-websocket-protocol"],
         "trace-v1",
@@ -427,11 +440,7 @@ async fn a_tail_receives_the_codes_own_console_output_and_exceptions() {
 async fn a_tail_redacts_secrets_and_unknown_workers_are_404() {
     let s = live(true, false).await;
     let (_, url) = open_tail(&s, "dispatcher-staging").await;
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", "trace-v1".parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut ws, _) = connect(&url).await;
     let token = marker();
     let r = s
         .http

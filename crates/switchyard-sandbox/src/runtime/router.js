@@ -61,23 +61,27 @@ function failure(status, error, e, script) {
   );
 }
 
+// A request of a loaded script that goes back through the sandbox (`path`), with the script's
+// namespace and the URL it asked for.
+function viaSandbox(env, path, request, headersToSet) {
+  const headers = new Headers(request.headers);
+  for (const [k, v] of Object.entries(headersToSet)) headers.set(k, v);
+  headers.set("x-sw-url", request.url);
+  const hasBody = !["GET", "HEAD"].includes(request.method);
+  return control(env, path, {
+    method: request.method,
+    headers,
+    body: hasBody ? request.body : undefined,
+    redirect: "manual",
+  });
+}
+
 // A service binding of one script to another of its namespace: back through the sandbox, which
 // resolves the target's current code and applies its faults, as the dispatcher does.
 export class ScriptService extends WorkerEntrypoint {
   async fetch(request) {
     const { ns, script, from } = this.ctx.props;
-    const headers = new Headers(request.headers);
-    headers.set("x-sw-ns", ns);
-    headers.set("x-sw-script", script);
-    headers.set("x-sw-url", request.url);
-    headers.set("x-sw-from", from);
-    const hasBody = !["GET", "HEAD"].includes(request.method);
-    return control(this.env, "/binding", {
-      method: request.method,
-      headers,
-      body: hasBody ? request.body : undefined,
-      redirect: "manual",
-    });
+    return viaSandbox(this.env, "/binding", request, { "x-sw-ns": ns, "x-sw-script": script, "x-sw-from": from });
   }
 }
 
@@ -85,17 +89,8 @@ export class ScriptService extends WorkerEntrypoint {
 // anything else (nothing leaves 127.0.0.1).
 export class Outbound extends WorkerEntrypoint {
   async fetch(request) {
-    const headers = new Headers(request.headers);
-    headers.set("x-sw-ns", this.ctx.props.ns);
-    headers.set("x-sw-script", this.ctx.props.script);
-    headers.set("x-sw-url", request.url);
-    const hasBody = !["GET", "HEAD"].includes(request.method);
-    return control(this.env, "/outbound", {
-      method: request.method,
-      headers,
-      body: hasBody ? request.body : undefined,
-      redirect: "manual",
-    });
+    const { ns, script } = this.ctx.props;
+    return viaSandbox(this.env, "/outbound", request, { "x-sw-ns": ns, "x-sw-script": script });
   }
 }
 
