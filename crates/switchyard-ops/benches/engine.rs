@@ -574,6 +574,7 @@ async fn main() {
             Confirmation {
                 confirmed: true,
                 typed: Some("email".into()),
+                basis: None,
             },
             |e| {
                 if let DeployEvent::Step(step) = e {
@@ -610,6 +611,7 @@ async fn main() {
             Confirmation {
                 confirmed: true,
                 typed: Some("email".into()),
+                basis: None,
             },
             |_| {},
         )

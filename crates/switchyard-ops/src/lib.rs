@@ -18,6 +18,7 @@ mod process;
 mod profiles;
 mod runbooks;
 mod secrets;
+mod target_lock;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -33,10 +34,10 @@ pub use deploy::{
     ArchivedBundle, BindingTarget, BundleInfo, CheckState, Confirmation, ConfirmationKind,
     ConfirmationRequirement, DeployBindingsDiff, DeployEvent, DeployOutcome, DeployPlan,
     DeploySettings, DeploySource, DeployStepId, DirectDeployOutcome, DirectDeployRequest, GitInfo,
-    MetadataInput, OutputLine, OutputStream, PackageManager, PreflightCheck, PreflightCheckId,
-    PreflightReport, PrepareDeploy, PreparedDeploy, RestoreRequest, RetentionReport,
-    RollbackOutcome, RollbackPlan, RollbackRequest, ServiceBindingChange, ServiceFolderInfo,
-    StepEvent, StepState, Verification, VersionList, VersionRow, VersionSummary,
+    MetadataInput, OutputLine, OutputStream, PackageManager, PlanBasis, PreflightCheck,
+    PreflightCheckId, PreflightReport, PrepareDeploy, PreparedDeploy, RestoreRequest,
+    RetentionReport, RollbackOutcome, RollbackPlan, RollbackRequest, ServiceBindingChange,
+    ServiceFolderInfo, StepEvent, StepState, Verification, VersionList, VersionRow, VersionSummary,
 };
 pub use health::{
     health_targets, HealthBoard, HealthNotification, HealthPoint, HealthStatus, HealthSummary,
@@ -204,6 +205,8 @@ pub struct Ops {
     logs: logs::LogSessions,
     /// Where each stored key may be sent (see `key_origins`).
     key_origins: key_origins::KeyOrigins,
+    /// One mutation per target at a time, across processes (see `target_lock`).
+    target_locks: target_lock::TargetLocks,
 }
 
 impl std::fmt::Debug for Ops {
@@ -238,6 +241,10 @@ impl Ops {
             deploy_runs: deploy::DeployRuns::default(),
             logs: logs::LogSessions::default(),
             key_origins: key_origins::KeyOrigins::default(),
+            target_locks: target_lock::TargetLocks::new(
+                target_lock::default_lock_dir(data_dir),
+                data_dir,
+            ),
         };
         ops.load_key_origins().await?;
         Ok(ops)
@@ -392,6 +399,19 @@ impl Ops {
             self.check_key_destination(profile, kind)?;
         }
         Ok(found)
+    }
+
+    /// Hold `target` for this run (one change of a target at a time, across processes), or
+    /// refuse with `Conflict` naming what holds it.
+    pub(crate) fn hold_target(
+        &self,
+        profile: &Profile,
+        target: target_lock::LockTarget<'_>,
+        action: &str,
+        run_id: &str,
+    ) -> Result<target_lock::TargetGuard, AppError> {
+        self.target_locks
+            .acquire(profile, target, action, run_id, self.now_ms())
     }
 
     /// Run `action`, then record it in the audit log with its outcome and duration.

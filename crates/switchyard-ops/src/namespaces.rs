@@ -394,6 +394,21 @@ impl Ops {
         ))
     }
 
+    /// Hold namespace `name` for `action` (one change of a namespace and its workers at a time).
+    fn hold_namespace(
+        &self,
+        profile: &Profile,
+        name: &str,
+        action: &str,
+    ) -> Result<crate::target_lock::TargetGuard, AppError> {
+        self.hold_target(
+            profile,
+            crate::target_lock::LockTarget::Namespace { name },
+            action,
+            "",
+        )
+    }
+
     /// Every dispatch namespace of the profile's account, sorted by name.
     pub async fn list_namespaces(
         &self,
@@ -422,6 +437,7 @@ impl Ops {
             let profile = self.store.get_profile(profile_id).await?;
             check_writable(&profile, "creating a namespace")?;
             check_namespace_name(name)?;
+            let _held = self.hold_namespace(&profile, name, "creating the namespace")?;
             let api = self.cloudflare(&profile)?;
             Ok(api.create_namespace(name).await?.into())
         })
@@ -439,6 +455,7 @@ impl Ops {
         self.audited(profile_id, "namespace.trust", name, params, async {
             let profile = self.store.get_profile(profile_id).await?;
             check_writable(&profile, "changing trusted mode")?;
+            let _held = self.hold_namespace(&profile, name, "a change of trusted mode")?;
             let api = self.cloudflare(&profile)?;
             let update = NamespaceUpdate {
                 name: None,
@@ -466,6 +483,9 @@ impl Ops {
                     "The new name is the same as the old one (\"{old}\"); type a different name."
                 )));
             }
+            let _held = self.hold_namespace(&profile, old, "renaming the namespace")?;
+            let _held_new =
+                self.hold_namespace(&profile, new, "renaming a namespace to this name")?;
             let api = self.cloudflare(&profile)?;
             let current = api.get_namespace(old).await?;
             let trusted = current.trusted_workers.unwrap_or(false);
@@ -508,14 +528,17 @@ impl Ops {
         })
     }
 
-    /// Delete `name` and every worker in it, only when `typed_confirmation` is exactly its name.
+    /// Delete `name` and every worker in it, only when `typed_confirmation` is exactly its name
+    /// and, when `planned_script_count` is given (the window always gives its plan's), the
+    /// namespace still holds that many workers: the operator confirmed what the plan counted.
     pub async fn delete_namespace(
         &self,
         profile_id: &str,
         name: &str,
         typed_confirmation: String,
+        planned_script_count: Option<u32>,
     ) -> Result<(), AppError> {
-        let params = serde_json::json!({});
+        let params = serde_json::json!({ "plannedScriptCount": planned_script_count });
         self.audited(profile_id, "namespace.delete", name, params, async {
             let profile = self.store.get_profile(profile_id).await?;
             check_writable(&profile, "deleting a namespace")?;
@@ -524,7 +547,19 @@ impl Ops {
                     "Nothing was deleted: the confirmation must be the namespace's name, \"{name}\", typed exactly."
                 )));
             }
+            let _held = self.hold_namespace(&profile, name, "deleting the namespace")?;
             let api = self.cloudflare(&profile)?;
+            if let Some(planned) = planned_script_count {
+                let now = api.list_scripts(name, &[]).await?.len();
+                if now != planned as usize {
+                    return Err(AppError::new(
+                        ErrorCode::Conflict,
+                        format!(
+                            "Nothing was deleted: the plan you confirmed counted {planned} worker(s) in {name}, but it holds {now} now. Workers came or went in between: look at the new plan and confirm again."
+                        ),
+                    ));
+                }
+            }
             api.delete_namespace(name).await
         })
         .await
@@ -605,6 +640,7 @@ impl Ops {
                     "Nothing was deleted: the confirmation must be the worker's name, \"{script}\", typed exactly."
                 )));
             }
+            let _held = self.hold_namespace(&profile, namespace, &format!("deleting worker {script}"))?;
             let api = self.cloudflare(&profile)?;
             api.delete_script(namespace, script).await
         })

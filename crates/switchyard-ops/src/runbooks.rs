@@ -195,6 +195,9 @@ pub struct RunDetail {
 pub struct StepRunRequest {
     pub values: BTreeMap<String, String>,
     pub confirmation: Option<String>,
+    /// The `basis` of the step's plan, sent back: a deploy, rollback or direct deploy is refused
+    /// when what runs changed since the plan was shown (so a double submit never applies twice).
+    pub basis: Option<crate::PlanBasis>,
 }
 
 /// How a step's action must be confirmed.
@@ -241,6 +244,8 @@ pub struct StepPlan {
     pub folder: Option<String>,
     pub timeout_secs: Option<u32>,
     pub confirmation: StepConfirmation,
+    /// For deploys, rollbacks and direct deploys: what the plan was made against (send it back).
+    pub basis: Option<crate::PlanBasis>,
 }
 
 /// A piece of a step's output as it streams.
@@ -1878,6 +1883,7 @@ impl Ops {
             folder: None,
             timeout_secs: None,
             confirmation: none,
+            basis: None,
         };
         match action {
             ResolvedStepAction::Health { target, service } => {
@@ -1999,6 +2005,7 @@ impl Ops {
                 if !p.action.is_empty() {
                     plan.summary = p.action.clone();
                 }
+                plan.basis = Some(p.basis);
             }
             ResolvedStepAction::Redeploy {
                 service,
@@ -2017,6 +2024,7 @@ impl Ops {
                     p.action.clone()
                 };
                 plan.confirmation = confirmation_from(&p.confirmation, &display, read_only, None);
+                plan.basis = Some(p.basis);
             }
             ResolvedStepAction::DirectDeploy {
                 service,
@@ -2049,6 +2057,7 @@ impl Ops {
                     p.action.clone()
                 };
                 plan.confirmation = confirmation_from(&p.confirmation, &display, read_only, None);
+                plan.basis = Some(p.basis);
             }
         }
         Ok(plan)
@@ -2138,6 +2147,7 @@ impl Ops {
         let confirmation = crate::Confirmation {
             confirmed: true,
             typed: request.confirmation.clone(),
+            basis: request.basis.clone(),
         };
         match action {
             ResolvedStepAction::Health { target, service } => {

@@ -176,6 +176,7 @@ async fn deploy_bundle(
     let confirm = Confirmation {
         confirmed: true,
         typed: Some(service.into()),
+        basis: None,
     };
     let out = f
         .ops
@@ -383,6 +384,7 @@ async fn plan_confirmation_follows_environment_and_protection() {
             Confirmation {
                 confirmed: true,
                 typed: Some("emial".into()),
+                basis: None,
             },
             |_| {},
         )
@@ -406,6 +408,7 @@ async fn plan_confirmation_follows_environment_and_protection() {
             Confirmation {
                 confirmed: false,
                 typed: Some("email".into()),
+                basis: None,
             },
             |_| {},
         )
@@ -946,6 +949,146 @@ async fn rollback_one_step_marks_and_pins() {
     assert_eq!(plan.confirmation.kind, ConfirmationKind::TypeName);
 }
 
+/// The version labels of the `deployed` records of a service, newest first.
+async fn deployed_ids(f: &Fixture, service: &str, env: Environment) -> Vec<String> {
+    f.ops
+        .versions(SB, service, env)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .filter(|r| r.deployment.status == switchyard_core::DeploymentStatus::Deployed)
+        .map(|r| r.deployment.id)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_submitted_rollback_steps_back_once() {
+    let f = fixture().await;
+    let plan = f
+        .ops
+        .rollback_plan(SB, "gateway", Environment::Staging)
+        .await
+        .unwrap();
+    let before = deployed_ids(&f, "gateway", Environment::Staging).await;
+    assert!(
+        before.len() >= 3,
+        "the seed has versions to step back through"
+    );
+    let request = RollbackRequest {
+        profile_id: SB.into(),
+        service: "gateway".into(),
+        environment: Environment::Staging,
+        reason: "bad release".into(),
+        confirmation: Confirmation {
+            confirmed: true,
+            typed: None,
+            basis: Some(plan.basis.clone()),
+        },
+        run_id: None,
+    };
+    // Two clicks at once: one runs, the other is refused with what is running.
+    let (a, b) = tokio::join!(
+        f.ops.rollback(request.clone(), |_| {}),
+        f.ops.rollback(request.clone(), |_| {})
+    );
+    let (ok, refused): (Vec<_>, Vec<_>) = [a, b].into_iter().partition(|r| r.is_ok());
+    assert_eq!(ok.len(), 1, "exactly one of the two rollbacks runs");
+    let e = refused.into_iter().next().unwrap().unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict, "{}", e.message);
+    assert!(
+        e.message.starts_with("Nothing was changed"),
+        "{}",
+        e.message
+    );
+    let after = deployed_ids(&f, "gateway", Environment::Staging).await;
+    assert_eq!(after, before[1..].to_vec(), "one version back, not two");
+
+    // The same confirmation again, later (a retry, a second submit): the plan it was made
+    // against is gone, so it is refused and says what is current now.
+    let e = f.ops.rollback(request, |_| {}).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict, "{}", e.message);
+    assert!(
+        e.message.contains("the plan you confirmed"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains(&before[1]),
+        "names what is current now: {}",
+        e.message
+    );
+    assert_eq!(
+        deployed_ids(&f, "gateway", Environment::Staging).await,
+        after
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_or_deploy_confirmed_against_an_old_plan_is_refused() {
+    let f = fixture().await;
+    let (v1, _) = deploy_bundle(&f, "mcp", Environment::Staging, "v1", 0).await;
+    let (_v2, b2) = deploy_bundle(&f, "mcp", Environment::Staging, "v2", 0).await;
+    let plan = f.ops.restore_plan(SB, &v1).await.unwrap();
+    let restore = RestoreRequest {
+        profile_id: SB.into(),
+        deployment_id: v1.clone(),
+        reason: "v2 is broken".into(),
+        confirmation: Confirmation {
+            confirmed: true,
+            typed: None,
+            basis: Some(plan.basis.clone()),
+        },
+        run_id: None,
+    };
+    // Someone deploys v3 while the plan is on screen.
+    let (v3, b3) = deploy_bundle(&f, "mcp", Environment::Staging, "v3", 0).await;
+    let e = f
+        .ops
+        .restore_version(restore.clone(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict, "{}", e.message);
+    assert!(
+        e.message.contains(&v3),
+        "names the new current version: {}",
+        e.message
+    );
+    assert_eq!(
+        served_script(&f, Environment::Staging, "mcp").await,
+        b3,
+        "nothing changed"
+    );
+    assert_ne!(b2, b3);
+
+    // A prepared deploy is bound to the plan it showed, without the caller sending anything.
+    let (path, _) = bundle_file(f.dir.path(), "v4", 0);
+    let prepared = f
+        .ops
+        .prepare_deploy(
+            bundle_request("mcp", Environment::Staging, &path, "v4"),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let (v5, b5) = deploy_bundle(&f, "mcp", Environment::Staging, "v5", 0).await;
+    let e = f
+        .ops
+        .apply_deploy(
+            &prepared.run_id,
+            Confirmation {
+                confirmed: true,
+                ..Confirmation::default()
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict, "{}", e.message);
+    assert!(e.message.contains(&v5), "{}", e.message);
+    assert_eq!(served_script(&f, Environment::Staging, "mcp").await, b5);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rolls_back_two_versions_to_an_archived_bundle_and_the_namespace_serves_it() {
     let f = fixture().await;
@@ -1016,6 +1159,7 @@ async fn rolls_back_two_versions_to_an_archived_bundle_and_the_namespace_serves_
             Confirmation {
                 confirmed: true,
                 typed: None,
+                basis: None,
             },
             |_| {},
         )
@@ -1071,6 +1215,7 @@ async fn direct_deploy_uploads_an_archived_bundle_and_records_it_as_manual() {
                 confirmation: Confirmation {
                     confirmed: true,
                     typed: None,
+                    basis: None,
                 },
                 ..request
             },

@@ -189,7 +189,7 @@ async fn namespaces_are_listed_created_trusted_renamed_and_deleted_with_typed_co
     for typed in ["dotdo-stagin", "DOTDO-STAGING", " dotdo-staging", ""] {
         let e = f
             .ops
-            .delete_namespace(SB, "dotdo-staging", typed.to_owned())
+            .delete_namespace(SB, "dotdo-staging", typed.to_owned(), None)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidInput, "{typed:?}");
@@ -203,8 +203,34 @@ async fn namespaces_are_listed_created_trusted_renamed_and_deleted_with_typed_co
         8
     );
 
+    // The delete is bound to the plan: a worker that goes (or comes) after the plan was shown
+    // makes the confirmed delete refuse, and nothing is deleted.
     f.ops
-        .delete_namespace(SB, "dotdo-staging", "dotdo-staging".to_owned())
+        .delete_worker(SB, "dotdo-staging", "schedule", "schedule")
+        .await
+        .unwrap();
+    let e = f
+        .ops
+        .delete_namespace(
+            SB,
+            "dotdo-staging",
+            "dotdo-staging".to_owned(),
+            Some(plan.script_count),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict, "{}", e.message);
+    assert!(
+        e.message.contains("counted 8 worker(s)") && e.message.contains("holds 7 now"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        f.ops.list_workers(SB, "dotdo-staging").await.unwrap().len(),
+        7
+    );
+    f.ops
+        .delete_namespace(SB, "dotdo-staging", "dotdo-staging".to_owned(), Some(7))
         .await
         .unwrap();
     assert!(!namespace_names(&f)
@@ -224,7 +250,7 @@ async fn namespaces_are_listed_created_trusted_renamed_and_deleted_with_typed_co
         .filter(|a| a.entry.action == "namespace.delete")
         .map(|a| a.entry.outcome.as_str())
         .collect();
-    assert_eq!(deletes.len(), 5);
+    assert_eq!(deletes.len(), 6);
     assert_eq!(deletes.iter().filter(|o| **o == "ok").count(), 1);
     for action in ["namespace.create", "namespace.trust", "namespace.rename"] {
         assert!(
@@ -286,7 +312,12 @@ async fn read_only_profiles_refuse_every_mutation_and_tokens_are_required() {
             .await
             .map(|_| ()),
         f.ops
-            .delete_namespace("ops-readonly", "dotdo-staging", "dotdo-staging".into())
+            .delete_namespace(
+                "ops-readonly",
+                "dotdo-staging",
+                "dotdo-staging".into(),
+                None,
+            )
             .await,
         f.ops
             .delete_worker("ops-readonly", "dotdo-staging", "gateway", "gateway")

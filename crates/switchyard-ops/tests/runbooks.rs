@@ -69,6 +69,7 @@ fn confirm(phrase: Option<String>) -> StepRunRequest {
     StepRunRequest {
         values: BTreeMap::new(),
         confirmation: phrase,
+        basis: None,
     }
 }
 
@@ -113,6 +114,7 @@ async fn deploy_bundle(ops: &Ops, dir: &Path, version: &str) -> String {
     let confirm = switchyard_ops::Confirmation {
         confirmed: true,
         typed: Some("gateway".into()),
+        basis: None,
     };
     ops.deploy(request, confirm, |_| {})
         .await
@@ -194,6 +196,7 @@ async fn service_down_rehearsal_rolls_back_and_reports_every_step() {
             StepRunRequest {
                 values: inputs(&[("text", "posted")]),
                 confirmation: None,
+                basis: None,
             },
             |_| {},
         )
@@ -272,6 +275,7 @@ async fn service_down_rehearsal_rolls_back_and_reports_every_step() {
             StepRunRequest {
                 values: inputs(&[("text", "Posted in #incidents")]),
                 confirmation: None,
+                basis: None,
             },
             |_| {},
         )
@@ -400,6 +404,7 @@ async fn deploy_api_down_rehearsal_reaches_the_direct_path() {
             StepRunRequest {
                 values: values.clone(),
                 confirmation: Some("nope".into()),
+                basis: None,
             },
             |_| {},
         )
@@ -413,6 +418,7 @@ async fn deploy_api_down_rehearsal_reaches_the_direct_path() {
             StepRunRequest {
                 values,
                 confirmation: plan.confirmation.phrase.clone(),
+                basis: None,
             },
             |_| {},
         )
@@ -489,6 +495,7 @@ async fn redeploy_finds_the_archived_version_by_its_label() {
             StepRunRequest {
                 values,
                 confirmation: Some("gateway".into()),
+                basis: None,
             },
             |_| {},
         )
@@ -638,6 +645,7 @@ async fn read_only_actions_run_against_the_sandbox() {
             StepRunRequest {
                 values: inputs(&[("namespace", "dotdo-nowhere")]),
                 confirmation: None,
+                basis: None,
             },
             |_| {},
         )
@@ -663,6 +671,7 @@ async fn read_only_actions_run_against_the_sandbox() {
             StepRunRequest {
                 values: inputs(&[("namespace", "dotdo-rehearsal")]),
                 confirmation: Some("dotdo-rehearsal".into()),
+                basis: None,
             },
             |_| {},
         )
@@ -676,6 +685,7 @@ async fn read_only_actions_run_against_the_sandbox() {
             StepRunRequest {
                 values: inputs(&[("namespace", "dotdo-production")]),
                 confirmation: None,
+                basis: None,
             },
             |_| {},
         )
@@ -757,6 +767,7 @@ async fn commands_need_the_exact_command_confirmed_and_respect_read_only() {
     let wrong = StepRunRequest {
         values: values.clone(),
         confirmation: Some("echo goodbye".into()),
+        basis: None,
     };
     let e = ops.run_step(&id, 0, wrong, |_| {}).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
@@ -771,6 +782,7 @@ async fn commands_need_the_exact_command_confirmed_and_respect_read_only() {
     let ok = StepRunRequest {
         values: values.clone(),
         confirmation: plan.confirmation.phrase.clone(),
+        basis: None,
     };
     let d = ops
         .run_step(&id, 0, ok, |o| lines.lock().unwrap().push(o.text))
@@ -796,6 +808,7 @@ async fn commands_need_the_exact_command_confirmed_and_respect_read_only() {
             StepRunRequest {
                 values: values.clone(),
                 confirmation: Some("sleep 5".into()),
+                basis: None,
             },
             |_| {},
         )
@@ -817,6 +830,7 @@ async fn commands_need_the_exact_command_confirmed_and_respect_read_only() {
             StepRunRequest {
                 values: inputs(&[("folder", "/no/such/folder")]),
                 confirmation: Some("echo hello from the runbook".into()),
+                basis: None,
             },
             |_| {},
         )
@@ -842,6 +856,7 @@ async fn commands_need_the_exact_command_confirmed_and_respect_read_only() {
             StepRunRequest {
                 values,
                 confirmation: Some("echo hello from the runbook".into()),
+                basis: None,
             },
             |_| {},
         )
@@ -944,6 +959,7 @@ async fn drive(ops: &Ops, folder: &str) -> Result<String, AppError> {
                     StepRunRequest {
                         values,
                         confirmation: Some("printf 'one\\ntwo\\nthree\\n'".into()),
+                        basis: None,
                     },
                     |_| {},
                 )
@@ -964,6 +980,7 @@ async fn drive(ops: &Ops, folder: &str) -> Result<String, AppError> {
                     StepRunRequest {
                         values: inputs(&[("text", "all good")]),
                         confirmation: None,
+                        basis: None,
                     },
                     |_| {},
                 )

@@ -65,7 +65,8 @@ pub async fn namespace_delete_plan(
     state.ops.delete_namespace_plan(&profile_id, &name).await
 }
 
-/// Delete a namespace and its workers; refused unless `typed_confirmation` is its name.
+/// Delete a namespace and its workers; refused unless `typed_confirmation` is its name and it
+/// still holds the `planned_script_count` workers its plan counted.
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_namespace(
@@ -73,10 +74,11 @@ pub async fn delete_namespace(
     profile_id: String,
     name: String,
     typed_confirmation: String,
+    planned_script_count: Option<u32>,
 ) -> Result<(), AppError> {
     state
         .ops
-        .delete_namespace(&profile_id, &name, typed_confirmation)
+        .delete_namespace(&profile_id, &name, typed_confirmation, planned_script_count)
         .await
 }
 

@@ -57,8 +57,11 @@ export const commands = {
 	renameNamespace: (profileId: string, name: string, newName: string) => typedError<NamespaceSummary_Serialize, AppError_Serialize>(__TAURI_INVOKE("rename_namespace", { profileId, name, newName })),
 	/**  What deleting a namespace would delete, and the phrase to type to confirm. */
 	namespaceDeletePlan: (profileId: string, name: string) => typedError<DeletePlan, AppError_Serialize>(__TAURI_INVOKE("namespace_delete_plan", { profileId, name })),
-	/**  Delete a namespace and its workers; refused unless `typed_confirmation` is its name. */
-	deleteNamespace: (profileId: string, name: string, typedConfirmation: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("delete_namespace", { profileId, name, typedConfirmation })),
+	/**
+	 *  Delete a namespace and its workers; refused unless `typed_confirmation` is its name and it
+	 *  still holds the `planned_script_count` workers its plan counted.
+	 */
+	deleteNamespace: (profileId: string, name: string, typedConfirmation: string, plannedScriptCount: number | null) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("delete_namespace", { profileId, name, typedConfirmation, plannedScriptCount })),
 	/**  Every worker of a namespace, with its tags parsed. */
 	listWorkers: (profileId: string, namespace: string) => typedError<WorkerRow_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_workers", { profileId, namespace })),
 	/**  A worker's tags, bindings, settings and size. */
@@ -428,12 +431,24 @@ export type ConfirmationRequirement_Serialize = {
 export type Confirmation_Deserialize = {
 	confirmed?: boolean,
 	typed?: string | null,
+	/**
+	 *  The state of the plan the operator confirmed (its `basis`). The engine refuses with
+	 *  `Conflict` when the platform moved since, so a double submit can never apply twice.
+	 *  None only from callers that showed no plan (scripts); the window always sends it.
+	 */
+	basis?: PlanBasis_Deserialize | null,
 };
 
 /**  The confirmation the operator gave. */
 export type Confirmation_Serialize = {
 	confirmed: boolean,
 	typed: string | null,
+	/**
+	 *  The state of the plan the operator confirmed (its `basis`). The engine refuses with
+	 *  `Conflict` when the platform moved since, so a double submit can never apply twice.
+	 *  None only from callers that showed no plan (scripts); the window always sends it.
+	 */
+	basis: PlanBasis_Serialize | null,
 };
 
 /**  What deleting a namespace would remove; the user must type `confirm_phrase` to go ahead. */
@@ -550,6 +565,8 @@ export type DeployPlan_Deserialize = {
 	confirmation: ConfirmationRequirement_Deserialize,
 	/**  The button's label, e.g. "Deploy gateway v1.2.0 to production". */
 	action: string,
+	/**  What this plan was made against: send it back in the confirmation. */
+	basis: PlanBasis_Deserialize,
 };
 
 /**  What a deploy (or a rollback to an archived version, or a direct deploy) will do. */
@@ -571,6 +588,8 @@ export type DeployPlan_Serialize = {
 	confirmation: ConfirmationRequirement_Serialize,
 	/**  The button's label, e.g. "Deploy gateway v1.2.0 to production". */
 	action: string,
+	/**  What this plan was made against: send it back in the confirmation. */
+	basis: PlanBasis_Serialize,
 };
 
 /**  Deploy settings (app-wide). */
@@ -1183,6 +1202,32 @@ export type PathKind =
 /**  A built bundle (a .js or .mjs file). */
 "bundle";
 
+/**
+ *  What a plan was made against: the deployment that was current then (None: nothing was
+ *  deployed). A confirmation carries it back unchanged.
+ */
+export type PlanBasis = PlanBasis_Serialize | PlanBasis_Deserialize;
+
+/**
+ *  What a plan was made against: the deployment that was current then (None: nothing was
+ *  deployed). A confirmation carries it back unchanged.
+ */
+export type PlanBasis_Deserialize = {
+	currentDeploymentId?: string | null,
+	/**  The current version's label, for the message when it moved. */
+	currentLabel?: string | null,
+};
+
+/**
+ *  What a plan was made against: the deployment that was current then (None: nothing was
+ *  deployed). A confirmation carries it back unchanged.
+ */
+export type PlanBasis_Serialize = {
+	currentDeploymentId: string | null,
+	/**  The current version's label, for the message when it moved. */
+	currentLabel: string | null,
+};
+
 /**  One preflight check, reported individually. */
 export type PreflightCheck = PreflightCheck_Serialize | PreflightCheck_Deserialize;
 
@@ -1537,6 +1582,8 @@ export type RollbackPlan_Deserialize = {
 	confirmation: ConfirmationRequirement_Deserialize,
 	/**  The button's label. */
 	action: string,
+	/**  What this plan was made against: send it back in the confirmation. */
+	basis: PlanBasis_Deserialize,
 };
 
 /**  What the one-step rollback would do. */
@@ -1559,6 +1606,8 @@ export type RollbackPlan_Serialize = {
 	confirmation: ConfirmationRequirement_Serialize,
 	/**  The button's label. */
 	action: string,
+	/**  What this plan was made against: send it back in the confirmation. */
+	basis: PlanBasis_Serialize,
 };
 
 /**  A one-step rollback to perform. */
@@ -2325,6 +2374,8 @@ export type StepPlan_Deserialize = {
 	folder?: string | null,
 	timeoutSecs?: number | null,
 	confirmation: StepConfirmation_Deserialize,
+	/**  For deploys, rollbacks and direct deploys: what the plan was made against (send it back). */
+	basis?: PlanBasis_Deserialize | null,
 };
 
 /**  What running a step will do, shown before it runs. */
@@ -2343,6 +2394,8 @@ export type StepPlan_Serialize = {
 	folder: string | null,
 	timeoutSecs: number | null,
 	confirmation: StepConfirmation_Serialize,
+	/**  For deploys, rollbacks and direct deploys: what the plan was made against (send it back). */
+	basis: PlanBasis_Serialize | null,
 };
 
 /**
@@ -2358,6 +2411,11 @@ export type StepRunRequest = StepRunRequest_Serialize | StepRunRequest_Deseriali
 export type StepRunRequest_Deserialize = {
 	values?: { [key in string]: string },
 	confirmation?: string | null,
+	/**
+	 *  The `basis` of the step's plan, sent back: a deploy, rollback or direct deploy is refused
+	 *  when what runs changed since the plan was shown (so a double submit never applies twice).
+	 */
+	basis?: PlanBasis_Deserialize | null,
 };
 
 /**
@@ -2367,6 +2425,11 @@ export type StepRunRequest_Deserialize = {
 export type StepRunRequest_Serialize = {
 	values: { [key in string]: string },
 	confirmation: string | null,
+	/**
+	 *  The `basis` of the step's plan, sent back: a deploy, rollback or direct deploy is refused
+	 *  when what runs changed since the plan was shown (so a double submit never applies twice).
+	 */
+	basis: PlanBasis_Serialize | null,
 };
 
 /**  The state of a step. */

@@ -107,7 +107,7 @@ export function useDeleteNamespace(profileId: string) {
   const client = useQueryClient();
   return useMutation<null, AppError, { plan: DeletePlan; typedConfirmation: string }>({
     mutationFn: ({ plan, typedConfirmation }) =>
-      callCommand(() => commands.deleteNamespace(profileId, plan.namespace, typedConfirmation)),
+      callCommand(() => commands.deleteNamespace(profileId, plan.namespace, typedConfirmation, plan.scriptCount)),
     onSuccess: async (_none, { plan }) => {
       client.removeQueries({ queryKey: namespaceKeys.workers(profileId, plan.namespace) });
       client.removeQueries({ queryKey: namespaceKeys.deletePlan(profileId, plan.namespace) });

@@ -11,7 +11,9 @@ use switchyard_store::{BundleUse, BundleUseKind};
 
 use super::archive::bindings_of;
 use super::events::{DeployEvent, DeployStepId, Progress};
-use super::plan::{check_confirmation, namespace_for, Confirmation, DeployPlan, VersionSummary};
+use super::plan::{
+    check_basis, check_confirmation, namespace_for, Confirmation, DeployPlan, VersionSummary,
+};
 use super::run::{health_url, verification_result, Verification};
 use super::{new_run_id, rfc3339, sha256_hex, unless_cancelled, version_label, COMPATIBILITY_DATE};
 use crate::Ops;
@@ -217,6 +219,14 @@ impl Ops {
             progress.skipped(DeployStepId::Test, "an archived bundle is deployed as it was");
             progress.skipped(DeployStepId::Build, "an archived bundle is deployed as it was");
             progress.passed(DeployStepId::VerifyBundle, format!("sha256 {} matches the archive", src.sha256.get(..12).unwrap_or(&src.sha256)));
+            let _held = self
+                .hold_target(
+                    &profile,
+                    crate::target_lock::LockTarget::Service { service: &src.service, environment: src.environment },
+                    "a direct deploy",
+                    &run_id,
+                )
+                .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
             unless_cancelled(&guard.token, async {
                 self.direct_preflight(&profile, &src.service, src.environment, bytes.len() as u64, &progress).await
             })
@@ -225,6 +235,7 @@ impl Ops {
                 .run(DeployStepId::Plan, unless_cancelled(&guard.token, async {
                     let plan = self.direct_plan(&profile, &src).await?;
                     check_confirmation(&plan.confirmation, &request.confirmation, "this direct deploy")?;
+                    check_basis(request.confirmation.basis.as_ref(), &plan.basis, "this direct deploy")?;
                     let d = plan.action.clone();
                     Ok((plan, d))
                 }))

@@ -30,7 +30,7 @@ pub use events::{
 };
 pub use plan::{
     BindingTarget, Confirmation, ConfirmationKind, ConfirmationRequirement, DeployBindingsDiff,
-    DeployPlan, ServiceBindingChange, VersionSummary,
+    DeployPlan, PlanBasis, ServiceBindingChange, VersionSummary,
 };
 pub use rollback::{
     RestoreRequest, RollbackOutcome, RollbackPlan, RollbackRequest, VersionList, VersionRow,

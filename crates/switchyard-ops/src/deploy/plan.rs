@@ -50,6 +50,57 @@ pub struct ConfirmationRequirement {
 pub struct Confirmation {
     pub confirmed: bool,
     pub typed: Option<String>,
+    /// The state of the plan the operator confirmed (its `basis`). The engine refuses with
+    /// `Conflict` when the platform moved since, so a double submit can never apply twice.
+    /// None only from callers that showed no plan (scripts); the window always sends it.
+    pub basis: Option<PlanBasis>,
+}
+
+/// What a plan was made against: the deployment that was current then (None: nothing was
+/// deployed). A confirmation carries it back unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PlanBasis {
+    pub current_deployment_id: Option<String>,
+    /// The current version's label, for the message when it moved.
+    pub current_label: Option<String>,
+}
+
+impl PlanBasis {
+    pub(crate) fn of(current: Option<&VersionSummary>) -> Self {
+        PlanBasis {
+            current_deployment_id: current.and_then(|c| c.deployment_id.clone()),
+            current_label: current.and_then(|c| c.version_label.clone()),
+        }
+    }
+}
+
+/// Refuse (`Conflict`) when what is current now is not what the confirmed plan was made against.
+pub(crate) fn check_basis(
+    given: Option<&PlanBasis>,
+    now: &PlanBasis,
+    what: &str,
+) -> Result<(), AppError> {
+    let Some(given) = given else { return Ok(()) };
+    if given.current_deployment_id == now.current_deployment_id {
+        return Ok(());
+    }
+    let words = |b: &PlanBasis| match (&b.current_deployment_id, &b.current_label) {
+        (None, _) => "nothing was deployed".to_owned(),
+        (Some(id), Some(l)) if !l.is_empty() => format!("{l} ({id}) was current"),
+        (Some(id), _) => format!("{id} was current"),
+    };
+    let now_words = words(now)
+        .replace(" was current", " is current")
+        .replace("nothing was deployed", "nothing is deployed");
+    Err(AppError::new(
+        ErrorCode::Conflict,
+        format!(
+            "Nothing was changed: the plan you confirmed for {what} was made when {}, but now {now_words}. The platform moved in between (another deploy, rollback, or this one submitted twice). Look at the new plan and confirm again.",
+            words(given)
+        ),
+    ))
 }
 
 /// One side of a plan: a deployed or to-be-deployed version. Unknown fields are None.
@@ -126,6 +177,8 @@ pub struct DeployPlan {
     pub confirmation: ConfirmationRequirement,
     /// The button's label, e.g. "Deploy gateway v1.2.0 to production".
     pub action: String,
+    /// What this plan was made against: send it back in the confirmation.
+    pub basis: PlanBasis,
 }
 
 pub(crate) fn diff_bindings(
@@ -716,6 +769,7 @@ impl Ops {
             environment,
             namespace: namespace_for(profile, environment),
             kind,
+            basis: PlanBasis::of(current.as_ref()),
             current,
             next,
             bindings,
@@ -804,15 +858,15 @@ mod tests {
         assert_eq!(prod.kind, ConfirmationKind::TypeName);
         let yes = Confirmation {
             confirmed: true,
-            typed: None,
+            ..Confirmation::default()
         };
         assert_eq!(
             check_confirmation(&prod, &yes, "x").unwrap_err().code,
             ErrorCode::InvalidInput
         );
         let typed = Confirmation {
-            confirmed: false,
             typed: Some("db".into()),
+            ..Confirmation::default()
         };
         assert!(check_confirmation(&prod, &typed, "x").is_ok());
 

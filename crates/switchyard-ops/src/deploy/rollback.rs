@@ -12,8 +12,8 @@ use switchyard_store::{BundleRecord, BundleUseKind, DeployPin, DeploymentFilter}
 use super::archive::{bindings_of, ArchivedBundle};
 use super::events::{DeployEvent, DeployStepId, Progress};
 use super::plan::{
-    check_confirmation, check_writable, confirmation_for, first_failure, summary_of, Confirmation,
-    ConfirmationRequirement, DeployPlan, PreflightInput,
+    check_basis, check_confirmation, check_writable, confirmation_for, first_failure, summary_of,
+    Confirmation, ConfirmationRequirement, DeployPlan, PlanBasis, PreflightInput,
 };
 use super::run::{verification_result, DeployOutcome, Execution, Verification};
 use super::{new_run_id, rfc3339, unless_cancelled};
@@ -40,6 +40,8 @@ pub struct RollbackPlan {
     pub confirmation: ConfirmationRequirement,
     /// The button's label.
     pub action: String,
+    /// What this plan was made against: send it back in the confirmation.
+    pub basis: PlanBasis,
 }
 
 /// A one-step rollback to perform.
@@ -321,7 +323,9 @@ impl Ops {
             label(&current),
             label(&becomes_current)
         );
+        let basis = PlanBasis::of(current.as_ref().map(summary_of).as_ref());
         Ok(RollbackPlan {
+            basis,
             profile_id: profile.id.clone(),
             service: service.to_owned(),
             environment,
@@ -370,6 +374,17 @@ impl Ops {
                     progress.failed(DeployStepId::Preflight, &e);
                     return Err(e);
                 }
+                let _held = self
+                    .hold_target(
+                        &profile,
+                        crate::target_lock::LockTarget::Service {
+                            service,
+                            environment,
+                        },
+                        "a rollback",
+                        &run_id,
+                    )
+                    .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
                 progress.passed(DeployStepId::Preflight, "the profile allows changes");
                 let plan = progress
                     .run(
@@ -390,6 +405,11 @@ impl Ops {
                             check_confirmation(
                                 &plan.confirmation,
                                 &request.confirmation,
+                                "this rollback",
+                            )?;
+                            check_basis(
+                                request.confirmation.basis.as_ref(),
+                                &plan.basis,
                                 "this rollback",
                             )?;
                             let d = plan.action.clone();

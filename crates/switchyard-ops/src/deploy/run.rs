@@ -21,7 +21,7 @@ use switchyard_store::{BundleUse, BundleUseKind, DeployPin};
 use super::archive::{ArchivedBundle, RetentionReport};
 use super::events::{DeployEvent, DeployStepId, PreflightCheck, Progress};
 use super::plan::{
-    check_confirmation, confirmation_words, first_failure, Confirmation, DeployPlan,
+    check_basis, check_confirmation, confirmation_words, first_failure, Confirmation, DeployPlan,
     PreflightInput, VersionSummary,
 };
 use super::source::{
@@ -464,6 +464,11 @@ impl Ops {
                         .cloned()
                         .collect(),
                 };
+                // A prepared deploy is bound to the plan it showed, whatever the caller sent.
+                let mut confirmation = confirmation.clone();
+                confirmation
+                    .basis
+                    .get_or_insert_with(|| p.plan.basis.clone());
                 self.execute(&ex, &confirmation, &progress, &guard.token, &mut uploaded)
                     .await
             })
@@ -512,6 +517,25 @@ impl Ops {
     ) -> Result<DeployOutcome, AppError> {
         let (service, environment, profile) = (&ex.service, ex.environment, &ex.profile);
         progress.running(DeployStepId::Preflight);
+        let what = match ex.kind {
+            BundleUseKind::Deploy => "this deploy",
+            _ => "this rollback",
+        };
+        let _held = self
+            .hold_target(
+                profile,
+                crate::target_lock::LockTarget::Service {
+                    service,
+                    environment,
+                },
+                match ex.kind {
+                    BundleUseKind::Deploy => "a deploy",
+                    BundleUseKind::Rollback => "a rollback to an archived version",
+                    BundleUseKind::Direct => "a direct deploy",
+                },
+                &progress.run_id,
+            )
+            .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
         let checks = unless_cancelled(token, async {
             Ok(self
                 .preflight(
@@ -538,10 +562,6 @@ impl Ops {
             format!("{} checks passed", checks.len()),
         );
 
-        let what = match ex.kind {
-            BundleUseKind::Deploy => "this deploy",
-            _ => "this rollback",
-        };
         let plan = progress
             .run(
                 DeployStepId::Plan,
@@ -561,6 +581,7 @@ impl Ops {
                         )
                         .await?;
                     check_confirmation(&plan.confirmation, confirmation, what)?;
+                    check_basis(confirmation.basis.as_ref(), &plan.basis, what)?;
                     let d = format!(
                         "{} — {}",
                         plan.action,

@@ -56,6 +56,7 @@ function plan(overrides: Partial<DeployPlan_Serialize> = {}): DeployPlan_Seriali
     warnings: [],
     confirmation: { kind: 'typeName', phrase: 'gateway', reason: 'Production: type the service name.' },
     action: 'Deploy gateway v1.4.0 to production',
+    basis: { currentDeploymentId: 'deploy_1', currentLabel: 'v1.3.0' },
     ...overrides,
   };
 }
@@ -175,7 +176,8 @@ describe('Deploy area', () => {
     expect(screen.getByText('Health: /health answered 200 after 120 ms')).toBeInTheDocument();
     expect(calls.find((c) => c.cmd === 'apply_deploy')?.args).toMatchObject({
       runId: RUN,
-      confirmation: { confirmed: true, typed: 'gateway' },
+      // The plan's basis goes back with the confirmation (a double submit cannot apply twice).
+      confirmation: { confirmed: true, typed: 'gateway', basis: { currentDeploymentId: 'deploy_1' } },
     });
   });
 
@@ -248,6 +250,7 @@ describe('Deploy area', () => {
         warnings: ['The Deploy API only marks records; the script is not re-uploaded.'],
         confirmation: { kind: 'typeName', phrase: 'gateway', reason: 'Production: type the service name.' },
         action: 'Roll gateway back to v1.3.0',
+        basis: { currentDeploymentId: 'deploy_b', currentLabel: 'v1.4.0' },
       }),
       rollback: () => ({
         runId: RUN,
@@ -290,7 +293,7 @@ describe('Deploy area', () => {
       service: 'gateway',
       environment: 'production',
       reason: 'v1.4.0 returns 500',
-      confirmation: { confirmed: true, typed: 'gateway' },
+      confirmation: { confirmed: true, typed: 'gateway', basis: { currentDeploymentId: 'deploy_b' } },
     });
   });
 
@@ -343,7 +346,7 @@ describe('Deploy area', () => {
     expect(calls.find((c) => c.cmd === 'restore_version')?.args.request).toMatchObject({
       deploymentId: 'deploy_2',
       reason: 'back to last good',
-      confirmation: { confirmed: true },
+      confirmation: { confirmed: true, basis: { currentDeploymentId: 'deploy_1' } },
     });
   });
 

@@ -21,6 +21,7 @@ import { PathField } from '../../components/PathField';
 import {
   type AppError,
   commands,
+  type Confirmation_Deserialize,
   type DeployEvent_Deserialize,
   type DeployOutcome_Serialize,
   type Environment,
@@ -191,7 +192,7 @@ export function DeployWizard({ profile }: { profile: Profile }) {
     }
   };
 
-  const apply = async (prepared: PreparedDeploy_Serialize, confirmation: { confirmed: boolean; typed: string | null }) => {
+  const apply = async (prepared: PreparedDeploy_Serialize, confirmation: Confirmation_Deserialize) => {
     setPhase({ name: 'applying', prepared });
     try {
       const outcome = await callCommand(() => commands.applyDeploy(prepared.runId, confirmation, eventChannel(onEvent)));
@@ -367,7 +368,7 @@ export function DeployWizard({ profile }: { profile: Profile }) {
               action={phase.prepared.plan.action}
               danger={phase.prepared.environment === 'production'}
               busy={phase.name === 'applying'}
-              onConfirm={(c) => void apply(phase.prepared, { confirmed: c.confirmed, typed: c.typed })}
+              onConfirm={(c) => void apply(phase.prepared, { confirmed: c.confirmed, typed: c.typed, basis: phase.prepared.plan.basis })}
             />
             {phase.name === 'planned' && (
               <Group>

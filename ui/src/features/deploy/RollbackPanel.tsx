@@ -108,7 +108,8 @@ function OneStepPlan({
             busy={busy}
             notReady={reason.trim() === '' ? 'Write the reason first.' : null}
             onConfirm={(c) => {
-              onGo(reason.trim(), c);
+              // The plan's basis goes back: the engine refuses if what runs changed since.
+              onGo(reason.trim(), { ...c, basis: p.basis });
             }}
           />
         </>
@@ -148,7 +149,7 @@ function RestorePlan({
         busy={busy}
         notReady={reason.trim() === '' ? 'Write the reason first.' : null}
         onConfirm={(c) => {
-          onGo(reason.trim(), c);
+          onGo(reason.trim(), { ...c, basis: plan.data.basis });
         }}
       />
     </Stack>

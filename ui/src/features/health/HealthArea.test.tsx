@@ -289,6 +289,7 @@ const ROLLBACK_PLAN: RollbackPlan_Serialize = {
   warnings: [],
   confirmation: { kind: 'typeName', phrase: 'db', reason: 'Production: type the service name.' },
   action: 'Roll db back to v1.3.0',
+  basis: { currentDeploymentId: 'deploy_1740830400000_abcdef01', currentLabel: 'v1.4.0' },
 };
 
 describe('Health and deployments', () => {

@@ -275,6 +275,8 @@ describe('A namespace', () => {
       profileId: 'local-sandbox',
       name: 'dotdo-staging',
       typedConfirmation: 'dotdo-staging',
+      // What the plan counted: the engine refuses if workers came or went since.
+      plannedScriptCount: 8,
     });
     expect(screen.queryByRole('heading', { level: 2, name: 'dotdo-staging' })).not.toBeInTheDocument();
     await waitFor(() => {

@@ -216,6 +216,7 @@ function plan(overrides: Partial<StepPlan_Serialize> = {}): StepPlan_Serialize {
     folder: null,
     timeoutSecs: null,
     confirmation: { kind: 'none', phrase: null, reason: 'Reads only; changes nothing.' },
+    basis: null,
     ...overrides,
   };
 }
@@ -367,6 +368,7 @@ describe('Runbooks area', () => {
       summary: 'Roll back gateway in production to v1.3.0',
       mutates: true,
       confirmation: { kind: 'typeName', phrase: 'gateway', reason: 'Production: type the service name.' },
+      basis: { currentDeploymentId: 'deploy_b', currentLabel: 'v1.4.0' },
     });
     const { user, calls } = await openRun(run(SERVICE_DOWN, [{ state: 'failed', outcome: 'failed', error: 'gateway answered 500' }]), {
       step_plan: () => rollbackPlan,
@@ -386,7 +388,7 @@ describe('Runbooks area', () => {
     await user.click(go);
     expect(calls.find((c) => c.cmd === 'run_step')?.args).toMatchObject({
       stepIndex: 1,
-      request: { values: {}, confirmation: 'gateway' },
+      request: { values: {}, confirmation: 'gateway', basis: { currentDeploymentId: 'deploy_b' } },
     });
     expect(await screen.findByRole('listitem', { name: /^2\. Roll back immediately: passed/ })).toBeInTheDocument();
   });

@@ -143,7 +143,7 @@ export function StepAction({ run, step, spec, profile }: StepActionProps) {
           : null;
     runStep.mutate(
       {
-        request: { values, confirmation },
+        request: { values, confirmation, basis: p.basis },
         onOutput: (o) => {
           if (o.runId === runId && o.stepIndex === step.index) {
             setLive((old) => old + o.text);
