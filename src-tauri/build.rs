@@ -68,9 +68,13 @@ const COMMANDS: &[&str] = &[
     "clear_fault",
     "start_logs",
     "stop_logs",
+    "save_logs",
     "sandbox_runtime",
     "workerd_path",
     "set_workerd_path",
+    "workerd_install_offer",
+    "install_workerd",
+    "cancel_workerd_install",
 ];
 
 fn main() {

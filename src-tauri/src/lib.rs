@@ -80,9 +80,13 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::runbooks::clear_fault,
         commands::logs::start_logs,
         commands::logs::stop_logs,
-        commands::logs::sandbox_runtime,
-        commands::logs::workerd_path,
-        commands::logs::set_workerd_path,
+        commands::logs::save_logs,
+        commands::sandbox::sandbox_runtime,
+        commands::sandbox::workerd_path,
+        commands::sandbox::set_workerd_path,
+        commands::sandbox::workerd_install_offer,
+        commands::sandbox::install_workerd,
+        commands::sandbox::cancel_workerd_install,
     ])
 }
 

@@ -1,9 +1,9 @@
 //! Switchyard's façade: one public async fn per user action — manage profiles and their keys,
 //! validate a key, sync and query deployment history, deploy (prepare → plan → apply, with the
 //! bundle archive), roll back or restore an archived version, inspect and manage namespaces,
-//! check health, and run runbooks step by step — each recorded in the audit log and each
-//! returning `AppError`s the window can show as they are. It ties together the store, the
-//! keychain, the HTTP clients, the runbook engine and the embedded sandbox.
+//! check health, run runbooks step by step, and install the sandbox's workerd — each recorded in
+//! the audit log and each returning `AppError`s the window can show as they are. It ties together
+//! the store, the keychain, the HTTP clients, the runbook engine and the embedded sandbox.
 //!
 //! It must not depend on `tauri`: the desktop shell calls these functions from thin commands, and
 //! tests call them without a window.
@@ -19,6 +19,7 @@ mod profiles;
 mod runbooks;
 mod secrets;
 mod target_lock;
+mod workerd_install;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -62,6 +63,11 @@ pub use runbooks::{
     StepOutput, StepPlan, StepRunRequest, ValueKind, MAX_STEP_OUTPUT_BYTES,
 };
 pub use secrets::{KeyCheck, TokenCheck};
+pub use workerd_install::{
+    install as install_workerd_binary, npm_registry, tarball_url, InstalledWorkerd,
+    WorkerdDownload, WorkerdInstallEvent, WorkerdInstallOffer, WorkerdInstalled,
+    DEFAULT_NPM_REGISTRY, MAX_BINARY_BYTES, MAX_DOWNLOAD_BYTES,
+};
 
 /// At most one health notification per target and direction (down / up) in this many seconds.
 pub const HEALTH_NOTIFY_EVERY_SECS: u32 = 60;
@@ -106,6 +112,34 @@ pub struct SandboxRuntime {
     pub restarts: u32,
     /// Crashes and restarts, oldest first.
     pub notices: Vec<RuntimeNotice>,
+}
+
+/// The sandbox's runtime status as the window shows it.
+fn runtime_view(status: switchyard_sandbox::RuntimeStatus) -> SandboxRuntime {
+    SandboxRuntime {
+        executing: status.executing,
+        running: status.state == switchyard_sandbox::RuntimeState::Running,
+        message: status.message,
+        workerd_version: status.workerd_version,
+        workerd_path: status
+            .workerd
+            .as_ref()
+            .map(|w| w.path.display().to_string()),
+        workerd_source: status.workerd.as_ref().and_then(|w| {
+            serde_json::to_value(w.source)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+        }),
+        restarts: status.restarts,
+        notices: status
+            .notices
+            .into_iter()
+            .map(|n| RuntimeNotice {
+                at: n.at,
+                message: n.message,
+            })
+            .collect(),
+    }
 }
 
 /// Something the runtime did that the operator should know.
@@ -311,31 +345,7 @@ impl Ops {
     /// `None` when no sandbox runs in this process.
     pub async fn sandbox_runtime(&self) -> Option<SandboxRuntime> {
         let guard = self.sandbox.lock().await;
-        let status = guard.as_ref()?.runtime_status();
-        Some(SandboxRuntime {
-            executing: status.executing,
-            running: status.state == switchyard_sandbox::RuntimeState::Running,
-            message: status.message,
-            workerd_version: status.workerd_version,
-            workerd_path: status
-                .workerd
-                .as_ref()
-                .map(|w| w.path.display().to_string()),
-            workerd_source: status.workerd.as_ref().and_then(|w| {
-                serde_json::to_value(w.source)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-            }),
-            restarts: status.restarts,
-            notices: status
-                .notices
-                .into_iter()
-                .map(|n| RuntimeNotice {
-                    at: n.at,
-                    message: n.message,
-                })
-                .collect(),
-        })
+        Some(runtime_view(guard.as_ref()?.runtime_status()))
     }
 
     /// The workerd binary chosen in Settings, if any (else the sandbox looks for one itself).

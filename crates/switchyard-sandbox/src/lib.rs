@@ -132,7 +132,8 @@ pub struct Discovery {
     /// `<base>/__sandbox/runtime`: whether scripts execute, and the runtime's notices.
     #[serde(default)]
     pub runtime_url: String,
-    /// Whether deployed scripts execute (workerd found) at start, and why not when they do not.
+    /// Whether deployed scripts execute (workerd found), and why not when they do not: as at
+    /// start, or since the runtime was started late ([`Sandbox::start_runtime`]).
     #[serde(default)]
     pub execution: Execution,
 }
@@ -192,6 +193,8 @@ pub struct Sandbox {
     identity: Arc<identity::Identity>,
     true_rollback: Arc<AtomicBool>,
     runtime: runtime::Runtime,
+    /// Where `sandbox.json` is written.
+    data_dir: PathBuf,
     shutdown_tx: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -271,9 +274,39 @@ impl Sandbox {
             identity,
             true_rollback,
             runtime,
+            data_dir: config.data_dir.clone(),
             shutdown_tx,
             task: Some(task),
         })
+    }
+
+    /// Looks for workerd again — `workerd` (the app's setting) first, then as at start — and when
+    /// no workerd executes scripts yet and one is found now, starts it: deployed scripts execute
+    /// from the next request on, without restarting the sandbox. Nothing changes when workerd
+    /// already runs. `sandbox.json` says the new state. Returns the runtime's state after.
+    pub fn start_runtime(&mut self, workerd: Option<&Path>) -> anyhow::Result<RuntimeStatus> {
+        if self.runtime.status().executing {
+            return Ok(self.runtime.status());
+        }
+        match runtime::locate::locate(workerd) {
+            Ok(binary) => {
+                self.runtime.start_late(binary)?;
+            }
+            Err(not_found) => self.runtime.still_not_found(&not_found),
+        }
+        let status = self.runtime.status();
+        self.discovery.execution = Execution {
+            executing: status.executing,
+            message: status.message.clone(),
+            workerd: status.workerd.as_ref().map(|w| w.path.clone()),
+        };
+        write_discovery(&self.data_dir, &self.discovery)?;
+        Ok(status)
+    }
+
+    /// The runtime, to wait for it or read its state without holding the sandbox.
+    pub fn runtime(&self) -> runtime::Runtime {
+        self.runtime.clone()
     }
 
     /// The runtime's state now: executing or not, restarts, notices.

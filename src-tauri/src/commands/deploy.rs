@@ -10,8 +10,8 @@ use switchyard_ops::{
 use switchyard_store::{DeployPin, DeploymentFilter};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
-use tauri_plugin_dialog::DialogExt;
 
+use crate::commands::files::{ask_save_path, write_file, SaveDialog};
 use crate::state::AppState;
 
 /// Test, build and verify the bundle, run the preflight checks and compute the plan; steps and
@@ -202,28 +202,18 @@ pub async fn export_history(
     let target: PathBuf = match path.filter(|p| !p.trim().is_empty()) {
         Some(p) => PathBuf::from(p),
         None => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            app.dialog()
-                .file()
-                .set_title("Export deployments")
-                .set_file_name(format!("deployments-{profile_id}.{ext}"))
-                .add_filter(ext.to_uppercase(), &[ext])
-                .save_file(move |p| {
-                    let _ = tx.send(p);
-                });
-            match rx.await.ok().flatten() {
+            let dialog = SaveDialog {
+                title: "Export deployments",
+                file_name: format!("deployments-{profile_id}.{ext}"),
+                filter_name: &ext.to_uppercase(),
+                extension: ext,
+            };
+            match ask_save_path(&app, &dialog).await? {
                 None => return Ok(None),
-                Some(p) => p.into_path().map_err(|_| {
-                    AppError::invalid_input("Choose a file on this computer to export to.")
-                })?,
+                Some(p) => p,
             }
         }
     };
-    tokio::fs::write(&target, text).await.map_err(|e| {
-        AppError::invalid_input(format!(
-            "Could not write {} ({e}). Choose a folder you can write to.",
-            target.display()
-        ))
-    })?;
+    write_file(&target, text.as_bytes()).await?;
     Ok(Some(target.display().to_string()))
 }

@@ -1,8 +1,10 @@
+use serde::Deserialize;
 use switchyard_core::AppError;
-use switchyard_ops::{LogsEvent, LogsRequest, SandboxRuntime};
+use switchyard_ops::{LogsEvent, LogsRequest};
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, State};
 
+use crate::commands::files::{file_stem, save_with_dialog, SaveDialog};
 use crate::state::AppState;
 
 /// Tail the services of `request`; lines and connection changes stream on `on_event` until
@@ -29,29 +31,48 @@ pub async fn stop_logs(state: State<'_, AppState>, session: u32) -> Result<(), A
     state.ops.stop_logs(session).await
 }
 
-/// Whether the Local sandbox executes deployed scripts, and its runtime's notices.
-#[tauri::command]
-#[specta::specta]
-pub async fn sandbox_runtime(
-    state: State<'_, AppState>,
-) -> Result<Option<SandboxRuntime>, AppError> {
-    Ok(state.ops.sandbox_runtime().await)
+/// The formats the shown log lines are saved in.
+#[derive(Debug, Clone, Copy, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum LogsFileFormat {
+    /// As the window copies them: one request per line, its logs and stack indented below.
+    Text,
+    /// One JSON object per invocation, as the engine sent it.
+    JsonLines,
 }
 
-/// The workerd binary chosen in Settings, if any.
-#[tauri::command]
-#[specta::specta]
-pub async fn workerd_path(state: State<'_, AppState>) -> Result<Option<String>, AppError> {
-    state.ops.workerd_path().await
-}
+/// The most text the window may send to save (the buffer holds 5,000 invocations).
+const MAX_SAVED_LOGS_BYTES: usize = 256 * 1024 * 1024;
 
-/// Choose the workerd binary of the Local sandbox (empty: let Switchyard look for one); used from
-/// the next start.
+/// Save the log lines the window shows to a file chosen in the OS's save dialog (the window sends
+/// the content and a suggested name, never a path). The path written, or None when cancelled.
 #[tauri::command]
 #[specta::specta]
-pub async fn set_workerd_path(
-    state: State<'_, AppState>,
-    path: Option<String>,
-) -> Result<(), AppError> {
-    state.ops.set_workerd_path(path).await
+pub async fn save_logs(
+    app: AppHandle,
+    content: String,
+    format: LogsFileFormat,
+    suggested_name: String,
+) -> Result<Option<String>, AppError> {
+    if content.len() > MAX_SAVED_LOGS_BYTES {
+        return Err(AppError::invalid_input(format!(
+            "The lines shown are {} MiB, more than the {} MiB Switchyard saves at once. Filter them down, then save again.",
+            content.len() / (1024 * 1024),
+            MAX_SAVED_LOGS_BYTES / (1024 * 1024)
+        )));
+    }
+    let (filter_name, extension) = match format {
+        LogsFileFormat::Text => ("Text", "log"),
+        LogsFileFormat::JsonLines => ("JSON Lines", "jsonl"),
+    };
+    let dialog = SaveDialog {
+        title: "Save the log lines shown",
+        file_name: format!(
+            "{}.{extension}",
+            file_stem(&suggested_name, "switchyard-logs")
+        ),
+        filter_name,
+        extension,
+    };
+    save_with_dialog(&app, dialog, content.as_bytes()).await
 }

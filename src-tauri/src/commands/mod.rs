@@ -10,4 +10,5 @@ pub mod logs;
 pub mod namespaces;
 pub mod profiles;
 pub mod runbooks;
+pub mod sandbox;
 pub mod secrets;

@@ -4,7 +4,7 @@ import { useContext } from 'react';
 
 import { NavigationContext } from '../app/navigation';
 import type { AppError } from '../ipc/bindings';
-import { errorText } from './errorText';
+import { type ErrorText, errorText } from './errorText';
 import { OpenRunbookButton } from './OpenRunbookButton';
 
 interface ErrorNoticeProps {
@@ -13,14 +13,19 @@ interface ErrorNoticeProps {
   onRetry?: () => void;
   /** What was being attempted, e.g. "Loading app info". */
   context?: string;
+  /**
+   * Words for this failure when the code's own would not be true here (the codes' words are about
+   * the platform; installing workerd talks to the npm registry).
+   */
+  text?: ErrorText;
 }
 
 /**
  * An error as the operator needs it: what happened, the details from the back-end, the next step,
  * and the runbook section that covers it when there is one.
  */
-export function ErrorNotice({ error, onRetry, context }: ErrorNoticeProps) {
-  const text = errorText(error.code);
+export function ErrorNotice({ error, onRetry, context, text: words }: ErrorNoticeProps) {
+  const text = words ?? errorText(error.code);
   // Inside the window (not in a bare component test) the section opens its runbook.
   const navigation = useContext(NavigationContext);
   return (

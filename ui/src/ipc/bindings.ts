@@ -167,6 +167,11 @@ export const commands = {
 	startLogs: (request: LogsRequest, onEvent: Channel<LogsEvent_Deserialize>) => typedError<number, AppError_Serialize>(__TAURI_INVOKE("start_logs", { request, onEvent })),
 	/**  Stop a logs session; its tails are ended on the platform. */
 	stopLogs: (session: number) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("stop_logs", { session })),
+	/**
+	 *  Save the log lines the window shows to a file chosen in the OS's save dialog (the window sends
+	 *  the content and a suggested name, never a path). The path written, or None when cancelled.
+	 */
+	saveLogs: (content: string, format: LogsFileFormat, suggestedName: string) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("save_logs", { content, format, suggestedName })),
 	/**  Whether the Local sandbox executes deployed scripts, and its runtime's notices. */
 	sandboxRuntime: () => typedError<SandboxRuntime_Serialize | null, AppError_Serialize>(__TAURI_INVOKE("sandbox_runtime")),
 	/**  The workerd binary chosen in Settings, if any. */
@@ -176,6 +181,15 @@ export const commands = {
 	 *  the next start.
 	 */
 	setWorkerdPath: (path: string | null) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("set_workerd_path", { path })),
+	/**  What installing the pinned workerd would download (and its size), and where it would go. */
+	workerdInstallOffer: () => typedError<WorkerdInstallOffer_Serialize, AppError_Serialize>(__TAURI_INVOKE("workerd_install_offer")),
+	/**
+	 *  Download, verify and install the pinned workerd; progress streams on `on_progress`. The Local
+	 *  sandbox starts executing scripts with it when nothing executes them yet.
+	 */
+	installWorkerd: (onProgress: Channel<WorkerdInstallEvent_Deserialize>) => typedError<WorkerdInstalled_Serialize, AppError_Serialize>(__TAURI_INVOKE("install_workerd", { onProgress })),
+	/**  Cancel the workerd download in progress (nothing is installed); whether one was running. */
+	cancelWorkerdInstall: () => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("cancel_workerd_install")),
 };
 
 /* Types */
@@ -1103,6 +1117,13 @@ export type LogsEvent_Serialize =
 /**  The tail of `service` ended and was deleted on the platform. */
 { kind: "stopped"; service: string };
 
+/**  The formats the shown log lines are saved in. */
+export type LogsFileFormat = 
+/**  As the window copies them: one request per line, its logs and stack indented below. */
+"text" | 
+/**  One JSON object per invocation, as the engine sent it. */
+"jsonLines";
+
 /**  Which services to tail, under which profile. */
 export type LogsRequest = {
 	profileId: string,
@@ -1670,8 +1691,15 @@ export type RunDetail_Deserialize = {
 	steps: RunStep_Deserialize[],
 	events: RunEvent_Deserialize[],
 	finishedBy?: string | null,
-	/**  Why it was abandoned. */
+	/**  Why it was abandoned, or why it ended escalated. */
 	endReason?: string | null,
+	/**
+	 *  Open runs: steps behind a gate that failed. The run can be finished without them (it
+	 *  ends escalated).
+	 */
+	notReached: number[],
+	/**  Open runs: why finishing now ends the run escalated, if it does. */
+	escalation?: string | null,
 };
 
 /**  A run in full. */
@@ -1685,8 +1713,15 @@ export type RunDetail_Serialize = {
 	steps: RunStep_Serialize[],
 	events: RunEvent_Serialize[],
 	finishedBy: string | null,
-	/**  Why it was abandoned. */
+	/**  Why it was abandoned, or why it ended escalated. */
 	endReason: string | null,
+	/**
+	 *  Open runs: steps behind a gate that failed. The run can be finished without them (it
+	 *  ends escalated).
+	 */
+	notReached: number[],
+	/**  Open runs: why finishing now ends the run escalated, if it does. */
+	escalation: string | null,
 };
 
 /**  An entry of a run's timeline. */
@@ -1734,7 +1769,13 @@ export type RunProgress = {
 };
 
 /**  Whether a run is open or over. */
-export type RunState = "running" | "finished" | "abandoned";
+export type RunState = "running" | "finished" | 
+/**
+ *  Ended with a gate failed: the procedure did not fix the problem, its escalation steps
+ *  were followed, and the steps behind the failed gate were not reached (`end_reason` says
+ *  which).
+ */
+"escalated" | "abandoned";
 
 /**
  *  One step of a run: the runbook's step (instruction, checks, action) is in
@@ -1765,6 +1806,8 @@ export type RunStep_Deserialize = {
 	blockerMessage?: string | null,
 	/**  How the last action attempt ended. */
 	outcome?: StepOutcome | null,
+	/**  Why the operator may not skip it (a gate in front of a destructive step), if so. */
+	skipRefusal?: string | null,
 	skipReason?: string | null,
 	skippedByCondition: boolean,
 	attempts: number,
@@ -1795,6 +1838,8 @@ export type RunStep_Serialize = {
 	blockerMessage: string | null,
 	/**  How the last action attempt ended. */
 	outcome: StepOutcome | null,
+	/**  Why the operator may not skip it (a gate in front of a destructive step), if so. */
+	skipRefusal: string | null,
 	skipReason: string | null,
 	skippedByCondition: boolean,
 	attempts: number,
@@ -2730,6 +2775,103 @@ export type WorkerRow_Serialize = {
 	version: string | null,
 	createdOn: string | null,
 	modifiedOn: string | null,
+};
+
+/**  Where an install is. */
+export type WorkerdInstallEvent = WorkerdInstallEvent_Serialize | WorkerdInstallEvent_Deserialize;
+
+/**  Where an install is. */
+export type WorkerdInstallEvent_Deserialize = 
+/**  Downloading: bytes received, of `total_bytes` when the registry said. */
+{ step: "download"; doneBytes: number | null; totalBytes?: number | null } | 
+/**  Comparing the download with the published sha512. */
+{ step: "verify" } | 
+/**  Unpacking the binary. */
+{ step: "unpack" } | 
+/**  Running the binary with `--version`. */
+{ step: "check" } | 
+/**  Starting the Local sandbox's runtime with it. */
+{ step: "startRuntime" };
+
+/**  Where an install is. */
+export type WorkerdInstallEvent_Serialize = 
+/**  Downloading: bytes received, of `total_bytes` when the registry said. */
+{ step: "download"; doneBytes: number | null; totalBytes: number | null } | 
+/**  Comparing the download with the published sha512. */
+{ step: "verify" } | 
+/**  Unpacking the binary. */
+{ step: "unpack" } | 
+/**  Running the binary with `--version`. */
+{ step: "check" } | 
+/**  Starting the Local sandbox's runtime with it. */
+{ step: "startRuntime" };
+
+/**  What Settings offers to install when no workerd is found. */
+export type WorkerdInstallOffer = WorkerdInstallOffer_Serialize | WorkerdInstallOffer_Deserialize;
+
+/**  What Settings offers to install when no workerd is found. */
+export type WorkerdInstallOffer_Deserialize = {
+	/**  `@cloudflare/workerd-linux-64` */
+	package: string,
+	version: string,
+	/**  Where it is downloaded from. */
+	url: string,
+	/**  Where the binary is installed. */
+	destination: string,
+	/**  The download's size as the registry declares it. */
+	downloadBytes?: number | null,
+	/**  Why the size is not known, when it is not (e.g. the registry cannot be reached). */
+	sizeUnknown?: string | null,
+};
+
+/**  What Settings offers to install when no workerd is found. */
+export type WorkerdInstallOffer_Serialize = {
+	/**  `@cloudflare/workerd-linux-64` */
+	package: string,
+	version: string,
+	/**  Where it is downloaded from. */
+	url: string,
+	/**  Where the binary is installed. */
+	destination: string,
+	/**  The download's size as the registry declares it. */
+	downloadBytes: number | null,
+	/**  Why the size is not known, when it is not (e.g. the registry cannot be reached). */
+	sizeUnknown: string | null,
+};
+
+/**  A finished install. */
+export type WorkerdInstalled = WorkerdInstalled_Serialize | WorkerdInstalled_Deserialize;
+
+/**  A finished install. */
+export type WorkerdInstalled_Deserialize = {
+	path: string,
+	/**  What the binary says its version is (`2026-11-23`). */
+	version: string,
+	/**  The Local sandbox executes deployed scripts with it now. */
+	inUse: boolean,
+	/**
+	 *  In words: what was installed, and whether the Local sandbox uses it now or from the next
+	 *  start of Switchyard.
+	 */
+	message: string,
+	/**  The Local sandbox's runtime after the install (None: no sandbox runs in this process). */
+	runtime?: SandboxRuntime_Deserialize | null,
+};
+
+/**  A finished install. */
+export type WorkerdInstalled_Serialize = {
+	path: string,
+	/**  What the binary says its version is (`2026-11-23`). */
+	version: string,
+	/**  The Local sandbox executes deployed scripts with it now. */
+	inUse: boolean,
+	/**
+	 *  In words: what was installed, and whether the Local sandbox uses it now or from the next
+	 *  start of Switchyard.
+	 */
+	message: string,
+	/**  The Local sandbox's runtime after the install (None: no sandbox runs in this process). */
+	runtime: SandboxRuntime_Serialize | null,
 };
 
 /* Tauri Specta runtime */

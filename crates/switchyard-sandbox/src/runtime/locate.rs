@@ -1,7 +1,8 @@
 //! Where the workerd binary comes from, in order: the caller's choice (the app's setting),
 //! `SWITCHYARD_WORKERD`, `MINIFLARE_WORKERD_PATH` (the convention of Cloudflare's own tools), the
 //! cache folder `cargo xtask setup` installs the pinned version into, and an existing wrangler
-//! install on `PATH`. Nothing is downloaded here.
+//! install on `PATH`. Nothing is downloaded here: the app's Settings can install the pinned
+//! platform package into the cache folder (`switchyard-ops`, from [`pinned_platform_package`]).
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,9 @@ use serde::Serialize;
 
 /// The pinned workerd npm package (`workerd/package.json` beside this crate's sources).
 const PINNED_PACKAGE_JSON: &str = include_str!("../../workerd/package.json");
+
+/// Its lock file: the integrity hash the registry published for every platform package.
+const PINNED_PACKAGE_LOCK: &str = include_str!("../../workerd/package-lock.json");
 
 /// The version of the `workerd` npm package the sandbox is pinned to, e.g. `1.20261123.1`.
 pub fn pinned_version() -> String {
@@ -30,7 +34,31 @@ pub fn platform_package() -> Option<&'static str> {
     }
 }
 
-fn binary_name() -> &'static str {
+/// The platform package of the pinned version, as the lock file records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinnedPackage {
+    /// The npm package name, e.g. `@cloudflare/workerd-linux-64`.
+    pub name: String,
+    pub version: String,
+    /// The hash the registry published for its tarball, in SRI form (`sha512-<base64>`).
+    pub integrity: String,
+}
+
+/// The pinned platform package for this machine, read from the committed lock file; `None` on
+/// a platform workerd has no prebuilt binary for.
+pub fn pinned_platform_package() -> Option<PinnedPackage> {
+    let name = format!("@cloudflare/{}", platform_package()?);
+    let lock: serde_json::Value = serde_json::from_str(PINNED_PACKAGE_LOCK).ok()?;
+    let entry = &lock["packages"][format!("node_modules/{name}")];
+    Some(PinnedPackage {
+        version: entry["version"].as_str()?.to_owned(),
+        integrity: entry["integrity"].as_str()?.to_owned(),
+        name,
+    })
+}
+
+/// The file name of the workerd binary (`workerd`, or `workerd.exe` on Windows).
+pub fn binary_name() -> &'static str {
     if cfg!(windows) {
         "workerd.exe"
     } else {
@@ -61,6 +89,12 @@ pub fn cache_dir() -> Option<PathBuf> {
             .join("workerd")
             .join(pinned_version()),
     )
+}
+
+/// Where the pinned version's binary is in the cache folder (installed there or not):
+/// `<cache_dir>/node_modules/@cloudflare/workerd-<platform>/bin/workerd`.
+pub fn cache_binary() -> Option<PathBuf> {
+    in_node_modules(&cache_dir()?.join("node_modules"))
 }
 
 /// Where a workerd binary was found.
@@ -96,7 +130,7 @@ impl std::fmt::Display for WorkerdNotFound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "workerd (Cloudflare's Workers runtime) was not found, so deployed scripts are stored but not executed. Looked at: {}. Install it with `cargo xtask setup`, or set SWITCHYARD_WORKERD to a workerd binary.",
+            "workerd (Cloudflare's Workers runtime) was not found, so deployed scripts are stored but not executed. Looked at: {}. Install it from Switchyard's Settings (Local sandbox runtime) or with `cargo xtask setup`, or set SWITCHYARD_WORKERD to a workerd binary.",
             self.searched.join("; ")
         )
     }
@@ -167,7 +201,7 @@ pub fn locate(setting: Option<&Path>) -> Result<WorkerdBinary, WorkerdNotFound> 
             }
         }
     }
-    match cache_dir().and_then(|d| in_node_modules(&d.join("node_modules"))) {
+    match cache_binary() {
         Some(p) if is_executable(&p) => {
             return Ok(WorkerdBinary {
                 path: p,
@@ -200,6 +234,20 @@ mod tests {
             v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u64>().is_ok()),
             "{v:?}"
         );
+    }
+
+    #[test]
+    fn the_lock_file_pins_this_platforms_package_at_the_pinned_version() {
+        let Some(p) = pinned_platform_package() else {
+            assert!(
+                platform_package().is_none(),
+                "the lock has no entry for this platform"
+            );
+            return;
+        };
+        assert_eq!(p.version, pinned_version());
+        assert!(p.name.starts_with("@cloudflare/workerd-"), "{p:?}");
+        assert!(p.integrity.starts_with("sha512-"), "{p:?}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod locate;
 mod supervisor;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -151,7 +151,12 @@ impl RuntimeInner {
 pub struct Runtime {
     inner: Arc<RuntimeInner>,
     shutdown: Arc<watch::Sender<bool>>,
+    /// The supervisor, once a workerd binary was given (at start, or later: [`Runtime::start_late`]).
     task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Where the generated config goes.
+    runtime_dir: Arc<PathBuf>,
+    /// Where the router reaches the sandbox.
+    sandbox_port: u16,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -225,7 +230,7 @@ impl Runtime {
     ) -> anyhow::Result<Runtime> {
         let token = random_hex(24);
         let (port_tx, _) = watch::channel(None);
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (shutdown_tx, _) = watch::channel(false);
         let now = format_time(Utc::now());
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -264,26 +269,81 @@ impl Runtime {
             secrets: Mutex::default(),
             secrets_revision: std::sync::atomic::AtomicU64::new(0),
         });
-        let mut task = None;
-        if let Ok(binary) = workerd {
-            std::fs::create_dir_all(runtime_dir)?;
-            write_private(&runtime_dir.join("router.js"), ROUTER_JS)?;
-            let config = runtime_dir.join("config.capnp");
-            write_private(&config, &config_text(sandbox_port, &token))?;
-            task = Some(tokio::spawn(supervisor::supervise(
-                inner.clone(),
-                binary,
-                config,
-                shutdown_rx,
-            )));
-        } else {
-            tracing::warn!("{}", inner.status.lock().expect("status").message);
-        }
-        Ok(Runtime {
+        let runtime = Runtime {
             inner,
             shutdown: Arc::new(shutdown_tx),
-            task: Arc::new(Mutex::new(task)),
-        })
+            task: Arc::default(),
+            runtime_dir: Arc::new(runtime_dir.to_path_buf()),
+            sandbox_port,
+        };
+        match workerd {
+            Ok(binary) => {
+                let mut task = runtime.task.lock().expect("runtime task");
+                *task = Some(runtime.supervise(binary)?);
+            }
+            Err(_) => tracing::warn!("{}", runtime.status().message),
+        }
+        Ok(runtime)
+    }
+
+    /// Writes the config and starts supervising `binary`.
+    fn supervise(&self, binary: WorkerdBinary) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let dir = self.runtime_dir.as_path();
+        std::fs::create_dir_all(dir)?;
+        write_private(&dir.join("router.js"), ROUTER_JS)?;
+        let config = dir.join("config.capnp");
+        write_private(&config, &config_text(self.sandbox_port, &self.inner.token))?;
+        Ok(tokio::spawn(supervisor::supervise(
+            self.inner.clone(),
+            binary,
+            config,
+            self.shutdown.subscribe(),
+        )))
+    }
+
+    /// Starts executing scripts with `binary` when nothing executes them yet (no workerd was found
+    /// at start, and one was installed or chosen since): from the next request on, without
+    /// restarting the sandbox. `false` when workerd already runs (nothing is changed then).
+    pub(crate) fn start_late(&self, binary: WorkerdBinary) -> anyhow::Result<bool> {
+        let mut task = self.task.lock().expect("runtime task");
+        if task.is_some() || self.status().executing {
+            return Ok(false);
+        }
+        if *self.shutdown.borrow() {
+            anyhow::bail!("the sandbox is stopping");
+        }
+        let version = workerd_version(&binary.path);
+        let path = binary.path.display().to_string();
+        let before = self.status();
+        // Said before the supervisor runs, so its "running" is never overwritten by "starting".
+        self.inner.update(|s| {
+            s.executing = true;
+            s.state = RuntimeState::Starting;
+            s.message = "workerd is starting.".into();
+            s.workerd = Some(binary.clone());
+            s.workerd_version = version;
+            s.since = format_time(Utc::now());
+        });
+        match self.supervise(binary) {
+            Ok(handle) => *task = Some(handle),
+            Err(e) => {
+                self.inner.update(|s| *s = before);
+                return Err(e);
+            }
+        }
+        self.inner.notice(format!(
+            "workerd was found after the sandbox started ({path}): deployed scripts are executed from now on"
+        ));
+        Ok(true)
+    }
+
+    /// Records why workerd still cannot be used (looked for again, still not found).
+    pub(crate) fn still_not_found(&self, why: &WorkerdNotFound) {
+        self.inner.update(|s| {
+            if !s.executing {
+                s.message = why.to_string();
+            }
+        });
     }
 
     pub fn status(&self) -> RuntimeStatus {
@@ -305,7 +365,8 @@ impl Runtime {
 
     /// Stops workerd and waits for it to exit.
     pub async fn shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        // `send_replace`: the flag is kept even with no supervisor listening (a late start checks it).
+        self.shutdown.send_replace(true);
         let task = self.task.lock().expect("runtime task").take();
         if let Some(task) = task {
             let _ = task.await;
@@ -314,7 +375,7 @@ impl Runtime {
 
     /// Signals workerd to stop without waiting (the sandbox is being dropped).
     pub fn stop_soon(&self) {
-        let _ = self.shutdown.send(true);
+        self.shutdown.send_replace(true);
     }
 
     fn secrets_of(&self, ns: &str, script: &str) -> BTreeMap<String, String> {

@@ -414,24 +414,111 @@ describe('Logs area', () => {
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 
-  it('exports the lines shown (after filters) to the clipboard as text, and says so', async () => {
+  it('copies the lines shown (after filters) to the clipboard as text, and says so', async () => {
     const { send } = serveLogs();
     const { user } = renderApp('logs');
     await tail(user, 'gateway');
     await send({ kind: 'line', line: line() }, { kind: 'line', line: THROWING });
     await logTable();
     await user.selectOptions(screen.getByRole('combobox', { name: 'Outcome' }), 'errors');
-    await user.click(screen.getByRole('button', { name: 'Export to clipboard' }));
-    expect(
-      await screen.findByText(/^Copied the 1 line shown to the clipboard as text\. \(Logs cannot be saved to a file/),
-    ).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Copy to clipboard' }));
+    expect(await screen.findByRole('status')).toHaveTextContent(
+      'Copied the 1 line shown to the clipboard as text.',
+    );
     const text = await navigator.clipboard.readText();
-    expect(text).toMatch(/^# Switchyard logs: Local sandbox, gateway; 1 line shown/);
+    expect(text).toMatch(/^# Switchyard logs: Local sandbox, gateway; 1 line shown, copied /);
     expect(text).toContain('gateway  POST https://gateway.do/api/orders?page=2 → 500 (exception)');
     expect(text).toContain('    [error] order lookup failed');
     expect(text).toContain("    ✖ TypeError: Cannot read properties of undefined (reading 'id')");
     expect(text).toContain('      at handleOrder (worker.js:12:5)');
     expect(text).not.toContain('/health');
+  });
+
+  it('saves the lines shown (after filters) as text to the file chosen in the save dialog, and says where', async () => {
+    const { send, calls } = serveLogs({ save_logs: () => '/home/op/incident/gateway-errors.log' });
+    const { user } = renderApp('logs');
+    await tail(user, 'gateway');
+    await send({ kind: 'line', line: line() }, { kind: 'line', line: THROWING });
+    await logTable();
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Outcome' }), 'errors');
+    await user.click(screen.getByRole('button', { name: 'Save to file…' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'As text (.log)' }));
+    expect(await screen.findByRole('status')).toHaveTextContent(
+      'Saved the 1 line shown to /home/op/incident/gateway-errors.log as text.',
+    );
+    const saved = calls.filter((c) => c.cmd === 'save_logs');
+    expect(saved).toHaveLength(1);
+    const args = saved[0]?.args ?? {};
+    // The window sends what is shown and a name to suggest; the path comes from the dialog only.
+    expect(Object.keys(args).sort()).toEqual(['content', 'format', 'suggestedName']);
+    expect(args.format).toBe('text');
+    expect(args.suggestedName).toMatch(/^switchyard-logs-gateway-\d{8}-\d{4}$/);
+    const content = args.content as string;
+    expect(content).toMatch(/^# Switchyard logs: Local sandbox, gateway; 1 line shown, saved /);
+    expect(content).toContain('gateway  POST https://gateway.do/api/orders?page=2 → 500 (exception)');
+    expect(content).toContain('      at handleOrder (worker.js:12:5)');
+    expect(content).not.toContain('/health');
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('saves the lines shown as JSON Lines, one request per line as the engine sent it', async () => {
+    const { send, calls } = serveLogs({ save_logs: () => '/home/op/gateway.jsonl' });
+    const { user } = renderApp('logs');
+    await tail(user, 'gateway');
+    const second = line({ url: 'https://gateway.do/api/users', timestampMs: AT + 1000 });
+    await send({ kind: 'line', line: line() }, { kind: 'line', line: second });
+    await logTable();
+    await user.click(screen.getByRole('button', { name: 'Save to file…' }));
+    await user.click(await screen.findByRole('menuitem', { name: /^As JSON Lines/ }));
+    expect(await screen.findByRole('status')).toHaveTextContent(
+      'Saved the 2 lines shown to /home/op/gateway.jsonl as JSON Lines.',
+    );
+    const args = calls.find((c) => c.cmd === 'save_logs')?.args ?? {};
+    expect(args.format).toBe('jsonLines');
+    const rows = (args.content as string).trimEnd().split('\n').map((r) => JSON.parse(r) as unknown);
+    expect(rows).toEqual([line(), second]);
+  });
+
+  it('says nothing when the save dialog is cancelled', async () => {
+    const { send, calls } = serveLogs({ save_logs: () => null });
+    const { user } = renderApp('logs');
+    await tail(user, 'gateway');
+    await send({ kind: 'line', line: line() });
+    await logTable();
+    await user.click(screen.getByRole('button', { name: 'Copy to clipboard' }));
+    await screen.findByText(/^Copied the 1 line shown/);
+    await user.click(screen.getByRole('button', { name: 'Save to file…' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'As text (.log)' }));
+    await waitFor(() => {
+      expect(calls.filter((c) => c.cmd === 'save_logs')).toHaveLength(1);
+    });
+    await waitFor(() => {
+      expect(screen.getByRole('button', { name: 'Save to file…' })).toBeEnabled();
+    });
+    expect(screen.queryByText(/^Saved /)).not.toBeInTheDocument();
+    expect(screen.queryByText(/^Copied /)).not.toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('shows why saving failed: nothing was saved', async () => {
+    const { send } = serveLogs({
+      save_logs: fail({
+        code: 'InvalidInput',
+        message:
+          'Could not write /mnt/usb/gateway.log (Read-only file system (os error 30)); nothing was saved. Choose a folder you can write to, or free some disk space, then try again.',
+        runbook: null,
+      }),
+    });
+    const { user } = renderApp('logs');
+    await tail(user, 'gateway');
+    await send({ kind: 'line', line: line() });
+    await logTable();
+    await user.click(screen.getByRole('button', { name: 'Save to file…' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'As text (.log)' }));
+    const alert = await screen.findByRole('alert', { name: 'Saving the lines shown failed: Nothing was saved' });
+    expect(alert).toHaveTextContent('Could not write /mnt/usb/gateway.log (Read-only file system (os error 30))');
+    expect(alert).toHaveTextContent('Copy to clipboard');
+    expect(screen.queryByText(/^Saved /)).not.toBeInTheDocument();
   });
 
   it('warns that no lines will come when the sandbox does not execute scripts', async () => {

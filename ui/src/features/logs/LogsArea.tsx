@@ -4,6 +4,7 @@ import {
   Checkbox,
   Group,
   Loader,
+  Menu,
   NativeSelect,
   NumberInput,
   Paper,
@@ -14,12 +15,14 @@ import {
 import {
   IconAlertTriangle,
   IconClipboardCopy,
+  IconDeviceFloppy,
   IconPlayerPause,
   IconPlayerPlay,
   IconPlayerStop,
   IconSearch,
   IconTrash,
 } from '@tabler/icons-react';
+import { useMutation } from '@tanstack/react-query';
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 
 import { activeProfileOf } from '../../app/environment';
@@ -27,8 +30,10 @@ import { areaById } from '../../app/areas';
 import { type NavigationTarget, useNavigation } from '../../app/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import type { ErrorText } from '../../components/errorText';
 import { formatLocalTime, useNow } from '../../components/time';
-import type { LogLine, Profile } from '../../ipc/bindings';
+import { type AppError, commands, type LogLine, type LogsFileFormat, type Profile } from '../../ipc/bindings';
+import { callCommand } from '../../ipc/errors';
 import { useSandboxRuntime } from '../../ipc/health';
 import { type Connection, type LogsSession, MAX_TAILED_SERVICES, useLogsSession } from '../../ipc/logs';
 import { useAppInfo, useProfiles } from '../../ipc/queries';
@@ -40,18 +45,26 @@ import {
   connectionText,
   EMPTY_BUFFER,
   filtered,
-  lineText,
   type LogBuffer,
   type LogFilters,
+  logsFileStem,
   methodsOf,
   NO_FILTERS,
   type OutcomeFilter,
   pause,
   resume,
   setSampling,
+  shownJsonLines,
+  shownText,
 } from './logModel';
 import { LogsTable } from './LogsTable';
 import './logs.css';
+
+/** Whatever failed, no file was written (the codes' own words are about the platform). */
+const NOT_SAVED: ErrorText = {
+  title: 'Nothing was saved',
+  nextStep: 'Save again to a folder you can write to, or use “Copy to clipboard”.',
+};
 
 /** New lines are taken in at most this often (a busy service sends many a second). */
 const FLUSH_MS = 100;
@@ -350,25 +363,46 @@ function LogsView({ profile, sandbox, target }: LogsViewProps) {
   );
   const methods = useMemo(() => methodsOf(buffer.entries), [buffer.entries]);
 
-  const [copied, setCopied] = useState<{ ok: true; text: string } | { ok: false; text: string } | null>(null);
-  const exportShown = () => {
-    const header = `# Switchyard logs: ${profile.name}, ${listOf(session.services.length > 0 ? session.services : chosen)}; ${plural(
-      shown.length,
-      'line',
-      'lines',
-    )} shown, copied ${formatLocalTime(Date.now())}`;
-    const text = [header, ...shown.map((e) => lineText(e.line))].join('\n') + '\n';
+  const [exported, setExported] = useState<{ ok: true; text: string } | { ok: false; text: string } | null>(null);
+  const shownServices = session.services.length > 0 ? session.services : chosen;
+  // The window sends what is shown and a suggested name; the file is chosen in the OS's dialog.
+  const save = useMutation<{ path: string | null; lines: number; format: LogsFileFormat }, AppError, LogsFileFormat>({
+    mutationFn: async (format) => {
+      const now = Date.now();
+      const content =
+        format === 'text'
+          ? shownText(profile.name, shownServices, shown, 'saved', formatLocalTime(now))
+          : shownJsonLines(shown);
+      const path = await callCommand(() => commands.saveLogs(content, format, logsFileStem(shownServices, now)));
+      return { path, lines: shown.length, format };
+    },
+    onMutate: () => {
+      setExported(null);
+    },
+    onSuccess: ({ path, lines, format }) => {
+      if (path !== null) {
+        setExported({
+          ok: true,
+          text: `Saved the ${plural(lines, 'line', 'lines')} shown to ${path} ${format === 'text' ? 'as text' : 'as JSON Lines'}.`,
+        });
+      }
+    },
+  });
+
+  const copyShown = () => {
+    save.reset();
+    const text = shownText(profile.name, shownServices, shown, 'copied', formatLocalTime(Date.now()));
     navigator.clipboard.writeText(text).then(
       () => {
-        setCopied({
+        setExported({
           ok: true,
-          text: `Copied the ${plural(shown.length, 'line', 'lines')} shown to the clipboard as text. (Logs cannot be saved to a file from Switchyard yet: paste them where you need them.)`,
+          text: `Copied the ${plural(shown.length, 'line', 'lines')} shown to the clipboard as text.`,
         });
       },
       (error: unknown) => {
-        setCopied({
+        setExported({
           ok: false,
-          text: `Copying to the clipboard failed (${error instanceof Error ? error.message : String(error)}). Select the lines and copy them by hand.`,
+          text: `Copying to the clipboard failed (${error instanceof Error ? error.message : String(error)}). Use “Save to file…” instead, or select the lines and copy them by hand.`,
         });
       },
     );
@@ -397,7 +431,8 @@ function LogsView({ profile, sandbox, target }: LogsViewProps) {
               leftSection={<IconTrash size={16} aria-hidden />}
               onClick={() => {
                 setBuffer(clear);
-                setCopied(null);
+                setExported(null);
+                save.reset();
               }}
             >
               Clear
@@ -406,10 +441,39 @@ function LogsView({ profile, sandbox, target }: LogsViewProps) {
               variant="default"
               leftSection={<IconClipboardCopy size={16} aria-hidden />}
               disabled={shown.length === 0}
-              onClick={exportShown}
+              onClick={copyShown}
             >
-              Export to clipboard
+              Copy to clipboard
             </Button>
+            <Menu position="bottom-end" withinPortal>
+              <Menu.Target>
+                <Button
+                  variant="default"
+                  leftSection={<IconDeviceFloppy size={16} aria-hidden />}
+                  disabled={shown.length === 0}
+                  loading={save.isPending}
+                >
+                  Save to file…
+                </Button>
+              </Menu.Target>
+              <Menu.Dropdown>
+                <Menu.Label>The lines shown (after filters)</Menu.Label>
+                <Menu.Item
+                  onClick={() => {
+                    save.mutate('text');
+                  }}
+                >
+                  As text (.log)
+                </Menu.Item>
+                <Menu.Item
+                  onClick={() => {
+                    save.mutate('jsonLines');
+                  }}
+                >
+                  As JSON Lines (.jsonl, one request per line)
+                </Menu.Item>
+              </Menu.Dropdown>
+            </Menu>
           </Group>
         }
       />
@@ -476,11 +540,12 @@ function LogsView({ profile, sandbox, target }: LogsViewProps) {
           setBuffer((b) => setSampling(b, p));
         }}
       />
-      {copied && (
-        <Text size="sm" role="status" c={copied.ok ? undefined : 'red.8'}>
-          {copied.text}
+      {exported && (
+        <Text size="sm" role="status" c={exported.ok ? undefined : 'red.8'}>
+          {exported.text}
         </Text>
       )}
+      {save.isError && <ErrorNotice error={save.error} context="Saving the lines shown" text={NOT_SAVED} />}
 
       {chosen.length === 0 ? (
         <Paper withBorder p="lg">

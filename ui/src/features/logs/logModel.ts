@@ -228,6 +228,35 @@ export function lineText(line: LogLine): string {
   return out.join('\n');
 }
 
+/**
+ * What is shown, as text: a header naming the profile, the services and how many lines, then each
+ * line as `lineText` writes it. `action` says what was done with it ("copied", "saved").
+ */
+export function shownText(
+  profileName: string,
+  services: readonly string[],
+  entries: readonly LogEntry[],
+  action: string,
+  when: string,
+): string {
+  const count = `${entries.length.toLocaleString()} ${entries.length === 1 ? 'line' : 'lines'}`;
+  const header = `# Switchyard logs: ${profileName}, ${services.join(', ')}; ${count} shown, ${action} ${when}`;
+  return [header, ...entries.map((e) => lineText(e.line))].join('\n') + '\n';
+}
+
+/** What is shown, as JSON Lines: one invocation per line, as the engine sent it. */
+export function shownJsonLines(entries: readonly LogEntry[]): string {
+  return entries.map((e) => JSON.stringify(e.line)).join('\n') + '\n';
+}
+
+/** A file name for the lines of `services` saved at `ms`: `switchyard-logs-gateway-db-20250301-1407`. */
+export function logsFileStem(services: readonly string[], ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}${two(d.getMonth() + 1)}${two(d.getDate())}-${two(d.getHours())}${two(d.getMinutes())}`;
+  return ['switchyard-logs', ...services, stamp].join('-');
+}
+
 /** "gateway: Reconnecting in 4 s (attempt 2): <reason>" without the service. */
 export function connectionText(connection: Connection, nowMs: number): string {
   switch (connection.state) {

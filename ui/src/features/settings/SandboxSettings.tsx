@@ -3,9 +3,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type SyntheticEvent, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import { type AppError, commands } from '../../ipc/bindings';
+import { type AppError, commands, type WorkerdInstalled } from '../../ipc/bindings';
 import { callCommand } from '../../ipc/errors';
 import { useSandboxRuntime } from '../../ipc/health';
+import { InstallWorkerd } from './InstallWorkerd';
 
 const SOURCE: Record<string, string> = {
   setting: 'chosen here',
@@ -31,6 +32,7 @@ export function SandboxSettings() {
   });
   const [typed, setTyped] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
+  const [installed, setInstalled] = useState<WorkerdInstalled | null>(null);
   const value = typed ?? chosen.data ?? '';
 
   const onSubmit = (event: SyntheticEvent) => {
@@ -70,6 +72,12 @@ export function SandboxSettings() {
         {runtime.isSuccess && r === null && (
           <Text size="sm">The Local sandbox is not running in this window.</Text>
         )}
+        {installed && (
+          <Text size="sm" role="status" aria-label="workerd install">
+            {installed.message}
+          </Text>
+        )}
+        {r && !r.executing && !installed && <InstallWorkerd onInstalled={setInstalled} />}
         {chosen.isError && <ErrorNotice error={chosen.error} context="Reading the workerd setting" />}
         {chosen.isSuccess && (
           <form onSubmit={onSubmit} noValidate>

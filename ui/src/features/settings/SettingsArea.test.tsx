@@ -1,13 +1,22 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { Profile_Serialize } from '../../ipc/bindings';
+import type {
+  AppError,
+  Profile_Serialize,
+  WorkerdInstalled_Serialize,
+  WorkerdInstallEvent_Serialize,
+  WorkerdInstallOffer_Serialize,
+} from '../../ipc/bindings';
 import {
   appInfo,
+  deliverOnChannel,
   fail,
   fullProfile,
+  type Handler,
   productionProfile,
   renderApp,
+  sandboxRuntime,
   serveAppInfo,
   serveIpc,
   stagingProfile,
@@ -515,5 +524,179 @@ describe('export and import', () => {
     await user.type(field, '45');
     await user.click(within(section).getByRole('button', { name: 'Save correlation window' }));
     expect(await within(section).findByRole('alert')).toHaveTextContent('Saving the correlation window failed');
+  });
+});
+
+describe('installing workerd', () => {
+  const NOT_FOUND =
+    "workerd (Cloudflare's Workers runtime) was not found, so deployed scripts are stored but not executed. Looked at: the cache /home/op/.cache/switchyard/workerd/1.20261123.1/node_modules/@cloudflare/workerd-linux-64/bin/workerd (not installed).";
+  const DESTINATION = '/home/op/.cache/switchyard/workerd/1.20261123.1/node_modules/@cloudflare/workerd-linux-64/bin/workerd';
+  const OFFER: WorkerdInstallOffer_Serialize = {
+    package: '@cloudflare/workerd-linux-64',
+    version: '1.20261123.1',
+    url: 'https://registry.npmjs.org/@cloudflare/workerd-linux-64/-/workerd-linux-64-1.20261123.1.tgz',
+    destination: DESTINATION,
+    downloadBytes: 50_503_638,
+    sizeUnknown: null,
+  };
+  const INSTALLED: WorkerdInstalled_Serialize = {
+    path: DESTINATION,
+    version: '2026-11-23',
+    inUse: true,
+    message: `workerd 2026-11-23 is installed at ${DESTINATION}. The Local sandbox runs deployed scripts with it now.`,
+    runtime: sandboxRuntime(),
+  };
+  const notExecuting = () => sandboxRuntime({ executing: false, running: false, message: NOT_FOUND, workerdVersion: null, workerdPath: null, workerdSource: null });
+
+  /** `install_workerd` waits for the test: its channel, and how to end it. */
+  function serveInstall(handlers: Record<string, Handler> = {}) {
+    let installed = false;
+    const install: { channel: unknown; finish: (reply: WorkerdInstalled_Serialize | AppError) => void; sent: number } = {
+      channel: undefined,
+      finish: () => undefined,
+      sent: 0,
+    };
+    const calls = serveIpc(appInfo(), {
+      sandbox_runtime: () => (installed ? sandboxRuntime() : notExecuting()),
+      workerd_install_offer: () => OFFER,
+      install_workerd: async (args) => {
+        install.channel = args.onProgress;
+        install.sent = 0;
+        const reply = await new Promise<WorkerdInstalled_Serialize | AppError>((resolve) => {
+          install.finish = resolve;
+        });
+        if ('code' in reply) {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- Tauri rejects with the command's Err value.
+          throw reply;
+        }
+        installed = true;
+        return reply;
+      },
+      cancel_workerd_install: () => {
+        install.finish({ code: 'Cancelled', message: 'The workerd install was cancelled; nothing was installed.', runbook: null });
+        return true;
+      },
+      ...handlers,
+    });
+    const send = (event: WorkerdInstallEvent_Serialize) => {
+      act(() => {
+        deliverOnChannel(install.channel, install.sent, event);
+        install.sent += 1;
+      });
+    };
+    const finish = async (reply: WorkerdInstalled_Serialize | AppError) => {
+      await act(async () => {
+        install.finish(reply);
+        await Promise.resolve();
+      });
+    };
+    return { calls, send, finish };
+  }
+
+  it('is not offered while workerd executes the scripts', async () => {
+    serveIpc(appInfo());
+    renderApp('settings');
+    await screen.findByRole('status', { name: 'What executes deployed scripts' });
+    expect(screen.queryByRole('button', { name: /^Install workerd/ })).not.toBeInTheDocument();
+  });
+
+  it('offers the pinned version with its size and destination, shows the download, and says the sandbox runs it', async () => {
+    const { calls, send, finish } = serveInstall();
+    const { user } = renderApp('settings');
+    const status = await screen.findByRole('status', { name: 'What executes deployed scripts' });
+    expect(status).toHaveTextContent('Scripts are not executed: workerd');
+    const offer = await screen.findByRole('region', { name: 'Install workerd' });
+    expect(offer).toHaveTextContent(
+      'Switchyard can download workerd 1.20261123.1 (the npm package @cloudflare/workerd-linux-64, 50.5 MB) from https://registry.npmjs.org/@cloudflare/workerd-linux-64/-/workerd-linux-64-1.20261123.1.tgz',
+    );
+    expect(offer).toHaveTextContent(`and install it at ${DESTINATION}.`);
+    expect(offer).toHaveTextContent('checked against the sha512 hash the registry published');
+
+    await user.click(within(offer).getByRole('button', { name: 'Install workerd 1.20261123.1 (50.5 MB)' }));
+    const bar = await screen.findByRole('progressbar', { name: 'workerd download' });
+    expect(calls.filter((c) => c.cmd === 'install_workerd')).toHaveLength(1);
+    expect(screen.queryByRole('button', { name: /^Install workerd/ })).not.toBeInTheDocument();
+    send({ step: 'download', doneBytes: 0, totalBytes: 50_503_638 });
+    send({ step: 'download', doneBytes: 12_625_910, totalBytes: 50_503_638 });
+    expect(bar).toHaveAttribute('aria-valuenow', '25');
+    expect(screen.getByText('Downloading: 12.6 MB of 50.5 MB (25 %)')).toBeInTheDocument();
+    send({ step: 'download', doneBytes: 50_503_638, totalBytes: 50_503_638 });
+    send({ step: 'verify' });
+    expect(screen.getByText('Checking the download against the published sha512 hash…')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Cancel download' })).not.toBeInTheDocument();
+    send({ step: 'startRuntime' });
+    expect(screen.getByText("Starting the Local sandbox's runtime with it…")).toBeInTheDocument();
+
+    await finish(INSTALLED);
+    expect(await screen.findByRole('status', { name: 'workerd install' })).toHaveTextContent(INSTALLED.message);
+    await waitFor(() => {
+      expect(screen.getByRole('status', { name: 'What executes deployed scripts' })).toHaveTextContent(
+        'Deployed scripts run in workerd 2026-11-23',
+      );
+    });
+    expect(screen.queryByRole('progressbar', { name: 'workerd download' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('region', { name: 'Install workerd' })).not.toBeInTheDocument();
+  });
+
+  it('says why an install failed and that nothing was installed, and tries again', async () => {
+    const { calls, send, finish } = serveInstall();
+    const { user } = renderApp('settings');
+    await user.click(await screen.findByRole('button', { name: 'Install workerd 1.20261123.1 (50.5 MB)' }));
+    await screen.findByRole('progressbar', { name: 'workerd download' });
+    send({ step: 'download', doneBytes: 50_503_638, totalBytes: 50_503_638 });
+    send({ step: 'verify' });
+    await finish({
+      code: 'InvalidResponse',
+      message:
+        "The download's sha512 does not match the hash the registry published for @cloudflare/workerd-linux-64 1.20261123.1 (expected hQs6…, got 2Ffb…): it was corrupted or altered on the way. Nothing was installed.",
+      runbook: null,
+    });
+    const alert = await screen.findByRole('alert', { name: 'Installing workerd failed: Nothing was installed' });
+    expect(alert).toHaveTextContent("The download's sha512 does not match the hash the registry published");
+    expect(alert).toHaveTextContent('The Local sandbox still stores scripts without executing them.');
+    expect(alert).toHaveTextContent('cargo xtask setup');
+    expect(alert).not.toHaveTextContent('platform');
+    expect(screen.getByRole('status', { name: 'What executes deployed scripts' })).toHaveTextContent(
+      'Scripts are not executed',
+    );
+
+    await user.click(within(alert).getByRole('button', { name: 'Try again' }));
+    await screen.findByRole('progressbar', { name: 'workerd download' });
+    expect(calls.filter((c) => c.cmd === 'install_workerd')).toHaveLength(2);
+    expect(screen.queryByRole('alert', { name: /^Installing workerd failed/ })).not.toBeInTheDocument();
+    await finish(INSTALLED);
+    expect(await screen.findByRole('status', { name: 'workerd install' })).toHaveTextContent(INSTALLED.message);
+  });
+
+  it('cancels the download: nothing installed, no error, and it can be started again', async () => {
+    const { calls, send } = serveInstall();
+    const { user } = renderApp('settings');
+    await user.click(await screen.findByRole('button', { name: 'Install workerd 1.20261123.1 (50.5 MB)' }));
+    await screen.findByRole('progressbar', { name: 'workerd download' });
+    send({ step: 'download', doneBytes: 1_000_000, totalBytes: 50_503_638 });
+    await user.click(screen.getByRole('button', { name: 'Cancel download' }));
+    expect(await screen.findByText('Cancelled: nothing was installed.')).toBeInTheDocument();
+    expect(calls.filter((c) => c.cmd === 'cancel_workerd_install')).toHaveLength(1);
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(screen.queryByRole('progressbar', { name: 'workerd download' })).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Install workerd 1.20261123.1 (50.5 MB)' })).toBeEnabled();
+  });
+
+  it('says when the size is unknown, and why', async () => {
+    serveInstall({
+      workerd_install_offer: () => ({
+        ...OFFER,
+        downloadBytes: null,
+        sizeUnknown: 'the registry could not be reached: error sending request',
+      }),
+    });
+    renderApp('settings');
+    const offer = await screen.findByRole('region', { name: 'Install workerd' });
+    await waitFor(() => {
+      expect(offer).toHaveTextContent(
+        'size unknown: the registry could not be reached: error sending request',
+      );
+    });
+    expect(within(offer).getByRole('button', { name: 'Install workerd 1.20261123.1' })).toBeEnabled();
   });
 });
