@@ -48,6 +48,10 @@ const REPORT_OUTPUT_LINES: usize = 20;
 pub enum RunState {
     Running,
     Finished,
+    /// Ended with a gate failed: the procedure did not fix the problem, its escalation steps
+    /// were followed, and the steps behind the failed gate were not reached (`end_reason` says
+    /// which).
+    Escalated,
     Abandoned,
 }
 
@@ -55,6 +59,7 @@ impl RunState {
     fn parse(s: &str) -> RunState {
         match s {
             "finished" => RunState::Finished,
+            "escalated" => RunState::Escalated,
             "abandoned" => RunState::Abandoned,
             _ => RunState::Running,
         }
@@ -133,6 +138,8 @@ pub struct RunStep {
     pub blocker_message: Option<String>,
     /// How the last action attempt ended.
     pub outcome: Option<StepOutcome>,
+    /// Why the operator may not skip it (a gate in front of a destructive step), if so.
+    pub skip_refusal: Option<String>,
     pub skip_reason: Option<String>,
     pub skipped_by_condition: bool,
     pub attempts: u32,
@@ -183,8 +190,13 @@ pub struct RunDetail {
     pub steps: Vec<RunStep>,
     pub events: Vec<RunEvent>,
     pub finished_by: Option<String>,
-    /// Why it was abandoned.
+    /// Why it was abandoned, or why it ended escalated.
     pub end_reason: Option<String>,
+    /// Open runs: steps behind a gate that failed. The run can be finished without them (it
+    /// ends escalated).
+    pub not_reached: Vec<u32>,
+    /// Open runs: why finishing now ends the run escalated, if it does.
+    pub escalation: Option<String>,
 }
 
 /// What running a step needs: values for its `?` parameters and, for actions that change
@@ -1276,22 +1288,18 @@ impl Ops {
         let mut loaded = self.rb_load(run_id).await?;
         check_open(&loaded.run)?;
         let label = step_label(&loaded.runbook, step_index);
-        let rb_step = loaded
+        loaded
             .runbook
             .step(step_index)
-            .ok_or_else(|| no_step(&loaded, step_index))?
-            .clone();
+            .ok_or_else(|| no_step(&loaded, step_index))?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(AppError::invalid_input(format!(
                 "Say why {label} is skipped; the reason goes in the incident report."
             )));
         }
-        if rb_step.gate {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                format!("{label} is a gate: it must pass before the run goes on, so it cannot be skipped. Retry it, or abandon the run with a reason."),
-            ));
+        if let Some(why) = switchyard_runbooks::gate_skip_refusal(&loaded.runbook, step_index) {
+            return Err(AppError::new(ErrorCode::Conflict, why));
         }
         let st = statuses(&loaded.steps);
         if let Some(b @ (StepBlocker::Gate { .. } | StepBlocker::Running)) =
@@ -1381,8 +1389,12 @@ impl Ops {
                 ),
             ));
         }
+        let unreached = switchyard_runbooks::not_reached(&loaded.runbook, &st);
         if abandon_reason.is_none() {
-            let open = unfinished_steps(&st);
+            let open: Vec<u32> = unfinished_steps(&st)
+                .into_iter()
+                .filter(|i| !unreached.contains(i))
+                .collect();
             if !open.is_empty() {
                 let list: Vec<String> = open.iter().map(|i| (i + 1).to_string()).collect();
                 return Err(AppError::invalid_input(format!(
@@ -1394,16 +1406,26 @@ impl Ops {
             }
         }
         let now = self.now_ms();
-        let (state, kind, message) = match abandon_reason {
-            None => ("finished", "run.finished", "Run finished.".to_owned()),
-            Some(r) => ("abandoned", "run.abandoned", format!("Run abandoned: {r}")),
+        let escalation = abandon_reason
+            .is_none()
+            .then(|| escalation_note(&loaded.runbook, &st))
+            .flatten();
+        let end_reason = abandon_reason.map(str::to_owned).or(escalation.clone());
+        let (state, kind, message) = match (abandon_reason, &escalation) {
+            (Some(r), _) => ("abandoned", "run.abandoned", format!("Run abandoned: {r}")),
+            (None, Some(why)) => (
+                "escalated",
+                "run.escalated",
+                format!("Run escalated: {why}."),
+            ),
+            (None, None) => ("finished", "run.finished", "Run finished.".to_owned()),
         };
         let changes = RunChanges {
             run: Some(RunUpdate {
                 state: state.into(),
                 finished_ms: Some(now),
                 finished_by: Some(actor()),
-                end_reason: abandon_reason.map(str::to_owned),
+                end_reason: end_reason.clone(),
                 rehearsal: loaded.run.rehearsal,
             }),
             events: vec![event(kind, None, now, message)],
@@ -1421,7 +1443,7 @@ impl Ops {
         loaded.run.state = state.into();
         loaded.run.finished_ms = Some(now);
         loaded.run.finished_by = Some(actor());
-        loaded.run.end_reason = abandon_reason.map(str::to_owned);
+        loaded.run.end_reason = end_reason;
         self.rb_detail(loaded).await
     }
 
@@ -1730,6 +1752,9 @@ impl Ops {
                     None
                 };
                 RunStep {
+                    skip_refusal: (run.state == "running")
+                        .then(|| switchyard_runbooks::gate_skip_refusal(&runbook, s.step_index))
+                        .flatten(),
                     index: s.step_index,
                     id: s.step_id.clone(),
                     title: s.title.clone(),
@@ -1760,7 +1785,18 @@ impl Ops {
                 }
             })
             .collect();
+        let open = run.state == "running";
         Ok(RunDetail {
+            not_reached: if open {
+                switchyard_runbooks::not_reached(&runbook, &st)
+            } else {
+                Vec::new()
+            },
+            escalation: if open {
+                escalation_note(&runbook, &st)
+            } else {
+                None
+            },
             summary: summary(&run, &steps),
             profile_name: profile
                 .as_ref()
@@ -2920,6 +2956,30 @@ fn check_confirmation(plan: &StepPlan, given: Option<&str>) -> Result<(), AppErr
     }
 }
 
+/// Why the run, if it ended now, would end escalated: the gates that failed and the steps behind
+/// them it did not reach. None when no gate failed.
+fn escalation_note(runbook: &Runbook, st: &[switchyard_runbooks::StepStatus]) -> Option<String> {
+    let failed = switchyard_runbooks::failed_gates(runbook, st);
+    if failed.is_empty() {
+        return None;
+    }
+    let gates: Vec<String> = failed.iter().map(|&i| step_label(runbook, i)).collect();
+    let mut why = format!(
+        "the procedure did not fix the problem: {} failed",
+        gates.join(", ")
+    );
+    let unreached = switchyard_runbooks::not_reached(runbook, st);
+    if !unreached.is_empty() {
+        let steps: Vec<String> = unreached.iter().map(|i| (i + 1).to_string()).collect();
+        why.push_str(&format!(
+            "; step{} {} not reached",
+            if steps.len() > 1 { "s" } else { "" },
+            steps.join(", ")
+        ));
+    }
+    Some(why)
+}
+
 fn check_open(run: &RunRecord) -> Result<(), AppError> {
     if run.state == "running" {
         Ok(())
@@ -3081,6 +3141,10 @@ fn report(d: &RunDetail) -> String {
     let state = match s.state {
         RunState::Running => "in progress".to_owned(),
         RunState::Finished => "finished".to_owned(),
+        RunState::Escalated => format!(
+            "escalated — {}",
+            d.end_reason.as_deref().unwrap_or("a gate failed")
+        ),
         RunState::Abandoned => format!(
             "abandoned — {}",
             d.end_reason.as_deref().unwrap_or("no reason given")

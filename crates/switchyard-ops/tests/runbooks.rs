@@ -1121,8 +1121,34 @@ async fn several_runs_stay_open_and_steps_follow_their_rules() {
     // The gate (step 2) locks later steps.
     let e = ops.complete_step(&a, 5).await.unwrap_err();
     assert!(e.message.contains("is a gate"), "{}", e.message);
-    let e = ops.skip_step(&a, 1, "cannot").await.unwrap_err();
-    assert!(e.message.contains("cannot be skipped"), "{}", e.message);
+    // A gate with nothing destructive after it may be skipped with a reason (on run b); the
+    // steps after it open.
+    let d = ops
+        .skip_step(&b, 1, "looked at the dashboard instead")
+        .await
+        .unwrap();
+    assert_eq!(state(&d, 1), RunStepState::Skipped);
+    assert_eq!(d.steps[5].blocker, None);
+    // A gate in front of a step that changes things may not.
+    let deploy = ops
+        .start_run(
+            "stg",
+            "deploy-service",
+            inputs(&[("service", "gateway"), ("folder", "/tmp")]),
+            false,
+        )
+        .await
+        .unwrap()
+        .summary
+        .id;
+    let e = ops.skip_step(&deploy, 0, "no time").await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert!(
+        e.message.contains("is a gate in front of step 2")
+            && e.message.contains("cannot be skipped"),
+        "{}",
+        e.message
+    );
     let e = ops.skip_step(&a, 4, "  ").await.unwrap_err();
     assert!(e.message.contains("Say why"), "{}", e.message);
     let e = ops.complete_step(&a, 0).await.unwrap_err();
@@ -1298,4 +1324,217 @@ async fn a_second_app_on_the_same_data_folder_is_refused_with_what_to_do() {
     drop(first);
     let again = open(&data).await;
     assert!(again.run_detail(&run.summary.id).await.is_ok());
+}
+
+/// The value the walk gives a `?` parameter or a run input of `kind`.
+fn walk_value(kind: switchyard_runbooks::ValueKind, folder: &Path, namespace: &str) -> String {
+    use switchyard_runbooks::ValueKind as K;
+    match kind {
+        K::Service => "gateway".into(),
+        K::Environment => "production".into(),
+        K::Namespace => namespace.into(),
+        K::Version => "v-walk".into(),
+        K::Folder => folder.display().to_string(),
+        K::User => "ops@example.com".into(),
+        K::Text => "walked by the test".into(),
+    }
+}
+
+/// Walk run `run_id` to its end the way an operator does in the window, with the window's own
+/// commands only: run every action (answering what a step asks and confirming its plan; shell
+/// commands run in an empty folder, so they fail as a missing project would), tick manual
+/// checks, skip with a reason what cannot be planned and the long logs captures, then finish. Returns the run's end; panics on a dead end (nothing to do, and the run
+/// cannot be finished).
+async fn walk(ops: &Ops, run_id: &str, folder: &Path, namespace: &str) -> RunDetail {
+    use switchyard_runbooks::StepAction as A;
+    for _ in 0..80 {
+        let d = ops.run_detail(run_id).await.unwrap();
+        let next = d.steps.iter().find(|s| {
+            s.blocker.is_none()
+                && matches!(s.state, RunStepState::Pending | RunStepState::Interrupted)
+        });
+        let Some(step) = next else {
+            return ops.finish_run(run_id).await.unwrap_or_else(|e| {
+                panic!(
+                    "dead end in {}: nothing can be done and the run cannot be finished: {}\n{:#?}",
+                    d.summary.runbook_id,
+                    e.message,
+                    d.steps
+                        .iter()
+                        .map(|s| (s.index, &s.title, s.state, &s.blocker_message))
+                        .collect::<Vec<_>>()
+                )
+            });
+        };
+        let i = step.index;
+        let rb = &d.runbook.steps[i as usize];
+        match &rb.action {
+            Some(block) if matches!(block.action, A::Logs { .. }) => {
+                ops.skip_step(
+                    run_id,
+                    i,
+                    "not run by the walk (it reads logs for many seconds)",
+                )
+                .await
+                .unwrap();
+            }
+            Some(block) => {
+                let values: BTreeMap<String, String> = block
+                    .asks
+                    .iter()
+                    .map(|a| (a.param.clone(), walk_value(a.kind, folder, namespace)))
+                    .collect();
+                let plan = match ops.step_plan(run_id, i, values.clone()).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        // A plan that cannot be made (no archived version…) is what an
+                        // operator would read, then skip with its reason.
+                        ops.skip_step(run_id, i, &format!("cannot run: {}", e.message))
+                            .await
+                            .unwrap();
+                        continue;
+                    }
+                };
+                let confirmation = match plan.confirmation.kind {
+                    StepConfirmationKind::Blocked => None,
+                    _ => plan.confirmation.phrase.clone(),
+                };
+                let request = StepRunRequest {
+                    values,
+                    confirmation,
+                    basis: plan.basis.clone(),
+                };
+                if let Err(e) = ops.run_step(run_id, i, request, |_| {}).await {
+                    ops.skip_step(run_id, i, &format!("refused: {}", e.message))
+                        .await
+                        .unwrap();
+                }
+            }
+            None if !rb.checks.is_empty() => {
+                for c in 0..rb.checks.len() as u32 {
+                    ops.set_check(run_id, i, c, true).await.unwrap();
+                }
+            }
+            None => {
+                ops.complete_step(run_id, i).await.unwrap();
+            }
+        }
+        // Manual checks of a step with an action: ticked once its action ran.
+        let d = ops.run_detail(run_id).await.unwrap();
+        let s = &d.steps[i as usize];
+        if s.state == RunStepState::Pending && !s.checks.is_empty() {
+            for c in 0..s.checks.len() as u32 {
+                ops.set_check(run_id, i, c, true).await.unwrap();
+            }
+        }
+    }
+    panic!("the walk of {run_id} did not end in 80 moves");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_builtin_runbook_reaches_an_end_under_every_rehearsal_fault() {
+    let faults: Vec<Option<RehearsalFault>> = vec![
+        None,
+        Some(RehearsalFault::ServiceDown {
+            service: "gateway".into(),
+        }),
+        Some(RehearsalFault::BadDeploy {
+            service: "gateway".into(),
+        }),
+        Some(RehearsalFault::ServiceErrors {
+            service: "gateway".into(),
+            status: 500,
+        }),
+        Some(RehearsalFault::DeployApiDown),
+        Some(RehearsalFault::DispatcherDown),
+        Some(RehearsalFault::DatabaseUnhealthy),
+    ];
+    let walks = faults.into_iter().map(|fault| async move {
+        let f = fixture().await;
+        let ops = &f.ops;
+        let folder = f._dir.path().join("service");
+        std::fs::create_dir_all(&folder).unwrap();
+        // Verification waits as long as a test may.
+        ops.set_deploy_settings(switchyard_ops::DeploySettings {
+            health_wait_ms: 1_000,
+            health_poll_ms: 100,
+            ..ops.deploy_settings().await.unwrap()
+        })
+        .await
+        .unwrap();
+        // An archived version to restore or upload directly.
+        deploy_bundle(ops, f._dir.path(), "v-walk").await;
+        let namespace = ops
+            .store()
+            .get_profile(SANDBOX_PROFILE_ID)
+            .await
+            .unwrap()
+            .namespace;
+        let catalog = ops.runbook_catalog().await.unwrap();
+        let mut ends = Vec::new();
+        for runbook in &catalog.runbooks {
+            if let Some(fault) = &fault {
+                ops.clear_fault(SANDBOX_PROFILE_ID, None, None)
+                    .await
+                    .unwrap();
+                ops.inject_fault(SANDBOX_PROFILE_ID, fault.clone(), None)
+                    .await
+                    .unwrap();
+            }
+            let inputs: BTreeMap<String, String> = runbook
+                .inputs
+                .iter()
+                .map(|i| {
+                    let v = i
+                        .default
+                        .clone()
+                        .unwrap_or_else(|| walk_value(i.kind, &folder, &namespace));
+                    (i.name.clone(), v)
+                })
+                .collect();
+            let run = ops
+                .start_run(SANDBOX_PROFILE_ID, &runbook.id, inputs, fault.is_some())
+                .await
+                .unwrap_or_else(|e| panic!("starting {}: {}", runbook.id, e.message));
+            let started = std::time::Instant::now();
+            let end = walk(ops, &run.summary.id, &folder, &namespace).await;
+            eprintln!(
+                "{fault:?} {}: {:?} in {} ms",
+                runbook.id,
+                end.summary.state,
+                started.elapsed().as_millis()
+            );
+            assert!(
+                matches!(end.summary.state, RunState::Finished | RunState::Escalated),
+                "{} under {fault:?} ended {:?}",
+                runbook.id,
+                end.summary.state
+            );
+            ends.push((runbook.id.clone(), end.summary.state, end.end_reason));
+        }
+        (fault, ends)
+    });
+    let results = futures_util::future::join_all(walks).await;
+    let find = |fault: &Option<RehearsalFault>, id: &str| {
+        results
+            .iter()
+            .find(|(f, _)| f == fault)
+            .and_then(|(_, ends)| ends.iter().find(|(r, _, _)| r == id))
+            .cloned()
+            .unwrap()
+    };
+    // Every built-in was walked under every fault.
+    for (_, ends) in &results {
+        assert_eq!(ends.len(), switchyard_runbooks::builtin_runbooks().0.len());
+    }
+    // The database rehearsal reaches its escalation and ends escalated, saying why.
+    let (_, state, why) = find(
+        &Some(RehearsalFault::DatabaseUnhealthy),
+        "emergency-database-connection-lost",
+    );
+    assert_eq!(state, RunState::Escalated);
+    assert!(why.unwrap().contains("Verify the db service"));
+    // With nothing wrong, it ends finished: the escalation was skipped by its condition.
+    let (_, state, _) = find(&None, "emergency-database-connection-lost");
+    assert_eq!(state, RunState::Finished);
 }

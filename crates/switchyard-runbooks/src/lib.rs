@@ -29,6 +29,6 @@ pub use model::{
 };
 pub use parse::parse_runbook;
 pub use run::{
-    blocker, condition_changes, current_step, settle, unfinished_steps, ConditionChange,
-    RunStepState, StepBlocker, StepStatus,
+    blocker, condition_changes, current_step, failed_gates, gate_skip_refusal, not_reached, settle,
+    unfinished_steps, ConditionChange, RunStepState, StepBlocker, StepStatus,
 };

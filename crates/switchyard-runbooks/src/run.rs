@@ -127,10 +127,61 @@ impl StepBlocker {
     }
 }
 
-/// A gate lets the run go on once it passed (or a condition skipped it: it did not apply).
+/// A gate lets the run go on once it passed, or was skipped: by a condition (it did not apply)
+/// or by the operator with a reason (allowed only when no destructive step comes after it, see
+/// [`gate_skip_refusal`]).
 fn gate_open(status: &StepStatus) -> bool {
-    status.state == RunStepState::Passed
-        || (status.state == RunStepState::Skipped && status.skipped_by_condition)
+    matches!(status.state, RunStepState::Passed | RunStepState::Skipped)
+}
+
+/// Why the operator may not skip step `index`, if they may not: a gate with a step that changes
+/// the platform or the machine after it (other than its own way out, `when=<gate>:failed`, which
+/// runs only when the gate failed) must pass; skipping it would wave a destructive step through.
+pub fn gate_skip_refusal(runbook: &Runbook, index: u32) -> Option<String> {
+    let step = runbook.step(index)?;
+    if !step.gate {
+        return None;
+    }
+    let destructive = runbook.steps[index as usize + 1..].iter().find(|later| {
+        later.action.as_ref().is_some_and(|a| a.mutates)
+            && !later
+                .condition
+                .as_ref()
+                .is_some_and(|c| c.step_index == index && c.outcome == StepOutcome::Failed)
+    })?;
+    Some(format!(
+        "Step {} \"{}\" is a gate in front of step {} \"{}\", which changes things: it must pass, so it cannot be skipped. Retry it; if it keeps failing, follow the escalation steps or abandon the run with a reason.",
+        index + 1,
+        step.title,
+        destructive.index + 1,
+        destructive.title
+    ))
+}
+
+/// Steps the run cannot reach: still to do, behind a gate that failed. A run may end with them
+/// (it ends escalated: the procedure did not fix the problem); the report names them.
+pub fn not_reached(runbook: &Runbook, statuses: &[StepStatus]) -> Vec<u32> {
+    unfinished_steps(statuses)
+        .into_iter()
+        .filter(|&i| {
+            statuses[i as usize].state == RunStepState::Pending
+                && matches!(
+                    blocker(runbook, statuses, i),
+                    Some(StepBlocker::Gate { step_index, .. })
+                        if statuses[step_index as usize].state == RunStepState::Failed
+                )
+        })
+        .collect()
+}
+
+/// The gates that failed (the run, if it ends now, ends escalated).
+pub fn failed_gates(runbook: &Runbook, statuses: &[StepStatus]) -> Vec<u32> {
+    runbook
+        .steps
+        .iter()
+        .filter(|s| s.gate && statuses[s.index as usize].state == RunStepState::Failed)
+        .map(|s| s.index)
+        .collect()
 }
 
 /// How step `index` may be started now: `None` when it may.

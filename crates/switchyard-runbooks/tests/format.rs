@@ -138,7 +138,7 @@ fn builtins_have_the_expected_steps_and_actions() {
         ),
         (
             "emergency-deploy-api-down",
-            &["health", "direct-deploy", "health", "note"],
+            &["health", "direct-deploy", "note", "health"],
         ),
         (
             "emergency-all-services-down",

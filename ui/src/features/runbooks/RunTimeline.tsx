@@ -20,6 +20,7 @@ const KIND_WORD: Record<string, string> = {
   'fault.injected': 'Fault injected',
   'fault.cleared': 'Fault cleared',
   'run.finished': 'Run finished',
+  'run.escalated': 'Run escalated',
   'run.abandoned': 'Run abandoned',
 };
 

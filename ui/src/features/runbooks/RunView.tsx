@@ -13,7 +13,7 @@ import type { Profile, RunDetail_Serialize } from '../../ipc/bindings';
 import { runbookKeys, useRunChange, useRunDetail } from '../../ipc/runbooks';
 import { IncidentReport } from './IncidentReport';
 import { RunTimeline } from './RunTimeline';
-import { allSettled, currentStepIndex, progressText, RUN_STATE_WORD } from './runModel';
+import { allSettled, currentStepIndex, progressText, RUN_STATE_WORD, runStateColor, stepsLeft } from './runModel';
 import { StepCard } from './StepCard';
 
 /**
@@ -56,7 +56,7 @@ function RunHeader({ run }: { run: RunDetail_Serialize }) {
             Rehearsal
           </Badge>
         )}
-        <Badge variant="light" color={s.state === 'running' ? 'blue' : s.state === 'finished' ? 'green' : 'gray'} tt="none">
+        <Badge variant="light" color={runStateColor(s.state)} tt="none">
           {`Run ${RUN_STATE_WORD[s.state]}`}
         </Badge>
       </Group>
@@ -99,7 +99,7 @@ function RunActions({ run }: { run: RunDetail_Serialize }) {
   const [text, setText] = useState('');
   const open = run.summary.state === 'running';
   const settled = allSettled(run);
-  const left = run.steps.filter((s) => s.state !== 'passed' && s.state !== 'failed' && s.state !== 'skipped').length;
+  const left = stepsLeft(run);
   const close = () => {
     setForm(null);
     setText('');
@@ -172,6 +172,9 @@ function RunActions({ run }: { run: RunDetail_Serialize }) {
             )}
             {open && !settled && (
               <Text size="sm" c="dimmed">{`${left} ${left === 1 ? 'step' : 'steps'} still to pass, fail or skip before finishing.`}</Text>
+            )}
+            {open && settled && run.escalation !== null && (
+              <Text size="sm" c="orange.9">{`Finishing now ends the run escalated: ${run.escalation}.`}</Text>
             )}
             <Button
               variant="subtle"
@@ -293,6 +296,16 @@ function RunChecklist({ run, profile, focusStepId }: { run: RunDetail_Serialize;
       {run.summary.state === 'finished' && (
         <Alert color="green" variant="light" icon={<IconCircleCheck aria-hidden />} title="Run finished">
           {`Finished${run.summary.finishedMs !== null ? ` ${formatLocalTime(run.summary.finishedMs)}` : ''}${run.finishedBy ? ` by ${run.finishedBy}` : ''}. Copy the incident report below.`}
+        </Alert>
+      )}
+      {run.summary.state === 'escalated' && (
+        <Alert color="orange" variant="light" icon={<IconFlag aria-hidden />} title="Run escalated">
+          {`Ended${run.summary.finishedMs !== null ? ` ${formatLocalTime(run.summary.finishedMs)}` : ''}${run.finishedBy ? ` by ${run.finishedBy}` : ''}: ${run.endReason ?? 'a gate failed'}. Hand the incident report below to whoever takes it over.`}
+        </Alert>
+      )}
+      {open && run.escalation !== null && run.notReached.length > 0 && (
+        <Alert color="orange" variant="light" title="The procedure did not fix it">
+          {`${run.escalation}. Follow the escalation steps; the steps behind the failed gate are not needed to finish the run.`}
         </Alert>
       )}
       {run.summary.state === 'abandoned' && (

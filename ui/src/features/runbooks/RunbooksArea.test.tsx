@@ -149,6 +149,7 @@ function runStep(index: number, runbook: Runbook_Serialize, overrides: Partial<R
     outcome: null,
     skipReason: null,
     skippedByCondition: false,
+    skipRefusal: null,
     attempts: 0,
     params: [],
     error: null,
@@ -200,6 +201,8 @@ function run(
     events: [{ seq: 1, stepIndex: null, atMs: 1_750_000_000_000, by: 'alice@example.com', kind: 'run.started', message: 'Run started' }],
     finishedBy: null,
     endReason: null,
+    notReached: [],
+    escalation: null,
   };
 }
 
@@ -399,13 +402,14 @@ describe('Runbooks area', () => {
     expect(within(step).getByRole('button', { name: 'Logs for gateway' })).toBeInTheDocument();
   });
 
-  it('shows a gate lock on the steps after it, and offers no skip for the gate itself', async () => {
+  it('shows a gate lock on the steps after it, and offers no skip for a gate the engine refuses to skip', async () => {
     const gateBlocker = { kind: 'gate' as const, stepIndex: 2, stepTitle: 'Verify the service is restored' };
+    const refusal = 'Step 3 "Verify the service is restored" is a gate in front of step 4 "Redeploy", which changes things: it must pass, so it cannot be skipped.';
     await openRun(
       run(SERVICE_DOWN, [
         { state: 'failed', outcome: 'failed' },
         { state: 'passed', outcome: 'passed' },
-        {},
+        { skipRefusal: refusal },
         { blocker: gateBlocker, blockerMessage: 'Waiting for the gate' },
       ]),
     );
@@ -416,7 +420,7 @@ describe('Runbooks area', () => {
     const gate = stepItem(/^3\. Verify the service is restored: to do/);
     expect(within(gate).getByText('gate')).toBeInTheDocument();
     expect(within(gate).queryByRole('button', { name: 'Skip…' })).not.toBeInTheDocument();
-    expect(gate).toHaveTextContent('A gate cannot be skipped');
+    expect(gate).toHaveTextContent('it must pass, so it cannot be skipped');
     expect(within(gate).getByRole('checkbox', { name: 'The alert has cleared' })).not.toBeChecked();
   });
 
@@ -480,6 +484,38 @@ describe('Runbooks area', () => {
     expect(await navigator.clipboard.readText()).toBe(report);
     expect(await screen.findByRole('button', { name: 'Copied' })).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Finish run' })).not.toBeInTheDocument();
+  });
+
+  it('ends a run whose gate failed as escalated, without the steps behind the gate', async () => {
+    const gateBlocker = { kind: 'gate' as const, stepIndex: 2, stepTitle: 'Verify the service is restored' };
+    const why = 'the procedure did not fix the problem: step 3 "Verify the service is restored" failed; step 4 not reached';
+    const stuck = {
+      ...run(SERVICE_DOWN, [
+        { state: 'failed', outcome: 'failed' },
+        { state: 'passed', outcome: 'passed' },
+        { state: 'failed', outcome: 'failed' },
+        { blocker: gateBlocker, blockerMessage: 'Waiting for the gate' },
+      ]),
+      notReached: [3],
+      escalation: why,
+    };
+    const { user, calls } = await openRun(stuck, {
+      finish_run: () => ({
+        ...stuck,
+        summary: { ...stuck.summary, state: 'escalated', finishedMs: 1_750_000_900_000 },
+        finishedBy: 'alice@example.com',
+        endReason: why,
+        notReached: [],
+        escalation: null,
+      }),
+      incident_report: () => '# Incident report\n',
+    });
+    expect(screen.getByRole('alert', { name: 'The procedure did not fix it' })).toHaveTextContent('Follow the escalation steps');
+    expect(screen.getByText(`Finishing now ends the run escalated: ${why}.`)).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Finish run' }));
+    expect(calls.find((c) => c.cmd === 'finish_run')?.args).toEqual({ runId: RUN });
+    expect(await screen.findByRole('alert', { name: 'Run escalated' })).toHaveTextContent('step 4 not reached');
+    expect(screen.getByText('Run escalated', { selector: '.mantine-Badge-label' })).toBeInTheDocument();
   });
 
   it('opens the runbook an error points at, at its step', async () => {

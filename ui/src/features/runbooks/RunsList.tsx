@@ -4,7 +4,7 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatLocalTime } from '../../components/time';
 import type { ProfileSummary, RunSummary_Serialize } from '../../ipc/bindings';
 import { useRuns } from '../../ipc/runbooks';
-import { progressText, RUN_STATE_WORD } from './runModel';
+import { progressText, RUN_STATE_WORD, runStateColor } from './runModel';
 
 function RunItem({
   run,
@@ -43,7 +43,7 @@ function RunItem({
               </Badge>
             )}
             {run.state !== 'running' && (
-              <Badge size="xs" color={run.state === 'finished' ? 'green' : 'gray'} variant="light" tt="none">
+              <Badge size="xs" color={runStateColor(run.state)} variant="light" tt="none">
                 {RUN_STATE_WORD[run.state]}
               </Badge>
             )}
@@ -113,7 +113,7 @@ export function RunsList({ profiles, selectedId, onOpen }: RunsListProps) {
       </section>
       <section aria-label="Finished runs">
         <Text size="xs" fw={700} tt="uppercase" c="dimmed" mb={4}>
-          {`Finished and abandoned (${closed.length})`}
+          {`Ended: finished, escalated or abandoned (${closed.length})`}
         </Text>
         {closed.length === 0 ? (
           <Text size="sm" c="dimmed">

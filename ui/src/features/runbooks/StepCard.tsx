@@ -246,7 +246,7 @@ export const StepCard = forwardRef<HTMLButtonElement, StepCardProps>(function St
                   Mark done
                 </Button>
               )}
-              {actionable && !spec.gate && (
+              {actionable && step.skipRefusal === null && (
                 <Button
                   size="xs"
                   variant="default"
@@ -258,9 +258,9 @@ export const StepCard = forwardRef<HTMLButtonElement, StepCardProps>(function St
                   Skip…
                 </Button>
               )}
-              {actionable && spec.gate && (
+              {actionable && step.skipRefusal !== null && (
                 <Text size="xs" c="dimmed">
-                  A gate cannot be skipped: if it cannot pass, abandon the run.
+                  {step.skipRefusal}
                 </Text>
               )}
               {!(spec.action?.action.kind === 'note' && actionable) && (

@@ -31,6 +31,7 @@ export const STATE_COLOR: Record<RunStepState, string> = {
 export const RUN_STATE_WORD: Record<RunState, string> = {
   running: 'open',
   finished: 'finished',
+  escalated: 'escalated',
   abandoned: 'abandoned',
 };
 
@@ -102,9 +103,30 @@ export function progressText(p: RunProgress): string {
   return parts.join(', ');
 }
 
-/** Every step passed, failed or was skipped: the run can be finished. */
+/** Steps still to pass, fail or skip before the run can be finished (not those behind a failed gate). */
+export function stepsLeft(run: RunDetail_Serialize): number {
+  return run.steps.filter(
+    (s) => s.state !== 'passed' && s.state !== 'failed' && s.state !== 'skipped' && !run.notReached.includes(s.index),
+  ).length;
+}
+
+/** Every step passed, failed or was skipped, or cannot be reached behind a gate that failed: the run can be finished. */
 export function allSettled(run: RunDetail_Serialize): boolean {
-  return run.steps.every((s) => s.state === 'passed' || s.state === 'failed' || s.state === 'skipped');
+  return stepsLeft(run) === 0;
+}
+
+/** The colour of a run's state badge. */
+export function runStateColor(state: RunState): string {
+  switch (state) {
+    case 'running':
+      return 'blue';
+    case 'finished':
+      return 'green';
+    case 'escalated':
+      return 'orange.8';
+    case 'abandoned':
+      return 'gray';
+  }
 }
 
 /** The step the operator is on: the first still to do, as the back-end says; -1 when none is. */
