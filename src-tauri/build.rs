@@ -44,6 +44,8 @@ const COMMANDS: &[&str] = &[
     "restore_plan",
     "restore_version",
     "deploy_pins",
+    "interrupted_deploys",
+    "dismiss_interrupted_deploy",
     "archived_bundles",
     "deploy_settings",
     "set_deploy_settings",

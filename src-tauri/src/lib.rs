@@ -56,6 +56,8 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::deploy::restore_plan,
         commands::deploy::restore_version,
         commands::deploy::deploy_pins,
+        commands::deploy::interrupted_deploys,
+        commands::deploy::dismiss_interrupted_deploy,
         commands::deploy::archived_bundles,
         commands::deploy::deploy_settings,
         commands::deploy::set_deploy_settings,
@@ -155,6 +157,18 @@ pub fn run() {
                 }
             };
             tracing::info!(data_dir = %state.ops.data_dir().display(), "Switchyard started");
+            // Deploys a crash cut off last time: reconciled with the platform in the background
+            // (the Deploy area asks again when it opens).
+            let ops = state.ops.clone();
+            tauri::async_runtime::spawn(async move {
+                match ops.reconcile_deploys().await {
+                    Ok(found) if !found.is_empty() => {
+                        tracing::warn!(count = found.len(), "interrupted deploys reconciled")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.message, "reconciling interrupted deploys"),
+                }
+            });
             app.manage(state);
             Ok(())
         })

@@ -31,6 +31,7 @@ use switchyard_sandbox::{Discovery, Sandbox, SandboxConfig};
 use switchyard_secrets::{Secret, SecretKind, SecretStore};
 use switchyard_store::{AuditEntry, AuditRecord, Store};
 
+pub use deploy::InterruptedDeploy;
 pub use deploy::{
     ArchivedBundle, BindingTarget, BundleInfo, CheckState, Confirmation, ConfirmationKind,
     ConfirmationRequirement, DeployBindingsDiff, DeployEvent, DeployOutcome, DeployPlan,
@@ -241,6 +242,10 @@ pub struct Ops {
     key_origins: key_origins::KeyOrigins,
     /// One mutation per target at a time, across processes (see `target_lock`).
     target_locks: target_lock::TargetLocks,
+    /// Tests: where the next deploy stops dead (see `simulate_deploy_crash_at`).
+    crash_point: std::sync::Mutex<Option<String>>,
+    /// Set once a simulated crash happened: nothing more is written, as after a kill.
+    crashed: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Ops {
@@ -279,7 +284,14 @@ impl Ops {
                 target_lock::default_lock_dir(data_dir),
                 data_dir,
             ),
+            crash_point: std::sync::Mutex::new(None),
+            crashed: std::sync::atomic::AtomicBool::new(false),
         };
+        // Actions a previous run of the app was doing when it stopped: say so in the audit log.
+        let cut = ops.store.mark_interrupted_audits().await?;
+        if cut > 0 {
+            tracing::warn!(cut, "audit entries of actions cut off by the last stop");
+        }
         ops.load_key_origins().await?;
         Ok(ops)
     }
@@ -437,24 +449,45 @@ impl Ops {
         F: std::future::Future<Output = Result<T, AppError>>,
     {
         let started = Instant::now();
-        let at_ms = self.now_ms();
-        let result = work.await;
+        // Written when the action starts, completed when it ends: an action cut off by a crash
+        // is still in the log (marked interrupted at the next start).
         let entry = AuditEntry {
-            at_ms,
+            at_ms: self.now_ms(),
             actor: actor(),
             profile_id: profile_id.to_owned(),
             action: action.to_owned(),
             target: target.to_owned(),
             params,
-            outcome: match &result {
+            outcome: "started".to_owned(),
+            message: None,
+            duration_ms: 0,
+        };
+        let seq = match self.store.append_audit(&entry).await {
+            Ok(seq) => Some(seq),
+            Err(e) => {
+                tracing::error!(error = %e.message, action, "could not write the audit log");
+                None
+            }
+        };
+        let result = work.await;
+        if self.crashed.load(std::sync::atomic::Ordering::SeqCst) {
+            // A simulated kill: a dead process writes nothing more.
+            return result;
+        }
+        if let Some(seq) = seq {
+            let outcome = match &result {
                 Ok(_) => "ok".to_owned(),
                 Err(e) => format!("{:?}", e.code),
-            },
-            message: result.as_ref().err().map(|e| e.message.clone()),
-            duration_ms: started.elapsed().as_millis() as i64,
-        };
-        if let Err(e) = self.store.append_audit(&entry).await {
-            tracing::error!(error = %e.message, action, "could not write the audit log");
+            };
+            let message = result.as_ref().err().map(|e| e.message.as_str());
+            let duration = started.elapsed().as_millis() as i64;
+            if let Err(e) = self
+                .store
+                .finish_audit(seq, &outcome, message, duration)
+                .await
+            {
+                tracing::error!(error = %e.message, action, "could not write the audit log");
+            }
         }
         result
     }

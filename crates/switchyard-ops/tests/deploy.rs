@@ -1310,3 +1310,120 @@ async fn exports_filtered_history_as_csv_and_json_with_bundle_hashes() {
     assert_eq!(items[0]["bundle"]["sha256"], sha.as_str());
     assert!(items[1]["bundle"].is_null());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_cut_off_at_any_step_is_reconciled_at_the_next_start() {
+    // Where the app dies, and what the next start must find.
+    let cases = [
+        ("archived", "not_deployed"),
+        ("uploading", "unknown"),
+        ("sent", "completed"),
+        ("uploaded", "completed"),
+        ("recorded", "completed"),
+    ];
+    for (point, expected) in cases {
+        let f = fixture().await;
+        let before = served_script(&f, Environment::Staging, "mcp").await;
+        let (path, bytes) = bundle_file(f.dir.path(), &format!("crash-{point}"), 0);
+        f.ops.simulate_deploy_crash_at(Some(point));
+        let e = f
+            .ops
+            .deploy(
+                bundle_request("mcp", Environment::Staging, &path, &format!("v-{point}")),
+                Confirmation::default(),
+                |_| {},
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.message.contains("Simulated crash"),
+            "{point}: {}",
+            e.message
+        );
+
+        // The app is started again on the same data folder.
+        let Fixture {
+            ops,
+            sandbox,
+            keychain,
+            dir,
+        } = f;
+        drop(ops);
+        let ops = Ops::open(
+            &dir.path().join("app"),
+            keychain.clone(),
+            Arc::new(TickingClock(AtomicI64::new(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis() as i64,
+            ))),
+        )
+        .await
+        .unwrap();
+        ops.attach_sandbox(sandbox.as_ref().unwrap().discovery().clone())
+            .await
+            .unwrap();
+        let f = Fixture {
+            ops,
+            sandbox,
+            keychain,
+            dir,
+        };
+        // The action cut off is in the audit log, said to be interrupted.
+        let audit = f.ops.audit_log(SB, 20).await.unwrap();
+        let apply = audit
+            .iter()
+            .find(|a| a.entry.action == "deploy.apply")
+            .unwrap();
+        assert_eq!(apply.entry.outcome, "interrupted", "{point}");
+
+        let found = f.ops.reconcile_deploys().await.unwrap();
+        assert_eq!(found.len(), 1, "{point}: {found:?}");
+        let d = &found[0];
+        assert_eq!(d.resolution, expected, "{point}: {}", d.detail);
+        assert_eq!(
+            (d.service.as_str(), d.environment),
+            ("mcp", Environment::Staging)
+        );
+        let served = served_script(&f, Environment::Staging, "mcp").await;
+        match expected {
+            "not_deployed" => {
+                assert!(d.detail.contains("nothing was deployed"), "{}", d.detail);
+                assert_eq!(served, before, "nothing reached the namespace");
+            }
+            "unknown" => assert!(d.detail.contains("unknown"), "{}", d.detail),
+            _ => {
+                assert_eq!(served, bytes, "{point}: the namespace runs it");
+                let id = d.deployment_id.clone().unwrap();
+                assert!(d.detail.contains(&id), "{}", d.detail);
+                // The history and the archive were completed: it can be restored later, and
+                // retention keeps the bundle of what runs even at one version per service.
+                let history = f
+                    .ops
+                    .versions(SB, "mcp", Environment::Staging)
+                    .await
+                    .unwrap();
+                let row = history.rows.iter().find(|r| r.deployment.id == id).unwrap();
+                assert!(row.current, "{point}");
+                f.ops
+                    .set_deploy_settings(DeploySettings {
+                        keep_per_service: 1,
+                        ..f.ops.deploy_settings().await.unwrap()
+                    })
+                    .await
+                    .unwrap();
+                let bundle = f.ops.archived_bundle(SB, &id).await.unwrap().unwrap();
+                assert!(
+                    bundle.available,
+                    "{point}: the live deployment's bundle is kept"
+                );
+            }
+        }
+        // Shown until dismissed, and reconciled once.
+        assert_eq!(f.ops.interrupted_deploys(SB).await.unwrap().len(), 1);
+        assert!(f.ops.reconcile_deploys().await.unwrap().is_empty());
+        assert!(f.ops.dismiss_interrupted_deploy(&d.run_id).await.unwrap());
+        assert!(f.ops.interrupted_deploys(SB).await.unwrap().is_empty());
+    }
+}

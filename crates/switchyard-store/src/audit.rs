@@ -26,7 +26,8 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub params: serde_json::Value,
-    /// `ok` or the error code.
+    /// `started` while the action runs, then `ok` or the error code (`interrupted` when the app
+    /// stopped before it ended).
     pub outcome: String,
     pub message: Option<String>,
     pub duration_ms: i64,
@@ -81,6 +82,39 @@ impl Store {
         .await
         .map_err(db("Writing the audit log"))?;
         Ok(row.get(0))
+    }
+
+    /// Complete an entry written when its action started (outcome `started`) with how it ended.
+    pub async fn finish_audit(
+        &self,
+        seq: i64,
+        outcome: &str,
+        message: Option<&str>,
+        duration_ms: i64,
+    ) -> Result<(), AppError> {
+        sqlx::query("UPDATE audit_log SET outcome = ?, message = ?, duration_ms = ? WHERE seq = ?")
+            .bind(outcome)
+            .bind(message)
+            .bind(duration_ms)
+            .bind(seq)
+            .execute(&self.pool)
+            .await
+            .map_err(db("Writing the audit log"))?;
+        Ok(())
+    }
+
+    /// Entries still `started` when the app opens were cut off (the app stopped mid-action):
+    /// mark them `interrupted`, saying so. Their number.
+    pub async fn mark_interrupted_audits(&self) -> Result<u64, AppError> {
+        let r = sqlx::query(
+            "UPDATE audit_log SET outcome = 'interrupted',
+                 message = 'Switchyard stopped before this action ended, so how it ended is unknown. Check what it changed (the history, the namespace) before doing it again.'
+             WHERE outcome = 'started'",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(db("Writing the audit log"))?;
+        Ok(r.rows_affected())
     }
 
     /// The newest `limit` entries of a profile, newest first.

@@ -48,7 +48,7 @@ impl BundleUseKind {
         }
     }
 
-    fn parse(s: &str) -> BundleUseKind {
+    pub(crate) fn parse(s: &str) -> BundleUseKind {
         match s {
             "rollback" => BundleUseKind::Rollback,
             "direct" => BundleUseKind::Direct,

@@ -11,6 +11,7 @@ mod bundles;
 mod deployments;
 mod error;
 mod health;
+mod journal;
 mod profiles;
 mod runbooks;
 mod settings;
@@ -28,6 +29,7 @@ pub use deployments::{
     DeploymentFilter, HistorySort, HistorySortKey, SyncWindow, SyncWindowState, UpsertReport,
 };
 pub use health::{HealthBucket, HealthSample, HealthState};
+pub use journal::{JournalEntry, JournalResolution, JournalStage};
 pub use runbooks::{
     CheckUpdate, NewRun, NewRunEvent, NewRunStep, RunChanges, RunCheckRecord, RunEventRecord,
     RunRecord, RunStepRecord, RunUpdate,

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use switchyard_core::{AppError, Environment};
 use switchyard_ops::{
     ArchivedBundle, Confirmation, DeployEvent, DeployOutcome, DeployPlan, DeploySettings,
-    PrepareDeploy, PreparedDeploy, RestoreRequest, RetentionReport, RollbackOutcome, RollbackPlan,
-    RollbackRequest, VersionList,
+    InterruptedDeploy, PrepareDeploy, PreparedDeploy, RestoreRequest, RetentionReport,
+    RollbackOutcome, RollbackPlan, RollbackRequest, VersionList,
 };
 use switchyard_store::{DeployPin, DeploymentFilter};
 use tauri::ipc::Channel;
@@ -216,4 +216,29 @@ pub async fn export_history(
     };
     write_file(&target, text.as_bytes()).await?;
     Ok(Some(target.display().to_string()))
+}
+
+/// Deploys Switchyard was doing when it stopped (crash, kill, power cut), reconciled with the
+/// platform, that the operator has not dismissed yet.
+#[tauri::command]
+#[specta::specta]
+pub async fn interrupted_deploys(
+    state: State<'_, AppState>,
+    profile_id: String,
+) -> Result<Vec<InterruptedDeploy>, AppError> {
+    // Reconcile first (nothing to do, and no request, unless a crash left an entry open).
+    if let Err(e) = state.ops.reconcile_deploys().await {
+        tracing::warn!(error = %e.message, "reconciling interrupted deploys");
+    }
+    state.ops.interrupted_deploys(&profile_id).await
+}
+
+/// The operator read what happened to an interrupted deploy.
+#[tauri::command]
+#[specta::specta]
+pub async fn dismiss_interrupted_deploy(
+    state: State<'_, AppState>,
+    run_id: String,
+) -> Result<bool, AppError> {
+    state.ops.dismiss_interrupted_deploy(&run_id).await
 }

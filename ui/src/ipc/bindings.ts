@@ -113,6 +113,13 @@ export const commands = {
 	restoreVersion: (request: RestoreRequest_Deserialize, onEvent: Channel<DeployEvent_Deserialize>) => typedError<DeployOutcome_Serialize, AppError_Serialize>(__TAURI_INVOKE("restore_version", { request, onEvent })),
 	/**  Services pinned to a version by a rollback. */
 	deployPins: (profileId: string) => typedError<DeployPin[], AppError_Serialize>(__TAURI_INVOKE("deploy_pins", { profileId })),
+	/**
+	 *  Deploys Switchyard was doing when it stopped (crash, kill, power cut), reconciled with the
+	 *  platform, that the operator has not dismissed yet.
+	 */
+	interruptedDeploys: (profileId: string) => typedError<InterruptedDeploy_Serialize[], AppError_Serialize>(__TAURI_INVOKE("interrupted_deploys", { profileId })),
+	/**  The operator read what happened to an interrupted deploy. */
+	dismissInterruptedDeploy: (runId: string) => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("dismiss_interrupted_deploy", { runId })),
 	/**  The bundles the app has archived for a profile, newest first. */
 	archivedBundles: (profileId: string) => typedError<ArchivedBundle_Serialize[], AppError_Serialize>(__TAURI_INVOKE("archived_bundles", { profileId })),
 	/**  Archive retention, health wait and bundle size limit. */
@@ -989,6 +996,41 @@ export type HistorySort = {
 
 /**  A column the history can be ordered by. Ties are broken newest first. */
 export type HistorySortKey = "service" | "environment" | "status" | "versionTag" | "commit" | "branch" | "author" | "time" | "url";
+
+/**  What a restart found about a deploy the app was doing when it stopped. */
+export type InterruptedDeploy = InterruptedDeploy_Serialize | InterruptedDeploy_Deserialize;
+
+/**  What a restart found about a deploy the app was doing when it stopped. */
+export type InterruptedDeploy_Deserialize = {
+	runId: string,
+	service: string,
+	environment: Environment,
+	/**  `deploy`, `rollback` (a restore) or `direct`. */
+	kind: string,
+	/**  `completed`, `not_deployed` or `unknown`. */
+	resolution: string,
+	/**  In words, with what to do. */
+	detail: string,
+	/**  The platform's deployment, when it has one. */
+	deploymentId?: string | null,
+	startedMs: number | null,
+};
+
+/**  What a restart found about a deploy the app was doing when it stopped. */
+export type InterruptedDeploy_Serialize = {
+	runId: string,
+	service: string,
+	environment: Environment,
+	/**  `deploy`, `rollback` (a restore) or `direct`. */
+	kind: string,
+	/**  `completed`, `not_deployed` or `unknown`. */
+	resolution: string,
+	/**  In words, with what to do. */
+	detail: string,
+	/**  The platform's deployment, when it has one. */
+	deploymentId: string | null,
+	startedMs: number | null,
+};
 
 /**  What testing a profile's Deploy API key found. */
 export type KeyCheck = KeyCheck_Serialize | KeyCheck_Deserialize;

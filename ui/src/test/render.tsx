@@ -161,6 +161,7 @@ export function serveIpc(
     // Settings shows the health ↔ deployment correlation window; 15 minutes unless set.
     correlation_window: () => 15,
     workerd_path: () => null,
+    interrupted_deploys: () => [],
     // The status bar's health monitor checks in every area; by default all is well.
     check_health: () => ({
       checkedAtMs: 1_750_000_000_000,

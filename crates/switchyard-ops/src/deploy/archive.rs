@@ -328,7 +328,13 @@ impl Ops {
             .map(|p| (p.profile_id, p.deployment_id))
             .collect();
 
-        let mut protected: HashSet<String> = HashSet::new();
+        // Bundles of deploys a crash left unfinished (or whose outcome is unknown) are kept.
+        let mut protected: HashSet<String> = self
+            .store
+            .journal_protected_bundles()
+            .await?
+            .into_iter()
+            .collect();
         let mut keep: HashSet<String> = HashSet::new();
         let mut last_used: HashMap<String, i64> = HashMap::new();
         let mut per_group: HashMap<(String, String, Environment), Vec<String>> = HashMap::new();

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use switchyard_core::{
     AppError, Deployment, DeploymentMetadata, DeploymentStatus, Environment, ErrorCode, Profile,
 };
-use switchyard_store::{BundleUse, BundleUseKind};
+use switchyard_store::{BundleUse, BundleUseKind, JournalStage};
 
 use super::archive::bindings_of;
 use super::events::{DeployEvent, DeployStepId, Progress};
@@ -241,10 +241,22 @@ impl Ops {
                 }))
                 .await?;
             progress.passed(DeployStepId::Archive, format!("already archived as bundles/{}", src.sha256));
+            let mut meta = serde_json::to_value(&src.metadata).unwrap_or_default();
+            if let Some(m) = meta.as_object_mut() {
+                m.insert("manual".into(), true.into());
+                m.insert("copyOf".into(), request.deployment_id.clone().into());
+                m.insert("reason".into(), request.reason.trim().into());
+            }
+            let bindings_json = serde_json::to_value(&src.bindings).unwrap_or_default();
+            // Committed before anything is sent: a crash from here on is reconciled at the next start.
+            self.journal_begin(&run_id, &profile.id, BundleUseKind::Direct, &src.service, src.environment, &src.sha256, meta.clone(), bindings_json.clone())
+                .await?;
             if let Err(e) = self.deploy_runs.begin_upload(&run_id) {
                 progress.failed(DeployStepId::Upload, &e);
+                let _ = self.store.journal_stage(&run_id, JournalStage::Failed, None, self.now_ms()).await;
                 return Err(e);
             }
+            self.journal_stage(&run_id, JournalStage::Uploading, None).await?;
 
             let namespace = namespace_for(&profile, src.environment);
             let script = src.service.clone();
@@ -269,12 +281,17 @@ impl Ops {
                 "tags": tags,
             });
             let api = self.cloudflare_client(&profile)?;
-            progress
+            if let Err(e) = progress
                 .run(DeployStepId::Upload, async {
                     api.upload_script(&namespace, &script, &module, bytes.clone(), &metadata).await?;
                     Ok(((), format!("uploaded {script} to {namespace} through the Cloudflare API")))
                 })
-                .await?;
+                .await
+            {
+                let _ = self.store.journal_stage(&run_id, JournalStage::Failed, None, self.now_ms()).await;
+                return Err(e);
+            }
+            self.crash_here("sent")?;
 
             let now = self.now_ms();
             let record = Deployment {
@@ -290,15 +307,10 @@ impl Ops {
                 version_tag: Some(format!("{} (manual)", src.label)),
                 metadata: src.metadata.clone(),
             };
+            self.journal_stage(&run_id, JournalStage::Uploaded, Some(&record.id)).await?;
             self.store
                 .upsert_deployments(&profile.id, std::slice::from_ref(&record), now)
                 .await?;
-            let mut meta = serde_json::to_value(&src.metadata).unwrap_or_default();
-            if let Some(m) = meta.as_object_mut() {
-                m.insert("manual".into(), true.into());
-                m.insert("copyOf".into(), request.deployment_id.clone().into());
-                m.insert("reason".into(), request.reason.trim().into());
-            }
             self.store
                 .record_bundle_use(&BundleUse {
                     sha256: src.sha256.clone(),
@@ -306,12 +318,14 @@ impl Ops {
                     deployment_id: record.id.clone(),
                     service: src.service.clone(),
                     environment: src.environment,
-                    bindings: serde_json::to_value(&src.bindings).unwrap_or_default(),
+                    bindings: bindings_json,
                     metadata: meta,
                     used_ms: now,
                     kind: BundleUseKind::Direct,
                 })
                 .await?;
+            self.crash_here("recorded")?;
+            self.journal_stage(&run_id, JournalStage::Done, None).await?;
             let verification = self
                 .verify(&profile, &src.service, src.environment, None, &progress)
                 .await;

@@ -10,6 +10,7 @@ mod archive;
 mod direct;
 mod events;
 mod export;
+mod journal;
 mod plan;
 mod rollback;
 mod run;
@@ -28,6 +29,7 @@ pub use events::{
     CheckState, DeployEvent, DeployStepId, OutputLine, OutputStream, PreflightCheck,
     PreflightCheckId, PreflightReport, StepEvent, StepState,
 };
+pub use journal::InterruptedDeploy;
 pub use plan::{
     BindingTarget, Confirmation, ConfirmationKind, ConfirmationRequirement, DeployBindingsDiff,
     DeployPlan, PlanBasis, ServiceBindingChange, VersionSummary,

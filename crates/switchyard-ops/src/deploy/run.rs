@@ -16,7 +16,7 @@ use switchyard_clients::{
 use switchyard_core::{
     AppError, Deployment, DeploymentMetadata, Environment, ErrorCode, Profile, RunbookSection,
 };
-use switchyard_store::{BundleUse, BundleUseKind, DeployPin};
+use switchyard_store::{BundleUse, BundleUseKind, DeployPin, JournalStage};
 
 use super::archive::{ArchivedBundle, RetentionReport};
 use super::events::{DeployEvent, DeployStepId, PreflightCheck, Progress};
@@ -600,11 +600,36 @@ impl Ops {
             })
             .await?;
 
-        if let Err(e) = self.deploy_runs.begin_upload(&progress.run_id) {
+        let mut metadata_json = serde_json::to_value(&ex.metadata).unwrap_or_default();
+        if let Some(m) = metadata_json.as_object_mut() {
+            m.extend(ex.notes.clone());
+        }
+        let bindings_json = serde_json::to_value(&ex.bindings).unwrap_or_default();
+        let run_id = progress.run_id.as_str();
+        // Committed before anything is sent: a crash from here on is reconciled at the next start.
+        self.journal_begin(
+            run_id,
+            &profile.id,
+            ex.kind,
+            service,
+            environment,
+            &record.sha256,
+            metadata_json.clone(),
+            bindings_json.clone(),
+        )
+        .await
+        .inspect_err(|e| progress.failed(DeployStepId::Archive, e))?;
+        if let Err(e) = self.deploy_runs.begin_upload(run_id) {
             progress.failed(DeployStepId::Upload, &e);
+            let _ = self
+                .store
+                .journal_stage(run_id, JournalStage::Failed, None, self.now_ms())
+                .await;
             return Err(e);
         }
         *uploaded = true;
+        self.journal_stage(run_id, JournalStage::Uploading, None)
+            .await?;
         let key = self.deploy_key(profile)?;
         let api = DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
         let request = DeployRequest {
@@ -621,11 +646,18 @@ impl Ops {
             Ok(r) => r.deployment,
             Err(e) => {
                 progress.failed(DeployStepId::Upload, &e);
+                let _ = self
+                    .store
+                    .journal_stage(run_id, JournalStage::Failed, None, self.now_ms())
+                    .await;
                 // The Deploy API records failed uploads too: cache what it says now.
                 self.refresh_window(profile, service, environment).await;
                 return Err(e);
             }
         };
+        self.crash_here("sent")?;
+        self.journal_stage(run_id, JournalStage::Uploaded, Some(&deployment.id))
+            .await?;
         progress.passed(
             DeployStepId::Upload,
             format!("{} recorded as {}", deployment.id, deployment.status),
@@ -633,10 +665,6 @@ impl Ops {
 
         // Record locally before verifying: the deploy happened whatever verification finds.
         let now = self.now_ms();
-        let mut metadata_json = serde_json::to_value(&ex.metadata).unwrap_or_default();
-        if let Some(m) = metadata_json.as_object_mut() {
-            m.extend(ex.notes.clone());
-        }
         self.store
             .record_bundle_use(&BundleUse {
                 sha256: record.sha256.clone(),
@@ -644,7 +672,7 @@ impl Ops {
                 deployment_id: deployment.id.clone(),
                 service: service.clone(),
                 environment,
-                bindings: serde_json::to_value(&ex.bindings).unwrap_or_default(),
+                bindings: bindings_json,
                 metadata: metadata_json,
                 used_ms: now,
                 kind: ex.kind,
@@ -653,6 +681,8 @@ impl Ops {
         self.store
             .upsert_deployments(&profile.id, std::slice::from_ref(&deployment), now)
             .await?;
+        self.crash_here("recorded")?;
+        self.journal_stage(run_id, JournalStage::Done, None).await?;
         let mut pin_cleared = false;
         let mut pin = None;
         match ex.kind {

@@ -181,6 +181,36 @@ describe('Deploy area', () => {
     });
   });
 
+  it('says what happened to a deploy cut off by the last stop, until dismissed', async () => {
+    let notices = [
+      {
+        runId: 'run_crashed',
+        service: 'gateway',
+        environment: 'production' as const,
+        kind: 'deploy',
+        resolution: 'unknown',
+        detail: 'The deploy of gateway to production was being uploaded when Switchyard stopped, and the platform has no record of it: whether it runs is unknown.',
+        deploymentId: null,
+        startedMs: 1_750_000_000_000,
+      },
+    ];
+    const calls = serve({
+      interrupted_deploys: () => notices,
+      dismiss_interrupted_deploy: () => {
+        notices = [];
+        return true;
+      },
+    });
+    const { user } = renderApp('deploy');
+    const notice = await screen.findByRole('alert', { name: /Deploy of gateway to production may or may not have reached the platform/ });
+    expect(notice).toHaveTextContent('whether it runs is unknown');
+    await user.click(within(notice).getByRole('button', { name: 'Dismiss the notice about the gateway production deploy' }));
+    await waitFor(() => {
+      expect(screen.queryByRole('alert', { name: /Deploy of gateway/ })).not.toBeInTheDocument();
+    });
+    expect(calls.find((c) => c.cmd === 'dismiss_interrupted_deploy')?.args).toEqual({ runId: 'run_crashed' });
+  });
+
   it('cancels a run before upload with the run id it started with', async () => {
     let reject: (e: unknown) => void = () => undefined;
     const calls = serve({

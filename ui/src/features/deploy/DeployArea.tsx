@@ -9,6 +9,7 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { useAppInfo, useProfiles } from '../../ipc/queries';
 import './deploy.css';
 import { DeployWizard } from './DeployWizard';
+import { InterruptedDeploys } from './InterruptedDeploys';
 import { RollbackPanel } from './RollbackPanel';
 
 /** Deploy a service (plan first, confirmation matched to risk) or roll one back. */
@@ -38,6 +39,7 @@ export function DeployArea() {
           <Text>No profile is active. Choose or create one in Settings to deploy with it.</Text>
         </Paper>
       )}
+      {profile && <InterruptedDeploys profileId={profile.id} />}
       {profile && (
         <Tabs value={tab} onChange={(v) => { setTab(v ?? 'deploy'); }} keepMounted>
           <Tabs.List mb="md">
