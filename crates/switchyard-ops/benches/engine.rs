@@ -563,6 +563,7 @@ async fn main() {
         },
         bindings: None,
         run_id: None,
+        direct: false,
     };
     let mut whole = Vec::new();
     // Per step, ms from its Running event to its end, summed over the runs.

@@ -162,6 +162,7 @@ fn bundle_request(service: &str, env: Environment, path: &Path, version: &str) -
         metadata: metadata(version),
         bindings: Some([("DB_SERVICE".to_owned(), "db".to_owned())].into()),
         run_id: None,
+        direct: false,
     }
 }
 
@@ -229,6 +230,7 @@ async fn deploys_a_service_folder_streaming_test_and_build_output() {
                 },
                 bindings: None,
                 run_id: Some("run-folder".into()),
+                direct: false,
             },
             events.sink(),
         )
@@ -736,6 +738,7 @@ async fn cancelling_before_the_upload_leaves_no_deployment() {
             metadata: metadata("v1.0.0"),
             bindings: None,
             run_id: Some("run-cancel".into()),
+            direct: false,
         },
         move |e| {
             if let DeployEvent::Output(o) = e {
@@ -1426,4 +1429,87 @@ async fn a_deploy_cut_off_at_any_step_is_reconciled_at_the_next_start() {
         assert!(f.ops.dismiss_interrupted_deploy(&d.run_id).await.unwrap());
         assert!(f.ops.interrupted_deploys(SB).await.unwrap().is_empty());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_code_ships_directly_to_the_namespace_while_the_deploy_api_is_down() {
+    let f = fixture().await;
+    f.ops
+        .inject_fault(SB, switchyard_ops::RehearsalFault::DeployApiDown, None)
+        .await
+        .unwrap();
+    let (path, bytes) = bundle_file(f.dir.path(), "hotfix", 0);
+    // Through the Deploy API it cannot go.
+    let e = f
+        .ops
+        .deploy(
+            bundle_request("mcp", Environment::Staging, &path, "v-hotfix"),
+            Confirmation {
+                confirmed: true,
+                ..Confirmation::default()
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_ne!(e.code, ErrorCode::Internal, "{}", e.message);
+
+    // Directly: the same preflight and plan, which says it bypasses the Deploy API and asks for
+    // a confirmation even in staging.
+    let prepared = f
+        .ops
+        .prepare_deploy(
+            PrepareDeploy {
+                direct: true,
+                ..bundle_request("mcp", Environment::Staging, &path, "v-hotfix")
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(prepared.plan.kind, switchyard_store::BundleUseKind::Direct);
+    assert!(prepared.plan.warnings[0].contains("bypasses the Deploy API"));
+    assert_eq!(prepared.plan.confirmation.kind, ConfirmationKind::Confirm);
+    assert!(prepared.plan.action.contains("straight to"), "{}", prepared.plan.action);
+    assert!(prepared
+        .checks
+        .iter()
+        .any(|c| c.id == PreflightCheckId::CloudflareToken));
+    let e = f
+        .ops
+        .apply_deploy(&prepared.run_id, Confirmation::default(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput, "unconfirmed: {}", e.message);
+    let out = f
+        .ops
+        .apply_deploy(
+            &prepared.run_id,
+            Confirmation {
+                confirmed: true,
+                ..Confirmation::default()
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(out.deployment.id.starts_with("manual_"), "{}", out.deployment.id);
+    assert_eq!(out.deployment.version_tag.as_deref(), Some("v-hotfix (manual)"));
+    assert!(out.verification.health_ok, "{}", out.verification.health_detail);
+    assert_eq!(served_script(&f, Environment::Staging, "mcp").await, bytes);
+    assert!(out.bundle.available, "archived first");
+
+    // When the Deploy API answers again, the history shows it beside the API's records.
+    f.ops.clear_fault(SB, None, None).await.unwrap();
+    f.ops.sync_history(SB, |_| {}).await.unwrap();
+    let versions = f.ops.versions(SB, "mcp", Environment::Staging).await.unwrap();
+    assert!(versions
+        .rows
+        .iter()
+        .any(|r| r.deployment.id == out.deployment.id));
+    assert!(versions.rows.len() > 1, "the API's records are there too");
+    let audit = f.ops.audit_log(SB, 20).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|a| a.entry.action == "deploy.direct" && a.entry.outcome == "ok"));
 }

@@ -110,6 +110,7 @@ async fn deploy_bundle(ops: &Ops, dir: &Path, version: &str) -> String {
         },
         bindings: None,
         run_id: None,
+        direct: false,
     };
     let confirm = switchyard_ops::Confirmation {
         confirmed: true,

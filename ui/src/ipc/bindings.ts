@@ -1375,6 +1375,12 @@ export type PrepareDeploy_Deserialize = {
 	 *  None: one is generated (every event carries it).
 	 */
 	runId?: string | null,
+	/**
+	 *  Emergency, when the Deploy API is down: upload straight to the environment's dispatch
+	 *  namespace through the Cloudflare API (needs the profile's Cloudflare token), recorded as
+	 *  a manual deployment. Same preflight, plan and confirmation (at least a confirm).
+	 */
+	direct?: boolean,
 };
 
 /**  What to prepare. */
@@ -1395,6 +1401,12 @@ export type PrepareDeploy_Serialize = {
 	 *  None: one is generated (every event carries it).
 	 */
 	runId: string | null,
+	/**
+	 *  Emergency, when the Deploy API is down: upload straight to the environment's dispatch
+	 *  namespace through the Cloudflare API (needs the profile's Cloudflare token), recorded as
+	 *  a manual deployment. Same preflight, plan and confirmation (at least a confirm).
+	 */
+	direct: boolean,
 };
 
 /**  A deploy ready to apply: what was built and checked, and the plan to confirm. */

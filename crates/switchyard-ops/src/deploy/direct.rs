@@ -158,9 +158,6 @@ impl Ops {
         let (_, current) = self
             .current_version(profile, &src.service, src.environment, false)
             .await?;
-        let warnings = vec![
-            "This bypasses the Deploy API (emergency only): its deployment list will not show this deploy. It is recorded in the audit log and in the local history as manual; document it in the incident report.".to_owned(),
-        ];
         let mut plan = self
             .build_plan(
                 profile,
@@ -169,16 +166,10 @@ impl Ops {
                 BundleUseKind::Direct,
                 next,
                 current,
-                warnings,
+                Vec::new(),
             )
             .await?;
-        if plan.confirmation.kind == super::ConfirmationKind::None {
-            plan.confirmation = super::ConfirmationRequirement {
-                kind: super::ConfirmationKind::Confirm,
-                phrase: None,
-                reason: "A direct upload bypasses the Deploy API: confirm to go ahead.".into(),
-            };
-        }
+        Ops::make_direct(&mut plan);
         Ok(plan)
     }
 
@@ -256,76 +247,24 @@ impl Ops {
                 let _ = self.store.journal_stage(&run_id, JournalStage::Failed, None, self.now_ms()).await;
                 return Err(e);
             }
-            self.journal_stage(&run_id, JournalStage::Uploading, None).await?;
-
-            let namespace = namespace_for(&profile, src.environment);
-            let script = src.service.clone();
-            let mut tags = vec![
-                format!("service:{}", tag_value(&src.service)),
-                format!("env:{}", src.environment),
-                format!("commit:{}", tag_value(&src.metadata.commit)),
-                format!("branch:{}", tag_value(&src.metadata.branch)),
-                "manual:switchyard".to_owned(),
-            ];
-            tags.retain(|t| !t.ends_with(':'));
-            let module = format!("{script}.mjs");
-            let cf_bindings: Vec<serde_json::Value> = src
-                .bindings
-                .iter()
-                .map(|(name, service)| serde_json::json!({"type": "service", "name": name, "service": service}))
-                .collect();
-            let metadata = serde_json::json!({
-                "main_module": module,
-                "compatibility_date": COMPATIBILITY_DATE,
-                "bindings": cf_bindings,
-                "tags": tags,
-            });
-            let api = self.cloudflare_client(&profile)?;
-            if let Err(e) = progress
-                .run(DeployStepId::Upload, async {
-                    api.upload_script(&namespace, &script, &module, bytes.clone(), &metadata).await?;
-                    Ok(((), format!("uploaded {script} to {namespace} through the Cloudflare API")))
-                })
-                .await
-            {
-                let _ = self.store.journal_stage(&run_id, JournalStage::Failed, None, self.now_ms()).await;
-                return Err(e);
-            }
-            self.crash_here("sent")?;
-
-            let now = self.now_ms();
-            let record = Deployment {
-                id: format!("manual_{now}_{}", &sha256_hex(run_id.as_bytes())[..8]),
-                service: src.service.clone(),
-                environment: src.environment,
-                tier: None,
-                version: None,
-                namespace: Some(namespace.clone()),
-                status: DeploymentStatus::Deployed,
-                timestamp: rfc3339(now),
-                url: None,
-                version_tag: Some(format!("{} (manual)", src.label)),
-                metadata: src.metadata.clone(),
-            };
-            self.journal_stage(&run_id, JournalStage::Uploaded, Some(&record.id)).await?;
-            self.store
-                .upsert_deployments(&profile.id, std::slice::from_ref(&record), now)
+            let uploaded = self
+                .direct_upload(
+                    &DirectUpload {
+                        profile: &profile,
+                        run_id: &run_id,
+                        service: &src.service,
+                        environment: src.environment,
+                        bytes: &bytes,
+                        sha256: &src.sha256,
+                        bindings: &src.bindings,
+                        metadata: &src.metadata,
+                        label: &src.label,
+                        bundle_notes: meta,
+                    },
+                    &progress,
+                )
                 .await?;
-            self.store
-                .record_bundle_use(&BundleUse {
-                    sha256: src.sha256.clone(),
-                    profile_id: profile.id.clone(),
-                    deployment_id: record.id.clone(),
-                    service: src.service.clone(),
-                    environment: src.environment,
-                    bindings: bindings_json,
-                    metadata: meta,
-                    used_ms: now,
-                    kind: BundleUseKind::Direct,
-                })
-                .await?;
-            self.crash_here("recorded")?;
-            self.journal_stage(&run_id, JournalStage::Done, None).await?;
+            let DirectUploaded { record, namespace, script, tags } = uploaded;
             let verification = self
                 .verify(&profile, &src.service, src.environment, None, &progress)
                 .await;
@@ -343,3 +282,136 @@ impl Ops {
         .await
     }
 }
+
+/// What a direct upload sends and records.
+pub(crate) struct DirectUpload<'a> {
+    pub profile: &'a Profile,
+    pub run_id: &'a str,
+    pub service: &'a str,
+    pub environment: Environment,
+    pub bytes: &'a [u8],
+    pub sha256: &'a str,
+    pub bindings: &'a BTreeMap<String, String>,
+    pub metadata: &'a DeploymentMetadata,
+    /// The version's label (the record is tagged "<label> (manual)").
+    pub label: &'a str,
+    /// What the archive's bundle use records (the metadata plus Switchyard's notes).
+    pub bundle_notes: serde_json::Value,
+}
+
+/// What a direct upload did.
+pub(crate) struct DirectUploaded {
+    pub record: Deployment,
+    pub namespace: String,
+    pub script: String,
+    pub tags: Vec<String>,
+}
+
+impl Ops {
+    /// Upload a bundle straight to the environment's dispatch namespace through the Cloudflare
+    /// API (worker named after the service; tags as the Deploy API writes them plus
+    /// `manual:switchyard`) and record it as a manual deployment in the local history and the
+    /// archive. The run's journal entry must be open (stage `archived`): this moves it on.
+    pub(crate) async fn direct_upload(
+        &self,
+        u: &DirectUpload<'_>,
+        progress: &Progress<'_>,
+    ) -> Result<DirectUploaded, AppError> {
+        let run_id = u.run_id;
+        self.journal_stage(run_id, JournalStage::Uploading, None).await?;
+        let namespace = namespace_for(u.profile, u.environment);
+        let script = u.service.to_owned();
+        let mut tags = vec![
+            format!("service:{}", tag_value(u.service)),
+            format!("env:{}", u.environment),
+            format!("commit:{}", tag_value(&u.metadata.commit)),
+            format!("branch:{}", tag_value(&u.metadata.branch)),
+            "manual:switchyard".to_owned(),
+        ];
+        tags.retain(|t| !t.ends_with(':'));
+        let module = format!("{script}.mjs");
+        let cf_bindings: Vec<serde_json::Value> = u
+            .bindings
+            .iter()
+            .map(|(name, service)| serde_json::json!({"type": "service", "name": name, "service": service}))
+            .collect();
+        let metadata = serde_json::json!({
+            "main_module": module,
+            "compatibility_date": COMPATIBILITY_DATE,
+            "bindings": cf_bindings,
+            "tags": tags,
+        });
+        let api = self.cloudflare_client(u.profile)?;
+        if let Err(e) = progress
+            .run(DeployStepId::Upload, async {
+                api.upload_script(&namespace, &script, &module, u.bytes.to_vec(), &metadata)
+                    .await?;
+                Ok(((), format!("uploaded {script} to {namespace} through the Cloudflare API")))
+            })
+            .await
+        {
+            let _ = self
+                .store
+                .journal_stage(run_id, JournalStage::Failed, None, self.now_ms())
+                .await;
+            return Err(e);
+        }
+        self.crash_here("sent")?;
+
+        let now = self.now_ms();
+        let record = Deployment {
+            id: format!("manual_{now}_{}", &sha256_hex(run_id.as_bytes())[..8]),
+            service: u.service.to_owned(),
+            environment: u.environment,
+            tier: None,
+            version: None,
+            namespace: Some(namespace.clone()),
+            status: DeploymentStatus::Deployed,
+            timestamp: rfc3339(now),
+            url: None,
+            version_tag: Some(format!("{} (manual)", u.label)),
+            metadata: u.metadata.clone(),
+        };
+        self.journal_stage(run_id, JournalStage::Uploaded, Some(&record.id))
+            .await?;
+        self.store
+            .upsert_deployments(&u.profile.id, std::slice::from_ref(&record), now)
+            .await?;
+        self.store
+            .record_bundle_use(&BundleUse {
+                sha256: u.sha256.to_owned(),
+                profile_id: u.profile.id.clone(),
+                deployment_id: record.id.clone(),
+                service: u.service.to_owned(),
+                environment: u.environment,
+                bindings: serde_json::to_value(u.bindings).unwrap_or_default(),
+                metadata: u.bundle_notes.clone(),
+                used_ms: now,
+                kind: BundleUseKind::Direct,
+            })
+            .await?;
+        self.crash_here("recorded")?;
+        self.journal_stage(run_id, JournalStage::Done, None).await?;
+        Ok(DirectUploaded {
+            record,
+            namespace,
+            script,
+            tags,
+        })
+    }
+
+    /// A direct plan needs at least a confirm and says it bypasses the Deploy API.
+    pub(crate) fn make_direct(plan: &mut DeployPlan) {
+        plan.warnings.insert(0, BYPASS_WARNING.to_owned());
+        if plan.confirmation.kind == super::ConfirmationKind::None {
+            plan.confirmation = super::ConfirmationRequirement {
+                kind: super::ConfirmationKind::Confirm,
+                phrase: None,
+                reason: "A direct upload bypasses the Deploy API: confirm to go ahead.".into(),
+            };
+        }
+    }
+}
+
+/// What every direct plan says first.
+const BYPASS_WARNING: &str = "This bypasses the Deploy API (emergency only): its deployment list will not show this deploy. It is recorded in the audit log and in the local history as manual; document it in the incident report.";

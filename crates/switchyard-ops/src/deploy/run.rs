@@ -51,6 +51,11 @@ pub struct PrepareDeploy {
     /// None: one is generated (every event carries it).
     #[serde(default)]
     pub run_id: Option<String>,
+    /// Emergency, when the Deploy API is down: upload straight to the environment's dispatch
+    /// namespace through the Cloudflare API (needs the profile's Cloudflare token), recorded as
+    /// a manual deployment. Same preflight, plan and confirmation (at least a confirm).
+    #[serde(default)]
+    pub direct: bool,
 }
 
 /// A deploy ready to apply: what was built and checked, and the plan to confirm.
@@ -305,7 +310,7 @@ impl Ops {
                         environment: request.environment,
                         size_bytes: bundle.size_bytes,
                         metadata: Some(&metadata),
-                        direct: false,
+                        direct: request.direct,
                     },
                 )
                 .await)
@@ -349,7 +354,7 @@ impl Ops {
                 DeployStepId::Plan,
                 unless_cancelled(token, async {
                     let (_, current) = self
-                        .current_version(profile, &request.service, request.environment, true)
+                        .current_version(profile, &request.service, request.environment, !request.direct)
                         .await?;
                     let mut next = next;
                     let mut warnings = warnings;
@@ -377,17 +382,20 @@ impl Ops {
                             }
                         }
                     }
-                    let plan = self
+                    let mut plan = self
                         .build_plan(
                             profile,
                             &request.service,
                             request.environment,
-                            BundleUseKind::Deploy,
+                            if request.direct { BundleUseKind::Direct } else { BundleUseKind::Deploy },
                             next,
                             current,
                             warnings,
                         )
                         .await?;
+                    if request.direct {
+                        Ops::make_direct(&mut plan);
+                    }
                     let d = format!(
                         "{}; {}",
                         plan.action,
@@ -441,9 +449,14 @@ impl Ops {
             "confirmation": p.plan.confirmation.kind,
         });
         let target = format!("{}/{}", p.service, p.environment);
+        let action = if p.plan.kind == BundleUseKind::Direct {
+            "deploy.direct"
+        } else {
+            "deploy.apply"
+        };
         let mut uploaded = false;
         let result = self
-            .audited(&p.profile_id, "deploy.apply", &target, params, async {
+            .audited(&p.profile_id, action, &target, params, async {
                 let profile = self.store.get_profile(&p.profile_id).await?;
                 let ex = Execution {
                     profile,
@@ -452,7 +465,7 @@ impl Ops {
                     bytes: entry.bytes.clone(),
                     metadata: p.metadata.clone(),
                     bindings: p.bindings.clone(),
-                    kind: BundleUseKind::Deploy,
+                    kind: p.plan.kind,
                     reason: None,
                     notes: serde_json::Map::new(),
                     next: p.plan.next.clone(),
@@ -460,7 +473,7 @@ impl Ops {
                         .plan
                         .warnings
                         .iter()
-                        .filter(|w| !w.contains("pinned"))
+                        .filter(|w| !w.contains("pinned") && !w.contains("bypasses the Deploy API"))
                         .cloned()
                         .collect(),
                 };
@@ -545,7 +558,7 @@ impl Ops {
                         environment,
                         size_bytes: ex.bytes.len() as u64,
                         metadata: Some(&ex.metadata),
-                        direct: false,
+                        direct: ex.kind == BundleUseKind::Direct,
                     },
                 )
                 .await)
@@ -566,10 +579,11 @@ impl Ops {
             .run(
                 DeployStepId::Plan,
                 unless_cancelled(token, async {
+                    let direct = ex.kind == BundleUseKind::Direct;
                     let (_, current) = self
-                        .current_version(profile, service, environment, true)
+                        .current_version(profile, service, environment, !direct)
                         .await?;
-                    let plan = self
+                    let mut plan = self
                         .build_plan(
                             profile,
                             service,
@@ -580,6 +594,9 @@ impl Ops {
                             ex.warnings.clone(),
                         )
                         .await?;
+                    if direct {
+                        Ops::make_direct(&mut plan);
+                    }
                     check_confirmation(&plan.confirmation, confirmation, what)?;
                     check_basis(confirmation.basis.as_ref(), &plan.basis, what)?;
                     let d = format!(
@@ -628,6 +645,11 @@ impl Ops {
             return Err(e);
         }
         *uploaded = true;
+        if ex.kind == BundleUseKind::Direct {
+            return self
+                .execute_direct(ex, plan, &record, metadata_json, progress)
+                .await;
+        }
         self.journal_stage(run_id, JournalStage::Uploading, None)
             .await?;
         let key = self.deploy_key(profile)?;
@@ -744,6 +766,85 @@ impl Ops {
             verification,
             pin_cleared,
             pin,
+            retention,
+        })
+    }
+
+    /// The rest of a direct deploy of new code once its bundle is archived and journalled:
+    /// upload to the namespace, record it as manual, clear a pin (a deliberate deploy over it),
+    /// verify, retention.
+    async fn execute_direct(
+        &self,
+        ex: &Execution,
+        plan: DeployPlan,
+        record: &switchyard_store::BundleRecord,
+        metadata_json: serde_json::Value,
+        progress: &Progress<'_>,
+    ) -> Result<DeployOutcome, AppError> {
+        let (service, environment, profile) = (&ex.service, ex.environment, &ex.profile);
+        let mut notes = metadata_json;
+        if let Some(m) = notes.as_object_mut() {
+            m.insert("manual".into(), true.into());
+            if let Some(r) = &ex.reason {
+                m.insert("reason".into(), r.clone().into());
+            }
+        }
+        let label = ex.next.version_label.clone().unwrap_or_default();
+        let up = self
+            .direct_upload(
+                &super::direct::DirectUpload {
+                    profile,
+                    run_id: &progress.run_id,
+                    service,
+                    environment,
+                    bytes: &ex.bytes,
+                    sha256: &record.sha256,
+                    bindings: &ex.bindings,
+                    metadata: &ex.metadata,
+                    label: &label,
+                    bundle_notes: notes,
+                },
+                progress,
+            )
+            .await?;
+        let pin_cleared = self
+            .store
+            .clear_pin(&profile.id, service, environment)
+            .await?;
+        let mut verification = self
+            .verify(profile, service, environment, None, progress)
+            .await;
+        verification.record_detail = format!(
+            "none at the Deploy API (a direct upload); recorded here as manual deployment {}",
+            up.record.id
+        );
+        progress.running(DeployStepId::Retention);
+        let retention = match self.apply_retention().await {
+            Ok(r) => {
+                progress.passed(
+                    DeployStepId::Retention,
+                    format!("{} bundle(s) kept, {} pruned", r.kept, r.pruned.len()),
+                );
+                Some(r)
+            }
+            Err(e) => {
+                progress.failed(DeployStepId::Retention, &e);
+                None
+            }
+        };
+        let bundle = self
+            .archived_bundle(&profile.id, &up.record.id)
+            .await?
+            .ok_or_else(|| AppError::internal("Reading the archived bundle"))?;
+        verification_result(&up.record, &verification)?;
+        Ok(DeployOutcome {
+            run_id: progress.run_id.clone(),
+            deployment: up.record,
+            plan,
+            bundle,
+            verification,
+            pin_cleared,
+            pin: None,
             retention,
         })
     }

@@ -258,6 +258,66 @@ describe('Deploy area', () => {
     expect(alert).toHaveTextContent('Insufficient permissions');
   });
 
+  it('offers a direct upload to the namespace when the Deploy API does not answer, with its own plan', async () => {
+    const directPlan = plan({
+      kind: 'direct',
+      warnings: ['This bypasses the Deploy API (emergency only): its deployment list will not show this deploy.'],
+      action: 'Upload gateway v1.4.0 straight to dotdo-production (bypassing the Deploy API)',
+    });
+    const calls = serve({
+      prepare_deploy: (args) => {
+        const request = args.request as { direct: boolean };
+        if (!request.direct) {
+          return fail({ code: 'ServerError', message: 'Listing deployments: the Deploy API answered 503 Service Unavailable.', runbook: null })(args);
+        }
+        return prepared(directPlan);
+      },
+      apply_deploy: () => ({
+        runId: RUN,
+        deployment: deployment({ id: 'manual_1_abcdef01', service: 'gateway', versionTag: 'v1.4.0 (manual)' }),
+        plan: directPlan,
+        bundle: {
+          deploymentId: 'manual_1_abcdef01',
+          service: 'gateway',
+          environment: 'production',
+          sha256: 'bb'.repeat(32),
+          sizeBytes: 4096,
+          kind: 'direct',
+          available: true,
+          prunedMs: null,
+          usedMs: 1,
+          bindings: {},
+        },
+        verification: {
+          recordSeen: true,
+          recordDetail: 'none at the Deploy API (a direct upload); recorded here as manual deployment manual_1_abcdef01',
+          healthOk: true,
+          healthUrl: 'http://x/health',
+          healthStatus: 200,
+          healthDetail: '/health answered 200 after 80 ms',
+          waitedMs: 80,
+        },
+        pinCleared: false,
+        pin: null,
+        retention: null,
+      }),
+    });
+    const { user } = renderApp('deploy');
+    await user.type(await screen.findByRole('textbox', { name: 'Service folder' }), '/w/workers/gateway');
+    await user.click(screen.getByRole('button', { name: 'Test, build and plan' }));
+    const offer = await screen.findByRole('alert', { name: 'Is the Deploy API down?' });
+    await user.click(within(offer).getByRole('button', { name: 'Plan a direct upload instead' }));
+    const requests = calls.filter((c) => c.cmd === 'prepare_deploy').map((c) => (c.args.request as { direct: boolean }).direct);
+    expect(requests).toEqual([false, true]);
+    expect(await screen.findByText(/bypasses the Deploy API/)).toBeInTheDocument();
+    expect(screen.getByRole('checkbox', { name: /Emergency: upload straight to the namespace/ })).toBeChecked();
+    await user.type(screen.getByRole('textbox', { name: 'Type gateway to confirm' }), 'gateway');
+    await user.click(screen.getByRole('button', { name: 'Upload gateway v1.4.0 straight to dotdo-production (bypassing the Deploy API)' }));
+    expect(await screen.findByRole('status', { name: /Uploaded gateway v1.4.0 \(manual\) straight to dotdo-production/ })).toHaveTextContent(
+      'recorded here as manual deployment manual_1_abcdef01',
+    );
+  });
+
   it('offers no deploy at all on a read-only profile, and says why', async () => {
     serve({}, { protection: 'readOnly' });
     renderApp('deploy');

@@ -1,6 +1,7 @@
 import {
   Alert,
   Button,
+  Checkbox,
   Group,
   NativeSelect,
   Paper,
@@ -91,7 +92,11 @@ function Outcome({ outcome, onAgain }: { outcome: DeployOutcome_Serialize; onAga
       color="green"
       variant="light"
       icon={<IconCircleCheck aria-hidden />}
-      title={`Deployed ${d.service} ${d.versionTag ?? d.version ?? ''} to ${d.environment}`}
+      title={
+        outcome.plan.kind === 'direct'
+          ? `Uploaded ${d.service} ${d.versionTag ?? ''} straight to ${outcome.plan.namespace}`
+          : `Deployed ${d.service} ${d.versionTag ?? d.version ?? ''} to ${d.environment}`
+      }
       role="status"
     >
       <Stack gap={4}>
@@ -119,6 +124,8 @@ export function DeployWizard({ profile }: { profile: Profile }) {
   const [phase, setPhase] = useState<Phase>({ name: 'form' });
   const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
   const [cancelProblem, setCancelProblem] = useState<string | null>(null);
+  // Emergency route: straight to the namespace through the Cloudflare API (the Deploy API is down).
+  const [direct, setDirect] = useState(false);
   const uploadStarted = useRef(false);
   const afterDeploy = useAfterDeploy();
   const planRef = useRef<HTMLDivElement>(null);
@@ -158,6 +165,10 @@ export function DeployWizard({ profile }: { profile: Profile }) {
 
   const prepare = async (event: SyntheticEvent) => {
     event.preventDefault();
+    await prepareWith(direct);
+  };
+
+  const prepareWith = async (straight: boolean) => {
     if (formProblem) {
       return;
     }
@@ -182,6 +193,7 @@ export function DeployWizard({ profile }: { profile: Profile }) {
             },
             bindings: null,
             runId,
+            direct: straight,
           },
           eventChannel(onEvent),
         ),
@@ -307,6 +319,14 @@ export function DeployWizard({ profile }: { profile: Profile }) {
               <TextInput label="Branch" placeholder={hint.branch} value={metadata.branch} onChange={setMeta('branch')} spellCheck={false} />
               <TextInput label="Author" placeholder={hint.author} value={metadata.author} onChange={setMeta('author')} />
             </SimpleGrid>
+            <Checkbox
+              label="Emergency: upload straight to the namespace, bypassing the Deploy API"
+              description={`Only when the Deploy API is down. Uses the profile's Cloudflare API token; recorded as a manual deployment in the audit log and the history (the Deploy API's list will not show it).`}
+              checked={direct}
+              onChange={(e) => {
+                setDirect(e.currentTarget.checked);
+              }}
+            />
             <Group gap="md">
               <Button
                 type="submit"
@@ -314,7 +334,7 @@ export function DeployWizard({ profile }: { profile: Profile }) {
                 disabled={formProblem !== null || busy || readOnly || phase.name === 'planned'}
                 loading={phase.name === 'preparing'}
               >
-                {source === 'serviceFolder' ? 'Test, build and plan' : 'Check and plan'}
+                {`${source === 'serviceFolder' ? 'Test, build and plan' : 'Check and plan'}${direct ? ' (direct to the namespace)' : ''}`}
               </Button>
               {formProblem && phase.name === 'form' && (
                 <Text size="sm" c="dimmed">
@@ -398,6 +418,28 @@ export function DeployWizard({ profile }: { profile: Profile }) {
               The upload happened: the deployment is recorded in the history and its bundle is archived. Look at the
               service’s health before doing anything else; roll back from the “Roll back” tab if it is broken.
             </Text>
+          )}
+          {!direct && !phase.uploaded && (phase.error.code === 'Unreachable' || phase.error.code === 'Timeout' || phase.error.code === 'ServerError') && (
+            <Alert color="orange" variant="light" title="Is the Deploy API down?">
+              <Stack gap="xs">
+                <Text size="sm">
+                  If it is, this build can go straight to the dispatch namespace through the Cloudflare API (emergency only; recorded as a manual
+                  deployment). You will see the plan and confirm it first.
+                </Text>
+                <Group>
+                  <Button
+                    color="orange"
+                    variant="light"
+                    onClick={() => {
+                      setDirect(true);
+                      void prepareWith(true);
+                    }}
+                  >
+                    Plan a direct upload instead
+                  </Button>
+                </Group>
+              </Stack>
+            </Alert>
           )}
           <Group>
             {phase.prepared && !phase.uploaded && phase.error.code !== 'Cancelled' && (
