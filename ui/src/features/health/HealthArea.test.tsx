@@ -110,7 +110,8 @@ describe('Health area', () => {
     expect(within(db).getByText('Down')).toBeInTheDocument();
     expect(within(db).getByText('503')).toBeInTheDocument();
     expect(within(db).getByText('Answered 503 Service Unavailable')).toBeInTheDocument();
-    expect(within(db).getByText('Runbook: “Troubleshooting”')).toBeInTheDocument();
+    // The runbook section is said as text (not dressed as a link), with a real button that opens it.
+    expect(within(db).getByText('Runbook section: “Troubleshooting”')).toBeInTheDocument();
     expect(within(db).getByText('Not in the last 24 h')).toBeInTheDocument();
 
     const deployApi = within(table).getByRole('row', { name: /^deploy-api/ });
@@ -128,6 +129,17 @@ describe('Health area', () => {
     expect(check?.args).toEqual({ profileId: 'local-sandbox', timeoutMs: 5000 });
     const history = calls.find((c) => c.cmd === 'health_history' && c.args.target === 'db');
     expect(history?.args).toEqual({ profileId: 'local-sandbox', target: 'db', sinceMs: CHECKED_AT - 3_600_000 });
+  });
+
+  it("opens a down service's runbook section from its row", async () => {
+    serve([MIXED], HISTORY, {
+      runbook_for_error: () => ({ runbookId: 'troubleshoot-deploy-500', stepId: null, heading: 'Troubleshooting' }),
+    });
+    const { user } = renderApp('health');
+    const table = await healthTable();
+    const db = within(table).getByRole('row', { name: /^db/ });
+    await user.click(await within(db).findByRole('button', { name: 'Open runbook: Troubleshooting' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Runbooks' })).toBeInTheDocument();
   });
 
   it('colours the summary by how many services are healthy', async () => {

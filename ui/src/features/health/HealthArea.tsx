@@ -10,11 +10,14 @@ import {
   Text,
 } from '@mantine/core';
 import { IconBook2, IconRefresh } from '@tabler/icons-react';
+import { useContext } from 'react';
 
 import { activeProfileOf } from '../../app/environment';
+import { NavigationContext } from '../../app/navigation';
 import { areaById } from '../../app/areas';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { OpenRunbookButton } from '../../components/OpenRunbookButton';
 import { formatLocalTime, formatRelative, useNow } from '../../components/time';
 import type { HealthBoard, HealthStatus, ServiceHealth } from '../../ipc/bindings';
 import { SPARKLINE_WINDOW_MS, useHealthHistory } from '../../ipc/health';
@@ -94,6 +97,8 @@ function lastChangeTitle(result: ServiceHealth): string | undefined {
 
 function BoardTable({ profileId, board }: { profileId: string; board: HealthBoard }) {
   const now = useNow();
+  // Inside the window (not in a bare component test) a down service's runbook section opens.
+  const navigation = useContext(NavigationContext);
   return (
     <Table.ScrollContainer minWidth={900}>
       <Table aria-label="Service health" withTableBorder verticalSpacing="xs" highlightOnHover>
@@ -143,12 +148,13 @@ function BoardTable({ profileId, board }: { profileId: string; board: HealthBoar
                 {result.state === 'down' ? (
                   <Stack gap={2}>
                     {result.detail !== null && <Text size="sm">{result.detail}</Text>}
-                    {result.runbook !== null && (
-                      <Group gap={4} wrap="nowrap">
-                        <IconBook2 size={14} aria-hidden />
-                        <Text size="sm" td="underline" c="blue.8">
-                          Runbook: “{result.runbook}”
-                        </Text>
+                    {typeof result.runbook === 'string' && (
+                      <Group gap={6}>
+                        <Group gap={4} wrap="nowrap">
+                          <IconBook2 size={14} aria-hidden />
+                          <Text size="sm">Runbook section: “{result.runbook}”</Text>
+                        </Group>
+                        {navigation && <OpenRunbookButton section={result.runbook} navigation={navigation} />}
                       </Group>
                     )}
                   </Stack>
