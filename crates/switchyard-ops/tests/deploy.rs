@@ -1470,7 +1470,11 @@ async fn new_code_ships_directly_to_the_namespace_while_the_deploy_api_is_down()
     assert_eq!(prepared.plan.kind, switchyard_store::BundleUseKind::Direct);
     assert!(prepared.plan.warnings[0].contains("bypasses the Deploy API"));
     assert_eq!(prepared.plan.confirmation.kind, ConfirmationKind::Confirm);
-    assert!(prepared.plan.action.contains("straight to"), "{}", prepared.plan.action);
+    assert!(
+        prepared.plan.action.contains("straight to"),
+        "{}",
+        prepared.plan.action
+    );
     assert!(prepared
         .checks
         .iter()
@@ -1480,7 +1484,12 @@ async fn new_code_ships_directly_to_the_namespace_while_the_deploy_api_is_down()
         .apply_deploy(&prepared.run_id, Confirmation::default(), |_| {})
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::InvalidInput, "unconfirmed: {}", e.message);
+    assert_eq!(
+        e.code,
+        ErrorCode::InvalidInput,
+        "unconfirmed: {}",
+        e.message
+    );
     let out = f
         .ops
         .apply_deploy(
@@ -1493,16 +1502,31 @@ async fn new_code_ships_directly_to_the_namespace_while_the_deploy_api_is_down()
         )
         .await
         .unwrap();
-    assert!(out.deployment.id.starts_with("manual_"), "{}", out.deployment.id);
-    assert_eq!(out.deployment.version_tag.as_deref(), Some("v-hotfix (manual)"));
-    assert!(out.verification.health_ok, "{}", out.verification.health_detail);
+    assert!(
+        out.deployment.id.starts_with("manual_"),
+        "{}",
+        out.deployment.id
+    );
+    assert_eq!(
+        out.deployment.version_tag.as_deref(),
+        Some("v-hotfix (manual)")
+    );
+    assert!(
+        out.verification.health_ok,
+        "{}",
+        out.verification.health_detail
+    );
     assert_eq!(served_script(&f, Environment::Staging, "mcp").await, bytes);
     assert!(out.bundle.available, "archived first");
 
     // When the Deploy API answers again, the history shows it beside the API's records.
     f.ops.clear_fault(SB, None, None).await.unwrap();
     f.ops.sync_history(SB, |_| {}).await.unwrap();
-    let versions = f.ops.versions(SB, "mcp", Environment::Staging).await.unwrap();
+    let versions = f
+        .ops
+        .versions(SB, "mcp", Environment::Staging)
+        .await
+        .unwrap();
     assert!(versions
         .rows
         .iter()

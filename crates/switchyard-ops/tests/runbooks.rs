@@ -1539,3 +1539,78 @@ async fn every_builtin_runbook_reaches_an_end_under_every_rehearsal_fault() {
     let (_, state, _) = find(&None, "emergency-database-connection-lost");
     assert_eq!(state, RunState::Finished);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_incident_report_says_what_happened_elsewhere_during_the_run() {
+    // The real clock: the sandbox stamps deployments with it.
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
+        .await
+        .unwrap();
+    let ops = Ops::open(
+        &dir.path().join("app"),
+        Arc::new(MemoryStore::new()),
+        Arc::new(switchyard_core::SystemClock),
+    )
+    .await
+    .unwrap();
+    ops.attach_sandbox(sandbox.discovery().clone())
+        .await
+        .unwrap();
+    // Before the run: gateway is up (the health history knows its state).
+    ops.check_health(SANDBOX_PROFILE_ID, 5_000).await.unwrap();
+    let run = ops
+        .start_run(
+            SANDBOX_PROFILE_ID,
+            "emergency-service-down",
+            inputs(&[("service", "gateway")]),
+            true,
+        )
+        .await
+        .unwrap();
+    let id = run.summary.id.clone();
+    // The run's own step (its health check) is in its timeline, not in "Meanwhile".
+    ops.run_step(&id, 0, confirm(None), |_| {}).await.unwrap();
+    // Elsewhere, while the run is open: someone deploys from the Deploy area, and gateway goes
+    // down on Health.
+    let deployed = deploy_bundle(&ops, dir.path(), "v-meanwhile").await;
+    ops.inject_fault(
+        SANDBOX_PROFILE_ID,
+        RehearsalFault::ServiceDown {
+            service: "gateway".into(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    ops.check_health(SANDBOX_PROFILE_ID, 5_000).await.unwrap();
+
+    let report = ops.incident_report(&id).await.unwrap();
+    let (_, meanwhile) = report
+        .split_once("## Meanwhile, elsewhere in Switchyard (UTC)")
+        .expect("the report has a Meanwhile section");
+    assert!(
+        meanwhile.contains("`deploy.apply` gateway/production — ok"),
+        "{meanwhile}"
+    );
+    assert!(
+        meanwhile.contains(&format!("deployment {deployed} of gateway v-meanwhile")),
+        "{meanwhile}"
+    );
+    assert!(
+        meanwhile.contains("health — gateway went down (503)"),
+        "{meanwhile}"
+    );
+    assert!(
+        !meanwhile.contains("runbook."),
+        "the run's own actions stay out: {meanwhile}"
+    );
+    let times: Vec<&str> = meanwhile
+        .lines()
+        .filter(|l| l.starts_with("- "))
+        .filter_map(|l| l.get(2..25))
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "oldest first");
+}

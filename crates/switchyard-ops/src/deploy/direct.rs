@@ -318,7 +318,8 @@ impl Ops {
         progress: &Progress<'_>,
     ) -> Result<DirectUploaded, AppError> {
         let run_id = u.run_id;
-        self.journal_stage(run_id, JournalStage::Uploading, None).await?;
+        self.journal_stage(run_id, JournalStage::Uploading, None)
+            .await?;
         let namespace = namespace_for(u.profile, u.environment);
         let script = u.service.to_owned();
         let mut tags = vec![
@@ -346,7 +347,10 @@ impl Ops {
             .run(DeployStepId::Upload, async {
                 api.upload_script(&namespace, &script, &module, u.bytes.to_vec(), &metadata)
                     .await?;
-                Ok(((), format!("uploaded {script} to {namespace} through the Cloudflare API")))
+                Ok((
+                    (),
+                    format!("uploaded {script} to {namespace} through the Cloudflare API"),
+                ))
             })
             .await
         {
