@@ -50,8 +50,60 @@ pub(crate) fn signal_group(pid: u32, how: Stop) {
     let _ = how;
 }
 
+/// Variables a shell step keeps from the app's environment: what finding programs, the user's
+/// folders, the locale and the package managers' caches need. Nothing else passes — no
+/// `*_TOKEN`, `*_KEY`, `CLOUDFLARE_*`, `DEPLOY_API_KEY` or cloud credentials the app may have
+/// been started with.
+const KEPT: &[&str] = &[
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE",
+    "LC_MESSAGES", "TERM", "TZ", "TMPDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+    "XDG_RUNTIME_DIR", "PNPM_HOME", "NVM_DIR", "NVM_BIN", "VOLTA_HOME", "COREPACK_HOME",
+    "npm_config_cache", "npm_config_prefix",
+    // Windows
+    "SystemRoot", "SystemDrive", "ComSpec", "PATHEXT", "TEMP", "TMP", "USERPROFILE", "APPDATA",
+    "LOCALAPPDATA", "ProgramData", "ProgramFiles", "ProgramFiles(x86)", "WINDIR",
+];
+
+/// The environment of a shell step: the kept variables of `parent`, plus `extra` (which wins).
+pub(crate) fn minimal_env(
+    parent: impl IntoIterator<Item = (String, String)>,
+    extra: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = parent
+        .into_iter()
+        .filter(|(k, _)| KEPT.iter().any(|kept| kept.eq_ignore_ascii_case(k)))
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+        .collect();
+    env.extend(extra.iter().cloned());
+    env.sort();
+    env
+}
+
 #[cfg(all(test, unix))]
 mod tests {
+
+    #[test]
+    fn a_shell_step_gets_no_token_or_key_of_the_app() {
+        let parent = [
+            ("PATH", "/usr/bin"),
+            ("HOME", "/home/op"),
+            ("DEPLOY_API_KEY", "k-leak"),
+            ("CLOUDFLARE_API_TOKEN", "t-leak"),
+            ("AWS_SECRET_ACCESS_KEY", "s-leak"),
+            ("GITHUB_TOKEN", "g-leak"),
+            ("CLOUDFLARE_API_BASE_URL", "https://api.cloudflare.com/client/v4"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let extra = [(
+            "CLOUDFLARE_API_BASE_URL".to_owned(),
+            "http://127.0.0.1:9/client/v4".to_owned(),
+        )];
+        let env = minimal_env(parent, &extra);
+        let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["CLOUDFLARE_API_BASE_URL", "HOME", "PATH"]);
+        assert!(env.iter().all(|(_, v)| !v.contains("leak")));
+        assert_eq!(env[0].1, "http://127.0.0.1:9/client/v4", "the sandbox's URL wins");
+    }
     use super::*;
     use std::time::Duration;
     use tokio::io::AsyncBufReadExt;

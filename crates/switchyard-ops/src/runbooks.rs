@@ -666,6 +666,8 @@ struct OutputSink<'a, P: Fn(StepOutput) + Send + Sync> {
     progress: &'a P,
     stored: usize,
     truncated: bool,
+    /// Values never shown or stored: the profile's keys, and the sandbox's demo token.
+    secrets: Vec<String>,
 }
 
 impl<P: Fn(StepOutput) + Send + Sync> OutputSink<'_, P> {
@@ -674,6 +676,9 @@ impl<P: Fn(StepOutput) + Send + Sync> OutputSink<'_, P> {
             return Ok(());
         }
         let mut text = text.to_owned();
+        for secret in self.secrets.iter().filter(|s| s.len() >= 4) {
+            text = text.replace(secret.as_str(), "***");
+        }
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -1069,6 +1074,7 @@ impl Ops {
             progress: &progress,
             stored: loaded.steps[step_index as usize].output.len(),
             truncated: false,
+            secrets: self.output_secrets(&profile).await,
         };
         if loaded.steps[step_index as usize].attempts > 1 {
             sink.emit(&format!(
@@ -1948,6 +1954,56 @@ impl Ops {
         })
     }
 
+    /// Values a step's output must never show or store: the profile's keys (whatever a command
+    /// or an error echoes) and, on the sandbox, its demo credentials.
+    async fn output_secrets(&self, profile: &Profile) -> Vec<String> {
+        let mut secrets = Vec::new();
+        for kind in [SecretKind::DeployApiKey, SecretKind::CloudflareToken] {
+            if let Ok(Some(s)) = self.secret_for(profile, kind) {
+                secrets.push(s.expose().to_owned());
+            }
+        }
+        if profile.sandbox {
+            if let Some(d) = self
+                .sandbox_link
+                .read()
+                .expect("sandbox link lock")
+                .as_ref()
+                .map(|l| &l.discovery)
+            {
+                secrets.extend([
+                    d.cloudflare_token.clone(),
+                    d.deploy_key.clone(),
+                    d.readonly_key.clone(),
+                ]);
+            }
+        }
+        secrets
+    }
+
+    /// What a shell step on `profile_id` adds to its minimal environment: on the Local sandbox,
+    /// its Cloudflare API URL, account and demo token (wrangler's `CLOUDFLARE_API_BASE_URL`,
+    /// `CLOUDFLARE_ACCOUNT_ID`, `CLOUDFLARE_API_TOKEN`) and the Deploy API's URL; elsewhere
+    /// nothing.
+    async fn sandbox_env_for(&self, profile_id: &str) -> Vec<(String, String)> {
+        let Ok(profile) = self.store.get_profile(profile_id).await else {
+            return Vec::new();
+        };
+        if !profile.sandbox {
+            return Vec::new();
+        }
+        let link = self.sandbox_link.read().expect("sandbox link lock");
+        let Some(d) = link.as_ref().map(|l| &l.discovery) else {
+            return Vec::new();
+        };
+        vec![
+            ("CLOUDFLARE_API_BASE_URL".into(), d.cloudflare_api_url.clone()),
+            ("CLOUDFLARE_ACCOUNT_ID".into(), d.account_id.clone()),
+            ("CLOUDFLARE_API_TOKEN".into(), d.cloudflare_token.clone()),
+            ("SWITCHYARD_DEPLOY_API_URL".into(), d.deploy_api_url.clone()),
+        ]
+    }
+
     async fn rb_faults_url(&self, profile_id: &str) -> Result<String, AppError> {
         let profile = self.store.get_profile(profile_id).await?;
         if !profile.sandbox {
@@ -2825,7 +2881,13 @@ impl Ops {
             c.arg("-c").arg(command);
             c
         };
-        cmd.current_dir(dir)
+        // A minimal environment: no token or key the app was started with. On the Local sandbox
+        // the step gets the sandbox's URLs and demo credentials, so a rehearsal's wrangler or
+        // curl can never reach a real account.
+        let extra = self.sandbox_env_for(profile_id).await;
+        cmd.env_clear()
+            .envs(crate::process::minimal_env(std::env::vars(), &extra))
+            .current_dir(dir)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

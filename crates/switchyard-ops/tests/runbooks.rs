@@ -1614,3 +1614,58 @@ async fn the_incident_report_says_what_happened_elsewhere_during_the_run() {
     sorted.sort();
     assert_eq!(times, sorted, "oldest first");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shell_step_runs_with_a_minimal_environment_and_the_sandboxs_credentials() {
+    let f = fixture().await;
+    write_user_runbook(
+        &f._dir.path().join("app"),
+        "env",
+        "# Env\n\nShow the environment.\n\n## Show {#show}\n\n```switchyard command folder=? timeout=10\nenv\n```\n",
+    );
+    let run = f
+        .ops
+        .start_run(SANDBOX_PROFILE_ID, "user/env", BTreeMap::new(), false)
+        .await
+        .unwrap();
+    let values = inputs(&[("folder", &f._dir.path().display().to_string())]);
+    let plan = f
+        .ops
+        .step_plan(&run.summary.id, 0, values.clone())
+        .await
+        .unwrap();
+    let d = f
+        .ops
+        .run_step(
+            &run.summary.id,
+            0,
+            StepRunRequest {
+                values,
+                confirmation: plan.confirmation.phrase.clone(),
+                basis: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let out = &d.steps[0].output;
+    let discovery = f.sandbox.discovery();
+    assert!(
+        out.contains(&format!("CLOUDFLARE_API_BASE_URL={}", discovery.cloudflare_api_url)),
+        "{out}"
+    );
+    assert!(out.contains(&format!("CLOUDFLARE_ACCOUNT_ID={}", discovery.account_id)));
+    assert!(out.contains("PATH="), "programs are still found: {out}");
+    // The demo token reaches the command, but the step's output never shows or stores it.
+    assert!(out.contains("CLOUDFLARE_API_TOKEN=***"), "{out}");
+    assert!(!out.contains(&discovery.cloudflare_token), "{out}");
+    // Nothing else of the app's environment (cargo's own variables stand in for any token the
+    // app was started with).
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        .filter(|k| k.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()))
+        .collect();
+    assert!(!names.iter().any(|k| k.starts_with("CARGO")), "{names:?}");
+    assert!(!names.iter().any(|k| k.contains("TOKEN") && *k != "CLOUDFLARE_API_TOKEN"), "{names:?}");
+}
