@@ -8,6 +8,8 @@
 //! - `bundle`   build a `.deb` of the app
 //! - `bench`    measure the app against its baselines (hello-world window, curl, wrangler) and
 //!   write `target/bench/report.md`
+//! - `fuzz`     the property tests of every parser of untrusted input, long (release; the
+//!   number of cases per property is the argument, 20000 by default)
 //! - `setup`    only install what is missing
 //!
 //! It must not depend on any other Switchyard crate: it drives them through cargo.
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         "bindings" => bindings(),
         "bundle" => bundle(),
         "bench" => bench::bench(),
+        "fuzz" => fuzz(rest),
         "setup" => setup::ensure_all(&root()).map(|_| ExitCode::SUCCESS),
         "help" | "--help" | "-h" => {
             println!("{}", HELP);
@@ -65,6 +68,8 @@ const HELP: &str = "usage: cargo xtask <task>
   bindings   regenerate ui/src/ipc/bindings.ts from the Rust IPC surface
   bundle     build a .deb of the app (target/release/bundle/deb/)
   bench      measure against the baselines; writes target/bench/report.md (about 20 minutes)
+  fuzz [N]   the parsers of untrusted input (runbooks, wrangler.jsonc, profile imports, every
+             API response) against N generated inputs each (default 20000), in release
   setup      only install what is missing (Debian packages, npm packages, tauri-driver)";
 
 /// The workspace root (xtask lives in `<root>/xtask`).
@@ -145,6 +150,59 @@ fn run(args: &[String]) -> Result<ExitCode> {
     );
     println!("Screenshot of the window: {}", shot.display());
     println!("(On a machine with a display, `cargo xtask run` opens the window itself.)");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The property tests of every parser of untrusted input, with many more cases than the normal
+/// suite runs (64): `cargo xtask fuzz [cases]`.
+fn fuzz(args: &[String]) -> Result<ExitCode> {
+    let cases: u32 = match args.first() {
+        None => 20_000,
+        Some(n) => n.parse().map_err(|_| {
+            anyhow::anyhow!("`cargo xtask fuzz {n}`: the number of cases must be a whole number")
+        })?,
+    };
+    let runs: [&[&str]; 4] = [
+        &[
+            "test",
+            "--release",
+            "-p",
+            "switchyard-runbooks",
+            "--test",
+            "fuzz",
+        ],
+        &[
+            "test",
+            "--release",
+            "-p",
+            "switchyard-clients",
+            "--test",
+            "fuzz",
+        ],
+        &[
+            "test",
+            "--release",
+            "-p",
+            "switchyard-ops",
+            "--test",
+            "fuzz",
+        ],
+        &[
+            "test",
+            "--release",
+            "-p",
+            "switchyard-ops",
+            "--lib",
+            "the_wrangler_reader_never_panics",
+        ],
+    ];
+    for args in runs {
+        let mut cmd = steps::cargo(args);
+        cmd.env("SWITCHYARD_FUZZ_CASES", cases.to_string());
+        println!("{cases} cases: cargo {}", args.join(" "));
+        steps::run_plain(cmd)?;
+    }
+    println!("fuzz: every property held for {cases} cases each");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -731,6 +731,66 @@ pub(crate) async fn read_wrangler_config(path: &std::path::Path) -> Result<Strin
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    fn fuzz_cases() -> u32 {
+        std::env::var("SWITCHYARD_FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(64)
+    }
+
+    /// Pieces of a wrangler.jsonc, for a shuffle to break.
+    const JSONC: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"services\"",
+        "\"vars\"",
+        "\"binding\"",
+        "\"service\"",
+        "\"DB_SERVICE\"",
+        "\"db\"",
+        "// comment\n",
+        "/* block */",
+        "/* open",
+        "1e999",
+        "-0",
+        "null",
+        "true",
+        "\"\\u0000\"",
+        "\"\\ud800\"",
+        "\"é\"",
+        " ",
+        "\n",
+        "'single'",
+        "0x10",
+        "[[[[[[[[",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: fuzz_cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The wrangler.jsonc reader (deploy from a folder, compare bindings) never panics on
+        /// arbitrary or broken text, and an error names the file.
+        #[test]
+        fn the_wrangler_reader_never_panics(
+            text in prop_oneof![
+                any::<String>(),
+                prop::collection::vec(prop::sample::select(JSONC), 0..80).prop_map(|p| p.concat()),
+            ]
+        ) {
+            let started = std::time::Instant::now();
+            if let Err(e) = local_bindings(&text) {
+                prop_assert!(e.message.contains("wrangler.jsonc"), "{}", e.message);
+            }
+            prop_assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        }
+    }
+
     use super::*;
 
     #[test]
