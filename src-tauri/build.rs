@@ -44,6 +44,8 @@ const COMMANDS: &[&str] = &[
     "restore_plan",
     "restore_version",
     "deploy_pins",
+    "promote_plan",
+    "promote",
     "interrupted_deploys",
     "dismiss_interrupted_deploy",
     "archived_bundles",
@@ -77,6 +79,8 @@ const COMMANDS: &[&str] = &[
     "workerd_install_offer",
     "install_workerd",
     "cancel_workerd_install",
+    "list_audit",
+    "export_audit",
 ];
 
 fn main() {

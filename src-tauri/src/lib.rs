@@ -56,6 +56,8 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::deploy::restore_plan,
         commands::deploy::restore_version,
         commands::deploy::deploy_pins,
+        commands::deploy::promote_plan,
+        commands::deploy::promote,
         commands::deploy::interrupted_deploys,
         commands::deploy::dismiss_interrupted_deploy,
         commands::deploy::archived_bundles,
@@ -89,6 +91,8 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::sandbox::workerd_install_offer,
         commands::sandbox::install_workerd,
         commands::sandbox::cancel_workerd_install,
+        commands::audit::list_audit,
+        commands::audit::export_audit,
     ])
 }
 
@@ -151,9 +155,21 @@ pub fn run() {
                         .show(move |_| handle.exit(1));
                     return Ok(());
                 }
+                // Anything else that keeps the data from opening (a database written by a newer
+                // Switchyard, one that stays busy, a full disk…): say it in a window, then quit.
                 Err(e) => {
                     tracing::error!(error = %e.message, "could not initialise Switchyard");
-                    return Err(Box::<dyn std::error::Error>::from(e.message));
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.hide();
+                    }
+                    let handle = app.handle().clone();
+                    use tauri_plugin_dialog::DialogExt;
+                    app.dialog()
+                        .message(e.message)
+                        .title("Switchyard cannot open its data")
+                        .kind(tauri_plugin_dialog::MessageDialogKind::Error)
+                        .show(move |_| handle.exit(1));
+                    return Ok(());
                 }
             };
             tracing::info!(data_dir = %state.ops.data_dir().display(), "Switchyard started");

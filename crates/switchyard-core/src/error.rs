@@ -29,6 +29,10 @@ pub enum ErrorCode {
     /// The platform answered with something that is not what its contract says (not JSON,
     /// truncated, wrong shape).
     InvalidResponse,
+    /// The disk holding Switchyard's data is full: the write was refused and nothing was saved.
+    DiskFull,
+    /// Switchyard's database stayed locked by another connection or program past the wait.
+    DatabaseBusy,
     Internal,
 }
 
@@ -132,6 +136,17 @@ impl AppError {
         AppError::new(ErrorCode::InvalidInput, message)
     }
 
+    /// A write refused because the disk holding `folder` is full (`what` failed, e.g. "Saving
+    /// deployments"). Nothing was saved: the caller must not leave a partial write behind.
+    pub fn disk_full(what: &str, folder: &str) -> Self {
+        AppError::new(
+            ErrorCode::DiskFull,
+            format!(
+                "{what} failed: the disk holding {folder} is full. Free space on it and try again; nothing was saved."
+            ),
+        )
+    }
+
     /// An internal failure: the operator gets a safe message, the detail goes to the log.
     pub fn internal(context: &str) -> Self {
         AppError::new(
@@ -139,6 +154,14 @@ impl AppError {
             format!("{context} failed unexpectedly. The details are in the Switchyard log."),
         )
     }
+}
+
+/// Whether an I/O error means the disk (or the user's quota on it) is full: ENOSPC, EDQUOT.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }
 
 #[cfg(test)]
@@ -152,6 +175,20 @@ mod tests {
         assert_eq!(json["code"], "InvalidApiKey");
         assert_eq!(json["message"], "The Deploy API rejected the key.");
         assert_eq!(json["runbook"], "Issue: \"Invalid API key\" (401)");
+    }
+
+    #[test]
+    fn a_full_disk_is_its_own_error_and_says_what_to_do() {
+        // ENOSPC and EDQUOT, as the file system reports them.
+        assert!(is_disk_full(&std::io::Error::from_raw_os_error(28)));
+        assert!(is_disk_full(&std::io::Error::from_raw_os_error(122)));
+        assert!(!is_disk_full(&std::io::Error::from_raw_os_error(13)));
+        let err = AppError::disk_full("Saving deployments", "/data");
+        assert_eq!(err.code, ErrorCode::DiskFull);
+        assert_eq!(
+            err.message,
+            "Saving deployments failed: the disk holding /data is full. Free space on it and try again; nothing was saved."
+        );
     }
 
     #[test]

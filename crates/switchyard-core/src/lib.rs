@@ -3,11 +3,13 @@
 //! shares. Pure types and rules: this crate does no I/O and must not depend on `tauri`, on an
 //! HTTP client, on a database or on any other Switchyard crate.
 
+pub mod audit;
 pub mod deployment;
 pub mod error;
 pub mod names;
 pub mod profile;
 
+pub use audit::{AuditFilter, AuditOutcome};
 pub use deployment::{short_commit, Deployment, DeploymentMetadata, DeploymentStatus};
 pub use error::{AppError, ErrorCode, RunbookSection};
 pub use names::{Environment, ServiceName, DEFAULT_SERVICES};

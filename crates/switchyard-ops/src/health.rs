@@ -426,14 +426,24 @@ impl Ops {
 
     /// Sets the correlation window (1 to 1440 minutes).
     pub async fn set_correlation_window_minutes(&self, minutes: u32) -> Result<(), AppError> {
-        if !(1..=24 * 60).contains(&minutes) {
-            return Err(AppError::invalid_input(format!(
-                "minutes: the correlation window is 1 to 1440 minutes, not {minutes}."
-            )));
-        }
-        self.store
-            .set_setting(CORRELATION_WINDOW_SETTING, &minutes.to_string())
-            .await
+        let params = serde_json::json!({ "minutes": minutes });
+        self.audited(
+            "",
+            "setting.correlation_window",
+            CORRELATION_WINDOW_SETTING,
+            params,
+            async {
+                if !(1..=24 * 60).contains(&minutes) {
+                    return Err(AppError::invalid_input(format!(
+                        "minutes: the correlation window is 1 to 1440 minutes, not {minutes}."
+                    )));
+                }
+                self.store
+                    .set_setting(CORRELATION_WINDOW_SETTING, &minutes.to_string())
+                    .await
+            },
+        )
+        .await
     }
 
     /// Best effort: the service's newest deployments from the Deploy API into the cache.

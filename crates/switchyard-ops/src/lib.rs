@@ -8,6 +8,7 @@
 //! It must not depend on `tauri`: the desktop shell calls these functions from thin commands, and
 //! tests call them without a window.
 
+mod audit;
 mod deploy;
 mod health;
 mod history;
@@ -18,6 +19,7 @@ mod process;
 mod profiles;
 mod runbooks;
 mod secrets;
+mod storage;
 mod target_lock;
 mod workerd_install;
 
@@ -31,7 +33,7 @@ use switchyard_sandbox::{Discovery, Sandbox, SandboxConfig};
 use switchyard_secrets::{Secret, SecretKind, SecretStore};
 use switchyard_store::{AuditEntry, AuditRecord, Store};
 
-pub use deploy::InterruptedDeploy;
+pub use audit::{AuditPage, AuditRow};
 pub use deploy::{
     ArchivedBundle, BindingTarget, BundleInfo, CheckState, Confirmation, ConfirmationKind,
     ConfirmationRequirement, DeployBindingsDiff, DeployEvent, DeployOutcome, DeployPlan,
@@ -41,6 +43,7 @@ pub use deploy::{
     RetentionReport, RollbackOutcome, RollbackPlan, RollbackRequest, ServiceBindingChange,
     ServiceFolderInfo, StepEvent, StepState, Verification, VersionList, VersionRow, VersionSummary,
 };
+pub use deploy::{InterruptedDeploy, PromoteRequest};
 pub use health::{
     health_targets, HealthBoard, HealthNotification, HealthPoint, HealthStatus, HealthSummary,
     HealthTargetKind, NotificationGate, ServiceHealth, DEPLOY_API_TARGET, DISPATCHER_TARGET,
@@ -64,6 +67,7 @@ pub use runbooks::{
     StepOutput, StepPlan, StepRunRequest, ValueKind, MAX_STEP_OUTPUT_BYTES,
 };
 pub use secrets::{KeyCheck, TokenCheck};
+pub use storage::StorageNotice;
 pub use workerd_install::{
     install as install_workerd_binary, npm_registry, tarball_url, InstalledWorkerd,
     WorkerdDownload, WorkerdInstallEvent, WorkerdInstallOffer, WorkerdInstalled,
@@ -246,6 +250,8 @@ pub struct Ops {
     crash_point: std::sync::Mutex<Option<String>>,
     /// Set once a simulated crash happened: nothing more is written, as after a kill.
     crashed: std::sync::atomic::AtomicBool,
+    /// Set when `switchyard.db` was damaged at open and replaced (see `storage`).
+    storage_notice: Option<StorageNotice>,
 }
 
 impl std::fmt::Debug for Ops {
@@ -265,6 +271,10 @@ impl Ops {
     ) -> Result<Ops, AppError> {
         let folder_lock = lock_data_dir(data_dir)?;
         let store = Store::open_in(data_dir).await?;
+        // The archive's files live in `<data dir>/bundles` (deploy::archive).
+        let storage_notice = store
+            .recovery()
+            .map(|r| storage::notice(r, &data_dir.join("bundles")));
         let http = HttpClient::new(HttpSettings::default())?;
         let ops = Ops {
             _folder_lock: folder_lock,
@@ -286,6 +296,7 @@ impl Ops {
             ),
             crash_point: std::sync::Mutex::new(None),
             crashed: std::sync::atomic::AtomicBool::new(false),
+            storage_notice,
         };
         // Actions a previous run of the app was doing when it stopped: say so in the audit log.
         let cut = ops.store.mark_interrupted_audits().await?;
@@ -293,11 +304,43 @@ impl Ops {
             tracing::warn!(cut, "audit entries of actions cut off by the last stop");
         }
         ops.load_key_origins().await?;
+        ops.record_storage_recovery().await;
         Ok(ops)
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What was done about a damaged database at open, if anything (shown once, at this start).
+    pub fn storage_notice(&self) -> Option<&StorageNotice> {
+        self.storage_notice.as_ref()
+    }
+
+    /// The damaged database replaced at open goes in the log and in the new audit log.
+    async fn record_storage_recovery(&self) {
+        let Some(notice) = &self.storage_notice else {
+            return;
+        };
+        tracing::warn!(notice = %notice.text(), "the damaged database was replaced");
+        let profile_id = match self.active_profile().await {
+            Ok(p) => p.id,
+            Err(_) => SANDBOX_PROFILE_ID.to_owned(),
+        };
+        let entry = AuditEntry {
+            at_ms: self.now_ms(),
+            actor: actor(),
+            profile_id,
+            action: "storage.recovered".to_owned(),
+            target: notice.damaged_file.clone(),
+            params: serde_json::json!({ "movedTo": notice.moved_to }),
+            outcome: "ok".to_owned(),
+            message: Some(notice.text()),
+            duration_ms: 0,
+        };
+        if let Err(e) = self.store.append_audit(&entry).await {
+            tracing::error!(error = %e.message, "could not record the database recovery in the audit log");
+        }
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -55,13 +55,44 @@ pub(crate) fn signal_group(pid: u32, how: Stop) {
 /// `*_TOKEN`, `*_KEY`, `CLOUDFLARE_*`, `DEPLOY_API_KEY` or cloud credentials the app may have
 /// been started with.
 const KEPT: &[&str] = &[
-    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE",
-    "LC_MESSAGES", "TERM", "TZ", "TMPDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
-    "XDG_RUNTIME_DIR", "PNPM_HOME", "NVM_DIR", "NVM_BIN", "VOLTA_HOME", "COREPACK_HOME",
-    "npm_config_cache", "npm_config_prefix",
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "TERM",
+    "TZ",
+    "TMPDIR",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_RUNTIME_DIR",
+    "PNPM_HOME",
+    "NVM_DIR",
+    "NVM_BIN",
+    "VOLTA_HOME",
+    "COREPACK_HOME",
+    "npm_config_cache",
+    "npm_config_prefix",
     // Windows
-    "SystemRoot", "SystemDrive", "ComSpec", "PATHEXT", "TEMP", "TMP", "USERPROFILE", "APPDATA",
-    "LOCALAPPDATA", "ProgramData", "ProgramFiles", "ProgramFiles(x86)", "WINDIR",
+    "SystemRoot",
+    "SystemDrive",
+    "ComSpec",
+    "PATHEXT",
+    "TEMP",
+    "TMP",
+    "USERPROFILE",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "ProgramData",
+    "ProgramFiles",
+    "ProgramFiles(x86)",
+    "WINDIR",
 ];
 
 /// The environment of a shell step: the kept variables of `parent`, plus `extra` (which wins).
@@ -91,7 +122,10 @@ mod tests {
             ("CLOUDFLARE_API_TOKEN", "t-leak"),
             ("AWS_SECRET_ACCESS_KEY", "s-leak"),
             ("GITHUB_TOKEN", "g-leak"),
-            ("CLOUDFLARE_API_BASE_URL", "https://api.cloudflare.com/client/v4"),
+            (
+                "CLOUDFLARE_API_BASE_URL",
+                "https://api.cloudflare.com/client/v4",
+            ),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned()));
         let extra = [(
@@ -102,7 +136,10 @@ mod tests {
         let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["CLOUDFLARE_API_BASE_URL", "HOME", "PATH"]);
         assert!(env.iter().all(|(_, v)| !v.contains("leak")));
-        assert_eq!(env[0].1, "http://127.0.0.1:9/client/v4", "the sandbox's URL wins");
+        assert_eq!(
+            env[0].1, "http://127.0.0.1:9/client/v4",
+            "the sandbox's URL wins"
+        );
     }
     use super::*;
     use std::time::Duration;

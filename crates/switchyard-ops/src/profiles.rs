@@ -50,9 +50,12 @@ impl Ops {
 
     /// Make `id` the active profile (remembered across restarts).
     pub async fn select_profile(&self, id: &str) -> Result<Profile, AppError> {
-        let p = self.store.get_profile(id).await?;
-        self.store.set_setting(ACTIVE_PROFILE, id).await?;
-        Ok(p)
+        self.audited(id, "profile.select", id, serde_json::json!({}), async {
+            let p = self.store.get_profile(id).await?;
+            self.store.set_setting(ACTIVE_PROFILE, id).await?;
+            Ok(p)
+        })
+        .await
     }
 
     /// Create or replace a user profile after validating every field.
@@ -137,17 +140,21 @@ impl Ops {
 
     /// The given profiles (all when `ids` is empty) as TOML, without secrets or the sandbox.
     pub async fn export_profiles(&self, ids: &[String]) -> Result<String, AppError> {
-        let profiles: Vec<Profile> = self
-            .store
-            .list_profiles()
-            .await?
-            .into_iter()
-            .filter(|p| !p.sandbox && (ids.is_empty() || ids.contains(&p.id)))
-            .collect();
-        toml::to_string_pretty(&ProfileExport { profiles }).map_err(|e| {
-            tracing::error!(error = %e, "exporting profiles failed");
-            AppError::internal("Exporting profiles")
+        let params = serde_json::json!({ "ids": ids });
+        self.audited("", "profile.export", "profiles", params, async {
+            let profiles: Vec<Profile> = self
+                .store
+                .list_profiles()
+                .await?
+                .into_iter()
+                .filter(|p| !p.sandbox && (ids.is_empty() || ids.contains(&p.id)))
+                .collect();
+            toml::to_string_pretty(&ProfileExport { profiles }).map_err(|e| {
+                tracing::error!(error = %e, "exporting profiles failed");
+                AppError::internal("Exporting profiles")
+            })
         })
+        .await
     }
 
     /// Import profiles from TOML. All are validated before any is saved; an id that already
@@ -157,46 +164,52 @@ impl Ops {
         text: &str,
         replace: bool,
     ) -> Result<Vec<Profile>, AppError> {
-        let doc: ProfileExport = toml::from_str(text).map_err(|e| {
-            AppError::invalid_input(format!(
-                "The file is not a Switchyard profile export: {}. Export profiles from Switchyard to see the expected shape.",
-                e.message()
-            ))
-        })?;
-        if doc.profiles.is_empty() {
-            return Err(AppError::invalid_input(
-                "The file has no [[profile]] entries: nothing to import.",
-            ));
-        }
-        let existing: Vec<String> = self
-            .store
-            .list_profiles()
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
-        for p in &doc.profiles {
-            if p.sandbox || p.id == SANDBOX_PROFILE_ID {
-                return Err(AppError::invalid_input(
-                    "The file contains a sandbox profile, which cannot be imported.",
-                ));
-            }
-            p.validate().map_err(|e| {
-                AppError::invalid_input(format!("Profile \"{}\": {}", p.id, e.message))
+        // Each profile saved is recorded too (profile.save); this entry says where they came
+        // from, and records an import refused as a whole.
+        let params = serde_json::json!({ "replace": replace });
+        self.audited("", "profile.import", "profiles", params, async {
+            let doc: ProfileExport = toml::from_str(text).map_err(|e| {
+                AppError::invalid_input(format!(
+                    "The file is not a Switchyard profile export: {}. Export profiles from Switchyard to see the expected shape.",
+                    e.message()
+                ))
             })?;
-            if !replace && existing.contains(&p.id) {
-                return Err(AppError::new(
-                    ErrorCode::Conflict,
-                    format!(
-                        "A profile \"{}\" already exists. Rename it in the file, delete the existing one, or import with replace.",
-                        p.id
-                    ),
+            if doc.profiles.is_empty() {
+                return Err(AppError::invalid_input(
+                    "The file has no [[profile]] entries: nothing to import.",
                 ));
             }
-        }
-        for p in &doc.profiles {
-            self.save_profile(p.clone()).await?;
-        }
-        Ok(doc.profiles)
+            let existing: Vec<String> = self
+                .store
+                .list_profiles()
+                .await?
+                .into_iter()
+                .map(|p| p.id)
+                .collect();
+            for p in &doc.profiles {
+                if p.sandbox || p.id == SANDBOX_PROFILE_ID {
+                    return Err(AppError::invalid_input(
+                        "The file contains a sandbox profile, which cannot be imported.",
+                    ));
+                }
+                p.validate().map_err(|e| {
+                    AppError::invalid_input(format!("Profile \"{}\": {}", p.id, e.message))
+                })?;
+                if !replace && existing.contains(&p.id) {
+                    return Err(AppError::new(
+                        ErrorCode::Conflict,
+                        format!(
+                            "A profile \"{}\" already exists. Rename it in the file, delete the existing one, or import with replace.",
+                            p.id
+                        ),
+                    ));
+                }
+            }
+            for p in &doc.profiles {
+                self.save_profile(p.clone()).await?;
+            }
+            Ok(doc.profiles)
+        })
+        .await
     }
 }

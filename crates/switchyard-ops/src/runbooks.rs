@@ -1997,7 +1997,10 @@ impl Ops {
             return Vec::new();
         };
         vec![
-            ("CLOUDFLARE_API_BASE_URL".into(), d.cloudflare_api_url.clone()),
+            (
+                "CLOUDFLARE_API_BASE_URL".into(),
+                d.cloudflare_api_url.clone(),
+            ),
             ("CLOUDFLARE_ACCOUNT_ID".into(), d.account_id.clone()),
             ("CLOUDFLARE_API_TOKEN".into(), d.cloudflare_token.clone()),
             ("SWITCHYARD_DEPLOY_API_URL".into(), d.deploy_api_url.clone()),

@@ -1537,3 +1537,82 @@ async fn new_code_ships_directly_to_the_namespace_while_the_deploy_api_is_down()
         .iter()
         .any(|a| a.entry.action == "deploy.direct" && a.entry.outcome == "ok"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promote_deploys_to_production_exactly_what_runs_in_staging() {
+    let f = fixture().await;
+    let (staged, bytes) = deploy_bundle(&f, "mcp", Environment::Staging, "v-stage", 0).await;
+    let plan = f
+        .ops
+        .promote_plan(SB, "mcp", Environment::Staging, Environment::Production)
+        .await
+        .unwrap();
+    assert!(
+        plan.warnings[0].contains(&format!("exactly the bundle {staged}")),
+        "{:?}",
+        plan.warnings
+    );
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("the soak time is 30 min")),
+        "just deployed to staging: {:?}",
+        plan.warnings
+    );
+    assert_eq!(
+        plan.next.sha256.as_deref(),
+        Some(sha256_hex(&bytes).as_str())
+    );
+    assert_eq!(plan.confirmation.kind, ConfirmationKind::TypeName);
+    let request = switchyard_ops::PromoteRequest {
+        profile_id: SB.into(),
+        service: "mcp".into(),
+        from: Environment::Staging,
+        to: Environment::Production,
+        confirmation: Confirmation {
+            confirmed: true,
+            typed: Some("mcp".into()),
+            basis: Some(plan.basis.clone()),
+        },
+        run_id: None,
+    };
+    let out = f.ops.promote(request.clone(), |_| {}).await.unwrap();
+    assert_eq!(out.deployment.environment, Environment::Production);
+    assert_eq!(out.bundle.sha256, sha256_hex(&bytes), "the same bytes");
+    assert_eq!(
+        served_script(&f, Environment::Production, "mcp").await,
+        bytes
+    );
+    assert!(
+        out.verification.health_ok,
+        "{}",
+        out.verification.health_detail
+    );
+    assert_eq!(out.deployment.metadata.version.as_deref(), Some("v-stage"));
+    // Submitted again with the same plan: refused, production moved since.
+    let e = f.ops.promote(request, |_| {}).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict, "{}", e.message);
+    let audit = f.ops.audit_log(SB, 20).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|a| a.entry.action == "deploy.promote" && a.entry.outcome == "ok"));
+
+    // What Switchyard never archived cannot be promoted byte for byte.
+    let e = f
+        .ops
+        .promote_plan(SB, "gateway", Environment::Staging, Environment::Production)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    assert!(
+        e.message.contains("not in Switchyard's archive"),
+        "{}",
+        e.message
+    );
+}
+
+/// Lowercase hex sha256, as the archive names bundles.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}

@@ -1651,7 +1651,10 @@ async fn a_shell_step_runs_with_a_minimal_environment_and_the_sandboxs_credentia
     let out = &d.steps[0].output;
     let discovery = f.sandbox.discovery();
     assert!(
-        out.contains(&format!("CLOUDFLARE_API_BASE_URL={}", discovery.cloudflare_api_url)),
+        out.contains(&format!(
+            "CLOUDFLARE_API_BASE_URL={}",
+            discovery.cloudflare_api_url
+        )),
         "{out}"
     );
     assert!(out.contains(&format!("CLOUDFLARE_ACCOUNT_ID={}", discovery.account_id)));
@@ -1664,8 +1667,16 @@ async fn a_shell_step_runs_with_a_minimal_environment_and_the_sandboxs_credentia
     let names: Vec<&str> = out
         .lines()
         .filter_map(|l| l.split_once('=').map(|(k, _)| k))
-        .filter(|k| k.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()))
+        .filter(|k| {
+            k.chars()
+                .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+        })
         .collect();
     assert!(!names.iter().any(|k| k.starts_with("CARGO")), "{names:?}");
-    assert!(!names.iter().any(|k| k.contains("TOKEN") && *k != "CLOUDFLARE_API_TOKEN"), "{names:?}");
+    assert!(
+        !names
+            .iter()
+            .any(|k| k.contains("TOKEN") && *k != "CLOUDFLARE_API_TOKEN"),
+        "{names:?}"
+    );
 }

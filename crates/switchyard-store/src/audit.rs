@@ -1,8 +1,9 @@
 //! The audit log: who did what, to what, with which (redacted) parameters, and how it ended.
 
 use serde::Serialize;
-use sqlx::Row;
-use switchyard_core::AppError;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use switchyard_core::{AppError, AuditFilter, AuditOutcome};
 
 use crate::error::{db, internal};
 use crate::Store;
@@ -123,35 +124,249 @@ impl Store {
         profile_id: &str,
         limit: u32,
     ) -> Result<Vec<AuditRecord>, AppError> {
-        let rows = sqlx::query(
-            "SELECT seq, at_ms, actor, profile_id, action, target, params, outcome, message, duration_ms
-             FROM audit_log WHERE profile_id = ? ORDER BY at_ms DESC, seq DESC LIMIT ?",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE profile_id = ? ORDER BY at_ms DESC, seq DESC LIMIT ?"
+        ))
         .bind(profile_id)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(db("Reading the audit log"))?;
-        rows.iter()
-            .map(|r| {
-                let params: String = r.get(6);
-                Ok(AuditRecord {
-                    seq: r.get(0),
-                    entry: AuditEntry {
-                        at_ms: r.get(1),
-                        actor: r.get(2),
-                        profile_id: r.get(3),
-                        action: r.get(4),
-                        target: r.get(5),
-                        params: serde_json::from_str(&params)
-                            .map_err(|e| internal("Reading the audit log", e))?,
-                        outcome: r.get(7),
-                        message: r.get(8),
-                        duration_ms: r.get(9),
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(record).collect()
+    }
+
+    /// The entries `filter` selects, newest first (ties: the later written first): its page
+    /// only, when it has a limit or an offset (an export reads them all).
+    pub async fn query_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AppError> {
+        self.select_audit(filter, Drive::Matches).await
+    }
+
+    /// A page of what `filter` selects (as `query_audit`) and how many it selects in all.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+    ) -> Result<(Vec<AuditRecord>, u64), AppError> {
+        let total = self.count_audit(filter).await?;
+        if total == 0 {
+            return Ok((Vec::new(), 0));
+        }
+        // Walking the time index visits about (offset + limit) × rows / matches entries to find
+        // the page; driving by the matches looks each one up and sorts them. Every entry ever
+        // written (the last seq: nothing is deleted) bounds the rows walked.
+        let rows: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("Reading the audit log"))?
+            .get(0);
+        let rows = u64::try_from(rows).unwrap_or(0);
+        let reach =
+            u64::from(filter.offset.unwrap_or(0)) + u64::from(filter.limit.unwrap_or(u32::MAX));
+        // (A match sorted costs about four rows walked.)
+        let drive = if total.saturating_mul(total).saturating_mul(4) >= reach.saturating_mul(rows) {
+            Drive::TimeOrder
+        } else {
+            Drive::Matches
+        };
+        Ok((self.select_audit(filter, drive).await?, total))
+    }
+
+    async fn select_audit(
+        &self,
+        filter: &AuditFilter,
+        drive: Drive,
+    ) -> Result<Vec<AuditRecord>, AppError> {
+        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM audit_log"));
+        push_audit_filter(&mut q, filter, drive);
+        q.push(" ORDER BY at_ms DESC, seq DESC");
+        match (filter.limit, filter.offset) {
+            (None, None) => {}
+            (limit, offset) => {
+                q.push(" LIMIT ")
+                    .push_bind(limit.map_or(-1, i64::from))
+                    .push(" OFFSET ")
+                    .push_bind(i64::from(offset.unwrap_or(0)));
+            }
+        }
+        let rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("Reading the audit log"))?;
+        rows.iter().map(record).collect()
+    }
+
+    /// How many entries `filter` selects in all (its limit and offset aside).
+    pub async fn count_audit(&self, filter: &AuditFilter) -> Result<u64, AppError> {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_log");
+        push_audit_filter(&mut q, filter, Drive::Matches);
+        let n: i64 = q
+            .build()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("Reading the audit log"))?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Every action the log holds (of any profile), in order: the choices of the action filter.
+    pub async fn audit_actions(&self) -> Result<Vec<String>, AppError> {
+        // One index seek per distinct action, however long the log is.
+        let rows = sqlx::query(
+            "WITH RECURSIVE next (action) AS (
+                 SELECT MIN(action) FROM audit_log
+                 UNION ALL
+                 SELECT (SELECT MIN(action) FROM audit_log WHERE action > next.action)
+                 FROM next WHERE next.action IS NOT NULL
+             )
+             SELECT action FROM next WHERE action IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("Reading the audit log"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+/// The columns `record` reads, in its order.
+const COLUMNS: &str =
+    "seq, at_ms, actor, profile_id, action, target, params, outcome, message, duration_ms";
+
+fn record(r: &SqliteRow) -> Result<AuditRecord, AppError> {
+    let params: String = r.get(6);
+    Ok(AuditRecord {
+        seq: r.get(0),
+        entry: AuditEntry {
+            at_ms: r.get(1),
+            actor: r.get(2),
+            profile_id: r.get(3),
+            action: r.get(4),
+            target: r.get(5),
+            params: serde_json::from_str(&params)
+                .map_err(|e| internal("Reading the audit log", e))?,
+            outcome: r.get(7),
+            message: r.get(8),
+            duration_ms: r.get(9),
+        },
+    })
+}
+
+/// The trigram index finds text of at least this many characters; shorter text is looked for
+/// row by row.
+const MIN_INDEXED_TEXT: usize = 3;
+
+/// An entry's outcome as the filter groups them, written exactly as the index
+/// `audit_by_outcome` (migration 0006) is, so that SQLite uses it.
+const OUTCOME_CLASS: &str =
+    "(CASE WHEN outcome IN ('ok', 'started', 'interrupted') THEN outcome ELSE 'error' END)";
+
+/// How SQLite should find a page of entries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Drive {
+    /// From the narrowest index (an action, an outcome, the text matches), then sorted by time:
+    /// best when few entries match.
+    Matches,
+    /// Down the time index (of the profile, or of all), testing each entry: best when many
+    /// match, as a page of the newest is found after a few rows. The action, outcome and text
+    /// conditions are written `+column` so SQLite cannot drive by their indexes.
+    TimeOrder,
+}
+
+/// ` WHERE …` for every condition of `filter` (not its order or page). User text only ever
+/// reaches the SQL as bound values.
+fn push_audit_filter(q: &mut QueryBuilder<Sqlite>, filter: &AuditFilter, drive: Drive) {
+    let plus = if drive == Drive::TimeOrder { "+" } else { "" };
+    q.push(" WHERE 1 = 1");
+    if let Some(t) = filter.since_ms {
+        q.push(" AND at_ms >= ").push_bind(t);
+    }
+    if let Some(t) = filter.until_ms {
+        q.push(" AND at_ms < ").push_bind(t);
+    }
+    if let Some(p) = &filter.profile_id {
+        q.push(" AND profile_id = ").push_bind(p.clone());
+    }
+    if let Some((exact, prefix)) = filter.action_match() {
+        // One range of the action indexes: [prefix, prefix with its last char + 1), from the
+        // action itself when it counts too (`deploy` sorts just before `deploy.`; what sorts
+        // between them, `deploy-x`, is left out by the last condition).
+        let end = prefix_end(&prefix);
+        q.push(" AND ")
+            .push(plus)
+            .push("action >= ")
+            .push_bind(exact.clone().unwrap_or_else(|| prefix.clone()))
+            .push(" AND ")
+            .push(plus)
+            .push("action < ")
+            .push_bind(end);
+        if let Some(exact) = exact {
+            q.push(" AND (")
+                .push(plus)
+                .push("action = ")
+                .push_bind(exact)
+                .push(" OR ")
+                .push(plus)
+                .push("action >= ")
+                .push_bind(prefix)
+                .push(")");
+        }
+    }
+    if let Some(o) = filter.outcome {
+        let class = match o {
+            AuditOutcome::Ok => AuditOutcome::OK,
+            AuditOutcome::Started => AuditOutcome::STARTED,
+            AuditOutcome::Interrupted => AuditOutcome::INTERRUPTED,
+            AuditOutcome::Error => "error",
+        };
+        q.push(" AND ")
+            .push(plus)
+            .push(OUTCOME_CLASS)
+            .push(" = ")
+            .push_bind(class);
+    }
+    if let Some(text) = filter.text_query() {
+        if text.chars().count() >= MIN_INDEXED_TEXT {
+            // One FTS5 string (quotes doubled): the text as a substring, whatever it holds.
+            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+            q.push(" AND ")
+                .push(plus)
+                .push("seq IN (SELECT rowid FROM audit_fts WHERE audit_fts MATCH ")
+                .push_bind(phrase)
+                .push(")");
+        } else {
+            let like = format!(
+                "%{}%",
+                text.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            q.push(" AND (");
+            for (i, column) in ["actor", "action", "target", "params", "message"]
+                .iter()
+                .enumerate()
+            {
+                if i > 0 {
+                    q.push(" OR ");
+                }
+                q.push(*column)
+                    .push(" LIKE ")
+                    .push_bind(like.clone())
+                    .push(" ESCAPE '\\'");
+            }
+            q.push(")");
+        }
+    }
+}
+
+/// The smallest string after every string starting with `prefix`.
+fn prefix_end(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    match chars.pop() {
+        None => String::new(),
+        Some(last) => {
+            let next = char::from_u32(u32::from(last) + 1).unwrap_or(char::MAX);
+            chars.push(next);
+            chars.into_iter().collect()
+        }
     }
 }
 
@@ -170,5 +385,94 @@ mod tests {
         assert_eq!(r["nested"]["CF_API_TOKEN"], "***");
         assert_eq!(r["list"][0]["password"], "***");
         assert_eq!(r["list"][0]["ok"], 1);
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+
+    /// How SQLite runs the count and the page query for `filter`, driven each way.
+    async fn plans(store: &Store, filter: &AuditFilter) -> Vec<String> {
+        let mut out = Vec::new();
+        for (count, drive) in [
+            (true, Drive::Matches),
+            (false, Drive::Matches),
+            (false, Drive::TimeOrder),
+        ] {
+            let mut q = QueryBuilder::<Sqlite>::new(if count {
+                "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM audit_log".to_owned()
+            } else {
+                format!("EXPLAIN QUERY PLAN SELECT {COLUMNS} FROM audit_log")
+            });
+            push_audit_filter(&mut q, filter, drive);
+            if !count {
+                q.push(" ORDER BY at_ms DESC, seq DESC LIMIT 200 OFFSET 0");
+            }
+            let rows = q.build().fetch_all(&store.pool).await.unwrap();
+            let plan: Vec<String> = rows.iter().map(|r| r.get::<String, _>(3)).collect();
+            out.push(plan.join(" | "));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn every_filter_is_answered_from_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).await.unwrap();
+        let f = AuditFilter::default;
+        let filters = [
+            f(),
+            AuditFilter {
+                profile_id: Some("p".into()),
+                ..f()
+            },
+            AuditFilter {
+                action: Some("deploy.".into()),
+                ..f()
+            },
+            AuditFilter {
+                action: Some("deploy".into()),
+                profile_id: Some("p".into()),
+                ..f()
+            },
+            AuditFilter {
+                outcome: Some(AuditOutcome::Error),
+                ..f()
+            },
+            AuditFilter {
+                since_ms: Some(5),
+                until_ms: Some(10),
+                ..f()
+            },
+            AuditFilter {
+                text: Some("gateway".into()),
+                ..f()
+            },
+        ];
+        for filter in &filters {
+            for plan in plans(&store, filter).await {
+                for step in plan.split(" | ") {
+                    assert!(
+                        !step.starts_with("SCAN audit_log") || step.contains(" INDEX "),
+                        "a full scan for {filter:?}: {plan}"
+                    );
+                }
+            }
+        }
+        // Newest first of all, or of one profile, straight from the time indexes: no sort.
+        for filter in &filters[..2] {
+            let plans = plans(&store, filter).await;
+            assert!(!plans[1].contains("TEMP B-TREE"), "{}", plans[1]);
+        }
+        // An outcome is found by its index (the expression must match the migration's).
+        let plans = plans(&store, &filters[4]).await;
+        assert!(plans[0].contains("audit_by_outcome"), "{}", plans[0]);
+    }
+
+    #[test]
+    fn a_prefix_ends_just_after_its_last_character() {
+        assert_eq!(prefix_end("deploy."), "deploy/");
+        assert_eq!(prefix_end(""), "");
     }
 }

@@ -13,13 +13,13 @@ mod error;
 mod health;
 mod journal;
 mod profiles;
+mod recovery;
 mod runbooks;
 mod settings;
 
 use std::path::Path;
-use std::str::FromStr;
+use std::sync::Arc;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use switchyard_core::AppError;
 
@@ -30,6 +30,7 @@ pub use deployments::{
 };
 pub use health::{HealthBucket, HealthSample, HealthState};
 pub use journal::{JournalEntry, JournalResolution, JournalStage};
+pub use recovery::{StoreRecovery, TableSalvage};
 pub use runbooks::{
     CheckUpdate, NewRun, NewRunEvent, NewRunStep, RunChanges, RunCheckRecord, RunEventRecord,
     RunRecord, RunStepRecord, RunUpdate,
@@ -42,6 +43,10 @@ pub const DB_FILE: &str = "switchyard.db";
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Names the file in errors while the store is open (see `error`).
+    _file: Arc<error::OpenFile>,
+    /// Set when the file was found damaged at open and replaced (see `recovery`).
+    recovery: Option<Arc<StoreRecovery>>,
 }
 
 impl Store {
@@ -56,32 +61,21 @@ impl Store {
         Store::open(&data_dir.join(DB_FILE)).await
     }
 
-    /// Open (creating if needed) the database file at `path` and migrate it.
+    /// Open (creating if needed) the database file at `path` and migrate it. A damaged file is
+    /// moved aside and replaced, keeping what can be read ([`Store::recovery`] says what); a
+    /// file written by a newer Switchyard is refused untouched.
     pub async fn open(path: &Path) -> Result<Store, AppError> {
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-            .map_err(|e| error::internal("Opening the local database", e))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|e| {
-                tracing::error!(path = %path.display(), error = %e, "opening the database failed");
-                AppError::invalid_input(format!(
-                    "Cannot open the local database {}: {e}. If the file is damaged, move it aside; \
-                     Switchyard will create a new one and sync history again.",
-                    path.display()
-                ))
-            })?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| error::internal("Updating the local database", e))?;
-        Ok(Store { pool })
+        let (pool, recovery) = recovery::open(path).await?;
+        Ok(Store {
+            pool,
+            _file: error::OpenFile::register(path),
+            recovery: recovery.map(Arc::new),
+        })
+    }
+
+    /// What happened to a damaged database this open replaced, if it did.
+    pub fn recovery(&self) -> Option<&StoreRecovery> {
+        self.recovery.as_deref()
     }
 
     pub async fn close(&self) {

@@ -1,5 +1,6 @@
 use serde::Serialize;
 use switchyard_core::{AppError, ProfileSummary};
+use switchyard_ops::StorageNotice;
 use switchyard_secrets::KeychainStatus;
 use tauri::State;
 
@@ -16,6 +17,9 @@ pub struct AppInfo {
     pub active_profile: String,
     /// Why the local sandbox is not running, when it is not.
     pub sandbox_error: Option<String>,
+    /// Set at the start that found `switchyard.db` damaged and replaced it: what was kept and
+    /// what was lost (shown once; gone at the next start).
+    pub storage_notice: Option<StorageNotice>,
 }
 
 /// Version, data folder, profiles and sandbox state: what the first screen needs, fast (the
@@ -31,6 +35,7 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
         profiles: ops.profiles().await?.iter().map(|p| p.summary()).collect(),
         active_profile: ops.active_profile().await?.id,
         sandbox_error: state.sandbox_error.clone(),
+        storage_notice: ops.storage_notice().cloned(),
     })
 }
 

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use switchyard_core::{AppError, Environment};
 use switchyard_ops::{
     ArchivedBundle, Confirmation, DeployEvent, DeployOutcome, DeployPlan, DeploySettings,
-    InterruptedDeploy, PrepareDeploy, PreparedDeploy, RestoreRequest, RetentionReport,
-    RollbackOutcome, RollbackPlan, RollbackRequest, VersionList,
+    InterruptedDeploy, PrepareDeploy, PreparedDeploy, PromoteRequest, RestoreRequest,
+    RetentionReport, RollbackOutcome, RollbackPlan, RollbackRequest, VersionList,
 };
 use switchyard_store::{DeployPin, DeploymentFilter};
 use tauri::ipc::Channel;
@@ -127,6 +127,38 @@ pub async fn restore_version(
     state
         .ops
         .restore_version(request, move |e| {
+            let _ = on_event.send(e);
+        })
+        .await
+}
+
+/// The plan of promoting what runs in `from` to `to`, byte for byte.
+#[tauri::command]
+#[specta::specta]
+pub async fn promote_plan(
+    state: State<'_, AppState>,
+    profile_id: String,
+    service: String,
+    from: Environment,
+    to: Environment,
+) -> Result<DeployPlan, AppError> {
+    state
+        .ops
+        .promote_plan(&profile_id, &service, from, to)
+        .await
+}
+
+/// Deploy to `to` exactly the bundle that runs in `from`, then verify it.
+#[tauri::command]
+#[specta::specta]
+pub async fn promote(
+    state: State<'_, AppState>,
+    request: PromoteRequest,
+    on_event: Channel<DeployEvent>,
+) -> Result<DeployOutcome, AppError> {
+    state
+        .ops
+        .promote(request, move |e| {
             let _ = on_event.send(e);
         })
         .await

@@ -2,6 +2,7 @@
 //! `switchyard-ops` façade, return its result or its `AppError`.
 
 pub mod app;
+pub mod audit;
 pub mod deploy;
 pub mod files;
 pub mod health;

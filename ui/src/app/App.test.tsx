@@ -14,14 +14,14 @@ import {
 } from '../test/render';
 import { AREAS } from './areas';
 
-const AREA_NAMES = ['Deployments', 'Deploy', 'Namespaces', 'Health', 'Logs', 'Runbooks', 'Settings'];
+const AREA_NAMES = ['Deployments', 'Deploy', 'Namespaces', 'Health', 'Logs', 'Runbooks', 'Audit', 'Settings'];
 
 function areasNav() {
   return screen.getByRole('navigation', { name: 'Areas' });
 }
 
 describe('the window', () => {
-  it('lists the seven areas in the sidebar, in order, and opens Deployments first', async () => {
+  it('lists the eight areas in the sidebar, in order, and opens Deployments first', async () => {
     serveAppInfo(appInfo());
     renderApp();
     const buttons = within(areasNav()).getAllByRole('button');
@@ -43,7 +43,7 @@ describe('the window', () => {
     expect(others).toHaveLength(1);
   });
 
-  it('moves between areas with the keyboard: Tab to a button, Enter or Space, and Alt+1…7', async () => {
+  it('moves between areas with the keyboard: Tab to a button, Enter or Space, and Alt+1…8', async () => {
     serveAppInfo(appInfo());
     const { user } = renderApp();
     const health = within(areasNav()).getByRole('button', { name: 'Health' });
@@ -70,7 +70,8 @@ describe('the window', () => {
       'Alt+3',
     );
     expect(within(areasNav()).getByRole('button', { name: 'Logs' })).toHaveAttribute('aria-keyshortcuts', 'Alt+5');
-    expect(within(areasNav()).getByRole('button', { name: 'Settings' })).toHaveAttribute('aria-keyshortcuts', 'Alt+7');
+    expect(within(areasNav()).getByRole('button', { name: 'Audit' })).toHaveAttribute('aria-keyshortcuts', 'Alt+7');
+    expect(within(areasNav()).getByRole('button', { name: 'Settings' })).toHaveAttribute('aria-keyshortcuts', 'Alt+8');
   });
 });
 
@@ -253,6 +254,41 @@ describe('profile in the top bar', () => {
     renderApp('health');
     const alert = await screen.findByRole('alert', { name: 'The local sandbox is not running' });
     expect(alert).toHaveTextContent('port 4610 is in use');
+  });
+
+  it('says once, above every area, that the damaged database was replaced: where it went, what was kept and what was lost', async () => {
+    const db = '/home/op/.local/share/switchyard/switchyard.db';
+    const movedTo = `${db}.corrupt-20261206T120000Z`;
+    serveAppInfo(
+      appInfo({
+        storageNotice: {
+          damagedFile: db,
+          movedTo,
+          summary: `Switchyard's database ${db} was damaged (SQLite: database disk image is malformed) and was moved to ${movedTo}; nothing was deleted. A new database was created with everything that could still be read from it.`,
+          recovered: ['profiles (3 profiles)', 'settings (9 settings)', 'audit log (1204 entries)'],
+          lost: ['the runbook runs: their steps, outputs and incident reports are only in the moved file'],
+          next: ['Deployment history will be synced again from the Deploy API at the next sync.'],
+        },
+      }),
+    );
+    const { user } = renderApp();
+    const alert = await screen.findByRole('alert', { name: "Switchyard's database was damaged and has been replaced" });
+    expect(alert).toHaveTextContent(`was moved to ${movedTo}`);
+    expect(within(alert).getByRole('list', { name: 'Recovered' })).toHaveTextContent('profiles (3 profiles)');
+    expect(within(alert).getByRole('list', { name: 'Could not be recovered' })).toHaveTextContent(
+      'the runbook runs: their steps, outputs and incident reports are only in the moved file',
+    );
+    expect(alert).toHaveTextContent('Deployment history will be synced again');
+
+    // Still there in another area, until dismissed; then gone for good.
+    await user.click(within(areasNav()).getByRole('button', { name: 'Settings' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Settings' })).toBeInTheDocument();
+    const again = screen.getByRole('alert', { name: "Switchyard's database was damaged and has been replaced" });
+    await user.click(within(again).getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByRole('alert', { name: "Switchyard's database was damaged and has been replaced" })).toBeNull();
+    await user.click(within(areasNav()).getByRole('button', { name: 'Health' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Health' })).toBeInTheDocument();
+    expect(screen.queryByRole('alert', { name: "Switchyard's database was damaged and has been replaced" })).toBeNull();
   });
 });
 

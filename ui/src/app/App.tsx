@@ -3,7 +3,7 @@ import { type HotkeyItem, useHotkeys } from '@mantine/hooks';
 import { createSpotlight } from '@mantine/spotlight';
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 
-import { SandboxProblem } from '../components/EnvironmentNotices';
+import { SandboxProblem, StorageRecovered } from '../components/EnvironmentNotices';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { DeploymentsArea } from '../features/deployments/DeploymentsArea';
 import { useAppInfo } from '../ipc/queries';
@@ -24,6 +24,7 @@ const NamespacesArea = lazy(() =>
 );
 const HealthArea = lazy(() => import('../features/health/HealthArea').then((m) => ({ default: m.HealthArea })));
 const LogsArea = lazy(() => import('../features/logs/LogsArea').then((m) => ({ default: m.LogsArea })));
+const AuditArea = lazy(() => import('../features/audit/AuditArea').then((m) => ({ default: m.AuditArea })));
 const RunbooksArea = lazy(() => import('../features/runbooks/RunbooksArea').then((m) => ({ default: m.RunbooksArea })));
 const SettingsArea = lazy(() => import('../features/settings/SettingsArea').then((m) => ({ default: m.SettingsArea })));
 
@@ -58,6 +59,8 @@ function AreaSwitch({ area }: { area: AreaId }) {
       return <LogsArea />;
     case 'runbooks':
       return <RunbooksArea />;
+    case 'audit':
+      return <AuditArea />;
     case 'settings':
       return <SettingsArea />;
   }
@@ -93,6 +96,26 @@ function AppInfoProblem({ area }: { area: AreaId }) {
         context="Loading app info"
         onRetry={() => {
           void appInfo.refetch();
+        }}
+      />
+    </Box>
+  );
+}
+
+/** The damaged database replaced at this start, above every area until dismissed. */
+function StorageNoticeBanner() {
+  const appInfo = useAppInfo();
+  const [dismissed, setDismissed] = useState(false);
+  const notice = appInfo.data?.storageNotice;
+  if (dismissed || !notice) {
+    return null;
+  }
+  return (
+    <Box mb="md" maw={760}>
+      <StorageRecovered
+        notice={notice}
+        onDismiss={() => {
+          setDismissed(true);
         }}
       />
     </Box>
@@ -145,6 +168,7 @@ export function App({ initialArea = 'deployments' }: AppProps) {
           <TopBar onOpenPalette={actions.open} />
           <AreaNav />
           <AppShell.Main>
+            <StorageNoticeBanner />
             <AppInfoProblem area={area} />
             <AreaContent area={area} />
           </AppShell.Main>

@@ -32,10 +32,11 @@ function AreaLink({ area }: { area: Area }) {
   );
 }
 
-/** The sidebar: one button per area; Tab reaches each, Enter or Space opens it, Alt+1…7 too. */
+/** The sidebar: one button per area; Tab reaches each, Enter or Space opens it, Alt+1…8 too. */
 export function AreaNav() {
-  const operate = AREAS.filter((a) => a.id !== 'runbooks' && a.id !== 'settings');
-  const runbooks = AREAS.filter((a) => a.id === 'runbooks');
+  const operate = AREAS.filter((a) => a.id !== 'runbooks' && a.id !== 'audit' && a.id !== 'settings');
+  // What was done, during an incident and after it: the procedures and the audit log.
+  const incidents = AREAS.filter((a) => a.id === 'runbooks' || a.id === 'audit');
   const settings = AREAS.filter((a) => a.id === 'settings');
   return (
     <AppShell.Navbar p="xs" aria-label="Areas" className="sy-navbar">
@@ -49,7 +50,7 @@ export function AreaNav() {
         <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" pt="md" pb={6} aria-hidden>
           Incidents
         </Text>
-        {runbooks.map((area) => (
+        {incidents.map((area) => (
           <AreaLink key={area.id} area={area} />
         ))}
       </AppShell.Section>

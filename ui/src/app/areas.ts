@@ -2,14 +2,15 @@ import {
   IconActivityHeartbeat,
   IconBoxMultiple,
   IconChecklist,
+  IconClipboardList,
   IconHistory,
   IconListDetails,
   IconRocket,
   IconSettings,
 } from '@tabler/icons-react';
 
-/** The seven areas of the window, in sidebar order. Alt+1…Alt+7 follow this order. */
-export const AREA_IDS = ['deployments', 'deploy', 'namespaces', 'health', 'logs', 'runbooks', 'settings'] as const;
+/** The eight areas of the window, in sidebar order. Alt+1…Alt+8 follow this order. */
+export const AREA_IDS = ['deployments', 'deploy', 'namespaces', 'health', 'logs', 'runbooks', 'audit', 'settings'] as const;
 export type AreaId = (typeof AREA_IDS)[number];
 
 export interface Area {
@@ -67,10 +68,17 @@ export const AREAS: readonly Area[] = [
     summary: 'Runbook procedures as guided checklists',
   },
   {
+    id: 'audit',
+    label: 'Audit',
+    icon: IconClipboardList,
+    shortcutDigit: 7,
+    summary: 'Who did what, to what, and how it ended: every action taken in Switchyard',
+  },
+  {
     id: 'settings',
     label: 'Settings',
     icon: IconSettings,
-    shortcutDigit: 7,
+    shortcutDigit: 8,
     summary: 'App version, data directory, profiles and the health settings',
   },
 ];

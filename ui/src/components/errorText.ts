@@ -80,6 +80,15 @@ export const ERROR_TEXT: Record<ErrorCode, ErrorText> = {
     title: 'Cancelled',
     nextStep: 'Nothing more was done. Start again when ready.',
   },
+  DiskFull: {
+    title: "The disk holding Switchyard's data is full",
+    nextStep: 'Free space on that disk, then try again. Nothing of this action was saved.',
+  },
+  DatabaseBusy: {
+    title: "Switchyard's database is busy",
+    nextStep:
+      'Try again. If it stays busy, close any other program that has the database open (a database browser, a backup or sync tool).',
+  },
   Internal: {
     title: 'Something went wrong inside Switchyard',
     nextStep: "Try again. If it persists, the full details are in Switchyard's log.",

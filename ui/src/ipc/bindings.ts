@@ -113,6 +113,10 @@ export const commands = {
 	restoreVersion: (request: RestoreRequest_Deserialize, onEvent: Channel<DeployEvent_Deserialize>) => typedError<DeployOutcome_Serialize, AppError_Serialize>(__TAURI_INVOKE("restore_version", { request, onEvent })),
 	/**  Services pinned to a version by a rollback. */
 	deployPins: (profileId: string) => typedError<DeployPin[], AppError_Serialize>(__TAURI_INVOKE("deploy_pins", { profileId })),
+	/**  The plan of promoting what runs in `from` to `to`, byte for byte. */
+	promotePlan: (profileId: string, service: string, from: Environment, to: Environment) => typedError<DeployPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("promote_plan", { profileId, service, from, to })),
+	/**  Deploy to `to` exactly the bundle that runs in `from`, then verify it. */
+	promote: (request: PromoteRequest_Deserialize, onEvent: Channel<DeployEvent_Deserialize>) => typedError<DeployOutcome_Serialize, AppError_Serialize>(__TAURI_INVOKE("promote", { request, onEvent })),
 	/**
 	 *  Deploys Switchyard was doing when it stopped (crash, kill, power cut), reconciled with the
 	 *  platform, that the operator has not dismissed yet.
@@ -197,6 +201,16 @@ export const commands = {
 	installWorkerd: (onProgress: Channel<WorkerdInstallEvent_Deserialize>) => typedError<WorkerdInstalled_Serialize, AppError_Serialize>(__TAURI_INVOKE("install_workerd", { onProgress })),
 	/**  Cancel the workerd download in progress (nothing is installed); whether one was running. */
 	cancelWorkerdInstall: () => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("cancel_workerd_install")),
+	/**
+	 *  A page of the audit log (the filter's limit and offset), newest first, with how many entries
+	 *  match in all and every action recorded.
+	 */
+	listAudit: (filter: AuditFilter_Deserialize) => typedError<AuditPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("list_audit", { filter })),
+	/**
+	 *  Export every entry the filter selects (not only the page shown) to a file chosen in the OS's
+	 *  save dialog; the window never sends a path. The path written, or None when cancelled.
+	 */
+	exportAudit: (filter: AuditFilter_Deserialize, format: ExportFormat) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("export_audit", { filter, format })),
 };
 
 /* Types */
@@ -300,6 +314,11 @@ export type AppInfo_Deserialize = {
 	activeProfile: string,
 	/**  Why the local sandbox is not running, when it is not. */
 	sandboxError?: string | null,
+	/**
+	 *  Set at the start that found `switchyard.db` damaged and replaced it: what was kept and
+	 *  what was lost (shown once; gone at the next start).
+	 */
+	storageNotice?: StorageNotice | null,
 };
 
 /**  What the window shows about the app itself. */
@@ -311,6 +330,11 @@ export type AppInfo_Serialize = {
 	activeProfile: string,
 	/**  Why the local sandbox is not running, when it is not. */
 	sandboxError: string | null,
+	/**
+	 *  Set at the start that found `switchyard.db` damaged and replaced it: what was kept and
+	 *  what was lost (shown once; gone at the next start).
+	 */
+	storageNotice: StorageNotice | null,
 };
 
 /**  An archived bundle as a history row or version list shows it. */
@@ -353,6 +377,142 @@ export type AskField = {
 	/**  The parameter's name (the key of the value passed when running the step). */
 	param: string,
 	kind: ValueKind,
+};
+
+/**  Which audit entries to read. The empty filter is every entry of every profile, newest first. */
+export type AuditFilter = AuditFilter_Serialize | AuditFilter_Deserialize;
+
+/**  Which audit entries to read. The empty filter is every entry of every profile, newest first. */
+export type AuditFilter_Deserialize = {
+	/**  Entries started at or after this time (epoch ms; a JS number represents it exactly). */
+	sinceMs?: number | null,
+	/**  Entries started before this time (epoch ms). */
+	untilMs?: number | null,
+	/**  One profile's entries (`""`: the app-wide ones, such as settings); None: every profile. */
+	profileId?: string | null,
+	/**
+	 *  An action or a family: `deploy.` is every action starting with it; `deploy` or
+	 *  `sandbox.fault` is that action and the ones under it (`deploy.apply`,
+	 *  `sandbox.fault.clear`).
+	 */
+	action?: string | null,
+	outcome?: AuditOutcome | null,
+	/**  Free text, any case, found anywhere in the actor, action, target, parameters or message. */
+	text?: string | null,
+	/**  At most this many entries; None: all of them. */
+	limit?: number | null,
+	offset?: number | null,
+};
+
+/**  Which audit entries to read. The empty filter is every entry of every profile, newest first. */
+export type AuditFilter_Serialize = {
+	/**  Entries started at or after this time (epoch ms; a JS number represents it exactly). */
+	sinceMs: number | null,
+	/**  Entries started before this time (epoch ms). */
+	untilMs: number | null,
+	/**  One profile's entries (`""`: the app-wide ones, such as settings); None: every profile. */
+	profileId: string | null,
+	/**
+	 *  An action or a family: `deploy.` is every action starting with it; `deploy` or
+	 *  `sandbox.fault` is that action and the ones under it (`deploy.apply`,
+	 *  `sandbox.fault.clear`).
+	 */
+	action: string | null,
+	outcome: AuditOutcome | null,
+	/**  Free text, any case, found anywhere in the actor, action, target, parameters or message. */
+	text: string | null,
+	/**  At most this many entries; None: all of them. */
+	limit: number | null,
+	offset: number | null,
+};
+
+/**  How an audited action ended, as the filter and the window group the stored outcomes. */
+export type AuditOutcome = 
+/**  It succeeded (stored `ok`). */
+"ok" | 
+/**  It failed: stored as the error code (`InvalidInput`, `Unreachable`…) or `failed`. */
+"error" | 
+/**  It is still running (stored `started`: written when the action starts). */
+"started" | 
+/**  The app stopped before it ended (stored `interrupted`): how it ended is unknown. */
+"interrupted";
+
+/**  A page of the audit log. */
+export type AuditPage = AuditPage_Serialize | AuditPage_Deserialize;
+
+/**  A page of the audit log. */
+export type AuditPage_Deserialize = {
+	/**  The filter's page (its limit and offset), newest first. */
+	entries: AuditRow_Deserialize[],
+	/**  How many entries match the filter in all. */
+	total: number,
+	/**  Every action the log holds (any profile), in order: the action filter's choices. */
+	actions: string[],
+};
+
+/**  A page of the audit log. */
+export type AuditPage_Serialize = {
+	/**  The filter's page (its limit and offset), newest first. */
+	entries: AuditRow_Serialize[],
+	/**  How many entries match the filter in all. */
+	total: number,
+	/**  Every action the log holds (any profile), in order: the action filter's choices. */
+	actions: string[],
+};
+
+/**  One entry of the audit log. */
+export type AuditRow = AuditRow_Serialize | AuditRow_Deserialize;
+
+/**  One entry of the audit log. */
+export type AuditRow_Deserialize = {
+	/**  The entry's number, in the order written. */
+	seq: number | null,
+	/**  When the action started (epoch ms). */
+	atMs: number | null,
+	/**  The OS user who ran it. */
+	actor: string,
+	/**  The profile it acted on; empty for app-wide actions (settings). */
+	profileId: string,
+	/**  What was done, e.g. `deploy.apply`, `namespace.delete`, `secret.set`. */
+	action: string,
+	/**  What it was done to, e.g. `gateway/production`, a namespace, a profile. */
+	target: string,
+	/**  Its parameters, with anything named like a key or token replaced by `***`. */
+	params: unknown,
+	/**  As recorded: `ok`, `started`, `interrupted`, or the error code (`Unreachable`…). */
+	outcome: string,
+	/**  The outcome's group: ok, error, started (still running) or interrupted. */
+	status: AuditOutcome,
+	/**  Why it failed or was interrupted, when it did. */
+	message?: string | null,
+	/**  How long it took (0 while it runs). */
+	durationMs: number | null,
+};
+
+/**  One entry of the audit log. */
+export type AuditRow_Serialize = {
+	/**  The entry's number, in the order written. */
+	seq: number | null,
+	/**  When the action started (epoch ms). */
+	atMs: number | null,
+	/**  The OS user who ran it. */
+	actor: string,
+	/**  The profile it acted on; empty for app-wide actions (settings). */
+	profileId: string,
+	/**  What was done, e.g. `deploy.apply`, `namespace.delete`, `secret.set`. */
+	action: string,
+	/**  What it was done to, e.g. `gateway/production`, a namespace, a profile. */
+	target: string,
+	/**  Its parameters, with anything named like a key or token replaced by `***`. */
+	params: unknown,
+	/**  As recorded: `ok`, `started`, `interrupted`, or the error code (`Unreachable`…). */
+	outcome: string,
+	/**  The outcome's group: ok, error, started (still running) or interrupted. */
+	status: AuditOutcome,
+	/**  Why it failed or was interrupted, when it did. */
+	message: string | null,
+	/**  How long it took (0 while it runs). */
+	durationMs: number | null,
 };
 
 /**  One binding: its name, kind and target (the service, or the variable's text). */
@@ -634,6 +794,11 @@ export type DeploySettings_Deserialize = {
 	 *  sandbox enforces the same).
 	 */
 	bundleSizeLimitBytes?: number | null,
+	/**
+	 *  How long a version should run in the environment it is promoted from before a promote
+	 *  goes ahead without a warning, in minutes. Default 30.
+	 */
+	promoteSoakMinutes?: number,
 };
 
 /**  Deploy settings (app-wide). */
@@ -654,6 +819,11 @@ export type DeploySettings_Serialize = {
 	 *  sandbox enforces the same).
 	 */
 	bundleSizeLimitBytes: number | null,
+	/**
+	 *  How long a version should run in the environment it is promoted from before a promote
+	 *  goes ahead without a warning, in minutes. Default 30.
+	 */
+	promoteSoakMinutes: number,
 };
 
 /**  What to deploy. */
@@ -846,7 +1016,11 @@ export type ErrorCode = "InvalidApiKey" | "InsufficientPermissions" |
  *  The platform answered with something that is not what its contract says (not JSON,
  *  truncated, wrong shape).
  */
-"InvalidResponse" | "Internal";
+"InvalidResponse" | 
+/**  The disk holding Switchyard's data is full: the write was refused and nothing was saved. */
+"DiskFull" | 
+/**  Switchyard's database stayed locked by another connection or program past the wait. */
+"DatabaseBusy" | "Internal";
 
 /**  The export formats of the history. */
 export type ExportFormat = "csv" | "json";
@@ -1536,6 +1710,33 @@ export type Profile_Serialize = {
 	/**  URL of a service's root; `{service}` and `{environment}` are replaced. */
 	serviceUrlTemplate: string,
 	dispatcherUrl: string,
+};
+
+/**  A promote to perform. */
+export type PromoteRequest = PromoteRequest_Serialize | PromoteRequest_Deserialize;
+
+/**  A promote to perform. */
+export type PromoteRequest_Deserialize = {
+	profileId: string,
+	service: string,
+	/**  Where the proven version runs (usually staging). */
+	from: Environment,
+	/**  Where it goes (usually production). */
+	to: Environment,
+	confirmation?: Confirmation_Deserialize,
+	runId?: string | null,
+};
+
+/**  A promote to perform. */
+export type PromoteRequest_Serialize = {
+	profileId: string,
+	service: string,
+	/**  Where the proven version runs (usually staging). */
+	from: Environment,
+	/**  Where it goes (usually production). */
+	to: Environment,
+	confirmation: Confirmation_Serialize,
+	runId: string | null,
 };
 
 /**  How carefully the app treats a profile's mutations. */
@@ -2533,6 +2734,25 @@ export type StepRunRequest_Serialize = {
 
 /**  The state of a step. */
 export type StepState = "pending" | "running" | "passed" | "failed" | "skipped";
+
+/**
+ *  The one-time notice of a database replaced at start (in `app_info` until the app restarts,
+ *  and in the audit log as `storage.recovered`).
+ */
+export type StorageNotice = {
+	/**  The damaged file, e.g. `~/.local/share/switchyard/switchyard.db`. */
+	damagedFile: string,
+	/**  Where it is now (moved, never deleted), with its `-wal` and `-shm` beside it. */
+	movedTo: string,
+	/**  The opening sentence: what was damaged, how it showed, where it went. */
+	summary: string,
+	/**  What was read back into the new database, one line per kind of data. */
+	recovered: string[],
+	/**  What could not be read back, each with what it means and what to do. */
+	lost: string[],
+	/**  What happens next (history synced again…). */
+	next: string[],
+};
 
 /**  A deployment that came shortly before a service started failing. */
 export type SuspectDeployment = SuspectDeployment_Serialize | SuspectDeployment_Deserialize;

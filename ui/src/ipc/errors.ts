@@ -26,6 +26,8 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   Conflict: true,
   BundleTooLarge: true,
   Cancelled: true,
+  DiskFull: true,
+  DatabaseBusy: true,
   Internal: true,
 };
 

@@ -8,6 +8,8 @@ import { createQueryClient, Providers } from '../app/Providers';
 import type {
   AppError,
   AppInfo_Serialize,
+  AuditPage_Serialize,
+  AuditRow_Serialize,
   Deployment_Serialize,
   HistoryPage_Serialize,
   Profile_Serialize,
@@ -61,6 +63,7 @@ export function fullProfile(summary: ProfileSummary, overrides: Partial<Profile_
 export function appInfo(overrides: Partial<AppInfo_Serialize> = {}): AppInfo_Serialize {
   return {
     sandboxError: null,
+    storageNotice: null,
     name: 'Switchyard',
     version: '0.1.0',
     dataDir: '/home/op/.local/share/switchyard',
@@ -91,6 +94,38 @@ export function deployment(overrides: Partial<Deployment_Serialize> = {}): Deplo
     url: 'https://gateway.do',
     versionTag: `v1.0.${n}`,
     metadata: { commit: '0123456789abcdef0123', branch: 'main', author: 'alice' },
+    ...overrides,
+  };
+}
+
+let auditCounter = 0;
+
+/** An audit entry: a succeeded deploy of gateway on the sandbox profile, unless told. */
+export function auditRow(overrides: Partial<AuditRow_Serialize> = {}): AuditRow_Serialize {
+  auditCounter += 1;
+  return {
+    seq: auditCounter,
+    atMs: Date.parse('2025-03-01T12:00:00Z'),
+    actor: 'ana',
+    profileId: 'local-sandbox',
+    action: 'deploy.apply',
+    target: 'gateway/production',
+    params: { service: 'gateway', environment: 'production', version: '2.0.0' },
+    outcome: 'ok',
+    status: 'ok',
+    message: null,
+    durationMs: 1200,
+    ...overrides,
+  };
+}
+
+/** A page of the audit log as `list_audit` answers: the entries given, all of them. */
+export function auditPage(overrides: Partial<AuditPage_Serialize> = {}): AuditPage_Serialize {
+  const entries = overrides.entries ?? [];
+  return {
+    entries,
+    total: entries.length,
+    actions: [...new Set(entries.map((e) => e.action))].sort(),
     ...overrides,
   };
 }
@@ -162,6 +197,8 @@ export function serveIpc(
     correlation_window: () => 15,
     workerd_path: () => null,
     interrupted_deploys: () => [],
+    // The Audit area lists the audit log; by default nothing is recorded yet.
+    list_audit: () => auditPage(),
     // The status bar's health monitor checks in every area; by default all is well.
     check_health: () => ({
       checkedAtMs: 1_750_000_000_000,

@@ -37,6 +37,9 @@ pub struct DeploySettings {
     /// sandbox enforces the same).
     #[cfg_attr(feature = "specta", specta(type = f64))]
     pub bundle_size_limit_bytes: u64,
+    /// How long a version should run in the environment it is promoted from before a promote
+    /// goes ahead without a warning, in minutes. Default 30.
+    pub promote_soak_minutes: u32,
 }
 
 impl Default for DeploySettings {
@@ -47,6 +50,7 @@ impl Default for DeploySettings {
             health_wait_ms: 30_000,
             health_poll_ms: 1_000,
             bundle_size_limit_bytes: 10 * 1024 * 1024,
+            promote_soak_minutes: 30,
         }
     }
 }

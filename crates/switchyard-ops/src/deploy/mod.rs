@@ -12,6 +12,7 @@ mod events;
 mod export;
 mod journal;
 mod plan;
+mod promote;
 mod rollback;
 mod run;
 mod source;
@@ -34,6 +35,7 @@ pub use plan::{
     BindingTarget, Confirmation, ConfirmationKind, ConfirmationRequirement, DeployBindingsDiff,
     DeployPlan, PlanBasis, ServiceBindingChange, VersionSummary,
 };
+pub use promote::PromoteRequest;
 pub use rollback::{
     RestoreRequest, RollbackOutcome, RollbackPlan, RollbackRequest, VersionList, VersionRow,
 };

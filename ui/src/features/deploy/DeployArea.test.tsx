@@ -318,6 +318,61 @@ describe('Deploy area', () => {
     );
   });
 
+  it('promotes exactly what runs in staging to production after its plan, with the plan\'s basis', async () => {
+    const promotePlan = plan({
+      warnings: [
+        'Promoted from staging: exactly the bundle deploy_s runs there (sha256 bbbb), with its bindings; nothing is rebuilt.',
+        'v1.4.0 has run in staging for 5 min only; the soak time is 30 min (Settings → Deploy).',
+      ],
+    });
+    const calls = serve({
+      promote_plan: () => promotePlan,
+      promote: () => ({
+        runId: RUN,
+        deployment: deployment({ id: 'deploy_p', service: 'gateway', versionTag: 'v1.4.0' }),
+        plan: promotePlan,
+        bundle: {
+          deploymentId: 'deploy_p',
+          service: 'gateway',
+          environment: 'production',
+          sha256: 'bb'.repeat(32),
+          sizeBytes: 4096,
+          kind: 'deploy',
+          available: true,
+          prunedMs: null,
+          usedMs: 1,
+          bindings: {},
+        },
+        verification: {
+          recordSeen: true,
+          recordDetail: '',
+          healthOk: true,
+          healthUrl: 'http://x/health',
+          healthStatus: 200,
+          healthDetail: '/health answered 200 after 90 ms',
+          waitedMs: 90,
+        },
+        pinCleared: false,
+        pin: null,
+        retention: null,
+      }),
+    });
+    const { user } = renderApp('deploy');
+    await user.click(await screen.findByRole('tab', { name: 'Promote' }));
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Service' }), 'gateway');
+    expect(await screen.findByText(/the soak time is 30 min/)).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'promote_plan')?.args).toEqual({ profileId: 'local-sandbox', service: 'gateway', from: 'staging', to: 'production' });
+    await user.type(screen.getByRole('textbox', { name: 'Type gateway to confirm' }), 'gateway');
+    await user.click(screen.getByRole('button', { name: 'Promote gateway from staging to production' }));
+    expect(await screen.findByRole('status', { name: 'Promoted gateway to production' })).toHaveTextContent('/health answered 200');
+    expect(calls.find((c) => c.cmd === 'promote')?.args.request).toMatchObject({
+      service: 'gateway',
+      from: 'staging',
+      to: 'production',
+      confirmation: { confirmed: true, typed: 'gateway', basis: { currentDeploymentId: 'deploy_1' } },
+    });
+  });
+
   it('offers no deploy at all on a read-only profile, and says why', async () => {
     serve({}, { protection: 'readOnly' });
     renderApp('deploy');

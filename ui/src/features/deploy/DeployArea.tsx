@@ -1,5 +1,5 @@
 import { Loader, Paper, Stack, Tabs, Text } from '@mantine/core';
-import { IconArrowBackUp, IconRocket } from '@tabler/icons-react';
+import { IconArrowBackUp, IconArrowBigUpLines, IconRocket } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { areaById } from '../../app/areas';
@@ -10,6 +10,7 @@ import { useAppInfo, useProfiles } from '../../ipc/queries';
 import './deploy.css';
 import { DeployWizard } from './DeployWizard';
 import { InterruptedDeploys } from './InterruptedDeploys';
+import { PromotePanel } from './PromotePanel';
 import { RollbackPanel } from './RollbackPanel';
 
 /** Deploy a service (plan first, confirmation matched to risk) or roll one back. */
@@ -49,12 +50,18 @@ export function DeployArea() {
             <Tabs.Tab value="rollback" leftSection={<IconArrowBackUp size={16} aria-hidden />}>
               Roll back
             </Tabs.Tab>
+            <Tabs.Tab value="promote" leftSection={<IconArrowBigUpLines size={16} aria-hidden />}>
+              Promote
+            </Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="deploy">
             <DeployWizard key={profile.id} profile={profile} />
           </Tabs.Panel>
           <Tabs.Panel value="rollback">
             <RollbackPanel key={profile.id} profile={profile} />
+          </Tabs.Panel>
+          <Tabs.Panel value="promote">
+            <PromotePanel key={profile.id} profile={profile} />
           </Tabs.Panel>
         </Tabs>
       )}

@@ -1,0 +1,400 @@
+//! The audit log's query against a real SQLite file: filters together, exact counts, pages, text.
+
+use serde_json::json;
+use switchyard_core::{AuditFilter, AuditOutcome};
+use switchyard_store::{AuditEntry, AuditRecord, Store};
+
+const T0: i64 = 1_700_000_000_000;
+const MINUTE: i64 = 60_000;
+
+fn entry(at_min: i64, profile: &str, action: &str, target: &str, outcome: &str) -> AuditEntry {
+    AuditEntry {
+        at_ms: T0 + at_min * MINUTE,
+        actor: "ana".into(),
+        profile_id: profile.into(),
+        action: action.into(),
+        target: target.into(),
+        params: json!({ "reason": format!("{action} of {target}") }),
+        outcome: outcome.into(),
+        message: (outcome != "ok" && outcome != "started").then(|| format!("{target}: {outcome}")),
+        duration_ms: 10,
+    }
+}
+
+/// A log of 3 profiles × 40 minutes, one entry a minute each, actions and outcomes in turn.
+async fn seeded() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let actions = [
+        "deploy.apply",
+        "deploy.rollback",
+        "namespace.create",
+        "secret.set",
+    ];
+    let outcomes = ["ok", "ok", "Unreachable", "ok", "InvalidInput"];
+    for minute in 0..40 {
+        for (p, profile) in ["prod", "staging", ""].iter().enumerate() {
+            let i = minute as usize + p;
+            let target = if profile.is_empty() {
+                "deploy".to_owned()
+            } else {
+                format!("{}/{profile}", ["gateway", "db"][i % 2])
+            };
+            store
+                .append_audit(&entry(
+                    minute,
+                    profile,
+                    actions[i % actions.len()],
+                    &target,
+                    outcomes[i % outcomes.len()],
+                ))
+                .await
+                .unwrap();
+        }
+    }
+    (dir, store)
+}
+
+/// What the store says, checked against a filter applied by hand to every entry.
+async fn check(store: &Store, filter: &AuditFilter, expected: impl Fn(&AuditRecord) -> bool) {
+    let all = store.query_audit(&AuditFilter::default()).await.unwrap();
+    let want: Vec<i64> = all.iter().filter(|r| expected(r)).map(|r| r.seq).collect();
+    let got: Vec<i64> = store
+        .query_audit(filter)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(got, want, "{filter:?}");
+    let (page, total) = store.audit_page(filter).await.unwrap();
+    assert_eq!(total, want.len() as u64, "count of {filter:?}");
+    assert_eq!(page.len(), want.len(), "{filter:?}");
+    assert_eq!(
+        store.count_audit(filter).await.unwrap(),
+        want.len() as u64,
+        "{filter:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_whole_log_comes_newest_first_with_ties_by_write_order() {
+    let (_dir, store) = seeded().await;
+    let all = store.query_audit(&AuditFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 120);
+    for pair in all.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        assert!(
+            (a.entry.at_ms, a.seq) > (b.entry.at_ms, b.seq),
+            "{a:?} before {b:?}"
+        );
+    }
+    // Every profile, including the app-wide entries ("").
+    assert!(all.iter().any(|r| r.entry.profile_id.is_empty()));
+    assert!(all.iter().any(|r| r.entry.profile_id == "prod"));
+}
+
+#[tokio::test]
+async fn each_filter_selects_exactly_what_it_says() {
+    let (_dir, store) = seeded().await;
+    let f = AuditFilter::default;
+    check(
+        &store,
+        &AuditFilter {
+            profile_id: Some("prod".into()),
+            ..f()
+        },
+        |r| r.entry.profile_id == "prod",
+    )
+    .await;
+    check(
+        &store,
+        &AuditFilter {
+            profile_id: Some(String::new()),
+            ..f()
+        },
+        |r| r.entry.profile_id.is_empty(),
+    )
+    .await;
+    // A time range: from its start (included) to its end (excluded).
+    check(
+        &store,
+        &AuditFilter {
+            since_ms: Some(T0 + 10 * MINUTE),
+            until_ms: Some(T0 + 20 * MINUTE),
+            ..f()
+        },
+        |r| (T0 + 10 * MINUTE..T0 + 20 * MINUTE).contains(&r.entry.at_ms),
+    )
+    .await;
+    // An action family, a prefix, and one action.
+    check(
+        &store,
+        &AuditFilter {
+            action: Some("deploy".into()),
+            ..f()
+        },
+        |r| r.entry.action.starts_with("deploy."),
+    )
+    .await;
+    check(
+        &store,
+        &AuditFilter {
+            action: Some("deploy.".into()),
+            ..f()
+        },
+        |r| r.entry.action.starts_with("deploy."),
+    )
+    .await;
+    check(
+        &store,
+        &AuditFilter {
+            action: Some("deploy.rollback".into()),
+            ..f()
+        },
+        |r| r.entry.action == "deploy.rollback",
+    )
+    .await;
+    check(
+        &store,
+        &AuditFilter {
+            action: Some("deploy.roll".into()),
+            ..f()
+        },
+        |_| false,
+    )
+    .await;
+    // Outcomes, grouped: every error code is an error.
+    check(
+        &store,
+        &AuditFilter {
+            outcome: Some(AuditOutcome::Error),
+            ..f()
+        },
+        |r| r.entry.outcome == "Unreachable" || r.entry.outcome == "InvalidInput",
+    )
+    .await;
+    check(
+        &store,
+        &AuditFilter {
+            outcome: Some(AuditOutcome::Ok),
+            ..f()
+        },
+        |r| r.entry.outcome == "ok",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn filters_work_together_and_the_count_is_exact() {
+    let (_dir, store) = seeded().await;
+    let filter = AuditFilter {
+        since_ms: Some(T0 + 5 * MINUTE),
+        until_ms: Some(T0 + 35 * MINUTE),
+        profile_id: Some("prod".into()),
+        action: Some("deploy".into()),
+        outcome: Some(AuditOutcome::Ok),
+        text: Some("GATEWAY".into()),
+        limit: None,
+        offset: None,
+    };
+    let expected = |r: &AuditRecord| {
+        let e = &r.entry;
+        (T0 + 5 * MINUTE..T0 + 35 * MINUTE).contains(&e.at_ms)
+            && e.profile_id == "prod"
+            && e.action.starts_with("deploy.")
+            && e.outcome == "ok"
+            && e.target.starts_with("gateway/")
+    };
+    check(&store, &filter, expected).await;
+    let n = store.count_audit(&filter).await.unwrap();
+    assert!(n > 0, "the combination selects some entries");
+    assert!(n < 30, "and not all of the profile's: {n}");
+}
+
+#[tokio::test]
+async fn pages_add_up_to_the_whole_and_each_says_the_total() {
+    let (_dir, store) = seeded().await;
+    for base in [
+        AuditFilter::default(),
+        AuditFilter {
+            action: Some("deploy.".into()),
+            ..Default::default()
+        },
+        AuditFilter {
+            text: Some("gateway".into()),
+            ..Default::default()
+        },
+        AuditFilter {
+            outcome: Some(AuditOutcome::Error),
+            profile_id: Some("staging".into()),
+            ..Default::default()
+        },
+    ] {
+        let whole: Vec<i64> = store
+            .query_audit(&base)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        let mut paged = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (page, total) = store
+                .audit_page(&AuditFilter {
+                    limit: Some(7),
+                    offset: Some(offset),
+                    ..base.clone()
+                })
+                .await
+                .unwrap();
+            assert_eq!(total, whole.len() as u64, "{base:?}");
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= 7);
+            offset += page.len() as u32;
+            paged.extend(page.iter().map(|r| r.seq));
+        }
+        assert_eq!(paged, whole, "{base:?}");
+    }
+}
+
+#[tokio::test]
+async fn text_is_found_in_the_target_params_message_and_actor_in_any_case() {
+    let (_dir, store) = seeded().await;
+    let mut e = entry(50, "prod", "profile.save", "blue-green-7", "ok");
+    e.params = json!({ "name": "Zürich edge", "apiKey": "sk_live_secret_value" });
+    e.actor = "operator.oskar".into();
+    let seq = store.append_audit(&e).await.unwrap();
+    let found = |text: &str| {
+        let store = store.clone();
+        let text = text.to_owned();
+        async move {
+            store
+                .query_audit(&AuditFilter {
+                    text: Some(text),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.seq)
+                .collect::<Vec<_>>()
+        }
+    };
+    // Any part of the target, any case.
+    assert_eq!(found("green").await, vec![seq]);
+    assert_eq!(found("BLUE-GREEN").await, vec![seq]);
+    assert_eq!(found("zürich").await, vec![seq]);
+    assert_eq!(found("oskar").await, vec![seq]);
+    // Short text is looked for too (without the index), and % or _ are only themselves.
+    assert_eq!(found("-7").await, vec![seq]);
+    assert!(found("%").await.is_empty());
+    assert!(found("_").await.is_empty());
+    // Quotes and FTS syntax are text.
+    assert!(found("\"green OR db\"").await.is_empty());
+    assert!(found("green*").await.is_empty());
+    // The key was redacted before it was stored: its value is not there to find.
+    assert!(found("sk_live_secret_value").await.is_empty());
+    assert!(found("secret_value").await.is_empty());
+
+    // The message written when the action ends is found as well.
+    let started = store
+        .append_audit(&entry(51, "prod", "deploy.apply", "db/prod", "started"))
+        .await
+        .unwrap();
+    assert!(found("quota exceeded").await.is_empty());
+    store
+        .finish_audit(
+            started,
+            "ServerError",
+            Some("The Deploy API said: quota exceeded"),
+            5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found("quota exceeded").await, vec![started]);
+}
+
+#[tokio::test]
+async fn running_and_interrupted_entries_are_filtered_as_such() {
+    let (_dir, store) = seeded().await;
+    let running = store
+        .append_audit(&entry(
+            60,
+            "prod",
+            "deploy.apply",
+            "gateway/prod",
+            "started",
+        ))
+        .await
+        .unwrap();
+    let only = |outcome| AuditFilter {
+        outcome: Some(outcome),
+        ..Default::default()
+    };
+    let seqs = |records: Vec<AuditRecord>| records.iter().map(|r| r.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(
+            store
+                .query_audit(&only(AuditOutcome::Started))
+                .await
+                .unwrap()
+        ),
+        vec![running]
+    );
+    assert!(store
+        .query_audit(&only(AuditOutcome::Interrupted))
+        .await
+        .unwrap()
+        .is_empty());
+    // The app stopped with it running: at the next start it is interrupted, not an error.
+    assert_eq!(store.mark_interrupted_audits().await.unwrap(), 1);
+    assert_eq!(
+        seqs(
+            store
+                .query_audit(&only(AuditOutcome::Interrupted))
+                .await
+                .unwrap()
+        ),
+        vec![running]
+    );
+    assert!(store
+        .query_audit(&only(AuditOutcome::Started))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!seqs(store.query_audit(&only(AuditOutcome::Error)).await.unwrap()).contains(&running));
+    // The message saying so is searchable.
+    let (found, total) = store
+        .audit_page(&AuditFilter {
+            text: Some("stopped before this action ended".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((found.len(), total), (1, 1));
+}
+
+#[tokio::test]
+async fn the_actions_recorded_are_listed_once_each_in_order() {
+    let (_dir, store) = seeded().await;
+    assert_eq!(
+        store.audit_actions().await.unwrap(),
+        [
+            "deploy.apply",
+            "deploy.rollback",
+            "namespace.create",
+            "secret.set"
+        ]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let empty = Store::open_in(dir.path()).await.unwrap();
+    assert!(empty.audit_actions().await.unwrap().is_empty());
+    assert_eq!(
+        empty.audit_page(&AuditFilter::default()).await.unwrap(),
+        (Vec::new(), 0)
+    );
+}

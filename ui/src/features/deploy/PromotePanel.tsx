@@ -1,0 +1,169 @@
+import { Alert, Button, Group, Loader, NativeSelect, Paper, Stack, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { IconCircleCheck } from '@tabler/icons-react';
+import { useCallback, useState } from 'react';
+
+import { ConfirmAction } from '../../components/ConfirmAction';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import {
+  type AppError,
+  commands,
+  type DeployEvent_Deserialize,
+  type DeployOutcome_Serialize,
+  type DeployPlan_Serialize,
+  type Environment,
+  type Profile,
+} from '../../ipc/bindings';
+import { deployKeys, eventChannel, useAfterDeploy } from '../../ipc/deploy';
+import { callCommand, toAppError } from '../../ipc/errors';
+import { ENVIRONMENTS } from './DeployWizard';
+import { DeployPlanView } from './PlanView';
+import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
+import { StepList } from './StepList';
+
+type Result = { ok: true; outcome: DeployOutcome_Serialize } | { ok: false; error: AppError };
+
+/**
+ * Promote: deploy to one environment exactly the bundle that runs in another (staging →
+ * production), byte for byte, with its bindings; no rebuild. The plan comes first, with warnings
+ * when the source is young or failing its health check.
+ */
+export function PromotePanel({ profile }: { profile: Profile }) {
+  const [service, setService] = useState('');
+  const [from, setFrom] = useState<Environment>('staging');
+  const [to, setTo] = useState<Environment>('production');
+  const [running, setRunning] = useState(false);
+  const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
+  const [result, setResult] = useState<Result | null>(null);
+  const afterDeploy = useAfterDeploy();
+  const readOnly = profile.protection === 'readOnly';
+  const ready = service !== '' && from !== to;
+  const plan = useQuery<DeployPlan_Serialize, AppError>({
+    queryKey: [...deployKeys.all(profile.id), 'promotePlan', service, from, to],
+    queryFn: () => callCommand(() => commands.promotePlan(profile.id, service, from, to)),
+    enabled: ready,
+    staleTime: 0,
+    gcTime: 0,
+  });
+  const onEvent = useCallback((event: DeployEvent_Deserialize) => {
+    setProgress((p) => applyEvent(p, event));
+  }, []);
+  const retarget = () => {
+    setResult(null);
+    setProgress(EMPTY_PROGRESS);
+  };
+
+  const go = async (p: DeployPlan_Serialize, confirmed: boolean, typed: string | null) => {
+    setRunning(true);
+    setProgress(EMPTY_PROGRESS);
+    setResult(null);
+    try {
+      const outcome = await callCommand(() =>
+        commands.promote(
+          { profileId: profile.id, service, from, to, confirmation: { confirmed, typed, basis: p.basis }, runId: null },
+          eventChannel(onEvent),
+        ),
+      );
+      setResult({ ok: true, outcome });
+    } catch (e) {
+      setResult({ ok: false, error: toAppError(e) });
+    } finally {
+      setRunning(false);
+      afterDeploy(profile.id);
+    }
+  };
+
+  return (
+    <Stack gap="md">
+      <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="sy-promote-heading">
+        <Stack gap="md">
+          <Title order={2} size="h3" id="sy-promote-heading">
+            Promote a proven version
+          </Title>
+          <Text size="sm" c="dimmed">
+            Deploys exactly the bundle that runs in one environment to another — the same bytes (sha256) and service bindings, no
+            rebuild — through the Deploy API, after its plan and confirmation.
+          </Text>
+          <Group gap="md" align="flex-end" wrap="wrap">
+            <NativeSelect
+              label="Service"
+              data={[{ value: '', label: 'Choose…' }, ...profile.services.map((s) => ({ value: s, label: s }))]}
+              value={service}
+              onChange={(e) => {
+                setService(e.currentTarget.value);
+                retarget();
+              }}
+              w={200}
+            />
+            <NativeSelect
+              label="From"
+              data={ENVIRONMENTS}
+              value={from}
+              onChange={(e) => {
+                setFrom(e.currentTarget.value as Environment);
+                retarget();
+              }}
+              w={180}
+            />
+            <NativeSelect
+              label="To"
+              data={ENVIRONMENTS}
+              value={to}
+              onChange={(e) => {
+                setTo(e.currentTarget.value as Environment);
+                retarget();
+              }}
+              w={180}
+            />
+          </Group>
+          {service === '' && <Text size="sm" c="dimmed">Choose the service to promote.</Text>}
+          {service !== '' && from === to && <Text size="sm">Choose two different environments.</Text>}
+        </Stack>
+      </Paper>
+
+      {ready && (
+        <Paper withBorder p="lg" radius="md" component="section" aria-label="Promote plan and confirmation">
+          {plan.isPending && <Loader size="sm" aria-label="Loading the promote plan" />}
+          {plan.isError && <ErrorNotice error={plan.error} context="Planning the promote" />}
+          {plan.isSuccess && (
+            <Stack gap="md">
+              <DeployPlanView plan={plan.data} />
+              {readOnly ? (
+                <Text size="sm">This profile is read-only: nothing can be promoted with it.</Text>
+              ) : (
+                <ConfirmAction
+                  requirement={plan.data.confirmation}
+                  action={`Promote ${service} from ${from} to ${to}`}
+                  danger={to === 'production'}
+                  busy={running}
+                  onConfirm={(c) => void go(plan.data, c.confirmed, c.typed)}
+                />
+              )}
+            </Stack>
+          )}
+        </Paper>
+      )}
+
+      {progress.order.length > 0 && (
+        <Paper withBorder p="lg" radius="md">
+          <StepList progress={progress} title="Promote progress" follow={running} />
+        </Paper>
+      )}
+
+      {result?.ok === true && (
+        <Alert color="green" variant="light" icon={<IconCircleCheck aria-hidden />} title={`Promoted ${service} to ${to}`} role="status">
+          <Stack gap={4}>
+            <Text size="sm">{`Deployment ${result.outcome.deployment.id}: the bundle ${result.outcome.bundle.sha256.slice(0, 12)}… that runs in ${from}.`}</Text>
+            <Text size="sm">{`Health: ${result.outcome.verification.healthDetail}`}</Text>
+            <Group>
+              <Button variant="default" onClick={retarget}>
+                Done
+              </Button>
+            </Group>
+          </Stack>
+        </Alert>
+      )}
+      {result?.ok === false && <ErrorNotice error={result.error} context="Promoting" />}
+    </Stack>
+  );
+}
