@@ -8,6 +8,12 @@
 //! Times come from the page itself: `window.__switchyardMarks` (ui/src/perf.ts) holds the
 //! wall-clock time of the first render of real data, compared with the wall-clock time just
 //! before the WebDriver session that launches the app was requested (the same for both windows).
+//!
+//! Row 9d (issue #13): a request's `console.log` → the line shown in the Logs area, tailing
+//! `gateway` as an operator would, against the same line reaching a minimal `trace-v1` WebSocket
+//! client of the tail API in the same run (see [`tail_to_window`]).
+//!
+//! `SWITCHYARD_BENCH_ONLY=tail` measures only that row (no cold starts, no hello-world window).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -362,14 +368,623 @@ async fn window_runs(
     Ok(runs)
 }
 
-#[tokio::test]
+// ---------------------------------------------------------------------------------------------
+// 9d. A request's console.log → the line shown in the window, against a minimal tail client.
+
+/// Requests sent to `gateway` (each logs its path, which holds a unique marker), and how far
+/// apart: slower than a busy service, fast enough that lines arrive while others render.
+const TAIL_LINES: usize = 100;
+const TAIL_INTERVAL: Duration = Duration::from_millis(50);
+/// How long after the last request a line may still arrive; later, it counts as missed.
+const TAIL_GRACE: Duration = Duration::from_secs(10);
+/// Requests before the measured ones (not counted): the pipeline is warm and shown to work.
+const TAIL_WARMUP: usize = 3;
+
+/// Wall-clock ms since the epoch: the clock the page's `Date.now()` reads.
+fn epoch_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or_default()
+}
+
+/// `host:port` and the path (with its query) of an `http://` or `ws://` URL.
+fn split_url(url: &str) -> Result<(String, String)> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("ws://"))
+        .with_context(|| format!("not a plain http:// or ws:// URL: {url}"))?;
+    Ok(match rest.split_once('/') {
+        Some((host, path)) => (host.to_owned(), format!("/{path}")),
+        None => (rest.to_owned(), "/".to_owned()),
+    })
+}
+
+/// A `Transfer-Encoding: chunked` body, decoded.
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..end])
+            .ok()
+            .and_then(|l| usize::from_str_radix(l.split(';').next()?.trim(), 16).ok())
+            .unwrap_or(0);
+        let Some(chunk) = body.get(end + 2..end + 2 + size).filter(|_| size > 0) else {
+            break;
+        };
+        out.extend_from_slice(chunk);
+        body = body.get(end + 4 + size..).unwrap_or_default();
+    }
+    out
+}
+
+/// One HTTP/1.1 exchange on a fresh connection (`Connection: close`), bounded to 10 s: the
+/// status and the body. (Not curl: a process per request would add its start to every sample.)
+async fn http(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (host, path) = split_url(url)?;
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(&host).await?;
+        stream.set_nodelay(true)?;
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if !body.is_empty() {
+            req.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        stream.write_all(req.as_bytes()).await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        anyhow::Ok(answer)
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .with_context(|| format!("{method} {url}: no answer within 10 s"))??;
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .with_context(|| format!("{method} {url}: not an HTTP answer"))?;
+    let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("{method} {url}: no status in {head:.200}"))?;
+    let raw = &answer[split + 4..];
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(raw)
+    } else {
+        raw.to_vec()
+    };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// A client frame: FIN set, masked (as every client frame must be), payload under 126 bytes.
+fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    const KEY: [u8; 4] = [0x5a, 0x17, 0xc3, 0x08];
+    let payload = &payload[..payload.len().min(125)];
+    let mut frame = vec![0x80 | opcode, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&KEY);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
+    frame
+}
+
+/// The first whole frame in `buf`: FIN, opcode, payload (unmasked), and the bytes it took.
+fn parse_frame(buf: &[u8]) -> Option<(bool, u8, Vec<u8>, usize)> {
+    let (b0, b1) = (*buf.first()?, *buf.get(1)?);
+    let (len, mut at) = match b1 & 0x7f {
+        126 => (
+            u16::from_be_bytes(buf.get(2..4)?.try_into().ok()?) as usize,
+            4,
+        ),
+        127 => (
+            usize::try_from(u64::from_be_bytes(buf.get(2..10)?.try_into().ok()?)).ok()?,
+            10,
+        ),
+        n => (usize::from(n), 2),
+    };
+    let mask: Option<[u8; 4]> = if b1 & 0x80 != 0 {
+        let m = buf.get(at..at + 4)?.try_into().ok()?;
+        at += 4;
+        Some(m)
+    } else {
+        None
+    };
+    let mut payload = buf.get(at..at + len)?.to_vec();
+    if let Some(m) = mask {
+        payload
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b ^= m[i % 4]);
+    }
+    Some((b0 & 0x80 != 0, b0 & 0x0f, payload, at + len))
+}
+
+/// Read the tail socket until it closes: each whole message's text, stamped with the wall-clock
+/// time of the read that completed it, goes to `tx`. Pings are answered.
+async fn read_frames(
+    mut stream: tokio::net::TcpStream,
+    mut buf: Vec<u8>,
+    tx: tokio::sync::mpsc::UnboundedSender<(f64, String)>,
+) -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut message = Vec::new();
+    let mut at = epoch_ms();
+    loop {
+        while let Some((fin, opcode, payload, used)) = parse_frame(&buf) {
+            buf.drain(..used);
+            match opcode {
+                0x8 => return Ok(()),
+                0x9 => stream.write_all(&client_frame(0xA, &payload)).await?,
+                0x0..=0x2 => {
+                    message.extend_from_slice(&payload);
+                    if fin {
+                        let text = String::from_utf8_lossy(&message).into_owned();
+                        message.clear();
+                        if tx.send((at, text)).is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        at = epoch_ms();
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A minimal client of the tail API, as a script would write one (no Switchyard code):
+/// `POST …/workers/scripts/gateway/tails`, then the `trace-v1` WebSocket it names, sent
+/// `{"debug":false}` as wrangler does.
+struct MinimalTail {
+    tails_url: String,
+    id: String,
+    auth: String,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl MinimalTail {
+    async fn open(
+        d: &Value,
+        tx: tokio::sync::mpsc::UnboundedSender<(f64, String)>,
+    ) -> Result<MinimalTail> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let s = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+        let tails_url = format!(
+            "{}/accounts/{}/workers/scripts/gateway/tails",
+            s("cloudflare_api_url"),
+            s("account_id")
+        );
+        let auth = format!("Bearer {}", s("cloudflare_token"));
+        let (status, body) = http(
+            "POST",
+            &tails_url,
+            &[("Authorization", &auth)],
+            "{\"filters\":[]}",
+        )
+        .await?;
+        if status != 200 {
+            bail!("POST {tails_url}: {status} {body:.300}");
+        }
+        let tail: Value = serde_json::from_str(&body).context("the tail API's answer")?;
+        let id = tail["result"]["id"]
+            .as_str()
+            .context("the tail's id")?
+            .to_owned();
+        let (host, path) = split_url(tail["result"]["url"].as_str().context("the tail's URL")?)?;
+        let mut stream = tokio::net::TcpStream::connect(&host).await?;
+        stream.set_nodelay(true)?;
+        stream
+            .write_all(
+                format!(
+                    "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n\
+                     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                     Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: trace-v1\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .await?;
+        // The handshake's answer, to its blank line; what follows is frames.
+        let mut buf = Vec::new();
+        let head_end = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    return anyhow::Ok(p);
+                }
+                let mut chunk = [0u8; 4096];
+                let n = stream.read(&mut chunk).await?;
+                if n == 0 {
+                    bail!("the tail socket closed during its handshake");
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+        })
+        .await
+        .context("the tail socket's handshake took over 10 s")??;
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        if !head.starts_with("HTTP/1.1 101") {
+            bail!("the tail socket was refused: {head:.300}");
+        }
+        buf.drain(..head_end + 4);
+        stream
+            .write_all(&client_frame(0x1, b"{\"debug\":false}"))
+            .await?;
+        let reader = tokio::spawn(async move {
+            if let Err(e) = read_frames(stream, buf, tx).await {
+                eprintln!("bench: the minimal tail client stopped reading: {e:#}");
+            }
+        });
+        Ok(MinimalTail {
+            tails_url,
+            id,
+            auth,
+            reader,
+        })
+    }
+
+    /// Stop reading and delete the tail on the platform.
+    async fn close(self) {
+        self.reader.abort();
+        let url = format!("{}/{}", self.tails_url, self.id);
+        if let Err(e) = http("DELETE", &url, &[("Authorization", &self.auth)], "").await {
+            eprintln!("bench: deleting the minimal client's tail failed: {e:#}");
+        }
+    }
+}
+
+/// Installed in the page before any request: when a text holding a marker (`prefix` + digits)
+/// first enters the Logs table — `dom`, the mutation (React committed the row) — and just after
+/// the next frame — `painted`, the window shows it (as `markAfterPaint` in ui/src/perf.ts) —
+/// and, for where the time goes, when the IPC message carrying it reached the page (`ipc`: the
+/// callback Tauri runs for a Channel message, wrapped where `__TAURI_INTERNALS__.callbacks`
+/// keeps it). Wall-clock `Date.now()`, the clock the benchmark stamps its requests with.
+const WATCH_LINES: &str = r#"
+const [prefix] = arguments;
+if (window.__syTail) window.__syTail.observer.disconnect();
+const seen = { dom: {}, painted: {}, ipc: {}, ipcHooked: false, followLost: null, observer: null };
+window.__syTail = seen;
+const pattern = new RegExp(prefix + '\\d+', 'g');
+const markers = (text) => (text.includes(prefix) ? text.match(pattern) || [] : []);
+const table = 'table[aria-label="Log lines"]';
+const inTable = (n) => {
+  const e = n.nodeType === 1 ? n : n.parentElement;
+  return !!e && (!!e.closest(table) || !!e.querySelector(table));
+};
+seen.observer = new MutationObserver((records) => {
+  const now = Date.now();
+  const fresh = [];
+  for (const r of records) {
+    const nodes = r.type === 'characterData' ? [r.target] : r.addedNodes;
+    for (const n of nodes) {
+      // The table stopped following the newest line (its "Jump to the newest" button appeared).
+      if (!seen.followLost && n.nodeType === 1 && (n.textContent || '').includes('Jump to the newest')) {
+        seen.followLost = now;
+      }
+      for (const m of markers(n.textContent || '')) {
+        if (!(m in seen.dom) && inTable(n)) { seen.dom[m] = now; fresh.push(m); }
+      }
+    }
+  }
+  if (fresh.length > 0) {
+    requestAnimationFrame(() => setTimeout(() => {
+      const painted = Date.now();
+      for (const m of fresh) seen.painted[m] = painted;
+    }, 0));
+  }
+});
+seen.observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+const callbacks = window.__TAURI_INTERNALS__ && window.__TAURI_INTERNALS__.callbacks;
+if (callbacks && typeof callbacks.get === 'function' && !callbacks.__syTailHooked) {
+  const get = callbacks.get.bind(callbacks);
+  callbacks.get = (id) => {
+    const cb = get(id);
+    if (!cb) return cb;
+    return (data) => {
+      const now = Date.now();
+      let text = '';
+      try { text = typeof data === 'string' ? data : JSON.stringify(data); } catch (e) {}
+      for (const m of markers(text)) if (!(m in seen.ipc)) seen.ipc[m] = now;
+      return cb(data);
+    };
+  };
+  callbacks.__syTailHooked = true;
+}
+seen.ipcHooked = !!(callbacks && callbacks.__syTailHooked);
+return seen.ipcHooked;
+"#;
+
+/// The Logs table at the end, to tell a line never shown from a line never received: when it
+/// stopped following the newest line (epoch ms, or null), whether "Jump to the newest" is
+/// offered, what the buffer says it holds, and the scroll box (top, height, content height).
+const VIEW_STATE: &str = r#"
+const s = window.__syTail || {};
+const box = document.querySelector('[aria-label="Log lines, newest at the bottom"]');
+const buffer = Array.from(document.querySelectorAll('p')).map((p) => p.textContent || '')
+  .find((t) => /the buffer keeps|filters hide the rest/.test(t)) || '';
+const jump = Array.from(document.querySelectorAll('button'))
+  .some((b) => (b.textContent || '').includes('Jump to the newest'));
+return { follow_lost_at: s.followLost || null, jump_to_newest_offered: jump, buffer,
+         scroll: box ? [box.scrollTop, box.clientHeight, box.scrollHeight] : null };
+"#;
+
+/// What [`WATCH_LINES`] recorded so far: marker → epoch ms, for `dom`, `painted` and `ipc`.
+async fn watched(app: &AppSession) -> Result<[BTreeMap<String, f64>; 3]> {
+    let v = app
+        .driver
+        .execute(
+            "const s = window.__syTail || {}; return [s.dom || {}, s.painted || {}, s.ipc || {}];",
+            vec![],
+        )
+        .await?;
+    let v: Vec<BTreeMap<String, f64>> = v.convert().context("the page's line times")?;
+    let mut it = v.into_iter();
+    let mut next = || it.next().unwrap_or_default();
+    Ok([next(), next(), next()])
+}
+
+/// Every marker in the texts the minimal client received, with when it first arrived.
+fn client_arrivals(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(f64, String)>,
+    prefix: &str,
+    into: &mut BTreeMap<String, f64>,
+) {
+    while let Ok((at, text)) = rx.try_recv() {
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find(prefix) {
+            let after = &rest[i + prefix.len()..];
+            let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits > 0 {
+                into.entry(format!("{prefix}{}", &after[..digits]))
+                    .or_insert(at);
+            }
+            rest = after;
+        }
+    }
+}
+
+/// Open the Logs area, tick `gateway`, and wait for its tail to say "Connected".
+async fn start_window_tail(app: &AppSession) -> Result<()> {
+    app.go_to("Logs").await?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let box_ = app.by_role("checkbox", "gateway").await?;
+        if box_.is_selected().await.unwrap_or(false) {
+            break;
+        }
+        app.click(&box_).await?;
+        if Instant::now() > deadline {
+            bail!("the Logs area's gateway box never showed ticked");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    app.wait_for_text("Connected", Duration::from_secs(30))
+        .await
+        .context("the window's tail of gateway never said Connected")?;
+    Ok(())
+}
+
+/// One launch of the app (fresh data folder, its embedded sandbox seeded): the Logs area tails
+/// `gateway` as an operator would, a minimal tail client does the same, then `TAIL_LINES`
+/// requests `TAIL_INTERVAL` apart each log a unique marker; per line, shown in the window − sent
+/// and received by the minimal client − sent. A line not seen within `TAIL_GRACE` after the last
+/// request is a miss. `{"skipped": …}` when the sandbox does not execute scripts (no workerd).
+async fn tail_to_window(app_bin: &Path) -> Result<Value> {
+    let data = tempfile::tempdir()?;
+    let app = AppSession::start_app(app_bin, data.path()).await?;
+    let result = tail_in(&app).await;
+    let closed = app.close().await;
+    let v = result?;
+    closed?;
+    Ok(v)
+}
+
+async fn tail_in(app: &AppSession) -> Result<Value> {
+    // The embedded sandbox's discovery file: its URLs, demo keys and whether scripts run.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let d = loop {
+        match app.sandbox_discovery() {
+            Ok(d) if d["cloudflare_api_url"].is_string() => break d,
+            Ok(_) | Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Ok(d) => bail!("the sandbox's discovery file lacks the tail API: {d}"),
+            Err(e) => return Err(e.context("the app's sandbox never wrote its discovery file")),
+        }
+    };
+    if d["execution"]["executing"].as_bool() != Some(true) {
+        let why = d["execution"]["message"].as_str().unwrap_or("").trim();
+        let skipped = if why.is_empty() {
+            "no workerd".to_owned()
+        } else {
+            format!("no workerd: {why}")
+        };
+        return Ok(json!({ "skipped": skipped }));
+    }
+    let dispatcher = d["dispatcher_url"]
+        .as_str()
+        .context("the sandbox's dispatcher URL")?
+        .to_owned();
+    // Unique to this run: a line of another run is never taken for one of these.
+    let prefix = format!("sy-tail-{:x}-", (epoch_ms() as u64) % 0xff_ffff);
+    let marker = |i: usize| format!("{prefix}{i:03}");
+    // The seeded gateway logs `GET <path> (gateway <version>)` for every request (and warns
+    // "no route for <path>"): the marker is the path, through the production dispatcher.
+    let url = |i: usize| format!("{dispatcher}/api/gateway/{}", marker(i));
+
+    let hooked = app
+        .driver
+        .execute(WATCH_LINES, vec![json!(prefix)])
+        .await?
+        .json()
+        .as_bool()
+        .unwrap_or(false);
+    start_window_tail(app).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let client = MinimalTail::open(&d, tx).await?;
+    let outcome = measure_tail(app, &mut rx, &prefix, &marker, &url).await;
+    client.close().await;
+    let (sent, statuses) = outcome?;
+
+    let mut received = BTreeMap::new();
+    client_arrivals(&mut rx, &prefix, &mut received);
+    let [dom, painted, ipc] = watched(app).await?;
+    let mut view = app.driver.execute(VIEW_STATE, vec![]).await?.json().clone();
+    // The measured lines already in the DOM when the table stopped following.
+    if let Some(lost) = view["follow_lost_at"].as_f64() {
+        let before = (0..sent.len())
+            .filter(|i| dom.get(&marker(*i)).is_some_and(|t| *t <= lost))
+            .count();
+        view["lines_shown_before_follow_lost"] = json!(before);
+    }
+    let _ = app.screenshot("bench-tail-logs").await;
+    let (mut shown, mut in_dom, mut to_ipc, mut client_ms) = (vec![], vec![], vec![], vec![]);
+    let (mut missed_window, mut missed_client) = (vec![], vec![]);
+    for (i, t) in sent.iter().enumerate() {
+        let m = marker(i);
+        match painted.get(&m) {
+            Some(p) => shown.push(p - t),
+            None => missed_window.push(m.clone()),
+        }
+        if let Some(p) = dom.get(&m) {
+            in_dom.push(p - t);
+        }
+        if let Some(p) = ipc.get(&m) {
+            to_ipc.push(p - t);
+        }
+        match received.get(&m) {
+            Some(p) => client_ms.push(p - t),
+            None => missed_client.push(m),
+        }
+    }
+    Ok(json!({
+        "lines": sent.len(),
+        "interval_ms": TAIL_INTERVAL.as_millis() as u64,
+        "statuses": statuses,
+        "window_shown": summary(&shown),
+        "window_dom": summary(&in_dom),
+        "window_ipc": if hooked { summary(&to_ipc) } else { json!({ "runs": 0 }) },
+        "minimal_client": summary(&client_ms),
+        "window_missed": missed_window,
+        "client_missed": missed_client,
+        "view": view,
+    }))
+}
+
+/// The warm-up, then the measured requests: their send times (epoch ms, by index) and the
+/// statuses they got (status → count).
+async fn measure_tail(
+    app: &AppSession,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(f64, String)>,
+    prefix: &str,
+    marker: &dyn Fn(usize) -> String,
+    url: &dyn Fn(usize) -> String,
+) -> Result<(Vec<f64>, BTreeMap<String, usize>)> {
+    // Warm-up (indexes from 900): both tails see them, the window shows them.
+    let warm: Vec<usize> = (900..900 + TAIL_WARMUP).collect();
+    for i in &warm {
+        let (status, body) = http("GET", &url(*i), &[], "").await?;
+        if status >= 500 {
+            bail!("gateway answered {status} through the dispatcher: {body:.300}");
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut received = BTreeMap::new();
+    loop {
+        let [_, painted, _] = watched(app).await?;
+        client_arrivals(rx, prefix, &mut received);
+        let all = |m: &BTreeMap<String, f64>| warm.iter().all(|i| m.contains_key(&marker(*i)));
+        if all(&painted) && all(&received) {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the warm-up lines did not all arrive within 30 s: the window showed {}, the minimal client received {} of {TAIL_WARMUP}",
+                warm.iter().filter(|i| painted.contains_key(&marker(**i))).count(),
+                warm.iter().filter(|i| received.contains_key(&marker(**i))).count(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The measured requests, paced from one start (a slow answer does not shift the others).
+    let start = tokio::time::Instant::now();
+    let mut sent = Vec::with_capacity(TAIL_LINES);
+    let mut statuses = BTreeMap::new();
+    for i in 0..TAIL_LINES {
+        tokio::time::sleep_until(start + TAIL_INTERVAL * i as u32).await;
+        sent.push(epoch_ms());
+        let status = match http("GET", &url(i), &[], "").await {
+            Ok((status, _)) => status.to_string(),
+            Err(e) => format!("error: {e:#}"),
+        };
+        *statuses.entry(status).or_default() += 1;
+    }
+    // Bounded: every line shown, or the grace period over.
+    let deadline = Instant::now() + TAIL_GRACE;
+    loop {
+        let [_, painted, _] = watched(app).await?;
+        if (0..TAIL_LINES).all(|i| painted.contains_key(&marker(i))) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok((sent, statuses))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: run by `cargo xtask bench`"]
 async fn window_benchmarks() -> Result<()> {
     let app_bin = env_path("SWITCHYARD_APP")?;
+    let out = env_path("SWITCHYARD_BENCH_UI_OUT")?;
+    let only = std::env::var("SWITCHYARD_BENCH_ONLY")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    let mut report = serde_json::Map::new();
+    match only.as_deref() {
+        None => {
+            let (app, hello) = cold_start_memory_and_10k(&app_bin).await?;
+            report.insert("app".into(), app);
+            report.insert("hello".into(), hello);
+        }
+        Some("tail") => {
+            report.insert("only".into(), json!("tail"));
+        }
+        Some(other) => {
+            bail!("SWITCHYARD_BENCH_ONLY={other}: the window benchmark knows only `tail`")
+        }
+    }
+    // 9d: its own launch, on a fresh data folder. A failure here leaves the other rows standing.
+    let tail = tail_to_window(&app_bin)
+        .await
+        .unwrap_or_else(|e| json!({ "error": format!("{e:#}") }));
+    eprintln!("bench: console.log → line in the window {tail}");
+    report.insert("tail".into(), tail);
+    std::fs::write(&out, serde_json::to_vec_pretty(&Value::Object(report))?)?;
+    Ok(())
+}
+
+/// Rows 1, 2, 6b and 6c: the cold starts, memory and the 10,000-script namespace of both
+/// windows; the app's JSON and the hello-world window's.
+async fn cold_start_memory_and_10k(app_bin: &Path) -> Result<(Value, Value)> {
     let hello = env_path("SWITCHYARD_HELLO")?;
     let sandbox_bin = env_path("SWITCHYARD_SANDBOX_BIN")?;
-    let out = env_path("SWITCHYARD_BENCH_UI_OUT")?;
-
     // The app's data folder, its embedded sandbox holding a 10,000-script namespace.
     let data = tempfile::tempdir()?;
     let status = Command::new(&sandbox_bin)
@@ -381,7 +996,7 @@ async fn window_benchmarks() -> Result<()> {
         bail!("preparing the sandbox failed ({status})");
     }
     // A first start syncs the history, so the measured starts open on cached data.
-    let app = AppSession::start_app(&app_bin, data.path()).await?;
+    let app = AppSession::start_app(app_bin, data.path()).await?;
     app.go_to("Deployments").await?;
     app.click_button("Sync history").await?;
     app.wait_for_text("Synced", Duration::from_secs(120))
@@ -391,11 +1006,7 @@ async fn window_benchmarks() -> Result<()> {
     let hello_dir = tempfile::tempdir()?;
     let hello = window_runs(&hello, hello_dir.path(), "history-rows", false).await?;
     eprintln!("bench: hello-world window {}", hello.json());
-    let app = window_runs(&app_bin, data.path(), "history-rows", true).await?;
+    let app = window_runs(app_bin, data.path(), "history-rows", true).await?;
     eprintln!("bench: Switchyard window {}", app.json());
-    std::fs::write(
-        &out,
-        serde_json::to_vec_pretty(&json!({ "app": app.json(), "hello": hello.json() }))?,
-    )?;
-    Ok(())
+    Ok((app.json(), hello.json()))
 }

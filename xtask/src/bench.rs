@@ -21,6 +21,18 @@ use crate::{root, setup, steps, xvfb};
 /// The wrangler major version the namespace-list baseline installs.
 const WRANGLER: &str = "wrangler@4";
 
+/// `SWITCHYARD_BENCH_ONLY`: measure only some rows. `tail`: row 9d (a console.log → the line
+/// shown in the window, against a minimal tail client), with no .deb, wrangler or engine stage
+/// and no other window row. Unset: every row.
+fn only() -> Result<Option<String>> {
+    match std::env::var("SWITCHYARD_BENCH_ONLY") {
+        Err(_) => Ok(None),
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) if v.trim() == "tail" => Ok(Some("tail".into())),
+        Ok(v) => bail!("SWITCHYARD_BENCH_ONLY={v}: the only value known is `tail` (row 9d)"),
+    }
+}
+
 fn target() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -276,6 +288,7 @@ fn timed<T>(stages: &mut Vec<(String, f64)>, name: &str, f: impl FnOnce() -> T) 
 
 pub fn bench() -> Result<ExitCode> {
     let started = Instant::now();
+    let only = only()?;
     let root = root();
     let out = target().join("bench");
     std::fs::create_dir_all(&out)?;
@@ -292,44 +305,52 @@ pub fn bench() -> Result<ExitCode> {
     let sandbox_bin = need(&exes.sandbox, "sandbox binary")?;
     let engine_bench = need(&exes.engine_bench, "engine benchmark")?;
     let ui_bench = need(&exes.ui_bench, "window benchmark")?;
-    let deb = timed(&mut stages, "bundling the .deb (Tauri bundler)", bundle_deb);
-    if let Err(e) = &deb {
+    let everything = only.is_none();
+    let deb =
+        everything.then(|| timed(&mut stages, "bundling the .deb (Tauri bundler)", bundle_deb));
+    if let Some(Err(e)) = &deb {
         println!("bench: .deb row skipped: {e}");
     }
-    let wrangler = timed(&mut stages, "installing wrangler with npm", || {
-        install_wrangler(&out.join("wrangler"))
+    let wrangler = everything.then(|| {
+        timed(&mut stages, "installing wrangler with npm", || {
+            install_wrangler(&out.join("wrangler"))
+        })
     });
-    if let Err(e) = &wrangler {
+    if let Some(Err(e)) = &wrangler {
         println!("bench: wrangler row skipped: {e}");
     }
 
     let load_before_runs = load_average();
     let engine_out = out.join("engine.json");
     let _ = std::fs::remove_file(&engine_out);
-    let engine = timed(
-        &mut stages,
-        "engine benchmarks against a sandbox with 100,000 deployments and 10,000 scripts",
-        || {
-            let sandbox = start_sandbox(&sandbox_bin, &out.join("sandbox"))?;
-            let mut cmd = Command::new(&engine_bench);
-            cmd.env("SWITCHYARD_BENCH_SANDBOX", out.join("sandbox"))
-                .env("SWITCHYARD_BENCH_OUT", &engine_out)
-                .env("SWITCHYARD_BENCH_CRITERION", out.join("criterion"))
-                .env("SWITCHYARD_BENCH_WRANGLER_HOME", out.join("wrangler-home"));
-            if let Ok(bin) = &wrangler {
-                cmd.env("SWITCHYARD_BENCH_WRANGLER", bin);
-            }
-            let status = run_bounded(cmd, Duration::from_secs(900));
-            drop(sandbox);
-            match status {
-                Ok(s) if s.success() => Ok(serde_json::from_slice::<Vec<Value>>(&std::fs::read(
-                    &engine_out,
-                )?)?),
-                Ok(s) => bail!("the engine benchmark failed ({s})"),
-                Err(e) => Err(e),
-            }
-        },
-    );
+    let engine = if !everything {
+        Ok(Vec::new())
+    } else {
+        timed(
+            &mut stages,
+            "engine benchmarks against a sandbox with 100,000 deployments and 10,000 scripts",
+            || {
+                let sandbox = start_sandbox(&sandbox_bin, &out.join("sandbox"))?;
+                let mut cmd = Command::new(&engine_bench);
+                cmd.env("SWITCHYARD_BENCH_SANDBOX", out.join("sandbox"))
+                    .env("SWITCHYARD_BENCH_OUT", &engine_out)
+                    .env("SWITCHYARD_BENCH_CRITERION", out.join("criterion"))
+                    .env("SWITCHYARD_BENCH_WRANGLER_HOME", out.join("wrangler-home"));
+                if let Some(Ok(bin)) = &wrangler {
+                    cmd.env("SWITCHYARD_BENCH_WRANGLER", bin);
+                }
+                let status = run_bounded(cmd, Duration::from_secs(900));
+                drop(sandbox);
+                match status {
+                    Ok(s) if s.success() => Ok(serde_json::from_slice::<Vec<Value>>(
+                        &std::fs::read(&engine_out)?,
+                    )?),
+                    Ok(s) => bail!("the engine benchmark failed ({s})"),
+                    Err(e) => Err(e),
+                }
+            },
+        )
+    };
     let engine = engine.unwrap_or_else(|e| {
         println!("bench: engine rows not measured: {e:#}");
         vec![json!({"id": "engine", "what": "3–5, 7. Engine benchmarks", "skipped": format!("{e:#}")})]
@@ -337,35 +358,47 @@ pub fn bench() -> Result<ExitCode> {
 
     let ui_out = out.join("ui.json");
     let _ = std::fs::remove_file(&ui_out);
-    let ui = timed(
-        &mut stages,
-        "window benchmarks under Xvfb (cold start, memory, 10,000 scripts)",
-        || -> Result<Value> {
-            let display = xvfb::Xvfb::start()?;
-            let mut cmd = Command::new(&ui_bench);
-            cmd.args(["--ignored", "--nocapture", "--test-threads", "1"])
-                .current_dir(root.join("tests"))
-                .env("DISPLAY", display.name())
-                .env("SWITCHYARD_APP", &app)
-                .env("SWITCHYARD_HELLO", &hello)
-                .env("SWITCHYARD_SANDBOX_BIN", &sandbox_bin)
-                .env("SWITCHYARD_BENCH_UI_OUT", &ui_out);
-            let cmd = setup::in_keyring_session_at(cmd, &out.join("keyring"));
-            let status = run_bounded(cmd, Duration::from_secs(600))?;
-            if !status.success() {
-                bail!("the window benchmark failed ({status})");
-            }
-            Ok(serde_json::from_slice(&std::fs::read(&ui_out)?)?)
-        },
-    );
+    let ui_stage = if everything {
+        "window benchmarks under Xvfb (cold start, memory, 10,000 scripts, console.log → line shown)"
+    } else {
+        "window benchmark under Xvfb: console.log → line shown, only"
+    };
+    let ui = timed(&mut stages, ui_stage, || -> Result<Value> {
+        let display = xvfb::Xvfb::start()?;
+        let mut cmd = Command::new(&ui_bench);
+        cmd.args(["--ignored", "--nocapture", "--test-threads", "1"])
+            .current_dir(root.join("tests"))
+            .env("DISPLAY", display.name())
+            .env("SWITCHYARD_APP", &app)
+            .env("SWITCHYARD_HELLO", &hello)
+            .env("SWITCHYARD_SANDBOX_BIN", &sandbox_bin)
+            .env("SWITCHYARD_BENCH_UI_OUT", &ui_out);
+        match &only {
+            Some(rows) => cmd.env("SWITCHYARD_BENCH_ONLY", rows),
+            None => cmd.env_remove("SWITCHYARD_BENCH_ONLY"),
+        };
+        let cmd = setup::in_keyring_session_at(cmd, &out.join("keyring"));
+        let status = run_bounded(cmd, Duration::from_secs(600))?;
+        if !status.success() {
+            bail!("the window benchmark failed ({status})");
+        }
+        Ok(serde_json::from_slice(&std::fs::read(&ui_out)?)?)
+    });
     let ui = ui.unwrap_or_else(|e| {
         println!("bench: window rows not measured: {e:#}");
         json!({ "error": format!("{e:#}") })
     });
 
     let wall = started.elapsed();
-    let rows = table_rows(&engine, &ui, &deb, &wrangler);
-    let md = markdown(&machine, &load_before_runs, &rows, &stages, wall);
+    let rows = table_rows(&engine, &ui, deb.as_ref(), wrangler.as_ref());
+    let md = markdown(
+        &machine,
+        &load_before_runs,
+        &rows,
+        &stages,
+        wall,
+        only.as_deref(),
+    );
     std::fs::write(out.join("report.md"), &md)?;
     std::fs::write(
         out.join("report.json"),
@@ -380,9 +413,10 @@ pub fn bench() -> Result<ExitCode> {
             })).collect::<Vec<_>>(),
             "engine": engine,
             "window": ui,
-            "deb_bytes": deb.as_ref().ok(),
-            "deb_error": deb.as_ref().err(),
-            "wrangler_error": wrangler.as_ref().err(),
+            "only": only,
+            "deb_bytes": deb.as_ref().and_then(|d| d.as_ref().ok()),
+            "deb_error": deb.as_ref().and_then(|d| d.as_ref().err()),
+            "wrangler_error": wrangler.as_ref().and_then(|w| w.as_ref().err()),
         }))?,
     )?;
     println!("\n{md}");

@@ -74,6 +74,10 @@ fn row(what: &str, app: String, base: String, ratio: String, goal: &str, ok: Opt
 
 fn window_rows_before(ui: &Value, rows: &mut Vec<Row>) {
     let (app, hello) = (&ui["app"], &ui["hello"]);
+    if !app.is_object() && ui["only"].is_string() {
+        // A run of only some rows (SWITCHYARD_BENCH_ONLY): these were not asked for.
+        return;
+    }
     if !app.is_object() {
         let why = ui["error"].as_str().unwrap_or("unknown");
         rows.push(row(
@@ -204,6 +208,84 @@ fn window_rows_after(ui: &Value, rows: &mut Vec<Row>) {
     ));
 }
 
+/// The goal of issue #13 for a log line, engine and window alike.
+const TAIL_GOAL: &str = "≤ 250 ms p99";
+
+/// A ratio that may be large (the window against a ~1 ms WebSocket client).
+fn times(r: Option<f64>) -> String {
+    match r {
+        Some(x) if x >= 10.0 => format!("{x:.0}×"),
+        Some(x) => format!("{x:.2}×"),
+        None => "—".into(),
+    }
+}
+
+/// Row 9d, from the window benchmark's `tail` (tests/tests/bench_ui.rs `tail_to_window`).
+fn tail_row(ui: &Value) -> Row {
+    const WHAT: &str = "9d. A request's console.log → the line shown in the window (the Logs area \
+        tailing gateway: tail API, the engine's logs session, IPC channel, the page's 100 ms \
+        batching, render and paint) vs the same line reaching a minimal trace-v1 WebSocket client \
+        of the tail API, in the same run";
+    let t = &ui["tail"];
+    let not = |cell: String| row(WHAT, cell, "—".into(), "—".into(), TAIL_GOAL, None);
+    if let Some(why) = t["skipped"].as_str() {
+        return not(format!("skipped: {why}"));
+    }
+    if let Some(why) = t["error"].as_str().or(ui["error"].as_str()) {
+        return not(format!("not measured: {why}"));
+    }
+    if !t.is_object() {
+        return not("not measured".into());
+    }
+    let lines = t["lines"].as_u64().unwrap_or(0);
+    let missed = |k: &str| t[k].as_array().map_or(0, Vec::len);
+    let (shown, client) = (&t["window_shown"], &t["minimal_client"]);
+    let p = |v: &Value, k: &str| f(v, k).map(ms).unwrap_or_else(|| "—".into());
+    let count = |v: &Value, missed: usize, never: &str| {
+        let n = v["runs"].as_u64().unwrap_or(0);
+        if missed > 0 {
+            format!("{n} of {lines} lines; {missed} never {never}")
+        } else {
+            format!("{n} lines")
+        }
+    };
+    let mut app = format!(
+        "p50 {}, p99 {} ({}); from the request, p50: the IPC message in the page {}, the row in \
+         the DOM {}, painted {}",
+        p(shown, "median_ms"),
+        p(shown, "p99_ms"),
+        count(shown, missed("window_missed"), "shown"),
+        p(&t["window_ipc"], "median_ms"),
+        p(&t["window_dom"], "median_ms"),
+        p(shown, "median_ms"),
+    );
+    let view = &t["view"];
+    if missed("window_missed") > 0 && view["jump_to_newest_offered"] == true {
+        let after = view["lines_shown_before_follow_lost"]
+            .as_u64()
+            .map(|n| format!(" after {n} of them"))
+            .unwrap_or_default();
+        app.push_str(&format!(
+            "; the table stopped following the newest line{after} (\"Jump to the newest\" offered), \
+             so the rest reached the page (buffer: \"{}\") but not the screen",
+            view["buffer"].as_str().unwrap_or("?")
+        ));
+    }
+    let base = format!(
+        "minimal trace-v1 WebSocket client: p50 {}, p99 {} ({})",
+        p(client, "median_ms"),
+        p(client, "p99_ms"),
+        count(client, missed("client_missed"), "arrived"),
+    );
+    let ratio = format!(
+        "p50 {}, p99 {}",
+        times(ratio(f(shown, "median_ms"), f(client, "median_ms"))),
+        times(ratio(f(shown, "p99_ms"), f(client, "p99_ms"))),
+    );
+    let ok = f(shown, "p99_ms").map(|p99| p99 <= 250.0 && missed("window_missed") == 0);
+    row(WHAT, app, base, ratio, TAIL_GOAL, ok)
+}
+
 /// The engine's rows, as the benchmark wrote them: each has `what`, `app` (a timing summary),
 /// optionally `baseline_name` + `baseline`, `ratio`, `goal`, `met`, and text overrides.
 fn engine_rows(engine: &[Value], rows: &mut Vec<Row>) {
@@ -245,17 +327,25 @@ fn engine_rows(engine: &[Value], rows: &mut Vec<Row>) {
     }
 }
 
-/// Every row of the report, in the issue's order.
+/// Every row of the report, in the issue's order. `deb` and `wrangler` are `None` when their
+/// stage did not run (a run of only some rows), and then have no row.
 pub fn table_rows(
     engine: &[Value],
     ui: &Value,
-    deb: &Result<u64, String>,
-    wrangler: &Result<std::path::PathBuf, String>,
+    deb: Option<&Result<u64, String>>,
+    wrangler: Option<&Result<std::path::PathBuf, String>>,
 ) -> Vec<Row> {
     let mut rows = Vec::new();
     window_rows_before(ui, &mut rows);
+    let first_engine_row = rows.len();
     engine_rows(engine, &mut rows);
-    if let Err(why) = wrangler {
+    // 9d next to the engine's 9b (one row per engine entry), else after the engine's rows.
+    let at = engine
+        .iter()
+        .position(|r| r["id"] == "tail-latency")
+        .map_or(rows.len(), |i| first_engine_row + i + 1);
+    rows.insert(at, tail_row(ui));
+    if let Some(Err(why)) = wrangler {
         if !engine.iter().any(|r| r["id"] == "namespace-list-wrangler") {
             rows.push(row(
                 "4b. Namespace list: engine vs `wrangler dispatch-namespace list`",
@@ -268,21 +358,23 @@ pub fn table_rows(
         }
     }
     window_rows_after(ui, &mut rows);
-    let (cell, ok) = match deb {
-        Ok(bytes) => {
-            let mib = *bytes as f64 / 1024.0 / 1024.0;
-            (format!("{mib:.1} MiB"), Some(mib <= 15.0))
-        }
-        Err(e) => (format!("not built: {e}"), None),
-    };
-    rows.push(row(
-        "8. Installer: .deb from the Tauri bundler",
-        cell,
-        "—".into(),
-        "—".into(),
-        "≤ 15 MiB",
-        ok,
-    ));
+    if let Some(deb) = deb {
+        let (cell, ok) = match deb {
+            Ok(bytes) => {
+                let mib = *bytes as f64 / 1024.0 / 1024.0;
+                (format!("{mib:.1} MiB"), Some(mib <= 15.0))
+            }
+            Err(e) => (format!("not built: {e}"), None),
+        };
+        rows.push(row(
+            "8. Installer: .deb from the Tauri bundler",
+            cell,
+            "—".into(),
+            "—".into(),
+            "≤ 15 MiB",
+            ok,
+        ));
+    }
     rows
 }
 
@@ -292,6 +384,7 @@ pub fn markdown(
     rows: &[Row],
     stages: &[(String, f64)],
     wall: Duration,
+    only: Option<&str>,
 ) -> String {
     let s = |k: &str| machine[k].as_str().unwrap_or_default().to_owned();
     let mut md = String::from("# Switchyard benchmarks\n\n");
@@ -311,6 +404,11 @@ pub fn markdown(
         load_before_runs,
         wall.as_secs_f64() / 60.0
     ));
+    if let Some(only) = only {
+        md.push_str(&format!(
+            "Only the rows of `SWITCHYARD_BENCH_ONLY={only}` were measured in this run.\n\n"
+        ));
+    }
     md.push_str(
         "Median (min–max) of several runs, or p50/p99 of many samples; ratios are Switchyard ÷ \
          baseline, both measured in this run on this machine.\n\n",
@@ -334,4 +432,66 @@ pub fn markdown(
     );
     md.push('\n');
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tail(view: Value, missed: usize) -> Value {
+        let t = |m: f64, p: f64, n: usize| json!({"runs": n, "median_ms": m, "p99_ms": p});
+        json!({"only": "tail", "tail": {
+            "lines": 100,
+            "window_shown": t(127.0, 239.0, 100 - missed),
+            "window_dom": t(113.0, 210.0, 100 - missed),
+            "window_ipc": t(6.1, 128.0, 100),
+            "minimal_client": t(4.3, 34.9, 100),
+            "window_missed": vec!["m"; missed],
+            "client_missed": [],
+            "view": view,
+        }})
+    }
+
+    #[test]
+    fn a_tail_only_run_has_the_tail_row_alone_with_its_misses_and_why() {
+        let view = json!({"jump_to_newest_offered": true, "lines_shown_before_follow_lost": 24,
+                          "buffer": "103 lines (the buffer keeps the newest 5000)"});
+        let rows = table_rows(&[], &tail(view, 62), None, None);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        let r = &rows[0];
+        assert!(r[0].starts_with("9d."));
+        assert!(r[1].starts_with("p50 127 ms, p99 239 ms (38 of 100 lines; 62 never shown)"));
+        assert!(r[1].contains("stopped following the newest line after 24 of them"));
+        assert!(r[1].contains("buffer: \"103 lines"));
+        assert_eq!(
+            r[2],
+            "minimal trace-v1 WebSocket client: p50 4.30 ms, p99 34.9 ms (100 lines)"
+        );
+        assert_eq!(r[3], "p50 30×, p99 6.85×");
+        assert_eq!(r[5], "**no**", "a line never shown misses the goal");
+    }
+
+    #[test]
+    fn the_tail_row_sits_after_the_engines_row_9b_and_meets_the_goal_with_every_line() {
+        let engine = [
+            json!({"id": "sandbox-start", "what": "9a", "app": {}}),
+            json!({"id": "tail-latency", "what": "9b", "app": {}}),
+            json!({"id": "workerd-memory", "what": "9c", "app": {}}),
+        ];
+        let mut ui = tail(json!({}), 0);
+        ui["only"] = Value::Null;
+        let rows = table_rows(&engine, &ui, None, None);
+        let names: Vec<&str> = rows.iter().map(|r| &r[0][..2]).collect();
+        assert_eq!(names[..5], ["1,", "9a", "9b", "9d", "9c"]);
+        let tail = rows.iter().find(|r| r[0].starts_with("9d")).unwrap();
+        assert_eq!(tail[5], "yes");
+    }
+
+    #[test]
+    fn no_workerd_is_said() {
+        let ui = json!({"only": "tail", "tail": {"skipped": "no workerd"}});
+        let rows = table_rows(&[], &ui, None, None);
+        assert_eq!(rows[0][1], "skipped: no workerd");
+    }
 }

@@ -222,6 +222,9 @@ export function LogsTable({ entries }: LogsTableProps) {
   }, []);
 
   const count = entries.length;
+  // The total height changes as rows are measured (a wrapped line is taller than estimated):
+  // while following, the end is chased again then too.
+  const total = virtualizer.getTotalSize();
   useEffect(() => {
     if (!follow || count === 0) {
       return;
@@ -233,16 +236,28 @@ export function LogsTable({ entries }: LogsTableProps) {
     return () => {
       window.cancelAnimationFrame(frame);
     };
-  }, [follow, count, virtualizer]);
+  }, [follow, count, total, virtualizer]);
 
+  const lastTop = useRef(0);
   const onScroll = () => {
     const box = scrollRef.current;
     if (!box) {
       return;
     }
     const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - FOLLOW_SLACK;
-    if (atEnd !== follow) {
-      setFollow(atEnd);
+    const movedUp = box.scrollTop < lastTop.current - 2;
+    lastTop.current = box.scrollTop;
+    if (atEnd) {
+      if (!follow) {
+        setFollow(true);
+      }
+      return;
+    }
+    // Only the operator scrolling up stops the following. Rows measured taller than their
+    // estimate push the end further down without anyone scrolling: that keeps following (it
+    // used to stop it, and new lines were no longer shown).
+    if (movedUp && follow) {
+      setFollow(false);
     }
   };
 
