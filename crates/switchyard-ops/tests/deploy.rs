@@ -1616,3 +1616,86 @@ fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(bytes))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_during_a_deploy_is_said_and_leaves_nothing_behind() {
+    // A small tmpfs holds the app's data folder (root only: mounting needs it).
+    let root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|u| u.split_whitespace().next() == Some("0"))
+        })
+        .unwrap_or(false);
+    if !root {
+        eprintln!("SKIPPED: the full-disk archive test mounts a tmpfs and needs root; run it as root to check this guarantee");
+        return;
+    }
+    let outer = tempfile::tempdir().unwrap();
+    let mnt = outer.path().join("small");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        mounted,
+        "root could not mount a tmpfs for the full-disk test"
+    );
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _unmount = Unmount(mnt.clone());
+
+    let sandbox = Sandbox::start(SandboxConfig::new(outer.path().join("sandbox")))
+        .await
+        .unwrap();
+    let ops = Ops::open(
+        &mnt.join("app"),
+        Arc::new(MemoryStore::new()),
+        Arc::new(switchyard_core::SystemClock),
+    )
+    .await
+    .unwrap();
+    ops.attach_sandbox(sandbox.discovery().clone())
+        .await
+        .unwrap();
+    // A 4 MiB bundle does not fit on a 3 MiB disk.
+    let (path, _) = bundle_file(outer.path(), "big", 4 * 1024 * 1024);
+    let e = ops
+        .deploy(
+            bundle_request("mcp", Environment::Staging, &path, "v-big"),
+            Confirmation {
+                confirmed: true,
+                ..Confirmation::default()
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::DiskFull, "{}", e.message);
+    assert!(
+        e.message.contains("is full") && e.message.contains("nothing was saved"),
+        "{}",
+        e.message
+    );
+    // Neither the syntax check's copy nor the archive keeps a partial file.
+    for folder in ["tmp", "bundles"] {
+        let leftovers: Vec<_> = std::fs::read_dir(mnt.join("app").join(folder))
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(
+            leftovers.is_empty(),
+            "nothing half-written stays in {folder}: {leftovers:?}"
+        );
+    }
+    drop(ops);
+}

@@ -238,6 +238,12 @@ impl Ops {
         let path = dir.join(&sha);
         let fail = |e: std::io::Error| {
             tracing::error!(error = %e, dir = %dir.display(), "writing the bundle archive failed");
+            if switchyard_core::error::is_disk_full(&e) {
+                return AppError::disk_full(
+                    "Storing the bundle in the archive",
+                    &dir.display().to_string(),
+                );
+            }
             AppError::new(
                 ErrorCode::Internal,
                 format!(
@@ -253,13 +259,20 @@ impl Ops {
         if !present {
             tokio::fs::create_dir_all(&dir).await.map_err(fail)?;
             let tmp = dir.join(format!(".{sha}.{}.tmp", std::process::id()));
-            {
+            let written = async {
                 use tokio::io::AsyncWriteExt;
-                let mut f = tokio::fs::File::create(&tmp).await.map_err(fail)?;
-                f.write_all(bytes).await.map_err(fail)?;
-                f.sync_all().await.map_err(fail)?;
+                let mut f = tokio::fs::File::create(&tmp).await?;
+                f.write_all(bytes).await?;
+                f.sync_all().await?;
+                drop(f);
+                tokio::fs::rename(&tmp, &path).await
             }
-            tokio::fs::rename(&tmp, &path).await.map_err(fail)?;
+            .await;
+            if let Err(e) = written {
+                // Nothing half-written stays behind (a full disk, a failed rename).
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(fail(e));
+            }
         }
         self.store
             .put_bundle(

@@ -476,14 +476,27 @@ pub(crate) async fn syntax_check(
             "Node is not on PATH: the syntax was not checked.".into(),
         ));
     };
+    let failed = |e: std::io::Error| {
+        if switchyard_core::error::is_disk_full(&e) {
+            AppError::disk_full(
+                "Preparing the syntax check",
+                &scratch_dir.display().to_string(),
+            )
+        } else {
+            tracing::error!(error = %e, "preparing the syntax check");
+            AppError::internal("Preparing the syntax check")
+        }
+    };
     tokio::fs::create_dir_all(scratch_dir)
         .await
-        .map_err(|_| AppError::internal("Preparing the syntax check"))?;
+        .map_err(failed)?;
     // A .mjs copy, so Node parses it as the ES module Cloudflare will run.
     let file = scratch_dir.join(format!("check-{}.mjs", &sha256_hex(bytes)[..16]));
-    tokio::fs::write(&file, bytes)
-        .await
-        .map_err(|_| AppError::internal("Preparing the syntax check"))?;
+    if let Err(e) = tokio::fs::write(&file, bytes).await {
+        // Nothing half-written stays behind.
+        let _ = tokio::fs::remove_file(&file).await;
+        return Err(failed(e));
+    }
     let run = tokio::process::Command::new(node)
         .arg("--check")
         .arg(&file)
