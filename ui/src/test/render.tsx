@@ -195,6 +195,7 @@ export function serveIpc(
     sandbox_runtime: () => sandboxRuntime(),
     // Settings shows the health ↔ deployment correlation window; 15 minutes unless set.
     correlation_window: () => 15,
+    deploy_settings: () => ({ keepPerService: 10, maxArchiveBytes: 536_870_912, healthWaitMs: 30_000, healthPollMs: 1_000, bundleSizeLimitBytes: 10_485_760, promoteSoakMinutes: 30 }),
     workerd_path: () => null,
     interrupted_deploys: () => [],
     // The Audit area lists the audit log; by default nothing is recorded yet.

@@ -172,7 +172,7 @@ impl Ops {
             let age_min = (self.now_ms() - at.timestamp_millis()) / 60_000;
             if age_min < i64::from(settings.promote_soak_minutes) {
                 warnings.push(format!(
-                    "{} has run in {from} for {} min only (deployed {}); the soak time is {} min (Settings → Deploy). Promote now only if you have seen enough.",
+                    "{} has run in {from} for {} min only (deployed {}); the soak time is {} min (Settings → Deploys). Promote now only if you have seen enough.",
                     source.version_tag.as_deref().unwrap_or(&source.id),
                     age_min.max(0),
                     rfc3339(at.timestamp_millis()),

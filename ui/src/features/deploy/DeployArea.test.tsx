@@ -322,7 +322,7 @@ describe('Deploy area', () => {
     const promotePlan = plan({
       warnings: [
         'Promoted from staging: exactly the bundle deploy_s runs there (sha256 bbbb), with its bindings; nothing is rebuilt.',
-        'v1.4.0 has run in staging for 5 min only; the soak time is 30 min (Settings → Deploy).',
+        'v1.4.0 has run in staging for 5 min only; the soak time is 30 min (Settings → Deploys).',
       ],
     });
     const calls = serve({

@@ -700,3 +700,148 @@ describe('installing workerd', () => {
     expect(within(offer).getByRole('button', { name: 'Install workerd 1.20261123.1' })).toBeEnabled();
   });
 });
+
+describe('deploy settings', () => {
+  const MIB = 1024 * 1024;
+  const settings = {
+    keepPerService: 10,
+    maxArchiveBytes: 512 * MIB,
+    healthWaitMs: 30_000,
+    healthPollMs: 1_500,
+    bundleSizeLimitBytes: 10 * MIB,
+    promoteSoakMinutes: 30,
+  };
+
+  async function deploysSection() {
+    const section = await screen.findByRole('region', { name: 'Deploys' });
+    await within(section).findByRole('textbox', { name: 'Bundles kept per service and environment' });
+    return section;
+  }
+
+  it('shows the current values in MiB, seconds and minutes, each with what it does and its default', async () => {
+    serveIpc(appInfo(), { deploy_settings: () => settings });
+    const { user } = renderApp('settings');
+    const section = await deploysSection();
+    const field = (name: string) => within(section).getByRole('textbox', { name });
+    expect(field('Bundles kept per service and environment')).toHaveValue('10');
+    expect(field('Bundles kept per service and environment')).toHaveAccessibleDescription(/Default 10\./);
+    expect(field('Archive size cap (MiB)')).toHaveValue('512');
+    expect(field('Archive size cap (MiB)')).toHaveAccessibleDescription(/Default 512 MiB\./);
+    expect(field('Health wait after a deploy (seconds)')).toHaveValue('30');
+    expect(field('Health wait after a deploy (seconds)')).toHaveAccessibleDescription(/Default 30 seconds\./);
+    expect(field('Pause between health probes (seconds)')).toHaveValue('1.5');
+    expect(field('Pause between health probes (seconds)')).toHaveAccessibleDescription(/Default 1 second\./);
+    expect(field('Largest bundle accepted (MiB)')).toHaveValue('10');
+    expect(field('Largest bundle accepted (MiB)')).toHaveAccessibleDescription(/Default 10 MiB/);
+    expect(field('Promote soak time (minutes)')).toHaveValue('30');
+    expect(field('Promote soak time (minutes)')).toHaveAccessibleDescription(/Default 30 minutes\./);
+
+    const save = within(section).getByRole('button', { name: 'Save deploy settings' });
+    expect(save).toBeDisabled();
+    await user.clear(field('Archive size cap (MiB)'));
+    expect(within(section).getByText('Enter a number of MiB.')).toBeInTheDocument();
+    expect(save).toBeDisabled();
+    await user.type(field('Archive size cap (MiB)'), '512');
+    expect(within(section).queryByText('Enter a number of MiB.')).not.toBeInTheDocument();
+    // The same value again is no change.
+    expect(save).toBeDisabled();
+  });
+
+  it('saves the changed values in the engine’s units, keeps the others exactly, and says what retention did', async () => {
+    const calls = serveIpc(appInfo(), {
+      deploy_settings: () => settings,
+      set_deploy_settings: () => ({
+        kept: 12,
+        protected: 4,
+        pruned: ['a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64)],
+        freedBytes: 3 * MIB,
+        totalBytes: 40 * MIB,
+        overCap: false,
+      }),
+    });
+    const { user } = renderApp('settings');
+    const section = await deploysSection();
+    const field = (name: string) => within(section).getByRole('textbox', { name });
+    const change = async (name: string, value: string) => {
+      await user.clear(field(name));
+      await user.type(field(name), value);
+    };
+    await change('Bundles kept per service and environment', '5');
+    await change('Archive size cap (MiB)', '256');
+    await change('Health wait after a deploy (seconds)', '45');
+    await change('Largest bundle accepted (MiB)', '25');
+    await change('Promote soak time (minutes)', '60');
+    const save = within(section).getByRole('button', { name: 'Save deploy settings' });
+    await user.click(save);
+
+    expect(await within(section).findByRole('status', { name: 'Bundle archive retention' })).toHaveTextContent(
+      'Saved. Kept 12 bundles (4 protected); pruned 3 (freed 3.0 MiB). The archive now takes 40.0 MiB.',
+    );
+    expect(calls.filter((c) => c.cmd === 'set_deploy_settings').map((c) => c.args)).toEqual([
+      {
+        settings: {
+          keepPerService: 5,
+          maxArchiveBytes: 256 * MIB,
+          healthWaitMs: 45_000,
+          healthPollMs: 1_500,
+          bundleSizeLimitBytes: 25 * MIB,
+          promoteSoakMinutes: 60,
+        },
+      },
+    ]);
+    expect(field('Archive size cap (MiB)')).toHaveValue('256');
+    expect(save).toBeDisabled();
+
+    // Editing again clears the report.
+    await change('Pause between health probes (seconds)', '0.25');
+    expect(within(section).queryByRole('status', { name: 'Bundle archive retention' })).not.toBeInTheDocument();
+    expect(save).toBeEnabled();
+  });
+
+  it('says when nothing was pruned and when the kept bundles alone are over the cap', async () => {
+    serveIpc(appInfo(), {
+      deploy_settings: () => settings,
+      set_deploy_settings: () => ({
+        kept: 1,
+        protected: 1,
+        pruned: [],
+        freedBytes: 0,
+        totalBytes: 2 * MIB,
+        overCap: true,
+      }),
+    });
+    const { user } = renderApp('settings');
+    const section = await deploysSection();
+    const cap = within(section).getByRole('textbox', { name: 'Archive size cap (MiB)' });
+    await user.clear(cap);
+    await user.type(cap, '1');
+    await user.click(within(section).getByRole('button', { name: 'Save deploy settings' }));
+    expect(await within(section).findByRole('status', { name: 'Bundle archive retention' })).toHaveTextContent(
+      'Saved. Kept 1 bundle (1 protected); nothing pruned. The archive now takes 2.0 MiB.',
+    );
+    expect(within(section).getByText('The archive is still over its size cap')).toBeInTheDocument();
+  });
+
+  it('shows the engine’s refusal and keeps what was typed', async () => {
+    const calls = serveIpc(appInfo(), {
+      deploy_settings: () => settings,
+      set_deploy_settings: fail({
+        code: 'InvalidInput',
+        message: 'The pause between health probes must be 100 to 60 000 ms.',
+        runbook: null,
+      }),
+    });
+    const { user } = renderApp('settings');
+    const section = await deploysSection();
+    const pause = within(section).getByRole('textbox', { name: 'Pause between health probes (seconds)' });
+    await user.clear(pause);
+    await user.type(pause, '0.05');
+    await user.click(within(section).getByRole('button', { name: 'Save deploy settings' }));
+    const alert = await within(section).findByRole('alert');
+    expect(alert).toHaveTextContent('Saving the deploy settings failed');
+    expect(alert).toHaveTextContent('The pause between health probes must be 100 to 60 000 ms.');
+    expect(pause).toHaveValue('0.05');
+    expect(calls.find((c) => c.cmd === 'set_deploy_settings')?.args).toEqual({ settings: { ...settings, healthPollMs: 50 } });
+    expect(within(section).queryByRole('status', { name: 'Bundle archive retention' })).not.toBeInTheDocument();
+  });
+});

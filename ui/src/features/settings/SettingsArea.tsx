@@ -23,6 +23,7 @@ import { KeychainProblem, SandboxProblem } from '../../components/EnvironmentNot
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { AppInfo } from '../../ipc/bindings';
 import { useAppInfo, useKeychainStatus, useProfiles } from '../../ipc/queries';
+import { DeploySettings } from './DeploySettings';
 import { ExportImport } from './ExportImport';
 import { HealthSettings } from './HealthSettings';
 import { SandboxSettings } from './SandboxSettings';
@@ -211,7 +212,7 @@ function ProfilesPanel({ info }: { info: AppInfo }) {
   );
 }
 
-/** App info, keychain and sandbox state, profiles with their keys, health settings, and export/import. */
+/** App info, keychain and sandbox state, profiles with their keys, deploy and health settings, and export/import. */
 export function SettingsArea() {
   const appInfo = useAppInfo();
   const keychain = useKeychainStatus();
@@ -240,6 +241,7 @@ export function SettingsArea() {
           {appInfo.data.sandboxError && <SandboxProblem error={appInfo.data.sandboxError} />}
           <AppInfoPanel info={appInfo.data} />
           <ProfilesPanel info={appInfo.data} />
+          <DeploySettings />
           <HealthSettings />
           <SandboxSettings />
           <ExportImport />
