@@ -8,9 +8,10 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use serde_json::json;
 use thirtyfour::prelude::*;
 use thirtyfour::{Capabilities, Key};
@@ -68,6 +69,8 @@ pub struct AppSession {
     pub driver: WebDriver,
     tauri_driver: Child,
     pub data_dir: PathBuf,
+    /// Everything the app (through tauri-driver) wrote on stderr, also passed on to ours.
+    stderr: Arc<Mutex<Vec<u8>>>,
     /// When the WebDriver session (which launches the app) was requested, ms since the epoch.
     pub launched_ms: f64,
     _owned_dir: Option<tempfile::TempDir>,
@@ -106,7 +109,7 @@ impl AppSession {
         // taken between choosing and binding it, a driver that died starting): try again with
         // fresh ports, a bounded number of times, saying why.
         let mut attempt = 1;
-        let (driver, tauri_driver, launched_ms) = loop {
+        let (driver, tauri_driver, launched_ms, stderr) = loop {
             match start_driver(app, data_dir).await {
                 Ok(started) => break started,
                 Err(e) if attempt < 3 => {
@@ -123,6 +126,7 @@ impl AppSession {
             driver,
             tauri_driver,
             data_dir: data_dir.to_path_buf(),
+            stderr,
             launched_ms,
             _owned_dir: None,
         })
@@ -557,6 +561,66 @@ return window.fetch !== undefined;
         self.tauri_driver.id()
     }
 
+    /// The leak sweep: no key or token this session used — the sandbox's demo keys and token,
+    /// and `extra` (keys typed in by the test) — is in any file of the data folder (its
+    /// `sandbox/` folder excepted: that is the platform's side, which hands them out), in what
+    /// the app wrote on stderr, or in the IPC replies recorded since `record_ipc`.
+    pub async fn leak_sweep(&self, extra: &[String]) -> Result<()> {
+        let mut secrets: Vec<String> = extra.to_vec();
+        if let Ok(d) = self.sandbox_discovery() {
+            for k in ["deploy_key", "readonly_key", "cloudflare_token"] {
+                if let Some(v) = d[k].as_str() {
+                    secrets.push(v.to_owned());
+                }
+            }
+        }
+        secrets.retain(|s| s.len() >= 8);
+        ensure!(
+            !secrets.is_empty(),
+            "the leak sweep has no secret to look for"
+        );
+        let mut found = Vec::new();
+        for file in files_under(&self.data_dir) {
+            if file.starts_with(self.data_dir.join("sandbox")) {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&file) else {
+                continue;
+            };
+            for (i, s) in secrets.iter().enumerate() {
+                if contains_bytes(&bytes, s.as_bytes()) {
+                    found.push(format!("secret #{i} in {}", file.display()));
+                }
+            }
+        }
+        let stderr = self.stderr.lock().map(|b| b.clone()).unwrap_or_default();
+        for (i, s) in secrets.iter().enumerate() {
+            if contains_bytes(&stderr, s.as_bytes()) {
+                found.push(format!("secret #{i} in the app's stderr"));
+            }
+        }
+        for reply in self.ipc_log().await.unwrap_or_default() {
+            for (i, s) in secrets.iter().enumerate() {
+                if reply.contains(s.as_str()) {
+                    found.push(format!(
+                        "secret #{i} in an IPC reply ({})",
+                        reply.split_whitespace().next().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        // Never print the secrets themselves: only where they were found.
+        ensure!(found.is_empty(), "secrets leaked: {}", found.join("; "));
+        Ok(())
+    }
+
+    /// The leak sweep, then close the app; the first failure of the two.
+    pub async fn close_after_sweep(self, extra: &[String]) -> Result<()> {
+        let swept = self.leak_sweep(extra).await;
+        let closed = self.close().await;
+        swept.and(closed)
+    }
+
     /// End the WebDriver session (closing the app) and stop tauri-driver.
     pub async fn close(mut self) -> Result<()> {
         let result = self.driver.clone().quit().await;
@@ -594,7 +658,10 @@ fn kill_group(child: &mut Child) {
 
 /// Start tauri-driver on free ports and open a WebDriver session that launches `app` on
 /// `data_dir`: the session, the driver process, and when the launch began (epoch ms).
-async fn start_driver(app: &Path, data_dir: &Path) -> Result<(WebDriver, Child, f64)> {
+async fn start_driver(
+    app: &Path,
+    data_dir: &Path,
+) -> Result<(WebDriver, Child, f64, Arc<Mutex<Vec<u8>>>)> {
     let port = free_port()?;
     let native_port = free_port()?;
     let mut cmd = Command::new(find_tauri_driver()?);
@@ -603,12 +670,30 @@ async fn start_driver(app: &Path, data_dir: &Path) -> Result<(WebDriver, Child, 
         // The app inherits this environment through WebKitWebDriver.
         .env("SWITCHYARD_DATA_DIR", data_dir)
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
     if Path::new("/usr/bin/WebKitWebDriver").exists() {
         cmd.args(["--native-driver", "/usr/bin/WebKitWebDriver"]);
     }
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut tauri_driver = cmd.spawn().context("could not start tauri-driver")?;
+    // The app's stderr (its logs) goes on to ours as before, and is kept for the leak sweep.
+    let stderr = Arc::new(Mutex::new(Vec::new()));
+    if let Some(mut pipe) = tauri_driver.stderr.take() {
+        let kept = stderr.clone();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let _ = std::io::stderr().write_all(&buf[..n]);
+                if let Ok(mut k) = kept.lock() {
+                    k.extend_from_slice(&buf[..n]);
+                }
+            }
+        });
+    }
     if let Err(e) = wait_for_port(port, Duration::from_secs(20)) {
         let _ = tauri_driver.kill();
         return Err(e);
@@ -627,7 +712,7 @@ async fn start_driver(app: &Path, data_dir: &Path) -> Result<(WebDriver, Child, 
             return Err(e).context("WebDriver session with the app could not start");
         }
     };
-    Ok((driver, tauri_driver, launched_ms))
+    Ok((driver, tauri_driver, launched_ms, stderr))
 }
 
 const FIND_BY_ROLE: &str = concat!(

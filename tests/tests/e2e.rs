@@ -6,12 +6,14 @@ use anyhow::Result;
 use switchyard_tests::AppSession;
 use thirtyfour::Key;
 
-const AREAS: [&str; 6] = [
+const AREAS: [&str; 8] = [
     "Deployments",
     "Deploy",
     "Namespaces",
     "Health",
+    "Logs",
     "Runbooks",
+    "Audit",
     "Settings",
 ];
 

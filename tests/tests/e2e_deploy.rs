@@ -36,8 +36,10 @@ async fn deploys_and_rolls_back_in_the_window() -> Result<()> {
     if outcome.is_err() {
         let _ = app.screenshot("deploy-failure").await;
     }
-    app.close().await?;
-    outcome
+    // The leak sweep: no key or token in the data folder, the app's stderr or its IPC replies.
+    let swept = app.close_after_sweep(&[]).await;
+    outcome?;
+    swept
 }
 
 #[tokio::test]
@@ -49,8 +51,10 @@ async fn a_key_without_deploy_permission_stops_at_preflight() -> Result<()> {
     if outcome.is_err() {
         let _ = app.screenshot("deploy-403-failure").await;
     }
-    app.close().await?;
-    outcome
+    // The leak sweep: no key or token in the data folder, the app's stderr or its IPC replies.
+    let swept = app.close_after_sweep(&[]).await;
+    outcome?;
+    swept
 }
 
 /// The app embeds its sandbox in-process, and nothing outside the app can stop that one's
@@ -69,8 +73,10 @@ async fn the_sandbox_killed_mid_deploy_is_a_clear_error_and_the_history_stays() 
     if outcome.is_err() {
         let _ = app.screenshot("deploy-killed-failure").await;
     }
-    app.close().await?;
-    outcome
+    // The leak sweep: no key or token in the data folder, the app's stderr or its IPC replies.
+    let swept = app.close_after_sweep(&[]).await;
+    outcome?;
+    swept
 }
 
 /// Issue 13's "Done when": the platform really runs what is deployed. A broken bundle deployed
@@ -86,8 +92,10 @@ async fn a_broken_deploy_is_seen_in_health_and_logs_and_a_restore_fixes_it() -> 
     if outcome.is_err() {
         let _ = app.screenshot("live-failure").await;
     }
-    app.close().await?;
-    outcome
+    // The leak sweep: no key or token in the data folder, the app's stderr or its IPC replies.
+    let swept = app.close_after_sweep(&[]).await;
+    outcome?;
+    swept
 }
 
 // ---------------------------------------------------------------------------------------------

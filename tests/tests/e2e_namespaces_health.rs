@@ -33,8 +33,10 @@ async fn namespaces_and_health_in_the_window() -> Result<()> {
     if outcome.is_err() {
         let _ = app.screenshot("namespaces-health-failure").await;
     }
-    app.close().await?;
-    outcome
+    // The leak sweep: no key or token in the data folder, the app's stderr or its IPC replies.
+    let swept = app.close_after_sweep(&[]).await;
+    outcome?;
+    swept
 }
 
 async fn scenario(app: &AppSession) -> Result<()> {

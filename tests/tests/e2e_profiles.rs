@@ -40,8 +40,10 @@ async fn profiles_keys_and_history_survive_a_crash() -> Result<()> {
     if outcome.is_err() {
         let _ = app.screenshot("restart-failure").await;
     }
-    app.close().await?;
+    // The leak sweep: the key typed in is in no file, stderr line or IPC reply of the app.
+    let swept = app.close_after_sweep(std::slice::from_ref(&key)).await;
     outcome?;
+    swept?;
 
     // No file of the app's own holds the key. (The embedded sandbox's folder holds its own demo
     // keys by design: they are what it hands out.)

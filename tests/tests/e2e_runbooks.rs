@@ -37,8 +37,10 @@ async fn service_down_rehearsal_rolls_back_and_reports() -> Result<()> {
     if outcome.is_err() {
         let _ = app.screenshot("runbook-service-down-failure").await;
     }
-    app.close().await?;
-    outcome
+    // The leak sweep: no key or token in the data folder, the app's stderr or its IPC replies.
+    let swept = app.close_after_sweep(&[]).await;
+    outcome?;
+    swept
 }
 
 #[tokio::test]
@@ -61,8 +63,41 @@ async fn deploy_api_down_rehearsal_then_a_crash_and_resume() -> Result<()> {
     if outcome.is_err() {
         let _ = app.screenshot("runbook-resume-failure").await;
     }
-    app.close().await?;
-    outcome
+    // The leak sweep: no key or token in the data folder, the app's stderr or its IPC replies.
+    let swept = app.close_after_sweep(&[]).await;
+    outcome?;
+    swept
+}
+
+#[tokio::test]
+#[ignore = "end-to-end: needs the built app and a display; run `cargo xtask e2e`"]
+async fn database_rehearsal_reaches_its_escalation_and_ends_escalated() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let app = start(dir.path()).await?;
+    let outcome = database_escalation(&app).await;
+    if outcome.is_err() {
+        let _ = app.screenshot("runbook-database-failure").await;
+    }
+    // The leak sweep: no key or token in the data folder, the app's stderr or its IPC replies.
+    let swept = app.close_after_sweep(&[]).await;
+    outcome?;
+    swept
+}
+
+#[tokio::test]
+#[ignore = "end-to-end: needs the built app and a display; run `cargo xtask e2e`"]
+async fn deploy_api_down_ships_a_changed_bundle_straight_to_the_namespace() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let work = tempfile::tempdir()?;
+    let app = start(dir.path()).await?;
+    let outcome = direct_new_code(&app, work.path()).await;
+    if outcome.is_err() {
+        let _ = app.screenshot("runbook-direct-new-code-failure").await;
+    }
+    // The leak sweep: no key or token in the data folder, the app's stderr or its IPC replies.
+    let swept = app.close_after_sweep(&[]).await;
+    outcome?;
+    swept
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -304,21 +339,24 @@ async fn resume_after_crash(app: &AppSession) -> Result<()> {
     // ...and it goes on to the end.
     tick(app, "Logs read: cause noted").await?;
     step_state(app, 2, "passed").await?;
-    click_in_step(app, 4, "Run").await?;
-    step_state(app, 4, "passed").await?;
+    // The manual deployment is logged right after it, then the service verified (the escalation
+    // after the gate is skipped by its condition).
     app.fill(
         "What did you deploy directly, and why?",
         "gateway v3.0.0-rb straight to the namespace: the Deploy API was down.",
     )
     .await?;
-    click_in_step(app, 5, "Save note").await?;
+    click_in_step(app, 4, "Save note").await?;
+    step_state(app, 4, "passed").await?;
+    click_in_step(app, 5, "Run").await?;
     step_state(app, 5, "passed").await?;
+    step_state(app, 6, "skipped").await?;
     app.click_button("Finish run").await?;
     app.wait_for_text("Run finished", SHORT).await?;
     let report = report_text(app).await?;
     for needle in [
         "| Status | finished |",
-        "4 passed, 1 failed, 0 skipped, 0 not done, of 5",
+        "4 passed, 1 failed, 1 skipped, 0 not done, of 6",
         "Logs read: cause noted",
         "gateway v3.0.0-rb straight to the namespace",
     ] {
@@ -664,5 +702,147 @@ async fn deploy_bundle(app: &AppSession, path: &Path, service: &str, version: &s
     .with_context(|| format!("deploying {service} {version}"))?;
     app.screenshot("runbook-deploy-api-down-0-archived-deploy")
         .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escalation: the database stays unhealthy whatever the runbook does.
+
+async fn database_escalation(app: &AppSession) -> Result<()> {
+    app.go_to("Runbooks").await?;
+    start_rehearsal(app, "Database connection lost", "").await?;
+    inject_fault(app, "databaseUnhealthy", None, "db").await?;
+    click_in_step(app, 1, "Run").await?;
+    step_state(app, 1, "failed").await?;
+    tick(
+        app,
+        "Database answered (or: not reachable from here — say so in a note)",
+    )
+    .await?;
+    // The minute of logs is skipped, with a reason for the report.
+    click_in_step(app, 3, "Skip…").await?;
+    app.fill(
+        "Why skip this step?",
+        "read the logs in the Logs area instead",
+    )
+    .await?;
+    click_in_step(app, 3, "Skip this step").await?;
+    step_state(app, 3, "skipped").await?;
+    // The rollback of db (the fault is the database itself: it will not help).
+    click_in_step(app, 4, "Run").await?;
+    app.by_role("region", "Plan of this step").await?;
+    let go = plan_button(app).await?;
+    app.fill("Type db to confirm", "db").await?;
+    app.wait_enabled(&go, "the rollback button", SHORT).await?;
+    app.click(&go).await?;
+    let deadline = Instant::now() + DEPLOY_WAIT;
+    while step_state_within(app, 4, "passed", Duration::from_millis(500))
+        .await
+        .is_err()
+        && step_state_within(app, 4, "failed", Duration::from_millis(500))
+            .await
+            .is_err()
+    {
+        ensure!(Instant::now() < deadline, "the rollback step never ended");
+    }
+    // The verify gate fails: the escalation opens instead of a dead end.
+    click_in_step(app, 5, "Run").await?;
+    step_state(app, 5, "failed").await?;
+    app.wait_for_text("The procedure did not fix it", SHORT)
+        .await?;
+    app.wait_for_text("Follow the escalation steps below", SHORT)
+        .await?;
+    tick(app, "Provider status page checked").await?;
+    tick(app, "Provider support contacted, if needed").await?;
+    step_state(app, 6, "passed").await?;
+    app.screenshot("runbook-database-1-escalation-open").await?;
+    app.click_button("Finish run").await?;
+    app.wait_for_text("Run escalated", SHORT).await?;
+    let report = report_text(app).await?;
+    for needle in [
+        "escalated",
+        "Verify the db service",
+        "3. Read the db service's logs — skipped",
+        "read the logs in the Logs area instead",
+        "Rehearsal fault injected",
+    ] {
+        ensure!(
+            report.contains(needle),
+            "the report lacks {needle:?}:\n{report}"
+        );
+    }
+    app.screenshot("runbook-database-2-escalated").await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deploy API down: new code, not an archived version, goes straight to the namespace.
+
+async fn direct_new_code(app: &AppSession, work: &Path) -> Result<()> {
+    app.go_to("Runbooks").await?;
+    start_rehearsal(app, DEPLOY_API_DOWN, "gateway").await?;
+    inject_fault(app, "deployApiDown", None, "deploy-api is down").await?;
+    click_in_step(app, 1, "Run").await?;
+    step_state(app, 1, "failed").await?;
+
+    // A fix built now: never deployed, never archived.
+    let version = "v3.1.0-hotfix";
+    let bundle = work.join("gateway-hotfix.js");
+    std::fs::write(
+        &bundle,
+        format!("export default {{\n  async fetch(request) {{\n    return Response.json({{ status: \"ok\", service: \"gateway\", version: \"{version}\" }});\n  }},\n}};\n"),
+    )?;
+    app.go_to("Deploy").await?;
+    app.pick_radio("Built bundle file").await?;
+    app.fill("Bundle file", &bundle.display().to_string())
+        .await?;
+    app.choose("Service", "gateway").await?;
+    app.fill("Version", version).await?;
+    app.fill("Commit", "4c1d0ffee0ddba11deadbeefcafe0123456789ab")
+        .await?;
+    app.fill("Branch", "hotfix").await?;
+    app.fill("Author", AUTHOR).await?;
+    app.click_button("Check and plan").await?;
+    // The Deploy API does not answer: the wizard offers the direct route.
+    app.wait_for_text("Is the Deploy API down?", DEPLOY_WAIT)
+        .await?;
+    app.screenshot("deploy-direct-1-offer").await?;
+    app.click_button("Plan a direct upload instead").await?;
+    let action =
+        format!("Upload gateway {version} straight to dotdo-production (bypassing the Deploy API)");
+    let go = app.by_role("button", &action).await?;
+    app.wait_for_text("bypasses the Deploy API", SHORT).await?;
+    app.fill("Type gateway to confirm", "gateway").await?;
+    app.screenshot("deploy-direct-2-plan").await?;
+    app.wait_enabled(&go, "the direct upload button", SHORT)
+        .await?;
+    app.click(&go).await?;
+    app.wait_for_text(
+        &format!("Uploaded gateway {version} (manual) straight to dotdo-production"),
+        DEPLOY_WAIT,
+    )
+    .await?;
+    app.screenshot("deploy-direct-3-uploaded").await?;
+    // What answers is the new code.
+    let sandbox = app.sandbox_discovery()?;
+    let template = sandbox["service_url_template"].as_str().unwrap_or_default();
+    let url = format!(
+        "{}/health",
+        template
+            .replace("{service}", "gateway")
+            .replace("{environment}", "production")
+    );
+    let body = switchyard_tests::curl(&["-s", &url])?;
+    ensure!(
+        body.contains(version),
+        "gateway's /health does not answer the fix: {body}"
+    );
+    // Back in the run, the verify gate passes: health confirms the fix.
+    app.go_to("Runbooks").await?;
+    app.click_button(&format!("Resume {DEPLOY_API_DOWN}"))
+        .await?;
+    click_in_step(app, 5, "Run").await?;
+    step_state(app, 5, "passed").await?;
+    app.screenshot("deploy-direct-4-verified").await?;
     Ok(())
 }

@@ -208,6 +208,18 @@ async fn parse<T: serde::de::DeserializeOwned>(
                 wait.map(|w| format!(" {} s", w.as_secs())).unwrap_or_default()
             ),
         ),
+        // Bad gateway, unavailable, gateway timeout: the Deploy API itself is down or cut off
+        // (the runbook's "Deploy API Down"), not a deployment that failed.
+        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+            AppError::new(
+                ErrorCode::ServerError,
+                format!(
+                    "{what} failed: the Deploy API answered HTTP {}: {detail}. It is down or cannot be reached; a fix can still go straight to the namespace (Deploy → Emergency).",
+                    status.as_u16()
+                ),
+            )
+            .with_runbook(RunbookSection::DeployApiDown)
+        }
         _ => AppError::new(
             ErrorCode::ServerError,
             format!("{what} failed: the Deploy API answered HTTP {}: {detail}", status.as_u16()),

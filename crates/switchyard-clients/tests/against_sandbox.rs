@@ -266,7 +266,10 @@ async fn deploy_api_faults_map_to_codes() {
             },
         )
         .unwrap();
-    assert_eq!(api.list(&q).await.unwrap_err().code, ErrorCode::ServerError);
+    let e = api.list(&q).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ServerError);
+    // A 503 from the Deploy API itself is the runbook's "Deploy API Down", not a failed deploy.
+    assert_eq!(e.runbook.as_deref(), Some("Deploy API Down"), "{e:?}");
 
     faults
         .set(
@@ -280,6 +283,11 @@ async fn deploy_api_faults_map_to_codes() {
     let e = api.list(&q).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::ServerError);
     assert!(e.message.contains("boom"));
+    assert_eq!(
+        e.runbook.as_deref(),
+        Some("Deployment Returns 500 Error"),
+        "{e:?}"
+    );
 
     faults
         .set(

@@ -74,7 +74,7 @@ pub struct WorkerRow {
 }
 
 impl WorkerRow {
-    fn from_script(s: NamespaceScript) -> WorkerRow {
+    pub(crate) fn from_script(s: NamespaceScript) -> WorkerRow {
         let tags = s.script.tags.unwrap_or_default();
         let tag = |key: &str| {
             tags.iter()

@@ -3154,7 +3154,18 @@ fn escalation_note(runbook: &Runbook, st: &[switchyard_runbooks::StepStatus]) ->
     if failed.is_empty() {
         return None;
     }
-    let gates: Vec<String> = failed.iter().map(|&i| step_label(runbook, i)).collect();
+    // "step 5 …" inside the sentence.
+    let gates: Vec<String> = failed
+        .iter()
+        .map(|&i| {
+            let label = step_label(runbook, i);
+            let mut chars = label.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => label,
+            }
+        })
+        .collect();
     let mut why = format!(
         "the procedure did not fix the problem: {} failed",
         gates.join(", ")

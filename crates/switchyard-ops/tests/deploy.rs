@@ -1468,6 +1468,17 @@ async fn new_code_ships_directly_to_the_namespace_while_the_deploy_api_is_down()
         .await
         .unwrap();
     assert_eq!(prepared.plan.kind, switchyard_store::BundleUseKind::Direct);
+    // The history cache is empty and the Deploy API is down: the plan shows what the namespace
+    // runs (its worker), not "nothing deployed".
+    let current = prepared
+        .plan
+        .current
+        .clone()
+        .expect("what runs now is shown");
+    assert!(
+        current.sha256.is_some() && current.version_label.is_some(),
+        "{current:?}"
+    );
     assert!(prepared.plan.warnings[0].contains("bypasses the Deploy API"));
     assert_eq!(prepared.plan.confirmation.kind, ConfirmationKind::Confirm);
     assert!(

@@ -629,6 +629,14 @@ impl Ops {
                 .await?
         };
         let Some(d) = current else {
+            // The Deploy API is not asked (it is down) and the history has no record: what the
+            // namespace runs, as its worker says, rather than "nothing deployed".
+            if !from_api {
+                return Ok((
+                    None,
+                    self.namespace_current(profile, service, environment).await,
+                ));
+            }
             return Ok((None, None));
         };
         let mut summary = summary_of(&d);
@@ -662,6 +670,48 @@ impl Ops {
             }
         }
         Ok((Some(d), Some(summary)))
+    }
+
+    /// What the environment's namespace runs as `service`, from its worker (tags, content,
+    /// bindings), when the history cannot say. None when there is no such worker or no token.
+    async fn namespace_current(
+        &self,
+        profile: &Profile,
+        service: &str,
+        environment: Environment,
+    ) -> Option<VersionSummary> {
+        let api = self.cloudflare_client(profile).ok()?;
+        let ns = namespace_for(profile, environment);
+        let script = api.get_script(&ns, service).await.ok()?;
+        let row = crate::namespaces::WorkerRow::from_script(script);
+        let bytes = api.script_content(&ns, service).await.ok();
+        let bindings = api.script_bindings(&ns, service).await.ok().map(|list| {
+            list.iter()
+                .filter(|b| b.get("type").and_then(|t| t.as_str()) == Some("service"))
+                .filter_map(|b| {
+                    Some((
+                        b.get("name")?.as_str()?.to_owned(),
+                        b.get("service")?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        });
+        let label = row
+            .version
+            .clone()
+            .or_else(|| row.commit.as_deref().map(short))
+            .unwrap_or_else(|| format!("the worker in {ns} (no version tag)"));
+        Some(VersionSummary {
+            deployment_id: None,
+            version_label: Some(label),
+            commit: row.commit,
+            branch: row.branch,
+            author: None,
+            timestamp: row.modified_on,
+            size_bytes: bytes.as_ref().map(|b| b.len() as u64),
+            sha256: bytes.as_ref().map(|b| sha256_hex(b)),
+            bindings,
+        })
     }
 
     /// The newest cached `deployed` record of a service/environment.

@@ -354,7 +354,11 @@ export function DeployWizard({ profile }: { profile: Profile }) {
           <StepList
             progress={progress}
             title="Progress"
-            labels={source === 'bundleFile' ? { inspect: 'Read the bundle file' } : undefined}
+            labels={{
+              ...(source === 'bundleFile' ? { inspect: 'Read the bundle file' } : {}),
+              // A direct upload goes to the namespace, and the Deploy API keeps no record of it.
+              ...(direct ? { upload: 'Upload to the namespace (Cloudflare API)', verifyRecord: 'Deploy API record (none for a direct upload)' } : {}),
+            }}
             follow={busy}
             actions={
               phase.name === 'preparing' ? (

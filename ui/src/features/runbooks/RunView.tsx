@@ -303,9 +303,11 @@ function RunChecklist({ run, profile, focusStepId }: { run: RunDetail_Serialize;
           {`Ended${run.summary.finishedMs !== null ? ` ${formatLocalTime(run.summary.finishedMs)}` : ''}${run.finishedBy ? ` by ${run.finishedBy}` : ''}: ${run.endReason ?? 'a gate failed'}. Hand the incident report below to whoever takes it over.`}
         </Alert>
       )}
-      {open && run.escalation !== null && run.notReached.length > 0 && (
+      {open && run.escalation !== null && (
         <Alert color="orange" variant="light" title="The procedure did not fix it">
-          {`${run.escalation}. Follow the escalation steps; the steps behind the failed gate are not needed to finish the run.`}
+          {`${run.escalation[0]?.toUpperCase() ?? ''}${run.escalation.slice(1)}. Follow the escalation steps below, then finish: the run ends escalated${
+            run.notReached.length > 0 ? ' (the steps behind the failed gate are not needed)' : ''
+          }.`}
         </Alert>
       )}
       {run.summary.state === 'abandoned' && (
