@@ -209,8 +209,9 @@ pub enum ExportFormat {
     Json,
 }
 
-/// Export the filtered history to a file: `path` when given (typed by the operator), else the
-/// one chosen in the OS's save dialog. The path written, or None when the dialog was cancelled.
+/// Export the filtered history to a file the operator chooses in the OS's save dialog (the
+/// shell opens it; the webview never names a path). The path written, or None when the dialog
+/// was cancelled.
 #[tauri::command]
 #[specta::specta]
 pub async fn export_history(
@@ -219,7 +220,6 @@ pub async fn export_history(
     profile_id: String,
     filter: DeploymentFilter,
     format: ExportFormat,
-    path: Option<String>,
 ) -> Result<Option<String>, AppError> {
     let (text, ext) = match format {
         ExportFormat::Csv => (
@@ -231,20 +231,15 @@ pub async fn export_history(
             "json",
         ),
     };
-    let target: PathBuf = match path.filter(|p| !p.trim().is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let dialog = SaveDialog {
-                title: "Export deployments",
-                file_name: format!("deployments-{profile_id}.{ext}"),
-                filter_name: &ext.to_uppercase(),
-                extension: ext,
-            };
-            match ask_save_path(&app, &dialog).await? {
-                None => return Ok(None),
-                Some(p) => p,
-            }
-        }
+    let dialog = SaveDialog {
+        title: "Export deployments",
+        file_name: format!("deployments-{profile_id}.{ext}"),
+        filter_name: &ext.to_uppercase(),
+        extension: ext,
+    };
+    let target: PathBuf = match ask_save_path(&app, &dialog).await? {
+        None => return Ok(None),
+        Some(p) => p,
     };
     write_file(&target, text.as_bytes()).await?;
     Ok(Some(target.display().to_string()))

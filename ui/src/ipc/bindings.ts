@@ -131,10 +131,11 @@ export const commands = {
 	/**  Save the deploy settings and apply retention. */
 	setDeploySettings: (settings: DeploySettings_Deserialize) => typedError<RetentionReport, AppError_Serialize>(__TAURI_INVOKE("set_deploy_settings", { settings })),
 	/**
-	 *  Export the filtered history to a file: `path` when given (typed by the operator), else the
-	 *  one chosen in the OS's save dialog. The path written, or None when the dialog was cancelled.
+	 *  Export the filtered history to a file the operator chooses in the OS's save dialog (the
+	 *  shell opens it; the webview never names a path). The path written, or None when the dialog
+	 *  was cancelled.
 	 */
-	exportHistory: (profileId: string, filter: DeploymentFilter_Deserialize, format: ExportFormat, path: string | null) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("export_history", { profileId, filter, format, path })),
+	exportHistory: (profileId: string, filter: DeploymentFilter_Deserialize, format: ExportFormat) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("export_history", { profileId, filter, format })),
 	/**  Every runbook (built-in and the user's), and the problems of user files that did not load. */
 	runbookCatalog: () => typedError<RunbookCatalog_Serialize, AppError_Serialize>(__TAURI_INVOKE("runbook_catalog")),
 	/**  The runbook (and step) that covers an error's runbook section, if any. */

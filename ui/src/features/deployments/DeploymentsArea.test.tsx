@@ -398,8 +398,9 @@ describe('SyncProgressView', () => {
       profileId: 'local-sandbox',
       format: 'csv',
       filter: { status: 'failed', limit: null },
-      path: null,
     });
+    // The file is chosen in the shell's save dialog: the window never names a path.
+    expect(calls.find((c) => c.cmd === 'export_history')?.args).not.toHaveProperty('path');
   });
 
   it('shows the archived bundle of a deployment the app deployed', async () => {

@@ -11,7 +11,7 @@ export function useExportHistory(profileId: string) {
   return useMutation<string | null, AppError, { filter: DeploymentFilter_Deserialize; format: ExportFormat }>({
     mutationFn: ({ filter, format }) => {
       const all: DeploymentFilter_Deserialize = { ...filter, limit: null, offset: null };
-      return callCommand(() => commands.exportHistory(profileId, all, format, null));
+      return callCommand(() => commands.exportHistory(profileId, all, format));
     },
   });
 }
