@@ -36,11 +36,11 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn wait_for_port(port: u16, timeout: Duration) -> Result<()> {
+fn wait_for_port(who: &str, port: u16, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {
-            bail!("tauri-driver did not listen on port {port} within {timeout:?}");
+            bail!("{who} did not listen on port {port} within {timeout:?}");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -669,7 +669,8 @@ async fn start_driver(
         .args(["--native-port", &native_port.to_string()])
         // The app inherits this environment through WebKitWebDriver.
         .env("SWITCHYARD_DATA_DIR", data_dir)
-        .stdout(Stdio::null())
+        // tauri-driver says why it dropped a connection on stdout: keep it with the logs.
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if Path::new("/usr/bin/WebKitWebDriver").exists() {
         cmd.args(["--native-driver", "/usr/bin/WebKitWebDriver"]);
@@ -678,7 +679,14 @@ async fn start_driver(
     let mut tauri_driver = cmd.spawn().context("could not start tauri-driver")?;
     // The app's stderr (its logs) goes on to ours as before, and is kept for the leak sweep.
     let stderr = Arc::new(Mutex::new(Vec::new()));
-    if let Some(mut pipe) = tauri_driver.stderr.take() {
+    let pipes: Vec<Box<dyn std::io::Read + Send>> = [
+        tauri_driver.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        tauri_driver.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for mut pipe in pipes {
         let kept = stderr.clone();
         std::thread::spawn(move || {
             use std::io::{Read, Write};
@@ -694,8 +702,14 @@ async fn start_driver(
             }
         });
     }
-    if let Err(e) = wait_for_port(port, Duration::from_secs(20)) {
-        let _ = tauri_driver.kill();
+    // tauri-driver listens at once but starts WebKitWebDriver behind it without waiting;
+    // a session asked for before WebKitWebDriver listens is dropped ("error sending
+    // request"). On a fresh machine, with nothing of WebKit in the page cache yet, that start
+    // takes seconds: wait for both.
+    let listening = wait_for_port("tauri-driver", port, Duration::from_secs(30))
+        .and_then(|()| wait_for_port("WebKitWebDriver", native_port, Duration::from_secs(60)));
+    if let Err(e) = listening {
+        kill_group(&mut tauri_driver);
         return Err(e);
     }
     let mut caps = Capabilities::new();
