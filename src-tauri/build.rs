@@ -44,6 +44,7 @@ const COMMANDS: &[&str] = &[
     "restore_plan",
     "restore_version",
     "deploy_pins",
+    "compare_bundles",
     "promote_plan",
     "promote",
     "interrupted_deploys",

@@ -56,6 +56,7 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::deploy::restore_plan,
         commands::deploy::restore_version,
         commands::deploy::deploy_pins,
+        commands::compare::compare_bundles,
         commands::deploy::promote_plan,
         commands::deploy::promote,
         commands::deploy::interrupted_deploys,

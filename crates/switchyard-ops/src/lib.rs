@@ -43,7 +43,10 @@ pub use deploy::{
     RetentionReport, RollbackOutcome, RollbackPlan, RollbackRequest, ServiceBindingChange,
     ServiceFolderInfo, StepEvent, StepState, Verification, VersionList, VersionRow, VersionSummary,
 };
-pub use deploy::{InterruptedDeploy, PromoteRequest};
+pub use deploy::{
+    BundleRef, BundleSide, CodeDiff, CompareRequest, DiffHunk, DiffLine, DiffLineKind,
+    InterruptedDeploy, PromoteRequest,
+};
 pub use health::{
     health_targets, HealthBoard, HealthNotification, HealthPoint, HealthStatus, HealthSummary,
     HealthTargetKind, NotificationGate, ServiceHealth, DEPLOY_API_TARGET, DISPATCHER_TARGET,

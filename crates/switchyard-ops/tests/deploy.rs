@@ -9,9 +9,10 @@ use switchyard_core::{
     Clock, Environment, ErrorCode, Profile, Protection, RunbookSection, SANDBOX_PROFILE_ID,
 };
 use switchyard_ops::{
-    CheckState, Confirmation, ConfirmationKind, DeployEvent, DeploySettings, DeploySource,
-    DeployStepId, DirectDeployRequest, MetadataInput, Ops, PackageManager, PreflightCheckId,
-    PrepareDeploy, RestoreRequest, RollbackRequest, StepState,
+    BundleRef, CheckState, CompareRequest, Confirmation, ConfirmationKind, DeployEvent,
+    DeploySettings, DeploySource, DeployStepId, DiffLineKind, DirectDeployRequest, MetadataInput,
+    Ops, PackageManager, PreflightCheckId, PrepareDeploy, RestoreRequest, RollbackRequest,
+    StepState,
 };
 use switchyard_sandbox::{Fault, FaultTarget, Sandbox, SandboxConfig};
 use switchyard_secrets::{MemoryStore, Secret, SecretKind, SecretStore};
@@ -1709,4 +1710,144 @@ async fn a_full_disk_during_a_deploy_is_said_and_leaves_nothing_behind() {
         );
     }
     drop(ops);
+}
+
+#[tokio::test]
+async fn the_plan_diffs_the_code_against_what_runs_now_and_any_two_archived_versions() {
+    let f = fixture().await;
+    let staging = Environment::Staging;
+    let running = BundleRef::Running {
+        service: "gateway".into(),
+        environment: staging,
+    };
+    let compare = |left: BundleRef, right: BundleRef| {
+        let ops = &f.ops;
+        async move {
+            ops.compare_bundles(&CompareRequest {
+                profile_id: SB.into(),
+                left,
+                right,
+            })
+            .await
+            .unwrap()
+        }
+    };
+
+    // Planned, not deployed: its bytes against the seeded worker, fetched from the namespace.
+    let (path_a, bytes_a) = bundle_file(f.dir.path(), "a", 0);
+    let prepared = f
+        .ops
+        .prepare_deploy(bundle_request("gateway", staging, &path_a, "a"), |_| {})
+        .await
+        .unwrap();
+    let sha_a = prepared.plan.next.sha256.clone().unwrap();
+    let d = compare(
+        running.clone(),
+        BundleRef::Bundle {
+            sha256: sha_a.clone(),
+        },
+    )
+    .await;
+    assert!(!d.identical);
+    assert!(d.left.available, "{:?}", d.left);
+    assert!(
+        d.left.source.contains("the worker gateway in"),
+        "{}",
+        d.left.source
+    );
+    assert_eq!(d.right.source, "the bundle planned");
+    assert_eq!(d.right.size_bytes, Some(bytes_a.len() as u64));
+    let added: Vec<&str> = d
+        .hunks
+        .iter()
+        .flat_map(|h| &h.lines)
+        .filter(|l| l.kind == DiffLineKind::Added)
+        .map(|l| l.text.as_str())
+        .collect();
+    assert!(added.contains(&"// bundle a"), "{added:?}");
+    assert!(d.removed > 0);
+    f.ops.discard_deploy(&prepared.run_id);
+
+    // Deployed from here: what runs now comes from the archive and is the same bytes.
+    deploy_bundle(&f, "gateway", staging, "a", 0).await;
+    let d = compare(
+        running.clone(),
+        BundleRef::Bundle {
+            sha256: sha_a.clone(),
+        },
+    )
+    .await;
+    assert!(d.identical, "{d:?}");
+    assert!(
+        d.left.source.contains("from the archive"),
+        "{}",
+        d.left.source
+    );
+    assert!(d.hunks.is_empty());
+
+    // Any two archived versions: exactly the line that differs.
+    let (_, bytes_b) = deploy_bundle(&f, "gateway", staging, "b", 0).await;
+    let d = compare(
+        BundleRef::Bundle { sha256: sha_a },
+        BundleRef::Bundle {
+            sha256: sha256_hex(&bytes_b),
+        },
+    )
+    .await;
+    assert_eq!((d.added, d.removed), (2, 2), "{d:?}");
+    let changed: Vec<(DiffLineKind, &str)> = d
+        .hunks
+        .iter()
+        .flat_map(|h| &h.lines)
+        .filter(|l| l.kind != DiffLineKind::Context)
+        .map(|l| (l.kind, l.text.as_str()))
+        .collect();
+    assert!(changed.contains(&(DiffLineKind::Removed, "// bundle a")));
+    assert!(changed.contains(&(DiffLineKind::Added, "// bundle b")));
+
+    // Nothing runs yet: all of the code is new, and said so.
+    let d = compare(
+        BundleRef::Running {
+            service: "brand-new".into(),
+            environment: staging,
+        },
+        BundleRef::Bundle {
+            sha256: sha256_hex(&bytes_b),
+        },
+    )
+    .await;
+    assert!(d.left.absent, "{:?}", d.left);
+    assert_eq!(
+        d.added as usize,
+        bytes_b.iter().filter(|b| **b == b'\n').count()
+    );
+
+    // A bundle nobody has is unavailable, not empty; a malformed hash is refused by name.
+    let d = compare(
+        running.clone(),
+        BundleRef::Bundle {
+            sha256: "0".repeat(64),
+        },
+    )
+    .await;
+    assert!(!d.right.available);
+    assert!(d
+        .right
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("not in this machine's archive"));
+    let e = f
+        .ops
+        .compare_bundles(&CompareRequest {
+            profile_id: SB.into(),
+            left: running,
+            right: BundleRef::Bundle {
+                sha256: "../etc/passwd".into(),
+            },
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.starts_with("sha256:"), "{}", e.message);
 }

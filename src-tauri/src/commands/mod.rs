@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod compare;
 pub mod deploy;
 pub mod files;
 pub mod health;

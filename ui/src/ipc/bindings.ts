@@ -113,6 +113,8 @@ export const commands = {
 	restoreVersion: (request: RestoreRequest_Deserialize, onEvent: Channel<DeployEvent_Deserialize>) => typedError<DeployOutcome_Serialize, AppError_Serialize>(__TAURI_INVOKE("restore_version", { request, onEvent })),
 	/**  Services pinned to a version by a rollback. */
 	deployPins: (profileId: string) => typedError<DeployPin[], AppError_Serialize>(__TAURI_INVOKE("deploy_pins", { profileId })),
+	/**  The code of `request.left` against `request.right`, bounded for large bundles. */
+	compareBundles: (request: CompareRequest) => typedError<CodeDiff_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_bundles", { request })),
 	/**  The plan of promoting what runs in `from` to `to`, byte for byte. */
 	promotePlan: (profileId: string, service: string, from: Environment, to: Environment) => typedError<DeployPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("promote_plan", { profileId, service, from, to })),
 	/**  Deploy to `to` exactly the bundle that runs in `from`, then verify it. */
@@ -562,6 +564,44 @@ export type BundleInfo = {
 	syntaxNote: string,
 };
 
+/**  One side of a comparison. */
+export type BundleRef = 
+/**  What the environment's namespace runs now as `service`. */
+{ kind: "running"; service: string; environment: Environment } | 
+/**  A bundle by its SHA-256: in the archive, or the one a prepared deploy holds. */
+{ kind: "bundle"; sha256: string };
+
+/**  What one side turned out to be. */
+export type BundleSide = BundleSide_Serialize | BundleSide_Deserialize;
+
+/**  What one side turned out to be. */
+export type BundleSide_Deserialize = {
+	/**  Where its code came from, in words ("the archive", "the worker gateway in ns …"). */
+	source: string,
+	/**  False when its code could not be read; `reason` says why. */
+	available: boolean,
+	/**  Known not to exist (nothing runs there yet): every line of the other side is new. */
+	absent: boolean,
+	reason?: string | null,
+	sizeBytes?: number | null,
+	sha256?: string | null,
+	lines?: number | null,
+};
+
+/**  What one side turned out to be. */
+export type BundleSide_Serialize = {
+	/**  Where its code came from, in words ("the archive", "the worker gateway in ns …"). */
+	source: string,
+	/**  False when its code could not be read; `reason` says why. */
+	available: boolean,
+	/**  Known not to exist (nothing runs there yet): every line of the other side is new. */
+	absent: boolean,
+	reason: string | null,
+	sizeBytes: number | null,
+	sha256: string | null,
+	lines: number | null,
+};
+
 /**  How a deployment came to use a bundle. */
 export type BundleUseKind = 
 /**  A deploy through the Deploy API. */
@@ -575,6 +615,50 @@ export type BundleUseKind =
 export type CheckState = "passed" | "failed" | 
 /**  Not checked because an earlier check failed (e.g. no key → key not validated). */
 "skipped";
+
+/**  The code of two bundles compared. */
+export type CodeDiff = CodeDiff_Serialize | CodeDiff_Deserialize;
+
+/**  The code of two bundles compared. */
+export type CodeDiff_Deserialize = {
+	left: BundleSide_Deserialize,
+	right: BundleSide_Deserialize,
+	/**  Both sides known and byte for byte the same. */
+	identical: boolean,
+	/**  Lines added and removed in the whole diff (not only the lines shown). */
+	added: number,
+	removed: number,
+	hunks: DiffHunk_Deserialize[],
+	/**  Why not every changed line is shown, when it is not. */
+	truncated?: string | null,
+	/**  One side is not UTF-8 text: only sizes and hashes are compared. */
+	binary: boolean,
+};
+
+/**  The code of two bundles compared. */
+export type CodeDiff_Serialize = {
+	left: BundleSide_Serialize,
+	right: BundleSide_Serialize,
+	/**  Both sides known and byte for byte the same. */
+	identical: boolean,
+	/**  Lines added and removed in the whole diff (not only the lines shown). */
+	added: number,
+	removed: number,
+	hunks: DiffHunk_Serialize[],
+	/**  Why not every changed line is shown, when it is not. */
+	truncated: string | null,
+	/**  One side is not UTF-8 text: only sizes and hashes are compared. */
+	binary: boolean,
+};
+
+/**  A comparison to make. */
+export type CompareRequest = {
+	profileId: string,
+	/**  The old side ("now"). */
+	left: BundleRef,
+	/**  The new side ("after"). */
+	right: BundleRef,
+};
 
 /**  The confirmation the operator gave. */
 export type Confirmation = Confirmation_Serialize | Confirmation_Deserialize;
@@ -962,6 +1046,50 @@ export type Deployment_Serialize = {
 	url: string | null,
 	versionTag: string | null,
 	metadata: DeploymentMetadata_Serialize,
+};
+
+/**  A run of changes with its context, as `@@ -a,b +c,d @@`. */
+export type DiffHunk = DiffHunk_Serialize | DiffHunk_Deserialize;
+
+/**  A run of changes with its context, as `@@ -a,b +c,d @@`. */
+export type DiffHunk_Deserialize = {
+	header: string,
+	lines: DiffLine_Deserialize[],
+};
+
+/**  A run of changes with its context, as `@@ -a,b +c,d @@`. */
+export type DiffHunk_Serialize = {
+	header: string,
+	lines: DiffLine_Serialize[],
+};
+
+/**  One line of the unified diff. */
+export type DiffLine = DiffLine_Serialize | DiffLine_Deserialize;
+
+export type DiffLineKind = "context" | "added" | "removed";
+
+/**  One line of the unified diff. */
+export type DiffLine_Deserialize = {
+	kind: DiffLineKind,
+	/**  Line number on the old side (1-based), for context and removed lines. */
+	old?: number | null,
+	/**  Line number on the new side (1-based), for context and added lines. */
+	new?: number | null,
+	text: string,
+	/**  Characters cut from the end of a very long line. */
+	cutChars: number,
+};
+
+/**  One line of the unified diff. */
+export type DiffLine_Serialize = {
+	kind: DiffLineKind,
+	/**  Line number on the old side (1-based), for context and removed lines. */
+	old: number | null,
+	/**  Line number on the new side (1-based), for context and added lines. */
+	new: number | null,
+	text: string,
+	/**  Characters cut from the end of a very long line. */
+	cutChars: number,
 };
 
 /**  How two namespaces differ, worker by worker. */

@@ -7,6 +7,7 @@
 //! the upload starts.
 
 mod archive;
+mod diff;
 mod direct;
 mod events;
 mod export;
@@ -25,6 +26,9 @@ use tokio_util::sync::CancellationToken;
 use switchyard_core::{AppError, ErrorCode};
 
 pub use archive::{ArchivedBundle, DeploySettings, RetentionReport};
+pub use diff::{
+    BundleRef, BundleSide, CodeDiff, CompareRequest, DiffHunk, DiffLine, DiffLineKind,
+};
 pub use direct::{DirectDeployOutcome, DirectDeployRequest};
 pub use events::{
     CheckState, DeployEvent, DeployStepId, OutputLine, OutputStream, PreflightCheck,
@@ -175,6 +179,14 @@ impl DeployRuns {
                     ),
                 )
             })
+    }
+
+    /// The bytes of a prepared deploy by their SHA-256 (to compare them before confirming).
+    fn prepared_bytes(&self, sha256: &str) -> Option<Arc<Vec<u8>>> {
+        let p = self.prepared.lock().ok()?;
+        p.values()
+            .find(|e| e.prepared.plan.next.sha256.as_deref() == Some(sha256))
+            .map(|e| e.bytes.clone())
     }
 
     fn discard_prepared(&self, run_id: &str) -> bool {
