@@ -494,9 +494,27 @@ impl Ops {
     where
         F: std::future::Future<Output = Result<T, AppError>>,
     {
+        let begun = self.audit_begin(profile_id, action, target, params).await;
+        let result = work.await;
+        let (outcome, message) = match &result {
+            Ok(_) => ("ok".to_owned(), None),
+            Err(e) => (format!("{:?}", e.code), Some(e.message.as_str())),
+        };
+        self.audit_end(begun, &outcome, message).await;
+        result
+    }
+
+    /// Write the "started" entry of an action (see [`Ops::audited`]); give what it returns to
+    /// [`Ops::audit_end`] when the action ends. An action cut off by a crash stays in the log,
+    /// marked interrupted at the next start.
+    pub(crate) async fn audit_begin(
+        &self,
+        profile_id: &str,
+        action: &str,
+        target: &str,
+        params: serde_json::Value,
+    ) -> Option<(i64, Instant)> {
         let started = Instant::now();
-        // Written when the action starts, completed when it ends: an action cut off by a crash
-        // is still in the log (marked interrupted at the next start).
         let entry = AuditEntry {
             at_ms: self.now_ms(),
             actor: actor(),
@@ -508,34 +526,37 @@ impl Ops {
             message: None,
             duration_ms: 0,
         };
-        let seq = match self.store.append_audit(&entry).await {
-            Ok(seq) => Some(seq),
+        match self.store.append_audit(&entry).await {
+            Ok(seq) => Some((seq, started)),
             Err(e) => {
                 tracing::error!(error = %e.message, action, "could not write the audit log");
                 None
             }
-        };
-        let result = work.await;
+        }
+    }
+
+    /// Complete an entry begun with [`Ops::audit_begin`]: its outcome, message and duration.
+    pub(crate) async fn audit_end(
+        &self,
+        begun: Option<(i64, Instant)>,
+        outcome: &str,
+        message: Option<&str>,
+    ) {
         if self.crashed.load(std::sync::atomic::Ordering::SeqCst) {
             // A simulated kill: a dead process writes nothing more.
-            return result;
+            return;
         }
-        if let Some(seq) = seq {
-            let outcome = match &result {
-                Ok(_) => "ok".to_owned(),
-                Err(e) => format!("{:?}", e.code),
-            };
-            let message = result.as_ref().err().map(|e| e.message.as_str());
-            let duration = started.elapsed().as_millis() as i64;
-            if let Err(e) = self
-                .store
-                .finish_audit(seq, &outcome, message, duration)
-                .await
-            {
-                tracing::error!(error = %e.message, action, "could not write the audit log");
-            }
+        let Some((seq, started)) = begun else {
+            return;
+        };
+        let duration = started.elapsed().as_millis() as i64;
+        if let Err(e) = self
+            .store
+            .finish_audit(seq, outcome, message, duration)
+            .await
+        {
+            tracing::error!(error = %e.message, "could not write the audit log");
         }
-        result
     }
 
     /// The newest audit entries of a profile.

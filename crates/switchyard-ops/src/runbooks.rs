@@ -1066,6 +1066,21 @@ impl Ops {
             self.rb_write(run_id, &changes).await?;
             (rx, loaded, profile, action, live)
         };
+        // In the audit log from its start: a step cut off by a crash shows as interrupted.
+        let label = step_label(&loaded.runbook, step_index);
+        let begun = self
+            .audit_begin(
+                &loaded.run.profile_id,
+                "runbook.step",
+                &loaded.run.runbook,
+                serde_json::json!({
+                    "run": run_id,
+                    "step": step_index + 1,
+                    "label": label,
+                    "action": redact(&action.display(), &self.output_secrets(&profile).await),
+                }),
+            )
+            .await;
 
         let mut sink = OutputSink {
             ops: self,
@@ -1084,11 +1099,22 @@ impl Ops {
             ))
             .await?;
         }
-        let result = self
+        let result = match self
             .execute_step_action(
                 &loaded, &profile, step_index, &action, &request, &mut sink, stop_rx,
             )
-            .await?;
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                self.audit_end(begun, &format!("{:?}", e.code), Some(&e.message))
+                    .await;
+                return Err(e);
+            }
+        };
+        let outcome = if result.passed { "ok" } else { "failed" };
+        self.audit_end(begun, outcome, result.error.as_deref())
+            .await;
 
         let lock = self.runbooks.lock_for(run_id);
         let _guard = lock.lock().await;
@@ -1217,7 +1243,11 @@ impl Ops {
             }
             apply_conditions(&loaded.runbook, &mut loaded.steps, now, &mut changes);
         }
-        self.rb_write(run_id, &changes).await?;
+        let params = serde_json::json!({
+            "step": step_index + 1, "label": label, "check": text, "checked": checked,
+        });
+        self.rb_write_audited(&loaded.run, "runbook.check", params, &changes)
+            .await?;
         self.rb_detail(loaded).await
     }
 
@@ -1278,7 +1308,9 @@ impl Ops {
             format!("{label} marked done."),
         ));
         apply_conditions(&loaded.runbook, &mut loaded.steps, now, &mut changes);
-        self.rb_write(run_id, &changes).await?;
+        let params = serde_json::json!({ "step": step_index + 1, "label": label });
+        self.rb_write_audited(&loaded.run, "runbook.step.done", params, &changes)
+            .await?;
         self.rb_detail(loaded).await
     }
 
@@ -1329,7 +1361,10 @@ impl Ops {
             format!("{label} skipped: {reason}"),
         ));
         apply_conditions(&loaded.runbook, &mut loaded.steps, now, &mut changes);
-        self.rb_write(run_id, &changes).await?;
+        let params =
+            serde_json::json!({ "step": step_index + 1, "label": label, "reason": reason });
+        self.rb_write_audited(&loaded.run, "runbook.skip", params, &changes)
+            .await?;
         self.rb_detail(loaded).await
     }
 
@@ -1356,7 +1391,15 @@ impl Ops {
         changes
             .events
             .push(event("note", step_index, self.now_ms(), text.to_owned()));
-        self.rb_write(run_id, &changes).await?;
+        // The note as the report shows it: anything that looks like a key replaced by ***.
+        let profile = self.store.get_profile(&loaded.run.profile_id).await?;
+        let shown = redact(text, &self.output_secrets(&profile).await);
+        let params = serde_json::json!({
+            "step": step_index.map(|i| i + 1),
+            "note": shown.chars().take(500).collect::<String>(),
+        });
+        self.rb_write_audited(&loaded.run, "runbook.note", params, &changes)
+            .await?;
         self.rb_detail(loaded).await
     }
 
@@ -1767,6 +1810,24 @@ impl Ops {
     }
 
     // --- Internals -----------------------------------------------------------------------------
+
+    /// Write an operator's change to a run and record it in the audit log (`action`, with the
+    /// run and step in its parameters).
+    async fn rb_write_audited(
+        &self,
+        run: &RunRecord,
+        action: &str,
+        mut params: serde_json::Value,
+        changes: &RunChanges,
+    ) -> Result<(), AppError> {
+        if let Some(m) = params.as_object_mut() {
+            m.insert("run".into(), run.id.clone().into());
+        }
+        self.audited(&run.profile_id, action, &run.runbook, params, async {
+            self.rb_write(&run.id, changes).await
+        })
+        .await
+    }
 
     async fn rb_write(&self, run_id: &str, changes: &RunChanges) -> Result<(), AppError> {
         self.runbooks.spend_write()?;
@@ -2906,8 +2967,14 @@ impl Ops {
             }
         };
         let pid = child.id();
-        let audit_params = serde_json::json!({ "command": command, "folder": folder });
-        let started = std::time::Instant::now();
+        let begun = self
+            .audit_begin(
+                profile_id,
+                "runbook.command",
+                folder,
+                serde_json::json!({ "command": command, "folder": folder }),
+            )
+            .await;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         if let Some(out) = child.stdout.take() {
             let tx = tx.clone();
@@ -2977,24 +3044,9 @@ impl Ops {
             }
             (None, None) => ActionResult::fail("The command ended without an exit status."),
         };
-        let entry = switchyard_store::AuditEntry {
-            at_ms: self.now_ms(),
-            actor: actor(),
-            profile_id: profile_id.to_owned(),
-            action: "runbook.command".into(),
-            target: folder.to_owned(),
-            params: audit_params,
-            outcome: if result.passed {
-                "ok".into()
-            } else {
-                "failed".into()
-            },
-            message: result.error.clone(),
-            duration_ms: started.elapsed().as_millis() as i64,
-        };
-        if let Err(e) = self.store.append_audit(&entry).await {
-            tracing::error!(error = %e.message, "could not record a runbook command in the audit log");
-        }
+        let outcome = if result.passed { "ok" } else { "failed" };
+        self.audit_end(begun, outcome, result.error.as_deref())
+            .await;
         Ok(result)
     }
 }

@@ -379,3 +379,69 @@ async fn exports_hold_every_matching_entry_and_no_key() {
         }
     }
 }
+
+#[tokio::test]
+async fn runbook_steps_checks_skips_and_notes_are_audited_without_keys() {
+    let f = fixture().await;
+    let key = f.sandbox.discovery().deploy_key.clone();
+    let run = f
+        .ops
+        .start_run(SB, "monitoring", std::collections::BTreeMap::new(), false)
+        .await
+        .unwrap();
+    let id = run.summary.id.clone();
+    f.ops
+        .run_step(&id, 0, switchyard_ops::StepRunRequest::default(), |_| {})
+        .await
+        .unwrap();
+    let d = f.ops.run_detail(&id).await.unwrap();
+    let with_checks = d
+        .steps
+        .iter()
+        .find(|s| !s.checks.is_empty() && s.blocker.is_none())
+        .expect("the monitoring runbook has a step with checks");
+    f.ops
+        .set_check(&id, with_checks.index, 0, true)
+        .await
+        .unwrap();
+    let last = d.steps.len() as u32 - 1;
+    f.ops
+        .skip_step(&id, last, "not needed tonight")
+        .await
+        .unwrap();
+    f.ops
+        .add_run_note(&id, Some(0), &format!("tried the key {key} by hand"))
+        .await
+        .unwrap();
+
+    let entries = every_entry(&f.ops).await;
+    let find = |action: &str| {
+        entries
+            .iter()
+            .find(|e| e.action == action)
+            .unwrap_or_else(|| panic!("{action} in {entries:#?}"))
+    };
+    let step = find("runbook.step");
+    assert_eq!(step.outcome, "ok");
+    assert_eq!(step.target, "monitoring");
+    assert_eq!(step.params["run"], id.as_str());
+    assert_eq!(step.params["step"], 1);
+    let check = find("runbook.check");
+    assert_eq!(check.params["checked"], true);
+    assert_eq!(check.params["step"], with_checks.index + 1);
+    assert_eq!(find("runbook.skip").params["reason"], "not needed tonight");
+    let note = find("runbook.note");
+    assert!(
+        note.params["note"].as_str().unwrap().contains("***"),
+        "{:?}",
+        note.params
+    );
+    assert!(!entries.iter().any(|e| e.status == AuditOutcome::Started));
+    // The key typed into the note is in no entry and no export.
+    let json = f.ops.audit_json(&all()).await.unwrap();
+    let csv = f.ops.audit_csv(&all()).await.unwrap();
+    for text in [json, csv] {
+        assert!(text.contains("runbook.note"));
+        assert!(!text.contains(&key), "a key in the audit export");
+    }
+}

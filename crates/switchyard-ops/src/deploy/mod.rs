@@ -26,9 +26,7 @@ use tokio_util::sync::CancellationToken;
 use switchyard_core::{AppError, ErrorCode};
 
 pub use archive::{ArchivedBundle, DeploySettings, RetentionReport};
-pub use diff::{
-    BundleRef, BundleSide, CodeDiff, CompareRequest, DiffHunk, DiffLine, DiffLineKind,
-};
+pub use diff::{BundleRef, BundleSide, CodeDiff, CompareRequest, DiffHunk, DiffLine, DiffLineKind};
 pub use direct::{DirectDeployOutcome, DirectDeployRequest};
 pub use events::{
     CheckState, DeployEvent, DeployStepId, OutputLine, OutputStream, PreflightCheck,
