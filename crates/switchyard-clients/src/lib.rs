@@ -13,6 +13,7 @@ mod deploy;
 mod health;
 mod http;
 mod tail;
+pub mod versions;
 
 pub use auth::{AuthApi, KeyInfo};
 pub use cloudflare::{
@@ -25,4 +26,7 @@ pub use http::{HttpClient, HttpSettings};
 pub use tail::{
     TailInfo, TailSocket, TraceEvent, TraceException, TraceFetchEvent, TraceLog, TraceRequest,
     TraceResponse, MAX_TRACE_EVENT_BYTES,
+};
+pub use versions::{
+    VersionMetadata, VersionSplit, WorkerDeployment, WorkerVersion, WorkerVersionsApi,
 };

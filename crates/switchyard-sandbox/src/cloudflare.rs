@@ -39,17 +39,17 @@ impl CloudflareError {
             message: message.into(),
         }
     }
-    fn bad_body(detail: impl std::fmt::Display) -> Self {
+    pub(crate) fn bad_body(detail: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             10001,
             format!("Invalid request body: {detail}"),
         )
     }
-    fn validation(message: impl Into<String>) -> Self {
+    pub(crate) fn validation(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, 10021, message)
     }
-    fn too_large(size: usize) -> Self {
+    pub(crate) fn too_large(size: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             10027,
@@ -68,7 +68,7 @@ impl CloudflareError {
             ),
         )
     }
-    fn script_not_found() -> Self {
+    pub(crate) fn script_not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             10007,
@@ -82,7 +82,7 @@ impl CloudflareError {
             "Unexpected internal server error",
         )
     }
-    fn from_store(e: StoreError, namespace: &str) -> Self {
+    pub(crate) fn from_store(e: StoreError, namespace: &str) -> Self {
         match e {
             StoreError::NamespaceNotFound => Self::namespace_not_found(namespace),
             StoreError::ScriptNotFound => Self::script_not_found(),
@@ -175,6 +175,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .merge(crate::tail::api_routes())
         .merge(crate::secrets::routes())
+        .merge(crate::versions::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
@@ -346,7 +347,7 @@ async fn list_namespaces(State(state): State<AppState>) -> CfResult {
 }
 
 /// Parses a JSON object body; an empty body counts as `{}`.
-fn json_object(body: &[u8]) -> Result<Map<String, Value>, CloudflareError> {
+pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, CloudflareError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(Map::new());
     }
@@ -357,7 +358,7 @@ fn json_object(body: &[u8]) -> Result<Map<String, Value>, CloudflareError> {
     }
 }
 
-async fn read_body(body: Body) -> Result<Bytes, CloudflareError> {
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, CloudflareError> {
     read_body_limited(body, REQUEST_BODY_LIMIT)
         .await
         .map_err(|e| match e {
@@ -718,13 +719,16 @@ pub fn check_tags(tags: &[String]) -> Result<(), CloudflareError> {
 }
 
 /// The form of an upload: its metadata part and its module parts.
-struct UploadForm {
-    metadata: Option<Map<String, Value>>,
+pub(crate) struct UploadForm {
+    pub(crate) metadata: Option<Map<String, Value>>,
     parts: Vec<ModuleUpload>,
 }
 
 /// Reads a multipart upload (or a raw service-worker body), enforcing the script size limit.
-async fn read_upload_form(state: &AppState, req: Request) -> Result<UploadForm, CloudflareError> {
+pub(crate) async fn read_upload_form(
+    state: &AppState,
+    req: Request,
+) -> Result<UploadForm, CloudflareError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -930,7 +934,7 @@ const SETTINGS_KEYS: [&str; 9] = [
 ];
 
 /// Turns a parsed upload into what the store keeps, validating it as Cloudflare does.
-fn build_upload(
+pub(crate) fn build_upload(
     form: UploadForm,
     previous: Option<&ScriptRow>,
     strict_inherit: bool,

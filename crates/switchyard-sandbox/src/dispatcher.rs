@@ -16,6 +16,7 @@ use switchyard_core::{Environment, DEFAULT_SERVICES};
 use crate::faults::{self, FailureStyle};
 use crate::server::{json_error, AppState};
 use crate::store::StoreError;
+use crate::versions::route_version;
 
 /// Services the dispatcher knows besides the Deploy API's eight.
 pub const EXTRA_DISPATCHER_SERVICES: [&str; 3] = ["fn", "agent", "workflows"];
@@ -287,7 +288,7 @@ async fn run_worker(
     service: &str,
     worker: &str,
     url: &str,
-    req: Request,
+    mut req: Request,
 ) -> Response {
     if let Some(r) = faults::apply(
         state.faults.for_service(service, env),
@@ -314,11 +315,16 @@ async fn run_worker(
             return json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
         }
     };
-    let mut response = state.runtime.invoke(&namespace, &script, url, req).await;
+    let version = match route_version(state, &namespace, &script.name, req.headers_mut()).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut response = state.runtime.invoke(&namespace, &version, url, req).await;
     let headers = response.headers_mut();
     for (k, v) in [
         ("x-sandbox-worker", worker),
-        ("x-sandbox-etag", &script.etag),
+        ("x-sandbox-etag", &version.etag),
+        ("x-sandbox-version", &version.id),
     ] {
         if let Ok(v) = HeaderValue::from_str(v) {
             headers.insert(HeaderName::from_static(k), v);
@@ -341,13 +347,18 @@ pub async fn serve_binding(
     namespace: &str,
     target: &str,
     url: &str,
-    req: Request,
+    mut req: Request,
 ) -> Response {
     match environment_of(namespace) {
         Some(env) => run_worker(state, env, target, target, url, req).await,
         // A namespace of no environment (created by hand): no faults, straight to the script.
         None => match state.store.script(namespace, target).await {
-            Ok(script) => state.runtime.invoke(namespace, &script, url, req).await,
+            Ok(script) => {
+                match route_version(state, namespace, &script.name, req.headers_mut()).await {
+                    Ok(version) => state.runtime.invoke(namespace, &version, url, req).await,
+                    Err(r) => r,
+                }
+            }
             Err(_) => json_error(
                 StatusCode::NOT_FOUND,
                 &format!("Service binding target \"{target}\" is not in namespace {namespace}"),

@@ -42,6 +42,7 @@ mod seed;
 mod server;
 mod store;
 mod tail;
+mod versions;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
-//! The sandbox's SQLite state: settings, users and keys, namespaces, scripts, deployments and
-//! content-addressed script bodies. Plain data access; the rules live in the API modules.
+//! The sandbox's SQLite state: settings, users and keys, namespaces, scripts with their versions
+//! and version deployments, the Deploy API's deployment records, and content-addressed script
+//! bodies. Plain data access; the rules live in the API modules.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -123,6 +124,78 @@ pub struct ScriptUpload {
     pub settings: serde_json::Map<String, serde_json::Value>,
     pub tags: Vec<String>,
 }
+
+/// One version of a namespace script: its code and settings as uploaded.
+#[derive(Debug, Clone, FromRow)]
+pub struct VersionRow {
+    pub id: String,
+    pub namespace: String,
+    pub script: String,
+    pub number: i64,
+    pub created_on: String,
+    pub etag: String,
+    pub main_module: String,
+    pub has_modules: bool,
+    pub modules: String,
+    pub settings: String,
+    pub annotations: String,
+    pub source: String,
+}
+
+impl VersionRow {
+    pub fn modules(&self) -> Vec<ModuleRef> {
+        serde_json::from_str(&self.modules).unwrap_or_default()
+    }
+    pub fn settings(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(&self.settings).unwrap_or_default()
+    }
+    pub fn annotations(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(&self.annotations).unwrap_or_default()
+    }
+}
+
+/// One version of a deployment and its share of the traffic.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VersionShare {
+    pub version_id: String,
+    pub percentage: f64,
+}
+
+/// A deployment of a namespace script: which versions serve it, with what percentages.
+#[derive(Debug, Clone, FromRow)]
+pub struct ScriptDeploymentRow {
+    pub id: String,
+    pub namespace: String,
+    pub script: String,
+    pub created_on: String,
+    pub source: String,
+    pub strategy: String,
+    pub versions: String,
+    pub annotations: String,
+    pub author_email: String,
+}
+
+impl ScriptDeploymentRow {
+    pub fn versions(&self) -> Vec<VersionShare> {
+        serde_json::from_str(&self.versions).unwrap_or_default()
+    }
+    pub fn annotations(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(&self.annotations).unwrap_or_default()
+    }
+}
+
+/// A deployment to create.
+#[derive(Debug, Clone)]
+pub struct NewScriptDeployment {
+    pub source: String,
+    pub strategy: String,
+    pub versions: Vec<VersionShare>,
+    pub annotations: serde_json::Map<String, serde_json::Value>,
+    pub author_email: String,
+}
+
+/// Who the sandbox records as the author of versions and deployments.
+pub const SANDBOX_AUTHOR: &str = "operator@sandbox.local";
 
 #[derive(Debug, Clone, FromRow)]
 pub struct DeploymentRow {
@@ -484,6 +557,8 @@ impl Store {
     }
 
     /// Replaces one script's stored settings and tags, bumping `modified_on`.
+    /// A change of settings (not of tags alone) is a new version of the script, deployed at
+    /// 100 %, as on the platform.
     pub async fn update_script_settings(
         &self,
         namespace: &str,
@@ -491,20 +566,170 @@ impl Store {
         settings: &serde_json::Map<String, serde_json::Value>,
         tags: &[String],
     ) -> Result<ScriptRow, StoreError> {
+        let before = self.script(namespace, name).await?;
+        let settings_json = serde_json::Value::Object(settings.clone()).to_string();
+        let mut tx = self.write_transaction().await?;
         let r = sqlx::query(
             "UPDATE scripts SET settings = ?, tags = ?, modified_on = ? WHERE namespace = ? AND name = ?",
         )
-        .bind(serde_json::Value::Object(settings.clone()).to_string())
+        .bind(&settings_json)
         .bind(serde_json::to_string(tags).unwrap_or_else(|_| "[]".into()))
         .bind(format_time(Utc::now()))
         .bind(namespace)
         .bind(name)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::ScriptNotFound);
         }
+        if before.settings() != *settings {
+            let mut etag_input = Vec::new();
+            for m in before.modules() {
+                etag_input.extend_from_slice(m.hash.as_bytes());
+            }
+            etag_input.extend_from_slice(settings_json.as_bytes());
+            let etag = sha256_hex(&etag_input);
+            let code = VersionCode {
+                etag: &etag,
+                main_module: &before.main_module,
+                has_modules: before.has_modules,
+                modules: &before.modules,
+                settings: &settings_json,
+            };
+            let annotations = serde_json::Map::from_iter([(
+                "workers/triggered_by".to_owned(),
+                serde_json::Value::String("version_settings".into()),
+            )]);
+            let version =
+                insert_version_in(&mut tx, namespace, name, &code, &annotations, Utc::now())
+                    .await?;
+            deploy_alone_in(
+                &mut tx,
+                namespace,
+                name,
+                &version,
+                "version_settings",
+                Utc::now(),
+            )
+            .await?;
+            sqlx::query("UPDATE scripts SET etag = ? WHERE namespace = ? AND name = ?")
+                .bind(&etag)
+                .bind(namespace)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         self.script(namespace, name).await
+    }
+
+    // ---- versions and their deployments ----------------------------------------------------
+
+    /// Stores a version of an existing script without moving traffic.
+    pub async fn insert_version(
+        &self,
+        namespace: &str,
+        name: &str,
+        upload: &ScriptUpload,
+        annotations: &serde_json::Map<String, serde_json::Value>,
+        at: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let exists: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM scripts WHERE namespace = ? AND name = ?")
+                .bind(namespace)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Err(StoreError::ScriptNotFound);
+        }
+        let stored = store_modules_in(&mut tx, upload).await?;
+        let id = insert_version_in(
+            &mut tx,
+            namespace,
+            name,
+            &stored.code(upload),
+            annotations,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The versions of a script, newest first.
+    pub async fn versions(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Vec<VersionRow>, StoreError> {
+        self.script(namespace, name).await?;
+        Ok(sqlx::query_as(
+            "SELECT * FROM script_versions WHERE namespace = ? AND script = ? ORDER BY number DESC",
+        )
+        .bind(namespace)
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// A version by id, whatever script it belongs to.
+    pub async fn version(&self, id: &str) -> Result<Option<VersionRow>, StoreError> {
+        Ok(sqlx::query_as("SELECT * FROM script_versions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The deployments of a script, newest (the active one) first.
+    pub async fn script_deployments(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Vec<ScriptDeploymentRow>, StoreError> {
+        self.script(namespace, name).await?;
+        Ok(sqlx::query_as(
+            "SELECT id, namespace, script, created_on, source, strategy, versions, annotations, author_email \
+             FROM script_deployments WHERE namespace = ? AND script = ? ORDER BY seq DESC",
+        )
+        .bind(namespace)
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The deployment serving a script's traffic (its newest), if it has one.
+    pub async fn active_deployment(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<ScriptDeploymentRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, namespace, script, created_on, source, strategy, versions, annotations, author_email \
+             FROM script_deployments WHERE namespace = ? AND script = ? ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(namespace)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Makes `d` the active deployment of a script (the caller checked its versions).
+    pub async fn insert_script_deployment(
+        &self,
+        namespace: &str,
+        name: &str,
+        d: &NewScriptDeployment,
+        at: DateTime<Utc>,
+    ) -> Result<ScriptDeploymentRow, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let id = insert_script_deployment_in(&mut tx, namespace, name, d, at).await?;
+        tx.commit().await?;
+        self.active_deployment(namespace, name)
+            .await?
+            .filter(|r| r.id == id)
+            .ok_or(StoreError::ScriptNotFound)
     }
 
     pub async fn delete_script(&self, namespace: &str, name: &str) -> Result<(), StoreError> {
@@ -624,21 +849,10 @@ pub async fn put_script_in(
     if exists.is_none() {
         return Err(StoreError::NamespaceNotFound);
     }
-    let mut modules = Vec::with_capacity(upload.modules.len());
-    let mut etag_input = Vec::new();
-    for m in &upload.modules {
-        let hash = put_blob_in(tx, &m.content).await?;
-        etag_input.extend_from_slice(hash.as_bytes());
-        modules.push(ModuleRef {
-            name: m.name.clone(),
-            content_type: m.content_type.clone(),
-            hash,
-            size: m.content.len() as u64,
-        });
-    }
-    let settings_json = serde_json::Value::Object(upload.settings.clone()).to_string();
-    etag_input.extend_from_slice(settings_json.as_bytes());
-    let etag = sha256_hex(&etag_input);
+    let stored = store_modules_in(tx, upload).await?;
+    let etag = stored.etag.clone();
+    let settings_json = stored.settings.clone();
+    let modules_json = stored.modules.clone();
     let now = format_time(at);
     sqlx::query(
         "INSERT INTO scripts (namespace, name, tag, etag, created_on, modified_on, main_module, has_modules, modules, settings, tags, deployment_id) \
@@ -655,13 +869,170 @@ pub async fn put_script_in(
     .bind(&now)
     .bind(&upload.main_module)
     .bind(upload.has_modules)
-    .bind(serde_json::to_string(&modules).unwrap_or_else(|_| "[]".into()))
+    .bind(modules_json)
     .bind(settings_json)
     .bind(serde_json::to_string(&upload.tags).unwrap_or_else(|_| "[]".into()))
-    .bind(random_hex(16))
+    .bind(random_uuid())
     .execute(&mut **tx)
     .await?;
+    // As on the platform, an upload is a new version deployed to 100 % of the traffic.
+    let annotations = serde_json::Map::from_iter([(
+        "workers/triggered_by".to_owned(),
+        serde_json::Value::String("upload".into()),
+    )]);
+    let version =
+        insert_version_in(tx, namespace, name, &stored.code(upload), &annotations, at).await?;
+    deploy_alone_in(tx, namespace, name, &version, "upload", at).await?;
     Ok(())
+}
+
+/// An upload's modules stored as blobs: their JSON references, the settings JSON and the etag.
+struct StoredModules {
+    modules: String,
+    settings: String,
+    etag: String,
+}
+
+impl StoredModules {
+    fn code<'a>(&'a self, upload: &'a ScriptUpload) -> VersionCode<'a> {
+        VersionCode {
+            etag: &self.etag,
+            main_module: &upload.main_module,
+            has_modules: upload.has_modules,
+            modules: &self.modules,
+            settings: &self.settings,
+        }
+    }
+}
+
+async fn store_modules_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    upload: &ScriptUpload,
+) -> Result<StoredModules, StoreError> {
+    let mut modules = Vec::with_capacity(upload.modules.len());
+    let mut etag_input = Vec::new();
+    for m in &upload.modules {
+        let hash = put_blob_in(tx, &m.content).await?;
+        etag_input.extend_from_slice(hash.as_bytes());
+        modules.push(ModuleRef {
+            name: m.name.clone(),
+            content_type: m.content_type.clone(),
+            hash,
+            size: m.content.len() as u64,
+        });
+    }
+    let settings = serde_json::Value::Object(upload.settings.clone()).to_string();
+    etag_input.extend_from_slice(settings.as_bytes());
+    Ok(StoredModules {
+        modules: serde_json::to_string(&modules).unwrap_or_else(|_| "[]".into()),
+        settings,
+        etag: sha256_hex(&etag_input),
+    })
+}
+
+/// The code of a version, as stored.
+struct VersionCode<'a> {
+    etag: &'a str,
+    main_module: &'a str,
+    has_modules: bool,
+    modules: &'a str,
+    settings: &'a str,
+}
+
+/// Inserts the next version of a script; its id.
+async fn insert_version_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    namespace: &str,
+    name: &str,
+    code: &VersionCode<'_>,
+    annotations: &serde_json::Map<String, serde_json::Value>,
+    at: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let (number,): (i64,) = sqlx::query_as(
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM script_versions WHERE namespace = ? AND script = ?",
+    )
+    .bind(namespace)
+    .bind(name)
+    .fetch_one(&mut **tx)
+    .await?;
+    let id = random_uuid();
+    sqlx::query(
+        "INSERT INTO script_versions (id, namespace, script, number, created_on, etag, main_module, has_modules, modules, settings, annotations, source) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'api')",
+    )
+    .bind(&id)
+    .bind(namespace)
+    .bind(name)
+    .bind(number)
+    .bind(format_time(at))
+    .bind(code.etag)
+    .bind(code.main_module)
+    .bind(code.has_modules)
+    .bind(code.modules)
+    .bind(code.settings)
+    .bind(serde_json::Value::Object(annotations.clone()).to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Deploys one version at 100 % and records the deployment as the script's.
+async fn deploy_alone_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    namespace: &str,
+    name: &str,
+    version_id: &str,
+    triggered_by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let d = NewScriptDeployment {
+        source: "api".into(),
+        strategy: "percentage".into(),
+        versions: vec![VersionShare {
+            version_id: version_id.to_owned(),
+            percentage: 100.0,
+        }],
+        annotations: serde_json::Map::from_iter([(
+            "workers/triggered_by".to_owned(),
+            serde_json::Value::String(triggered_by.into()),
+        )]),
+        author_email: SANDBOX_AUTHOR.into(),
+    };
+    insert_script_deployment_in(tx, namespace, name, &d, at).await?;
+    Ok(())
+}
+
+/// Inserts a deployment of a script and points the script's `deployment_id` at it; its id.
+async fn insert_script_deployment_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    namespace: &str,
+    name: &str,
+    d: &NewScriptDeployment,
+    at: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let id = random_uuid();
+    sqlx::query(
+        "INSERT INTO script_deployments (id, namespace, script, created_on, source, strategy, versions, annotations, author_email) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(namespace)
+    .bind(name)
+    .bind(format_time(at))
+    .bind(&d.source)
+    .bind(&d.strategy)
+    .bind(serde_json::to_string(&d.versions).unwrap_or_else(|_| "[]".into()))
+    .bind(serde_json::Value::Object(d.annotations.clone()).to_string())
+    .bind(&d.author_email)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE scripts SET deployment_id = ? WHERE namespace = ? AND name = ?")
+        .bind(&id)
+        .bind(namespace)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
 }
 
 pub async fn insert_deployment_in(

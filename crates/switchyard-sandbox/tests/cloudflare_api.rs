@@ -320,7 +320,7 @@ async fn script_upload_get_content_bindings_settings_tags_delete() {
     let r = &v["result"];
     assert_eq!(r["id"], "customer-123");
     assert!(r["startup_time_ms"].is_u64());
-    assert_eq!(r["deployment_id"].as_str().unwrap().len(), 32);
+    assert_eq!(r["deployment_id"].as_str().unwrap().len(), 36);
     assert_eq!(r["etag"].as_str().unwrap().len(), 64);
     assert_eq!(r["compatibility_date"], "2025-03-01");
     assert_eq!(r["has_modules"], true);

@@ -35,7 +35,7 @@ use tokio::sync::watch;
 pub use locate::{WorkerdBinary, WorkerdNotFound, WorkerdSource};
 
 use crate::server::{json_error, AppState, VerbatimBody};
-use crate::store::{format_time, random_hex, sha256_hex, ScriptRow, ScriptUpload, StoreError};
+use crate::store::{format_time, random_hex, sha256_hex, ScriptUpload, StoreError, VersionRow};
 
 /// The router worker's source.
 const ROUTER_JS: &str = include_str!("router.js");
@@ -430,14 +430,20 @@ impl Runtime {
             .retain(|(n, s), _| !(n == ns && script.is_none_or(|x| x == s)));
     }
 
-    /// The id the loader caches a script's code under: it changes with the code, the settings
-    /// (bindings) and the secrets.
-    fn code_id(&self, row: &ScriptRow) -> String {
+    /// The id the loader caches a version's code under: it changes with the version, the code,
+    /// the settings (bindings) and the secrets, so each version is a worker of its own in workerd.
+    fn code_id(&self, version: &VersionRow) -> String {
         let revision = self
             .inner
             .secrets_revision
             .load(std::sync::atomic::Ordering::Relaxed);
-        let id = sha256_hex(format!("{}|{}|{revision}", row.etag, row.settings).as_bytes());
+        let id = sha256_hex(
+            format!(
+                "{}|{}|{}|{revision}",
+                version.id, version.etag, version.settings
+            )
+            .as_bytes(),
+        );
         id[..24].to_owned()
     }
 
@@ -505,8 +511,14 @@ impl Runtime {
         }
     }
 
-    /// Runs `req` in the script `row` of namespace `ns`; the script sees `url`.
-    pub async fn invoke(&self, ns: &str, row: &ScriptRow, url: &str, req: Request) -> Response {
+    /// Runs `req` in `version` of a script of namespace `ns`; the script sees `url`.
+    pub async fn invoke(
+        &self,
+        ns: &str,
+        version: &VersionRow,
+        url: &str,
+        req: Request,
+    ) -> Response {
         let status = self.status();
         if !status.executing {
             return not_executed(&status.message);
@@ -547,8 +559,9 @@ impl Runtime {
         }
         out = out
             .header("x-sw-ns", ns)
-            .header("x-sw-script", &row.name)
-            .header("x-sw-code", self.code_id(row))
+            .header("x-sw-script", &version.script)
+            .header("x-sw-code", self.code_id(version))
+            .header("x-sw-version", &version.id)
             .header("x-sw-url", url);
         if parts.method != axum::http::Method::GET && parts.method != axum::http::Method::HEAD {
             out = out.body(reqwest::Body::wrap_stream(body.into_data_stream()));
@@ -569,7 +582,7 @@ impl Runtime {
                 // The script's own answer goes out as it is, errors included.
                 response.extensions_mut().insert(VerbatimBody);
                 if exception {
-                    tracing::debug!(ns, script = %row.name, "script threw");
+                    tracing::debug!(ns, script = %version.script, "script threw");
                 }
                 response
             }
@@ -752,7 +765,7 @@ fn forbidden() -> Response {
     )
 }
 
-/// `GET /__sandbox/runtime/code?ns&script&code`: the package the router loads.
+/// `GET /__sandbox/runtime/code?ns&script&code&version`: the package the router loads.
 async fn code(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -775,10 +788,13 @@ async fn code(
     if let Some(p) = pending {
         return Json(p).into_response();
     }
-    let row = match state.store.script(ns, script).await {
-        Ok(r) => r,
-        Err(StoreError::ScriptNotFound | StoreError::NamespaceNotFound) => {
-            return json_error(StatusCode::NOT_FOUND, "No such script")
+    let Some(version) = q.get("version") else {
+        return json_error(StatusCode::BAD_REQUEST, "version is required");
+    };
+    let row = match state.store.version(version).await {
+        Ok(Some(r)) if &r.namespace == ns && &r.script == script => r,
+        Ok(_) | Err(StoreError::ScriptNotFound | StoreError::NamespaceNotFound) => {
+            return json_error(StatusCode::NOT_FOUND, "No such version of the script")
         }
         Err(e) => {
             tracing::error!(error = %e, "runtime code: database error");
@@ -834,8 +850,11 @@ async fn trace(State(state): State<AppState>, headers: HeaderMap, body: Body) ->
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let code = batch["props"]["code"]
+    // The version id when the router knew it (every routed request), else the code id.
+    let code = batch["props"]["version"]
         .as_str()
+        .filter(|v| !v.is_empty())
+        .or_else(|| batch["props"]["code"].as_str())
         .unwrap_or_default()
         .to_owned();
     for event in batch["events"].as_array().into_iter().flatten() {

@@ -5,12 +5,13 @@
 // (the CONTROL service, 127.0.0.1): code comes from it, tail events go to it, and every outgoing
 // fetch of a user worker goes through it.
 //
-// Request headers set by the sandbox: x-sw-ns, x-sw-script, x-sw-code (the code id), x-sw-url
-// (the URL the user worker must see). They never reach the user worker.
+// Request headers set by the sandbox: x-sw-ns, x-sw-script, x-sw-code (the code id), x-sw-version
+// (the version of the script the dispatcher chose; each version is loaded as a worker of its own),
+// x-sw-url (the URL the user worker must see). They never reach the user worker.
 import { WorkerEntrypoint } from "cloudflare:workers";
 
 const CONTROL = "http://sandbox/__sandbox/runtime";
-const OWN_HEADERS = ["x-sw-ns", "x-sw-script", "x-sw-code", "x-sw-url", "x-sw-token"];
+const OWN_HEADERS = ["x-sw-ns", "x-sw-script", "x-sw-code", "x-sw-version", "x-sw-url", "x-sw-token"];
 
 function control(env, path, init = {}) {
   const headers = new Headers(init.headers || {});
@@ -25,9 +26,9 @@ function decodeBase64(b64) {
   return bytes.buffer;
 }
 
-function loadWorker(env, ctx, ns, script, code) {
+function loadWorker(env, ctx, ns, script, code, version) {
   return env.LOADER.get(`${ns}/${script}/${code}`, async () => {
-    const q = new URLSearchParams({ ns, script, code });
+    const q = new URLSearchParams({ ns, script, code, version: version || "" });
     const r = await control(env, `/code?${q}`);
     if (!r.ok) throw new Error(`The sandbox has no code ${code} for ${ns}/${script} (${r.status}): ${await r.text()}`);
     const c = await r.json();
@@ -48,7 +49,7 @@ function loadWorker(env, ctx, ns, script, code) {
       modules,
       env: workerEnv,
       globalOutbound: ctx.exports.Outbound({ props: { ns, script } }),
-      tails: [ctx.exports.TailCollector({ props: { ns, script, code } })],
+      tails: [ctx.exports.TailCollector({ props: { ns, script, code, version: version || "" } })],
     };
   });
 }
@@ -113,8 +114,9 @@ export default {
     const ns = request.headers.get("x-sw-ns");
     const script = request.headers.get("x-sw-script");
     const code = request.headers.get("x-sw-code");
+    const version = request.headers.get("x-sw-version");
     if (!ns || !script || !code) return new Response("missing x-sw-ns, x-sw-script or x-sw-code", { status: 400 });
-    const worker = loadWorker(env, ctx, ns, script, code);
+    const worker = loadWorker(env, ctx, ns, script, code, version);
     if (url.pathname === "/__sw_validate") {
       // Compiles the modules and runs their top-level code, but no handler: an entrypoint that
       // cannot exist is asked for, so a good bundle answers "no such entrypoint".
