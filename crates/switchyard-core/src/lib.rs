@@ -8,6 +8,7 @@ pub mod deployment;
 pub mod error;
 pub mod names;
 pub mod profile;
+pub mod validate;
 
 pub use audit::{AuditFilter, AuditOutcome};
 pub use deployment::{short_commit, Deployment, DeploymentMetadata, DeploymentStatus};

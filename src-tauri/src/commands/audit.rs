@@ -4,6 +4,7 @@ use tauri::{AppHandle, State};
 
 use crate::commands::deploy::ExportFormat;
 use crate::commands::files::{ask_save_path, file_stem, write_file, SaveDialog};
+use crate::commands::input::Checked;
 use crate::state::AppState;
 
 /// A page of the audit log (the filter's limit and offset), newest first, with how many entries
@@ -14,6 +15,7 @@ pub async fn list_audit(
     state: State<'_, AppState>,
     filter: AuditFilter,
 ) -> Result<AuditPage, AppError> {
+    filter.check("filter")?;
     state.ops.audit_entries(&filter).await
 }
 
@@ -27,6 +29,7 @@ pub async fn export_audit(
     filter: AuditFilter,
     format: ExportFormat,
 ) -> Result<Option<String>, AppError> {
+    filter.check("filter")?;
     let ext = match format {
         ExportFormat::Csv => "csv",
         ExportFormat::Json => "json",

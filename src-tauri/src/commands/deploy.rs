@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use switchyard_core::{AppError, Environment};
+use switchyard_core::{validate, AppError, Environment};
 use switchyard_ops::{
     ArchivedBundle, Confirmation, DeployEvent, DeployOutcome, DeployPlan, DeploySettings,
     InterruptedDeploy, PrepareDeploy, PreparedDeploy, PromoteRequest, RestoreRequest,
@@ -12,6 +12,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 
 use crate::commands::files::{ask_save_path, write_file, SaveDialog};
+use crate::commands::input::Checked;
 use crate::state::AppState;
 
 /// Test, build and verify the bundle, run the preflight checks and compute the plan; steps and
@@ -23,6 +24,7 @@ pub async fn prepare_deploy(
     request: PrepareDeploy,
     on_event: Channel<DeployEvent>,
 ) -> Result<PreparedDeploy, AppError> {
+    request.check("request")?;
     state
         .ops
         .prepare_deploy(request, move |e| {
@@ -40,6 +42,8 @@ pub async fn apply_deploy(
     confirmation: Confirmation,
     on_event: Channel<DeployEvent>,
 ) -> Result<DeployOutcome, AppError> {
+    validate::id("runId", &run_id)?;
+    confirmation.check("confirmation")?;
     state
         .ops
         .apply_deploy(&run_id, confirmation, move |e| {
@@ -52,6 +56,7 @@ pub async fn apply_deploy(
 #[tauri::command]
 #[specta::specta]
 pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String) -> Result<(), AppError> {
+    validate::id("runId", &run_id)?;
     state.ops.cancel_deploy(&run_id)
 }
 
@@ -59,6 +64,7 @@ pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String) -> Result
 #[tauri::command]
 #[specta::specta]
 pub async fn discard_deploy(state: State<'_, AppState>, run_id: String) -> Result<bool, AppError> {
+    validate::id("runId", &run_id)?;
     Ok(state.ops.discard_deploy(&run_id))
 }
 
@@ -71,6 +77,8 @@ pub async fn rollback_plan(
     service: String,
     environment: Environment,
 ) -> Result<RollbackPlan, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::service("service", &service)?;
     state
         .ops
         .rollback_plan(&profile_id, &service, environment)
@@ -85,6 +93,7 @@ pub async fn rollback(
     request: RollbackRequest,
     on_event: Channel<DeployEvent>,
 ) -> Result<RollbackOutcome, AppError> {
+    request.check("request")?;
     state
         .ops
         .rollback(request, move |e| {
@@ -102,6 +111,8 @@ pub async fn deployment_versions(
     service: String,
     environment: Environment,
 ) -> Result<VersionList, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::service("service", &service)?;
     state.ops.versions(&profile_id, &service, environment).await
 }
 
@@ -113,6 +124,8 @@ pub async fn restore_plan(
     profile_id: String,
     deployment_id: String,
 ) -> Result<DeployPlan, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::id("deploymentId", &deployment_id)?;
     state.ops.restore_plan(&profile_id, &deployment_id).await
 }
 
@@ -124,6 +137,7 @@ pub async fn restore_version(
     request: RestoreRequest,
     on_event: Channel<DeployEvent>,
 ) -> Result<DeployOutcome, AppError> {
+    request.check("request")?;
     state
         .ops
         .restore_version(request, move |e| {
@@ -142,6 +156,8 @@ pub async fn promote_plan(
     from: Environment,
     to: Environment,
 ) -> Result<DeployPlan, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::service("service", &service)?;
     state
         .ops
         .promote_plan(&profile_id, &service, from, to)
@@ -156,6 +172,7 @@ pub async fn promote(
     request: PromoteRequest,
     on_event: Channel<DeployEvent>,
 ) -> Result<DeployOutcome, AppError> {
+    request.check("request")?;
     state
         .ops
         .promote(request, move |e| {
@@ -171,6 +188,7 @@ pub async fn deploy_pins(
     state: State<'_, AppState>,
     profile_id: String,
 ) -> Result<Vec<DeployPin>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
     state.ops.deploy_pins(&profile_id).await
 }
 
@@ -181,6 +199,7 @@ pub async fn archived_bundles(
     state: State<'_, AppState>,
     profile_id: String,
 ) -> Result<Vec<ArchivedBundle>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
     state.ops.archived_bundles(&profile_id).await
 }
 
@@ -198,6 +217,7 @@ pub async fn set_deploy_settings(
     state: State<'_, AppState>,
     settings: DeploySettings,
 ) -> Result<RetentionReport, AppError> {
+    settings.check("settings")?;
     state.ops.set_deploy_settings(settings).await
 }
 
@@ -221,6 +241,8 @@ pub async fn export_history(
     filter: DeploymentFilter,
     format: ExportFormat,
 ) -> Result<Option<String>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    filter.check("filter")?;
     let (text, ext) = match format {
         ExportFormat::Csv => (
             state.ops.export_history_csv(&profile_id, &filter).await?,
@@ -253,6 +275,7 @@ pub async fn interrupted_deploys(
     state: State<'_, AppState>,
     profile_id: String,
 ) -> Result<Vec<InterruptedDeploy>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
     // Reconcile first (nothing to do, and no request, unless a crash left an entry open).
     if let Err(e) = state.ops.reconcile_deploys().await {
         tracing::warn!(error = %e.message, "reconciling interrupted deploys");
@@ -267,5 +290,6 @@ pub async fn dismiss_interrupted_deploy(
     state: State<'_, AppState>,
     run_id: String,
 ) -> Result<bool, AppError> {
+    validate::id("runId", &run_id)?;
     state.ops.dismiss_interrupted_deploy(&run_id).await
 }

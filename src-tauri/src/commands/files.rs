@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use switchyard_core::AppError;
+use switchyard_core::{validate, AppError};
 use tauri::AppHandle;
 use tauri_plugin_dialog::DialogExt;
 
@@ -24,6 +24,7 @@ pub async fn choose_path(
     kind: PathKind,
     title: String,
 ) -> Result<Option<String>, AppError> {
+    validate::line("title", &title, validate::LABEL_MAX)?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let dialog = app.dialog().file().set_title(title);
     match kind {

@@ -1,4 +1,4 @@
-use switchyard_core::AppError;
+use switchyard_core::{validate, AppError};
 use switchyard_ops::{HealthBoard, HealthPoint};
 use tauri::{AppHandle, State};
 use tauri_plugin_notification::NotificationExt;
@@ -15,6 +15,8 @@ pub async fn check_health(
     profile_id: String,
     timeout_ms: u32,
 ) -> Result<HealthBoard, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::range("timeoutMs", timeout_ms, validate::HEALTH_TIMEOUT_MS)?;
     let board = state.ops.check_health(&profile_id, timeout_ms).await?;
     for n in &board.notifications {
         if let Err(e) = app
@@ -39,6 +41,10 @@ pub async fn health_history(
     target: String,
     since_ms: f64,
 ) -> Result<Vec<HealthPoint>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    // A service, or the dispatcher / the Deploy API: all shaped like service names.
+    validate::service("target", &target)?;
+    validate::epoch_ms_f64("sinceMs", since_ms)?;
     state
         .ops
         .health_history(&profile_id, &target, since_ms as i64)
@@ -59,5 +65,6 @@ pub async fn set_correlation_window(
     state: State<'_, AppState>,
     minutes: u32,
 ) -> Result<(), AppError> {
+    validate::range("minutes", minutes, validate::CORRELATION_WINDOW_MINUTES)?;
     state.ops.set_correlation_window_minutes(minutes).await
 }

@@ -1,9 +1,10 @@
-use switchyard_core::AppError;
+use switchyard_core::{validate, AppError};
 use switchyard_ops::{HistoryPage, SyncProgress, SyncReport};
 use switchyard_store::DeploymentFilter;
 use tauri::ipc::Channel;
 use tauri::State;
 
+use crate::commands::input::Checked;
 use crate::state::AppState;
 
 /// Sync the profile's deployment history into the cache, streaming progress per window.
@@ -14,6 +15,7 @@ pub async fn sync_history(
     profile_id: String,
     on_progress: Channel<SyncProgress>,
 ) -> Result<SyncReport, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
     let ops = state.ops.clone();
     ops.sync_history(&profile_id, move |p| {
         let _ = on_progress.send(p);
@@ -29,5 +31,7 @@ pub async fn query_history(
     profile_id: String,
     filter: DeploymentFilter,
 ) -> Result<HistoryPage, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    filter.check("filter")?;
     state.ops.history(&profile_id, &filter).await
 }

@@ -1,10 +1,11 @@
 use serde::Deserialize;
-use switchyard_core::AppError;
+use switchyard_core::{validate, AppError};
 use switchyard_ops::{LogsEvent, LogsRequest};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 
 use crate::commands::files::{file_stem, save_with_dialog, SaveDialog};
+use crate::commands::input::Checked;
 use crate::state::AppState;
 
 /// Tail the services of `request`; lines and connection changes stream on `on_event` until
@@ -16,6 +17,7 @@ pub async fn start_logs(
     request: LogsRequest,
     on_event: Channel<LogsEvent>,
 ) -> Result<u32, AppError> {
+    request.check("request")?;
     state
         .ops
         .start_logs(request, move |e| {
@@ -54,13 +56,8 @@ pub async fn save_logs(
     format: LogsFileFormat,
     suggested_name: String,
 ) -> Result<Option<String>, AppError> {
-    if content.len() > MAX_SAVED_LOGS_BYTES {
-        return Err(AppError::invalid_input(format!(
-            "The lines shown are {} MiB, more than the {} MiB Switchyard saves at once. Filter them down, then save again.",
-            content.len() / (1024 * 1024),
-            MAX_SAVED_LOGS_BYTES / (1024 * 1024)
-        )));
-    }
+    validate::text("content", &content, MAX_SAVED_LOGS_BYTES)?;
+    validate::line("suggestedName", &suggested_name, validate::LABEL_MAX)?;
     let (filter_name, extension) = match format {
         LogsFileFormat::Text => ("Text", "log"),
         LogsFileFormat::JsonLines => ("JSON Lines", "jsonl"),

@@ -1,9 +1,10 @@
 use std::path::Path;
 
-use switchyard_core::AppError;
+use switchyard_core::{validate, AppError};
 use switchyard_ops::{BindingsDiff, DeletePlan, Drift, NamespaceSummary, WorkerDetail, WorkerRow};
 use tauri::State;
 
+use crate::commands::input::SCRIPT_COUNT_MAX;
 use crate::state::AppState;
 
 /// Dispatch namespaces of the profile's Cloudflare account.
@@ -13,6 +14,7 @@ pub async fn list_namespaces(
     state: State<'_, AppState>,
     profile_id: String,
 ) -> Result<Vec<NamespaceSummary>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
     state.ops.list_namespaces(&profile_id).await
 }
 
@@ -24,6 +26,8 @@ pub async fn create_namespace(
     profile_id: String,
     name: String,
 ) -> Result<NamespaceSummary, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("name", &name)?;
     state.ops.create_namespace(&profile_id, &name).await
 }
 
@@ -36,6 +40,8 @@ pub async fn set_namespace_trusted(
     name: String,
     trusted: bool,
 ) -> Result<NamespaceSummary, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("name", &name)?;
     state.ops.set_trusted(&profile_id, &name, trusted).await
 }
 
@@ -48,6 +54,9 @@ pub async fn rename_namespace(
     name: String,
     new_name: String,
 ) -> Result<NamespaceSummary, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("name", &name)?;
+    validate::namespace("newName", &new_name)?;
     state
         .ops
         .rename_namespace(&profile_id, &name, &new_name)
@@ -62,6 +71,8 @@ pub async fn namespace_delete_plan(
     profile_id: String,
     name: String,
 ) -> Result<DeletePlan, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("name", &name)?;
     state.ops.delete_namespace_plan(&profile_id, &name).await
 }
 
@@ -76,6 +87,16 @@ pub async fn delete_namespace(
     typed_confirmation: String,
     planned_script_count: Option<u32>,
 ) -> Result<(), AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("name", &name)?;
+    validate::line(
+        "typedConfirmation",
+        &typed_confirmation,
+        validate::LABEL_MAX,
+    )?;
+    validate::opt(planned_script_count.as_ref(), |&n| {
+        validate::range("plannedScriptCount", n, 0..=SCRIPT_COUNT_MAX)
+    })?;
     state
         .ops
         .delete_namespace(&profile_id, &name, typed_confirmation, planned_script_count)
@@ -90,6 +111,8 @@ pub async fn list_workers(
     profile_id: String,
     namespace: String,
 ) -> Result<Vec<WorkerRow>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
     state.ops.list_workers(&profile_id, &namespace).await
 }
 
@@ -102,6 +125,9 @@ pub async fn worker_detail(
     namespace: String,
     script: String,
 ) -> Result<WorkerDetail, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::script("script", &script)?;
     state
         .ops
         .worker_detail(&profile_id, &namespace, &script)
@@ -117,6 +143,9 @@ pub async fn worker_content(
     namespace: String,
     script: String,
 ) -> Result<String, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::script("script", &script)?;
     state
         .ops
         .worker_content(&profile_id, &namespace, &script)
@@ -133,6 +162,14 @@ pub async fn delete_worker(
     script: String,
     typed_confirmation: String,
 ) -> Result<(), AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::script("script", &script)?;
+    validate::line(
+        "typedConfirmation",
+        &typed_confirmation,
+        validate::LABEL_MAX,
+    )?;
     state
         .ops
         .delete_worker(&profile_id, &namespace, &script, &typed_confirmation)
@@ -148,6 +185,9 @@ pub async fn compare_namespaces(
     left: String,
     right: String,
 ) -> Result<Drift, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("left", &left)?;
+    validate::namespace("right", &right)?;
     state
         .ops
         .compare_namespaces(&profile_id, &left, &right)
@@ -164,6 +204,10 @@ pub async fn compare_bindings(
     script: String,
     folder: String,
 ) -> Result<BindingsDiff, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::script("script", &script)?;
+    validate::path("folder", &folder)?;
     state
         .ops
         .compare_bindings_in_folder(&profile_id, &namespace, &script, Path::new(&folder))

@@ -1,7 +1,8 @@
-use switchyard_core::{AppError, Profile};
+use switchyard_core::{validate, AppError, Profile};
 use switchyard_ops::ProfileSecrets;
 use tauri::State;
 
+use crate::commands::input::{Checked, PROFILES_TOML_MAX, PROFILE_IDS_MAX};
 use crate::state::AppState;
 
 /// Every profile, with all its (non-secret) settings.
@@ -18,6 +19,7 @@ pub async fn save_profile(
     state: State<'_, AppState>,
     profile: Profile,
 ) -> Result<Profile, AppError> {
+    profile.check("profile")?;
     state.ops.save_profile(profile).await
 }
 
@@ -25,6 +27,7 @@ pub async fn save_profile(
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_profile(state: State<'_, AppState>, id: String) -> Result<(), AppError> {
+    validate::profile_id("id", &id)?;
     state.ops.delete_profile(&id).await
 }
 
@@ -32,6 +35,7 @@ pub async fn delete_profile(state: State<'_, AppState>, id: String) -> Result<()
 #[tauri::command]
 #[specta::specta]
 pub async fn select_profile(state: State<'_, AppState>, id: String) -> Result<Profile, AppError> {
+    validate::profile_id("id", &id)?;
     state.ops.select_profile(&id).await
 }
 
@@ -42,6 +46,10 @@ pub async fn export_profiles(
     state: State<'_, AppState>,
     ids: Vec<String>,
 ) -> Result<String, AppError> {
+    validate::count("ids", ids.len(), PROFILE_IDS_MAX)?;
+    for id in &ids {
+        validate::profile_id("ids", id)?;
+    }
     state.ops.export_profiles(&ids).await
 }
 
@@ -53,6 +61,7 @@ pub async fn import_profiles(
     toml: String,
     replace: bool,
 ) -> Result<Vec<Profile>, AppError> {
+    validate::text("toml", &toml, PROFILES_TOML_MAX)?;
     state.ops.import_profiles(&toml, replace).await
 }
 
@@ -63,5 +72,6 @@ pub async fn profile_secrets(
     state: State<'_, AppState>,
     id: String,
 ) -> Result<ProfileSecrets, AppError> {
+    validate::profile_id("id", &id)?;
     state.ops.profile_secrets(&id).await
 }

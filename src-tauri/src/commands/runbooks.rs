@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use switchyard_core::AppError;
+use switchyard_core::{validate, AppError};
 use switchyard_ops::{
     runbook_link_for_error, ActiveFault, RehearsalFault, RunDetail, RunSummary, RunbookCatalog,
     RunbookLink, StepOutput, StepPlan, StepRunRequest,
@@ -8,6 +8,7 @@ use switchyard_ops::{
 use tauri::ipc::Channel;
 use tauri::State;
 
+use crate::commands::input::{params, Checked, INDEX_MAX, NOTE_MAX};
 use crate::state::AppState;
 
 /// Every runbook (built-in and the user's), and the problems of user files that did not load.
@@ -21,6 +22,7 @@ pub async fn runbook_catalog(state: State<'_, AppState>) -> Result<RunbookCatalo
 #[tauri::command]
 #[specta::specta]
 pub async fn runbook_for_error(section: String) -> Result<Option<RunbookLink>, AppError> {
+    validate::line("section", &section, validate::LABEL_MAX)?;
     Ok(runbook_link_for_error(&section))
 }
 
@@ -34,6 +36,9 @@ pub async fn start_run(
     inputs: BTreeMap<String, String>,
     rehearsal: bool,
 ) -> Result<RunDetail, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::line("runbookId", &runbook_id, validate::LABEL_MAX)?;
+    params("inputs", &inputs)?;
     state
         .ops
         .start_run(&profile_id, &runbook_id, inputs, rehearsal)
@@ -47,6 +52,9 @@ pub async fn list_runs(
     state: State<'_, AppState>,
     profile_id: Option<String>,
 ) -> Result<Vec<RunSummary>, AppError> {
+    validate::opt(profile_id.as_deref(), |p| {
+        validate::profile_id("profileId", p)
+    })?;
     state.ops.runs(profile_id.as_deref()).await
 }
 
@@ -54,6 +62,7 @@ pub async fn list_runs(
 #[tauri::command]
 #[specta::specta]
 pub async fn run_detail(state: State<'_, AppState>, run_id: String) -> Result<RunDetail, AppError> {
+    validate::id("runId", &run_id)?;
     state.ops.run_detail(&run_id).await
 }
 
@@ -66,6 +75,9 @@ pub async fn step_plan(
     step_index: u32,
     values: BTreeMap<String, String>,
 ) -> Result<StepPlan, AppError> {
+    validate::id("runId", &run_id)?;
+    validate::range("stepIndex", step_index, 0..=INDEX_MAX)?;
+    params("values", &values)?;
     state.ops.step_plan(&run_id, step_index, values).await
 }
 
@@ -79,6 +91,9 @@ pub async fn run_step(
     request: StepRunRequest,
     on_output: Channel<StepOutput>,
 ) -> Result<RunDetail, AppError> {
+    validate::id("runId", &run_id)?;
+    validate::range("stepIndex", step_index, 0..=INDEX_MAX)?;
+    request.check("request")?;
     state
         .ops
         .run_step(&run_id, step_index, request, move |o| {
@@ -95,6 +110,8 @@ pub async fn stop_step(
     run_id: String,
     step_index: u32,
 ) -> Result<bool, AppError> {
+    validate::id("runId", &run_id)?;
+    validate::range("stepIndex", step_index, 0..=INDEX_MAX)?;
     state.ops.stop_step(&run_id, step_index).await
 }
 
@@ -108,6 +125,9 @@ pub async fn set_check(
     check_index: u32,
     checked: bool,
 ) -> Result<RunDetail, AppError> {
+    validate::id("runId", &run_id)?;
+    validate::range("stepIndex", step_index, 0..=INDEX_MAX)?;
+    validate::range("checkIndex", check_index, 0..=INDEX_MAX)?;
     state
         .ops
         .set_check(&run_id, step_index, check_index, checked)
@@ -122,6 +142,8 @@ pub async fn complete_step(
     run_id: String,
     step_index: u32,
 ) -> Result<RunDetail, AppError> {
+    validate::id("runId", &run_id)?;
+    validate::range("stepIndex", step_index, 0..=INDEX_MAX)?;
     state.ops.complete_step(&run_id, step_index).await
 }
 
@@ -134,6 +156,9 @@ pub async fn skip_step(
     step_index: u32,
     reason: String,
 ) -> Result<RunDetail, AppError> {
+    validate::id("runId", &run_id)?;
+    validate::range("stepIndex", step_index, 0..=INDEX_MAX)?;
+    validate::text("reason", &reason, validate::TEXT_MAX)?;
     state.ops.skip_step(&run_id, step_index, &reason).await
 }
 
@@ -146,6 +171,11 @@ pub async fn add_run_note(
     step_index: Option<u32>,
     text: String,
 ) -> Result<RunDetail, AppError> {
+    validate::id("runId", &run_id)?;
+    validate::opt(step_index.as_ref(), |&i| {
+        validate::range("stepIndex", i, 0..=INDEX_MAX)
+    })?;
+    validate::text("text", &text, NOTE_MAX)?;
     state.ops.add_run_note(&run_id, step_index, &text).await
 }
 
@@ -153,6 +183,7 @@ pub async fn add_run_note(
 #[tauri::command]
 #[specta::specta]
 pub async fn finish_run(state: State<'_, AppState>, run_id: String) -> Result<RunDetail, AppError> {
+    validate::id("runId", &run_id)?;
     state.ops.finish_run(&run_id).await
 }
 
@@ -164,6 +195,8 @@ pub async fn abandon_run(
     run_id: String,
     reason: String,
 ) -> Result<RunDetail, AppError> {
+    validate::id("runId", &run_id)?;
+    validate::text("reason", &reason, validate::TEXT_MAX)?;
     state.ops.abandon_run(&run_id, &reason).await
 }
 
@@ -174,6 +207,7 @@ pub async fn incident_report(
     state: State<'_, AppState>,
     run_id: String,
 ) -> Result<String, AppError> {
+    validate::id("runId", &run_id)?;
     state.ops.incident_report(&run_id).await
 }
 
@@ -184,6 +218,7 @@ pub async fn sandbox_faults(
     state: State<'_, AppState>,
     profile_id: String,
 ) -> Result<Vec<ActiveFault>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
     state.ops.sandbox_faults(&profile_id).await
 }
 
@@ -196,6 +231,9 @@ pub async fn inject_fault(
     fault: RehearsalFault,
     run_id: Option<String>,
 ) -> Result<Vec<ActiveFault>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    fault.check("fault")?;
+    validate::opt(run_id.as_deref(), |r| validate::id("runId", r))?;
     state
         .ops
         .inject_fault(&profile_id, fault, run_id.as_deref())
@@ -211,6 +249,11 @@ pub async fn clear_fault(
     target: Option<String>,
     run_id: Option<String>,
 ) -> Result<Vec<ActiveFault>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::opt(target.as_deref(), |t| {
+        validate::key("target", t, validate::LABEL_MAX)
+    })?;
+    validate::opt(run_id.as_deref(), |r| validate::id("runId", r))?;
     state
         .ops
         .clear_fault(&profile_id, target.as_deref(), run_id.as_deref())

@@ -1,4 +1,4 @@
-use switchyard_core::AppError;
+use switchyard_core::{validate, AppError};
 use switchyard_ops::{SandboxRuntime, WorkerdInstallEvent, WorkerdInstallOffer, WorkerdInstalled};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -29,6 +29,7 @@ pub async fn set_workerd_path(
     state: State<'_, AppState>,
     path: Option<String>,
 ) -> Result<(), AppError> {
+    validate::opt(path.as_deref(), |p| validate::path("path", p))?;
     state.ops.set_workerd_path(path).await
 }
 

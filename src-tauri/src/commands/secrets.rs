@@ -1,5 +1,5 @@
 use serde::Deserialize;
-use switchyard_core::AppError;
+use switchyard_core::{validate, AppError};
 use switchyard_ops::{KeyCheck, TokenCheck};
 use switchyard_secrets::{Secret, SecretKind};
 use tauri::State;
@@ -32,6 +32,8 @@ pub async fn set_secret(
     kind: SecretKindArg,
     value: String,
 ) -> Result<(), AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::secret("value", &value)?;
     state
         .ops
         .set_secret(&profile_id, kind.into(), Secret::new(value))
@@ -46,6 +48,7 @@ pub async fn delete_secret(
     profile_id: String,
     kind: SecretKindArg,
 ) -> Result<(), AppError> {
+    validate::profile_id("profileId", &profile_id)?;
     state.ops.delete_secret(&profile_id, kind.into()).await
 }
 
@@ -56,6 +59,7 @@ pub async fn validate_key(
     state: State<'_, AppState>,
     profile_id: String,
 ) -> Result<KeyCheck, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
     state.ops.validate_key(&profile_id).await
 }
 
@@ -64,6 +68,7 @@ pub async fn validate_key(
 #[tauri::command]
 #[specta::specta]
 pub async fn move_keys(state: State<'_, AppState>, profile_id: String) -> Result<(), AppError> {
+    validate::profile_id("profileId", &profile_id)?;
     state.ops.move_keys(&profile_id).await
 }
 
@@ -74,5 +79,6 @@ pub async fn test_cloudflare_token(
     state: State<'_, AppState>,
     profile_id: String,
 ) -> Result<TokenCheck, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
     state.ops.test_cloudflare_token(&profile_id).await
 }
