@@ -179,21 +179,30 @@ pub fn service(field: &str, value: &str) -> Check {
     })
 }
 
-/// A worker (script) name in a dispatch namespace: Cloudflare's `workers_script_name` pattern
-/// (`^[a-z0-9_][a-z0-9-_]*$`), at most 63 characters.
+/// A worker (script) name in a dispatch namespace. Cloudflare documents
+/// `^[a-z0-9_][a-z0-9-_]*$` but does not enforce it for Workers for Platforms, and the Deploy API
+/// names a versioned deploy `<service>-<version>` (`gateway-v1.2.0`): any worker the platform
+/// lists must be openable, so only what a URL path would trip over is refused (blank, spaces,
+/// '/', control characters), bounded at 255 bytes.
 pub fn script(field: &str, value: &str) -> Check {
-    let first_ok = value
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    let rest_ok = value
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !first_ok || !rest_ok || value.len() > NAME_MAX {
+    let problem = if value.is_empty() {
+        Some("it is empty")
+    } else if value.chars().any(char::is_whitespace) {
+        Some("it contains a space or line break")
+    } else if value.contains('/') {
+        Some("it contains '/'")
+    } else if value.chars().any(char::is_control) {
+        Some("it contains a control character")
+    } else if value.len() > 255 {
+        Some("it is longer than 255 bytes")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
         return Err(refuse(
             field,
             format!(
-                "{} is not a worker name — use lowercase letters, digits, '-' and '_', not starting with '-' (at most {NAME_MAX}); pick the worker from the list.",
+                "{} is not a worker name: {problem} — pick the worker from the list.",
                 shown(value)
             ),
         ));
@@ -498,7 +507,9 @@ mod tests {
     fn names_and_ids_have_their_shapes() {
         script("script", "gateway").unwrap();
         script("script", "_x-1").unwrap();
-        for bad in ["", "-x", "Gate", "a.b", "a/b", &"a".repeat(64)] {
+        // What the Deploy API names a versioned deploy.
+        script("script", "gateway-v1.2.0").unwrap();
+        for bad in ["", "a b", "a/b", "a\u{7}", &"a".repeat(256)] {
             refused(script("script", bad), "script");
         }
         namespace("namespace", "dotdo-staging").unwrap();

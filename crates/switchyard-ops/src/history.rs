@@ -156,8 +156,12 @@ impl Ops {
                     ok,
                 });
             }
-            if report.failures.len() == windows.len() {
-                let first = report.failures[0].message.clone();
+            if let Some(first) = report
+                .failures
+                .first()
+                .filter(|_| report.failures.len() == windows.len())
+            {
+                let first = first.message.clone();
                 return Err(AppError::new(
                     ErrorCode::Unreachable,
                     format!("History could not be synced; the cache is unchanged. {first}"),

@@ -564,7 +564,7 @@ fn inputs_of(run: &RunRecord) -> BTreeMap<String, String> {
 
 fn step_label(runbook: &Runbook, index: u32) -> String {
     let title = runbook.step(index).map(|s| s.title.as_str()).unwrap_or("?");
-    format!("Step {} \"{title}\"", index + 1)
+    format!("Step {} \"{title}\"", u64::from(index) + 1)
 }
 
 /// A state, in the words of the timeline.
@@ -857,8 +857,11 @@ impl Ops {
         // Re-parse what is stored, so the run is exactly what it will read back.
         let runbook = parse_runbook(runbook_id, &source, runbook.origin.clone()).map_err(|errors| {
             AppError::invalid_input(format!(
-                "The runbook changed while starting and now has mistakes (line {}: {}). Fix the file and start again.",
-                errors[0].line, errors[0].message
+                "The runbook changed while starting and now has mistakes ({}). Fix the file and start again.",
+                errors
+                    .first()
+                    .map(|e| format!("line {}: {}", e.line, e.message))
+                    .unwrap_or_else(|| "no detail".into())
             ))
         })?;
         let mut values = BTreeMap::new();
@@ -1075,7 +1078,7 @@ impl Ops {
                 &loaded.run.runbook,
                 serde_json::json!({
                     "run": run_id,
-                    "step": step_index + 1,
+                    "step": u64::from(step_index) + 1,
                     "label": label,
                     "action": redact(&action.display(), &self.output_secrets(&profile).await),
                 }),
@@ -1187,7 +1190,7 @@ impl Ops {
             .get(step_index as usize)
             .ok_or_else(|| no_step(&loaded, step_index))?;
         let check = step.checks.get(check_index as usize).ok_or_else(|| {
-            AppError::invalid_input(format!("{label} has no check number {}.", check_index + 1))
+            AppError::invalid_input(format!("{label} has no check number {}.", u64::from(check_index) + 1))
         })?;
         if check.checked == checked {
             return self.rb_detail(loaded).await;
@@ -1244,7 +1247,7 @@ impl Ops {
             apply_conditions(&loaded.runbook, &mut loaded.steps, now, &mut changes);
         }
         let params = serde_json::json!({
-            "step": step_index + 1, "label": label, "check": text, "checked": checked,
+            "step": u64::from(step_index) + 1, "label": label, "check": text, "checked": checked,
         });
         self.rb_write_audited(&loaded.run, "runbook.check", params, &changes)
             .await?;
@@ -1308,7 +1311,7 @@ impl Ops {
             format!("{label} marked done."),
         ));
         apply_conditions(&loaded.runbook, &mut loaded.steps, now, &mut changes);
-        let params = serde_json::json!({ "step": step_index + 1, "label": label });
+        let params = serde_json::json!({ "step": u64::from(step_index) + 1, "label": label });
         self.rb_write_audited(&loaded.run, "runbook.step.done", params, &changes)
             .await?;
         self.rb_detail(loaded).await
@@ -1362,7 +1365,7 @@ impl Ops {
         ));
         apply_conditions(&loaded.runbook, &mut loaded.steps, now, &mut changes);
         let params =
-            serde_json::json!({ "step": step_index + 1, "label": label, "reason": reason });
+            serde_json::json!({ "step": u64::from(step_index) + 1, "label": label, "reason": reason });
         self.rb_write_audited(&loaded.run, "runbook.skip", params, &changes)
             .await?;
         self.rb_detail(loaded).await
@@ -1395,7 +1398,7 @@ impl Ops {
         let profile = self.store.get_profile(&loaded.run.profile_id).await?;
         let shown = redact(text, &self.output_secrets(&profile).await);
         let params = serde_json::json!({
-            "step": step_index.map(|i| i + 1),
+            "step": step_index.map(|i| u64::from(i) + 1),
             "note": shown.chars().take(500).collect::<String>(),
         });
         self.rb_write_audited(&loaded.run, "runbook.note", params, &changes)
@@ -3249,7 +3252,7 @@ fn no_step(loaded: &Loaded, index: u32) -> AppError {
     AppError::invalid_input(format!(
         "\"{}\" has no step {} (it has {}).",
         loaded.runbook.title,
-        index + 1,
+        u64::from(index) + 1,
         loaded.runbook.steps.len()
     ))
 }

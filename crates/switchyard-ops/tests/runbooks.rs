@@ -1680,3 +1680,26 @@ async fn a_shell_step_runs_with_a_minimal_environment_and_the_sandboxs_credentia
         "{names:?}"
     );
 }
+
+#[tokio::test]
+async fn a_step_or_check_number_from_far_out_of_range_is_a_clear_error_not_a_crash() {
+    let f = fixture().await;
+    let run = f
+        .ops
+        .start_run(SANDBOX_PROFILE_ID, "monitoring", BTreeMap::new(), false)
+        .await
+        .unwrap();
+    let id = run.summary.id;
+    for e in [
+        f.ops.skip_step(&id, u32::MAX, "why").await.unwrap_err(),
+        f.ops.complete_step(&id, u32::MAX).await.unwrap_err(),
+        f.ops.set_check(&id, 0, u32::MAX, true).await.unwrap_err(),
+        f.ops
+            .add_run_note(&id, Some(u32::MAX), "a note")
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(e.code, ErrorCode::InvalidInput, "{e:?}");
+        assert!(e.message.contains("4294967296"), "{}", e.message);
+    }
+}

@@ -202,7 +202,7 @@ impl Ops {
                 source,
                 format!(
                     "The bundle {} is not in this machine's archive (it was never deployed from here).",
-                    &sha[..12]
+                    sha.chars().take(12).collect::<String>()
                 ),
             ));
         };
