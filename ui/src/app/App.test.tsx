@@ -83,14 +83,16 @@ describe('command palette', () => {
 
     await user.keyboard('{Control>}k{/Control}');
     const dialog = await screen.findByRole('dialog', { name: 'Command palette' });
-    const search = within(dialog).getByRole('textbox', { name: 'Search commands' });
+    const search = within(dialog).getByRole('combobox', { name: 'Search commands' });
     await waitFor(() => {
       expect(search).toHaveFocus();
     });
 
     await user.type(search, 'Namespaces');
-    expect(within(dialog).getByRole('button', { name: /Go to Namespaces/ })).toBeInTheDocument();
-    expect(within(dialog).queryByRole('button', { name: /Go to Health/ })).not.toBeInTheDocument();
+    const options = within(within(dialog).getByRole('listbox', { name: 'Commands' })).getAllByRole('option');
+    expect(options[0]).toHaveAccessibleName(/^Go to Namespaces/);
+    expect(options[0]).toHaveAttribute('aria-keyshortcuts', 'Alt+3');
+    expect(within(dialog).queryByRole('option', { name: /Go to Health/ })).not.toBeInTheDocument();
 
     await user.keyboard('{Enter}');
     expect(await screen.findByRole('heading', { level: 1, name: 'Namespaces' })).toBeInTheDocument();
@@ -112,7 +114,7 @@ describe('command palette', () => {
 
     await user.click(screen.getByRole('button', { name: 'Search (Ctrl+K)' }));
     const dialog = await screen.findByRole('dialog', { name: 'Command palette' });
-    const search = within(dialog).getByRole('textbox', { name: 'Search commands' });
+    const search = within(dialog).getByRole('combobox', { name: 'Search commands' });
     await user.type(search, 'go to');
     // The top match is highlighted as you type; one step down is the second area.
     await user.keyboard('{ArrowDown}{Enter}');
@@ -124,7 +126,7 @@ describe('command palette', () => {
     const { user } = renderApp();
     await user.keyboard('{Control>}k{/Control}');
     const dialog = await screen.findByRole('dialog', { name: 'Command palette' });
-    await user.type(within(dialog).getByRole('textbox', { name: 'Search commands' }), 'xyzzy');
+    await user.type(within(dialog).getByRole('combobox', { name: 'Search commands' }), 'xyzzy');
     expect(within(dialog).getByText(/No command matches/)).toBeInTheDocument();
     await user.keyboard('{Enter}');
     expect(await screen.findByRole('heading', { level: 1, name: 'Deployments' })).toBeInTheDocument();

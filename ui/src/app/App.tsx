@@ -174,8 +174,9 @@ export function App({ initialArea = 'deployments' }: AppProps) {
           </AppShell.Main>
           <StatusBar />
         </AppShell>
+        {/* Inside the health monitor: "Run health check" checks through it. */}
+        <CommandPalette store={store} close={actions.close} />
       </HealthMonitorProvider>
-      <CommandPalette store={store} close={actions.close} />
     </NavigationContext.Provider>
   );
 }

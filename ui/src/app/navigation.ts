@@ -20,6 +20,22 @@ export interface NavigationTarget {
    * rolled back until the operator confirms it there.
    */
   rollback?: { service: string };
+  /**
+   * The Deploy area: restore this archived deployment of a service — its plan, which is only
+   * applied once the operator confirms it there.
+   */
+  restore?: { service: string; deploymentId: string };
+  /** The Deploy area: the deploy form with this service chosen (nothing runs until it is planned). */
+  deploy?: { service: string };
+  /** The Deploy area: the promote plan of this service (staging → production unless changed). */
+  promote?: { service: string };
+  /**
+   * The Namespaces area: open this namespace, and this worker of it when given; with `delete`,
+   * its delete plan (which still needs the name typed to confirm).
+   */
+  namespace?: { name: string; script?: string; delete?: boolean };
+  /** The Deployments area: sync the active profile's history now. */
+  sync?: true;
 }
 
 export interface Navigation {

@@ -1,5 +1,5 @@
 import { Channel } from '@tauri-apps/api/core';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 
 import {
   type AppError,
@@ -37,6 +37,22 @@ export function useVersions(profileId: string, service: string, environment: Env
     queryKey: deployKeys.versions(profileId, service, environment),
     queryFn: () => callCommand(() => commands.deploymentVersions(profileId, service, environment)),
     enabled: service !== '',
+  });
+}
+
+/**
+ * The versions of several services of one environment at once (the command palette completing
+ * "restore ‹service› ‹version›"); nothing is read while `enabled` is false.
+ */
+export function useVersionsOf(profileId: string, services: readonly string[], environment: Environment, enabled: boolean) {
+  return useQueries({
+    queries: services.map((service) => ({
+      queryKey: deployKeys.versions(profileId, service, environment),
+      queryFn: () => callCommand(() => commands.deploymentVersions(profileId, service, environment)),
+      enabled: enabled && profileId !== '',
+    })),
+    // Only the lists (structurally shared: the same array while nothing changed).
+    combine: (results) => results.map((r) => r.data),
   });
 }
 

@@ -30,12 +30,16 @@ export const runbookKeys = {
     stepIndex === undefined ? (['runbooks', 'runStep', runId] as const) : (['runbooks', 'runStep', runId, stepIndex] as const),
 };
 
-/** Every runbook (built-in and the user's) and the user files that did not load. */
-export function useRunbookCatalog() {
+/**
+ * Every runbook (built-in and the user's) and the user files that did not load. Read only while
+ * `enabled` (the command palette asks for it only when it is open).
+ */
+export function useRunbookCatalog(enabled = true) {
   return useQuery<RunbookCatalog_Serialize, AppError>({
     queryKey: runbookKeys.catalog,
     queryFn: () => callCommand(() => commands.runbookCatalog()),
     staleTime: 30_000,
+    enabled,
   });
 }
 

@@ -10,6 +10,7 @@ import type {
   AppInfo_Serialize,
   AuditPage_Serialize,
   AuditRow_Serialize,
+  CodeDiff_Serialize,
   Deployment_Serialize,
   HistoryPage_Serialize,
   Profile_Serialize,
@@ -120,6 +121,40 @@ export function auditRow(overrides: Partial<AuditRow_Serialize> = {}): AuditRow_
 }
 
 /** A page of the audit log as `list_audit` answers: the entries given, all of them. */
+/** A comparison of two bundles: by default `build: "old"` became `build: "new"`. */
+export function codeDiff(overrides: Partial<CodeDiff_Serialize> = {}): CodeDiff_Serialize {
+  const side = (sha: string, source: string) => ({
+    source,
+    available: true,
+    absent: false,
+    reason: null,
+    sizeBytes: 120,
+    sha256: sha.repeat(32),
+    lines: 3,
+  });
+  return {
+    left: side('aa', 'the worker gateway in dotdo-production'),
+    right: side('bb', 'the bundle planned'),
+    identical: false,
+    added: 1,
+    removed: 1,
+    hunks: [
+      {
+        header: '@@ -1,3 +1,3 @@',
+        lines: [
+          { kind: 'context', old: 1, new: 1, text: 'export default {', cutChars: 0 },
+          { kind: 'removed', old: 2, new: null, text: '  build: "old",', cutChars: 0 },
+          { kind: 'added', old: null, new: 2, text: '  build: "new",', cutChars: 0 },
+          { kind: 'context', old: 3, new: 3, text: '};', cutChars: 0 },
+        ],
+      },
+    ],
+    truncated: null,
+    binary: false,
+    ...overrides,
+  };
+}
+
 export function auditPage(overrides: Partial<AuditPage_Serialize> = {}): AuditPage_Serialize {
   const entries = overrides.entries ?? [];
   return {
@@ -197,6 +232,8 @@ export function serveIpc(
     correlation_window: () => 15,
     deploy_settings: () => ({ keepPerService: 10, maxArchiveBytes: 536_870_912, healthWaitMs: 30_000, healthPollMs: 1_000, bundleSizeLimitBytes: 10_485_760, promoteSoakMinutes: 30 }),
     workerd_path: () => null,
+    // Every plan diffs its code first; by default one line changed.
+    compare_bundles: () => codeDiff(),
     interrupted_deploys: () => [],
     // The Audit area lists the audit log; by default nothing is recorded yet.
     list_audit: () => auditPage(),

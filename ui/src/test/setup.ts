@@ -92,4 +92,6 @@ Element.prototype.scrollIntoView = function scrollIntoView() {
 afterEach(() => {
   cleanup();
   clearMocks();
+  // What one test remembered (the palette's recent actions, the health interval) is not the next one's.
+  window.localStorage.clear();
 });

@@ -9,6 +9,7 @@ import type {
 } from '../../ipc/bindings';
 import {
   appInfo,
+  codeDiff,
   deliverOnChannel,
   deployment,
   fail,
@@ -493,6 +494,103 @@ describe('Deploy area', () => {
       reason: 'back to last good',
       confirmation: { confirmed: true, basis: { currentDeploymentId: 'deploy_1' } },
     });
+  });
+
+  it('shows the code diff first in a restore plan, and compares any two archived versions', async () => {
+    const bundle = (sha: string) => ({
+      deploymentId: 'x',
+      service: 'gateway',
+      environment: 'production' as const,
+      sha256: sha.repeat(32),
+      sizeBytes: 100,
+      kind: 'deploy' as const,
+      available: true,
+      prunedMs: null,
+      usedMs: 1,
+      bindings: {},
+    });
+    const v3 = deployment({ id: 'deploy_3', versionTag: 'v1.4.0', timestamp: '2025-03-03T10:00:00Z' });
+    const v2 = deployment({ id: 'deploy_2', versionTag: 'v1.3.0', timestamp: '2025-03-02T10:00:00Z' });
+    const v1 = deployment({ id: 'deploy_1', versionTag: 'v1.2.0', timestamp: '2025-03-01T10:00:00Z' });
+    const calls = serve({
+      deployment_versions: () => ({
+        service: 'gateway',
+        environment: 'production',
+        pin: null,
+        staleNote: null,
+        rows: [
+          { deployment: v3, current: true, pinned: false, restorable: false, whyNot: 'It is what runs now.', bundle: bundle('cc') },
+          { deployment: v2, current: false, pinned: false, restorable: true, whyNot: null, bundle: bundle('bb') },
+          { deployment: v1, current: false, pinned: false, restorable: true, whyNot: null, bundle: bundle('aa') },
+        ],
+      }),
+      restore_plan: () => plan({ kind: 'rollback', action: 'Restore gateway v1.3.0 in production' }),
+    });
+    const { user } = renderApp('deploy');
+    await user.click(await screen.findByRole('tab', { name: 'Roll back' }));
+    const table = await screen.findByRole('table', { name: 'Versions' });
+
+    // Two ticks compare the older (left) with the newer (right), whatever order they were ticked in.
+    await user.click(within(table).getByRole('checkbox', { name: 'Compare v1.4.0' }));
+    expect(screen.getByText('Tick two archived versions to compare their code.')).toBeInTheDocument();
+    await user.click(within(table).getByRole('checkbox', { name: 'Compare v1.2.0' }));
+    const compared = await screen.findByRole('region', { name: 'Compare two versions' });
+    expect(within(compared).getByRole('heading', { name: 'v1.2.0 → v1.4.0' })).toBeInTheDocument();
+    await within(compared).findByText('1 line added, 1 line removed.');
+    expect(calls.find((c) => c.cmd === 'compare_bundles')?.args.request).toEqual({
+      profileId: 'local-sandbox',
+      left: { kind: 'bundle', sha256: 'aa'.repeat(32) },
+      right: { kind: 'bundle', sha256: 'cc'.repeat(32) },
+    });
+
+    // The restore plan opens on its code: what runs now against the bundle restored.
+    await user.click(within(table).getByRole('button', { name: 'Restore v1.3.0' }));
+    const code = await screen.findAllByRole('group', { name: 'Code changes' });
+    const planCode = code.at(-1);
+    if (!planCode) {
+      throw new Error('no code diff in the plan');
+    }
+    const diff = await within(planCode).findByRole('region', { name: 'Code changes, line by line' });
+    expect(diff).toHaveTextContent('build: "old"');
+    expect(diff).toHaveTextContent('build: "new"');
+    expect(
+      calls.filter((c) => c.cmd === 'compare_bundles').map((c) => c.args.request),
+    ).toContainEqual({
+      profileId: 'local-sandbox',
+      left: { kind: 'running', service: 'gateway', environment: 'production' },
+      right: { kind: 'bundle', sha256: 'bb'.repeat(32) },
+    });
+    // The code comes before the versions table of the plan.
+    const planTable = screen.getByRole('table', { name: 'Plan: now and after' });
+    expect(planCode.compareDocumentPosition(planTable) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
+  it('says plainly when the code running now cannot be read, rather than showing it as empty', async () => {
+    serve({
+      prepare_deploy: () => prepared(),
+      compare_bundles: () =>
+        codeDiff({
+          left: {
+            source: 'the worker gateway in dotdo-production',
+            available: false,
+            absent: false,
+            reason: 'What runs now was not deployed from this machine and its code cannot be fetched: no Cloudflare token.',
+            sizeBytes: null,
+            sha256: null,
+            lines: null,
+          },
+          added: 0,
+          removed: 0,
+          hunks: [],
+        }),
+    });
+    const { user } = renderApp('deploy');
+    await user.type(await screen.findByRole('textbox', { name: 'Service folder' }), '/w/workers/gateway');
+    await user.click(screen.getByRole('button', { name: 'Test, build and plan' }));
+    const code = await screen.findByRole('group', { name: 'Code changes' });
+    await within(code).findByText('The code running now could not be read, so the lines cannot be compared.');
+    expect(code).toHaveTextContent('no Cloudflare token');
+    expect(within(code).queryByRole('region')).not.toBeInTheDocument();
   });
 
   it('keeps only the last lines of a very long output', () => {

@@ -3,7 +3,7 @@ import { IconArrowBackUp, IconArrowBigUpLines, IconRocket } from '@tabler/icons-
 import { useState } from 'react';
 
 import { areaById } from '../../app/areas';
-import { useNavigation } from '../../app/navigation';
+import { type NavigationTarget, useNavigation } from '../../app/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useAppInfo, useProfiles } from '../../ipc/queries';
@@ -13,18 +13,31 @@ import { InterruptedDeploys } from './InterruptedDeploys';
 import { PromotePanel } from './PromotePanel';
 import { RollbackPanel } from './RollbackPanel';
 
+/** The tab another area (or the command palette) asked to open, if any. */
+function askedTab(target: NavigationTarget | null): string | null {
+  if (target?.rollback || target?.restore) {
+    return 'rollback';
+  }
+  if (target?.promote) {
+    return 'promote';
+  }
+  return target?.deploy ? 'deploy' : null;
+}
+
 /** Deploy a service (plan first, confirmation matched to risk) or roll one back. */
 export function DeployArea() {
   const appInfo = useAppInfo();
   const profiles = useProfiles();
   const { target } = useNavigation();
-  const [tab, setTab] = useState<string>(() => (target?.rollback ? 'rollback' : 'deploy'));
-  // Asked from elsewhere (Health's "Roll back") while Deploy is open: show the rollback tab.
+  const [tab, setTab] = useState<string>(() => askedTab(target) ?? 'deploy');
+  // Asked from elsewhere (Health's "Roll back", the command palette) while Deploy is open: show
+  // the tab asked for.
   const [seenTarget, setSeenTarget] = useState(target);
   if (target !== seenTarget) {
     setSeenTarget(target);
-    if (target?.rollback) {
-      setTab('rollback');
+    const asked = askedTab(target);
+    if (asked !== null) {
+      setTab(asked);
     }
   }
   const activeId = appInfo.data?.activeProfile ?? '';

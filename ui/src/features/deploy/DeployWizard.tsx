@@ -15,6 +15,7 @@ import {
 import { IconCircleCheck, IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
 import { type SyntheticEvent, useCallback, useEffect, useRef, useState } from 'react';
 
+import { type NavigationTarget, useNavigation } from '../../app/navigation';
 import { ConfirmAction } from '../../components/ConfirmAction';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes, shortHash } from '../../components/format';
@@ -114,14 +115,30 @@ function Outcome({ outcome, onAgain }: { outcome: DeployOutcome_Serialize; onAga
   );
 }
 
+/** The service another area (the command palette's "Deploy gateway") asked to deploy, if the profile has it. */
+function askedService(target: NavigationTarget | null, profile: Profile): string | null {
+  const service = target?.deploy?.service;
+  return service !== undefined && profile.services.includes(service) ? service : null;
+}
+
 /** Deploy a service: source → test, build, checks → plan → confirm → upload → verify. */
 export function DeployWizard({ profile }: { profile: Profile }) {
+  const { target } = useNavigation();
   const [source, setSource] = useState<SourceKind>('serviceFolder');
   const [path, setPath] = useState('');
-  const [service, setService] = useState<string>('');
+  const [service, setService] = useState<string>(() => askedService(target, profile) ?? '');
   const [environment, setEnvironment] = useState<Environment>(profile.environment);
   const [metadata, setMetadata] = useState<Metadata>(EMPTY_METADATA);
   const [phase, setPhase] = useState<Phase>({ name: 'form' });
+  // Asked again while Deploy is open: that service is chosen (only chosen: nothing runs yet).
+  const [seenTarget, setSeenTarget] = useState(target);
+  if (target !== seenTarget) {
+    setSeenTarget(target);
+    const asked = askedService(target, profile);
+    if (asked !== null && phase.name === 'form') {
+      setService(asked);
+    }
+  }
   const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
   const [cancelProblem, setCancelProblem] = useState<string | null>(null);
   // Emergency route: straight to the namespace through the Cloudflare API (the Deploy API is down).

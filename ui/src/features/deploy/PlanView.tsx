@@ -3,6 +3,7 @@ import { IconAlertTriangle } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 
 import { formatBytes, shortHash } from '../../components/format';
+import { CodeDiffView } from './CodeDiffView';
 import { formatLocalTime } from '../../components/time';
 import type { DeployBindingsDiff, DeployPlan_Serialize, VersionSummary_Serialize } from '../../ipc/bindings';
 
@@ -114,19 +115,28 @@ export function Warnings({ warnings }: { warnings: readonly string[] }) {
   );
 }
 
-/** The plan of a deploy or a restore: what changes, from what to what. */
+/**
+ * The plan of a deploy, restore, promote or direct upload: what changes, from what to what — the
+ * code first (diffed against what the namespace runs now), then versions and bindings.
+ */
 export function DeployPlanView({ plan }: { plan: DeployPlan_Serialize }) {
+  const nextTitle = plan.kind === 'rollback' ? 'After restoring' : 'After this deploy';
   return (
     <Stack gap="sm">
       <Title order={3} size="h4">
         {`Plan: ${plan.service} in ${plan.environment} (namespace ${plan.namespace})`}
       </Title>
       <Warnings warnings={plan.warnings} />
-      <VersionCompare
-        current={plan.current}
-        next={plan.next}
-        nextTitle={plan.kind === 'deploy' ? 'After this deploy' : 'After restoring'}
-      />
+      {plan.next.sha256 && (
+        <CodeDiffView
+          profileId={plan.profileId}
+          left={{ kind: 'running', service: plan.service, environment: plan.environment }}
+          right={{ kind: 'bundle', sha256: plan.next.sha256 }}
+          leftTitle="Now"
+          rightTitle={nextTitle}
+        />
+      )}
+      <VersionCompare current={plan.current} next={plan.next} nextTitle={nextTitle} />
       <Text fw={600} size="sm">
         Service bindings
       </Text>

@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { IconCircleCheck } from '@tabler/icons-react';
 import { useCallback, useState } from 'react';
 
+import { type NavigationTarget, useNavigation } from '../../app/navigation';
 import { ConfirmAction } from '../../components/ConfirmAction';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import {
@@ -23,18 +24,37 @@ import { StepList } from './StepList';
 
 type Result = { ok: true; outcome: DeployOutcome_Serialize } | { ok: false; error: AppError };
 
+/** The service whose promote plan another area (the command palette) asked for, if the profile has it. */
+function askedService(target: NavigationTarget | null, profile: Profile): string | null {
+  const service = target?.promote?.service;
+  return service !== undefined && profile.services.includes(service) ? service : null;
+}
+
 /**
  * Promote: deploy to one environment exactly the bundle that runs in another (staging →
  * production), byte for byte, with its bindings; no rebuild. The plan comes first, with warnings
  * when the source is young or failing its health check.
  */
 export function PromotePanel({ profile }: { profile: Profile }) {
-  const [service, setService] = useState('');
+  const { target } = useNavigation();
+  const [service, setService] = useState(() => askedService(target, profile) ?? '');
   const [from, setFrom] = useState<Environment>('staging');
   const [to, setTo] = useState<Environment>('production');
   const [running, setRunning] = useState(false);
   const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
   const [result, setResult] = useState<Result | null>(null);
+  // Asked again while Deploy is open (the command palette's "Promote gateway"): that service's
+  // plan is shown. Only the plan: nothing is promoted until it is confirmed.
+  const [seenTarget, setSeenTarget] = useState(target);
+  if (target !== seenTarget) {
+    setSeenTarget(target);
+    const asked = askedService(target, profile);
+    if (asked !== null && !running) {
+      setService(asked);
+      setResult(null);
+      setProgress(EMPTY_PROGRESS);
+    }
+  }
   const afterDeploy = useAfterDeploy();
   const readOnly = profile.protection === 'readOnly';
   const ready = service !== '' && from !== to;

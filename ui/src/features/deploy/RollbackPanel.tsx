@@ -2,6 +2,7 @@ import {
   Alert,
   Badge,
   Button,
+  Checkbox,
   Group,
   Loader,
   NativeSelect,
@@ -33,6 +34,7 @@ import {
 import { eventChannel, useAfterDeploy, useRestorePlan, useRollbackPlan, useVersions } from '../../ipc/deploy';
 import { callCommand, toAppError } from '../../ipc/errors';
 import { ENVIRONMENTS } from './DeployWizard';
+import { CodeDiffView } from './CodeDiffView';
 import { DeployPlanView, Warnings } from './PlanView';
 import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
 import { StepList } from './StepList';
@@ -156,17 +158,65 @@ function RestorePlan({
   );
 }
 
+function versionName(d: Deployment_Serialize): string {
+  return d.versionTag ?? d.version ?? d.id;
+}
+
+/** Two archived versions of the table compared, the older on the left. */
+function CompareVersions({
+  profileId,
+  rows,
+  chosen,
+}: {
+  profileId: string;
+  rows: VersionRow_Serialize[];
+  chosen: string[];
+}) {
+  const picked = rows
+    .filter((r) => chosen.includes(r.deployment.id) && r.bundle?.available)
+    .sort((a, b) => Date.parse(a.deployment.timestamp) - Date.parse(b.deployment.timestamp));
+  const [older, newer] = picked;
+  if (picked.length !== 2 || !older?.bundle || !newer?.bundle) {
+    return (
+      <Text size="sm" c="dimmed">
+        Tick two archived versions to compare their code.
+      </Text>
+    );
+  }
+  return (
+    <Paper withBorder p="sm" component="section" aria-label="Compare two versions">
+      <Stack gap="xs">
+        <Title order={3} size="h5">
+          {`${versionName(older.deployment)} → ${versionName(newer.deployment)}`}
+        </Title>
+        <CodeDiffView
+          profileId={profileId}
+          left={{ kind: 'bundle', sha256: older.bundle.sha256 }}
+          right={{ kind: 'bundle', sha256: newer.bundle.sha256 }}
+          leftTitle={versionName(older.deployment)}
+          rightTitle={versionName(newer.deployment)}
+        />
+      </Stack>
+    </Paper>
+  );
+}
+
 function VersionsTable({
   rows,
   disabled,
   onRestore,
+  chosen,
+  onChoose,
 }: {
   rows: VersionRow_Serialize[];
   disabled: boolean;
   onRestore: (row: VersionRow_Serialize) => void;
+  /** Deployment ids ticked for comparison (at most two). */
+  chosen: string[];
+  onChoose: (ids: string[]) => void;
 }) {
   return (
-    <Table.ScrollContainer minWidth={860}>
+    <Table.ScrollContainer minWidth={900}>
       <Table striped highlightOnHover withTableBorder aria-label="Versions">
         <Table.Thead>
           <Table.Tr>
@@ -176,6 +226,7 @@ function VersionsTable({
             <Table.Th>Deployed</Table.Th>
             <Table.Th>Status</Table.Th>
             <Table.Th>Archived bundle</Table.Th>
+            <Table.Th>Compare</Table.Th>
             <Table.Th>Restore</Table.Th>
           </Table.Tr>
         </Table.Thead>
@@ -223,6 +274,19 @@ function VersionsTable({
                   )}
                 </Table.Td>
                 <Table.Td>
+                  {r.bundle?.available && (
+                    <Checkbox
+                      aria-label={`Compare ${name}`}
+                      checked={chosen.includes(d.id)}
+                      onChange={(e) => {
+                        const on = e.currentTarget.checked;
+                        // Ticking a third drops the oldest tick: two are compared at a time.
+                        onChoose(on ? [...chosen, d.id].slice(-2) : chosen.filter((id) => id !== d.id));
+                      }}
+                    />
+                  )}
+                </Table.Td>
+                <Table.Td>
                   {r.restorable ? (
                     <Button
                       size="xs"
@@ -259,10 +323,21 @@ function askedService(target: NavigationTarget | null, profile: Profile): string
   return service !== undefined && profile.services.includes(service) && profile.protection !== 'readOnly' ? service : null;
 }
 
+/** The archived version another area (the command palette) asked to restore, when the profile may. */
+function askedRestore(target: NavigationTarget | null, profile: Profile): { service: string; deploymentId: string } | null {
+  const restore = target?.restore;
+  return restore !== undefined && profile.services.includes(restore.service) && profile.protection !== 'readOnly' ? restore : null;
+}
+
 /** Roll a service back one step (the Deploy API's rollback) or to any archived version. */
 export function RollbackPanel({ profile }: { profile: Profile }) {
   const { target } = useNavigation();
-  const [service, setService] = useState(() => askedService(target, profile) ?? profile.services[0] ?? '');
+  const [service, setService] = useState(
+    () => askedService(target, profile) ?? askedRestore(target, profile)?.service ?? profile.services[0] ?? '',
+  );
+  // A restore asked for (the command palette's "Restore gateway v1.4.0"): its plan opens once the
+  // versions are read and the version is found restorable there.
+  const [pendingRestore, setPendingRestore] = useState<string | null>(() => askedRestore(target, profile)?.deploymentId ?? null);
   const [environment, setEnvironment] = useState<Environment>(profile.environment);
   const [action, setAction] = useState<Action | null>(() => (askedService(target, profile) !== null ? { kind: 'oneStep' } : null));
   const [running, setRunning] = useState(false);
@@ -275,15 +350,31 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
   if (target !== seenTarget) {
     setSeenTarget(target);
     const asked = askedService(target, profile);
+    const restore = askedRestore(target, profile);
     if (asked !== null && !running) {
       setService(asked);
       setEnvironment(profile.environment);
       setAction({ kind: 'oneStep' });
       setResult(null);
       setProgress(EMPTY_PROGRESS);
+    } else if (restore !== null && !running) {
+      setService(restore.service);
+      setEnvironment(profile.environment);
+      setAction(null);
+      setPendingRestore(restore.deploymentId);
     }
   }
   const versions = useVersions(profile.id, service, environment);
+  if (pendingRestore !== null && versions.data?.service === service && versions.data.environment === environment) {
+    setPendingRestore(null);
+    const row = versions.data.rows.find((r) => r.deployment.id === pendingRestore);
+    if (row?.restorable && !running) {
+      setAction({ kind: 'restore', row });
+      setResult(null);
+      setProgress(EMPTY_PROGRESS);
+    }
+  }
+  const [compared, setCompared] = useState<string[]>([]);
   const afterDeploy = useAfterDeploy();
   const readOnly = profile.protection === 'readOnly';
   const actionRef = useRef<HTMLDivElement>(null);
@@ -301,6 +392,7 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
   /** Another service or environment: what was shown for the previous one goes. */
   const retarget = () => {
     setAction(null);
+    setCompared([]);
     setResult(null);
     setProgress(EMPTY_PROGRESS);
   };
@@ -435,13 +527,20 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
             <Text size="sm">{`No deployments of ${service} in ${environment} are known. Sync the history in Deployments.`}</Text>
           )}
           {versions.data && versions.data.rows.length > 0 && (
-            <VersionsTable
-              rows={versions.data.rows}
-              disabled={readOnly || running}
-              onRestore={(row) => {
-                start({ kind: 'restore', row });
-              }}
-            />
+            <>
+              <VersionsTable
+                rows={versions.data.rows}
+                disabled={readOnly || running}
+                onRestore={(row) => {
+                  start({ kind: 'restore', row });
+                }}
+                chosen={compared}
+                onChoose={setCompared}
+              />
+              {versions.data.rows.some((r) => r.bundle?.available) && (
+                <CompareVersions profileId={profile.id} rows={versions.data.rows} chosen={compared} />
+              )}
+            </>
           )}
         </Stack>
       </Paper>

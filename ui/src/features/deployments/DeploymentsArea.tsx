@@ -1,10 +1,11 @@
 import { Alert, Button, Group, Loader, NativeSelect, Paper, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconAlertTriangle, IconClockHour4, IconRefresh, IconSearch } from '@tabler/icons-react';
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { activeProfileOf } from '../../app/environment';
 import { areaById } from '../../app/areas';
+import { type NavigationTarget, useNavigation } from '../../app/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatAsOf, useNow } from '../../components/time';
@@ -160,6 +161,9 @@ function FilterBar({
   );
 }
 
+/** Requests to sync (the command palette's "Sync history") already acted on: each syncs once. */
+const syncsDone = new WeakSet<NavigationTarget>();
+
 function HistoryView({ profileId, services }: { profileId: string; services: readonly string[] }) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [sort, setSort] = useState<Sort>(NEWEST_FIRST);
@@ -174,6 +178,14 @@ function HistoryView({ profileId, services }: { profileId: string; services: rea
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
   const [progress, setProgress] = useState<SyncProgress | null>(null);
   const sync = useSyncHistory(setProgress);
+  const { target } = useNavigation();
+  const startSync = sync.mutate;
+  useEffect(() => {
+    if (target?.sync && !syncsDone.has(target)) {
+      syncsDone.add(target);
+      startSync(profileId);
+    }
+  }, [target, profileId, startSync]);
   const [open, setOpen] = useState<Deployment | null>(null);
   const now = useNow();
 

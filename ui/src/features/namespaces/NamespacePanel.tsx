@@ -9,9 +9,20 @@ import { DeleteNamespaceDialog, RenameNamespaceDialog, TRUSTED_EXPLANATION, Trus
 import { isoLocal } from './workerRows';
 import { WorkersSection } from './WorkersSection';
 
+/**
+ * What to open in a namespace once it shows (from the command palette): a worker's drawer, or the
+ * delete plan. A new object per request, so asking twice opens it twice.
+ */
+export interface NamespaceAsk {
+  name: string;
+  script?: string;
+  delete?: boolean;
+}
+
 interface NamespacePanelProps {
   profileId: string;
   namespace: NamespaceSummary;
+  ask?: NamespaceAsk | null;
   onClose: () => void;
   onRenamed: (renamed: NamespaceSummary) => void;
   onDeleted: (plan: DeletePlan) => void;
@@ -20,14 +31,22 @@ interface NamespacePanelProps {
 function DeleteButton({
   profileId,
   name,
+  ask,
   onDeleted,
 }: {
   profileId: string;
   name: string;
+  ask: NamespaceAsk | null;
   onDeleted: (plan: DeletePlan) => void;
 }) {
   const plan = useDeletePlan(profileId, name);
   const [opened, setOpened] = useState(false);
+  // Its delete plan asked for: the dialog opens once the plan is read (it still needs the name typed).
+  const [seenAsk, setSeenAsk] = useState<NamespaceAsk | null>(null);
+  if (ask?.delete === true && ask !== seenAsk && plan.isSuccess) {
+    setSeenAsk(ask);
+    setOpened(true);
+  }
   if (plan.isError) {
     return (
       <ErrorNotice
@@ -76,7 +95,7 @@ function DeleteButton({
 }
 
 /** One namespace: trusted mode, rename, its workers, and (set apart) delete. */
-export function NamespacePanel({ profileId, namespace, onClose, onRenamed, onDeleted }: NamespacePanelProps) {
+export function NamespacePanel({ profileId, namespace, ask = null, onClose, onRenamed, onDeleted }: NamespacePanelProps) {
   const [trustAsked, setTrustAsked] = useState<boolean | null>(null);
   const [renaming, setRenaming] = useState(false);
   const { name } = namespace;
@@ -133,11 +152,11 @@ export function NamespacePanel({ profileId, namespace, onClose, onRenamed, onDel
           </Button>
         </Group>
 
-        <WorkersSection key={name} profileId={profileId} namespace={name} />
+        <WorkersSection key={name} profileId={profileId} namespace={name} ask={ask} />
 
         <Divider mt="lg" label="Danger zone" labelPosition="left" color="red" />
         <Group>
-          <DeleteButton key={name} profileId={profileId} name={name} onDeleted={onDeleted} />
+          <DeleteButton key={name} profileId={profileId} name={name} ask={ask} onDeleted={onDeleted} />
         </Group>
       </Stack>
 

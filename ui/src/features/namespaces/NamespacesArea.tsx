@@ -3,6 +3,7 @@ import { IconCheck, IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { areaById } from '../../app/areas';
+import { useNavigation } from '../../app/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { DeletePlan, NamespaceSummary } from '../../ipc/bindings';
@@ -11,7 +12,7 @@ import { useAppInfo } from '../../ipc/queries';
 import { BindingsCompareSection } from './BindingsCompareSection';
 import { CompareSection } from './CompareSection';
 import { CreateNamespaceDialog } from './NamespaceDialogs';
-import { NamespacePanel } from './NamespacePanel';
+import { type NamespaceAsk, NamespacePanel } from './NamespacePanel';
 import { isoLocal } from './workerRows';
 
 import './namespaces.css';
@@ -89,9 +90,22 @@ function NamespacesTable({
 
 function NamespacesView({ profileId }: { profileId: string }) {
   const namespaces = useNamespaces(profileId);
-  const [openName, setOpenName] = useState<string | null>(null);
+  const { target } = useNavigation();
+  const [openName, setOpenName] = useState<string | null>(() => target?.namespace?.name ?? null);
   const [creating, setCreating] = useState(false);
   const [done, setDone] = useState<string | null>(null);
+  // What the command palette asked to open in a namespace (a worker, the delete plan): a new
+  // object per request, handed to the namespace's panel.
+  const [ask, setAsk] = useState<NamespaceAsk | null>(() => target?.namespace ?? null);
+  const [seenTarget, setSeenTarget] = useState(target);
+  if (target !== seenTarget) {
+    setSeenTarget(target);
+    if (target?.namespace) {
+      setOpenName(target.namespace.name);
+      setAsk(target.namespace);
+      setDone(null);
+    }
+  }
 
   const list = namespaces.data;
   const open = list?.find((n) => n.name === openName) ?? null;
@@ -172,6 +186,7 @@ function NamespacesView({ profileId }: { profileId: string }) {
           key={open.name}
           profileId={profileId}
           namespace={open}
+          ask={ask?.name === open.name ? ask : null}
           onClose={() => {
             setOpenName(null);
           }}

@@ -5,6 +5,7 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'rea
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { WorkerRow } from '../../ipc/bindings';
 import { useWorkers } from '../../ipc/namespaces';
+import type { NamespaceAsk } from './NamespacePanel';
 import { WorkerDrawer } from './WorkerDrawer';
 import { sortWorkers, tagGroups, type WorkerColumnKey, type WorkerSort, WorkerSearch } from './workerRows';
 import { WorkersTable } from './WorkersTable';
@@ -23,12 +24,29 @@ const TITLE = <Title order={3}>Workers</Title>;
 const SEARCH_ICON = <IconSearch size={16} aria-hidden />;
 
 /** The workers of one namespace: search, tag filter, sortable virtualized table, and a drawer. */
-export function WorkersSection({ profileId, namespace }: { profileId: string; namespace: string }) {
+export function WorkersSection({
+  profileId,
+  namespace,
+  ask = null,
+}: {
+  profileId: string;
+  namespace: string;
+  /** A worker asked for (the command palette's "Open worker gateway"): its drawer opens once listed. */
+  ask?: NamespaceAsk | null;
+}) {
   const workers = useWorkers(profileId, namespace);
   const [search, setSearch] = useState('');
   const [tag, setTag] = useState(ALL_TAGS);
   const [sort, setSort] = useState<WorkerSort>({ key: 'name', direction: 'ascending' });
   const [open, setOpen] = useState<WorkerRow | null>(null);
+  const [seenAsk, setSeenAsk] = useState<NamespaceAsk | null>(null);
+  if (ask?.script !== undefined && ask !== seenAsk && workers.data) {
+    setSeenAsk(ask);
+    const asked = workers.data.find((w) => w.name === ask.script);
+    if (asked) {
+      setOpen(asked);
+    }
+  }
 
   // Typing stays instant: filtering 10,000 rows follows at lower priority, never over IPC. The
   // keystroke's own render touches only the search field (the tag select, table and drawer are
