@@ -25,7 +25,7 @@ pub use health::{HealthProber, ProbeResult, ProbeState, ProbeTarget};
 pub use http::{HttpClient, HttpSettings};
 pub use tail::{
     TailInfo, TailSocket, TraceEvent, TraceException, TraceFetchEvent, TraceLog, TraceRequest,
-    TraceResponse, MAX_TRACE_EVENT_BYTES,
+    TraceResponse, TraceScriptVersion, MAX_TRACE_EVENT_BYTES,
 };
 pub use versions::{
     VersionMetadata, VersionSplit, WorkerDeployment, WorkerVersion, WorkerVersionsApi,

@@ -89,6 +89,16 @@ pub struct TraceEvent {
     /// `null` or absent for events that are not requests (scheduled, queue…).
     #[serde(default)]
     pub event: Option<TraceFetchEvent>,
+    /// The version of the worker that served it (a gradual deployment splits between two).
+    #[serde(default)]
+    pub script_version: Option<TraceScriptVersion>,
+}
+
+/// `scriptVersion` of a trace event.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+pub struct TraceScriptVersion {
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 impl CloudflareApi {

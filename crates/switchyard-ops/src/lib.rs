@@ -45,7 +45,9 @@ pub use deploy::{
 };
 pub use deploy::{
     BundleRef, BundleSide, CodeDiff, CompareRequest, DiffHunk, DiffLine, DiffLineKind,
-    InterruptedDeploy, PromoteRequest,
+    GateCheck, InterruptedDeploy, PinnedAnswer, PromoteRequest, Rollout, RolloutCommand,
+    RolloutEvent, RolloutPlan, RolloutRequest, RolloutSettings, RolloutState, StableVersion,
+    StartRollout, VersionTest,
 };
 pub use health::{
     health_targets, HealthBoard, HealthNotification, HealthPoint, HealthStatus, HealthSummary,
@@ -243,6 +245,8 @@ pub struct Ops {
     health_gate: std::sync::Mutex<NotificationGate>,
     /// Deploy runs in progress (to cancel them) and prepared deploys awaiting confirmation.
     deploy_runs: deploy::DeployRuns,
+    /// Staged rollouts driven by this process (their command inboxes).
+    rollouts: deploy::RolloutRuntime,
     /// Open logs sessions (tails), ended when they stop or the app exits.
     logs: logs::LogSessions,
     /// Where each stored key may be sent (see `key_origins`).
@@ -291,6 +295,7 @@ impl Ops {
             runbooks: runbooks::RunbookRuntime::default(),
             health_gate: std::sync::Mutex::new(NotificationGate::new(HEALTH_NOTIFY_EVERY_SECS)),
             deploy_runs: deploy::DeployRuns::default(),
+            rollouts: deploy::RolloutRuntime::default(),
             logs: logs::LogSessions::default(),
             key_origins: key_origins::KeyOrigins::default(),
             target_locks: target_lock::TargetLocks::new(

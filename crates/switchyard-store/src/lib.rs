@@ -14,6 +14,7 @@ mod health;
 mod journal;
 mod profiles;
 mod recovery;
+mod rollouts;
 mod runbooks;
 mod settings;
 
@@ -31,6 +32,7 @@ pub use deployments::{
 pub use health::{HealthBucket, HealthSample, HealthState};
 pub use journal::{JournalEntry, JournalResolution, JournalStage};
 pub use recovery::{StoreRecovery, TableSalvage};
+pub use rollouts::RolloutRecord;
 pub use runbooks::{
     CheckUpdate, NewRun, NewRunEvent, NewRunStep, RunChanges, RunCheckRecord, RunEventRecord,
     RunRecord, RunStepRecord, RunUpdate,
