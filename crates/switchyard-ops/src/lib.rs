@@ -21,6 +21,7 @@ mod runbooks;
 mod secrets;
 mod storage;
 mod target_lock;
+mod timeline;
 mod workerd_install;
 
 use std::path::{Path, PathBuf};
@@ -73,6 +74,7 @@ pub use runbooks::{
 };
 pub use secrets::{KeyCheck, TokenCheck};
 pub use storage::StorageNotice;
+pub use timeline::*;
 pub use workerd_install::{
     install as install_workerd_binary, npm_registry, tarball_url, InstalledWorkerd,
     WorkerdDownload, WorkerdInstallEvent, WorkerdInstallOffer, WorkerdInstalled,

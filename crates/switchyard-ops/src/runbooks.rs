@@ -1504,19 +1504,10 @@ impl Ops {
     /// like a key or token is replaced by `***`.
     pub async fn incident_report(&self, run_id: &str) -> Result<String, AppError> {
         let detail = self.run_detail(run_id).await?;
-        let profile = self
-            .store
-            .get_profile(&detail.summary.profile_id)
-            .await
-            .ok();
-        let mut secrets = Vec::new();
-        if let Some(p) = &profile {
-            for kind in [SecretKind::DeployApiKey, SecretKind::CloudflareToken] {
-                if let Ok(Some(s)) = self.secret_for(p, kind) {
-                    secrets.push(s.expose().to_owned());
-                }
-            }
-        }
+        let secrets = match self.store.get_profile(&detail.summary.profile_id).await {
+            Ok(p) => self.redaction_secrets(&p).await,
+            Err(_) => Vec::new(),
+        };
         let mut text = report(&detail);
         text.push_str(&self.meanwhile(&detail).await);
         Ok(redact(&text, &secrets))
@@ -1524,123 +1515,19 @@ impl Ops {
 
     /// The report's "Meanwhile" section: what else happened on the run's profile while it ran —
     /// actions in other areas (the audit log, without the run's own steps), deployments (the
-    /// history cache) and health changes — oldest first.
+    /// history cache) and health changes — oldest first. Collected by the incident timeline
+    /// (`timeline.rs`).
     async fn meanwhile(&self, d: &RunDetail) -> String {
         let s = &d.summary;
-        let from = s.started_ms;
         let to = s.finished_ms.unwrap_or_else(|| self.now_ms());
-        let within = |t: i64| t >= from && t <= to;
-        let mut items: Vec<(i64, String)> = Vec::new();
-        let run_marker = format!("(run {})", s.id);
-        if let Ok(audit) = self.store.audit_log(&s.profile_id, 2000).await {
-            for a in audit.into_iter().filter(|a| within(a.entry.at_ms)) {
-                let e = a.entry;
-                let own_step = e.action.starts_with("runbook.")
-                    || e.params.to_string().contains(&run_marker)
-                    || e.target == s.runbook_id;
-                if own_step {
-                    continue;
-                }
-                let outcome = match e.outcome.as_str() {
-                    "ok" => "ok".to_owned(),
-                    "started" => "still running".to_owned(),
-                    other => format!(
-                        "{other}{}",
-                        e.message
-                            .as_deref()
-                            .map(|m| format!(": {}", one_line(m)))
-                            .unwrap_or_default()
-                    ),
-                };
-                items.push((
-                    e.at_ms,
-                    format!(
-                        "{} — {} — `{}` {} — {outcome}",
-                        utc(e.at_ms),
-                        e.actor,
-                        e.action,
-                        e.target
-                    ),
-                ));
-            }
-        }
-        let filter = switchyard_store::DeploymentFilter {
-            since_ms: Some(from),
-            until_ms: Some(to),
-            limit: Some(200),
-            ..Default::default()
-        };
-        if let Ok(deployments) = self.store.query_deployments(&s.profile_id, &filter).await {
-            for dep in deployments {
-                let at = chrono::DateTime::parse_from_rfc3339(&dep.timestamp)
-                    .map(|t| t.timestamp_millis())
-                    .unwrap_or(from);
-                items.push((
-                    at,
-                    format!(
-                        "{} — {} — deployment {} of {} {} in {}: {}",
-                        utc(at),
-                        if dep.metadata.author.is_empty() {
-                            "unknown author"
-                        } else {
-                            dep.metadata.author.as_str()
-                        },
-                        dep.id,
-                        dep.service,
-                        dep.version_tag
-                            .as_deref()
-                            .unwrap_or(dep.metadata.commit.as_str()),
-                        dep.environment,
-                        dep.status
-                    ),
-                ));
-            }
-        }
-        if let Ok(profile) = self.store.get_profile(&s.profile_id).await {
-            for target in crate::health::health_targets(&profile) {
-                // From a little before the run, so the state it started in is known.
-                let Ok(samples) = self
-                    .store
-                    .health_samples(&s.profile_id, &target.name, from - 15 * 60_000)
-                    .await
-                else {
-                    continue;
-                };
-                let mut last: Option<switchyard_store::HealthState> = None;
-                for sample in samples.into_iter().filter(|x| x.at_ms <= to) {
-                    let down = sample.state == switchyard_store::HealthState::Down;
-                    let was_down = last.map(|l| l == switchyard_store::HealthState::Down);
-                    if was_down.is_some_and(|w| w != down) && within(sample.at_ms) {
-                        items.push((
-                            sample.at_ms,
-                            format!(
-                                "{} — health — {} {}",
-                                utc(sample.at_ms),
-                                target.name,
-                                if down {
-                                    format!(
-                                        "went down{}",
-                                        sample
-                                            .http_status
-                                            .map(|c| format!(" ({c})"))
-                                            .unwrap_or_default()
-                                    )
-                                } else {
-                                    "came back up".to_owned()
-                                }
-                            ),
-                        ));
-                    }
-                    last = Some(sample.state);
-                }
-            }
-        }
-        items.sort_by_key(|(t, _)| *t);
+        let items = self
+            .meanwhile_lines(&s.profile_id, &s.id, &s.runbook_id, s.started_ms, to)
+            .await;
         let mut out = String::from("\n## Meanwhile, elsewhere in Switchyard (UTC)\n\n");
         if items.is_empty() {
             out.push_str("Nothing else was recorded on this profile while the run was open (no other action, deployment or health change).\n");
         }
-        for (_, line) in items {
+        for line in items {
             out.push_str(&format!("- {line}\n"));
         }
         out

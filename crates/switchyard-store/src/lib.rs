@@ -17,6 +17,7 @@ mod recovery;
 mod rollouts;
 mod runbooks;
 mod settings;
+mod timeline;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub use runbooks::{
     CheckUpdate, NewRun, NewRunEvent, NewRunStep, RunChanges, RunCheckRecord, RunEventRecord,
     RunRecord, RunStepRecord, RunUpdate,
 };
+pub use timeline::{NewTimelineNote, TimelineNoteRecord};
 
 /// The file name of the store inside the data folder.
 pub const DB_FILE: &str = "switchyard.db";

@@ -250,10 +250,10 @@ async fn a_database_of_a_newer_release_is_refused_and_left_as_it_is() {
     // A newer Switchyard added migration 9001 and its table.
     let mut conn = raw(&path).await;
     sqlx::raw_sql(
-        "CREATE TABLE rollouts (id TEXT PRIMARY KEY, percent INTEGER NOT NULL);
-         INSERT INTO rollouts VALUES ('r1', 25);
+        "CREATE TABLE canary_flags (id TEXT PRIMARY KEY, percent INTEGER NOT NULL);
+         INSERT INTO canary_flags VALUES ('r1', 25);
          INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-         VALUES (9001, 'rollouts', TRUE, X'00', 1);",
+         VALUES (9001, 'canary_flags', TRUE, X'00', 1);",
     )
     .execute(&mut conn)
     .await
@@ -281,7 +281,7 @@ async fn a_database_of_a_newer_release_is_refused_and_left_as_it_is() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(files_in(dir.path()), files_before);
     let mut conn = raw(&path).await;
-    let percent: i64 = sqlx::query_scalar("SELECT percent FROM rollouts WHERE id = 'r1'")
+    let percent: i64 = sqlx::query_scalar("SELECT percent FROM canary_flags WHERE id = 'r1'")
         .fetch_one(&mut conn)
         .await
         .unwrap();

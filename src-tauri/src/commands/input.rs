@@ -13,7 +13,7 @@ use switchyard_core::{AuditFilter, Profile};
 use switchyard_ops::{
     BundleRef, CompareRequest, Confirmation, DeploySettings, DeploySource, LogsRequest,
     MetadataInput, PlanBasis, PrepareDeploy, PromoteRequest, RehearsalFault, RestoreRequest,
-    RollbackRequest, StepRunRequest, MAX_TAILED_SERVICES,
+    RollbackRequest, RolloutRequest, StartRollout, StepRunRequest, MAX_TAILED_SERVICES,
 };
 use switchyard_store::DeploymentFilter;
 
@@ -282,6 +282,29 @@ impl Checked for BundleRef {
             BundleRef::Running { service, .. } => validate::service(&at(field, "service"), service),
             BundleRef::Bundle { sha256 } => validate::sha256(&at(field, "sha256"), sha256),
         }
+    }
+}
+
+impl Checked for RolloutRequest {
+    fn check(&self, field: &str) -> Check {
+        validate::profile_id(&at(field, "profileId"), &self.profile_id)?;
+        validate::service(&at(field, "service"), &self.service)?;
+        validate::path(&at(field, "bundlePath"), &self.bundle_path)?;
+        let settings = at(field, "settings");
+        validate::count(&at(&settings, "steps"), self.settings.steps.len(), 10)?;
+        validate::line(&at(&settings, "probePath"), &self.settings.probe_path, 512)?;
+        // The engine checks the rest of the settings (ranges, order), naming each field.
+        self.settings.check().map_err(|e| {
+            switchyard_core::AppError::invalid_input(format!("{settings}.{}", e.message))
+        })
+    }
+}
+
+impl Checked for StartRollout {
+    fn check(&self, field: &str) -> Check {
+        self.request.check(&at(field, "request"))?;
+        validate::sha256(&at(field, "bundleSha256"), &self.bundle_sha256)?;
+        self.confirmation.check(&at(field, "confirmation"))
     }
 }
 
@@ -902,6 +925,7 @@ mod completeness {
         "PathKind",
         "LogsFileFormat",
         "SecretKindArg",
+        "RolloutCommand",
     ];
     /// Arguments that need no check, and why.
     const UNCHECKED_ARGS: &[(&str, &str, &str)] = &[(

@@ -14,6 +14,8 @@ pub(crate) mod input;
 pub mod logs;
 pub mod namespaces;
 pub mod profiles;
+pub mod rollout;
 pub mod runbooks;
 pub mod sandbox;
 pub mod secrets;
+pub mod timeline;

@@ -36,6 +36,8 @@ export interface NavigationTarget {
   namespace?: { name: string; script?: string; delete?: boolean };
   /** The Deployments area: sync the active profile's history now. */
   sync?: true;
+  /** The Audit area's Timeline tab on a runbook run's window, or on `sinceMs`–`untilMs` (now if absent). */
+  timeline?: { runId?: string; sinceMs?: number; untilMs?: number; profileId?: string };
 }
 
 export interface Navigation {

@@ -115,6 +115,18 @@ export const commands = {
 	deployPins: (profileId: string) => typedError<DeployPin[], AppError_Serialize>(__TAURI_INVOKE("deploy_pins", { profileId })),
 	/**  The code of `request.left` against `request.right`, bounded for large bundles. */
 	compareBundles: (request: CompareRequest) => typedError<CodeDiff_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_bundles", { request })),
+	/**  What a rollout of `request` would do. */
+	rolloutPlan: (request: RolloutRequest) => typedError<RolloutPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("rollout_plan", { request })),
+	/**  Start a planned rollout and drive it until it ends; its state streams on `on_update`. */
+	startRollout: (start: StartRollout_Deserialize, onUpdate: Channel<Rollout_Deserialize>) => typedError<Rollout_Serialize, AppError_Serialize>(__TAURI_INVOKE("start_rollout", { start, onUpdate })),
+	/**  Take up a rollout the app left when it stopped, and drive it until it ends. */
+	resumeRollout: (id: string, onUpdate: Channel<Rollout_Deserialize>) => typedError<Rollout_Serialize, AppError_Serialize>(__TAURI_INVOKE("resume_rollout", { id, onUpdate })),
+	/**  Pause, resume, advance, begin or abort a rollout. */
+	controlRollout: (id: string, command: RolloutCommand) => typedError<Rollout_Serialize, AppError_Serialize>(__TAURI_INVOKE("control_rollout", { id, command })),
+	/**  The newest rollouts of a profile. */
+	listRollouts: (profileId: string) => typedError<Rollout_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_rollouts", { profileId })),
+	/**  Send `count` requests for `path` pinned to the rollout's new version. */
+	testRolloutVersion: (id: string, path: string, count: number) => typedError<VersionTest_Serialize, AppError_Serialize>(__TAURI_INVOKE("test_rollout_version", { id, path, count })),
 	/**  The plan of promoting what runs in `from` to `to`, byte for byte. */
 	promotePlan: (profileId: string, service: string, from: Environment, to: Environment) => typedError<DeployPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("promote_plan", { profileId, service, from, to })),
 	/**  Deploy to `to` exactly the bundle that runs in `from`, then verify it. */
@@ -204,6 +216,25 @@ export const commands = {
 	installWorkerd: (onProgress: Channel<WorkerdInstallEvent_Deserialize>) => typedError<WorkerdInstalled_Serialize, AppError_Serialize>(__TAURI_INVOKE("install_workerd", { onProgress })),
 	/**  Cancel the workerd download in progress (nothing is installed); whether one was running. */
 	cancelWorkerdInstall: () => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("cancel_workerd_install")),
+	/**
+	 *  A profile's incident timeline over a window (a time range, or a runbook run): the audit log,
+	 *  health changes, deployments, runbook steps and notes, oldest first, pins marked.
+	 */
+	timeline: (window: TimelineWindow_Deserialize) => typedError<Timeline_Serialize, AppError_Serialize>(__TAURI_INVOKE("timeline", { window })),
+	/**  Pin or unpin an item of a profile's timeline (kept across restarts). */
+	pinTimelineItem: (profileId: string, itemId: string, pinned: boolean) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("pin_timeline_item", { profileId, itemId, pinned })),
+	/**  Write a note on a profile's timeline (now, unless a time is given), signed by the OS user. */
+	addTimelineNote: (note: TimelineNoteRequest_Deserialize) => typedError<TimelineItem_Serialize, AppError_Serialize>(__TAURI_INVOKE("add_timeline_note", { note })),
+	/**
+	 *  The timeline of a window as Markdown (pinned items first, keys replaced by ***): the window
+	 *  copies it to the clipboard.
+	 */
+	timelineMarkdown: (window: TimelineWindow_Deserialize) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("timeline_markdown", { window })),
+	/**
+	 *  Save the timeline of a window as Markdown where the OS's save dialog says; the window never
+	 *  sends a path. The path written, or None when cancelled.
+	 */
+	saveTimelineMarkdown: (window: TimelineWindow_Deserialize) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("save_timeline_markdown", { window })),
 	/**
 	 *  A page of the audit log (the filter's limit and offset), newest first, with how many entries
 	 *  match in all and every action recorded.
@@ -1154,6 +1185,41 @@ export type ErrorCode = "InvalidApiKey" | "InsufficientPermissions" |
 /**  The export formats of the history. */
 export type ExportFormat = "csv" | "json";
 
+/**  What a step's gates saw. */
+export type GateCheck = GateCheck_Serialize | GateCheck_Deserialize;
+
+/**  What a step's gates saw. */
+export type GateCheck_Deserialize = {
+	atMs: number | null,
+	percent: number,
+	/**  None until the first health check of the step. */
+	healthOk?: boolean | null,
+	healthDetail: string,
+	/**  Requests of the new version seen in the tail during the step, and how many failed. */
+	requests: number,
+	errors: number,
+	errorRatePct?: number | null,
+	/**  None while the step dwells; true or false once the gate decided. */
+	passed?: boolean | null,
+	summary: string,
+};
+
+/**  What a step's gates saw. */
+export type GateCheck_Serialize = {
+	atMs: number | null,
+	percent: number,
+	/**  None until the first health check of the step. */
+	healthOk: boolean | null,
+	healthDetail: string,
+	/**  Requests of the new version seen in the tail during the step, and how many failed. */
+	requests: number,
+	errors: number,
+	errorRatePct: number | null,
+	/**  None while the step dwells; true or false once the gate decided. */
+	passed: boolean | null,
+	summary: string,
+};
+
 /**  Git metadata of a folder (empty with a note when it is not in a repository). */
 export type GitInfo = GitInfo_Serialize | GitInfo_Deserialize;
 
@@ -1567,6 +1633,27 @@ export type PathKind =
 "folder" | 
 /**  A built bundle (a .js or .mjs file). */
 "bundle";
+
+/**  One answer of the new version to a pinned request. */
+export type PinnedAnswer = PinnedAnswer_Serialize | PinnedAnswer_Deserialize;
+
+/**  One answer of the new version to a pinned request. */
+export type PinnedAnswer_Deserialize = {
+	status?: number | null,
+	ms: number,
+	/**  The start of the body (at most 500 characters). */
+	body: string,
+	error?: string | null,
+};
+
+/**  One answer of the new version to a pinned request. */
+export type PinnedAnswer_Serialize = {
+	status: number | null,
+	ms: number,
+	/**  The start of the body (at most 500 characters). */
+	body: string,
+	error: string | null,
+};
 
 /**
  *  What a plan was made against: the deployment that was current then (None: nothing was
@@ -2038,6 +2125,166 @@ export type RollbackRequest_Serialize = {
 	reason: string,
 	confirmation: Confirmation_Serialize,
 	runId: string | null,
+};
+
+/**  A rollout and where it is. */
+export type Rollout = Rollout_Serialize | Rollout_Deserialize;
+
+/**  What the operator asks of a running rollout. */
+export type RolloutCommand = 
+/**  From 0 %: go to the first step. */
+"begin" | "pause" | 
+/**  Continue a paused or stopped rollout at its step (a stopped one retries its split). */
+"resume" | 
+/**  Go to the next step now, without waiting for the dwell. */
+"advance" | 
+/**  Put all traffic back on the stable version and end the rollout. */
+"abort";
+
+export type RolloutEvent = {
+	atMs: number | null,
+	kind: string,
+	message: string,
+};
+
+/**  What a rollout will do, shown before it starts. */
+export type RolloutPlan = RolloutPlan_Serialize | RolloutPlan_Deserialize;
+
+/**  What a rollout will do, shown before it starts. */
+export type RolloutPlan_Deserialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	namespace: string,
+	bundleSha256: string,
+	bundleSize: number | null,
+	stable: StableVersion_Deserialize,
+	settings: RolloutSettings,
+	warnings: string[],
+	confirmation: ConfirmationRequirement_Deserialize,
+	/**  The button's label. */
+	action: string,
+	/**  The active deployment the plan was made against: send it back in the confirmation. */
+	basis: PlanBasis_Deserialize,
+};
+
+/**  What a rollout will do, shown before it starts. */
+export type RolloutPlan_Serialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	namespace: string,
+	bundleSha256: string,
+	bundleSize: number | null,
+	stable: StableVersion_Serialize,
+	settings: RolloutSettings,
+	warnings: string[],
+	confirmation: ConfirmationRequirement_Serialize,
+	/**  The button's label. */
+	action: string,
+	/**  The active deployment the plan was made against: send it back in the confirmation. */
+	basis: PlanBasis_Serialize,
+};
+
+/**  A rollout to plan: the bundle file, where, and how. */
+export type RolloutRequest = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	/**  The built bundle (an ES module), as for a bundle-file deploy. */
+	bundlePath: string,
+	settings: RolloutSettings,
+};
+
+/**  The steps, dwell and gates of a rollout. */
+export type RolloutSettings = {
+	/**  The new version's share at each step, ascending, ending at 100. */
+	steps: number[],
+	/**  How long each step holds before its gate decides. */
+	dwellSeconds: number,
+	/**  The gate fails when more than this share of the new version's requests fail. */
+	maxErrorRatePct: number | null,
+	/**  Requests of the new version needed in a step before its error rate can decide. */
+	minRequests: number,
+	/**
+	 *  Requests a second Switchyard sends to the service during each step (0: rely on real
+	 *  traffic), so a quiet service still gives the gate something to judge.
+	 */
+	probePerSecond: number,
+	/**  The path those requests ask for. */
+	probePath: string,
+};
+
+export type RolloutState = 
+/**  The new version is uploaded at 0 %: test it, then begin the steps. */
+"testing" | 
+/**  At a step, dwelling, its gates watched. */
+"stepping" | 
+/**  Holding the split; nothing moves by itself. */
+"paused" | 
+/**  A platform call failed: the split is the last one confirmed. Resume to retry, or abort. */
+"stopped" | 
+/**  The app stopped while the rollout ran: resume it or abort it. */
+"interrupted" | 
+/**  All traffic is on the new version. */
+"completed" | 
+/**  A gate failed: all traffic went back to the stable version. */
+"rolledBack" | 
+/**  The operator aborted it: all traffic went back to the stable version. */
+"aborted";
+
+/**  A rollout and where it is. */
+export type Rollout_Deserialize = {
+	id: string,
+	profileId: string,
+	service: string,
+	environment: Environment,
+	namespace: string,
+	bundleSha256: string,
+	newVersionId: string,
+	stableVersionId: string,
+	settings: RolloutSettings,
+	state: RolloutState,
+	/**  Index into `settings.steps` of the step reached (None while at 0 %). */
+	step?: number | null,
+	/**  The new version's share of traffic the platform was last told, in percent. */
+	percent: number,
+	stepStartedMs?: number | null,
+	startedMs: number | null,
+	updatedMs: number | null,
+	startedBy: string,
+	gate?: GateCheck_Deserialize | null,
+	/**  Newest last. */
+	events: RolloutEvent[],
+	/**  Why it paused, stopped, rolled back or was aborted. */
+	reason?: string | null,
+};
+
+/**  A rollout and where it is. */
+export type Rollout_Serialize = {
+	id: string,
+	profileId: string,
+	service: string,
+	environment: Environment,
+	namespace: string,
+	bundleSha256: string,
+	newVersionId: string,
+	stableVersionId: string,
+	settings: RolloutSettings,
+	state: RolloutState,
+	/**  Index into `settings.steps` of the step reached (None while at 0 %). */
+	step: number | null,
+	/**  The new version's share of traffic the platform was last told, in percent. */
+	percent: number,
+	stepStartedMs: number | null,
+	startedMs: number | null,
+	updatedMs: number | null,
+	startedBy: string,
+	gate: GateCheck_Serialize | null,
+	/**  Newest last. */
+	events: RolloutEvent[],
+	/**  Why it paused, stopped, rolled back or was aborted. */
+	reason: string | null,
 };
 
 /**  One manual check of a step in a run. */
@@ -2603,6 +2850,44 @@ export type ServiceHealth_Serialize = {
 	suspect: SuspectDeployment_Serialize | null,
 };
 
+/**  The version serving all traffic now, which the rollout falls back to. */
+export type StableVersion = StableVersion_Serialize | StableVersion_Deserialize;
+
+/**  The version serving all traffic now, which the rollout falls back to. */
+export type StableVersion_Deserialize = {
+	versionId: string,
+	number?: number | null,
+	createdOn?: string | null,
+	message?: string | null,
+};
+
+/**  The version serving all traffic now, which the rollout falls back to. */
+export type StableVersion_Serialize = {
+	versionId: string,
+	number: number | null,
+	createdOn: string | null,
+	message: string | null,
+};
+
+/**  Start a planned rollout. */
+export type StartRollout = StartRollout_Serialize | StartRollout_Deserialize;
+
+/**  Start a planned rollout. */
+export type StartRollout_Deserialize = {
+	request: RolloutRequest,
+	/**  The bundle's hash as planned: a file changed since is refused. */
+	bundleSha256: string,
+	confirmation: Confirmation_Deserialize,
+};
+
+/**  Start a planned rollout. */
+export type StartRollout_Serialize = {
+	request: RolloutRequest,
+	/**  The bundle's hash as planned: a file changed since is refused. */
+	bundleSha256: string,
+	confirmation: Confirmation_Serialize,
+};
+
 /**
  *  A typed, validated action. Values that name things may come from the runbook, a run input
  *  or the operator at run time ([`ParamValue`]); numbers and enumerations are written in the
@@ -2934,6 +3219,191 @@ export type SyncReport = {
 	asOfMs: number | null,
 };
 
+/**  A profile's timeline over a window. */
+export type Timeline = Timeline_Serialize | Timeline_Deserialize;
+
+/**  One entry of the timeline. */
+export type TimelineItem = TimelineItem_Serialize | TimelineItem_Deserialize;
+
+/**  One entry of the timeline. */
+export type TimelineItem_Deserialize = {
+	/**
+	 *  Stable: `audit:<seq>`, `deploy:<id>`, `health:<target>:<at_ms>`, `step:<run>:<seq>`,
+	 *  `note:<id>`.
+	 */
+	id: string,
+	atMs: number | null,
+	kind: TimelineKind,
+	title: string,
+	/**  More about it (a message, the run it belongs to, parameters), possibly several lines. */
+	detail?: string | null,
+	/**  Who did it (the OS user, a deployment's author), when known. */
+	actor?: string | null,
+	/**  How it ended in words: `ok`, `running`, an error code, `down`, `up`, `skipped`… */
+	outcome?: string | null,
+	tone: TimelineTone,
+	/**  A failed step: the last lines of its output. */
+	outputTail?: string | null,
+	pinned: boolean,
+};
+
+/**  One entry of the timeline. */
+export type TimelineItem_Serialize = {
+	/**
+	 *  Stable: `audit:<seq>`, `deploy:<id>`, `health:<target>:<at_ms>`, `step:<run>:<seq>`,
+	 *  `note:<id>`.
+	 */
+	id: string,
+	atMs: number | null,
+	kind: TimelineKind,
+	title: string,
+	/**  More about it (a message, the run it belongs to, parameters), possibly several lines. */
+	detail: string | null,
+	/**  Who did it (the OS user, a deployment's author), when known. */
+	actor: string | null,
+	/**  How it ended in words: `ok`, `running`, an error code, `down`, `up`, `skipped`… */
+	outcome: string | null,
+	tone: TimelineTone,
+	/**  A failed step: the last lines of its output. */
+	outputTail: string | null,
+	pinned: boolean,
+};
+
+/**  What an item is. */
+export type TimelineKind = 
+/**  An action of the audit log (deploys, namespace changes, rollouts, settings…). */
+"audit" | 
+/**  A target went down or came back up. */
+"health" | 
+/**  A deployment in the history cache. */
+"deployment" | 
+/**  An event of a runbook run: a step started, passed, failed or skipped, a check, a note. */
+"step" | 
+/**  A note written on the timeline. */
+"note";
+
+/**  A note to write on a profile's timeline. */
+export type TimelineNoteRequest = TimelineNoteRequest_Serialize | TimelineNoteRequest_Deserialize;
+
+/**  A note to write on a profile's timeline. */
+export type TimelineNoteRequest_Deserialize = {
+	profileId?: string,
+	/**  The time it is about; absent: now. */
+	atMs?: number | null,
+	text?: string,
+	/**  The run it was written beside, if any. */
+	runId?: string | null,
+};
+
+/**  A note to write on a profile's timeline. */
+export type TimelineNoteRequest_Serialize = {
+	profileId: string,
+	/**  The time it is about; absent: now. */
+	atMs: number | null,
+	text: string,
+	/**  The run it was written beside, if any. */
+	runId: string | null,
+};
+
+/**  The run a timeline was opened on. */
+export type TimelineRun = TimelineRun_Serialize | TimelineRun_Deserialize;
+
+/**  The run a timeline was opened on. */
+export type TimelineRun_Deserialize = {
+	id: string,
+	title: string,
+	startedMs: number | null,
+	finishedMs?: number | null,
+};
+
+/**  The run a timeline was opened on. */
+export type TimelineRun_Serialize = {
+	id: string,
+	title: string,
+	startedMs: number | null,
+	finishedMs: number | null,
+};
+
+/**  How an item ended, for its colour. */
+export type TimelineTone = "ok" | "error" | 
+/**  Neither: skipped, interrupted, rolled back. */
+"warning" | 
+/**  Still running. */
+"running" | 
+/**  Nothing to judge (a note, a check ticked). */
+"neutral";
+
+/**
+ *  Which stretch of a profile's history to show: a run's (from a little before it started to
+ *  when it ended, or now), or a time range (`untilMs` absent: now; `sinceMs` absent: an hour
+ *  before the end).
+ */
+export type TimelineWindow = TimelineWindow_Serialize | TimelineWindow_Deserialize;
+
+/**
+ *  Which stretch of a profile's history to show: a run's (from a little before it started to
+ *  when it ended, or now), or a time range (`untilMs` absent: now; `sinceMs` absent: an hour
+ *  before the end).
+ */
+export type TimelineWindow_Deserialize = {
+	/**  The profile; with `runId`, the run's profile is used (and this may be empty). */
+	profileId?: string,
+	runId?: string | null,
+	sinceMs?: number | null,
+	untilMs?: number | null,
+};
+
+/**
+ *  Which stretch of a profile's history to show: a run's (from a little before it started to
+ *  when it ended, or now), or a time range (`untilMs` absent: now; `sinceMs` absent: an hour
+ *  before the end).
+ */
+export type TimelineWindow_Serialize = {
+	/**  The profile; with `runId`, the run's profile is used (and this may be empty). */
+	profileId: string,
+	runId: string | null,
+	sinceMs: number | null,
+	untilMs: number | null,
+};
+
+/**  A profile's timeline over a window. */
+export type Timeline_Deserialize = {
+	profileId: string,
+	profileName: string,
+	/**  The window looked at: `[sinceMs, untilMs)`. */
+	sinceMs: number | null,
+	untilMs: number | null,
+	/**  The run it was opened on, if any. */
+	run?: TimelineRun_Deserialize | null,
+	/**  Oldest first; the earliest [`TIMELINE_MAX_ITEMS`] when there are more. */
+	items: TimelineItem_Deserialize[],
+	/**  How many more items the window has, after the last one shown. */
+	notShown: number,
+	/**  Whether `not_shown` is exact (false: at least that many). */
+	notShownExact: boolean,
+	/**  Ids of the pinned items in this window, in time order. */
+	pinned: string[],
+};
+
+/**  A profile's timeline over a window. */
+export type Timeline_Serialize = {
+	profileId: string,
+	profileName: string,
+	/**  The window looked at: `[sinceMs, untilMs)`. */
+	sinceMs: number | null,
+	untilMs: number | null,
+	/**  The run it was opened on, if any. */
+	run: TimelineRun_Serialize | null,
+	/**  Oldest first; the earliest [`TIMELINE_MAX_ITEMS`] when there are more. */
+	items: TimelineItem_Serialize[],
+	/**  How many more items the window has, after the last one shown. */
+	notShown: number,
+	/**  Whether `not_shown` is exact (false: at least that many). */
+	notShownExact: boolean,
+	/**  Ids of the pinned items in this window, in time order. */
+	pinned: string[],
+};
+
 /**  What verifying a profile's Cloudflare token found. */
 export type TokenCheck = TokenCheck_Serialize | TokenCheck_Deserialize;
 
@@ -3094,6 +3564,23 @@ export type VersionSummary_Serialize = {
 	sha256: string | null,
 	/**  Service bindings (binding name → service), when known. */
 	bindings: { [key in string]: string } | null,
+};
+
+/**  The new version tested with requests pinned to it. */
+export type VersionTest = VersionTest_Serialize | VersionTest_Deserialize;
+
+/**  The new version tested with requests pinned to it. */
+export type VersionTest_Deserialize = {
+	url: string,
+	versionId: string,
+	answers: PinnedAnswer_Deserialize[],
+};
+
+/**  The new version tested with requests pinned to it. */
+export type VersionTest_Serialize = {
+	url: string,
+	versionId: string,
+	answers: PinnedAnswer_Serialize[],
 };
 
 /**  A window that failed, and why. */

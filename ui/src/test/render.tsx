@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 
 import { App } from '../app/App';
+import { timelineOf } from '../features/timeline/timelineFixtures';
 import type { AreaId } from '../app/areas';
 import { createQueryClient, Providers } from '../app/Providers';
 import type {
@@ -237,6 +238,7 @@ export function serveIpc(
     interrupted_deploys: () => [],
     // The Audit area lists the audit log; by default nothing is recorded yet.
     list_audit: () => auditPage(),
+    timeline: (args) => timelineOf(args, []), // the Audit area's Timeline tab: nothing in the window
     // The status bar's health monitor checks in every area; by default all is well.
     check_health: () => ({
       checkedAtMs: 1_750_000_000_000,

@@ -1,10 +1,11 @@
-import { Button, Group, Loader, NativeSelect, Paper, Stack, Text, TextInput } from '@mantine/core';
+import { Button, Group, Loader, NativeSelect, Paper, Stack, Tabs, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconFileTypeCsv, IconJson, IconRefresh, IconSearch } from '@tabler/icons-react';
 import { type InfiniteData, keepPreviousData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useState } from 'react';
 
 import { areaById } from '../../app/areas';
+import { useNavigation } from '../../app/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import {
@@ -30,6 +31,7 @@ import {
   type TimeRange,
   toAuditFilter,
 } from './auditModel';
+import { TimelinePanel } from '../timeline/TimelinePanel';
 import { AuditTable } from './AuditTable';
 import './audit.css';
 
@@ -220,8 +222,49 @@ function ExportButtons({ filter }: { filter: AuditFilter_Deserialize }) {
   );
 }
 
-/** Every action taken through the app, of every profile: who, what, to what, how it ended. */
+type AuditTab = 'log' | 'timeline';
+
+/**
+ * The Audit area: the audit log (the default tab) and the incident timeline beside it. A request
+ * to open a timeline (a run's "Open timeline") lands on the Timeline tab.
+ */
 export function AuditArea() {
+  const { target } = useNavigation();
+  const [tab, setTab] = useState<AuditTab>(target?.timeline ? 'timeline' : 'log');
+  const [seenTarget, setSeenTarget] = useState(target);
+  if (target !== seenTarget) {
+    setSeenTarget(target);
+    if (target?.timeline) {
+      setTab('timeline');
+    }
+  }
+  return (
+    <Tabs
+      value={tab}
+      keepMounted={false}
+      onChange={(value) => {
+        setTab(value === 'timeline' ? 'timeline' : 'log');
+      }}
+    >
+      <Stack gap="md">
+        <AreaHeader area={areaById('audit')} />
+        <Tabs.List aria-label="Audit views">
+          <Tabs.Tab value="log">Audit log</Tabs.Tab>
+          <Tabs.Tab value="timeline">Timeline</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="log">
+          <AuditLog />
+        </Tabs.Panel>
+        <Tabs.Panel value="timeline">
+          <TimelinePanel target={target?.timeline} />
+        </Tabs.Panel>
+      </Stack>
+    </Tabs>
+  );
+}
+
+/** Every action taken through the app, of every profile: who, what, to what, how it ended. */
+function AuditLog() {
   const appInfo = useAppInfo();
   const client = useQueryClient();
   const [filters, setFiltersState] = useState<AuditFilters>(NO_FILTERS);
@@ -268,24 +311,19 @@ export function AuditArea() {
 
   return (
     <Stack gap="md">
-      <AreaHeader
-        area={areaById('audit')}
-        actions={
-          <Group gap="sm" align="flex-start">
-            <ExportButtons filter={filter} />
-            <Button
-              variant="default"
-              leftSection={<IconRefresh size={16} aria-hidden />}
-              onClick={() => {
-                setNowMs(Date.now());
-                void client.invalidateQueries({ queryKey: auditKey });
-              }}
-            >
-              Refresh
-            </Button>
-          </Group>
-        }
-      />
+      <Group gap="sm" align="flex-start" justify="flex-end">
+        <ExportButtons filter={filter} />
+        <Button
+          variant="default"
+          leftSection={<IconRefresh size={16} aria-hidden />}
+          onClick={() => {
+            setNowMs(Date.now());
+            void client.invalidateQueries({ queryKey: auditKey });
+          }}
+        >
+          Refresh
+        </Button>
+      </Group>
       <Text size="sm" c="dimmed">
         Times are this computer&apos;s. Each action is listed when it starts (“running”) and completed when it
         ends. Parameters named like a key or token are recorded as ***; a key saved is recorded by its kind,

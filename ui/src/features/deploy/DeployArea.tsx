@@ -1,5 +1,5 @@
 import { Loader, Paper, Stack, Tabs, Text } from '@mantine/core';
-import { IconArrowBackUp, IconArrowBigUpLines, IconRocket } from '@tabler/icons-react';
+import { IconArrowBackUp, IconArrowBigUpLines, IconRocket, IconStairsUp } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { areaById } from '../../app/areas';
@@ -12,6 +12,7 @@ import { DeployWizard } from './DeployWizard';
 import { InterruptedDeploys } from './InterruptedDeploys';
 import { PromotePanel } from './PromotePanel';
 import { RollbackPanel } from './RollbackPanel';
+import { RolloutPanel } from './RolloutPanel';
 
 /** The tab another area (or the command palette) asked to open, if any. */
 function askedTab(target: NavigationTarget | null): string | null {
@@ -66,6 +67,9 @@ export function DeployArea() {
             <Tabs.Tab value="promote" leftSection={<IconArrowBigUpLines size={16} aria-hidden />}>
               Promote
             </Tabs.Tab>
+            <Tabs.Tab value="rollout" leftSection={<IconStairsUp size={16} aria-hidden />}>
+              Staged rollout
+            </Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="deploy">
             <DeployWizard key={profile.id} profile={profile} />
@@ -75,6 +79,9 @@ export function DeployArea() {
           </Tabs.Panel>
           <Tabs.Panel value="promote">
             <PromotePanel key={profile.id} profile={profile} />
+          </Tabs.Panel>
+          <Tabs.Panel value="rollout">
+            <RolloutPanel key={profile.id} profile={profile} />
           </Tabs.Panel>
         </Tabs>
       )}

@@ -1,10 +1,11 @@
 import { Alert, Badge, Button, Group, Kbd, Loader, Paper, Progress, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useHotkeys } from '@mantine/hooks';
 import { useIsMutating } from '@tanstack/react-query';
-import { IconCircleCheck, IconFlag, IconNote, IconX } from '@tabler/icons-react';
+import { IconCircleCheck, IconFlag, IconNote, IconTimeline, IconX } from '@tabler/icons-react';
 import { useEffect, useRef, useState } from 'react';
 
 import { environmentLook } from '../../app/environment';
+import { useNavigation } from '../../app/navigation';
 import { FOOTER_HEIGHT } from '../../app/StatusBar';
 import { BAND_HEIGHT, HEADER_HEIGHT } from '../../app/TopBar';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -40,6 +41,7 @@ function revealInWindow(el: Element) {
 }
 
 function RunHeader({ run }: { run: RunDetail_Serialize }) {
+  const { navigate } = useNavigation();
   const s = run.summary;
   const look = run.environment ? environmentLook(run.environment) : null;
   const p = s.progress;
@@ -60,9 +62,21 @@ function RunHeader({ run }: { run: RunDetail_Serialize }) {
           {`Run ${RUN_STATE_WORD[s.state]}`}
         </Badge>
       </Group>
-      <Title order={2} size="h3">
-        {run.runbook.title}
-      </Title>
+      <Group justify="space-between" wrap="nowrap" align="flex-start">
+        <Title order={2} size="h3">
+          {run.runbook.title}
+        </Title>
+        <Button
+          size="xs"
+          variant="default"
+          leftSection={<IconTimeline size={14} aria-hidden />}
+          onClick={() => {
+            navigate('audit', { timeline: { runId: s.id } });
+          }}
+        >
+          Open timeline
+        </Button>
+      </Group>
       <Text size="sm" c="dimmed">
         {`Started ${s.startedMs !== null ? formatLocalTime(s.startedMs) : ''} by ${s.startedBy}`}
         {inputs.length > 0 && ` · ${inputs.map(([k, v]) => `${k} = ${v}`).join(', ')}`}

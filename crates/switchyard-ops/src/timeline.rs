@@ -1,0 +1,956 @@
+//! The incident timeline: one time-ordered view of a profile over a window (a chosen time range,
+//! or a runbook run) merging the audit log (every action, whatever its name — `rollout.*`
+//! included), health state changes (transitions read from the stored samples, not every
+//! sample), deployments (the history cache), runbook runs' events (steps started, passed,
+//! failed with the tail of their output, skipped with the reason, checks, notes) and the
+//! timeline's own notes. Items have stable ids, so pins survive reloads. Every text is redacted
+//! of keys and tokens as the incident report is, and at most [`TIMELINE_MAX_ITEMS`] are shown,
+//! saying how many more there are.
+//!
+//! The incident report's "Meanwhile" section is built here too (see [`Ops::meanwhile_lines`]).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use switchyard_core::{AppError, AuditFilter, AuditOutcome, Profile};
+use switchyard_secrets::SecretKind;
+use switchyard_store::{AuditEntry, DeploymentFilter, HealthState, NewTimelineNote};
+
+use crate::runbooks::{redact, utc};
+use crate::{actor, Ops};
+
+/// The most items a timeline holds; past it, it says how many more the window has.
+pub const TIMELINE_MAX_ITEMS: u32 = 5_000;
+/// The longest note (bytes).
+pub const TIMELINE_NOTE_MAX: usize = 16 * 1024;
+/// How many of a failed step's last output lines the timeline quotes.
+const OUTPUT_TAIL_LINES: usize = 10;
+/// A run's timeline starts this long before the run did: what led to it.
+pub const RUN_LEAD_MS: i64 = 15 * 60_000;
+/// A window with no start: this long before its end.
+const DEFAULT_SPAN_MS: i64 = 3_600_000;
+/// The longest window (a quarter): longer ones would only show the first items anyway.
+const MAX_SPAN_MS: i64 = 92 * 86_400_000;
+/// How far back a target's state before the window is looked for.
+const HEALTH_LOOKBACK_MS: i64 = 86_400_000;
+/// At most this many audit entries of a window are read (the oldest); more are counted.
+const AUDIT_READ_MAX: u32 = 4 * TIMELINE_MAX_ITEMS;
+
+// ---------------------------------------------------------------------------------------------
+// Types the window sees.
+
+/// Which stretch of a profile's history to show: a run's (from a little before it started to
+/// when it ended, or now), or a time range (`untilMs` absent: now; `sinceMs` absent: an hour
+/// before the end).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct TimelineWindow {
+    /// The profile; with `runId`, the run's profile is used (and this may be empty).
+    pub profile_id: String,
+    pub run_id: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
+    pub since_ms: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
+    pub until_ms: Option<i64>,
+}
+
+/// What an item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum TimelineKind {
+    /// An action of the audit log (deploys, namespace changes, rollouts, settings…).
+    Audit,
+    /// A target went down or came back up.
+    Health,
+    /// A deployment in the history cache.
+    Deployment,
+    /// An event of a runbook run: a step started, passed, failed or skipped, a check, a note.
+    Step,
+    /// A note written on the timeline.
+    Note,
+}
+
+/// How an item ended, for its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum TimelineTone {
+    Ok,
+    Error,
+    /// Neither: skipped, interrupted, rolled back.
+    Warning,
+    /// Still running.
+    Running,
+    /// Nothing to judge (a note, a check ticked).
+    Neutral,
+}
+
+/// One entry of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineItem {
+    /// Stable: `audit:<seq>`, `deploy:<id>`, `health:<target>:<at_ms>`, `step:<run>:<seq>`,
+    /// `note:<id>`.
+    pub id: String,
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub at_ms: i64,
+    pub kind: TimelineKind,
+    pub title: String,
+    /// More about it (a message, the run it belongs to, parameters), possibly several lines.
+    pub detail: Option<String>,
+    /// Who did it (the OS user, a deployment's author), when known.
+    pub actor: Option<String>,
+    /// How it ended in words: `ok`, `running`, an error code, `down`, `up`, `skipped`…
+    pub outcome: Option<String>,
+    pub tone: TimelineTone,
+    /// A failed step: the last lines of its output.
+    pub output_tail: Option<String>,
+    pub pinned: bool,
+    /// The item as one Markdown list entry (times in UTC), without the leading `- `.
+    #[serde(skip)]
+    pub(crate) line: String,
+}
+
+/// The run a timeline was opened on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineRun {
+    pub id: String,
+    pub title: String,
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub started_ms: i64,
+    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
+    pub finished_ms: Option<i64>,
+}
+
+/// A profile's timeline over a window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Timeline {
+    pub profile_id: String,
+    pub profile_name: String,
+    /// The window looked at: `[sinceMs, untilMs)`.
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub since_ms: i64,
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub until_ms: i64,
+    /// The run it was opened on, if any.
+    pub run: Option<TimelineRun>,
+    /// Oldest first; the earliest [`TIMELINE_MAX_ITEMS`] when there are more.
+    pub items: Vec<TimelineItem>,
+    /// How many more items the window has, after the last one shown.
+    pub not_shown: u32,
+    /// Whether `not_shown` is exact (false: at least that many).
+    pub not_shown_exact: bool,
+    /// Ids of the pinned items in this window, in time order.
+    pub pinned: Vec<String>,
+}
+
+/// A note to write on a profile's timeline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct TimelineNoteRequest {
+    pub profile_id: String,
+    /// The time it is about; absent: now.
+    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
+    pub at_ms: Option<i64>,
+    pub text: String,
+    /// The run it was written beside, if any.
+    pub run_id: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collecting.
+
+/// Which sources a collection reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sources {
+    pub audit: bool,
+    pub deployments: bool,
+    pub health: bool,
+    pub runs: bool,
+    pub notes: bool,
+}
+
+impl Sources {
+    const ALL: Sources = Sources {
+        audit: true,
+        deployments: true,
+        health: true,
+        runs: true,
+        notes: true,
+    };
+}
+
+/// What a collection found.
+pub(crate) struct Collected {
+    /// Oldest first, at most the limit asked.
+    pub items: Vec<TimelineItem>,
+    pub not_shown: u64,
+    pub not_shown_exact: bool,
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The last `n` lines of `output`, if it has any.
+fn tail(output: &str, n: usize) -> Option<String> {
+    let lines: Vec<&str> = output.trim_end().lines().collect();
+    if lines.iter().all(|l| l.trim().is_empty()) {
+        return None;
+    }
+    Some(lines[lines.len().saturating_sub(n)..].join("\n"))
+}
+
+/// An audit entry's outcome: its words and its tone.
+fn audit_outcome(e: &AuditEntry) -> (String, TimelineTone) {
+    match AuditOutcome::of(&e.outcome) {
+        AuditOutcome::Ok => ("ok".into(), TimelineTone::Ok),
+        AuditOutcome::Started => ("running".into(), TimelineTone::Running),
+        AuditOutcome::Interrupted => ("interrupted".into(), TimelineTone::Warning),
+        AuditOutcome::Error => (e.outcome.clone(), TimelineTone::Error),
+    }
+}
+
+/// A run event's outcome: its words and its tone.
+fn event_outcome(kind: &str) -> (Option<&'static str>, TimelineTone) {
+    match kind {
+        "step.passed" | "step.action-passed" | "step.done" | "run.finished" => {
+            (Some("passed"), TimelineTone::Ok)
+        }
+        "step.failed" => (Some("failed"), TimelineTone::Error),
+        "step.skipped" => (Some("skipped"), TimelineTone::Warning),
+        "step.interrupted" => (Some("interrupted"), TimelineTone::Warning),
+        "run.escalated" => (Some("escalated"), TimelineTone::Warning),
+        "run.abandoned" => (Some("abandoned"), TimelineTone::Warning),
+        "step.started" | "run.started" => (Some("started"), TimelineTone::Running),
+        "fault.injected" => (Some("fault"), TimelineTone::Warning),
+        _ => (None, TimelineTone::Neutral),
+    }
+}
+
+/// Kinds that sort first among items of one millisecond (a cause before its effects).
+fn kind_rank(kind: TimelineKind) -> u8 {
+    match kind {
+        TimelineKind::Step => 0,
+        TimelineKind::Audit => 1,
+        TimelineKind::Deployment => 2,
+        TimelineKind::Health => 3,
+        TimelineKind::Note => 4,
+    }
+}
+
+impl Ops {
+    /// Every key and token the texts of `profile` must not show: its keychain entries and, on
+    /// the Local sandbox, the sandbox's demo credentials. The incident report uses them too.
+    pub(crate) async fn redaction_secrets(&self, profile: &Profile) -> Vec<String> {
+        let mut secrets = Vec::new();
+        for kind in [SecretKind::DeployApiKey, SecretKind::CloudflareToken] {
+            if let Ok(Some(s)) = self.secret_for(profile, kind) {
+                secrets.push(s.expose().to_owned());
+            }
+        }
+        if profile.sandbox {
+            let link = self.sandbox_link.read().expect("sandbox link lock");
+            if let Some(d) = link.as_ref().map(|l| &l.discovery) {
+                secrets.extend([
+                    d.cloudflare_token.clone(),
+                    d.deploy_key.clone(),
+                    d.readonly_key.clone(),
+                ]);
+            }
+        }
+        secrets
+    }
+
+    /// The items of `profile_id` in `[from, to)` from `sources`, oldest first, at most `limit`.
+    /// Audit entries `hide` selects are left out. Texts are not redacted yet.
+    pub(crate) async fn collect_timeline(
+        &self,
+        profile_id: &str,
+        from: i64,
+        to: i64,
+        sources: Sources,
+        limit: u32,
+        hide: &(dyn Fn(&AuditEntry) -> bool + Sync),
+    ) -> Result<Collected, AppError> {
+        let mut items: Vec<TimelineItem> = Vec::new();
+        let mut total: u64 = 0;
+        let mut exact = true;
+        // Each source reads at most limit + 1 items (oldest first) and counts the rest.
+        let cap = limit.saturating_add(1);
+
+        // Runbook runs first: their own audit entries are shown as their events instead.
+        let mut runs_shown: HashSet<String> = HashSet::new();
+        if sources.runs {
+            let runs = self.store.runs(Some(profile_id)).await?;
+            for run in runs
+                .into_iter()
+                .filter(|r| r.started_ms < to && r.finished_ms.is_none_or(|f| f >= from))
+            {
+                let events = self.store.run_events(&run.id).await?;
+                let steps = self.store.run_steps(&run.id).await?;
+                runs_shown.insert(run.id.clone());
+                for rec in events
+                    .into_iter()
+                    .filter(|e| e.event.at_ms >= from && e.event.at_ms < to)
+                {
+                    total += 1;
+                    if items.len() as u64 >= u64::from(cap) * 5 {
+                        continue;
+                    }
+                    let e = rec.event;
+                    let (outcome, tone) = event_outcome(&e.kind);
+                    let step = e
+                        .step_index
+                        .and_then(|i| steps.get(i as usize))
+                        .filter(|s| s.step_index == e.step_index.unwrap_or(u32::MAX));
+                    let output_tail = (e.kind == "step.failed")
+                        .then(|| step.and_then(|s| tail(&s.output, OUTPUT_TAIL_LINES)))
+                        .flatten();
+                    let where_ = format!("Run \"{}\" ({})", run.title, run.id);
+                    let title = if e.kind == "note" {
+                        match step {
+                            Some(s) => format!(
+                                "Note on step {} \"{}\": {}",
+                                s.step_index + 1,
+                                s.title,
+                                e.message
+                            ),
+                            None => format!("Note on the run: {}", e.message),
+                        }
+                    } else {
+                        e.message.clone()
+                    };
+                    let line = format!(
+                        "{} — {} — {} — {}{}",
+                        utc(e.at_ms),
+                        e.actor,
+                        where_,
+                        one_line(&title),
+                        outcome
+                            .filter(|o| !title.contains(o))
+                            .map(|o| format!(" ({o})"))
+                            .unwrap_or_default()
+                    );
+                    items.push(TimelineItem {
+                        id: format!("step:{}:{}", run.id, rec.seq),
+                        at_ms: e.at_ms,
+                        kind: TimelineKind::Step,
+                        title,
+                        detail: Some(if run.rehearsal {
+                            format!("{where_} — rehearsal")
+                        } else {
+                            where_
+                        }),
+                        actor: Some(e.actor),
+                        outcome: outcome.map(str::to_owned),
+                        tone,
+                        output_tail,
+                        pinned: false,
+                        line,
+                    });
+                }
+            }
+        }
+
+        if sources.audit {
+            let filter = AuditFilter {
+                profile_id: Some(profile_id.to_owned()),
+                since_ms: Some(from),
+                until_ms: Some(to),
+                ..Default::default()
+            };
+            let count = self.store.count_audit(&filter).await?;
+            // Newest first in the store: the oldest `AUDIT_READ_MAX` are the last ones.
+            let read = u32::try_from(count).unwrap_or(u32::MAX).min(AUDIT_READ_MAX);
+            let offset = u32::try_from(count.saturating_sub(u64::from(read))).unwrap_or(u32::MAX);
+            let records = if read == 0 {
+                Vec::new()
+            } else {
+                self.store
+                    .query_audit(&AuditFilter {
+                        limit: Some(read),
+                        offset: Some(offset),
+                        ..filter
+                    })
+                    .await?
+            };
+            if count > u64::from(read) {
+                // Entries past those read may be hidden ones: the count is then a bound.
+                exact = false;
+                total += count - u64::from(read);
+            }
+            for r in records.into_iter().rev() {
+                let e = r.entry;
+                let own_run = e.action.starts_with("runbook.")
+                    && e.params
+                        .get("run")
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|id| runs_shown.contains(id));
+                if own_run || e.action.starts_with("timeline.") || hide(&e) {
+                    continue;
+                }
+                total += 1;
+                let (outcome, tone) = audit_outcome(&e);
+                let mut detail = Vec::new();
+                if let Some(m) = e.message.as_deref().filter(|m| !m.trim().is_empty()) {
+                    detail.push(m.to_owned());
+                }
+                let params = e.params.to_string();
+                if params != "{}" && params != "null" {
+                    let shown: String = params.chars().take(400).collect();
+                    detail.push(if shown.len() < params.len() {
+                        format!("{shown}…")
+                    } else {
+                        shown
+                    });
+                }
+                let line_outcome = match AuditOutcome::of(&e.outcome) {
+                    AuditOutcome::Ok => "ok".to_owned(),
+                    AuditOutcome::Started => "still running".to_owned(),
+                    _ => format!(
+                        "{outcome}{}",
+                        e.message
+                            .as_deref()
+                            .map(|m| format!(": {}", one_line(m)))
+                            .unwrap_or_default()
+                    ),
+                };
+                let line = format!(
+                    "{} — {} — `{}` {} — {line_outcome}",
+                    utc(e.at_ms),
+                    e.actor,
+                    e.action,
+                    e.target
+                );
+                items.push(TimelineItem {
+                    id: format!("audit:{}", r.seq),
+                    at_ms: e.at_ms,
+                    kind: TimelineKind::Audit,
+                    title: format!("{} {}", e.action, e.target).trim().to_owned(),
+                    detail: (!detail.is_empty()).then(|| detail.join("\n")),
+                    actor: Some(e.actor),
+                    outcome: Some(outcome),
+                    tone,
+                    output_tail: None,
+                    pinned: false,
+                    line,
+                });
+            }
+        }
+
+        if sources.deployments {
+            let filter = DeploymentFilter {
+                since_ms: Some(from),
+                until_ms: Some(to),
+                limit: Some(cap),
+                sort: Some(switchyard_store::HistorySort {
+                    key: switchyard_store::HistorySortKey::Time,
+                    descending: false,
+                }),
+                ..Default::default()
+            };
+            let count = self.store.count_deployments(profile_id, &filter).await?;
+            total += count;
+            for dep in self.store.query_deployments(profile_id, &filter).await? {
+                let at = chrono::DateTime::parse_from_rfc3339(&dep.timestamp)
+                    .map(|t| t.timestamp_millis())
+                    .ok()
+                    .or_else(|| dep.id_millis())
+                    .unwrap_or(from);
+                let author = (!dep.metadata.author.is_empty()).then(|| dep.metadata.author.clone());
+                let label = dep
+                    .version_tag
+                    .clone()
+                    .unwrap_or_else(|| dep.metadata.commit.clone());
+                let tone = match dep.status {
+                    switchyard_core::DeploymentStatus::Deployed => TimelineTone::Ok,
+                    switchyard_core::DeploymentStatus::Failed => TimelineTone::Error,
+                    switchyard_core::DeploymentStatus::RolledBack => TimelineTone::Warning,
+                };
+                let mut detail = vec![dep.id.clone()];
+                if !dep.metadata.commit.is_empty() {
+                    detail.push(format!("commit {}", dep.metadata.commit));
+                }
+                if !dep.metadata.branch.is_empty() {
+                    detail.push(format!("branch {}", dep.metadata.branch));
+                }
+                let line = format!(
+                    "{} — {} — deployment {} of {} {} in {}: {}",
+                    utc(at),
+                    author.as_deref().unwrap_or("unknown author"),
+                    dep.id,
+                    dep.service,
+                    label,
+                    dep.environment,
+                    dep.status
+                );
+                items.push(TimelineItem {
+                    id: format!("deploy:{}", dep.id),
+                    at_ms: at,
+                    kind: TimelineKind::Deployment,
+                    title: format!("{} {} deployed to {}", dep.service, label, dep.environment),
+                    detail: Some(detail.join(" · ")),
+                    actor: author,
+                    outcome: Some(dep.status.as_str().to_owned()),
+                    tone,
+                    output_tail: None,
+                    pinned: false,
+                    line,
+                });
+            }
+        }
+
+        if sources.health {
+            let before = self
+                .store
+                .health_states_before(profile_id, from - HEALTH_LOOKBACK_MS, from)
+                .await?;
+            let mut last: BTreeMap<String, (bool, i64)> = before
+                .into_iter()
+                .map(|s| (s.target, (s.state == HealthState::Down, s.at_ms)))
+                .collect();
+            // When each target last went down (to say how long an outage lasted).
+            let mut down_since: BTreeMap<String, i64> = BTreeMap::new();
+            for s in self
+                .store
+                .health_samples_between(profile_id, from, to)
+                .await?
+            {
+                let down = s.state == HealthState::Down;
+                let was = last.get(&s.target).map(|(d, _)| *d);
+                last.insert(s.target.clone(), (down, s.at_ms));
+                let changed = match was {
+                    Some(was_down) => was_down != down,
+                    // The first check known of a target: only news when it is down.
+                    None => down,
+                };
+                if !changed {
+                    continue;
+                }
+                total += 1;
+                let code = s.http_status.map(|c| format!(" ({c})")).unwrap_or_default();
+                let (title, line_text, detail) = if down {
+                    down_since.insert(s.target.clone(), s.at_ms);
+                    let first = was.is_none();
+                    (
+                        format!("{} went down{code}", s.target),
+                        format!("{} went down{code}", s.target),
+                        first.then(|| {
+                            "The first check of it in this window found it down.".to_owned()
+                        }),
+                    )
+                } else {
+                    let lasted = down_since
+                        .remove(&s.target)
+                        .map(|d| format!("Down for {}.", duration_words(s.at_ms - d)));
+                    (
+                        format!("{} came back up", s.target),
+                        format!("{} came back up", s.target),
+                        lasted,
+                    )
+                };
+                items.push(TimelineItem {
+                    id: format!("health:{}:{}", s.target, s.at_ms),
+                    at_ms: s.at_ms,
+                    kind: TimelineKind::Health,
+                    title,
+                    detail,
+                    actor: None,
+                    outcome: Some(if down { "down" } else { "up" }.to_owned()),
+                    tone: if down {
+                        TimelineTone::Error
+                    } else {
+                        TimelineTone::Ok
+                    },
+                    output_tail: None,
+                    pinned: false,
+                    line: format!("{} — health — {line_text}", utc(s.at_ms)),
+                });
+            }
+        }
+
+        if sources.notes {
+            let (notes, count) = self.store.timeline_notes(profile_id, from, to, cap).await?;
+            total += count;
+            for n in notes {
+                let title = n.text.trim().to_owned();
+                items.push(TimelineItem {
+                    id: format!("note:{}", n.id),
+                    at_ms: n.at_ms,
+                    kind: TimelineKind::Note,
+                    line: format!(
+                        "{} — {} — note: {}",
+                        utc(n.at_ms),
+                        n.author,
+                        one_line(&title)
+                    ),
+                    title,
+                    detail: (n.written_ms != n.at_ms)
+                        .then(|| format!("Written {}", utc(n.written_ms))),
+                    actor: Some(n.author),
+                    outcome: None,
+                    tone: TimelineTone::Neutral,
+                    output_tail: None,
+                    pinned: false,
+                });
+            }
+        }
+
+        items.sort_by(|a, b| {
+            (a.at_ms, kind_rank(a.kind), &a.id).cmp(&(b.at_ms, kind_rank(b.kind), &b.id))
+        });
+        items.truncate(limit as usize);
+        Ok(Collected {
+            not_shown: total.saturating_sub(items.len() as u64),
+            not_shown_exact: exact,
+            items,
+        })
+    }
+
+    /// The report's "Meanwhile" lines: what else happened on the run's profile while it ran
+    /// (actions in other areas without the run's own, deployments, health changes), oldest first,
+    /// each a Markdown list entry without its `- `.
+    pub(crate) async fn meanwhile_lines(
+        &self,
+        profile_id: &str,
+        run_id: &str,
+        runbook_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Vec<String> {
+        let run_marker = format!("(run {run_id})");
+        let hide = |e: &AuditEntry| {
+            e.action.starts_with("runbook.")
+                || e.params.to_string().contains(&run_marker)
+                || e.target == runbook_id
+        };
+        let sources = Sources {
+            runs: false,
+            notes: false,
+            ..Sources::ALL
+        };
+        // The run's window, both ends included.
+        match self
+            .collect_timeline(profile_id, from, to + 1, sources, 2_000, &hide)
+            .await
+        {
+            Ok(c) => c.items.into_iter().map(|i| i.line).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e.message, "the report's Meanwhile section could not be read");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The window `window` names, resolved: the profile, `[from, to)`, and the run.
+    async fn timeline_window(
+        &self,
+        window: &TimelineWindow,
+    ) -> Result<(Profile, i64, i64, Option<TimelineRun>), AppError> {
+        let now = self.now_ms();
+        if let Some(run_id) = window.run_id.as_deref() {
+            let run = self.store.run(run_id).await?.ok_or_else(|| {
+                AppError::new(
+                    switchyard_core::ErrorCode::NotFound,
+                    format!("There is no runbook run {run_id}: pick one of the recent runs, or a time range."),
+                )
+            })?;
+            let profile = self.store.get_profile(&run.profile_id).await?;
+            let from = run.started_ms - RUN_LEAD_MS;
+            let to = run.finished_ms.map_or(now + 1, |f| f + 1).max(from + 1);
+            return Ok((
+                profile,
+                from,
+                to,
+                Some(TimelineRun {
+                    id: run.id,
+                    title: run.title,
+                    started_ms: run.started_ms,
+                    finished_ms: run.finished_ms,
+                }),
+            ));
+        }
+        let profile = self.store.get_profile(&window.profile_id).await?;
+        let to = window.until_ms.unwrap_or(now + 1);
+        let from = window.since_ms.unwrap_or(to - DEFAULT_SPAN_MS);
+        if to <= from {
+            return Err(AppError::invalid_input(format!(
+                "The window ends ({}) before it starts ({}): swap From and To.",
+                utc(to),
+                utc(from)
+            )));
+        }
+        if to - from > MAX_SPAN_MS {
+            return Err(AppError::invalid_input(
+                "The window is longer than 92 days: choose a shorter range (a timeline shows at most 5,000 items anyway).",
+            ));
+        }
+        Ok((profile, from, to, None))
+    }
+
+    /// A profile's timeline over `window`: every source merged, oldest first, pins marked,
+    /// texts redacted.
+    pub async fn timeline(&self, window: &TimelineWindow) -> Result<Timeline, AppError> {
+        let (profile, from, to, run) = self.timeline_window(window).await?;
+        let collected = self
+            .collect_timeline(
+                &profile.id,
+                from,
+                to,
+                Sources::ALL,
+                TIMELINE_MAX_ITEMS,
+                &|_| false,
+            )
+            .await?;
+        let pins = self.store.timeline_pins(&profile.id).await?;
+        let secrets = self.redaction_secrets(&profile).await;
+        let pinned_set: HashSet<&str> = pins.iter().map(String::as_str).collect();
+        let items: Vec<TimelineItem> = collected
+            .items
+            .into_iter()
+            .map(|mut i| {
+                i.pinned = pinned_set.contains(i.id.as_str());
+                redact_item(i, &secrets)
+            })
+            .collect();
+        let pinned = items
+            .iter()
+            .filter(|i| i.pinned)
+            .map(|i| i.id.clone())
+            .collect();
+        Ok(Timeline {
+            profile_id: profile.id.clone(),
+            profile_name: profile.name.clone(),
+            since_ms: from,
+            until_ms: to,
+            run,
+            items,
+            not_shown: u32::try_from(collected.not_shown).unwrap_or(u32::MAX),
+            not_shown_exact: collected.not_shown_exact,
+            pinned,
+        })
+    }
+
+    /// Pin (or unpin) an item of a profile's timeline by its id; pins are kept across restarts.
+    pub async fn pin_timeline_item(
+        &self,
+        profile_id: &str,
+        item_id: &str,
+        pinned: bool,
+    ) -> Result<(), AppError> {
+        self.store.get_profile(profile_id).await?;
+        let known = ["audit:", "deploy:", "health:", "step:", "note:"];
+        if !known.iter().any(|k| item_id.starts_with(k)) || item_id.len() > 512 {
+            return Err(AppError::invalid_input(format!(
+                "{} is not an item of the timeline: pin an item from the list.",
+                one_line(&item_id.chars().take(60).collect::<String>())
+            )));
+        }
+        self.store
+            .set_timeline_pin(profile_id, item_id, pinned, self.now_ms(), &actor())
+            .await
+    }
+
+    /// Write a note on a profile's timeline at a time (now, unless given), signed by the OS
+    /// user. The profile's keys in it are stored as ***. Recorded in the audit log.
+    pub async fn add_timeline_note(
+        &self,
+        request: &TimelineNoteRequest,
+    ) -> Result<TimelineItem, AppError> {
+        let text = request.text.trim();
+        if text.is_empty() {
+            return Err(AppError::invalid_input(
+                "The note is empty: write something first.",
+            ));
+        }
+        if text.len() > TIMELINE_NOTE_MAX {
+            return Err(AppError::invalid_input(
+                "The note is longer than 16 KiB: shorten it, or attach the long text to the incident ticket instead.",
+            ));
+        }
+        let profile = self.store.get_profile(&request.profile_id).await?;
+        if let Some(run_id) = request.run_id.as_deref() {
+            let run = self.store.run(run_id).await?;
+            if run.is_none_or(|r| r.profile_id != profile.id) {
+                return Err(AppError::invalid_input(format!(
+                    "The run {run_id} is not a run of {}: open its timeline from the run.",
+                    profile.name
+                )));
+            }
+        }
+        let now = self.now_ms();
+        let secrets = self.redaction_secrets(&profile).await;
+        // The store never holds a key: the profile's own are replaced before it is written.
+        let mut stored = text.to_owned();
+        for s in secrets.iter().filter(|s| s.len() >= 4) {
+            stored = stored.replace(s.as_str(), "***");
+        }
+        let note = NewTimelineNote {
+            profile_id: profile.id.clone(),
+            at_ms: request.at_ms.unwrap_or(now),
+            written_ms: now,
+            author: actor(),
+            text: stored,
+            run_id: request.run_id.clone(),
+        };
+        let params = serde_json::json!({
+            "atMs": note.at_ms,
+            "run": note.run_id,
+            "note": redact(&note.text, &secrets).chars().take(500).collect::<String>(),
+        });
+        let id = self
+            .audited(&profile.id, "timeline.note", &profile.id, params, async {
+                self.store.add_timeline_note(&note).await
+            })
+            .await?;
+        let title = note.text.trim().to_owned();
+        let item = TimelineItem {
+            id: format!("note:{id}"),
+            at_ms: note.at_ms,
+            kind: TimelineKind::Note,
+            line: format!(
+                "{} — {} — note: {}",
+                utc(note.at_ms),
+                note.author,
+                one_line(&title)
+            ),
+            title,
+            detail: (note.at_ms != now).then(|| format!("Written {}", utc(now))),
+            actor: Some(note.author),
+            outcome: None,
+            tone: TimelineTone::Neutral,
+            output_tail: None,
+            pinned: false,
+        };
+        Ok(redact_item(item, &secrets))
+    }
+
+    /// The timeline of `window` as Markdown: a header saying what was looked at, the pinned
+    /// items under "Pinned", then the whole timeline (times in UTC). Anything that looks like a
+    /// key or token is replaced by `***`, as in the incident report.
+    pub async fn timeline_markdown(&self, window: &TimelineWindow) -> Result<String, AppError> {
+        let t = self.timeline(window).await?;
+        let profile = self.store.get_profile(&t.profile_id).await?;
+        let secrets = self.redaction_secrets(&profile).await;
+        Ok(redact(&markdown(&t), &secrets))
+    }
+}
+
+/// "45 s", "3 min", "2 h 5 min".
+fn duration_words(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min", s / 60)
+    } else {
+        format!("{} h {} min", s / 3600, (s % 3600) / 60)
+    }
+}
+
+fn redact_item(mut i: TimelineItem, secrets: &[String]) -> TimelineItem {
+    let r = |s: &str| redact(s, secrets);
+    i.title = r(&i.title);
+    i.detail = i.detail.as_deref().map(r);
+    i.output_tail = i.output_tail.as_deref().map(r);
+    i.line = r(&i.line);
+    i
+}
+
+fn item_markdown(out: &mut String, i: &TimelineItem) {
+    let kind = match i.kind {
+        TimelineKind::Audit => "action",
+        TimelineKind::Health => "health",
+        TimelineKind::Deployment => "deployment",
+        TimelineKind::Step => "runbook",
+        TimelineKind::Note => "note",
+    };
+    let _ = writeln!(out, "- **{kind}** {}", i.line);
+    if let Some(tail) = &i.output_tail {
+        let _ = writeln!(out, "\n  Last lines of its output:\n");
+        let _ = writeln!(out, "  ```text");
+        for l in tail.lines() {
+            let _ = writeln!(out, "  {}", l.replace("```", "'''"));
+        }
+        let _ = writeln!(out, "  ```\n");
+    }
+}
+
+/// The Markdown of a timeline (not yet redacted).
+fn markdown(t: &Timeline) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Incident timeline: {}\n", t.profile_name);
+    let _ = writeln!(out, "| | |\n| --- | --- |");
+    let _ = writeln!(out, "| Profile | {} (`{}`) |", t.profile_name, t.profile_id);
+    let _ = writeln!(out, "| From | {} |", utc(t.since_ms));
+    let _ = writeln!(out, "| To | {} |", utc(t.until_ms));
+    if let Some(r) = &t.run {
+        let _ = writeln!(out, "| Run | {} (`{}`) |", r.title, r.id);
+    }
+    let _ = writeln!(out, "| Items | {} |", t.items.len());
+    out.push_str(
+        "\nTimes are UTC. Sources: the audit log, health checks, the deployment history cache, runbook runs and notes. Anything that looks like a key or token is replaced by ***.\n",
+    );
+    out.push_str("\n## Pinned\n\n");
+    let pinned: Vec<&TimelineItem> = t
+        .pinned
+        .iter()
+        .filter_map(|id| t.items.iter().find(|i| &i.id == id))
+        .collect();
+    if pinned.is_empty() {
+        out.push_str("Nothing is pinned in this window.\n");
+    }
+    for i in pinned {
+        item_markdown(&mut out, i);
+    }
+    out.push_str("\n## Timeline\n\n");
+    if t.items.is_empty() {
+        out.push_str("Nothing was recorded on this profile in this window (no action, health change, deployment, runbook step or note).\n");
+    }
+    for i in &t.items {
+        item_markdown(&mut out, i);
+    }
+    if t.not_shown > 0 {
+        let _ = writeln!(
+            out,
+            "\n_{}{} more item{} in this window not shown (at most {} are listed): choose a shorter window to see them._",
+            if t.not_shown_exact { "" } else { "At least " },
+            t.not_shown,
+            if t.not_shown == 1 { "" } else { "s" },
+            TIMELINE_MAX_ITEMS
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_of_output_is_its_last_lines() {
+        let out: String = (1..=15).map(|i| format!("line {i}\n")).collect();
+        let t = tail(&out, 10).unwrap();
+        assert_eq!(t.lines().count(), 10);
+        assert!(t.starts_with("line 6"));
+        assert!(t.ends_with("line 15"));
+        assert_eq!(tail("  \n", 10), None);
+    }
+
+    #[test]
+    fn durations_read_as_words() {
+        assert_eq!(duration_words(45_000), "45 s");
+        assert_eq!(duration_words(180_000), "3 min");
+        assert_eq!(duration_words(7_500_000), "2 h 5 min");
+    }
+}

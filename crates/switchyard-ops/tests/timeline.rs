@@ -1,0 +1,347 @@
+//! The incident timeline through the façade, against a real sandbox (real HTTP), a real SQLite
+//! file and an in-memory keychain: what a window holds and in which order, pins and notes kept
+//! across a reopening, and the Markdown export (pinned first, no key).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use switchyard_core::{Clock, SANDBOX_PROFILE_ID};
+use switchyard_ops::{
+    Ops, StepRunRequest, Timeline, TimelineKind, TimelineNoteRequest, TimelineTone, TimelineWindow,
+};
+use switchyard_sandbox::{Sandbox, SandboxConfig};
+use switchyard_secrets::MemoryStore;
+use switchyard_store::{AuditEntry, HealthSample, HealthState};
+
+const SB: &str = SANDBOX_PROFILE_ID;
+const T0: i64 = 1_700_000_000_000;
+const MINUTE: i64 = 60_000;
+
+#[derive(Debug)]
+struct TestClock(AtomicI64);
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+impl TestClock {
+    fn set(&self, ms: i64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+}
+
+async fn open(dir: &std::path::Path, sandbox: &Sandbox, clock: Arc<TestClock>) -> Ops {
+    let ops = Ops::open(&dir.join("app"), Arc::new(MemoryStore::new()), clock)
+        .await
+        .unwrap();
+    ops.attach_sandbox(sandbox.discovery().clone())
+        .await
+        .unwrap();
+    ops
+}
+
+fn sample(at_ms: i64, state: HealthState, http_status: Option<i64>) -> HealthSample {
+    HealthSample {
+        target: "gateway".into(),
+        at_ms,
+        state,
+        http_status,
+        latency_ms: Some(12),
+    }
+}
+
+/// A runbook of three steps: a manual one (skipped), a local command that fails after printing
+/// fifteen lines, and a last manual one.
+const RUNBOOK: &str = "# Timeline drill\n\nPractise.\n\n## Look around {#look}\n\n- [ ] Looked\n\n## Run the check {#check}\n\n```switchyard command folder=? timeout=10\nfor i in $(seq 1 15); do echo \"check line $i\"; done; exit 3\n```\n\n## Wrap up {#wrap}\n\n- [ ] Done\n";
+
+fn window(since: i64, until: i64) -> TimelineWindow {
+    TimelineWindow {
+        profile_id: SB.into(),
+        run_id: None,
+        since_ms: Some(since),
+        until_ms: Some(until),
+    }
+}
+
+fn kinds(t: &Timeline) -> Vec<(TimelineKind, String)> {
+    t.items.iter().map(|i| (i.kind, i.title.clone())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_merges_every_source_in_time_order_and_keeps_pins_and_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
+        .await
+        .unwrap();
+    let key = sandbox.discovery().deploy_key.clone();
+    let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+    let ops = open(dir.path(), &sandbox, clock.clone()).await;
+
+    // 1 min: a namespace is created (the audit log).
+    clock.set(T0 + MINUTE);
+    ops.create_namespace(SB, "dotdo-timeline").await.unwrap();
+    // 2–5 min: gateway goes down (503) and comes back (the health samples); the samples in
+    // between that change nothing are not items.
+    ops.store()
+        .insert_health_samples(
+            SB,
+            &[
+                sample(T0 + 2 * MINUTE, HealthState::Up, Some(200)),
+                sample(T0 + 3 * MINUTE, HealthState::Down, Some(503)),
+                sample(T0 + 4 * MINUTE, HealthState::Down, Some(503)),
+                sample(T0 + 5 * MINUTE, HealthState::Up, Some(200)),
+                sample(T0 + 5 * MINUTE + 30_000, HealthState::Up, Some(200)),
+            ],
+        )
+        .await
+        .unwrap();
+    // 5.5 min: a rollout (another feature) records its steps in the audit log: shown as is.
+    ops.store()
+        .append_audit(&AuditEntry {
+            at_ms: T0 + 5 * MINUTE + 45_000,
+            actor: "ana".into(),
+            profile_id: SB.into(),
+            action: "rollout.shift".into(),
+            target: "gateway/production".into(),
+            params: serde_json::json!({ "percent": 25 }),
+            outcome: "ok".into(),
+            message: None,
+            duration_ms: 40,
+        })
+        .await
+        .unwrap();
+    // 6–8 min: a runbook run: step 1 skipped with a reason, step 2 fails, a note on the run.
+    let app = dir.path().join("app");
+    std::fs::create_dir_all(app.join("runbooks")).unwrap();
+    std::fs::write(app.join("runbooks/drill.md"), RUNBOOK).unwrap();
+    clock.set(T0 + 6 * MINUTE);
+    let run = ops
+        .start_run(SB, "user/drill", BTreeMap::new(), false)
+        .await
+        .unwrap();
+    let run_id = run.summary.id.clone();
+    clock.set(T0 + 6 * MINUTE + 10_000);
+    ops.skip_step(&run_id, 0, "nothing to look at in a drill")
+        .await
+        .unwrap();
+    clock.set(T0 + 7 * MINUTE);
+    let values: BTreeMap<String, String> =
+        BTreeMap::from([("folder".into(), dir.path().display().to_string())]);
+    let plan = ops.step_plan(&run_id, 1, values.clone()).await.unwrap();
+    let _ = ops
+        .run_step(
+            &run_id,
+            1,
+            StepRunRequest {
+                values,
+                confirmation: plan.confirmation.phrase.clone(),
+                basis: None,
+            },
+            |_| {},
+        )
+        .await;
+    clock.set(T0 + 7 * MINUTE + 30_000);
+    ops.add_run_note(&run_id, None, "gateway looked fine after the restart")
+        .await
+        .unwrap();
+    // 8 min: a note on the timeline, with the sandbox's Deploy API key pasted in it.
+    clock.set(T0 + 8 * MINUTE);
+    let note = ops
+        .add_timeline_note(&TimelineNoteRequest {
+            profile_id: SB.into(),
+            at_ms: None,
+            text: format!("Paged the on-call; tried the key {key} by hand"),
+            run_id: Some(run_id.clone()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(note.kind, TimelineKind::Note);
+    assert!(!note.title.contains(&key), "{}", note.title);
+    clock.set(T0 + 9 * MINUTE);
+
+    let t = ops.timeline(&window(T0, T0 + 10 * MINUTE)).await.unwrap();
+    let got = kinds(&t);
+    let position = |kind: TimelineKind, text: &str| {
+        got.iter()
+            .position(|(k, title)| *k == kind && title.contains(text))
+            .unwrap_or_else(|| panic!("no {kind:?} item with {text:?} in {got:#?}"))
+    };
+    let created = position(TimelineKind::Audit, "namespace.create dotdo-timeline");
+    let down = position(TimelineKind::Health, "gateway went down (503)");
+    let up = position(TimelineKind::Health, "gateway came back up");
+    let rollout = position(TimelineKind::Audit, "rollout.shift gateway/production");
+    let started = position(TimelineKind::Step, "started");
+    let skipped = position(TimelineKind::Step, "skipped: nothing to look at in a drill");
+    let failed = position(TimelineKind::Step, "failed");
+    let run_note = position(TimelineKind::Step, "gateway looked fine");
+    let timeline_note = position(TimelineKind::Note, "Paged the on-call");
+    let order = [
+        created,
+        down,
+        up,
+        rollout,
+        started,
+        skipped,
+        failed,
+        run_note,
+        timeline_note,
+    ];
+    let mut sorted = order;
+    sorted.sort_unstable();
+    assert_eq!(order, sorted, "in time order: {got:#?}");
+    let times: Vec<i64> = t.items.iter().map(|i| i.at_ms).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    // Transitions only: one down, one up, however many samples.
+    assert_eq!(
+        t.items
+            .iter()
+            .filter(|i| i.kind == TimelineKind::Health)
+            .count(),
+        2
+    );
+    let item = |i: usize| &t.items[i];
+    assert_eq!(item(down).id, format!("health:gateway:{}", T0 + 3 * MINUTE));
+    assert_eq!(item(down).tone, TimelineTone::Error);
+    assert_eq!(item(up).detail.as_deref(), Some("Down for 2 min."));
+    assert!(item(created).id.starts_with("audit:"));
+    assert_eq!(item(created).outcome.as_deref(), Some("ok"));
+    assert_eq!(item(skipped).outcome.as_deref(), Some("skipped"));
+    assert_eq!(item(skipped).tone, TimelineTone::Warning);
+    assert!(item(skipped).id.starts_with(&format!("step:{run_id}:")));
+    // The failed step quotes its last ten lines of output.
+    let tail = item(failed).output_tail.as_deref().expect("an output tail");
+    assert!(tail.contains("check line 15"), "{tail}");
+    assert!(!tail.contains("check line 5\n"), "{tail}");
+    assert!(tail.lines().count() <= 10, "{tail}");
+    // The run's own audit entries are its events, not repeated (the command it ran stays: it
+    // says what ran); the note's entry neither.
+    for own in [
+        "runbook.start",
+        "runbook.skip",
+        "runbook.step",
+        "runbook.note",
+    ] {
+        assert!(
+            !got.iter()
+                .any(|(k, title)| *k == TimelineKind::Audit && title.starts_with(own)),
+            "{own}: {got:#?}"
+        );
+    }
+    position(TimelineKind::Audit, "runbook.command");
+    assert!(!got.iter().any(|(_, title)| title.starts_with("timeline.")));
+    assert_eq!(t.not_shown, 0);
+    assert!(t.pinned.is_empty());
+
+    // Pins and notes are kept: pin the outage and the note, then open the folder again.
+    let down_id = item(down).id.clone();
+    let note_id = note.id.clone();
+    ops.pin_timeline_item(SB, &note_id, true).await.unwrap();
+    ops.pin_timeline_item(SB, &down_id, true).await.unwrap();
+    ops.pin_timeline_item(SB, &item(rollout).id, true)
+        .await
+        .unwrap();
+    ops.pin_timeline_item(SB, &item(rollout).id, false)
+        .await
+        .unwrap();
+    let bad = ops
+        .pin_timeline_item(SB, "nonsense", true)
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, switchyard_core::ErrorCode::InvalidInput);
+    ops.shutdown().await;
+    drop(ops);
+    let ops = open(dir.path(), &sandbox, clock.clone()).await;
+    let again = ops.timeline(&window(T0, T0 + 10 * MINUTE)).await.unwrap();
+    assert_eq!(again.pinned, [down_id.clone(), note_id.clone()]);
+    let pinned: Vec<&str> = again
+        .items
+        .iter()
+        .filter(|i| i.pinned)
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(pinned, [down_id.as_str(), note_id.as_str()]);
+    assert!(again.items.iter().any(|i| i.id == note_id));
+
+    // The run's window: from a quarter of an hour before it started, to now (it is open).
+    let by_run = ops
+        .timeline(&TimelineWindow {
+            profile_id: String::new(),
+            run_id: Some(run_id.clone()),
+            since_ms: None,
+            until_ms: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_run.since_ms, T0 + 6 * MINUTE - 15 * MINUTE);
+    assert_eq!(
+        by_run.run.as_ref().map(|r| r.id.as_str()),
+        Some(run_id.as_str())
+    );
+    assert_eq!(by_run.items.len(), again.items.len());
+
+    // Markdown: pinned first, then everything; no key anywhere.
+    let md = ops
+        .timeline_markdown(&window(T0, T0 + 10 * MINUTE))
+        .await
+        .unwrap();
+    assert!(!md.contains(&key), "{md}");
+    let (head, rest) = md.split_once("## Pinned").expect("a Pinned section");
+    assert!(
+        head.starts_with("# Incident timeline: Local sandbox"),
+        "{head}"
+    );
+    let (pinned_part, full) = rest.split_once("## Timeline").expect("then the timeline");
+    let outage = pinned_part.find("gateway went down (503)").expect("{md}");
+    let paged = pinned_part.find("Paged the on-call").expect("{md}");
+    assert!(outage < paged, "pinned in time order: {pinned_part}");
+    assert!(!pinned_part.contains("namespace.create"), "{pinned_part}");
+    for text in [
+        "`namespace.create` dotdo-timeline",
+        "gateway came back up",
+        "`rollout.shift` gateway/production",
+        "skipped: nothing to look at in a drill",
+        "check line 15",
+        "Paged the on-call",
+    ] {
+        assert!(full.contains(text), "{text} in {full}");
+    }
+    ops.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_window_says_so_and_a_backwards_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
+        .await
+        .unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+    let ops = open(dir.path(), &sandbox, clock).await;
+    let t = ops
+        .timeline(&window(T0 - 10 * MINUTE, T0 - 5 * MINUTE))
+        .await
+        .unwrap();
+    assert!(t.items.is_empty());
+    let md = ops
+        .timeline_markdown(&window(T0 - 10 * MINUTE, T0 - 5 * MINUTE))
+        .await
+        .unwrap();
+    assert!(
+        md.contains("Nothing was recorded on this profile in this window"),
+        "{md}"
+    );
+    assert!(md.contains("Nothing is pinned in this window."), "{md}");
+    let e = ops.timeline(&window(T0, T0 - MINUTE)).await.unwrap_err();
+    assert_eq!(e.code, switchyard_core::ErrorCode::InvalidInput);
+    let e = ops
+        .add_timeline_note(&TimelineNoteRequest {
+            profile_id: SB.into(),
+            at_ms: None,
+            text: "   ".into(),
+            run_id: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, switchyard_core::ErrorCode::InvalidInput);
+    ops.shutdown().await;
+}

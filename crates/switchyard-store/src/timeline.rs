@@ -1,0 +1,293 @@
+//! The incident timeline's own records — notes written at a time and the items pinned (by their
+//! stable ids) — and the reads the timeline needs across a window: the health samples of every
+//! target of a profile, and each target's state just before the window.
+
+use serde::Serialize;
+use sqlx::Row;
+use switchyard_core::AppError;
+
+use crate::error::db;
+use crate::{HealthSample, HealthState, Store};
+
+/// A note to write on a profile's timeline. Its text must already have the profile's keys
+/// replaced (the store never holds a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTimelineNote {
+    pub profile_id: String,
+    /// The time the note is about: where it sits in the timeline.
+    pub at_ms: i64,
+    pub written_ms: i64,
+    pub author: String,
+    pub text: String,
+    pub run_id: Option<String>,
+}
+
+/// A stored note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimelineNoteRecord {
+    pub id: i64,
+    pub profile_id: String,
+    pub at_ms: i64,
+    pub written_ms: i64,
+    pub author: String,
+    pub text: String,
+    pub run_id: Option<String>,
+}
+
+/// At most this many raw health samples are read for one window (about a week of checks every
+/// 30 s of a dozen targets); older raw samples are folded into buckets anyway.
+const MAX_WINDOW_SAMPLES: i64 = 250_000;
+
+impl Store {
+    /// Write a note; its id.
+    pub async fn add_timeline_note(&self, note: &NewTimelineNote) -> Result<i64, AppError> {
+        let row = sqlx::query(
+            "INSERT INTO timeline_notes (profile_id, at_ms, written_ms, author, text, run_id)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&note.profile_id)
+        .bind(note.at_ms)
+        .bind(note.written_ms)
+        .bind(&note.author)
+        .bind(&note.text)
+        .bind(&note.run_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db("Saving the note"))?;
+        Ok(row.get(0))
+    }
+
+    /// The notes of a profile in `[since_ms, until_ms)`, oldest first: the first `limit` of them,
+    /// and how many there are in all.
+    pub async fn timeline_notes(
+        &self,
+        profile_id: &str,
+        since_ms: i64,
+        until_ms: i64,
+        limit: u32,
+    ) -> Result<(Vec<TimelineNoteRecord>, u64), AppError> {
+        let what = "Reading the timeline's notes";
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM timeline_notes WHERE profile_id = ? AND at_ms >= ? AND at_ms < ?",
+        )
+        .bind(profile_id)
+        .bind(since_ms)
+        .bind(until_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db(what))?
+        .get(0);
+        let rows = sqlx::query(
+            "SELECT id, profile_id, at_ms, written_ms, author, text, run_id FROM timeline_notes
+             WHERE profile_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id LIMIT ?",
+        )
+        .bind(profile_id)
+        .bind(since_ms)
+        .bind(until_ms)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db(what))?;
+        let notes = rows
+            .iter()
+            .map(|r| TimelineNoteRecord {
+                id: r.get(0),
+                profile_id: r.get(1),
+                at_ms: r.get(2),
+                written_ms: r.get(3),
+                author: r.get(4),
+                text: r.get(5),
+                run_id: r.get(6),
+            })
+            .collect();
+        Ok((notes, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// Pin (or unpin) an item of a profile's timeline by its id. Pinning twice keeps the first.
+    pub async fn set_timeline_pin(
+        &self,
+        profile_id: &str,
+        item_id: &str,
+        pinned: bool,
+        at_ms: i64,
+        by: &str,
+    ) -> Result<(), AppError> {
+        let q = if pinned {
+            sqlx::query(
+                "INSERT INTO timeline_pins (profile_id, item_id, pinned_ms, pinned_by) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (profile_id, item_id) DO NOTHING",
+            )
+            .bind(profile_id)
+            .bind(item_id)
+            .bind(at_ms)
+            .bind(by)
+        } else {
+            sqlx::query("DELETE FROM timeline_pins WHERE profile_id = ? AND item_id = ?")
+                .bind(profile_id)
+                .bind(item_id)
+        };
+        q.execute(&self.pool).await.map_err(db("Saving the pin"))?;
+        Ok(())
+    }
+
+    /// The ids of a profile's pinned items, in the order they were pinned.
+    pub async fn timeline_pins(&self, profile_id: &str) -> Result<Vec<String>, AppError> {
+        let rows = sqlx::query(
+            "SELECT item_id FROM timeline_pins WHERE profile_id = ? ORDER BY pinned_ms, rowid",
+        )
+        .bind(profile_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("Reading the pinned items"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Every raw health sample of a profile in `[since_ms, until_ms)`, by target then time.
+    pub async fn health_samples_between(
+        &self,
+        profile_id: &str,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<HealthSample>, AppError> {
+        let rows = sqlx::query(
+            "SELECT target, at_ms, state, http_status, latency_ms FROM health_samples
+             WHERE profile_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY target, at_ms LIMIT ?",
+        )
+        .bind(profile_id)
+        .bind(since_ms)
+        .bind(until_ms)
+        .bind(MAX_WINDOW_SAMPLES)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("Reading health samples"))?;
+        Ok(rows.iter().map(sample).collect())
+    }
+
+    /// Each target's last raw sample in `[since_ms, before_ms)`: the state it was in when a
+    /// window starting at `before_ms` opened. By target.
+    pub async fn health_states_before(
+        &self,
+        profile_id: &str,
+        since_ms: i64,
+        before_ms: i64,
+    ) -> Result<Vec<HealthSample>, AppError> {
+        // SQLite: with MAX(), the bare columns come from the row holding the maximum.
+        let rows = sqlx::query(
+            "SELECT target, MAX(at_ms), state, http_status, latency_ms FROM health_samples
+             WHERE profile_id = ? AND at_ms >= ? AND at_ms < ? GROUP BY target ORDER BY target",
+        )
+        .bind(profile_id)
+        .bind(since_ms)
+        .bind(before_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("Reading health samples"))?;
+        Ok(rows.iter().map(sample).collect())
+    }
+}
+
+/// A stored state, as `HealthState::as_str` wrote it (anything else reads as down).
+fn state(s: &str) -> HealthState {
+    match s {
+        "up" => HealthState::Up,
+        "up_needs_key" => HealthState::UpNeedsKey,
+        "degraded" => HealthState::Degraded,
+        _ => HealthState::Down,
+    }
+}
+
+fn sample(r: &sqlx::sqlite::SqliteRow) -> HealthSample {
+    HealthSample {
+        target: r.get(0),
+        at_ms: r.get(1),
+        state: state(&r.get::<String, _>(2)),
+        http_status: r.get(3),
+        latency_ms: r.get(4),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(target: &str, at_ms: i64, state: HealthState) -> HealthSample {
+        HealthSample {
+            target: target.into(),
+            at_ms,
+            state,
+            http_status: None,
+            latency_ms: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn notes_pins_and_health_of_a_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).await.unwrap();
+        for (at, text) in [(30, "later"), (10, "first"), (500, "outside")] {
+            store
+                .add_timeline_note(&NewTimelineNote {
+                    profile_id: "p".into(),
+                    at_ms: at,
+                    written_ms: 1000,
+                    author: "ana".into(),
+                    text: text.into(),
+                    run_id: None,
+                })
+                .await
+                .unwrap();
+        }
+        let (notes, total) = store.timeline_notes("p", 0, 100, 1).await.unwrap();
+        assert_eq!(total, 2);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].text, "first");
+        assert_eq!(store.timeline_notes("q", 0, 100, 10).await.unwrap().1, 0);
+
+        store
+            .set_timeline_pin("p", "audit:3", true, 5, "ana")
+            .await
+            .unwrap();
+        store
+            .set_timeline_pin("p", "note:1", true, 6, "ana")
+            .await
+            .unwrap();
+        store
+            .set_timeline_pin("p", "audit:3", true, 7, "bob")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.timeline_pins("p").await.unwrap(),
+            ["audit:3", "note:1"]
+        );
+        store
+            .set_timeline_pin("p", "audit:3", false, 8, "ana")
+            .await
+            .unwrap();
+        assert_eq!(store.timeline_pins("p").await.unwrap(), ["note:1"]);
+        assert!(store.timeline_pins("q").await.unwrap().is_empty());
+
+        store
+            .insert_health_samples(
+                "p",
+                &[
+                    s("gateway", 5, HealthState::Up),
+                    s("gateway", 8, HealthState::Down),
+                    s("gateway", 20, HealthState::Down),
+                    s("db", 3, HealthState::Up),
+                    s("db", 25, HealthState::Up),
+                ],
+            )
+            .await
+            .unwrap();
+        let before = store.health_states_before("p", 0, 10).await.unwrap();
+        assert_eq!(before.len(), 2);
+        assert_eq!((before[1].target.as_str(), before[1].at_ms), ("gateway", 8));
+        assert_eq!(before[1].state, HealthState::Down);
+        let within = store.health_samples_between("p", 10, 30).await.unwrap();
+        let got: Vec<_> = within
+            .iter()
+            .map(|x| (x.target.as_str(), x.at_ms))
+            .collect();
+        assert_eq!(got, [("db", 25), ("gateway", 20)]);
+    }
+}

@@ -1,0 +1,161 @@
+import { act, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+
+import type { Rollout_Serialize, RolloutPlan_Serialize } from '../../ipc/bindings';
+import { appInfo, deliverOnChannel, fullProfile, renderApp, sandboxProfile, serveIpc } from '../../test/render';
+import { parseSteps } from './RolloutPanel';
+
+const NEW = 'aaaaaaaa1111';
+const STABLE = 'bbbbbbbb2222';
+
+function plan(): RolloutPlan_Serialize {
+  return {
+    profileId: 'local-sandbox',
+    service: 'gateway',
+    environment: 'production',
+    namespace: 'dotdo-production',
+    bundleSha256: 'cc'.repeat(32),
+    bundleSize: 2048,
+    stable: { versionId: STABLE, number: 3, createdOn: null, message: null },
+    settings: { steps: [10, 50, 100], dwellSeconds: 60, maxErrorRatePct: 5, minRequests: 20, probePerSecond: 0, probePath: '/' },
+    warnings: ['No probe traffic: the error-rate gate judges only real requests.'],
+    confirmation: { kind: 'typeName', phrase: 'gateway', reason: 'This changes production: type "gateway" to go ahead.' },
+    action: 'Roll out gateway in production in steps (10 % → 50 % → 100 %)',
+    basis: { currentDeploymentId: 'dep-1', currentLabel: 'version bbbbbbbb' },
+  };
+}
+
+function rollout(overrides: Partial<Rollout_Serialize> = {}): Rollout_Serialize {
+  return {
+    id: 'rollout_1',
+    profileId: 'local-sandbox',
+    service: 'gateway',
+    environment: 'production',
+    namespace: 'dotdo-production',
+    bundleSha256: 'cc'.repeat(32),
+    newVersionId: NEW,
+    stableVersionId: STABLE,
+    settings: plan().settings,
+    state: 'testing',
+    step: null,
+    percent: 0,
+    stepStartedMs: null,
+    startedMs: 1_750_000_000_000,
+    updatedMs: 1_750_000_000_000,
+    startedBy: 'ops',
+    gate: null,
+    events: [{ atMs: 1_750_000_000_000, kind: 'uploaded', message: 'Version aaaaaaaa uploaded at 0 % beside bbbbbbbb (100 %).' }],
+    reason: null,
+    ...overrides,
+  };
+}
+
+describe('Staged rollout', () => {
+  it('reads steps as whole percentages', () => {
+    expect(parseSteps('10, 50, 100')).toEqual([10, 50, 100]);
+    expect(parseSteps('5 % → 25% → 100')).toEqual([5, 25, 100]);
+    expect(parseSteps('10, x')).toBeNull();
+    expect(parseSteps('')).toBeNull();
+  });
+
+  it('plans with the code diff, starts only after the name is typed, tests pinned, and shows an automatic rollback with its reason', async () => {
+    let channel: unknown;
+    let finish: (r: Rollout_Serialize) => void = () => undefined;
+    const calls = serveIpc(appInfo(), {
+      list_profiles: () => [fullProfile(sandboxProfile)],
+      list_rollouts: () => [],
+      rollout_plan: () => plan(),
+      start_rollout: async (args) => {
+        channel = args.onUpdate;
+        return new Promise((resolve) => {
+          finish = resolve;
+        });
+      },
+      control_rollout: () => rollout({ state: 'stepping', step: 0, percent: 10 }),
+      test_rollout_version: () => ({
+        url: 'http://127.0.0.1:4610/services/production/gateway/',
+        versionId: NEW,
+        answers: [{ status: 200, ms: 4, body: 'v2 good', error: null }],
+      }),
+    });
+    const { user } = renderApp('deploy');
+    await user.click(await screen.findByRole('tab', { name: 'Staged rollout' }));
+    const planButton = screen.getByRole('button', { name: 'Plan the rollout' });
+    expect(planButton).toBeDisabled();
+    await user.type(screen.getByRole('textbox', { name: 'Bundle file' }), '/w/dist/index.js');
+    await user.click(planButton);
+
+    const planned = await screen.findByRole('region', { name: 'Rollout plan and confirmation' });
+    await within(planned).findByRole('group', { name: 'Code changes' });
+    expect(planned).toHaveTextContent('Stable version bbbbbbbb');
+    const go = within(planned).getByRole('button', { name: 'Roll out gateway in production in steps (10 % → 50 % → 100 %)' });
+    expect(go).toBeDisabled();
+    await user.type(within(planned).getByRole('textbox', { name: /Type/ }), 'gateway');
+    await user.click(go);
+    expect(calls.find((c) => c.cmd === 'start_rollout')?.args.start).toMatchObject({
+      request: { service: 'gateway', environment: 'production', bundlePath: '/w/dist/index.js', settings: { steps: [10, 50, 100] } },
+      bundleSha256: 'cc'.repeat(32),
+      confirmation: { typed: 'gateway', basis: { currentDeploymentId: 'dep-1' } },
+    });
+
+    act(() => {
+      deliverOnChannel(channel, 0, rollout());
+    });
+    const view = await screen.findByRole('region', { name: 'Rollout of gateway in production' });
+    expect(within(view).getByRole('status')).toHaveTextContent('At 0 %: test it, then begin');
+    await user.click(within(view).getByRole('button', { name: 'Test this version' }));
+    const answers = await within(view).findByRole('table', { name: 'Answers of the new version' });
+    expect(answers).toHaveTextContent('v2 good');
+    await user.click(within(view).getByRole('button', { name: 'Begin: 10 %' }));
+    expect(calls.find((c) => c.cmd === 'control_rollout')?.args).toEqual({ id: 'rollout_1', command: 'begin' });
+
+    const why = 'Rolled back automatically: the new version\'s error rate was 33.3 % (4 of 12 requests failed) at 10 %, above the 5 % allowed.';
+    await act(async () => {
+      deliverOnChannel(
+        channel,
+        1,
+        rollout({
+          state: 'rolledBack',
+          step: 0,
+          percent: 0,
+          reason: why,
+          gate: {
+            atMs: 1_750_000_010_000,
+            percent: 10,
+            healthOk: true,
+            healthDetail: '/health answered 200',
+            requests: 12,
+            errors: 4,
+            errorRatePct: 33.3,
+            passed: false,
+            summary: 'Gate of step 1 failed.',
+          },
+        }),
+      );
+      finish(rollout({ state: 'rolledBack', step: 0, percent: 0, reason: why }));
+      await Promise.resolve();
+    });
+    await waitFor(() => {
+      expect(within(view).getByRole('status')).toHaveTextContent('Rolled back automatically');
+    });
+    expect(view).toHaveTextContent(why);
+    expect(within(view).queryByRole('button', { name: /Abort/ })).not.toBeInTheDocument();
+  });
+
+  it('offers to take up or abort a rollout the app left when it stopped', async () => {
+    const calls = serveIpc(appInfo(), {
+      list_profiles: () => [fullProfile(sandboxProfile)],
+      list_rollouts: () => [
+        rollout({ state: 'interrupted', step: 0, percent: 10, reason: 'The app stopped while this rollout ran.' }),
+      ],
+      control_rollout: () => rollout({ state: 'aborted', step: 0, percent: 0 }),
+    });
+    const { user } = renderApp('deploy');
+    await user.click(await screen.findByRole('tab', { name: 'Staged rollout' }));
+    const view = await screen.findByRole('region', { name: 'Rollout of gateway in production' });
+    expect(within(view).getByRole('status')).toHaveTextContent('Interrupted: the app stopped');
+    expect(within(view).getByRole('button', { name: 'Take it up again' })).toBeInTheDocument();
+    await user.click(within(view).getByRole('button', { name: 'Abort: all traffic back on the stable version' }));
+    expect(calls.find((c) => c.cmd === 'control_rollout')?.args).toEqual({ id: 'rollout_1', command: 'abort' });
+  });
+});
