@@ -21,16 +21,41 @@ use crate::{root, setup, steps, xvfb};
 /// The wrangler major version the namespace-list baseline installs.
 const WRANGLER: &str = "wrangler@4";
 
+/// The groups of the engine's rows `SWITCHYARD_BENCH_ONLY` can name (crates/switchyard-ops/
+/// benches/engine.rs `wants`): `history` rows 5a–5b, `deploy` rows 7a–7c, `health` row 3,
+/// `namespaces` rows 4a–4b, `workers` row 6a, `live` rows 9a–9c.
+const ENGINE_GROUPS: [&str; 6] = [
+    "health",
+    "namespaces",
+    "history",
+    "workers",
+    "deploy",
+    "live",
+];
+
 /// `SWITCHYARD_BENCH_ONLY`: measure only some rows. `tail`: row 9d (a console.log → the line
 /// shown in the window, against a minimal tail client), with no .deb, wrangler or engine stage
-/// and no other window row. Unset: every row.
+/// and no other window row. One or more of [`ENGINE_GROUPS`], comma-separated (e.g.
+/// `history,deploy`): those engine rows alone, with no UI, app, .deb, wrangler or window stage.
+/// Unset: every row.
 fn only() -> Result<Option<String>> {
     match std::env::var("SWITCHYARD_BENCH_ONLY") {
         Err(_) => Ok(None),
         Ok(v) if v.trim().is_empty() => Ok(None),
         Ok(v) if v.trim() == "tail" => Ok(Some("tail".into())),
-        Ok(v) => bail!("SWITCHYARD_BENCH_ONLY={v}: the only value known is `tail` (row 9d)"),
+        Ok(v) if v.split(',').all(|g| ENGINE_GROUPS.contains(&g.trim())) => Ok(Some(
+            v.split(',').map(str::trim).collect::<Vec<_>>().join(","),
+        )),
+        Ok(v) => bail!(
+            "SWITCHYARD_BENCH_ONLY={v}: use `tail` (row 9d) or some of {} (comma-separated)",
+            ENGINE_GROUPS.join(", ")
+        ),
     }
+}
+
+/// A run of engine rows only (no window, so no UI or app build).
+fn engine_only(only: Option<&str>) -> bool {
+    only.is_some_and(|o| o != "tail")
 }
 
 fn target() -> PathBuf {
@@ -62,27 +87,44 @@ struct Executables {
 /// One `cargo build --release` for everything, so shared dependencies are built once with one
 /// set of features: the app, the sandbox, the hello-world window, the engine benchmark and the
 /// window benchmark (a test target of the e2e crate).
-fn build_release() -> Result<Executables> {
-    let mut cmd = steps::cargo(&[
-        "build",
-        "--release",
-        "--message-format=json-render-diagnostics",
-        "--package",
-        "switchyard-desktop",
-        "--package",
-        "switchyard-sandbox",
-        "--package",
-        "switchyard-hello",
-        "--package",
-        "switchyard-ops",
-        "--package",
-        "switchyard-tests",
-        "--bins",
-        "--bench",
-        "engine",
-        "--test",
-        "bench_ui",
-    ]);
+/// With `engine_only`, the sandbox and the engine benchmark alone.
+fn build_release(engine_only: bool) -> Result<Executables> {
+    let args: &[&str] = if engine_only {
+        &[
+            "build",
+            "--release",
+            "--message-format=json-render-diagnostics",
+            "--package",
+            "switchyard-sandbox",
+            "--package",
+            "switchyard-ops",
+            "--bins",
+            "--bench",
+            "engine",
+        ]
+    } else {
+        &[
+            "build",
+            "--release",
+            "--message-format=json-render-diagnostics",
+            "--package",
+            "switchyard-desktop",
+            "--package",
+            "switchyard-sandbox",
+            "--package",
+            "switchyard-hello",
+            "--package",
+            "switchyard-ops",
+            "--package",
+            "switchyard-tests",
+            "--bins",
+            "--bench",
+            "engine",
+            "--test",
+            "bench_ui",
+        ]
+    };
+    let mut cmd = steps::cargo(args);
     println!("\n==> cargo build --release (app, sandbox, hello-world window, benchmarks)");
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -295,16 +337,18 @@ pub fn bench() -> Result<ExitCode> {
     let machine = machine();
     let mut stages = Vec::new();
 
+    let engine_only = engine_only(only.as_deref());
     timed(&mut stages, "installing what is missing", || {
         setup::ensure_all(&root)
     })?;
-    timed(&mut stages, "building the UI", crate::build_ui)?;
-    let exes = timed(&mut stages, "building the release binaries", build_release)?;
-    let app = need(&exes.app, "app binary (switchyard)")?;
-    let hello = need(&exes.hello, "hello-world window (switchyard-hello)")?;
+    if !engine_only {
+        timed(&mut stages, "building the UI", crate::build_ui)?;
+    }
+    let exes = timed(&mut stages, "building the release binaries", || {
+        build_release(engine_only)
+    })?;
     let sandbox_bin = need(&exes.sandbox, "sandbox binary")?;
     let engine_bench = need(&exes.engine_bench, "engine benchmark")?;
-    let ui_bench = need(&exes.ui_bench, "window benchmark")?;
     let everything = only.is_none();
     let deb =
         everything.then(|| timed(&mut stages, "bundling the .deb (Tauri bundler)", bundle_deb));
@@ -323,7 +367,7 @@ pub fn bench() -> Result<ExitCode> {
     let load_before_runs = load_average();
     let engine_out = out.join("engine.json");
     let _ = std::fs::remove_file(&engine_out);
-    let engine = if !everything {
+    let engine = if !everything && !engine_only {
         Ok(Vec::new())
     } else {
         timed(
@@ -332,6 +376,10 @@ pub fn bench() -> Result<ExitCode> {
             || {
                 let sandbox = start_sandbox(&sandbox_bin, &out.join("sandbox"))?;
                 let mut cmd = Command::new(&engine_bench);
+                match &only {
+                    Some(groups) => cmd.env("SWITCHYARD_BENCH_ONLY", groups),
+                    None => cmd.env_remove("SWITCHYARD_BENCH_ONLY"),
+                };
                 cmd.env("SWITCHYARD_BENCH_SANDBOX", out.join("sandbox"))
                     .env("SWITCHYARD_BENCH_OUT", &engine_out)
                     .env("SWITCHYARD_BENCH_CRITERION", out.join("criterion"))
@@ -363,27 +411,34 @@ pub fn bench() -> Result<ExitCode> {
     } else {
         "window benchmark under Xvfb: console.log → line shown, only"
     };
-    let ui = timed(&mut stages, ui_stage, || -> Result<Value> {
-        let display = xvfb::Xvfb::start()?;
-        let mut cmd = Command::new(&ui_bench);
-        cmd.args(["--ignored", "--nocapture", "--test-threads", "1"])
-            .current_dir(root.join("tests"))
-            .env("DISPLAY", display.name())
-            .env("SWITCHYARD_APP", &app)
-            .env("SWITCHYARD_HELLO", &hello)
-            .env("SWITCHYARD_SANDBOX_BIN", &sandbox_bin)
-            .env("SWITCHYARD_BENCH_UI_OUT", &ui_out);
-        match &only {
-            Some(rows) => cmd.env("SWITCHYARD_BENCH_ONLY", rows),
-            None => cmd.env_remove("SWITCHYARD_BENCH_ONLY"),
-        };
-        let cmd = setup::in_keyring_session_at(cmd, &out.join("keyring"));
-        let status = run_bounded(cmd, Duration::from_secs(600))?;
-        if !status.success() {
-            bail!("the window benchmark failed ({status})");
-        }
-        Ok(serde_json::from_slice(&std::fs::read(&ui_out)?)?)
-    });
+    let ui = if engine_only {
+        Ok(json!({ "only": only, "not_run": true }))
+    } else {
+        timed(&mut stages, ui_stage, || -> Result<Value> {
+            let app = need(&exes.app, "app binary (switchyard)")?;
+            let hello = need(&exes.hello, "hello-world window (switchyard-hello)")?;
+            let ui_bench = need(&exes.ui_bench, "window benchmark")?;
+            let display = xvfb::Xvfb::start()?;
+            let mut cmd = Command::new(&ui_bench);
+            cmd.args(["--ignored", "--nocapture", "--test-threads", "1"])
+                .current_dir(root.join("tests"))
+                .env("DISPLAY", display.name())
+                .env("SWITCHYARD_APP", &app)
+                .env("SWITCHYARD_HELLO", &hello)
+                .env("SWITCHYARD_SANDBOX_BIN", &sandbox_bin)
+                .env("SWITCHYARD_BENCH_UI_OUT", &ui_out);
+            match &only {
+                Some(rows) => cmd.env("SWITCHYARD_BENCH_ONLY", rows),
+                None => cmd.env_remove("SWITCHYARD_BENCH_ONLY"),
+            };
+            let cmd = setup::in_keyring_session_at(cmd, &out.join("keyring"));
+            let status = run_bounded(cmd, Duration::from_secs(600))?;
+            if !status.success() {
+                bail!("the window benchmark failed ({status})");
+            }
+            Ok(serde_json::from_slice(&std::fs::read(&ui_out)?)?)
+        })
+    };
     let ui = ui.unwrap_or_else(|e| {
         println!("bench: window rows not measured: {e:#}");
         json!({ "error": format!("{e:#}") })

@@ -344,7 +344,10 @@ pub fn table_rows(
         .iter()
         .position(|r| r["id"] == "tail-latency")
         .map_or(rows.len(), |i| first_engine_row + i + 1);
-    rows.insert(at, tail_row(ui));
+    // A run of engine rows only has no window stage, so no row 9d.
+    if ui["not_run"] != true {
+        rows.insert(at, tail_row(ui));
+    }
     if let Some(Err(why)) = wrangler {
         if !engine.iter().any(|r| r["id"] == "namespace-list-wrangler") {
             rows.push(row(
@@ -486,6 +489,15 @@ mod tests {
         assert_eq!(names[..5], ["1,", "9a", "9b", "9d", "9c"]);
         let tail = rows.iter().find(|r| r[0].starts_with("9d")).unwrap();
         assert_eq!(tail[5], "yes");
+    }
+
+    #[test]
+    fn a_run_of_engine_rows_only_has_those_rows_alone() {
+        let engine = [json!({"id": "deploy-10mib-whole", "what": "7a", "app": {}})];
+        let ui = json!({"only": "deploy", "not_run": true});
+        let rows = table_rows(&engine, &ui, None, None);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0][0], "7a");
     }
 
     #[test]

@@ -260,230 +260,241 @@ async fn main() {
     let ops = open_ops(&work.path().join("app"), &d).await;
     let http = reqwest::Client::new();
     let mut report = Report { rows: Vec::new() };
+    // `SWITCHYARD_BENCH_ONLY`: the groups of rows to measure (comma-separated: health,
+    // namespaces, history, workers, deploy, live); unset, every row.
+    let only: Option<Vec<String>> = std::env::var("SWITCHYARD_BENCH_ONLY")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| v.split(',').map(|g| g.trim().to_owned()).collect());
+    let wants = |group: &str| only.as_ref().is_none_or(|o| o.iter().any(|g| g == group));
 
-    // 3. Health sweep: 8 services at 200 ms each, the engine's concurrent check against the
-    // runbook's sequential curl loop over the same URLs.
-    for s in SERVICES {
-        put_fault(
-            &http,
-            &d,
-            &format!("service:{s}"),
-            json!({"mode": "latency", "ms": 200}),
-        )
-        .await;
-    }
-    let urls: Vec<String> = SERVICES
-        .iter()
-        .map(|s| {
-            format!(
-                "{}/health",
-                d.service_url_template
-                    .replace("{environment}", "production")
-                    .replace("{service}", s)
+    if wants("health") {
+        // 3. Health sweep: 8 services at 200 ms each, the engine's concurrent check against the
+        // runbook's sequential curl loop over the same URLs.
+        for s in SERVICES {
+            put_fault(
+                &http,
+                &d,
+                &format!("service:{s}"),
+                json!({"mode": "latency", "ms": 200}),
             )
-        })
-        .collect();
-    // The slowest single check: each URL alone, three times; the largest median.
-    let mut slowest_single: f64 = 0.0;
-    for url in &urls {
-        let t = time_async(3, || async {
-            http.get(url).send().await.map(|r| r.status())
-        })
-        .await;
-        slowest_single = slowest_single.max(stats(&t)["median_ms"].as_f64().unwrap_or(0.0));
-    }
-    let app = time_async(7, || ops.check_health(SANDBOX_PROFILE_ID, 5_000)).await;
-    let loop_script = format!(
-        "for url in {}; do curl -s -o /dev/null -w '%{{http_code}}' \"$url\" >/dev/null; done",
-        urls.join(" ")
-    );
-    match time_shell(5, &loop_script, &[]) {
-        Ok(base) => {
-            let app = stats(&app);
-            let base = stats(&base);
-            let sweep = app["median_ms"].as_f64().unwrap_or(f64::NAN);
-            let vs_single = sweep / slowest_single;
-            let vs_loop = sweep / base["median_ms"].as_f64().unwrap_or(f64::NAN);
-            report.row(
+            .await;
+        }
+        let urls: Vec<String> = SERVICES
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}/health",
+                    d.service_url_template
+                        .replace("{environment}", "production")
+                        .replace("{service}", s)
+                )
+            })
+            .collect();
+        // The slowest single check: each URL alone, three times; the largest median.
+        let mut slowest_single: f64 = 0.0;
+        for url in &urls {
+            let t = time_async(3, || async {
+                http.get(url).send().await.map(|r| r.status())
+            })
+            .await;
+            slowest_single = slowest_single.max(stats(&t)["median_ms"].as_f64().unwrap_or(0.0));
+        }
+        let app = time_async(7, || ops.check_health(SANDBOX_PROFILE_ID, 5_000)).await;
+        let loop_script = format!(
+            "for url in {}; do curl -s -o /dev/null -w '%{{http_code}}' \"$url\" >/dev/null; done",
+            urls.join(" ")
+        );
+        match time_shell(5, &loop_script, &[]) {
+            Ok(base) => {
+                let app = stats(&app);
+                let base = stats(&base);
+                let sweep = app["median_ms"].as_f64().unwrap_or(f64::NAN);
+                let vs_single = sweep / slowest_single;
+                let vs_loop = sweep / base["median_ms"].as_f64().unwrap_or(f64::NAN);
+                report.row(
                 "health-sweep",
                 "3. Health sweep: 8 services at 200 ms injected latency (the engine also checks the dispatcher and the Deploy API)",
                 app,
                 Some(("runbook's sequential curl loop", base)),
                 "≤ 1.25× the slowest single check",
             );
-            report.extend(json!({
+                report.extend(json!({
                 "slowest_single_ms": slowest_single,
                 "ratio_to_slowest_single": vs_single,
                 "ratio_text": format!("{vs_loop:.2}× the loop; {vs_single:.2}× the slowest single check ({slowest_single:.0} ms)"),
                 "met": vs_single <= 1.25,
             }));
+            }
+            Err(e) => report.skipped("health-sweep", "3. Health sweep", &e),
         }
-        Err(e) => report.skipped("health-sweep", "3. Health sweep", &e),
+        let _ = http.delete(&d.faults_url).send().await;
     }
-    let _ = http.delete(&d.faults_url).send().await;
 
-    // 4. Namespace listing: the engine's call, curl, and wrangler when installed.
-    let app = time_async(20, || ops.list_namespaces(SANDBOX_PROFILE_ID)).await;
-    let curl_script = format!(
+    if wants("namespaces") {
+        // 4. Namespace listing: the engine's call, curl, and wrangler when installed.
+        let app = time_async(20, || ops.list_namespaces(SANDBOX_PROFILE_ID)).await;
+        let curl_script = format!(
         "curl -sf -H \"Authorization: Bearer $CF_TOKEN\" {}/accounts/{}/workers/dispatch/namespaces >/dev/null",
         d.cloudflare_api_url, d.account_id
     );
-    let env = [("CF_TOKEN", d.cloudflare_token.as_str())];
-    match time_shell(20, &curl_script, &env) {
-        Ok(base) => report.row(
-            "namespace-list-curl",
-            "4a. Namespace list: engine call vs curl",
-            stats(&app),
-            Some(("curl", stats(&base))),
-            "informational",
-        ),
-        Err(e) => report.skipped("namespace-list-curl", "Namespace list vs curl", &e),
-    }
-    match &wrangler {
-        Some(bin) => {
-            let script = format!("{bin} dispatch-namespace list >/dev/null");
-            let home = std::env::var("SWITCHYARD_BENCH_WRANGLER_HOME")
-                .unwrap_or_else(|_| work.path().join("wrangler-home").display().to_string());
-            let env = [
-                // wrangler's own files (logs, config) stay out of the user's home.
-                ("XDG_CONFIG_HOME", home.as_str()),
-                ("WRANGLER_HIDE_BANNER", "true"),
-                ("NO_UPDATE_NOTIFIER", "1"),
-                ("CLOUDFLARE_API_BASE_URL", d.cloudflare_api_url.as_str()),
-                ("CLOUDFLARE_API_TOKEN", d.cloudflare_token.as_str()),
-                ("CLOUDFLARE_ACCOUNT_ID", d.account_id.as_str()),
-                ("WRANGLER_SEND_METRICS", "false"),
-                ("CI", "true"),
-            ];
-            // One untimed run first, so both sides start with warm file caches.
-            let timed = time_shell(1, &script, &env).and_then(|_| time_shell(5, &script, &env));
-            match timed {
-                Ok(base) => {
-                    report.row(
-                        "namespace-list-wrangler",
-                        "4b. Namespace list: engine call vs `wrangler dispatch-namespace list`",
-                        stats(&app),
-                        Some(("wrangler", stats(&base))),
-                        "≥ 20× faster (ratio ≤ 0.05)",
-                    );
-                    let ratio = report.rows.last().and_then(|r| r["ratio"].as_f64());
-                    report.extend(json!({
+        let env = [("CF_TOKEN", d.cloudflare_token.as_str())];
+        match time_shell(20, &curl_script, &env) {
+            Ok(base) => report.row(
+                "namespace-list-curl",
+                "4a. Namespace list: engine call vs curl",
+                stats(&app),
+                Some(("curl", stats(&base))),
+                "informational",
+            ),
+            Err(e) => report.skipped("namespace-list-curl", "Namespace list vs curl", &e),
+        }
+        match &wrangler {
+            Some(bin) => {
+                let script = format!("{bin} dispatch-namespace list >/dev/null");
+                let home = std::env::var("SWITCHYARD_BENCH_WRANGLER_HOME")
+                    .unwrap_or_else(|_| work.path().join("wrangler-home").display().to_string());
+                let env = [
+                    // wrangler's own files (logs, config) stay out of the user's home.
+                    ("XDG_CONFIG_HOME", home.as_str()),
+                    ("WRANGLER_HIDE_BANNER", "true"),
+                    ("NO_UPDATE_NOTIFIER", "1"),
+                    ("CLOUDFLARE_API_BASE_URL", d.cloudflare_api_url.as_str()),
+                    ("CLOUDFLARE_API_TOKEN", d.cloudflare_token.as_str()),
+                    ("CLOUDFLARE_ACCOUNT_ID", d.account_id.as_str()),
+                    ("WRANGLER_SEND_METRICS", "false"),
+                    ("CI", "true"),
+                ];
+                // One untimed run first, so both sides start with warm file caches.
+                let timed = time_shell(1, &script, &env).and_then(|_| time_shell(5, &script, &env));
+                match timed {
+                    Ok(base) => {
+                        report.row(
+                            "namespace-list-wrangler",
+                            "4b. Namespace list: engine call vs `wrangler dispatch-namespace list`",
+                            stats(&app),
+                            Some(("wrangler", stats(&base))),
+                            "≥ 20× faster (ratio ≤ 0.05)",
+                        );
+                        let ratio = report.rows.last().and_then(|r| r["ratio"].as_f64());
+                        report.extend(json!({
                         "met": ratio.map(|r| r <= 0.05),
                         "ratio_text": ratio.map(|r| format!("{r:.4}× ({:.0}× faster)", 1.0 / r)),
                     }));
-                }
-                Err(e) => {
-                    report.skipped("namespace-list-wrangler", "Namespace list vs wrangler", &e)
+                    }
+                    Err(e) => {
+                        report.skipped("namespace-list-wrangler", "Namespace list vs wrangler", &e)
+                    }
                 }
             }
+            None => report.skipped(
+                "namespace-list-wrangler",
+                "4b. Namespace list vs wrangler",
+                "wrangler could not be installed with npm on this machine",
+            ),
         }
-        None => report.skipped(
-            "namespace-list-wrangler",
-            "4b. Namespace list vs wrangler",
-            "wrangler could not be installed with npm on this machine",
-        ),
     }
-
-    // 5. History: a full sync of every window, then filtered queries over the cache.
-    let mut syncs = Vec::new();
-    let mut synced_records = 0;
-    let mut synced_ops = None;
-    for i in 0..3 {
-        let fresh = open_ops(&work.path().join(format!("sync{i}")), &d).await;
-        let t = Instant::now();
-        let r = fresh
-            .sync_history(SANDBOX_PROFILE_ID, |_| {})
+    if wants("history") {
+        // 5. History: a full sync of every window, then filtered queries over the cache.
+        let mut syncs = Vec::new();
+        let mut synced_records = 0;
+        let mut synced_ops = None;
+        for i in 0..3 {
+            let fresh = open_ops(&work.path().join(format!("sync{i}")), &d).await;
+            let t = Instant::now();
+            let r = fresh
+                .sync_history(SANDBOX_PROFILE_ID, |_| {})
+                .await
+                .expect("the sync works");
+            syncs.push(ms(t.elapsed()));
+            eprintln!("bench: sync {i}: {} windows, {} new", r.windows, r.inserted);
+            synced_records = r.inserted + r.updated;
+            synced_ops = Some(fresh);
+        }
+        let synced = synced_ops.expect("three syncs ran");
+        // The Deploy API serves a window of history per query; the cache keeps everything ever
+        // synced. 100,000 older records, as a cache fills over months, go straight into the store.
+        seed_history(&synced, 100_000).await;
+        let cached = synced
+            .history(
+                SANDBOX_PROFILE_ID,
+                &DeploymentFilter {
+                    limit: Some(1_000_000),
+                    ..Default::default()
+                },
+            )
             .await
-            .expect("the sync works");
-        syncs.push(ms(t.elapsed()));
-        eprintln!("bench: sync {i}: {} windows, {} new", r.windows, r.inserted);
-        synced_records = r.inserted + r.updated;
-        synced_ops = Some(fresh);
-    }
-    let synced = synced_ops.expect("three syncs ran");
-    // The Deploy API serves a window of history per query; the cache keeps everything ever
-    // synced. 100,000 older records, as a cache fills over months, go straight into the store.
-    seed_history(&synced, 100_000).await;
-    let cached = synced
-        .history(
-            SANDBOX_PROFILE_ID,
-            &DeploymentFilter {
-                limit: Some(1_000_000),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("the cache reads")
-        .deployments
-        .len();
-    report.row(
+            .expect("the cache reads")
+            .deployments
+            .len();
+        report.row(
         "history-sync",
         &format!("5a. Full history sync, every window of the Deploy API ({synced_records} records), into an empty cache"),
         stats(&syncs),
         None,
         "informational",
     );
-    // The filters as the Deployments view sends them: a page of 200 rows (its HISTORY_PAGE_SIZE),
-    // which also brings the count of all matching rows; the next pages follow as it scrolls.
-    const UI_PAGE: u32 = 200;
-    let filter = |kind: &str, offset: u32, limit: Option<u32>| {
-        let base = DeploymentFilter {
-            limit,
-            offset: Some(offset),
-            ..Default::default()
+        // The filters as the Deployments view sends them: a page of 200 rows (its HISTORY_PAGE_SIZE),
+        // which also brings the count of all matching rows; the next pages follow as it scrolls.
+        const UI_PAGE: u32 = 200;
+        let filter = |kind: &str, offset: u32, limit: Option<u32>| {
+            let base = DeploymentFilter {
+                limit,
+                offset: Some(offset),
+                ..Default::default()
+            };
+            match kind {
+                "service-environment" => DeploymentFilter {
+                    service: Some("gateway".into()),
+                    environment: Some(Environment::Production),
+                    ..base
+                },
+                "author" => DeploymentFilter {
+                    author: Some("author07@example.com".into()),
+                    ..base
+                },
+                _ => DeploymentFilter {
+                    text: Some("hotfix".into()),
+                    ..base
+                },
+            }
         };
-        match kind {
-            "service-environment" => DeploymentFilter {
-                service: Some("gateway".into()),
-                environment: Some(Environment::Production),
-                ..base
-            },
-            "author" => DeploymentFilter {
-                author: Some("author07@example.com".into()),
-                ..base
-            },
-            _ => DeploymentFilter {
-                text: Some("hotfix".into()),
-                ..base
-            },
-        }
-    };
-    let criterion_dir = std::env::var_os("SWITCHYARD_BENCH_CRITERION")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| work.path().join("criterion"));
-    for (kind, name) in [
-        ("service-environment", "service + environment"),
-        ("author", "author"),
-        ("text", "text search"),
-    ] {
-        let first = filter(kind, 0, Some(UI_PAGE));
-        let total = synced
-            .history(SANDBOX_PROFILE_ID, &first)
-            .await
-            .expect("the cache reads")
-            .total;
-        let t = stats(&time_async(200, || synced.history(SANDBOX_PROFILE_ID, &first)).await);
-        // A page further down, as after scrolling through ten pages (or the last one).
-        let deep_offset = (UI_PAGE * 10).min(total.saturating_sub(UI_PAGE));
-        let deep = filter(kind, deep_offset, Some(UI_PAGE));
-        let d = stats(&time_async(200, || synced.history(SANDBOX_PROFILE_ID, &deep)).await);
-        // Every matching row at once, as an export reads them.
-        let all = filter(kind, 0, None);
-        let a = stats(&time_async(20, || synced.history(SANDBOX_PROFILE_ID, &all)).await);
-        let crit = criterion_median(&criterion_dir, &format!("history_{kind}"), || {
-            let handle = tokio::runtime::Handle::current();
-            let _ = handle.block_on(synced.history(SANDBOX_PROFILE_ID, &first));
-        });
-        let p99 = t["p99_ms"].as_f64().unwrap_or(f64::NAN);
-        let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-        report.row(
+        let criterion_dir = std::env::var_os("SWITCHYARD_BENCH_CRITERION")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| work.path().join("criterion"));
+        for (kind, name) in [
+            ("service-environment", "service + environment"),
+            ("author", "author"),
+            ("text", "text search"),
+        ] {
+            let first = filter(kind, 0, Some(UI_PAGE));
+            let total = synced
+                .history(SANDBOX_PROFILE_ID, &first)
+                .await
+                .expect("the cache reads")
+                .total;
+            let t = stats(&time_async(200, || synced.history(SANDBOX_PROFILE_ID, &first)).await);
+            // A page further down, as after scrolling through ten pages (or the last one).
+            let deep_offset = (UI_PAGE * 10).min(total.saturating_sub(UI_PAGE));
+            let deep = filter(kind, deep_offset, Some(UI_PAGE));
+            let d = stats(&time_async(200, || synced.history(SANDBOX_PROFILE_ID, &deep)).await);
+            // Every matching row at once, as an export reads them.
+            let all = filter(kind, 0, None);
+            let a = stats(&time_async(20, || synced.history(SANDBOX_PROFILE_ID, &all)).await);
+            let crit = criterion_median(&criterion_dir, &format!("history_{kind}"), || {
+                let handle = tokio::runtime::Handle::current();
+                let _ = handle.block_on(synced.history(SANDBOX_PROFILE_ID, &first));
+            });
+            let p99 = t["p99_ms"].as_f64().unwrap_or(f64::NAN);
+            let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+            report.row(
             &format!("history-query-{kind}"),
             &format!("5b. History query ({name}) over {cached} cached records, as the view asks: a page of {UI_PAGE} rows and the count ({total} match)"),
             t.clone(),
             None,
             "p99 ≤ 5 ms",
         );
-        report.extend(json!({
+            report.extend(json!({
             "met": p99 <= 5.0,
             "percentiles": true,
             "matching": total,
@@ -498,174 +509,194 @@ async fn main() {
                 f(&a, "median_ms"),
             ),
         }));
+        }
     }
-
-    // 6. The large namespace, engine side: listing 10,000 scripts.
-    let app = time_async(5, || ops.list_workers(SANDBOX_PROFILE_ID, "dotdo-bench")).await;
-    report.row(
-        "workers-10k-list",
-        "6a. List a 10,000-script namespace (engine call)",
-        stats(&app),
-        None,
-        "list + render ≤ 1 s (render measured in the window)",
-    );
-
-    // 7. Deploy overhead: a 10 MiB bundle, the app's whole deploy and its upload alone, against
-    // curl posting the same JSON body to the same sandbox.
-    let bundle = work.path().join("bundle.js");
-    let mut text =
-        String::from("export default { fetch() { return Response.json({ status: 'ok' }); } };\n");
-    while text.len() + 80 < 10 * 1024 * 1024 {
-        text.push_str("// padding padding padding padding padding padding padding padding\n");
+    if wants("workers") {
+        // 6. The large namespace, engine side: listing 10,000 scripts.
+        let app = time_async(5, || ops.list_workers(SANDBOX_PROFILE_ID, "dotdo-bench")).await;
+        report.row(
+            "workers-10k-list",
+            "6a. List a 10,000-script namespace (engine call)",
+            stats(&app),
+            None,
+            "list + render ≤ 1 s (render measured in the window)",
+        );
     }
-    std::fs::write(&bundle, &text).expect("the bundle is written");
-    let request = DeployRequest {
-        service: "email".into(),
-        environment: Environment::Staging,
-        tier: None,
-        version: None,
-        script: base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
-        bindings: BTreeMap::new(),
-        metadata: DeploymentMetadata {
-            commit: "0123456789abcdef".into(),
-            branch: "bench".into(),
-            author: "bench".into(),
-            version: Some("bench".into()),
-        },
-    };
-    let body_path = work.path().join("body.json");
-    std::fs::write(&body_path, serde_json::to_vec(&request).expect("json")).expect("body written");
-    let client = DeployApi::new(
-        HttpClient::new(HttpSettings::default()).expect("client"),
-        &d.deploy_api_url,
-        Secret::new(d.deploy_key.clone()),
-    );
-    let upload = time_async(5, || client.deploy(&request)).await;
-    let curl_deploy = format!(
+    if wants("deploy") {
+        // 7. Deploy overhead: a 10 MiB bundle, the app's whole deploy and its upload alone, against
+        // curl posting the same JSON body to the same sandbox.
+        let bundle = work.path().join("bundle.js");
+        let mut text = String::from(
+            "export default { fetch() { return Response.json({ status: 'ok' }); } };\n",
+        );
+        while text.len() + 80 < 10 * 1024 * 1024 {
+            text.push_str("// padding padding padding padding padding padding padding padding\n");
+        }
+        std::fs::write(&bundle, &text).expect("the bundle is written");
+        let request = DeployRequest {
+            service: "email".into(),
+            environment: Environment::Staging,
+            tier: None,
+            version: None,
+            script: base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
+            bindings: BTreeMap::new(),
+            metadata: DeploymentMetadata {
+                commit: "0123456789abcdef".into(),
+                branch: "bench".into(),
+                author: "bench".into(),
+                version: Some("bench".into()),
+            },
+        };
+        let body_path = work.path().join("body.json");
+        std::fs::write(&body_path, serde_json::to_vec(&request).expect("json"))
+            .expect("body written");
+        let client = DeployApi::new(
+            HttpClient::new(HttpSettings::default()).expect("client"),
+            &d.deploy_api_url,
+            Secret::new(d.deploy_key.clone()),
+        );
+        let upload = time_async(5, || client.deploy(&request)).await;
+        let curl_deploy = format!(
         "curl -sf -X POST -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' --data-binary @{} {}/deploy >/dev/null",
         body_path.display(),
         d.deploy_api_url
     );
-    let env = [("KEY", d.deploy_key.as_str())];
-    // The same deploy each time, a new version each run.
-    let request_for = |version: String| PrepareDeploy {
-        profile_id: SANDBOX_PROFILE_ID.into(),
-        service: "email".into(),
-        environment: Environment::Staging,
-        source: DeploySource::BundleFile {
-            path: bundle.display().to_string(),
-        },
-        metadata: MetadataInput {
-            commit: Some("0123456789abcdef".into()),
-            branch: Some("bench".into()),
-            author: Some("bench".into()),
-            version: Some(version),
-        },
-        bindings: None,
-        run_id: None,
-        direct: false,
-    };
-    let mut whole = Vec::new();
-    // Per step, ms from its Running event to its end, summed over the runs.
-    let steps: std::sync::Mutex<StepTimes> = Default::default();
-    for i in 0..5 {
-        let t = Instant::now();
-        ops.deploy(
-            request_for(format!("bench-{i}")),
-            Confirmation {
-                confirmed: true,
-                typed: Some("email".into()),
-                basis: None,
+        let env = [("KEY", d.deploy_key.as_str())];
+        // The same deploy each time, a new version each run.
+        let request_for = |version: String| PrepareDeploy {
+            profile_id: SANDBOX_PROFILE_ID.into(),
+            service: "email".into(),
+            environment: Environment::Staging,
+            source: DeploySource::BundleFile {
+                path: bundle.display().to_string(),
             },
-            |e| {
-                if let DeployEvent::Step(step) = e {
-                    let name = step_name(step.step);
-                    let mut steps = steps.lock().expect("step timings");
-                    let entry = steps.entry(name).or_default();
-                    match step.state {
-                        StepState::Running => entry.0 = Some(Instant::now()),
-                        StepState::Passed | StepState::Failed | StepState::Skipped => {
-                            if let Some(start) = entry.0.take() {
-                                entry.1.push(ms(start.elapsed()));
+            metadata: MetadataInput {
+                commit: Some("0123456789abcdef".into()),
+                branch: Some("bench".into()),
+                author: Some("bench".into()),
+                version: Some(version),
+            },
+            bindings: None,
+            run_id: None,
+            direct: false,
+        };
+        let mut whole = Vec::new();
+        // Per step, ms from its Running event to its end, summed over the runs.
+        let steps: std::sync::Mutex<StepTimes> = Default::default();
+        for i in 0..5 {
+            let t = Instant::now();
+            ops.deploy(
+                request_for(format!("bench-{i}")),
+                Confirmation {
+                    confirmed: true,
+                    typed: Some("email".into()),
+                    basis: None,
+                },
+                |e| {
+                    if let DeployEvent::Step(step) = e {
+                        let name = step_name(step.step);
+                        let mut steps = steps.lock().expect("step timings");
+                        let entry = steps.entry(name).or_default();
+                        match step.state {
+                            StepState::Running => entry.0 = Some(Instant::now()),
+                            StepState::Passed | StepState::Failed | StepState::Skipped => {
+                                if let Some(start) = entry.0.take() {
+                                    entry.1.push(ms(start.elapsed()));
+                                }
                             }
+                            StepState::Pending => {}
                         }
-                        StepState::Pending => {}
                     }
-                }
-            },
-        )
-        .await
-        .expect("the app's deploy works");
-        whole.push(ms(t.elapsed()));
-    }
-    // What the operator waits for after confirming the plan: the wizard prepares first (bundle
-    // checks with Node, preflight, plan) while the plan is on screen, then applies.
-    let mut after_confirm = Vec::new();
-    for i in 0..5 {
-        let prepared = ops
-            .prepare_deploy(request_for(format!("bench-apply-{i}")), |_| {})
+                },
+            )
             .await
-            .expect("the app's deploy prepares");
-        let t = Instant::now();
-        ops.apply_deploy(
-            &prepared.run_id,
-            Confirmation {
-                confirmed: true,
-                typed: Some("email".into()),
-                basis: None,
-            },
-            |_| {},
-        )
-        .await
-        .expect("the app's deploy applies");
-        after_confirm.push(ms(t.elapsed()));
-    }
-    match time_shell(5, &curl_deploy, &env) {
-        Ok(base) => {
-            let steps: BTreeMap<String, Value> = steps
-                .into_inner()
-                .expect("step timings")
-                .into_iter()
-                .filter(|(_, (_, t))| !t.is_empty())
-                .map(|(k, (_, t))| (k, stats(&t)))
-                .collect();
-            let breakdown = steps
-                .iter()
-                .map(|(k, v)| format!("{k} {:.0}", v["median_ms"].as_f64().unwrap_or(f64::NAN)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            report.row(
+            .expect("the app's deploy works");
+            whole.push(ms(t.elapsed()));
+        }
+        // What the operator waits for after confirming the plan: the wizard prepares first (bundle
+        // checks with Node, preflight, plan) while the plan is on screen, then applies.
+        let mut after_confirm = Vec::new();
+        for i in 0..5 {
+            let prepared = ops
+                .prepare_deploy(request_for(format!("bench-apply-{i}")), |_| {})
+                .await
+                .expect("the app's deploy prepares");
+            let t = Instant::now();
+            ops.apply_deploy(
+                &prepared.run_id,
+                Confirmation {
+                    confirmed: true,
+                    typed: Some("email".into()),
+                    basis: None,
+                },
+                |_| {},
+            )
+            .await
+            .expect("the app's deploy applies");
+            after_confirm.push(ms(t.elapsed()));
+        }
+        match time_shell(5, &curl_deploy, &env) {
+            Ok(base) => {
+                let steps: BTreeMap<String, Value> = steps
+                    .into_inner()
+                    .expect("step timings")
+                    .into_iter()
+                    .filter(|(_, (_, t))| !t.is_empty())
+                    .map(|(k, (_, t))| (k, stats(&t)))
+                    .collect();
+                let breakdown = steps
+                    .iter()
+                    .map(|(k, v)| format!("{k} {:.0}", v["median_ms"].as_f64().unwrap_or(f64::NAN)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                report.row(
                 "deploy-10mib-whole",
                 "7a. Deploy a 10 MiB bundle with the engine (Ops::deploy: preflight, plan, archive, upload, verify record and health) vs curl posting the same JSON body",
                 stats(&whole),
                 Some(("curl", stats(&base))),
                 "≤ 1.2× curl",
             );
-            let ratio = report.rows.last().and_then(|r| r["ratio"].as_f64());
-            report.extend(json!({
+                let ratio = report.rows.last().and_then(|r| r["ratio"].as_f64());
+                let curl_median = report
+                    .rows
+                    .last()
+                    .and_then(|r| r["baseline"]["median_ms"].as_f64())
+                    .unwrap_or(f64::NAN);
+                let first = whole.first().copied().unwrap_or(f64::NAN);
+                report.extend(json!({
                 "met": ratio.map(|r| r <= 1.2),
                 "steps_ms": steps,
-                "ratio_text": format!("{:.2}× (median ms per step: {breakdown})", ratio.unwrap_or(f64::NAN)),
+                // The first run checks the bundle with `node --check`; the next ones deploy
+                // the same bytes, whose check is remembered by their sha256.
+                "first_run_ms": whole.first(),
+                "ratio_text": format!(
+                    "{:.2}× (median ms per step: {breakdown}); the first run, a bundle never checked before (node --check runs): {:.0} ms, {:.2}× curl",
+                    ratio.unwrap_or(f64::NAN),
+                    first,
+                    first / curl_median,
+                ),
             }));
-            report.row(
+                report.row(
                 "deploy-10mib-after-confirm",
                 "7c. The same, from the operator's confirmation to done (apply: archive, upload, verify record and health; the bundle check and plan ran while the plan was on screen)",
                 stats(&after_confirm),
                 Some(("curl", stats(&base))),
                 "informational",
             );
-            report.row(
-                "deploy-10mib-upload",
-                "7b. The same, the engine's upload alone (DeployApi client, one POST /deploy)",
-                stats(&upload),
-                Some(("curl", stats(&base))),
-                "informational",
-            );
+                report.row(
+                    "deploy-10mib-upload",
+                    "7b. The same, the engine's upload alone (DeployApi client, one POST /deploy)",
+                    stats(&upload),
+                    Some(("curl", stats(&base))),
+                    "informational",
+                );
+            }
+            Err(e) => report.skipped("deploy-10mib", "7. Deploy 10 MiB", &e),
         }
-        Err(e) => report.skipped("deploy-10mib", "7. Deploy 10 MiB", &e),
     }
-
-    live_platform_rows(&mut report).await;
+    if wants("live") {
+        live_platform_rows(&mut report).await;
+    }
 
     std::fs::write(&out, serde_json::to_vec_pretty(&report.rows).expect("json"))
         .expect("the results are written");

@@ -150,6 +150,17 @@ async fn a_database_of_the_previous_release_opens_with_its_data() {
         .await
         .unwrap();
     assert_eq!(by_text.len(), 15);
+    // The text index was rebuilt with each row's profile (0007): the count of a text search is
+    // read from it, and is exact for this profile and empty for the other.
+    let bo = DeploymentFilter {
+        text: Some("bo@example.com".into()),
+        ..DeploymentFilter::default()
+    };
+    assert_eq!(store.count_deployments(STAGING, &bo).await.unwrap(), 15);
+    assert_eq!(
+        store.count_deployments("local-sandbox", &bo).await.unwrap(),
+        0
+    );
     let rolled_back = store
         .query_deployments(
             STAGING,
@@ -210,6 +221,18 @@ async fn a_database_of_the_previous_release_opens_with_its_data() {
         .await
         .unwrap();
     assert_eq!(store.audit_log(STAGING, 100).await.unwrap().len(), 6);
+    // A record cached after the upgrade is searched like those before it.
+    let mut newer = deployment(31, 0);
+    newer.metadata.author = "bo@example.com".into();
+    store
+        .upsert_deployments(STAGING, &[newer], 1_800_000_000_000)
+        .await
+        .unwrap();
+    assert_eq!(store.count_deployments(STAGING, &bo).await.unwrap(), 16);
+    assert_eq!(
+        store.query_deployments(STAGING, &bo).await.unwrap().len(),
+        16
+    );
     store.close().await;
 
     let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))

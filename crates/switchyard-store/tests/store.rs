@@ -406,6 +406,122 @@ async fn pages_are_ordered_by_any_column_and_counted_without_a_cap() {
     assert_eq!(oldest[0].id, records[0].id);
 }
 
+/// Every way a text search reads: the first page, a deep page, every row (an export), and the
+/// count — with and without other filters — for one profile, `expected` rows.
+async fn text_search_agrees(
+    store: &Store,
+    profile: &str,
+    filter: DeploymentFilter,
+    expected: usize,
+) {
+    let all = store.query_deployments(profile, &filter).await.unwrap();
+    assert_eq!(all.len(), expected, "{profile} {filter:?}");
+    assert_eq!(
+        store.count_deployments(profile, &filter).await.unwrap(),
+        expected as u64,
+        "{profile} {filter:?}: the count says what the rows are"
+    );
+    let mut pages = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = store
+            .query_deployments(
+                profile,
+                &DeploymentFilter {
+                    limit: Some(150),
+                    offset: Some(offset),
+                    ..filter.clone()
+                },
+            )
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        offset += page.len() as u32;
+        pages.extend(page);
+    }
+    assert_eq!(
+        pages, all,
+        "{profile} {filter:?}: pages add up to the whole, in order"
+    );
+}
+
+#[tokio::test]
+async fn a_text_search_counts_exactly_the_profiles_own_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let services = ["gateway", "auth", "db", "email"];
+    let records: Vec<Deployment> = (0..3_000)
+        .map(|i| {
+            deployment(
+                1_696_348_800_000 + i * 1000,
+                services[(i % 4) as usize],
+                Environment::Production,
+                DeploymentStatus::Deployed,
+            )
+        })
+        .collect();
+    let text = |t: &str| DeploymentFilter {
+        text: Some(t.into()),
+        ..Default::default()
+    };
+    // One profile alone in the cache.
+    store.upsert_deployments("prod", &records, 1).await.unwrap();
+    text_search_agrees(&store, "prod", text("hotfix"), 1_500).await;
+    text_search_agrees(&store, "prod-2", text("hotfix"), 0).await;
+    // Profiles whose ids are prefixes, phrases, other cases or other scripts of each other.
+    let profiles = [
+        ("prod", 3_000),
+        ("prod-2", 1_200),
+        ("Prod", 400),
+        ("prød", 10),
+    ];
+    for (p, n) in profiles {
+        store.upsert_deployments(p, &records[..n], 1).await.unwrap();
+    }
+    for (p, n) in profiles {
+        // hotfix/login: the odd seconds, half of them.
+        text_search_agrees(&store, p, text("hotfix"), n / 2).await;
+        text_search_agrees(&store, p, text("hotfix login"), n / 2).await;
+        text_search_agrees(&store, p, text("auth"), (n + 2) / 4).await;
+        text_search_agrees(
+            &store,
+            p,
+            DeploymentFilter {
+                service: Some("gateway".into()),
+                ..text("hotfix")
+            },
+            0,
+        )
+        .await;
+        text_search_agrees(
+            &store,
+            p,
+            DeploymentFilter {
+                service: Some("auth".into()),
+                ..text("hotfix")
+            },
+            (n + 2) / 4,
+        )
+        .await;
+        // The profile's own token is not text an operator finds.
+        text_search_agrees(&store, p, text("p70726f64"), 0).await;
+        text_search_agrees(&store, p, text("p70"), 0).await;
+    }
+
+    // A status change is searched as the new status, and counted so.
+    let mut failed = records[1].clone();
+    failed.status = DeploymentStatus::Failed;
+    store
+        .upsert_deployments("prod-2", &[failed], 2)
+        .await
+        .unwrap();
+    text_search_agrees(&store, "prod-2", text("failed"), 1).await;
+    text_search_agrees(&store, "prod", text("failed"), 0).await;
+    text_search_agrees(&store, "prod-2", text("hotfix"), 600).await;
+}
+
 #[tokio::test]
 async fn a_failed_sync_keeps_the_last_as_of() {
     let dir = tempfile::tempdir().unwrap();

@@ -463,14 +463,57 @@ pub(crate) async fn read_bundle(path: &Path, limit: u64) -> Result<(Vec<u8>, u64
     Ok((bytes, size))
 }
 
+/// The folder of the data folder (beside the syntax check's scratch folder `tmp`) that remembers
+/// which bundles passed `node --check`: one small file per bundle, named by its sha256.
+pub(crate) const SYNTAX_CHECKS_DIR: &str = "syntax-checks";
+/// At most this many passed bundles are remembered; past it, those used least recently go.
+const SYNTAX_CHECKS_KEPT: usize = 64;
+/// What a remembered bundle's file holds. Anything else (a file cut short, edited by hand, of
+/// another format) is not trusted: the bundle is checked again.
+const SYNTAX_PASSED: &str = "switchyard syntax check 1: node --check passed\n";
+
 /// Check the bundle's syntax with `node --check` as an ES module, when Node is on PATH.
 /// Returns (checked, note); a syntax error is an error quoting Node's message.
+///
+/// A bundle that passed once (the same bytes: its sha256) is not checked again: passes are
+/// remembered in [`SYNTAX_CHECKS_DIR`] beside `scratch_dir`. A failure is never remembered, so
+/// a broken bundle is refused every time.
 pub(crate) async fn syntax_check(
     bytes: &[u8],
     scratch_dir: &Path,
     token: &CancellationToken,
 ) -> Result<(bool, String), AppError> {
-    let Some(node) = on_path("node") else {
+    let remembered = scratch_dir
+        .parent()
+        .unwrap_or(scratch_dir)
+        .join(SYNTAX_CHECKS_DIR);
+    check_with(
+        on_path("node").as_deref(),
+        bytes,
+        scratch_dir,
+        &remembered,
+        token,
+    )
+    .await
+}
+
+/// [`syntax_check`] with `node` found by the caller (None: not installed), remembering passes in
+/// `remembered`.
+async fn check_with(
+    node: Option<&Path>,
+    bytes: &[u8],
+    scratch_dir: &Path,
+    remembered: &Path,
+    token: &CancellationToken,
+) -> Result<(bool, String), AppError> {
+    let sha = sha256_hex(bytes);
+    if passed_before(remembered, &sha).await {
+        return Ok((
+            true,
+            "node --check passed (earlier, on these same bytes: not run again)".into(),
+        ));
+    }
+    let Some(node) = node else {
         return Ok((
             false,
             "Node is not on PATH: the syntax was not checked.".into(),
@@ -491,7 +534,7 @@ pub(crate) async fn syntax_check(
         .await
         .map_err(failed)?;
     // A .mjs copy, so Node parses it as the ES module Cloudflare will run.
-    let file = scratch_dir.join(format!("check-{}.mjs", &sha256_hex(bytes)[..16]));
+    let file = scratch_dir.join(format!("check-{}.mjs", &sha[..16]));
     if let Err(e) = tokio::fs::write(&file, bytes).await {
         // Nothing half-written stays behind.
         let _ = tokio::fs::remove_file(&file).await;
@@ -517,6 +560,7 @@ pub(crate) async fn syntax_check(
         AppError::internal("Checking the bundle's syntax")
     })?;
     if out.status.success() {
+        remember_pass(remembered, &sha).await;
         return Ok((true, "node --check passed".into()));
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -530,6 +574,75 @@ pub(crate) async fn syntax_check(
         "The bundle has a syntax error ({message}). Fix the source and rebuild."
     ))
     .with_runbook(switchyard_core::RunbookSection::Deployment500))
+}
+
+/// The bundle of this sha256 passed `node --check` before (its file holds exactly
+/// [`SYNTAX_PASSED`]); a hit is marked as used now, so the least recently used go first.
+async fn passed_before(remembered: &Path, sha: &str) -> bool {
+    let path = remembered.join(sha);
+    match tokio::fs::read(&path).await {
+        Ok(content) if content == SYNTAX_PASSED.as_bytes() => {
+            let touched = tokio::task::spawn_blocking(move || {
+                std::fs::File::options()
+                    .append(true)
+                    .open(&path)
+                    .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            })
+            .await;
+            if let Ok(Err(e)) = touched {
+                tracing::debug!(error = %e, "could not mark a remembered syntax check as used");
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Remember that the bundle of this sha256 passed (written whole, then renamed into place),
+/// and forget the least recently used past [`SYNTAX_CHECKS_KEPT`]. Best effort: a bundle not
+/// remembered is only checked again next time.
+async fn remember_pass(remembered: &Path, sha: &str) {
+    let dir = remembered.to_path_buf();
+    let sha = sha.to_owned();
+    let done = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        std::fs::create_dir_all(&dir)?;
+        let tmp = dir.join(format!(".{sha}.{}.tmp", std::process::id()));
+        let written = std::fs::write(&tmp, SYNTAX_PASSED)
+            .and_then(|()| std::fs::rename(&tmp, dir.join(&sha)));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written?;
+        let mut entries = Vec::new();
+        let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for e in std::fs::read_dir(&dir)?.flatten() {
+            let Some(modified) = e.metadata().ok().and_then(|m| m.modified().ok()) else {
+                continue;
+            };
+            if e.file_name().to_string_lossy().starts_with('.') {
+                // A temporary file a stopped app left behind.
+                if modified < hour_ago {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            } else {
+                entries.push((modified, e.path()));
+            }
+        }
+        if entries.len() > SYNTAX_CHECKS_KEPT {
+            entries.sort();
+            let excess = entries.len() - SYNTAX_CHECKS_KEPT;
+            for (_, old) in entries.into_iter().take(excess) {
+                let _ = std::fs::remove_file(old);
+            }
+        }
+        Ok(())
+    })
+    .await;
+    match done {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not remember a passed syntax check"),
+        Err(e) => tracing::warn!(error = %e, "remembering a passed syntax check stopped"),
+    }
 }
 
 /// Merge git/package metadata with what was typed (typed wins; empty typed values are ignored).
@@ -565,6 +678,168 @@ pub(crate) fn merge_metadata(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stand-in for `node` that counts its runs in `runs` and refuses a file holding `BROKEN`
+    /// the way Node does.
+    fn counting_node(dir: &Path) -> (PathBuf, PathBuf) {
+        let runs = dir.join("runs");
+        let node = dir.join("node");
+        std::fs::write(
+            &node,
+            format!(
+                "#!/bin/sh\necho run >> '{}'\nif grep -q BROKEN \"$2\"; then echo 'SyntaxError: Unexpected identifier' >&2; exit 1; fi\nexit 0\n",
+                runs.display()
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&node, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        (node, runs)
+    }
+
+    fn runs(file: &Path) -> usize {
+        std::fs::read_to_string(file).map_or(0, |t| t.lines().count())
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_bundle_checked_once_is_not_checked_again_until_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (node, count) = counting_node(dir.path());
+        let (scratch, kept) = (dir.path().join("data/tmp"), dir.path().join("data/checks"));
+        let token = CancellationToken::new();
+        let bundle = b"export default { fetch() { return new Response('ok'); } };\n";
+
+        let first = check_with(Some(&node), bundle, &scratch, &kept, &token)
+            .await
+            .unwrap();
+        assert_eq!(first, (true, "node --check passed".into()));
+        assert_eq!(runs(&count), 1);
+
+        // The same bytes again: passed, and Node is not run.
+        let (checked, note) = check_with(Some(&node), bundle, &scratch, &kept, &token)
+            .await
+            .unwrap();
+        assert!(checked);
+        assert!(note.contains("not run again"), "{note}");
+        assert_eq!(runs(&count), 1, "node ran again for the same bundle");
+        // Even with Node gone.
+        let (checked, _) = check_with(None, bundle, &scratch, &kept, &token)
+            .await
+            .unwrap();
+        assert!(checked);
+
+        // One byte changed: checked again.
+        let changed = b"export default { fetch() { return new Response('ok!'); } };\n";
+        let (checked, note) = check_with(Some(&node), changed, &scratch, &kept, &token)
+            .await
+            .unwrap();
+        assert!(checked, "{note}");
+        assert_eq!(note, "node --check passed");
+        assert_eq!(runs(&count), 2);
+        // A changed bundle without Node is said to be unchecked.
+        let (checked, note) = check_with(None, b"export {};\n", &scratch, &kept, &token)
+            .await
+            .unwrap();
+        assert!(!checked);
+        assert!(note.contains("not checked"), "{note}");
+        // No copy of a bundle stays in the scratch folder.
+        assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_broken_bundle_is_refused_every_time_and_never_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let (node, count) = counting_node(dir.path());
+        let (scratch, kept) = (dir.path().join("data/tmp"), dir.path().join("data/checks"));
+        let token = CancellationToken::new();
+        let broken = b"export default { BROKEN fetch( };\n";
+        for attempt in 1..=2 {
+            let e = check_with(Some(&node), broken, &scratch, &kept, &token)
+                .await
+                .unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidInput);
+            assert!(
+                e.message.contains("SyntaxError: Unexpected identifier"),
+                "{}",
+                e.message
+            );
+            assert_eq!(runs(&count), attempt, "a failed check is checked again");
+        }
+        // Without Node, it is not passed either: it is said to be unchecked.
+        let (checked, _) = check_with(None, broken, &scratch, &kept, &token)
+            .await
+            .unwrap();
+        assert!(!checked);
+        assert!(!kept.join(sha256_hex(broken)).exists());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_remembered_pass_that_is_not_whole_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (node, count) = counting_node(dir.path());
+        let (scratch, kept) = (dir.path().join("data/tmp"), dir.path().join("data/checks"));
+        let token = CancellationToken::new();
+        let bundle = b"export {};\n";
+        std::fs::create_dir_all(&kept).unwrap();
+        std::fs::write(kept.join(sha256_hex(bundle)), "switchyard syntax").unwrap();
+        let (checked, note) = check_with(Some(&node), bundle, &scratch, &kept, &token)
+            .await
+            .unwrap();
+        assert_eq!((checked, note.as_str()), (true, "node --check passed"));
+        assert_eq!(runs(&count), 1);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_remembered_passes_are_bounded_and_the_least_recently_used_go_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let (node, count) = counting_node(dir.path());
+        let (scratch, kept) = (dir.path().join("data/tmp"), dir.path().join("data/checks"));
+        let token = CancellationToken::new();
+        let bundle = |i: usize| format!("export const n = {i};\n").into_bytes();
+        for i in 0..SYNTAX_CHECKS_KEPT + 8 {
+            check_with(Some(&node), &bundle(i), &scratch, &kept, &token)
+                .await
+                .unwrap();
+            if i > 0 {
+                // The first bundle is deployed again and again: it stays.
+                check_with(Some(&node), &bundle(0), &scratch, &kept, &token)
+                    .await
+                    .unwrap();
+            }
+        }
+        assert_eq!(runs(&count), SYNTAX_CHECKS_KEPT + 8);
+        assert_eq!(
+            std::fs::read_dir(&kept).unwrap().count(),
+            SYNTAX_CHECKS_KEPT
+        );
+        check_with(Some(&node), &bundle(0), &scratch, &kept, &token)
+            .await
+            .unwrap();
+        let last = SYNTAX_CHECKS_KEPT + 7;
+        check_with(Some(&node), &bundle(last), &scratch, &kept, &token)
+            .await
+            .unwrap();
+        assert_eq!(
+            runs(&count),
+            SYNTAX_CHECKS_KEPT + 8,
+            "recent ones are remembered"
+        );
+        check_with(Some(&node), &bundle(1), &scratch, &kept, &token)
+            .await
+            .unwrap();
+        assert_eq!(
+            runs(&count),
+            SYNTAX_CHECKS_KEPT + 9,
+            "the oldest was forgotten"
+        );
+    }
 
     #[test]
     fn typed_metadata_wins_and_package_version_becomes_a_tag() {
