@@ -27,16 +27,29 @@ impl Xvfb {
             .stderr(Stdio::null())
             .spawn()
             .context("could not start Xvfb (Debian package xvfb)")?;
-        let display = Xvfb { number, child };
-        let socket = format!("/tmp/.X11-unix/X{number}");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !Path::new(&socket).exists() {
+        let mut display = Xvfb { number, child };
+        // Ready when a client is served, not when the socket file appears: on a fresh machine
+        // Xvfb compiles its keymap first, and an app started before that fails to open GTK
+        // (CI lost the first end-to-end test that way, all three attempts).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = display.child.try_wait() {
+                bail!("Xvfb exited ({status}) before display :{number} was ready");
+            }
+            let served = Command::new("xdpyinfo")
+                .args(["-display", &display.name()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if served {
+                return Ok(display);
+            }
             if Instant::now() > deadline {
-                bail!("Xvfb did not open display :{number} within 15 s");
+                bail!("Xvfb did not serve display :{number} within 30 s");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        Ok(display)
     }
 
     pub fn name(&self) -> String {

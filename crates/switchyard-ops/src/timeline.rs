@@ -479,7 +479,8 @@ impl Ops {
                 };
                 let mut detail = vec![dep.id.clone()];
                 if !dep.metadata.commit.is_empty() {
-                    detail.push(format!("commit {}", dep.metadata.commit));
+                    let commit = switchyard_core::short_commit(&dep.metadata.commit);
+                    detail.push(format!("commit {commit}"));
                 }
                 if !dep.metadata.branch.is_empty() {
                     detail.push(format!("branch {}", dep.metadata.branch));

@@ -61,6 +61,18 @@ const STATE: Record<RolloutState, { label: string; color: string }> = {
   aborted: { label: 'Aborted', color: 'gray' },
 };
 
+/** What the step reached says, by the rollout's state. */
+const STEP_NOW: Record<RolloutState, string> = {
+  testing: 'to come',
+  stepping: 'now, its gates watched',
+  paused: 'held here (paused)',
+  stopped: 'held here (stopped)',
+  interrupted: 'held here (the app stopped)',
+  completed: 'passed',
+  rolledBack: 'its gate failed: rolled back',
+  aborted: 'aborted here',
+};
+
 /** "10, 50, 100" → [10, 50, 100]; null when a part is not a whole number. */
 export function parseSteps(text: string): number[] | null {
   const parts = text
@@ -112,9 +124,7 @@ function Steps({ r }: { r: Rollout }) {
           i < reached || (i === reached && r.state === 'completed')
             ? 'passed'
             : i === reached
-              ? r.state === 'stepping'
-                ? 'now, its gates watched'
-                : r.state
+              ? STEP_NOW[r.state]
               : 'to come';
         return <List.Item key={p}>{`Step ${i + 1}: ${p} % — ${state}`}</List.Item>;
       })}

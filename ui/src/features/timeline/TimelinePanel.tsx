@@ -96,6 +96,7 @@ function ItemRow({
         </Stack>
         <Button
           size="compact-xs"
+          className="sy-tl-pin"
           variant={item.pinned ? 'filled' : 'subtle'}
           aria-pressed={item.pinned}
           aria-label={`Pin ${item.title}`}
