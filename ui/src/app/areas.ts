@@ -37,7 +37,7 @@ export const AREAS: readonly Area[] = [
     label: 'Deploy',
     icon: IconRocket,
     shortcutDigit: 2,
-    summary: 'Deploy a service or roll one back',
+    summary: 'Deploy, roll back, promote, or roll out step by step with health gates',
   },
   {
     id: 'namespaces',
@@ -72,14 +72,14 @@ export const AREAS: readonly Area[] = [
     label: 'Audit',
     icon: IconClipboardList,
     shortcutDigit: 7,
-    summary: 'Who did what, to what, and how it ended: every action taken in Switchyard',
+    summary: 'Every action taken in Switchyard, and the incident timeline',
   },
   {
     id: 'settings',
     label: 'Settings',
     icon: IconSettings,
     shortcutDigit: 8,
-    summary: 'App version, data directory, profiles and the health settings',
+    summary: 'Profiles and keys, deploy and health settings, the local sandbox, the data directory',
   },
 ];
 

@@ -42,11 +42,11 @@ pub use promote::PromoteRequest;
 pub use rollback::{
     RestoreRequest, RollbackOutcome, RollbackPlan, RollbackRequest, VersionList, VersionRow,
 };
+pub(crate) use rollout::RolloutRuntime;
 pub use rollout::{
     GateCheck, PinnedAnswer, Rollout, RolloutCommand, RolloutEvent, RolloutPlan, RolloutRequest,
     RolloutSettings, RolloutState, StableVersion, StartRollout, VersionTest,
 };
-pub(crate) use rollout::RolloutRuntime;
 pub use run::{DeployOutcome, PrepareDeploy, PreparedDeploy, Verification};
 pub use source::{
     BundleInfo, DeploySource, GitInfo, MetadataInput, PackageManager, ServiceFolderInfo,

@@ -142,6 +142,19 @@ describe('Health area', () => {
     expect(await screen.findByRole('heading', { level: 1, name: 'Runbooks' })).toBeInTheDocument();
   });
 
+  it("opens the incident timeline around a down service's outage from its row", async () => {
+    const calls = serve([MIXED], HISTORY);
+    const { user } = renderApp('health');
+    const table = await healthTable();
+    const db = within(table).getByRole('row', { name: /^db/ });
+    await user.click(within(db).getByRole('button', { name: 'Open the incident timeline of db' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Audit' })).toBeInTheDocument();
+    expect(await screen.findByRole('tab', { name: 'Timeline', selected: true })).toBeInTheDocument();
+    await waitFor(() => {
+      expect(calls.some((c) => c.cmd === 'timeline')).toBe(true);
+    });
+  });
+
   it('colours the summary by how many services are healthy', async () => {
     serve([board([result({ name: 'gateway' }), result({ name: 'db' })])]);
     renderApp('health');

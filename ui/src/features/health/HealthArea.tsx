@@ -157,6 +157,22 @@ function BoardTable({ profileId, board }: { profileId: string; board: HealthBoar
                         {navigation && <OpenRunbookButton section={result.runbook} navigation={navigation} />}
                       </Group>
                     )}
+                    {navigation && (
+                      <Group>
+                        <Button
+                          size="compact-xs"
+                          variant="subtle"
+                          aria-label={`Open the incident timeline of ${result.name}`}
+                          onClick={() => {
+                            // From 15 minutes before it went down (or the last hour) to now.
+                            const since = (result.lastChangeMs ?? now - 45 * 60_000) - 15 * 60_000;
+                            navigation.navigate('audit', { timeline: { profileId, sinceMs: since } });
+                          }}
+                        >
+                          Incident timeline
+                        </Button>
+                      </Group>
+                    )}
                   </Stack>
                 ) : (
                   <Text size="xs" c="dimmed" title={result.url}>
