@@ -680,8 +680,14 @@ async fn start_driver(
     // The app's stderr (its logs) goes on to ours as before, and is kept for the leak sweep.
     let stderr = Arc::new(Mutex::new(Vec::new()));
     let pipes: Vec<Box<dyn std::io::Read + Send>> = [
-        tauri_driver.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-        tauri_driver.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        tauri_driver
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        tauri_driver
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
     ]
     .into_iter()
     .flatten()

@@ -386,6 +386,82 @@ impl CloudflareApi {
         Ok(self.call(&what, self.request(Method::GET, &url)).await?.0)
     }
 
+    /// Replace every tag of a script (`PUT …/tags` with the whole list); returns the tags now.
+    pub async fn put_script_tags(
+        &self,
+        namespace: &str,
+        script: &str,
+        tags: &[String],
+    ) -> Result<Vec<String>, AppError> {
+        let what = format!("Changing the tags of {script} in {namespace}");
+        let url = self.url(&format!("/{}/scripts/{}/tags", seg(namespace), seg(script)));
+        let req = self.request(Method::PUT, &url).json(tags);
+        Ok(self.call(&what, req).await?.0)
+    }
+
+    /// The names of a script's secrets (Cloudflare lists names and types, never values).
+    pub async fn list_secret_names(
+        &self,
+        namespace: &str,
+        script: &str,
+    ) -> Result<Vec<String>, AppError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            name: String,
+        }
+        let what = format!("Listing the secrets of {script} in {namespace}");
+        let url = self.url(&format!(
+            "/{}/scripts/{}/secrets",
+            seg(namespace),
+            seg(script)
+        ));
+        let (listed, _): (Vec<Listed>, _) =
+            self.call(&what, self.request(Method::GET, &url)).await?;
+        Ok(listed.into_iter().map(|s| s.name).collect())
+    }
+
+    /// Set (add or replace) the `secret_text` secret `name` of a script. The value is sent in
+    /// this request's body and nowhere else; no message of ours carries it.
+    pub async fn put_secret(
+        &self,
+        namespace: &str,
+        script: &str,
+        name: &str,
+        value: &Secret,
+    ) -> Result<(), AppError> {
+        let what = format!("Setting secret {name} of {script} in {namespace}");
+        let url = self.url(&format!(
+            "/{}/scripts/{}/secrets",
+            seg(namespace),
+            seg(script)
+        ));
+        let body =
+            serde_json::json!({ "name": name, "text": value.expose(), "type": "secret_text" });
+        let req = self.request(Method::PUT, &url).json(&body);
+        // The answer (`{name, type}`) is not kept: the caller knows the name.
+        let _: (Option<serde_json::Value>, _) = self.call(&what, req).await?;
+        Ok(())
+    }
+
+    /// Delete the secret `name` of a script.
+    pub async fn delete_secret(
+        &self,
+        namespace: &str,
+        script: &str,
+        name: &str,
+    ) -> Result<(), AppError> {
+        let what = format!("Deleting secret {name} of {script} in {namespace}");
+        let url = self.url(&format!(
+            "/{}/scripts/{}/secrets/{}",
+            seg(namespace),
+            seg(script),
+            seg(name)
+        ));
+        let _: (Option<serde_json::Value>, _) =
+            self.call(&what, self.request(Method::DELETE, &url)).await?;
+        Ok(())
+    }
+
     /// Verify the token as wrangler does: the user endpoint first; on error 1000, the account's.
     pub async fn verify_token(&self) -> Result<TokenStatus, AppError> {
         let what = "Verifying the Cloudflare token";

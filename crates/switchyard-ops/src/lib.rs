@@ -21,7 +21,9 @@ mod runbooks;
 mod secrets;
 mod storage;
 mod target_lock;
+mod templates;
 mod timeline;
+mod worker_secrets;
 mod workerd_install;
 
 use std::path::{Path, PathBuf};
@@ -45,10 +47,10 @@ pub use deploy::{
     ServiceFolderInfo, StepEvent, StepState, Verification, VersionList, VersionRow, VersionSummary,
 };
 pub use deploy::{
-    BundleRef, BundleSide, CodeDiff, CompareRequest, DiffHunk, DiffLine, DiffLineKind,
-    GateCheck, InterruptedDeploy, PinnedAnswer, PromoteRequest, Rollout, RolloutCommand,
-    RolloutEvent, RolloutPlan, RolloutRequest, RolloutSettings, RolloutState, StableVersion,
-    StartRollout, VersionTest,
+    BundleRef, BundleSide, CodeDiff, CompareRequest, DiffHunk, DiffLine, DiffLineKind, GateCheck,
+    InterruptedDeploy, LiveSplit, LiveVersion, PinnedAnswer, PromoteRequest, Rollout,
+    RolloutCommand, RolloutEvent, RolloutPlan, RolloutRequest, RolloutSettings, RolloutState,
+    StableVersion, StartRollout, VersionTest,
 };
 pub use health::{
     health_targets, HealthBoard, HealthNotification, HealthPoint, HealthStatus, HealthSummary,
@@ -74,7 +76,11 @@ pub use runbooks::{
 };
 pub use secrets::{KeyCheck, TokenCheck};
 pub use storage::StorageNotice;
+pub use templates::*;
 pub use timeline::*;
+pub use worker_secrets::{
+    TagDeletePlan, WorkerSecrets, MAX_BULK_SECRETS, MAX_SECRET_VALUE_BYTES, MAX_WORKER_TAGS,
+};
 pub use workerd_install::{
     install as install_workerd_binary, npm_registry, tarball_url, InstalledWorkerd,
     WorkerdDownload, WorkerdInstallEvent, WorkerdInstallOffer, WorkerdInstalled,

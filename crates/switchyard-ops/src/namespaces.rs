@@ -219,7 +219,7 @@ fn check_namespace_name(name: &str) -> Result<(), AppError> {
 }
 
 /// Refuse a mutation on a read-only profile, saying why and what to do.
-fn check_writable(profile: &Profile, what: &str) -> Result<(), AppError> {
+pub(crate) fn check_writable(profile: &Profile, what: &str) -> Result<(), AppError> {
     if profile.protection == Protection::ReadOnly {
         // The profile's own setting, not the platform's permissions.
         return Err(AppError::read_only(&profile.name, what));
@@ -395,7 +395,7 @@ impl Ops {
     }
 
     /// Hold namespace `name` for `action` (one change of a namespace and its workers at a time).
-    fn hold_namespace(
+    pub(crate) fn hold_namespace(
         &self,
         profile: &Profile,
         name: &str,

@@ -1851,3 +1851,75 @@ async fn the_plan_diffs_the_code_against_what_runs_now_and_any_two_archived_vers
     assert_eq!(e.code, ErrorCode::InvalidInput);
     assert!(e.message.starts_with("sha256:"), "{}", e.message);
 }
+
+#[tokio::test]
+async fn a_version_deployed_elsewhere_is_fetched_from_the_platform_with_its_provenance() {
+    let f = fixture().await;
+    let prod = Environment::Production;
+    // The seeded history: deployed by "CI", never from this machine.
+    let list = f.ops.versions(SB, "gateway", prod).await.unwrap();
+    let current = list
+        .rows
+        .iter()
+        .find(|r| r.current)
+        .expect("a current version");
+    assert!(current.bundle.is_none(), "{current:?}");
+    assert!(current.fetchable, "{current:?}");
+
+    let archived = f
+        .ops
+        .fetch_platform_bundle(SB, "gateway", prod, &current.deployment.id)
+        .await
+        .unwrap();
+    assert!(archived.available);
+    // Byte for byte what the namespace serves.
+    let served = served_script(&f, prod, "gateway").await;
+    assert_eq!(archived.sha256, sha256_hex(&served));
+    assert_eq!(archived.size_bytes as usize, served.len());
+    // Now it is in the versions table with its bundle, and comparable like any other.
+    let list = f.ops.versions(SB, "gateway", prod).await.unwrap();
+    let row = list.rows.iter().find(|r| r.current).unwrap();
+    assert_eq!(
+        row.bundle.as_ref().map(|b| b.sha256.clone()),
+        Some(archived.sha256.clone())
+    );
+    assert!(!row.fetchable);
+    let d = f
+        .ops
+        .compare_bundles(&CompareRequest {
+            profile_id: SB.into(),
+            left: BundleRef::Running {
+                service: "gateway".into(),
+                environment: prod,
+            },
+            right: BundleRef::Bundle {
+                sha256: archived.sha256.clone(),
+            },
+        })
+        .await
+        .unwrap();
+    assert!(d.identical, "{d:?}");
+    assert!(f
+        .ops
+        .audit_log(SB, 50)
+        .await
+        .unwrap()
+        .iter()
+        .any(|a| a.entry.action == "deploy.fetch_bundle" && a.entry.outcome == "ok"));
+
+    // An older, unversioned deployment was overwritten in the namespace: said, not faked.
+    if let Some(old) = list
+        .rows
+        .iter()
+        .find(|r| !r.current && r.deployment.version.is_none() && r.bundle.is_none())
+    {
+        assert!(!old.fetchable);
+        let e = f
+            .ops
+            .fetch_platform_bundle(SB, "gateway", prod, &old.deployment.id)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Conflict);
+        assert!(e.message.contains("overwritten"), "{}", e.message);
+    }
+}

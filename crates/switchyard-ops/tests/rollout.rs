@@ -272,6 +272,16 @@ async fn the_operator_pauses_and_aborts_and_a_restart_leaves_it_interrupted() {
             .reason
             .unwrap()
             .contains("Paused by the operator at 10 %"));
+        // History knows versions: the split serving gateway now, largest share first.
+        let live = f.ops.live_splits(SB, ENV).await.unwrap();
+        let gateway = live.iter().find(|s| s.service == "gateway").unwrap();
+        let shares: Vec<f64> = gateway.versions.iter().map(|v| v.percentage).collect();
+        assert_eq!(shares, vec![90.0, 10.0], "{gateway:?}");
+        assert_eq!(gateway.versions[1].version_id, r.new_version_id);
+        assert!(gateway.versions[1]
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("Staged rollout")));
         f.ops
             .control_rollout(&r.id, RolloutCommand::Advance)
             .await

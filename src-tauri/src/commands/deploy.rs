@@ -116,6 +116,26 @@ pub async fn deployment_versions(
     state.ops.versions(&profile_id, &service, environment).await
 }
 
+/// Fetch the code of a version deployed elsewhere (CI, a colleague, wrangler) from the platform
+/// and archive it with its provenance, so it can be compared, promoted and restored.
+#[tauri::command]
+#[specta::specta]
+pub async fn fetch_platform_bundle(
+    state: State<'_, AppState>,
+    profile_id: String,
+    service: String,
+    environment: Environment,
+    deployment_id: String,
+) -> Result<ArchivedBundle, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::service("service", &service)?;
+    validate::id("deploymentId", &deployment_id)?;
+    state
+        .ops
+        .fetch_platform_bundle(&profile_id, &service, environment, &deployment_id)
+        .await
+}
+
 /// The plan of re-deploying an archived version.
 #[tauri::command]
 #[specta::specta]

@@ -39,6 +39,16 @@ pub(crate) const NOTE_MAX: usize = 16 * 1024;
 pub(crate) const INDEX_MAX: u32 = 9_999;
 /// The most workers a namespace delete plan can count.
 pub(crate) const SCRIPT_COUNT_MAX: u32 = 10_000_000;
+/// A worker secret's name (characters).
+pub(crate) const SECRET_NAME_MAX: usize = 256;
+/// Pasted `.env` lines for a bulk secret set (bytes): 128 secrets of 5 KiB and their names.
+pub(crate) const ENV_TEXT_MAX: usize = 768 * 1024;
+/// Tags sent for one worker (the engine allows 8; this bounds what it is shown).
+pub(crate) const TAGS_MAX: usize = 64;
+/// One tag (characters).
+pub(crate) const TAG_MAX: usize = 256;
+/// Worker names a delete by tag confirms.
+pub(crate) const PREVIEWED_WORKERS_MAX: usize = 100_000;
 
 /// A structured argument that checks itself; `field` is its name in the command.
 pub(crate) trait Checked {
@@ -183,6 +193,32 @@ impl Checked for PrepareDeploy {
         })?;
         validate::opt(self.run_id.as_deref().filter(|r| !r.is_empty()), |r| {
             validate::id(&at(field, "runId"), r)
+        })
+    }
+}
+
+impl Checked for switchyard_ops::NewService {
+    fn check(&self, field: &str) -> Check {
+        validate::profile_id(&at(field, "profileId"), &self.profile_id)?;
+        validate::line(&at(field, "templateId"), &self.template_id, LABEL_MAX)?;
+        validate::service(&at(field, "service"), &self.service)?;
+        validate::path(&at(field, "folder"), &self.folder)?;
+        let f = at(field, "bindings");
+        validate::count(
+            &f,
+            self.bindings.len(),
+            switchyard_ops::NEW_SERVICE_BINDINGS_MAX,
+        )?;
+        for (name, service) in &self.bindings {
+            validate::key(&f, name, LABEL_MAX)?;
+            validate::service(&format!("{f}.{name}"), service)?;
+        }
+        validate::opt(self.description.as_deref(), |d| {
+            validate::line(
+                &at(field, "description"),
+                d,
+                switchyard_ops::DESCRIPTION_MAX,
+            )
         })
     }
 }

@@ -18,4 +18,5 @@ pub mod rollout;
 pub mod runbooks;
 pub mod sandbox;
 pub mod secrets;
+pub mod templates;
 pub mod timeline;

@@ -1,10 +1,16 @@
 use std::path::Path;
 
 use switchyard_core::{validate, AppError};
-use switchyard_ops::{BindingsDiff, DeletePlan, Drift, NamespaceSummary, WorkerDetail, WorkerRow};
+use switchyard_ops::{
+    BindingsDiff, DeletePlan, Drift, NamespaceSummary, TagDeletePlan, WorkerDetail, WorkerRow,
+    WorkerSecrets,
+};
+use switchyard_secrets::Secret;
 use tauri::State;
 
-use crate::commands::input::SCRIPT_COUNT_MAX;
+use crate::commands::input::{
+    ENV_TEXT_MAX, PREVIEWED_WORKERS_MAX, SCRIPT_COUNT_MAX, SECRET_NAME_MAX, TAGS_MAX, TAG_MAX,
+};
 use crate::state::AppState;
 
 /// Dispatch namespaces of the profile's Cloudflare account.
@@ -211,5 +217,201 @@ pub async fn compare_bindings(
     state
         .ops
         .compare_bindings_in_folder(&profile_id, &namespace, &script, Path::new(&folder))
+        .await
+}
+
+/// The secret names (never values) and tags of a worker.
+#[tauri::command]
+#[specta::specta]
+pub async fn worker_secrets(
+    state: State<'_, AppState>,
+    profile_id: String,
+    namespace: String,
+    script: String,
+) -> Result<WorkerSecrets, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::script("script", &script)?;
+    state
+        .ops
+        .worker_secrets(&profile_id, &namespace, &script)
+        .await
+}
+
+/// Set one secret of a worker. The value comes in here once and goes to Cloudflare; the reply
+/// is the secret's name.
+#[tauri::command]
+#[specta::specta]
+pub async fn put_worker_secret(
+    state: State<'_, AppState>,
+    profile_id: String,
+    namespace: String,
+    script: String,
+    name: String,
+    value: String,
+    typed_confirmation: Option<String>,
+) -> Result<String, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::script("script", &script)?;
+    validate::key("name", &name, SECRET_NAME_MAX)?;
+    validate::secret("value", &value)?;
+    validate::opt(typed_confirmation.as_deref(), |t| {
+        validate::line("typedConfirmation", t, validate::LABEL_MAX)
+    })?;
+    state
+        .ops
+        .put_worker_secret(
+            &profile_id,
+            &namespace,
+            &script,
+            &name,
+            Secret::new(value),
+            typed_confirmation.as_deref(),
+        )
+        .await
+}
+
+/// Delete one secret of a worker.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_worker_secret(
+    state: State<'_, AppState>,
+    profile_id: String,
+    namespace: String,
+    script: String,
+    name: String,
+    typed_confirmation: Option<String>,
+) -> Result<(), AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::script("script", &script)?;
+    validate::key("name", &name, SECRET_NAME_MAX)?;
+    validate::opt(typed_confirmation.as_deref(), |t| {
+        validate::line("typedConfirmation", t, validate::LABEL_MAX)
+    })?;
+    state
+        .ops
+        .delete_worker_secret(
+            &profile_id,
+            &namespace,
+            &script,
+            &name,
+            typed_confirmation.as_deref(),
+        )
+        .await
+}
+
+/// Set several secrets of a worker from pasted `.env` lines (parsed in Rust; a bad line is
+/// named by its number, never shown). The reply is the names set.
+#[tauri::command]
+#[specta::specta]
+pub async fn bulk_set_worker_secrets(
+    state: State<'_, AppState>,
+    profile_id: String,
+    namespace: String,
+    script: String,
+    env_text: String,
+    typed_confirmation: Option<String>,
+) -> Result<Vec<String>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::script("script", &script)?;
+    validate::text("envText", &env_text, ENV_TEXT_MAX)?;
+    validate::opt(typed_confirmation.as_deref(), |t| {
+        validate::line("typedConfirmation", t, validate::LABEL_MAX)
+    })?;
+    state
+        .ops
+        .bulk_set_worker_secrets(
+            &profile_id,
+            &namespace,
+            &script,
+            Secret::new(env_text),
+            typed_confirmation.as_deref(),
+        )
+        .await
+}
+
+/// Replace the tags of a worker.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_worker_tags(
+    state: State<'_, AppState>,
+    profile_id: String,
+    namespace: String,
+    script: String,
+    tags: Vec<String>,
+    typed_confirmation: Option<String>,
+) -> Result<Vec<String>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::script("script", &script)?;
+    validate::count("tags", tags.len(), TAGS_MAX)?;
+    for t in &tags {
+        validate::line("tags", t, TAG_MAX)?;
+    }
+    validate::opt(typed_confirmation.as_deref(), |t| {
+        validate::line("typedConfirmation", t, validate::LABEL_MAX)
+    })?;
+    state
+        .ops
+        .set_worker_tags(
+            &profile_id,
+            &namespace,
+            &script,
+            tags,
+            typed_confirmation.as_deref(),
+        )
+        .await
+}
+
+/// Which workers of a namespace carry a tag (every one, counted), and what to type to delete them.
+#[tauri::command]
+#[specta::specta]
+pub async fn tag_delete_plan(
+    state: State<'_, AppState>,
+    profile_id: String,
+    namespace: String,
+    tag: String,
+) -> Result<TagDeletePlan, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::line("tag", &tag, TAG_MAX)?;
+    state
+        .ops
+        .tag_delete_plan(&profile_id, &namespace, &tag)
+        .await
+}
+
+/// Delete the workers carrying a tag; refused unless `typed_confirmation` is the tag and the
+/// workers carrying it are still exactly `previewed`.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_workers_by_tag(
+    state: State<'_, AppState>,
+    profile_id: String,
+    namespace: String,
+    tag: String,
+    typed_confirmation: String,
+    previewed: Vec<String>,
+) -> Result<Vec<String>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    validate::line("tag", &tag, TAG_MAX)?;
+    validate::line("typedConfirmation", &typed_confirmation, TAG_MAX)?;
+    validate::count("previewed", previewed.len(), PREVIEWED_WORKERS_MAX)?;
+    for p in &previewed {
+        validate::script("previewed", p)?;
+    }
+    state
+        .ops
+        .delete_workers_by_tag(
+            &profile_id,
+            &namespace,
+            &tag,
+            &typed_confirmation,
+            previewed,
+        )
         .await
 }

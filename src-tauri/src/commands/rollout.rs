@@ -4,9 +4,9 @@
 use tauri::ipc::Channel;
 use tauri::State;
 
-use switchyard_core::{validate, AppError};
+use switchyard_core::{validate, AppError, Environment};
 use switchyard_ops::{
-    Rollout, RolloutCommand, RolloutPlan, RolloutRequest, StartRollout, VersionTest,
+    LiveSplit, Rollout, RolloutCommand, RolloutPlan, RolloutRequest, StartRollout, VersionTest,
 };
 
 use super::input::Checked;
@@ -93,4 +93,16 @@ pub async fn test_rollout_version(
     validate::line("path", &path, 512)?;
     validate::range("count", count, 1..=20)?;
     state.ops.test_rollout_version(&id, &path, count).await
+}
+
+/// Which versions serve each service of `environment` now, and their shares.
+#[tauri::command]
+#[specta::specta]
+pub async fn live_splits(
+    state: State<'_, AppState>,
+    profile_id: String,
+    environment: Environment,
+) -> Result<Vec<LiveSplit>, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    state.ops.live_splits(&profile_id, environment).await
 }

@@ -30,8 +30,8 @@ function versions(service: string): VersionList_Serialize {
     rows:
       service === 'gateway'
         ? [
-            { deployment: V3, current: true, pinned: false, restorable: false, whyNot: 'It is what runs now.', bundle: null },
-            { deployment: V2, current: false, pinned: false, restorable: true, whyNot: null, bundle: null },
+            { deployment: V3, current: true, pinned: false, restorable: false, whyNot: 'It is what runs now.', bundle: null, fetchable: false },
+            { deployment: V2, current: false, pinned: false, restorable: true, whyNot: null, bundle: null, fetchable: false },
           ]
         : [],
   };

@@ -26,7 +26,7 @@ export interface NavigationTarget {
    */
   restore?: { service: string; deploymentId: string };
   /** The Deploy area: the deploy form with this service chosen (nothing runs until it is planned). */
-  deploy?: { service: string };
+  deploy?: { service: string; folder?: string };
   /** The Deploy area: the promote plan of this service (staging → production unless changed). */
   promote?: { service: string };
   /**

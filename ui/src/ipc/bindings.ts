@@ -74,6 +74,29 @@ export const commands = {
 	compareNamespaces: (profileId: string, left: string, right: string) => typedError<Drift_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_namespaces", { profileId, left, right })),
 	/**  The bindings in a local service folder's wrangler.jsonc against a deployed worker's. */
 	compareBindings: (profileId: string, namespace: string, script: string, folder: string) => typedError<BindingsDiff, AppError_Serialize>(__TAURI_INVOKE("compare_bindings", { profileId, namespace, script, folder })),
+	/**  The secret names (never values) and tags of a worker. */
+	workerSecrets: (profileId: string, namespace: string, script: string) => typedError<WorkerSecrets, AppError_Serialize>(__TAURI_INVOKE("worker_secrets", { profileId, namespace, script })),
+	/**
+	 *  Set one secret of a worker. The value comes in here once and goes to Cloudflare; the reply
+	 *  is the secret's name.
+	 */
+	putWorkerSecret: (profileId: string, namespace: string, script: string, name: string, value: string, typedConfirmation: string | null) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("put_worker_secret", { profileId, namespace, script, name, value, typedConfirmation })),
+	/**  Delete one secret of a worker. */
+	deleteWorkerSecret: (profileId: string, namespace: string, script: string, name: string, typedConfirmation: string | null) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("delete_worker_secret", { profileId, namespace, script, name, typedConfirmation })),
+	/**
+	 *  Set several secrets of a worker from pasted `.env` lines (parsed in Rust; a bad line is
+	 *  named by its number, never shown). The reply is the names set.
+	 */
+	bulkSetWorkerSecrets: (profileId: string, namespace: string, script: string, envText: string, typedConfirmation: string | null) => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("bulk_set_worker_secrets", { profileId, namespace, script, envText, typedConfirmation })),
+	/**  Replace the tags of a worker. */
+	setWorkerTags: (profileId: string, namespace: string, script: string, tags: string[], typedConfirmation: string | null) => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("set_worker_tags", { profileId, namespace, script, tags, typedConfirmation })),
+	/**  Which workers of a namespace carry a tag (every one, counted), and what to type to delete them. */
+	tagDeletePlan: (profileId: string, namespace: string, tag: string) => typedError<TagDeletePlan, AppError_Serialize>(__TAURI_INVOKE("tag_delete_plan", { profileId, namespace, tag })),
+	/**
+	 *  Delete the workers carrying a tag; refused unless `typed_confirmation` is the tag and the
+	 *  workers carrying it are still exactly `previewed`.
+	 */
+	deleteWorkersByTag: (profileId: string, namespace: string, tag: string, typedConfirmation: string, previewed: string[]) => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("delete_workers_by_tag", { profileId, namespace, tag, typedConfirmation, previewed })),
 	/**
 	 *  Check every service, the dispatcher and the Deploy API now; store the samples, and raise a
 	 *  desktop notification for each state change the check reports (rate-limited by the engine).
@@ -107,6 +130,11 @@ export const commands = {
 	rollback: (request: RollbackRequest_Deserialize, onEvent: Channel<DeployEvent_Deserialize>) => typedError<RollbackOutcome_Serialize, AppError_Serialize>(__TAURI_INVOKE("rollback", { request, onEvent })),
 	/**  Every version of a service in an environment, and whether each can be restored. */
 	deploymentVersions: (profileId: string, service: string, environment: Environment) => typedError<VersionList_Serialize, AppError_Serialize>(__TAURI_INVOKE("deployment_versions", { profileId, service, environment })),
+	/**
+	 *  Fetch the code of a version deployed elsewhere (CI, a colleague, wrangler) from the platform
+	 *  and archive it with its provenance, so it can be compared, promoted and restored.
+	 */
+	fetchPlatformBundle: (profileId: string, service: string, environment: Environment, deploymentId: string) => typedError<ArchivedBundle_Serialize, AppError_Serialize>(__TAURI_INVOKE("fetch_platform_bundle", { profileId, service, environment, deploymentId })),
 	/**  The plan of re-deploying an archived version. */
 	restorePlan: (profileId: string, deploymentId: string) => typedError<DeployPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("restore_plan", { profileId, deploymentId })),
 	/**  Re-deploy an archived version with its bindings, then verify it. */
@@ -127,6 +155,8 @@ export const commands = {
 	listRollouts: (profileId: string) => typedError<Rollout_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_rollouts", { profileId })),
 	/**  Send `count` requests for `path` pinned to the rollout's new version. */
 	testRolloutVersion: (id: string, path: string, count: number) => typedError<VersionTest_Serialize, AppError_Serialize>(__TAURI_INVOKE("test_rollout_version", { id, path, count })),
+	/**  Which versions serve each service of `environment` now, and their shares. */
+	liveSplits: (profileId: string, environment: Environment) => typedError<LiveSplit_Serialize[], AppError_Serialize>(__TAURI_INVOKE("live_splits", { profileId, environment })),
 	/**  The plan of promoting what runs in `from` to `to`, byte for byte. */
 	promotePlan: (profileId: string, service: string, from: Environment, to: Environment) => typedError<DeployPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("promote_plan", { profileId, service, from, to })),
 	/**  Deploy to `to` exactly the bundle that runs in `from`, then verify it. */
@@ -150,6 +180,16 @@ export const commands = {
 	 *  was cancelled.
 	 */
 	exportHistory: (profileId: string, filter: DeploymentFilter_Deserialize, format: ExportFormat) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("export_history", { profileId, filter, format })),
+	/**
+	 *  Every service template (built-in and the user's), and the problems of user templates that did
+	 *  not load.
+	 */
+	serviceTemplates: () => typedError<TemplateCatalog, AppError_Serialize>(__TAURI_INVOKE("service_templates")),
+	/**
+	 *  Make a new service from a template in the folder chosen (all its files or none, never over
+	 *  anything).
+	 */
+	createService: (request: NewService_Deserialize) => typedError<CreatedService, AppError_Serialize>(__TAURI_INVOKE("create_service", { request })),
 	/**  Every runbook (built-in and the user's), and the problems of user files that did not load. */
 	runbookCatalog: () => typedError<RunbookCatalog_Serialize, AppError_Serialize>(__TAURI_INVOKE("runbook_catalog")),
 	/**  The runbook (and step) that covers an error's runbook section, if any. */
@@ -746,6 +786,24 @@ export type Confirmation_Serialize = {
 	 *  None only from callers that showed no plan (scripts); the window always sends it.
 	 */
 	basis: PlanBasis_Serialize | null,
+};
+
+/**  The service that was made. */
+export type CreatedService = {
+	service: string,
+	templateId: string,
+	kind: ServiceKind,
+	/**  The folder written (as given). */
+	folder: string,
+	environment: Environment,
+	namespace: string,
+	bindings: { [key in string]: string },
+	/**  The files written, relative to the folder, sorted. */
+	files: string[],
+	/**  The profile's service list has this service (the Deploy API takes only services it knows). */
+	inProfile: boolean,
+	/**  What to do next, in order. */
+	nextSteps: string[],
 };
 
 /**  What deleting a namespace would remove; the user must type `confirm_phrase` to go ahead. */
@@ -1437,6 +1495,50 @@ backend: string } |
  */
 { state: "unavailable"; reason: string };
 
+/**  What serves a service now. */
+export type LiveSplit = LiveSplit_Serialize | LiveSplit_Deserialize;
+
+/**  What serves a service now. */
+export type LiveSplit_Deserialize = {
+	service: string,
+	/**  Largest share first; empty when `note` says why nothing is known. */
+	versions: LiveVersion_Deserialize[],
+	/**  When the active deployment was made (RFC 3339). */
+	since?: string | null,
+	/**  Why the versions are unknown (no worker, no token, the API failed). */
+	note?: string | null,
+};
+
+/**  What serves a service now. */
+export type LiveSplit_Serialize = {
+	service: string,
+	/**  Largest share first; empty when `note` says why nothing is known. */
+	versions: LiveVersion_Serialize[],
+	/**  When the active deployment was made (RFC 3339). */
+	since: string | null,
+	/**  Why the versions are unknown (no worker, no token, the API failed). */
+	note: string | null,
+};
+
+/**  One version in an active deployment. */
+export type LiveVersion = LiveVersion_Serialize | LiveVersion_Deserialize;
+
+/**  One version in an active deployment. */
+export type LiveVersion_Deserialize = {
+	versionId: string,
+	percentage: number | null,
+	/**  The version's message (e.g. "Staged rollout … by …"), when it has one. */
+	message?: string | null,
+};
+
+/**  One version in an active deployment. */
+export type LiveVersion_Serialize = {
+	versionId: string,
+	percentage: number | null,
+	/**  The version's message (e.g. "Staged rollout … by …"), when it has one. */
+	message: string | null,
+};
+
 /**  An uncaught exception. */
 export type LogException = LogException_Serialize | LogException_Deserialize;
 
@@ -1601,6 +1703,43 @@ export type NamespaceSummary_Serialize = {
 	/**  ISO 8601, as Cloudflare writes it. */
 	createdOn: string | null,
 	modifiedOn: string | null,
+};
+
+/**  Make a new service from a template. */
+export type NewService = NewService_Serialize | NewService_Deserialize;
+
+/**  Make a new service from a template. */
+export type NewService_Deserialize = {
+	/**  The profile whose namespace the service is made for. */
+	profileId: string,
+	templateId: string,
+	/**  The service name (lowercase letters, digits and '-', starting with a letter). */
+	service: string,
+	/**  The environment whose dispatch namespace goes in wrangler.jsonc. */
+	environment: Environment,
+	/**  The new service's folder (absolute): it must not exist yet, or be empty. */
+	folder: string,
+	/**  Service bindings: binding name (`DB_SERVICE`) → service (`db`). */
+	bindings: { [key in string]: string },
+	/**  One line saying what the service does. */
+	description?: string | null,
+};
+
+/**  Make a new service from a template. */
+export type NewService_Serialize = {
+	/**  The profile whose namespace the service is made for. */
+	profileId: string,
+	templateId: string,
+	/**  The service name (lowercase letters, digits and '-', starting with a letter). */
+	service: string,
+	/**  The environment whose dispatch namespace goes in wrangler.jsonc. */
+	environment: Environment,
+	/**  The new service's folder (absolute): it must not exist yet, or be empty. */
+	folder: string,
+	/**  Service bindings: binding name (`DB_SERVICE`) → service (`db`). */
+	bindings: { [key in string]: string },
+	/**  One line saying what the service does. */
+	description: string | null,
 };
 
 /**  One line of a step's output (test and build output, live). */
@@ -2850,6 +2989,23 @@ export type ServiceHealth_Serialize = {
 	suspect: SuspectDeployment_Serialize | null,
 };
 
+/**  The kinds of service of the runbook ("Creating a New Service": `--type domain|integration|ai`). */
+export type ServiceKind = "domain" | "integration" | "ai";
+
+/**  A template that loaded and can be used. */
+export type ServiceTemplate = {
+	/**  `domain`, `integration`, `ai` for the built-ins; `user/<folder>` for the user's. */
+	id: string,
+	name: string,
+	kind: ServiceKind,
+	description: string,
+	origin: TemplateOrigin,
+	/**  The bindings the form suggests (binding name → service). */
+	bindings: { [key in string]: string },
+	/**  The files it writes, relative to the new folder, sorted. */
+	files: string[],
+};
+
 /**  The version serving all traffic now, which the rollout falls back to. */
 export type StableVersion = StableVersion_Serialize | StableVersion_Deserialize;
 
@@ -3219,6 +3375,53 @@ export type SyncReport = {
 	asOfMs: number | null,
 };
 
+/**
+ *  What deleting the workers that carry a tag would delete; the user types `confirm_phrase`
+ *  (the tag) and the engine deletes only if the namespace still holds exactly `scripts`.
+ */
+export type TagDeletePlan = {
+	namespace: string,
+	tag: string,
+	/**  Every worker carrying the tag, sorted. */
+	scripts: string[],
+	scriptCount: number,
+	confirmPhrase: string,
+	/**  The destructive button's label, e.g. "Delete the 3 workers tagged beta from dotdo-staging". */
+	action: string,
+};
+
+/**  Every template that loaded, every one that did not, and the folder the user's are read from. */
+export type TemplateCatalog = {
+	templates: ServiceTemplate[],
+	problems: TemplateProblem[],
+	/**  `<data dir>/templates`: add a folder there to add a template. */
+	folder: string,
+};
+
+/**
+ *  A mistake in a template: the file (relative to the template's folder) and the line (1-based;
+ *  0 when it is about the whole file).
+ */
+export type TemplateError = {
+	file: string,
+	line: number,
+	message: string,
+};
+
+/**  Where a template comes from. */
+export type TemplateOrigin = { kind: "builtIn" } | 
+/**  A folder of `<data dir>/templates`. */
+{ kind: "user"; path: string };
+
+/**  A template folder that did not load, and why. */
+export type TemplateProblem = {
+	/**  The id it would have had. */
+	templateId: string,
+	/**  Its folder (a path for user templates). */
+	folder: string,
+	errors: TemplateError[],
+};
+
 /**  A profile's timeline over a window. */
 export type Timeline = Timeline_Serialize | Timeline_Deserialize;
 
@@ -3515,6 +3718,11 @@ export type VersionRow_Deserialize = {
 	/**  Why not, when not. */
 	whyNot?: string | null,
 	bundle?: ArchivedBundle_Deserialize | null,
+	/**
+	 *  Not archived here, but the platform still holds its code: "Fetch from the platform"
+	 *  archives it (see `fetch.rs`).
+	 */
+	fetchable: boolean,
 };
 
 /**  One version of a service/environment and whether it can be restored. */
@@ -3529,6 +3737,11 @@ export type VersionRow_Serialize = {
 	/**  Why not, when not. */
 	whyNot: string | null,
 	bundle: ArchivedBundle_Serialize | null,
+	/**
+	 *  Not archived here, but the platform still holds its code: "Fetch from the platform"
+	 *  archives it (see `fetch.rs`).
+	 */
+	fetchable: boolean,
 };
 
 /**  One side of a plan: a deployed or to-be-deployed version. Unknown fields are None. */
@@ -3665,6 +3878,20 @@ export type WorkerRow_Serialize = {
 	version: string | null,
 	createdOn: string | null,
 	modifiedOn: string | null,
+};
+
+/**  The secrets (names only) and tags of a worker, as the "Secrets and tags" tab shows them. */
+export type WorkerSecrets = {
+	namespace: string,
+	script: string,
+	/**  The secrets' names, sorted. Values are never read back (Cloudflare does not give them). */
+	names: string[],
+	tags: string[],
+	/**
+	 *  Changes here need the worker's name typed: the namespace is a production one or the
+	 *  profile is protected.
+	 */
+	confirmTyped: boolean,
 };
 
 /**  Where an install is. */

@@ -7,8 +7,10 @@ import {
   type DeletePlan,
   type Drift,
   type NamespaceSummary,
+  type TagDeletePlan,
   type WorkerDetail,
   type WorkerRow,
+  type WorkerSecrets,
 } from './bindings';
 import { callCommand } from './errors';
 
@@ -22,6 +24,8 @@ export const namespaceKeys = {
     ['namespaces', profileId, 'workers', namespace, 'detail', script] as const,
   workerContent: (profileId: string, namespace: string, script: string) =>
     ['namespaces', profileId, 'workers', namespace, 'content', script] as const,
+  workerSecrets: (profileId: string, namespace: string, script: string) =>
+    ['namespaces', profileId, 'workers', namespace, 'secrets', script] as const,
 };
 
 /** The dispatch namespaces of a profile's Cloudflare account, sorted by name. */
@@ -146,5 +150,96 @@ export function useCompareBindings(profileId: string) {
   return useMutation<BindingsDiff, AppError, { namespace: string; script: string; folder: string }>({
     mutationFn: ({ namespace, script, folder }) =>
       callCommand(() => commands.compareBindings(profileId, namespace, script, folder)),
+  });
+}
+
+/** A worker's secret names (never values), its tags, and whether changes need its name typed. */
+export function useWorkerSecrets(profileId: string | null, namespace: string, script: string) {
+  return useQuery<WorkerSecrets, AppError>({
+    queryKey: namespaceKeys.workerSecrets(profileId ?? '', namespace, script),
+    queryFn: () => callCommand(() => commands.workerSecrets(profileId ?? '', namespace, script)),
+    enabled: profileId !== null,
+  });
+}
+
+function useRefreshWorker(profileId: string, namespace: string, script: string) {
+  const client = useQueryClient();
+  return () =>
+    Promise.all([
+      client.invalidateQueries({ queryKey: namespaceKeys.workerSecrets(profileId, namespace, script) }),
+      client.invalidateQueries({ queryKey: namespaceKeys.worker(profileId, namespace, script) }),
+    ]);
+}
+
+/**
+ * Set one secret. The value goes to Rust in this call's argument and nowhere else: it is not kept
+ * in the cache (the caller resets the mutation once it settles, and `gcTime: 0` drops it then),
+ * and the reply is the name.
+ */
+export function usePutWorkerSecret(profileId: string, namespace: string, script: string) {
+  const refresh = useRefreshWorker(profileId, namespace, script);
+  return useMutation<string, AppError, { name: string; value: string; typedConfirmation: string | null }>({
+    mutationFn: ({ name, value, typedConfirmation }) =>
+      callCommand(() => commands.putWorkerSecret(profileId, namespace, script, name, value, typedConfirmation)),
+    onSuccess: refresh,
+    // Once reset, the mutation (and the value in its variables) leaves the cache at once.
+    gcTime: 0,
+  });
+}
+
+/** Delete one secret of a worker. */
+export function useDeleteWorkerSecret(profileId: string, namespace: string, script: string) {
+  const refresh = useRefreshWorker(profileId, namespace, script);
+  return useMutation<null, AppError, { name: string; typedConfirmation: string | null }>({
+    mutationFn: ({ name, typedConfirmation }) =>
+      callCommand(() => commands.deleteWorkerSecret(profileId, namespace, script, name, typedConfirmation)),
+    onSuccess: refresh,
+  });
+}
+
+/** Set several secrets from pasted `.env` lines (parsed in Rust); resolves to the names set. */
+export function useBulkSetWorkerSecrets(profileId: string, namespace: string, script: string) {
+  const refresh = useRefreshWorker(profileId, namespace, script);
+  return useMutation<string[], AppError, { envText: string; typedConfirmation: string | null }>({
+    mutationFn: ({ envText, typedConfirmation }) =>
+      callCommand(() => commands.bulkSetWorkerSecrets(profileId, namespace, script, envText, typedConfirmation)),
+    onSuccess: refresh,
+    gcTime: 0,
+  });
+}
+
+/** Replace a worker's tags; resolves to the tags now. */
+export function useSetWorkerTags(profileId: string, namespace: string, script: string) {
+  const client = useQueryClient();
+  const refresh = useRefreshWorker(profileId, namespace, script);
+  return useMutation<string[], AppError, { tags: string[]; typedConfirmation: string | null }>({
+    mutationFn: ({ tags, typedConfirmation }) =>
+      callCommand(() => commands.setWorkerTags(profileId, namespace, script, tags, typedConfirmation)),
+    onSuccess: async () => {
+      await Promise.all([refresh(), client.invalidateQueries({ queryKey: namespaceKeys.workers(profileId, namespace) })]);
+    },
+  });
+}
+
+/** Which workers of a namespace carry a tag (asked on demand: the preview of a delete by tag). */
+export function useTagDeletePlan(profileId: string, namespace: string) {
+  return useMutation<TagDeletePlan, AppError, { tag: string }>({
+    mutationFn: ({ tag }) => callCommand(() => commands.tagDeletePlan(profileId, namespace, tag)),
+  });
+}
+
+/** Delete the workers a preview listed; refused when the tag was typed wrong or the list changed. */
+export function useDeleteWorkersByTag(profileId: string, namespace: string) {
+  const client = useQueryClient();
+  return useMutation<string[], AppError, { plan: TagDeletePlan; typedConfirmation: string }>({
+    mutationFn: ({ plan, typedConfirmation }) =>
+      callCommand(() => commands.deleteWorkersByTag(profileId, namespace, plan.tag, typedConfirmation, plan.scripts)),
+    onSuccess: async () => {
+      await Promise.all([
+        client.invalidateQueries({ queryKey: namespaceKeys.workers(profileId, namespace) }),
+        client.invalidateQueries({ queryKey: namespaceKeys.list(profileId) }),
+        client.invalidateQueries({ queryKey: namespaceKeys.deletePlan(profileId, namespace) }),
+      ]);
+    },
   });
 }

@@ -224,6 +224,7 @@ export function serveIpc(
     // Errors with a runbook section ask which runbook covers it; by default none does.
     runbook_for_error: () => null,
     runbook_catalog: () => ({ runbooks: [], problems: [] }),
+    service_templates: () => ({ templates: [], problems: [], folder: '/home/op/.local/share/switchyard/templates' }),
     // The status bar shows a run in progress; by default there is none.
     list_runs: () => [],
     // The status bar asks the Local sandbox's runtime (when that profile is active); by default it
@@ -233,6 +234,8 @@ export function serveIpc(
     correlation_window: () => 15,
     deploy_settings: () => ({ keepPerService: 10, maxArchiveBytes: 536_870_912, healthWaitMs: 30_000, healthPollMs: 1_000, bundleSizeLimitBytes: 10_485_760, promoteSoakMinutes: 30 }),
     workerd_path: () => null,
+    // The Deployments area shows services split between versions; by default none is.
+    live_splits: () => [],
     // Every plan diffs its code first; by default one line changed.
     compare_bundles: () => codeDiff(),
     interrupted_deploys: () => [],

@@ -11,6 +11,7 @@ mod diff;
 mod direct;
 mod events;
 mod export;
+mod fetch;
 mod journal;
 mod plan;
 mod promote;
@@ -44,8 +45,9 @@ pub use rollback::{
 };
 pub(crate) use rollout::RolloutRuntime;
 pub use rollout::{
-    GateCheck, PinnedAnswer, Rollout, RolloutCommand, RolloutEvent, RolloutPlan, RolloutRequest,
-    RolloutSettings, RolloutState, StableVersion, StartRollout, VersionTest,
+    GateCheck, LiveSplit, LiveVersion, PinnedAnswer, Rollout, RolloutCommand, RolloutEvent,
+    RolloutPlan, RolloutRequest, RolloutSettings, RolloutState, StableVersion, StartRollout,
+    VersionTest,
 };
 pub use run::{DeployOutcome, PrepareDeploy, PreparedDeploy, Verification};
 pub use source::{

@@ -105,6 +105,9 @@ pub struct VersionRow {
     /// Why not, when not.
     pub why_not: Option<String>,
     pub bundle: Option<ArchivedBundle>,
+    /// Not archived here, but the platform still holds its code: "Fetch from the platform"
+    /// archives it (see `fetch.rs`).
+    pub fetchable: bool,
 }
 
 /// The versions of a service/environment, newest first.
@@ -225,7 +228,10 @@ impl Ops {
                 let bundle = archive.get(&d.id).cloned();
                 let record = bundle.as_ref().and_then(|b| records.get(&b.sha256));
                 let why_not = why_not(&d, current, bundle.as_ref(), record);
+                let fetchable =
+                    bundle.is_none() && super::fetch::why_not_fetchable(&d, current).is_none();
                 VersionRow {
+                    fetchable,
                     pinned: pin.as_ref().is_some_and(|p| p.deployment_id == d.id),
                     restorable: why_not.is_none(),
                     why_not,

@@ -453,8 +453,8 @@ describe('Deploy area', () => {
       pin: null,
       staleNote: null,
       rows: [
-        { deployment: v3, current: true, pinned: false, restorable: false, whyNot: 'It is what runs now.', bundle: null },
-        { deployment: v2, current: false, pinned: false, restorable: true, whyNot: null, bundle: null },
+        { deployment: v3, current: true, pinned: false, restorable: false, whyNot: 'It is what runs now.', bundle: null, fetchable: false },
+        { deployment: v2, current: false, pinned: false, restorable: true, whyNot: null, bundle: null, fetchable: false },
         {
           deployment: v1,
           current: false,
@@ -462,6 +462,7 @@ describe('Deploy area', () => {
           restorable: false,
           whyNot: 'No archived bundle: it was deployed outside Switchyard, or before the archive existed.',
           bundle: null,
+          fetchable: true,
         },
       ],
     };
@@ -474,12 +475,34 @@ describe('Deploy area', () => {
           action: 'Restore gateway v1.3.0 in production',
         }),
       restore_version: fail({ code: 'Unreachable', message: 'The Deploy API did not answer.' }),
+      fetch_platform_bundle: () => ({
+        deploymentId: 'deploy_1',
+        service: 'gateway',
+        environment: 'production',
+        sha256: 'dd'.repeat(32),
+        sizeBytes: 900,
+        kind: 'deploy',
+        available: true,
+        prunedMs: null,
+        usedMs: 1,
+        bindings: {},
+      }),
     });
     const { user } = renderApp('deploy');
     await user.click(await screen.findByRole('tab', { name: 'Roll back' }));
     const table = await screen.findByRole('table', { name: 'Versions' });
     expect(within(table).getByText(/deployed outside Switchyard/)).toBeInTheDocument();
     expect(within(table).queryByRole('button', { name: 'Restore v1.2.0' })).not.toBeInTheDocument();
+    // Deployed elsewhere, but the platform still holds its code: fetched into the archive.
+    await user.click(within(table).getByRole('button', { name: 'Fetch v1.2.0 from the platform' }));
+    await waitFor(() => {
+      expect(calls.find((c) => c.cmd === 'fetch_platform_bundle')?.args).toEqual({
+        profileId: 'local-sandbox',
+        service: 'gateway',
+        environment: 'production',
+        deploymentId: 'deploy_1',
+      });
+    });
     await user.click(within(table).getByRole('button', { name: 'Restore v1.3.0' }));
     const go = await screen.findByRole('button', { name: 'Restore gateway v1.3.0 in production' });
     await user.type(screen.getByRole('textbox', { name: /Reason/ }), 'back to last good');
@@ -519,9 +542,9 @@ describe('Deploy area', () => {
         pin: null,
         staleNote: null,
         rows: [
-          { deployment: v3, current: true, pinned: false, restorable: false, whyNot: 'It is what runs now.', bundle: bundle('cc') },
-          { deployment: v2, current: false, pinned: false, restorable: true, whyNot: null, bundle: bundle('bb') },
-          { deployment: v1, current: false, pinned: false, restorable: true, whyNot: null, bundle: bundle('aa') },
+          { deployment: v3, current: true, pinned: false, restorable: false, whyNot: 'It is what runs now.', bundle: bundle('cc'), fetchable: false },
+          { deployment: v2, current: false, pinned: false, restorable: true, whyNot: null, bundle: bundle('bb'), fetchable: false },
+          { deployment: v1, current: false, pinned: false, restorable: true, whyNot: null, bundle: bundle('aa'), fetchable: false },
         ],
       }),
       restore_plan: () => plan({ kind: 'rollback', action: 'Restore gateway v1.3.0 in production' }),

@@ -32,6 +32,7 @@ import {
 } from '../../ipc/bindings';
 import { eventChannel, useAfterDeploy } from '../../ipc/deploy';
 import { callCommand, toAppError } from '../../ipc/errors';
+import { NewServiceButton } from '../templates/NewService';
 import { DeployPlanView } from './PlanView';
 import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
 import { StepList } from './StepList';
@@ -125,7 +126,7 @@ function askedService(target: NavigationTarget | null, profile: Profile): string
 export function DeployWizard({ profile }: { profile: Profile }) {
   const { target } = useNavigation();
   const [source, setSource] = useState<SourceKind>('serviceFolder');
-  const [path, setPath] = useState('');
+  const [path, setPath] = useState(() => target?.deploy?.folder ?? '');
   const [service, setService] = useState<string>(() => askedService(target, profile) ?? '');
   const [environment, setEnvironment] = useState<Environment>(profile.environment);
   const [metadata, setMetadata] = useState<Metadata>(EMPTY_METADATA);
@@ -137,6 +138,12 @@ export function DeployWizard({ profile }: { profile: Profile }) {
     const asked = askedService(target, profile);
     if (asked !== null && phase.name === 'form') {
       setService(asked);
+    }
+    // A folder asked for (a new service's "Deploy it"): the service folder source, on it.
+    const folder = target?.deploy?.folder;
+    if (folder !== undefined && phase.name === 'form') {
+      setSource('serviceFolder');
+      setPath(folder);
     }
   }
   const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
@@ -261,6 +268,10 @@ export function DeployWizard({ profile }: { profile: Profile }) {
 
   return (
     <Stack gap="md">
+      {/* Outside the form below: the dialog's own form must not submit this one. */}
+      <Group justify="flex-end">
+        <NewServiceButton profile={profile} />
+      </Group>
       <Paper withBorder p="lg" radius="md" component="section" aria-labelledby="sy-deploy-source">
         <form onSubmit={(e) => void prepare(e)}>
           <Stack gap="md">

@@ -13,6 +13,7 @@ import {
   Textarea,
   Title,
 } from '@mantine/core';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { IconArrowBackUp, IconCircleCheck, IconPin } from '@tabler/icons-react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 
@@ -29,9 +30,10 @@ import {
   type Deployment_Serialize,
   type Environment,
   type Profile,
+  type ArchivedBundle_Serialize,
   type VersionRow_Serialize,
 } from '../../ipc/bindings';
-import { eventChannel, useAfterDeploy, useRestorePlan, useRollbackPlan, useVersions } from '../../ipc/deploy';
+import { deployKeys, eventChannel, useAfterDeploy, useRestorePlan, useRollbackPlan, useVersions } from '../../ipc/deploy';
 import { callCommand, toAppError } from '../../ipc/errors';
 import { ENVIRONMENTS } from './DeployWizard';
 import { CodeDiffView } from './CodeDiffView';
@@ -201,13 +203,59 @@ function CompareVersions({
   );
 }
 
+/**
+ * Restore beyond this machine: fetch a version deployed elsewhere (CI, a colleague, wrangler)
+ * from the platform into the archive, after which it can be compared, promoted and restored.
+ */
+function FetchButton({
+  profileId,
+  row,
+  name,
+  disabled,
+}: {
+  profileId: string;
+  row: VersionRow_Serialize;
+  name: string;
+  disabled: boolean;
+}) {
+  const client = useQueryClient();
+  const d = row.deployment;
+  const fetchIt = useMutation<ArchivedBundle_Serialize, AppError>({
+    mutationFn: () => callCommand(() => commands.fetchPlatformBundle(profileId, d.service, d.environment, d.id)),
+    onSuccess: () => client.invalidateQueries({ queryKey: deployKeys.all(profileId) }),
+  });
+  return (
+    <>
+      <Button
+        size="compact-xs"
+        variant="subtle"
+        loading={fetchIt.isPending}
+        disabled={disabled}
+        aria-label={`Fetch ${name} from the platform`}
+        onClick={() => {
+          fetchIt.mutate();
+        }}
+      >
+        Fetch its code from the platform
+      </Button>
+      {fetchIt.isError && (
+        <Text size="xs" c="red" maw={260} role="alert">
+          {fetchIt.error.message}
+        </Text>
+      )}
+    </>
+  );
+}
+
 function VersionsTable({
+  profileId,
   rows,
   disabled,
   onRestore,
   chosen,
   onChoose,
 }: {
+  profileId: string;
   rows: VersionRow_Serialize[];
   disabled: boolean;
   onRestore: (row: VersionRow_Serialize) => void;
@@ -300,9 +348,12 @@ function VersionsTable({
                       Restore…
                     </Button>
                   ) : (
-                    <Text size="xs" c="dimmed" maw={260}>
-                      {r.whyNot ?? 'Cannot be restored.'}
-                    </Text>
+                    <Stack gap={4} align="flex-start">
+                      <Text size="xs" c="dimmed" maw={260}>
+                        {r.whyNot ?? 'Cannot be restored.'}
+                      </Text>
+                      {r.fetchable && <FetchButton profileId={profileId} row={r} name={name} disabled={disabled} />}
+                    </Stack>
                   )}
                 </Table.Td>
               </Table.Tr>
@@ -529,6 +580,7 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
           {versions.data && versions.data.rows.length > 0 && (
             <>
               <VersionsTable
+                profileId={profile.id}
                 rows={versions.data.rows}
                 disabled={readOnly || running}
                 onRestore={(row) => {

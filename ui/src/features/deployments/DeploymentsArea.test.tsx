@@ -96,6 +96,31 @@ describe('Deployments', () => {
     ).toBeInTheDocument();
   });
 
+  it('shows the services split between two versions now, with each share, and nothing when none is', async () => {
+    const calls = serveIpc(appInfo(), {
+      query_history: cache([gateway], null),
+      live_splits: () => [
+        {
+          service: 'gateway',
+          versions: [
+            { versionId: '151941c9-67a0-4c4e', percentage: 90, message: null },
+            { versionId: '6e4a6fd9-4890-4d1e', percentage: 10, message: 'Staged rollout rollout_1 by ops' },
+          ],
+          since: '2026-12-06T23:00:00Z',
+          note: null,
+        },
+        { service: 'db', versions: [{ versionId: 'aaaa', percentage: 100, message: null }], since: null, note: null },
+      ],
+    });
+    renderApp();
+    const section = await screen.findByRole('region', { name: 'Traffic split now in production' });
+    const row = within(section).getByRole('group', { name: 'gateway: split between 2 versions' });
+    expect(row).toHaveTextContent('90 % · version 151941c9-67a');
+    expect(row).toHaveTextContent('10 % · version 6e4a6fd9-489 · Staged rollout rollout_1 by ops');
+    expect(within(section).queryByText('db')).not.toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'live_splits')?.args).toEqual({ profileId: 'local-sandbox', environment: 'production' });
+  });
+
   it('tells how to fill an empty, never-synced cache', async () => {
     serveIpc(appInfo());
     renderApp();

@@ -22,6 +22,7 @@ import { useSyncHistory } from '../../ipc/mutations';
 import { useAppInfo, useHistoryPages, useProfiles } from '../../ipc/queries';
 import { DeploymentDrawer } from './DeploymentDrawer';
 import { ExportMenu } from './ExportMenu';
+import { LiveSplits } from './LiveSplits';
 import type { Sort } from './deploymentColumns';
 import { DeploymentsTable } from './DeploymentsTable';
 import { SyncProgressView } from './SyncProgressView';
@@ -164,7 +165,15 @@ function FilterBar({
 /** Requests to sync (the command palette's "Sync history") already acted on: each syncs once. */
 const syncsDone = new WeakSet<NavigationTarget>();
 
-function HistoryView({ profileId, services }: { profileId: string; services: readonly string[] }) {
+function HistoryView({
+  profileId,
+  services,
+  environment,
+}: {
+  profileId: string;
+  services: readonly string[];
+  environment: Environment;
+}) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [sort, setSort] = useState<Sort>(NEWEST_FIRST);
   const [debouncedText] = useDebouncedValue(filters.text, 250);
@@ -254,6 +263,7 @@ function HistoryView({ profileId, services }: { profileId: string; services: rea
       )}
       {sync.isError && <ErrorNotice error={sync.error} context="Syncing history" />}
       {failures.length > 0 && <FailingWindows failures={failures} />}
+      <LiveSplits profileId={profileId} environment={environment} />
       <FilterBar filters={filters} services={services} onChange={setFilters} />
       {history.isPending ? (
         <Group gap="xs">
@@ -327,5 +337,5 @@ export function DeploymentsArea() {
     );
   }
   const services = profiles.data?.find((p) => p.id === active.id)?.services ?? [];
-  return <HistoryView key={active.id} profileId={active.id} services={services} />;
+  return <HistoryView key={active.id} profileId={active.id} services={services} environment={active.environment} />;
 }

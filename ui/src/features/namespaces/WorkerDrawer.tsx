@@ -1,5 +1,5 @@
-import { Badge, Button, Code, Divider, Drawer, Group, Loader, Modal, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { IconCode, IconTrash } from '@tabler/icons-react';
+import { Badge, Button, Code, Divider, Drawer, Group, Loader, Modal, Stack, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
+import { IconCode, IconKey, IconListDetails, IconTrash } from '@tabler/icons-react';
 import { type ReactNode, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -8,6 +8,7 @@ import { useDeleteWorker, useWorkerContent, useWorkerDetail } from '../../ipc/na
 import { useProfiles } from '../../ipc/queries';
 import { LogsButton } from '../logs/LogsButton';
 import { isoLocal } from './workerRows';
+import { WorkerSecretsTab } from './WorkerSecretsTab';
 import { formatBytes } from '../../components/format';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -139,13 +140,17 @@ function WorkerLogs({ profileId, namespace, script }: { profileId: string; names
   );
 }
 
-/** One worker in full: tags, bindings, settings, size, its source on demand, its logs, and delete. */
+/**
+ * One worker in full: tags, bindings, settings, size, its source on demand, its logs, and delete;
+ * and, in its own tab, its secrets (names only) and tags, edited in place.
+ */
 export function WorkerDrawer({ profileId, namespace, worker, onClose }: WorkerDrawerProps) {
   const script = worker?.name ?? null;
   const detail = useWorkerDetail(profileId, namespace, script);
   const remove = useDeleteWorker(profileId, namespace);
   const [confirming, setConfirming] = useState(false);
   const [typed, setTyped] = useState('');
+  const [tab, setTab] = useState<string | null>('details');
 
   const closeConfirm = () => {
     setConfirming(false);
@@ -166,103 +171,124 @@ export function WorkerDrawer({ profileId, namespace, worker, onClose }: WorkerDr
         title={worker ? `Worker ${worker.name}` : 'Worker'}
       >
         {worker && (
-          <Stack gap="md">
-            <Table variant="vertical" layout="fixed" verticalSpacing={6} aria-label="Worker fields">
-              <Table.Tbody>
-                <Field label="Namespace">{namespace}</Field>
-                <Field label="Service">{worker.service ?? '—'}</Field>
-                <Field label="Env">{worker.environment ?? '—'}</Field>
-                <Field label="Version">{worker.version ?? '—'}</Field>
-                <Field label="Commit">{worker.commit ? <Code>{worker.commit}</Code> : '—'}</Field>
-                <Field label="Branch">{worker.branch ?? '—'}</Field>
-                <Field label="Created">{isoLocal(worker.createdOn) || '—'}</Field>
-                <Field label="Modified">{isoLocal(worker.modifiedOn) || '—'}</Field>
-                <Field label="Size">
-                  {detail.data ? formatBytes(detail.data.sizeBytes) : detail.isPending ? 'Loading…' : '—'}
-                </Field>
-              </Table.Tbody>
-            </Table>
-
-            <div>
-              <Title order={3} size="h5" mb={6}>
-                Tags
-              </Title>
-              {worker.tags.length === 0 ? (
-                <Text size="sm" c="dimmed">
-                  No tags. Deploys through the Deploy API tag workers with service, env, commit, branch and version.
-                </Text>
-              ) : (
-                <Group gap={6}>
-                  {worker.tags.map((tag) => (
-                    <Badge key={tag} variant="default" tt="none">
-                      {tag}
-                    </Badge>
-                  ))}
-                </Group>
-              )}
-            </div>
-
-            {detail.isError && (
-              <ErrorNotice
-                error={detail.error}
-                context="Loading the worker's details"
-                onRetry={() => {
-                  void detail.refetch();
-                }}
+          <Tabs value={tab} onChange={setTab} keepMounted={false}>
+            <Tabs.List mb="md">
+              <Tabs.Tab value="details" leftSection={<IconListDetails size={14} aria-hidden />}>
+                Details
+              </Tabs.Tab>
+              <Tabs.Tab value="secrets" leftSection={<IconKey size={14} aria-hidden />}>
+                Secrets and tags
+              </Tabs.Tab>
+            </Tabs.List>
+            <Tabs.Panel value="secrets">
+              <WorkerSecretsTab
+                key={`${namespace}/${worker.name}`}
+                profileId={profileId}
+                namespace={namespace}
+                script={worker.name}
+                onWorkerGone={onClose}
               />
-            )}
-            {detail.isPending && (
-              <Group gap="xs">
-                <Loader size="xs" aria-hidden />
-                <Text size="sm">Loading bindings and settings…</Text>
-              </Group>
-            )}
-            {detail.data && (
-              <>
+            </Tabs.Panel>
+            <Tabs.Panel value="details">
+              <Stack gap="md">
+                <Table variant="vertical" layout="fixed" verticalSpacing={6} aria-label="Worker fields">
+                  <Table.Tbody>
+                    <Field label="Namespace">{namespace}</Field>
+                    <Field label="Service">{worker.service ?? '—'}</Field>
+                    <Field label="Env">{worker.environment ?? '—'}</Field>
+                    <Field label="Version">{worker.version ?? '—'}</Field>
+                    <Field label="Commit">{worker.commit ? <Code>{worker.commit}</Code> : '—'}</Field>
+                    <Field label="Branch">{worker.branch ?? '—'}</Field>
+                    <Field label="Created">{isoLocal(worker.createdOn) || '—'}</Field>
+                    <Field label="Modified">{isoLocal(worker.modifiedOn) || '—'}</Field>
+                    <Field label="Size">
+                      {detail.data ? formatBytes(detail.data.sizeBytes) : detail.isPending ? 'Loading…' : '—'}
+                    </Field>
+                  </Table.Tbody>
+                </Table>
+
                 <div>
                   <Title order={3} size="h5" mb={6}>
-                    Bindings
+                    Tags
                   </Title>
-                  <Bindings bindings={bindings} />
+                  {worker.tags.length === 0 ? (
+                    <Text size="sm" c="dimmed">
+                      No tags. Deploys through the Deploy API tag workers with service, env, commit, branch and version.
+                    </Text>
+                  ) : (
+                    <Group gap={6}>
+                      {worker.tags.map((tag) => (
+                        <Badge key={tag} variant="default" tt="none">
+                          {tag}
+                        </Badge>
+                      ))}
+                    </Group>
+                  )}
                 </div>
+
+                {detail.isError && (
+                  <ErrorNotice
+                    error={detail.error}
+                    context="Loading the worker's details"
+                    onRetry={() => {
+                      void detail.refetch();
+                    }}
+                  />
+                )}
+                {detail.isPending && (
+                  <Group gap="xs">
+                    <Loader size="xs" aria-hidden />
+                    <Text size="sm">Loading bindings and settings…</Text>
+                  </Group>
+                )}
+                {detail.data && (
+                  <>
+                    <div>
+                      <Title order={3} size="h5" mb={6}>
+                        Bindings
+                      </Title>
+                      <Bindings bindings={bindings} />
+                    </div>
+                    <div>
+                      <Title order={3} size="h5" mb={6}>
+                        Settings
+                      </Title>
+                      <Code block aria-label={`Settings of ${worker.name}`}>
+                        {JSON.stringify(settings, null, 2)}
+                      </Code>
+                    </div>
+                  </>
+                )}
+
                 <div>
                   <Title order={3} size="h5" mb={6}>
-                    Settings
+                    Logs
                   </Title>
-                  <Code block aria-label={`Settings of ${worker.name}`}>
-                    {JSON.stringify(settings, null, 2)}
-                  </Code>
+                  <WorkerLogs profileId={profileId} namespace={namespace} script={worker.name} />
                 </div>
-              </>
-            )}
 
-            <div>
-              <Title order={3} size="h5" mb={6}>
-                Logs
-              </Title>
-              <WorkerLogs profileId={profileId} namespace={namespace} script={worker.name} />
-            </div>
+                <div>
+                  <Title order={3} size="h5" mb={6}>
+                    Source
+                  </Title>
+                  <Source key={worker.name} profileId={profileId} namespace={namespace} script={worker.name} />
+                </div>
 
-            <div>
-              <Title order={3} size="h5" mb={6}>
-                Source
-              </Title>
-              <Source key={worker.name} profileId={profileId} namespace={namespace} script={worker.name} />
-            </div>
-
-            <Divider my="sm" label="Danger zone" labelPosition="left" />
-            <Group>
-              <Button
-                color="red"
-                leftSection={<IconTrash size={16} aria-hidden />}
-                onClick={() => {
-                  setConfirming(true);
-                }}
-              >
-                {`Delete worker ${worker.name}`}
-              </Button>
-            </Group>
-          </Stack>
+                <Divider my="sm" label="Danger zone" labelPosition="left" />
+                <Group>
+                  <Button
+                    color="red"
+                    leftSection={<IconTrash size={16} aria-hidden />}
+                    onClick={() => {
+                      setConfirming(true);
+                    }}
+                  >
+                    {`Delete worker ${worker.name}`}
+                  </Button>
+                </Group>
+              </Stack>
+            </Tabs.Panel>
+          </Tabs>
         )}
       </Drawer>
       <Modal opened={confirming && worker !== null} onClose={closeConfirm} title={`Delete worker ${worker?.name ?? ''}?`}>

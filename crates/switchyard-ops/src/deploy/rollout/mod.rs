@@ -12,6 +12,7 @@
 
 mod engine;
 mod gate;
+mod live;
 mod plan;
 mod split;
 mod types;
@@ -23,6 +24,7 @@ use tokio::sync::mpsc;
 
 use switchyard_core::{Environment, Profile};
 
+pub use live::{LiveSplit, LiveVersion};
 pub use types::{
     GateCheck, PinnedAnswer, Rollout, RolloutCommand, RolloutEvent, RolloutPlan, RolloutRequest,
     RolloutSettings, RolloutState, StableVersion, StartRollout, VersionTest,
