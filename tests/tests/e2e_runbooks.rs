@@ -844,5 +844,26 @@ async fn direct_new_code(app: &AppSession, work: &Path) -> Result<()> {
     click_in_step(app, 5, "Run").await?;
     step_state(app, 5, "passed").await?;
     app.screenshot("deploy-direct-4-verified").await?;
+
+    // The incident's timeline: the fault, each step run, and the deploy, in one view.
+    app.click_button("Open timeline").await?;
+    let deadline = std::time::Instant::now() + SHORT;
+    loop {
+        let page = app.page_text().await?;
+        let has = |t: &str| page.contains(t);
+        if has("sandbox.fault")
+            && has("gateway v3.1.0-hotfix")
+            && has("Step 1")
+            && has("Step 6")
+            && has("failed")
+        {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("the incident timeline lacks the fault, a step or the deploy: {page:.5000}");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    app.screenshot("deploy-direct-5-timeline").await?;
     Ok(())
 }
