@@ -2,8 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
-use switchyard_core::{AppError, ErrorCode};
-use switchyard_secrets::Secret;
+use switchyard_core::{AppError, ErrorCode, Secret};
 
 use crate::http::HttpClient;
 

@@ -4,8 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use switchyard_core::{AppError, ErrorCode};
-use switchyard_secrets::Secret;
+use switchyard_core::{AppError, ErrorCode, Secret};
 
 use crate::http::{not_the_deploy_api, retry_after, HttpClient};
 

@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use switchyard_core::{
-    AppError, Deployment, DeploymentMetadata, Environment, ErrorCode, RunbookSection,
+    AppError, Deployment, DeploymentMetadata, Environment, ErrorCode, RunbookSection, Secret,
 };
-use switchyard_secrets::Secret;
 
 use crate::http::{retry_after, HttpClient};
 

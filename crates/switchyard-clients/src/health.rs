@@ -4,8 +4,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde::Serialize;
-use switchyard_core::RunbookSection;
-use switchyard_secrets::Secret;
+use switchyard_core::{RunbookSection, Secret};
 
 use crate::http::HttpClient;
 

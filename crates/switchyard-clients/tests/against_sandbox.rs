@@ -9,9 +9,8 @@ use switchyard_clients::{
     AuthApi, CloudflareApi, DeployApi, DeployRequest, DeploymentQuery, HealthProber, HttpClient,
     HttpSettings, NamespaceUpdate, ProbeState, ProbeTarget,
 };
-use switchyard_core::{DeploymentMetadata, DeploymentStatus, Environment, ErrorCode};
+use switchyard_core::{DeploymentMetadata, DeploymentStatus, Environment, ErrorCode, Secret};
 use switchyard_sandbox::{DownKind, Fault, FaultTarget, Sandbox, SandboxConfig};
-use switchyard_secrets::Secret;
 
 struct Fixture {
     sandbox: Sandbox,

@@ -13,8 +13,7 @@ use proptest::prelude::*;
 use switchyard_clients::{
     AuthApi, CloudflareApi, DeployApi, DeployRequest, DeploymentQuery, HttpClient, HttpSettings,
 };
-use switchyard_core::{AppError, DeploymentMetadata, Environment};
-use switchyard_secrets::Secret;
+use switchyard_core::{AppError, DeploymentMetadata, Environment, Secret};
 
 fn cases() -> u32 {
     std::env::var("SWITCHYARD_FUZZ_CASES")

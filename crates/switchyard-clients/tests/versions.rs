@@ -13,9 +13,8 @@ use futures_util::StreamExt;
 use switchyard_clients::{
     CloudflareApi, HttpClient, HttpSettings, VersionSplit, WorkerVersionsApi,
 };
-use switchyard_core::{Environment, ErrorCode};
+use switchyard_core::{Environment, ErrorCode, Secret};
 use switchyard_sandbox::{Sandbox, SandboxConfig};
-use switchyard_secrets::Secret;
 
 const NS: &str = "dotdo-development";
 const WORKER: &str = "gateway";

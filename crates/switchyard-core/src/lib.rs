@@ -1,13 +1,15 @@
 //! Switchyard's domain: the names of the platform (services, environments, namespaces), the
-//! profiles that point the app at one environment of it, and the error vocabulary every layer
-//! shares. Pure types and rules: this crate does no I/O and must not depend on `tauri`, on an
-//! HTTP client, on a database or on any other Switchyard crate.
+//! profiles that point the app at one environment of it, the error vocabulary every layer shares,
+//! and the redacting [`Secret`] that keys are held in. Pure types and rules: this crate does no
+//! I/O and must not depend on `tauri`, on an HTTP client, on a database or on any other
+//! Switchyard crate.
 
 pub mod audit;
 pub mod deployment;
 pub mod error;
 pub mod names;
 pub mod profile;
+pub mod secret;
 pub mod validate;
 
 pub use audit::{AuditFilter, AuditOutcome};
@@ -15,6 +17,7 @@ pub use deployment::{short_commit, Deployment, DeploymentMetadata, DeploymentSta
 pub use error::{AppError, ErrorCode, RunbookSection};
 pub use names::{Environment, ServiceName, DEFAULT_SERVICES};
 pub use profile::{Profile, ProfileId, ProfileSummary, Protection, SANDBOX_PROFILE_ID};
+pub use secret::{Secret, REDACTED};
 
 /// Where "now" comes from. Passed in, so plans and records are testable.
 pub trait Clock: Send + Sync + std::fmt::Debug {

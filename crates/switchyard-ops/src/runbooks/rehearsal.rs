@@ -2,6 +2,7 @@
 //! are rehearsed in.
 
 use serde::{Deserialize, Serialize};
+use switchyard_clients::{ControlError, ControlFault, FaultEntry, SandboxControl};
 use switchyard_core::{AppError, ErrorCode};
 use switchyard_store::{RunChanges, RunUpdate};
 
@@ -34,22 +35,38 @@ pub enum RehearsalFault {
 /// The target under which a rehearsed bad deploy is listed and cleared.
 const BAD_DEPLOY_PREFIX: &str = "bad-deploy:";
 
+/// What injecting a [`RehearsalFault`] asks of the sandbox.
+enum Injection {
+    /// Set a fault on a target.
+    Fault(ControlFault),
+    /// Deploy a broken release of the service.
+    BadDeploy(String),
+}
+
+impl Injection {
+    /// The fault as the audit log records it.
+    fn audit_json(&self) -> serde_json::Value {
+        match self {
+            Injection::Fault(fault) => serde_json::to_value(fault).unwrap_or_default(),
+            Injection::BadDeploy(service) => serde_json::json!({ "service": service }),
+        }
+    }
+}
+
 impl RehearsalFault {
-    fn target_and_body(&self) -> Result<(String, serde_json::Value), AppError> {
+    fn target_and_injection(&self) -> Result<(String, Injection), AppError> {
         let check_service = |s: &str| switchyard_core::ServiceName::parse(s).map(|_| ());
+        let down = || Injection::Fault(ControlFault::Down { how: None });
         Ok(match self {
             RehearsalFault::ServiceDown { service } => {
                 check_service(service)?;
-                (
-                    format!("service:{service}"),
-                    serde_json::json!({ "mode": "down" }),
-                )
+                (format!("service:{service}"), down())
             }
             RehearsalFault::BadDeploy { service } => {
                 check_service(service)?;
                 (
                     format!("{BAD_DEPLOY_PREFIX}{service}"),
-                    serde_json::json!({ "service": service }),
+                    Injection::BadDeploy(service.clone()),
                 )
             }
             RehearsalFault::ServiceErrors { service, status } => {
@@ -61,21 +78,22 @@ impl RehearsalFault {
                 }
                 (
                     format!("service:{service}"),
-                    serde_json::json!({ "mode": "error", "status": status }),
+                    Injection::Fault(ControlFault::Error {
+                        status: Some(*status),
+                        body: None,
+                    }),
                 )
             }
-            RehearsalFault::DeployApiDown => {
-                ("deploy-api".into(), serde_json::json!({ "mode": "down" }))
-            }
-            RehearsalFault::DispatcherDown => {
-                ("dispatcher".into(), serde_json::json!({ "mode": "down" }))
-            }
+            RehearsalFault::DeployApiDown => ("deploy-api".into(), down()),
+            RehearsalFault::DispatcherDown => ("dispatcher".into(), down()),
             RehearsalFault::DatabaseUnhealthy => (
                 "service:db".into(),
-                serde_json::json!({
-                    "mode": "error",
-                    "status": 503,
-                    "body": "{\"status\":\"unhealthy\",\"service\":\"db\",\"error\":\"database connection lost\"}"
+                Injection::Fault(ControlFault::Error {
+                    status: Some(503),
+                    body: Some(
+                        "{\"status\":\"unhealthy\",\"service\":\"db\",\"error\":\"database connection lost\"}"
+                            .into(),
+                    ),
                 }),
             ),
             RehearsalFault::Latency { target, ms } => {
@@ -86,7 +104,7 @@ impl RehearsalFault {
                 }
                 (
                     target.clone(),
-                    serde_json::json!({ "mode": "latency", "ms": ms }),
+                    Injection::Fault(ControlFault::Latency { ms: u64::from(*ms) }),
                 )
             }
         })
@@ -111,35 +129,26 @@ impl Ops {
 
     /// The faults in force in the Local sandbox.
     pub async fn sandbox_faults(&self, profile_id: &str) -> Result<Vec<ActiveFault>, AppError> {
-        let url = self.rb_faults_url(profile_id).await?;
-        let resp = self
-            .http
-            .request(reqwest::Method::GET, &url)
-            .send()
-            .await
-            .map_err(|e| sandbox_unreachable(&e))?;
-        let body: serde_json::Value = resp.json().await.map_err(|e| sandbox_unreachable(&e))?;
-        let mut active: Vec<ActiveFault> = body["faults"]
-            .as_array()
-            .map(|a| a.iter().map(describe_fault).collect())
-            .unwrap_or_default();
-        let rehearsal: serde_json::Value = self
-            .http
-            .request(reqwest::Method::GET, &rehearsal_url(&url))
-            .send()
+        let control = self.rb_sandbox_control(profile_id).await?;
+        let mut active: Vec<ActiveFault> = control
+            .faults()
             .await
             .map_err(|e| sandbox_unreachable(&e))?
-            .json()
+            .iter()
+            .map(describe_fault)
+            .collect();
+        let bad_deploys = control
+            .bad_deploys()
             .await
             .map_err(|e| sandbox_unreachable(&e))?;
-        for b in rehearsal["bad_deploys"].as_array().into_iter().flatten() {
-            let service = b["service"].as_str().unwrap_or_default();
+        for b in bad_deploys {
+            let service = &b.service;
             active.push(ActiveFault {
                 target: format!("{BAD_DEPLOY_PREFIX}{service}"),
                 mode: "bad_deploy".into(),
                 description: format!(
                     "{service} runs a broken release ({}, deployed by the rehearsal) until it is rolled back or deployed again",
-                    b["version_tag"].as_str().unwrap_or("a broken version")
+                    b.version_tag.as_deref().unwrap_or("a broken version")
                 ),
             });
         }
@@ -154,36 +163,29 @@ impl Ops {
         fault: RehearsalFault,
         run_id: Option<&str>,
     ) -> Result<Vec<ActiveFault>, AppError> {
-        let url = self.rb_faults_url(profile_id).await?;
-        let (target, body) = fault.target_and_body()?;
+        let control = self.rb_sandbox_control(profile_id).await?;
+        let (target, injection) = fault.target_and_injection()?;
         let environment = self.store.get_profile(profile_id).await?.environment;
-        let (method, endpoint, body) = match &fault {
-            RehearsalFault::BadDeploy { service } => (
-                reqwest::Method::POST,
-                format!("{}/bad-deploy", rehearsal_url(&url)),
-                serde_json::json!({ "service": service, "environment": environment.as_str() }),
-            ),
-            _ => (reqwest::Method::PUT, format!("{url}/{target}"), body),
-        };
-        let params = serde_json::json!({ "target": target, "fault": body, "run": run_id });
+        let params =
+            serde_json::json!({ "target": target, "fault": injection.audit_json(), "run": run_id });
         self.audited(profile_id, "sandbox.fault", &target, params, async {
             if let Some(run_id) = run_id {
                 self.rb_check_rehearsal_run(run_id, profile_id).await?;
             }
-            let resp = self
-                .http
-                .request(method, &endpoint)
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| sandbox_unreachable(&e))?;
-            if !resp.status().is_success() {
-                let text = resp.text().await.unwrap_or_default();
-                return Err(AppError::invalid_input(format!(
-                    "The sandbox refused the fault: {text}"
-                )));
+            let sent = match &injection {
+                Injection::BadDeploy(service) => control
+                    .start_bad_deploy(service, environment.as_str())
+                    .await
+                    .map(|_| ()),
+                Injection::Fault(fault) => control.set_fault(&target, fault).await.map(|_| ()),
+            };
+            match sent {
+                Ok(()) => Ok(()),
+                Err(ControlError::Refused { body, .. }) => Err(AppError::invalid_input(format!(
+                    "The sandbox refused the fault: {body}"
+                ))),
+                Err(e) => Err(sandbox_unreachable(&e)),
             }
-            Ok(())
         })
         .await?;
         let active = self.sandbox_faults(profile_id).await?;
@@ -210,7 +212,7 @@ impl Ops {
         target: Option<&str>,
         run_id: Option<&str>,
     ) -> Result<Vec<ActiveFault>, AppError> {
-        let url = self.rb_faults_url(profile_id).await?;
+        let control = self.rb_sandbox_control(profile_id).await?;
         let what = target.unwrap_or("all");
         self.audited(
             profile_id,
@@ -223,32 +225,26 @@ impl Ops {
                 }
                 let environment = self.store.get_profile(profile_id).await?.environment;
                 // A bad deploy is ended by restoring the previous release; "all" ends both kinds.
-                let urls = match target {
+                let cleared = match target {
                     Some(t) => match t.strip_prefix(BAD_DEPLOY_PREFIX) {
-                        Some(service) => vec![format!(
-                            "{}/bad-deploy/{service}/{}",
-                            rehearsal_url(&url),
-                            environment.as_str()
-                        )],
-                        None => vec![format!("{url}/{t}")],
+                        Some(service) => control
+                            .end_bad_deploy(service, environment.as_str())
+                            .await
+                            .map(|_| ()),
+                        None => control.clear_fault(t).await.map(|_| ()),
                     },
-                    None => vec![url.clone(), rehearsal_url(&url)],
+                    None => match control.clear_all_faults().await {
+                        Ok(_) => control.end_all_bad_deploys().await.map(|_| ()),
+                        Err(e) => Err(e),
+                    },
                 };
-                for full in urls {
-                    let resp = self
-                        .http
-                        .request(reqwest::Method::DELETE, &full)
-                        .send()
-                        .await
-                        .map_err(|e| sandbox_unreachable(&e))?;
-                    if !resp.status().is_success() {
-                        let text = resp.text().await.unwrap_or_default();
-                        return Err(AppError::invalid_input(format!(
-                            "The sandbox did not clear the fault: {text}"
-                        )));
-                    }
+                match cleared {
+                    Ok(()) => Ok(()),
+                    Err(ControlError::Refused { body, .. }) => Err(AppError::invalid_input(
+                        format!("The sandbox did not clear the fault: {body}"),
+                    )),
+                    Err(e) => Err(sandbox_unreachable(&e)),
                 }
-                Ok(())
             },
         )
         .await?;
@@ -263,7 +259,7 @@ impl Ops {
         self.sandbox_faults(profile_id).await
     }
 
-    async fn rb_faults_url(&self, profile_id: &str) -> Result<String, AppError> {
+    async fn rb_sandbox_control(&self, profile_id: &str) -> Result<SandboxControl, AppError> {
         let profile = self.store.get_profile(profile_id).await?;
         if !profile.sandbox {
             return Err(AppError::invalid_input(format!(
@@ -272,7 +268,9 @@ impl Ops {
             )));
         }
         let link = self.sandbox_link.read().expect("sandbox link lock");
-        link.as_ref().map(|l| l.discovery.faults_url.clone()).ok_or_else(|| {
+        link.as_ref()
+            .map(|l| SandboxControl::from_faults_url(self.http.clone(), &l.discovery.faults_url))
+            .ok_or_else(|| {
             AppError::new(
                 ErrorCode::Unreachable,
                 "The Local sandbox is not running, so no fault can be injected. Restart Switchyard to start it.",
@@ -322,14 +320,6 @@ impl Ops {
     }
 }
 
-/// `<base>/__sandbox/rehearsal`, beside `<base>/__sandbox/faults`.
-fn rehearsal_url(faults_url: &str) -> String {
-    format!(
-        "{}/rehearsal",
-        faults_url.trim_end_matches("/faults").trim_end_matches('/')
-    )
-}
-
 fn sandbox_unreachable(e: &dyn std::fmt::Display) -> AppError {
     tracing::warn!(error = %e, "the sandbox's fault API did not answer");
     AppError::new(
@@ -338,33 +328,24 @@ fn sandbox_unreachable(e: &dyn std::fmt::Display) -> AppError {
     )
 }
 
-fn describe_fault(v: &serde_json::Value) -> ActiveFault {
-    let target = v["target"].as_str().unwrap_or_default().to_owned();
-    let fault = &v["fault"];
-    let mode = fault["mode"].as_str().unwrap_or_default().to_owned();
+fn describe_fault(entry: &FaultEntry) -> ActiveFault {
+    let target = entry.target.clone();
+    let mode = entry.fault.mode().to_owned();
     let who = target
         .strip_prefix("service:")
         .unwrap_or(&target)
         .to_owned();
-    let description = match mode.as_str() {
-        "down" => format!("{who} is down (503)"),
-        "error" => format!(
-            "{who} answers HTTP {}",
-            fault["status"].as_u64().unwrap_or(500)
-        ),
-        "latency" => format!(
-            "{who} answers after {} ms",
-            fault["ms"].as_u64().unwrap_or(0)
-        ),
-        "garbage" => format!("{who} answers garbage"),
-        "flaky" => format!(
-            "{who} fails {}% of requests",
-            fault["percent"].as_u64().unwrap_or(0)
-        ),
-        "rate_limited" => format!("{who} rate-limits every request"),
-        other => format!("{who}: {other}"),
+    let description = match &entry.fault {
+        ControlFault::Down { .. } => format!("{who} is down (503)"),
+        ControlFault::Error { status, .. } => {
+            format!("{who} answers HTTP {}", status.unwrap_or(500))
+        }
+        ControlFault::Latency { ms } => format!("{who} answers after {ms} ms"),
+        ControlFault::Garbage { .. } => format!("{who} answers garbage"),
+        ControlFault::Flaky { percent } => format!("{who} fails {percent}% of requests"),
+        ControlFault::RateLimited { .. } => format!("{who} rate-limits every request"),
     };
-    let description = if v["until_deploy"].as_bool().unwrap_or(false) {
+    let description = if entry.until_deploy {
         format!("{description} until it is rolled back or deployed again (a bad deploy)")
     } else {
         description

@@ -22,7 +22,7 @@ pub const REDACTED: &str = "***";
 ///
 /// ```compile_fail
 /// fn needs_serialize<T: serde::Serialize>() {}
-/// needs_serialize::<switchyard_secrets::Secret>();
+/// needs_serialize::<switchyard_core::Secret>();
 /// ```
 #[derive(Clone)]
 pub struct Secret(Zeroizing<String>);
