@@ -17,6 +17,8 @@ const COMMANDS: &[&str] = &[
     "test_cloudflare_token",
     "sync_history",
     "query_history",
+    "history_auto_sync",
+    "set_history_auto_sync",
     "list_namespaces",
     "create_namespace",
     "set_namespace_trusted",

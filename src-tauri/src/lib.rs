@@ -29,6 +29,8 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::secrets::test_cloudflare_token,
         commands::history::sync_history,
         commands::history::query_history,
+        commands::history::history_auto_sync,
+        commands::history::set_history_auto_sync,
         commands::namespaces::list_namespaces,
         commands::namespaces::create_namespace,
         commands::namespaces::set_namespace_trusted,

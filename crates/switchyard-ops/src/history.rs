@@ -12,6 +12,14 @@ use crate::Ops;
 /// The API's largest page.
 const WINDOW_LIMIT: u32 = 100;
 
+/// The setting that holds how old (minutes) the cached history may get before the Deployments
+/// area syncs it by itself; 0 turns automatic syncs off.
+pub const AUTO_SYNC_SETTING: &str = "history.auto_sync_minutes";
+/// Automatic syncs when none is set: when the cache is older than an hour.
+pub const DEFAULT_AUTO_SYNC_MINUTES: u32 = 60;
+/// What the automatic sync setting may be: 0 (never) to a week, in minutes.
+pub const AUTO_SYNC_MINUTES: std::ops::RangeInclusive<u32> = 0..=7 * 24 * 60;
+
 /// Progress of a sync, one event per window.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -172,6 +180,42 @@ impl Ops {
         .await
     }
 
+    /// How old (minutes) the cached history may get before the Deployments area syncs it by
+    /// itself (a never-synced cache is synced at once); 0 means never automatically.
+    pub async fn auto_sync_minutes(&self) -> u32 {
+        match self.store.setting(AUTO_SYNC_SETTING).await {
+            Ok(Some(v)) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|m| AUTO_SYNC_MINUTES.contains(m))
+                .unwrap_or(DEFAULT_AUTO_SYNC_MINUTES),
+            _ => DEFAULT_AUTO_SYNC_MINUTES,
+        }
+    }
+
+    /// Sets the automatic sync age (0, never, to 10080 minutes, a week).
+    pub async fn set_auto_sync_minutes(&self, minutes: u32) -> Result<(), AppError> {
+        let params = serde_json::json!({ "minutes": minutes });
+        self.audited(
+            "",
+            "setting.history_auto_sync",
+            AUTO_SYNC_SETTING,
+            params,
+            async {
+                if !AUTO_SYNC_MINUTES.contains(&minutes) {
+                    return Err(AppError::invalid_input(format!(
+                        "minutes: automatic sync is 0 (never) to {} minutes, not {minutes}.",
+                        AUTO_SYNC_MINUTES.end()
+                    )));
+                }
+                self.store
+                    .set_setting(AUTO_SYNC_SETTING, &minutes.to_string())
+                    .await
+            },
+        )
+        .await
+    }
+
     /// Cached history matching `filter`, with its "as of".
     pub async fn history(
         &self,
@@ -207,5 +251,48 @@ impl Ops {
             as_of_ms,
             failing_windows,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use switchyard_core::SystemClock;
+    use switchyard_secrets::MemoryStore;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_auto_sync_setting_round_trips_and_refuses_what_is_out_of_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let ops = Ops::open(
+            dir.path(),
+            Arc::new(MemoryStore::new()),
+            Arc::new(SystemClock),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ops.auto_sync_minutes().await, DEFAULT_AUTO_SYNC_MINUTES);
+        ops.set_auto_sync_minutes(15).await.unwrap();
+        assert_eq!(ops.auto_sync_minutes().await, 15);
+        ops.set_auto_sync_minutes(0).await.unwrap();
+        assert_eq!(ops.auto_sync_minutes().await, 0);
+        let refused = ops
+            .set_auto_sync_minutes(7 * 24 * 60 + 1)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidInput);
+        assert_eq!(
+            ops.auto_sync_minutes().await,
+            0,
+            "a refused value leaves the setting as it was"
+        );
+        // A value stored out of range (edited by hand) reads as the default.
+        ops.store()
+            .set_setting(AUTO_SYNC_SETTING, "abc")
+            .await
+            .unwrap();
+        assert_eq!(ops.auto_sync_minutes().await, DEFAULT_AUTO_SYNC_MINUTES);
     }
 }

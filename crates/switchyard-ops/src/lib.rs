@@ -56,7 +56,10 @@ pub use health::{
     health_targets, HealthBoard, HealthNotification, HealthPoint, HealthStatus, HealthSummary,
     HealthTargetKind, NotificationGate, ServiceHealth, DEPLOY_API_TARGET, DISPATCHER_TARGET,
 };
-pub use history::{HistoryPage, SyncProgress, SyncReport, WindowFailure};
+pub use history::{
+    HistoryPage, SyncProgress, SyncReport, WindowFailure, AUTO_SYNC_MINUTES, AUTO_SYNC_SETTING,
+    DEFAULT_AUTO_SYNC_MINUTES,
+};
 pub use logs::{
     LogException, LogLine, LogMessage, LogsEvent, LogsRequest, MAX_CAPTURE_SECONDS,
     MAX_TAILED_SERVICES,

@@ -47,6 +47,13 @@ export const commands = {
 	syncHistory: (profileId: string, onProgress: Channel<SyncProgress>) => typedError<SyncReport, AppError_Serialize>(__TAURI_INVOKE("sync_history", { profileId, onProgress })),
 	/**  Cached deployments matching the filter, newest first, with "as of". */
 	queryHistory: (profileId: string, filter: DeploymentFilter_Deserialize) => typedError<HistoryPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("query_history", { profileId, filter })),
+	/**
+	 *  How old (minutes) the cached history may get before the Deployments area syncs it by itself
+	 *  (60 unless set; 0: never automatically).
+	 */
+	historyAutoSync: () => typedError<number, AppError_Serialize>(__TAURI_INVOKE("history_auto_sync")),
+	/**  Set the automatic sync age (0, never, to 10080 minutes). */
+	setHistoryAutoSync: (minutes: number) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("set_history_auto_sync", { minutes })),
 	/**  Dispatch namespaces of the profile's Cloudflare account. */
 	listNamespaces: (profileId: string) => typedError<NamespaceSummary_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_namespaces", { profileId })),
 	/**  Create a dispatch namespace. */

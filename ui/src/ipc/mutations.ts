@@ -1,4 +1,3 @@
-import { Channel } from '@tauri-apps/api/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import {
@@ -8,8 +7,6 @@ import {
   type Profile,
   type Profile_Deserialize,
   type SecretKindArg,
-  type SyncProgress,
-  type SyncReport,
   type TokenCheck,
 } from './bindings';
 import { callCommand } from './errors';
@@ -126,18 +123,3 @@ export function useImportProfiles() {
   });
 }
 
-/**
- * Sync a profile's deployment history into the cache. `onProgress` gets one event per window as
- * the Rust side streams them over a Tauri channel.
- */
-export function useSyncHistory(onProgress: (progress: SyncProgress) => void) {
-  const client = useQueryClient();
-  return useMutation<SyncReport, AppError, string>({
-    mutationFn: (profileId) => {
-      const channel = new Channel<SyncProgress>();
-      channel.onmessage = onProgress;
-      return callCommand(() => commands.syncHistory(profileId, channel));
-    },
-    onSettled: (_report, _error, profileId) => client.invalidateQueries({ queryKey: queryKeys.history(profileId) }),
-  });
-}

@@ -232,6 +232,10 @@ export function serveIpc(
     sandbox_runtime: () => sandboxRuntime(),
     // Settings shows the health ↔ deployment correlation window; 15 minutes unless set.
     correlation_window: () => 15,
+    // How old history may get before Deployments syncs it by itself. The app's default is 60
+    // minutes; here 0 (never), so a screen opens on what the test serves without a sync unless
+    // the test asks for one (the automatic sync's own tests serve a value).
+    history_auto_sync: () => 0,
     deploy_settings: () => ({ keepPerService: 10, maxArchiveBytes: 536_870_912, healthWaitMs: 30_000, healthPollMs: 1_000, bundleSizeLimitBytes: 10_485_760, promoteSoakMinutes: 30 }),
     workerd_path: () => null,
     // The Deployments area shows services split between versions; by default none is.

@@ -1,10 +1,11 @@
 import { act, render, screen, waitFor, within } from '@testing-library/react';
 import { Channel } from '@tauri-apps/api/core';
 import { mockIPC } from '@tauri-apps/api/mocks';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { Providers } from '../../app/Providers';
 import type { Deployment_Serialize, DeploymentFilter_Deserialize, SyncProgress, SyncReport } from '../../ipc/bindings';
+import { autoSyncTried } from '../../ipc/history';
 import { appInfo, deployment, fail, historyPage, renderApp, serveIpc } from '../../test/render';
 import { SyncProgressView } from './SyncProgressView';
 
@@ -383,6 +384,148 @@ describe('syncing history', () => {
     expect(alert).toHaveTextContent('Syncing history failed: The API key was rejected');
     expect(alert).toHaveTextContent('deploy.do answered 401');
     expect(screen.getByRole('button', { name: 'Sync history' })).toBeEnabled();
+  });
+});
+
+describe('syncing history by itself', () => {
+  beforeEach(() => {
+    autoSyncTried.clear();
+  });
+
+  const REPORT: SyncReport = { windows: 25, inserted: 1, updated: 0, statusChanges: 0, failures: [], asOfMs: AS_OF };
+
+  /** A Deploy API stand-in: `sync_history` runs until `finish`, then the cache holds `gateway`. */
+  function slowSync(asOfBefore: number | null, minutes = 60) {
+    const state: { synced: boolean; finish: () => void; channel?: Channel<SyncProgress> } = {
+      synced: false,
+      finish: () => undefined,
+    };
+    const calls = serveIpc(appInfo(), {
+      history_auto_sync: () => minutes,
+      query_history: () =>
+        state.synced
+          ? historyPage({ deployments: [gateway, db], asOfMs: Date.now() })
+          : historyPage({ deployments: asOfBefore === null ? [] : [gateway], asOfMs: asOfBefore }),
+      sync_history: async (args) => {
+        state.channel = args.onProgress as Channel<SyncProgress>;
+        await new Promise<void>((resolve) => {
+          state.finish = resolve;
+        });
+        state.synced = true;
+        return REPORT;
+      },
+    });
+    return { state, calls };
+  }
+
+  const syncCalls = (calls: { cmd: string }[]) => calls.filter((c) => c.cmd === 'sync_history').length;
+
+  it('syncs a never-synced profile on the first opening, showing progress and then the rows', async () => {
+    const { state, calls } = slowSync(null);
+    renderApp();
+    const bar = await screen.findByRole('progressbar', { name: 'Sync progress' });
+    expect(screen.getByText('Fetching the deployments from the Deploy API…')).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'sync_history')?.args.profileId).toBe('local-sandbox');
+    // Pressing Sync history meanwhile does not start a second sync.
+    const button = screen.getByRole('button', { name: 'Sync history' });
+    expect(button).toHaveAttribute('data-loading');
+    act(() => {
+      deliver(state.channel, 0, { done: 5, total: 25, window: 'gateway in production', ok: true });
+    });
+    expect(screen.getByText('window 5 of 25: gateway in production')).toBeInTheDocument();
+    expect(bar).toHaveAttribute('aria-valuenow', '20');
+    await act(async () => {
+      state.finish();
+      await Promise.resolve();
+    });
+    expect(await screen.findByText('Synced 25 windows: 1 new, 0 changed.')).toBeInTheDocument();
+    expect(await screen.findByRole('table', { name: 'Deployments' })).toBeInTheDocument();
+    expect(dataRows().map((r) => within(r).getAllByRole('cell')[0]?.textContent)).toEqual(['gateway', 'db']);
+    expect(screen.queryByRole('progressbar', { name: 'Sync progress' })).not.toBeInTheDocument();
+    expect(syncCalls(calls)).toBe(1);
+  });
+
+  it('does not sync a cache synced within the setting', async () => {
+    const { calls } = slowSync(Date.now() - 5 * 60_000);
+    renderApp();
+    await screen.findByRole('table', { name: 'Deployments' });
+    await waitFor(() => {
+      expect(calls.some((c) => c.cmd === 'history_auto_sync')).toBe(true);
+    });
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    expect(syncCalls(calls)).toBe(0);
+    expect(screen.queryByRole('progressbar', { name: 'Sync progress' })).not.toBeInTheDocument();
+  });
+
+  it('syncs a cache older than the setting', async () => {
+    const { state, calls } = slowSync(Date.now() - 2 * 60 * 60_000);
+    renderApp();
+    await screen.findByRole('progressbar', { name: 'Sync progress' });
+    expect(syncCalls(calls)).toBe(1);
+    await act(async () => {
+      state.finish();
+      await Promise.resolve();
+    });
+    await waitFor(() => {
+      expect(screen.getByText('2 deployments')).toBeInTheDocument();
+    });
+    expect(syncCalls(calls)).toBe(1);
+  });
+
+  it('does not sync by itself when the setting is 0, even a never-synced profile', async () => {
+    const { calls } = slowSync(null, 0);
+    renderApp();
+    await screen.findByText('Never synced');
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    expect(syncCalls(calls)).toBe(0);
+  });
+
+  it('shows a failed automatic sync once, does not retry it by itself, and Sync history retries', async () => {
+    const calls = serveIpc(appInfo(), {
+      history_auto_sync: () => 60,
+      sync_history: fail({ code: 'InvalidApiKey', message: 'deploy.do answered 401', runbook: null }),
+    });
+    const { user } = renderApp();
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Syncing history automatically failed');
+    expect(alert).toHaveTextContent('deploy.do answered 401');
+    expect(screen.getByText('Press Sync history to try again.')).toBeInTheDocument();
+    // The cache is still never synced after the failure: no second try, no loop.
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    });
+    expect(syncCalls(calls)).toBe(1);
+    expect(screen.getAllByRole('alert')).toHaveLength(1);
+
+    const button = screen.getByRole('button', { name: 'Sync history' });
+    expect(button).toBeEnabled();
+    button.focus();
+    await user.keyboard('{Enter}');
+    await waitFor(() => {
+      expect(syncCalls(calls)).toBe(2);
+    });
+    expect(await screen.findByRole('alert')).toHaveTextContent('Syncing history failed');
+    expect(screen.queryByText('Press Sync history to try again.')).not.toBeInTheDocument();
+  });
+
+  it('does not try again when Deployments is reopened soon after a failed automatic sync', async () => {
+    const calls = serveIpc(appInfo(), {
+      history_auto_sync: () => 60,
+      sync_history: fail({ code: 'Unreachable', message: 'no answer', runbook: null }),
+    });
+    const first = renderApp();
+    await screen.findByRole('alert');
+    first.unmount();
+    renderApp();
+    await screen.findByText('Never synced');
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    expect(syncCalls(calls)).toBe(1);
   });
 });
 

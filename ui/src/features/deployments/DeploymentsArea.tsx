@@ -1,7 +1,8 @@
 import { Alert, Button, Group, Loader, NativeSelect, Paper, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
+import { useIsMutating } from '@tanstack/react-query';
 import { IconAlertTriangle, IconClockHour4, IconRefresh, IconSearch } from '@tabler/icons-react';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { activeProfileOf } from '../../app/environment';
 import { areaById } from '../../app/areas';
@@ -18,7 +19,13 @@ import type {
   SyncReport,
   WindowFailure,
 } from '../../ipc/bindings';
-import { useSyncHistory } from '../../ipc/mutations';
+import {
+  autoSyncTried,
+  needsAutoSync,
+  syncHistoryKey,
+  useHistoryAutoSync,
+  useProfileHistorySync,
+} from '../../ipc/history';
 import { useAppInfo, useHistoryPages, useProfiles } from '../../ipc/queries';
 import { DeploymentDrawer } from './DeploymentDrawer';
 import { ExportMenu } from './ExportMenu';
@@ -186,15 +193,36 @@ function HistoryView({
     }
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
   const [progress, setProgress] = useState<SyncProgress | null>(null);
-  const sync = useSyncHistory(setProgress);
+  const sync = useProfileHistorySync(profileId, setProgress);
+  /** Syncs of this profile in flight, this view's or one started before it opened. */
+  const syncing = useIsMutating({ mutationKey: syncHistoryKey(profileId) }) > 0;
+  /** Whether the last sync started here was an automatic one (its error says so). */
+  const automatic = sync.variables?.automatic ?? false;
   const { target } = useNavigation();
   const startSync = sync.mutate;
   useEffect(() => {
     if (target?.sync && !syncsDone.has(target)) {
       syncsDone.add(target);
-      startSync(profileId);
+      if (!syncing) {
+        startSync({ automatic: false });
+      }
     }
-  }, [target, profileId, startSync]);
+  }, [target, profileId, startSync, syncing]);
+  const autoSync = useHistoryAutoSync();
+  const autoSyncMinutes = autoSync.data;
+  /** Decided once per opening, on the first answer of the cache. */
+  const autoSyncDecided = useRef(false);
+  const firstAsOf = history.isSuccess ? (history.data.pages[0]?.asOfMs ?? null) : undefined;
+  useEffect(() => {
+    if (autoSyncDecided.current || firstAsOf === undefined || autoSyncMinutes === undefined) return;
+    autoSyncDecided.current = true;
+    const now = Date.now();
+    const lastTry = autoSyncTried.get(profileId);
+    const triedLately = lastTry !== undefined && !needsAutoSync(lastTry, autoSyncMinutes, now);
+    if (syncing || triedLately || !needsAutoSync(firstAsOf, autoSyncMinutes, now)) return;
+    autoSyncTried.set(profileId, now);
+    startSync({ automatic: true });
+  }, [firstAsOf, autoSyncMinutes, profileId, startSync, syncing]);
   const [open, setOpen] = useState<Deployment | null>(null);
   const now = useNow();
 
@@ -232,10 +260,11 @@ function HistoryView({
             <ExportMenu profileId={profileId} filter={filter} />
             <Button
               leftSection={<IconRefresh size={16} aria-hidden />}
-              loading={sync.isPending}
+              loading={syncing}
               onClick={() => {
+                if (syncing) return;
                 setProgress(null);
-                sync.mutate(profileId);
+                sync.mutate({ automatic: false });
               }}
             >
               Sync history
@@ -255,13 +284,18 @@ function HistoryView({
                 : 'Never synced'}
         </Text>
       </Group>
-      {sync.isPending && <SyncProgressView progress={progress} />}
+      {syncing && <SyncProgressView progress={sync.isPending ? progress : null} />}
       {sync.isSuccess && (
         <Text size="sm" role="status">
           {syncSummary(sync.data)}
         </Text>
       )}
-      {sync.isError && <ErrorNotice error={sync.error} context="Syncing history" />}
+      {sync.isError && (
+        <>
+          <ErrorNotice error={sync.error} context={automatic ? 'Syncing history automatically' : 'Syncing history'} />
+          {automatic && <Text size="sm">Press Sync history to try again.</Text>}
+        </>
+      )}
       {failures.length > 0 && <FailingWindows failures={failures} />}
       <LiveSplits profileId={profileId} environment={environment} />
       <FilterBar filters={filters} services={services} onChange={setFilters} />
@@ -283,7 +317,9 @@ function HistoryView({
           <Text size="sm">
             {filtered
               ? 'No cached deployments match these filters. Change or clear the filters.'
-              : asOfMs === null
+              : syncing
+                ? 'Fetching the deployments from the Deploy API…'
+                : asOfMs === null
                 ? 'No deployments cached for this profile yet. Press Sync history to fetch them from the Deploy API.'
                 : 'The Deploy API reported no deployments for this profile. Press Sync history to check again.'}
           </Text>

@@ -12,6 +12,7 @@ import {
   type RetentionReport,
 } from '../../ipc/bindings';
 import { callCommand } from '../../ipc/errors';
+import { HistorySyncSetting } from './HistorySyncSetting';
 
 const MIB = 1024 * 1024;
 
@@ -253,6 +254,7 @@ export function DeploySettings() {
           </Stack>
         </form>
       )}
+      <HistorySyncSetting />
     </Paper>
   );
 }

@@ -509,6 +509,47 @@ describe('export and import', () => {
     expect(field).toHaveValue('30');
   });
 
+  it('sets how old history may get before Deployments syncs it, 0 (never) to 10080 minutes', async () => {
+    let stored = 60;
+    const calls = serveIpc(appInfo(), {
+      history_auto_sync: () => stored,
+      set_history_auto_sync: (args) => {
+        stored = args.minutes as number;
+        return null;
+      },
+    });
+    const { user, unmount } = renderApp('settings');
+    const section = await screen.findByRole('region', { name: 'Deploys' });
+    const field = await within(section).findByRole('textbox', {
+      name: 'Sync history automatically when older than N minutes',
+    });
+    expect(field).toHaveValue('60');
+    const save = within(section).getByRole('button', { name: 'Save automatic sync' });
+    expect(save).toBeDisabled();
+
+    await user.clear(field);
+    await user.type(field, '10081');
+    const error = 'Automatic history sync (N): enter a whole number of minutes from 0 to 10080.';
+    expect(within(section).getByText(error)).toBeInTheDocument();
+    expect(field).toHaveAttribute('aria-invalid', 'true');
+    expect(save).toBeDisabled();
+
+    await user.clear(field);
+    await user.type(field, '0');
+    expect(within(section).queryByText(error)).not.toBeInTheDocument();
+    await user.click(save);
+    expect(
+      await within(section).findByText('Saved: history is synced only when you press Sync history.'),
+    ).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'set_history_auto_sync')?.args).toEqual({ minutes: 0 });
+
+    // Read back from the engine on the next opening.
+    unmount();
+    renderApp('settings');
+    const again = await screen.findByRole('textbox', { name: 'Sync history automatically when older than N minutes' });
+    expect(again).toHaveValue('0');
+  });
+
   it('shows why the correlation window was refused', async () => {
     serveIpc(appInfo(), {
       set_correlation_window: fail({
