@@ -67,6 +67,7 @@ fn settings() -> RolloutSettings {
         min_requests: 3,
         probe_per_second: 40,
         probe_path: "/".into(),
+        operator_checks: Vec::new(),
     }
 }
 
@@ -367,4 +368,53 @@ async fn bad_settings_and_a_changed_bundle_are_refused_before_anything_moves() {
     assert_eq!(e.code, ErrorCode::Conflict);
     assert!(e.message.contains("bundle file changed"), "{}", e.message);
     assert_eq!(active_split(&f).await, before, "nothing moved");
+}
+
+#[tokio::test]
+async fn the_operators_checks_hold_each_passing_gate_until_confirmed() {
+    let f = fixture().await;
+    let mut req = request(&f, GOOD, "good.mjs");
+    req.settings.steps = vec![25, 100];
+    req.settings.operator_checks = vec!["The orders dashboard shows no new errors".into()];
+    let operator = async {
+        let r = wait_for(&f, "the version at 0 %", |r| {
+            r.state == RolloutState::Testing
+        })
+        .await;
+        f.ops
+            .control_rollout(&r.id, RolloutCommand::Begin)
+            .await
+            .unwrap();
+        // The first gate passes its measures, then holds for the operator.
+        let held = wait_for(&f, "the checks asked", |r| r.awaiting_checks).await;
+        assert_eq!(held.state, RolloutState::Paused);
+        assert_eq!(held.percent, 25);
+        assert!(held
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("The orders dashboard shows no new errors"));
+        f.ops
+            .control_rollout(&r.id, RolloutCommand::Advance)
+            .await
+            .unwrap();
+        wait_for(&f, "100 %", |r| r.percent == 100).await;
+        // And again at the last gate.
+        wait_for(&f, "the checks asked at 100 %", |r| r.awaiting_checks).await;
+        f.ops
+            .control_rollout(&r.id, RolloutCommand::Advance)
+            .await
+            .unwrap();
+    };
+    let (ended, ()) = tokio::join!(start(&f, req), operator);
+    let r = ended.unwrap();
+    assert_eq!(r.state, RolloutState::Completed, "{r:#?}");
+    let audit = f.ops.audit_log(SB, 200).await.unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.entry.action == "rollout.checks")
+            .count(),
+        2
+    );
 }

@@ -151,7 +151,7 @@ export const commands = {
 	/**  The code of `request.left` against `request.right`, bounded for large bundles. */
 	compareBundles: (request: CompareRequest) => typedError<CodeDiff_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_bundles", { request })),
 	/**  What a rollout of `request` would do. */
-	rolloutPlan: (request: RolloutRequest) => typedError<RolloutPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("rollout_plan", { request })),
+	rolloutPlan: (request: RolloutRequest_Deserialize) => typedError<RolloutPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("rollout_plan", { request })),
 	/**  Start a planned rollout and drive it until it ends; its state streams on `on_update`. */
 	startRollout: (start: StartRollout_Deserialize, onUpdate: Channel<Rollout_Deserialize>) => typedError<Rollout_Serialize, AppError_Serialize>(__TAURI_INVOKE("start_rollout", { start, onUpdate })),
 	/**  Take up a rollout the app left when it stopped, and drive it until it ends. */
@@ -2305,7 +2305,7 @@ export type RolloutPlan_Deserialize = {
 	bundleSha256: string,
 	bundleSize: number | null,
 	stable: StableVersion_Deserialize,
-	settings: RolloutSettings,
+	settings: RolloutSettings_Deserialize,
 	warnings: string[],
 	confirmation: ConfirmationRequirement_Deserialize,
 	/**  The button's label. */
@@ -2323,7 +2323,7 @@ export type RolloutPlan_Serialize = {
 	bundleSha256: string,
 	bundleSize: number | null,
 	stable: StableVersion_Serialize,
-	settings: RolloutSettings,
+	settings: RolloutSettings_Serialize,
 	warnings: string[],
 	confirmation: ConfirmationRequirement_Serialize,
 	/**  The button's label. */
@@ -2333,17 +2333,33 @@ export type RolloutPlan_Serialize = {
 };
 
 /**  A rollout to plan: the bundle file, where, and how. */
-export type RolloutRequest = {
+export type RolloutRequest = RolloutRequest_Serialize | RolloutRequest_Deserialize;
+
+/**  A rollout to plan: the bundle file, where, and how. */
+export type RolloutRequest_Deserialize = {
 	profileId: string,
 	service: string,
 	environment: Environment,
 	/**  The built bundle (an ES module), as for a bundle-file deploy. */
 	bundlePath: string,
-	settings: RolloutSettings,
+	settings: RolloutSettings_Deserialize,
+};
+
+/**  A rollout to plan: the bundle file, where, and how. */
+export type RolloutRequest_Serialize = {
+	profileId: string,
+	service: string,
+	environment: Environment,
+	/**  The built bundle (an ES module), as for a bundle-file deploy. */
+	bundlePath: string,
+	settings: RolloutSettings_Serialize,
 };
 
 /**  The steps, dwell and gates of a rollout. */
-export type RolloutSettings = {
+export type RolloutSettings = RolloutSettings_Serialize | RolloutSettings_Deserialize;
+
+/**  The steps, dwell and gates of a rollout. */
+export type RolloutSettings_Deserialize = {
 	/**  The new version's share at each step, ascending, ending at 100. */
 	steps: number[],
 	/**  How long each step holds before its gate decides. */
@@ -2359,6 +2375,35 @@ export type RolloutSettings = {
 	probePerSecond: number,
 	/**  The path those requests ask for. */
 	probePath: string,
+	/**
+	 *  Checks the operator confirms at each gate before the split moves on (e.g. "the
+	 *  dashboard's error rate is normal"); none by default.
+	 */
+	operatorChecks?: string[],
+};
+
+/**  The steps, dwell and gates of a rollout. */
+export type RolloutSettings_Serialize = {
+	/**  The new version's share at each step, ascending, ending at 100. */
+	steps: number[],
+	/**  How long each step holds before its gate decides. */
+	dwellSeconds: number,
+	/**  The gate fails when more than this share of the new version's requests fail. */
+	maxErrorRatePct: number | null,
+	/**  Requests of the new version needed in a step before its error rate can decide. */
+	minRequests: number,
+	/**
+	 *  Requests a second Switchyard sends to the service during each step (0: rely on real
+	 *  traffic), so a quiet service still gives the gate something to judge.
+	 */
+	probePerSecond: number,
+	/**  The path those requests ask for. */
+	probePath: string,
+	/**
+	 *  Checks the operator confirms at each gate before the split moves on (e.g. "the
+	 *  dashboard's error rate is normal"); none by default.
+	 */
+	operatorChecks: string[],
 };
 
 export type RolloutState = 
@@ -2389,7 +2434,7 @@ export type Rollout_Deserialize = {
 	bundleSha256: string,
 	newVersionId: string,
 	stableVersionId: string,
-	settings: RolloutSettings,
+	settings: RolloutSettings_Deserialize,
 	state: RolloutState,
 	/**  Index into `settings.steps` of the step reached (None while at 0 %). */
 	step?: number | null,
@@ -2404,6 +2449,11 @@ export type Rollout_Deserialize = {
 	events: RolloutEvent[],
 	/**  Why it paused, stopped, rolled back or was aborted. */
 	reason?: string | null,
+	/**
+	 *  Held after a passing gate until the operator confirms `settings.operator_checks`
+	 *  (advancing confirms them).
+	 */
+	awaitingChecks?: boolean,
 };
 
 /**  A rollout and where it is. */
@@ -2416,7 +2466,7 @@ export type Rollout_Serialize = {
 	bundleSha256: string,
 	newVersionId: string,
 	stableVersionId: string,
-	settings: RolloutSettings,
+	settings: RolloutSettings_Serialize,
 	state: RolloutState,
 	/**  Index into `settings.steps` of the step reached (None while at 0 %). */
 	step: number | null,
@@ -2431,6 +2481,11 @@ export type Rollout_Serialize = {
 	events: RolloutEvent[],
 	/**  Why it paused, stopped, rolled back or was aborted. */
 	reason: string | null,
+	/**
+	 *  Held after a passing gate until the operator confirms `settings.operator_checks`
+	 *  (advancing confirms them).
+	 */
+	awaitingChecks: boolean,
 };
 
 /**  One manual check of a step in a run. */
@@ -3037,7 +3092,7 @@ export type StartRollout = StartRollout_Serialize | StartRollout_Deserialize;
 
 /**  Start a planned rollout. */
 export type StartRollout_Deserialize = {
-	request: RolloutRequest,
+	request: RolloutRequest_Deserialize,
 	/**  The bundle's hash as planned: a file changed since is refused. */
 	bundleSha256: string,
 	confirmation: Confirmation_Deserialize,
@@ -3045,7 +3100,7 @@ export type StartRollout_Deserialize = {
 
 /**  Start a planned rollout. */
 export type StartRollout_Serialize = {
-	request: RolloutRequest,
+	request: RolloutRequest_Serialize,
 	/**  The bundle's hash as planned: a file changed since is refused. */
 	bundleSha256: string,
 	confirmation: Confirmation_Serialize,

@@ -17,7 +17,7 @@ function plan(): RolloutPlan_Serialize {
     bundleSha256: 'cc'.repeat(32),
     bundleSize: 2048,
     stable: { versionId: STABLE, number: 3, createdOn: null, message: null },
-    settings: { steps: [10, 50, 100], dwellSeconds: 60, maxErrorRatePct: 5, minRequests: 20, probePerSecond: 0, probePath: '/' },
+    settings: { steps: [10, 50, 100], dwellSeconds: 60, maxErrorRatePct: 5, minRequests: 20, probePerSecond: 0, probePath: '/', operatorChecks: [] },
     warnings: ['No probe traffic: the error-rate gate judges only real requests.'],
     confirmation: { kind: 'typeName', phrase: 'gateway', reason: 'This changes production: type "gateway" to go ahead.' },
     action: 'Roll out gateway in production in steps (10 % → 50 % → 100 %)',
@@ -46,6 +46,7 @@ function rollout(overrides: Partial<Rollout_Serialize> = {}): Rollout_Serialize 
     gate: null,
     events: [{ atMs: 1_750_000_000_000, kind: 'uploaded', message: 'Version aaaaaaaa uploaded at 0 % beside bbbbbbbb (100 %).' }],
     reason: null,
+    awaitingChecks: false,
     ...overrides,
   };
 }
@@ -140,6 +141,55 @@ describe('Staged rollout', () => {
     });
     expect(view).toHaveTextContent(why);
     expect(within(view).queryByRole('button', { name: /Abort/ })).not.toBeInTheDocument();
+  });
+
+  it('holds a passing gate for the operator\'s checks and goes on only when all are ticked', async () => {
+    const calls = serveIpc(appInfo(), {
+      list_profiles: () => [fullProfile(sandboxProfile)],
+      list_rollouts: () => [],
+      rollout_plan: () => plan(),
+      start_rollout: async (args) => {
+        deliverLater = () => {
+          deliverOnChannel(
+            args.onUpdate,
+            0,
+            rollout({
+              state: 'paused',
+              step: 0,
+              percent: 10,
+              awaitingChecks: true,
+              reason: 'The gate of step 1 passed its measures. Before the split moves on, confirm: dashboard calm; pager quiet.',
+              settings: { ...plan().settings, operatorChecks: ['dashboard calm', 'pager quiet'] },
+            }),
+          );
+        };
+        return new Promise(() => undefined);
+      },
+      control_rollout: () => rollout({ state: 'stepping', step: 1, percent: 50 }),
+    });
+    let deliverLater: () => void = () => undefined;
+    const { user } = renderApp('deploy');
+    await user.click(await screen.findByRole('tab', { name: 'Staged rollout' }));
+    await user.type(screen.getByRole('textbox', { name: 'Bundle file' }), '/w/dist/index.js');
+    await user.type(screen.getByRole('textbox', { name: /Your checks at each gate/ }), 'dashboard calm{Enter}pager quiet');
+    await user.click(screen.getByRole('button', { name: 'Plan the rollout' }));
+    const planned = await screen.findByRole('region', { name: 'Rollout plan and confirmation' });
+    await user.type(within(planned).getByRole('textbox', { name: /Type/ }), 'gateway');
+    await user.click(within(planned).getByRole('button', { name: /Roll out gateway/ }));
+    expect(calls.find((c) => c.cmd === 'rollout_plan')?.args.request).toMatchObject({
+      settings: { operatorChecks: ['dashboard calm', 'pager quiet'] },
+    });
+    act(() => {
+      deliverLater();
+    });
+    const checks = await screen.findByRole('group', { name: 'Your checks at this gate' });
+    const go = within(checks).getByRole('button', { name: 'Checks done: go on to 50 %' });
+    expect(go).toBeDisabled();
+    await user.click(within(checks).getByRole('checkbox', { name: 'dashboard calm' }));
+    expect(go).toBeDisabled();
+    await user.click(within(checks).getByRole('checkbox', { name: 'pager quiet' }));
+    await user.click(go);
+    expect(calls.find((c) => c.cmd === 'control_rollout')?.args).toEqual({ id: 'rollout_1', command: 'advance' });
   });
 
   it('offers to take up or abort a rollout the app left when it stopped', async () => {

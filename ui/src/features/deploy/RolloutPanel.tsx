@@ -2,6 +2,7 @@ import {
   Alert,
   Badge,
   Button,
+  Checkbox,
   Code,
   Group,
   List,
@@ -13,6 +14,7 @@ import {
   Stack,
   Table,
   Text,
+  Textarea,
   TextInput,
   Title,
 } from '@mantine/core';
@@ -164,6 +166,34 @@ function Gate({ r }: { r: Rollout }) {
   );
 }
 
+/** The operator's own checks, asked after a passing gate; ticking them all lets the split go on. */
+function OperatorChecks({ r, busy, onDone }: { r: Rollout; busy: boolean; onDone: () => void }) {
+  const [ticked, setTicked] = useState<string[]>([]);
+  const checks = r.settings.operatorChecks ?? [];
+  const all = checks.every((c) => ticked.includes(c));
+  const next = r.settings.steps[(r.step ?? -1) + 1];
+  return (
+    <Stack gap={6} role="group" aria-label="Your checks at this gate">
+      {checks.map((c) => (
+        <Checkbox
+          key={c}
+          label={c}
+          checked={ticked.includes(c)}
+          onChange={(e) => {
+            const on = e.currentTarget.checked;
+            setTicked((t) => (on ? [...t, c] : t.filter((x) => x !== c)));
+          }}
+        />
+      ))}
+      <Group>
+        <Button disabled={!all} loading={busy} onClick={onDone}>
+          {next === undefined ? 'Checks done: complete the rollout' : `Checks done: go on to ${next} %`}
+        </Button>
+      </Group>
+    </Stack>
+  );
+}
+
 function TestVersion({ r }: { r: Rollout }) {
   const [path, setPath] = useState('/');
   const test = useMutation<VersionTest, AppError, string>({
@@ -255,6 +285,15 @@ export function RolloutView({ r, onTakeUp }: { r: Rollout; onTakeUp?: () => void
         )}
         <Steps r={r} />
         <Gate r={r} />
+        {r.awaitingChecks === true && r.state === 'paused' && (
+          <OperatorChecks
+            r={r}
+            busy={busy}
+            onDone={() => {
+              control.mutate('advance');
+            }}
+          />
+        )}
         {!over && (
           <Group gap="xs">
             {r.state === 'interrupted' && onTakeUp && (
@@ -314,6 +353,11 @@ export function RolloutPanel({ profile }: { profile: Profile }) {
   const [maxRate, setMaxRate] = useState<number | string>(5);
   const [minRequests, setMinRequests] = useState<number | string>(20);
   const [probe, setProbe] = useState<number | string>(0);
+  const [checksText, setChecksText] = useState('');
+  const operatorChecks = checksText
+    .split('\n')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
   const [plan, setPlan] = useState<RolloutPlan | null>(null);
   const [live, setLive] = useState<Rollout | null>(null);
   const [runError, setRunError] = useState<AppError | null>(null);
@@ -333,6 +377,7 @@ export function RolloutPanel({ profile }: { profile: Profile }) {
       minRequests: Number(minRequests),
       probePerSecond: Number(probe),
       probePath: '/',
+      operatorChecks,
     },
   });
   const planning = useMutation<RolloutPlan, AppError, RolloutRequest>({
@@ -439,6 +484,18 @@ export function RolloutPanel({ profile }: { profile: Profile }) {
             <NumberInput label="Requests needed to judge" value={minRequests} onChange={setMinRequests} min={1} w={180} />
             <NumberInput label="Probe requests per second" value={probe} onChange={setProbe} min={0} max={50} w={190} />
           </Group>
+          <Textarea
+            label="Your checks at each gate (optional)"
+            description="One per line, e.g. “the orders dashboard shows no new errors”. After each passing gate the rollout holds until you tick them."
+            value={checksText}
+            onChange={(e) => {
+              setChecksText(e.currentTarget.value);
+              setPlan(null);
+            }}
+            autosize
+            minRows={1}
+            maxRows={6}
+          />
           <Group>
             <Button
               onClick={() => {

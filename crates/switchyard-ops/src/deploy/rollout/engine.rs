@@ -131,6 +131,7 @@ impl Ops {
                     gate: None,
                     events: Vec::new(),
                     reason: None,
+                    awaiting_checks: false,
                 };
                 let msg = format!(
                     "Version {} uploaded at 0 % beside {} (100 %). Test it, then begin the steps.",
@@ -462,6 +463,20 @@ impl Ops {
                 self.audit_gate(profile, &r, &gate).await;
                 let now = self.now_ms();
                 push_event(&mut r, now, "gate", gate.summary.clone());
+                if !r.settings.operator_checks.is_empty() {
+                    // The measures passed; the operator's own checks decide the rest.
+                    r.state = RolloutState::Paused;
+                    r.awaiting_checks = true;
+                    let why = format!(
+                        "The gate of step {step_no} passed its measures. Before the split moves on, confirm: {}.",
+                        r.settings.operator_checks.join("; ")
+                    );
+                    r.reason = Some(why.clone());
+                    push_event(&mut r, now, "checks", why);
+                    watch = None;
+                    self.publish(&mut r, on_update).await;
+                    continue;
+                }
                 let next = r.step.map(|s| s + 1).unwrap_or(0);
                 if next as usize >= r.settings.steps.len() {
                     r.state = RolloutState::Completed;
@@ -537,6 +552,24 @@ impl Ops {
                         | RolloutState::Testing
                 ) =>
             {
+                if r.awaiting_checks {
+                    let target = format!("{}/{}", r.service, r.environment);
+                    let params = serde_json::json!({
+                        "rollout": r.id, "percent": r.percent, "checks": r.settings.operator_checks,
+                    });
+                    let _ = self
+                        .audited(&profile.id, "rollout.checks", &target, params, async {
+                            Ok(())
+                        })
+                        .await;
+                    r.awaiting_checks = false;
+                    push_event(
+                        r,
+                        now,
+                        "checks",
+                        format!("The operator confirmed the checks at {} %.", r.percent),
+                    );
+                }
                 let next = r.step.map(|s| s + 1).unwrap_or(0);
                 if next as usize >= r.settings.steps.len() {
                     // At 100 % already: advancing ends it.

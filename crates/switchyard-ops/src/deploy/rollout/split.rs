@@ -108,6 +108,7 @@ impl Ops {
                 r.step_started_ms = Some(now);
                 r.state = RolloutState::Stepping;
                 r.reason = None;
+                r.awaiting_checks = false;
                 r.gate = None;
                 push_event(
                     r,

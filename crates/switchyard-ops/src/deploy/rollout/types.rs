@@ -25,6 +25,10 @@ pub struct RolloutSettings {
     pub probe_per_second: u32,
     /// The path those requests ask for.
     pub probe_path: String,
+    /// Checks the operator confirms at each gate before the split moves on (e.g. "the
+    /// dashboard's error rate is normal"); none by default.
+    #[serde(default)]
+    pub operator_checks: Vec<String>,
 }
 
 impl Default for RolloutSettings {
@@ -36,6 +40,7 @@ impl Default for RolloutSettings {
             min_requests: 20,
             probe_per_second: 0,
             probe_path: "/".into(),
+            operator_checks: Vec::new(),
         }
     }
 }
@@ -75,6 +80,16 @@ impl RolloutSettings {
         }
         if !self.probe_path.starts_with('/') || self.probe_path.len() > 512 {
             return bad("probePath: a path starting with / (at most 512 characters).".into());
+        }
+        if self.operator_checks.len() > 10
+            || self
+                .operator_checks
+                .iter()
+                .any(|c| c.trim().is_empty() || c.chars().count() > 200)
+        {
+            return bad(
+                "operatorChecks: at most 10 checks, each one line of 1 to 200 characters.".into(),
+            );
         }
         Ok(())
     }
@@ -243,6 +258,10 @@ pub struct Rollout {
     pub events: Vec<RolloutEvent>,
     /// Why it paused, stopped, rolled back or was aborted.
     pub reason: Option<String>,
+    /// Held after a passing gate until the operator confirms `settings.operator_checks`
+    /// (advancing confirms them).
+    #[serde(default)]
+    pub awaiting_checks: bool,
 }
 
 /// What the operator asks of a running rollout.
@@ -346,6 +365,13 @@ mod tests {
                     ..Default::default()
                 },
                 "probePath",
+            ),
+            (
+                RolloutSettings {
+                    operator_checks: vec![" ".into()],
+                    ..Default::default()
+                },
+                "operatorChecks",
             ),
         ] {
             let e = s.check().unwrap_err();
