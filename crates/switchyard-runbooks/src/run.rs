@@ -142,13 +142,17 @@ pub fn gate_skip_refusal(runbook: &Runbook, index: u32) -> Option<String> {
     if !step.gate {
         return None;
     }
-    let destructive = runbook.steps[index as usize + 1..].iter().find(|later| {
-        later.action.as_ref().is_some_and(|a| a.mutates)
-            && !later
-                .condition
-                .as_ref()
-                .is_some_and(|c| c.step_index == index && c.outcome == StepOutcome::Failed)
-    })?;
+    let destructive = runbook
+        .steps
+        .iter()
+        .skip(index as usize + 1)
+        .find(|later| {
+            later.action.as_ref().is_some_and(|a| a.mutates)
+                && !later
+                    .condition
+                    .as_ref()
+                    .is_some_and(|c| c.step_index == index && c.outcome == StepOutcome::Failed)
+        })?;
     Some(format!(
         "Step {} \"{}\" is a gate in front of step {} \"{}\", which changes things: it must pass, so it cannot be skipped. Retry it; if it keeps failing, follow the escalation steps or abandon the run with a reason.",
         index + 1,
@@ -164,11 +168,11 @@ pub fn not_reached(runbook: &Runbook, statuses: &[StepStatus]) -> Vec<u32> {
     unfinished_steps(statuses)
         .into_iter()
         .filter(|&i| {
-            statuses[i as usize].state == RunStepState::Pending
+            state_of(statuses, i) == Some(RunStepState::Pending)
                 && matches!(
                     blocker(runbook, statuses, i),
                     Some(StepBlocker::Gate { step_index, .. })
-                        if statuses[step_index as usize].state == RunStepState::Failed
+                        if state_of(statuses, step_index) == Some(RunStepState::Failed)
                 )
         })
         .collect()
@@ -179,7 +183,7 @@ pub fn failed_gates(runbook: &Runbook, statuses: &[StepStatus]) -> Vec<u32> {
     runbook
         .steps
         .iter()
-        .filter(|s| s.gate && statuses[s.index as usize].state == RunStepState::Failed)
+        .filter(|s| s.gate && state_of(statuses, s.index) == Some(RunStepState::Failed))
         .map(|s| s.index)
         .collect()
 }
@@ -197,10 +201,12 @@ pub fn blocker(runbook: &Runbook, statuses: &[StepStatus], index: u32) -> Option
         .as_ref()
         .filter(|c| c.outcome == StepOutcome::Failed)
         .map(|c| c.step_index);
-    for earlier in &runbook.steps[..index as usize] {
+    for earlier in runbook.steps.iter().take(index as usize) {
+        // A step with no status (a runbook file that gained steps since the run began) is
+        // treated as not passed.
         if earlier.gate
             && Some(earlier.index) != exit_of
-            && !gate_open(&statuses[earlier.index as usize])
+            && !statuses.get(earlier.index as usize).is_some_and(gate_open)
         {
             return Some(StepBlocker::Gate {
                 step_index: earlier.index,
@@ -209,8 +215,19 @@ pub fn blocker(runbook: &Runbook, statuses: &[StepStatus], index: u32) -> Option
         }
     }
     if let Some(c) = &step.condition {
-        let target = &statuses[c.step_index as usize];
-        let title = runbook.steps[c.step_index as usize].title.clone();
+        let (Some(target), Some(on)) = (
+            statuses.get(c.step_index as usize),
+            runbook.step(c.step_index),
+        ) else {
+            // The parser refuses a condition on a step that does not exist; a stored run
+            // that lacks it waits rather than guesses.
+            return Some(StepBlocker::WaitingFor {
+                step_index: c.step_index,
+                step_title: format!("step {}", c.step_index + 1),
+                outcome: c.outcome,
+            });
+        };
+        let title = on.title.clone();
         if !target.state.is_ended() {
             return Some(StepBlocker::WaitingFor {
                 step_index: c.step_index,
@@ -227,6 +244,11 @@ pub fn blocker(runbook: &Runbook, statuses: &[StepStatus], index: u32) -> Option
         }
     }
     None
+}
+
+/// The state of step `index`, if the run has a status for it.
+fn state_of(statuses: &[StepStatus], index: u32) -> Option<RunStepState> {
+    statuses.get(index as usize).map(|s| s.state)
 }
 
 fn ended_as(status: &StepStatus) -> Option<StepOutcome> {
@@ -256,8 +278,12 @@ pub fn condition_changes(runbook: &Runbook, statuses: &[StepStatus]) -> Vec<Cond
         for step in &runbook.steps {
             let Some(c) = &step.condition else { continue };
             let i = step.index as usize;
-            let target = statuses[c.step_index as usize].clone();
-            let me = &mut statuses[i];
+            let Some(target) = statuses.get(c.step_index as usize).cloned() else {
+                continue;
+            };
+            let Some(me) = statuses.get_mut(i) else {
+                continue;
+            };
             let untouched = me.state == RunStepState::Pending && me.action_outcome.is_none();
             let by_condition = me.state == RunStepState::Skipped && me.skipped_by_condition;
             if !untouched && !by_condition {
@@ -266,7 +292,7 @@ pub fn condition_changes(runbook: &Runbook, statuses: &[StepStatus]) -> Vec<Cond
             let met = ended_as(&target) == Some(c.outcome);
             let decided = target.state.is_ended();
             if untouched && decided && !met {
-                let title = &runbook.steps[c.step_index as usize].title;
+                let title = runbook.step(c.step_index).map_or("", |s| s.title.as_str());
                 let how = match target.state {
                     RunStepState::Skipped => "was skipped".to_owned(),
                     s => s.as_str().to_owned(),

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use switchyard_core::RunbookSection;
 use switchyard_runbooks::{
-    blocker, builtin_runbooks, condition_changes, parse_runbook, runbook_link,
-    runbook_link_for_heading, settle, ConditionChange, ParamValue, ResolvedStepAction,
-    RunStepState, Runbook, RunbookCatalog, RunbookOrigin, StepAction, StepBlocker, StepOutcome,
-    StepStatus, UserRunbookFile, BUILTIN_RUNBOOKS, RUNBOOK_SECTIONS,
+    blocker, builtin_runbooks, condition_changes, failed_gates, gate_skip_refusal, not_reached,
+    parse_runbook, runbook_link, runbook_link_for_heading, settle, ConditionChange, ParamValue,
+    ResolvedStepAction, RunStepState, Runbook, RunbookCatalog, RunbookOrigin, StepAction,
+    StepBlocker, StepOutcome, StepStatus, UserRunbookFile, BUILTIN_RUNBOOKS, RUNBOOK_SECTIONS,
 };
 
 fn parse(src: &str) -> Runbook {
@@ -768,4 +768,24 @@ fn a_logs_block_names_a_service_and_a_bounded_number_of_seconds() {
         e.iter().any(|(_, m)| m.contains("logs needs service=")),
         "{e:?}"
     );
+}
+
+/// A stored run can hold fewer statuses than its runbook has steps (a user runbook that gained
+/// steps since the run began): the rules answer for every step without a panic.
+#[test]
+fn a_run_with_fewer_statuses_than_steps_is_answered_without_a_panic() {
+    let r = parse(EMERGENCY);
+    for kept in 0..r.steps.len() {
+        let mut st = statuses(&r);
+        st.truncate(kept);
+        for i in 0..r.steps.len() as u32 + 2 {
+            let _ = blocker(&r, &st, i);
+            let _ = gate_skip_refusal(&r, i);
+        }
+        let _ = not_reached(&r, &st);
+        let _ = failed_gates(&r, &st);
+        let _ = condition_changes(&r, &st);
+    }
+    // With every status the rules answer as before: the gate "Verify" fails nothing yet.
+    assert!(failed_gates(&r, &statuses(&r)).is_empty());
 }
