@@ -10,9 +10,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::cloudflare::bearer_token;
 use crate::faults::{self, FailureStyle, FaultTarget};
-use crate::server::{json_error, read_body_limited, AppState};
+use crate::http::{bearer_token, json_error, read_body_limited};
+use crate::state::AppState;
 use crate::store::{format_time, PermissionRow, StoreError, UserRow};
 
 /// The permission the Deploy API requires.

@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
 use crate::faults::{Fault, FaultEntry, FaultTarget};
-use crate::server::{json_error, read_body_limited, AppState};
+use crate::http::{json_error, read_body_limited};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,9 +26,9 @@ pub fn router() -> Router<AppState> {
             "/settings",
             get(settings).put(update_settings).patch(update_settings),
         )
-        .nest("/runtime", crate::runtime::router())
+        .nest("/runtime", crate::runtime_api::router())
         .nest("/rehearsal", crate::rehearsal::router())
-        .merge(crate::tail::socket_routes())
+        .merge(crate::cloudflare::tail_socket_routes())
         .fallback(|| async { json_error(StatusCode::NOT_FOUND, "Not found") })
 }
 

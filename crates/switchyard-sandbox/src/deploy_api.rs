@@ -16,9 +16,10 @@ use serde_json::{json, Map, Value};
 use switchyard_core::{Environment, DEFAULT_SERVICES};
 
 use crate::auth::{check_key, has_permission, KeyCheck, DEPLOY_PERMISSION};
-use crate::cloudflare::{bearer_token, store_script};
+use crate::cloudflare::store_script;
 use crate::faults::{self, FailureStyle, FaultTarget};
-use crate::server::{json_error, read_body_limited, AppState, BodyError, REQUEST_BODY_LIMIT};
+use crate::http::{bearer_token, json_error, read_body_limited, BodyError, REQUEST_BODY_LIMIT};
+use crate::state::AppState;
 use crate::store::{
     format_time, random_hex, DeploymentRow, ModuleUpload, NewDeployment, ScriptUpload, StoreError,
 };
@@ -433,7 +434,9 @@ pub async fn deploy_request(
     state
         .faults
         .lift_after_deploy(&req.service, req.environment);
-    crate::rehearsal::deployed_over(state, &req.service, req.environment);
+    state
+        .rehearsals
+        .deployed_over(&req.service, req.environment);
     row.ok_or_else(|| failure("Deployment recorded but not found"))
 }
 
@@ -463,7 +466,7 @@ async fn rollback(State(state): State<AppState>, body: Body) -> Response {
     };
     // A rehearsed bad deploy is rolled back for real, so the rehearsal can end (the published
     // service only marks, and so does the sandbox unless true rollback is on).
-    let rehearsed = crate::rehearsal::take_for_rollback(&state, &service, environment);
+    let rehearsed = state.rehearsals.take_for_rollback(&service, environment);
     if rehearsed
         || state
             .true_rollback

@@ -13,10 +13,11 @@ use axum::{Json, Router};
 use serde_json::json;
 use switchyard_core::{Environment, DEFAULT_SERVICES};
 
+use crate::cloudflare::route_version;
 use crate::faults::{self, FailureStyle};
-use crate::server::{json_error, AppState};
+use crate::http::json_error;
+use crate::state::AppState;
 use crate::store::StoreError;
-use crate::versions::route_version;
 
 /// Services the dispatcher knows besides the Deploy API's eight.
 pub const EXTRA_DISPATCHER_SERVICES: [&str; 3] = ["fn", "agent", "workflows"];

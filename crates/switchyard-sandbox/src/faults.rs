@@ -13,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use switchyard_core::Environment;
 
+use crate::http::{envelope_error, DropConnection, VerbatimBody};
+
 /// The longest latency a fault may add, so a typo cannot hang a client for hours.
 pub const MAX_LATENCY_MS: u64 = 120_000;
 
@@ -277,10 +279,6 @@ impl FaultBoard {
     }
 }
 
-/// Marks a response whose connection the server must drop without writing it.
-#[derive(Debug, Clone, Copy)]
-pub struct DropConnection;
-
 /// How a failure body is shaped for a target: the Cloudflare API always answers an envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureStyle {
@@ -291,9 +289,7 @@ pub enum FailureStyle {
 /// Applies `fault`: `None` means "answer normally" (after any latency has been waited out).
 pub async fn apply(fault: Option<Fault>, style: FailureStyle) -> Option<Response> {
     let mut response = respond(fault?, style).await?;
-    response
-        .extensions_mut()
-        .insert(crate::server::VerbatimBody);
+    response.extensions_mut().insert(VerbatimBody);
     Some(response)
 }
 
@@ -363,7 +359,7 @@ async fn respond(fault: Fault, style: FailureStyle) -> Option<Response> {
                 FailureStyle::Platform => {
                     failure(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", style)
                 }
-                FailureStyle::CloudflareEnvelope => crate::cloudflare::envelope_error(
+                FailureStyle::CloudflareEnvelope => envelope_error(
                     StatusCode::TOO_MANY_REQUESTS,
                     971,
                     "Please wait and consider throttling your request speed",
@@ -382,9 +378,7 @@ fn failure(status: StatusCode, message: &str, style: FailureStyle) -> Response {
         FailureStyle::Platform => {
             (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
         }
-        FailureStyle::CloudflareEnvelope => {
-            crate::cloudflare::envelope_error(status, 10002, message)
-        }
+        FailureStyle::CloudflareEnvelope => envelope_error(status, 10002, message),
     }
 }
 

@@ -28,21 +28,35 @@
 //! Deployed scripts execute in workerd ([`runtime`]): the dispatcher's answers are the code's
 //! answers, and tails carry the code's own console output and exceptions.
 
+// Modules, from the bottom up: each module in this list uses only modules named before it (a
+// test, `tests/module_graph.rs`, keeps the crate free of import loops).
+//
+// - `http`: the shared HTTP helpers (envelopes, JSON errors, body limits, bearer tokens).
+// - `store` (SQLite), `identity`, `faults`, `runtime` (workerd), `tail` (sessions and events).
+// - `state`: `AppState`, what every handler shares.
+// - the APIs: `cloudflare` (`/client/v4`: namespaces, scripts, secrets, versions, tails), `auth`,
+//   `deploy_api`, `seed`, `rehearsal`, `dispatcher`, `runtime_api`, `control` (`/__sandbox`).
+// - `server`: the route table, the accept loop.
+mod http;
+
+mod faults;
+mod identity;
+pub mod runtime;
+mod store;
+mod tail;
+
+mod state;
+
 mod auth;
 mod cloudflare;
 mod control;
 mod deploy_api;
 mod dispatcher;
-mod faults;
-mod identity;
 mod rehearsal;
-pub mod runtime;
-mod secrets;
+mod runtime_api;
 mod seed;
+
 mod server;
-mod store;
-mod tail;
-mod versions;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -248,7 +262,7 @@ impl Sandbox {
         write_discovery(&config.data_dir, &discovery)?;
         let faults = FaultBoard::new();
         let true_rollback = Arc::new(AtomicBool::new(config.true_rollback));
-        let state = server::AppState {
+        let state = state::AppState {
             store: store.clone(),
             faults: faults.clone(),
             identity: identity.clone(),
@@ -257,7 +271,7 @@ impl Sandbox {
             rollback_lock: Arc::default(),
             runtime: runtime.clone(),
             tails: tail::TailHub::default(),
-            rehearsals: rehearsal::Rehearsals::default(),
+            rehearsals: state::Rehearsals::default(),
         };
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let app = server::router(state);

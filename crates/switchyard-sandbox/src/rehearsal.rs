@@ -7,9 +7,6 @@
 //! `POST /__sandbox/rehearsal/bad-deploy` `{"service", "environment"}`, `GET /__sandbox/rehearsal`,
 //! `DELETE /__sandbox/rehearsal/bad-deploy/{service}/{environment}`, `DELETE /__sandbox/rehearsal`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,46 +16,12 @@ use serde_json::{json, Map, Value};
 use switchyard_core::Environment;
 
 use crate::deploy_api::{deploy_request, deployment_json, DeployRequest};
-use crate::server::{json_error, AppState};
+use crate::http::json_error;
+use crate::state::{AppState, BadDeploy};
 use crate::store::{format_time, random_hex};
 
 /// The author of a rehearsal's deployments.
 pub const REHEARSAL_AUTHOR: &str = "rehearsal@switchyard.local";
-
-#[derive(Debug, Clone)]
-struct BadDeploy {
-    deployment_id: String,
-    version_tag: String,
-    since: String,
-}
-
-/// The bad deploys in force, by (service, environment).
-#[derive(Debug, Clone, Default)]
-pub struct Rehearsals {
-    bad: Arc<Mutex<HashMap<(String, Environment), BadDeploy>>>,
-}
-
-/// Whether a rollback of `service` in `environment` ends a rehearsed bad deploy (and so must
-/// upload the previous script); the bad deploy is over either way.
-pub fn take_for_rollback(state: &AppState, service: &str, environment: Environment) -> bool {
-    state
-        .rehearsals
-        .bad
-        .lock()
-        .expect("rehearsals")
-        .remove(&(service.to_owned(), environment))
-        .is_some()
-}
-
-/// A deploy of `service` replaced whatever a rehearsal deployed.
-pub fn deployed_over(state: &AppState, service: &str, environment: Environment) {
-    state
-        .rehearsals
-        .bad
-        .lock()
-        .expect("rehearsals")
-        .remove(&(service.to_owned(), environment));
-}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -68,10 +31,11 @@ pub fn router() -> Router<AppState> {
 }
 
 fn list_json(state: &AppState) -> Value {
-    let bad = state.rehearsals.bad.lock().expect("rehearsals");
-    let mut items: Vec<Value> = bad
-        .iter()
-        .map(|((service, env), b)| {
+    let mut items: Vec<Value> = state
+        .rehearsals
+        .list()
+        .into_iter()
+        .map(|(service, env, b)| {
             json!({
                 "service": service,
                 "environment": env.as_str(),
@@ -160,8 +124,9 @@ async fn bad_deploy(State(state): State<AppState>, body: axum::body::Bytes) -> R
         Ok(row) => row,
         Err(r) => return r,
     };
-    state.rehearsals.bad.lock().expect("rehearsals").insert(
-        (service, environment),
+    state.rehearsals.insert(
+        service,
+        environment,
         BadDeploy {
             deployment_id: row.id.clone(),
             version_tag,
@@ -200,7 +165,7 @@ async fn clear_one(
     let Ok(environment) = environment.parse::<Environment>() else {
         return json_error(StatusCode::NOT_FOUND, "No such environment");
     };
-    if !take_for_rollback(&state, &service, environment) {
+    if !state.rehearsals.take_for_rollback(&service, environment) {
         return json_error(
             StatusCode::NOT_FOUND,
             "No rehearsed bad deploy of that service",
@@ -213,14 +178,7 @@ async fn clear_one(
 }
 
 async fn clear_all(State(state): State<AppState>) -> Response {
-    let keys: Vec<(String, Environment)> = state
-        .rehearsals
-        .bad
-        .lock()
-        .expect("rehearsals")
-        .drain()
-        .map(|(k, _)| k)
-        .collect();
+    let keys: Vec<(String, Environment)> = state.rehearsals.drain();
     for (service, environment) in keys {
         if let Err(r) = end(&state, &service, environment).await {
             return r;

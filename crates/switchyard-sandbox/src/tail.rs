@@ -1,30 +1,21 @@
-//! Cloudflare's tail API: `POST/GET/DELETE /accounts/{a}/workers/scripts/{name}/tails` under
-//! `/client/v4`, and the WebSocket it hands out (subprotocol `trace-v1`), which pushes one JSON
-//! trace event per invocation — the events workerd's tail handler produced for the script, with
-//! the request's secrets redacted.
+//! The tails of a sandbox: open sessions, the trace events the runtime publishes (with the
+//! request's secrets redacted, as the platform does), and which events a session receives (what
+//! it tails, wrangler's filters). The Cloudflare API that opens and reads tails is
+//! `cloudflare::tails`.
 //!
 //! What can be tailed: a service's worker by name (`gateway`: that worker in every namespace; each
 //! event names its `dispatchNamespace`), `dispatcher` (every namespace) and
-//! `dispatcher-<environment>` (one environment's namespace). Anything else is 404 / 10007.
+//! `dispatcher-<environment>` (one environment's namespace).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::Router;
 use chrono::Utc;
 use serde_json::{json, Value};
 use switchyard_core::Environment;
 use tokio::sync::{broadcast, watch};
 
-use crate::cloudflare::{envelope, envelope_error};
-use crate::server::{json_error, AppState};
-use crate::store::{format_time, random_hex};
+use crate::store::random_hex;
 
 /// How long a tail lives (Cloudflare's tails expire after some hours).
 const TAIL_LIFETIME: chrono::Duration = chrono::Duration::hours(6);
@@ -129,7 +120,7 @@ fn redact(event: &mut Value) {
 }
 
 /// Whether a session that tails `tailed` receives an event of `script` in `namespace`.
-fn covers(tailed: &str, namespace: &str, script: &str) -> bool {
+pub fn covers(tailed: &str, namespace: &str, script: &str) -> bool {
     if tailed == script || tailed == "dispatcher" {
         return true;
     }
@@ -141,7 +132,7 @@ fn covers(tailed: &str, namespace: &str, script: &str) -> bool {
 
 /// Whether `event` passes wrangler's filters (`sampling_rate`, `outcome`, `method`, `query`,
 /// `header`; `client_ip` is accepted and, on loopback, always matches).
-fn passes(filters: &[Value], event: &Value) -> bool {
+pub fn passes(filters: &[Value], event: &Value) -> bool {
     filters.iter().all(|f| {
         if let Some(rate) = f.get("sampling_rate").and_then(Value::as_f64) {
             return rand::random::<f64>() < rate;
@@ -194,12 +185,7 @@ impl TailHub {
         }));
     }
 
-    /// How many tails are open (for tests and status).
-    pub fn open_sessions(&self) -> usize {
-        self.sessions.lock().expect("tail sessions").len()
-    }
-
-    fn create(&self, script: &str, filters: Vec<Value>) -> (String, chrono::DateTime<Utc>) {
+    pub fn create(&self, script: &str, filters: Vec<Value>) -> (String, chrono::DateTime<Utc>) {
         let id = random_hex(16);
         let expires_at = Utc::now() + TAIL_LIFETIME;
         let (closed, _) = watch::channel(false);
@@ -217,7 +203,7 @@ impl TailHub {
         (id, expires_at)
     }
 
-    fn remove(&self, script: &str, id: &str) -> bool {
+    pub fn remove(&self, script: &str, id: &str) -> bool {
         let mut sessions = self.sessions.lock().expect("tail sessions");
         match sessions.get(id) {
             Some(s) if s.script == script => {
@@ -228,182 +214,29 @@ impl TailHub {
             _ => false,
         }
     }
-}
 
-fn tail_json(base_url: &str, id: &str, expires_at: chrono::DateTime<Utc>) -> Value {
-    let ws = base_url.replacen("http://", "ws://", 1);
-    json!({"id": id, "url": format!("{ws}/__sandbox/tail/{id}"), "expires_at": format_time(expires_at)})
-}
-
-/// Whether `name` can be tailed: a dispatcher name, or a script in some namespace.
-async fn tailable(state: &AppState, name: &str) -> Result<bool, Response> {
-    if name == "dispatcher"
-        || name
-            .strip_prefix("dispatcher-")
-            .is_some_and(|e| e.parse::<Environment>().is_ok())
-    {
-        return Ok(true);
-    }
-    state.store.script_exists_anywhere(name).await.map_err(|e| {
-        tracing::error!(error = %e, "tail: database error");
-        envelope_error(StatusCode::INTERNAL_SERVER_ERROR, 10002, "Internal error")
-    })
-}
-
-fn no_such_worker() -> Response {
-    envelope_error(
-        StatusCode::NOT_FOUND,
-        10007,
-        "This Worker does not exist on your account. (workers.api.error.script_not_found)",
-    )
-}
-
-/// The Cloudflare API routes (mounted under `/client/v4`, behind its token check).
-pub fn api_routes() -> Router<AppState> {
-    let base = "/accounts/{account_id}/workers/scripts/{script}/tails";
-    Router::new()
-        .route(base, get(list_tails).post(create_tail))
-        .route(&format!("{base}/{{id}}"), delete(delete_tail))
-}
-
-async fn create_tail(
-    State(state): State<AppState>,
-    Path((_account, script)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> Response {
-    match tailable(&state, &script).await {
-        Ok(true) => {}
-        Ok(false) => return no_such_worker(),
-        Err(r) => return r,
-    }
-    // wrangler sends {"filters":[…]}; an empty body means no filter.
-    let filters = if body.iter().all(u8::is_ascii_whitespace) {
-        Vec::new()
-    } else {
-        match serde_json::from_slice::<Value>(&body) {
-            Ok(v) => v["filters"].as_array().cloned().unwrap_or_default(),
-            Err(e) => {
-                return envelope_error(
-                    StatusCode::BAD_REQUEST,
-                    10001,
-                    &format!("Invalid request body: {e}"),
-                )
-            }
-        }
-    };
-    let (id, expires_at) = state.tails.create(&script, filters);
-    envelope(tail_json(&state.base_url, &id, expires_at))
-}
-
-async fn list_tails(
-    State(state): State<AppState>,
-    Path((_account, script)): Path<(String, String)>,
-) -> Response {
-    match tailable(&state, &script).await {
-        Ok(true) => {}
-        Ok(false) => return no_such_worker(),
-        Err(r) => return r,
-    }
-    let sessions = state.tails.sessions.lock().expect("tail sessions");
-    let list: Vec<Value> = sessions
-        .iter()
-        .filter(|(_, s)| s.script == script && s.expires_at > Utc::now())
-        .map(|(id, s)| tail_json(&state.base_url, id, s.expires_at))
-        .collect();
-    envelope(Value::Array(list))
-}
-
-async fn delete_tail(
-    State(state): State<AppState>,
-    Path((_account, script, id)): Path<(String, String, String)>,
-) -> Response {
-    if state.tails.remove(&script, &id) {
-        envelope(Value::Null)
-    } else {
-        envelope_error(
-            StatusCode::NOT_FOUND,
-            10057,
-            "Tail not found: it was deleted or has expired",
-        )
-    }
-}
-
-/// The WebSocket route, outside `/client/v4` (its id is the credential, as on the platform).
-pub fn socket_routes() -> Router<AppState> {
-    Router::new().route("/tail/{id}", get(open_socket))
-}
-
-async fn open_socket(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    ws: WebSocketUpgrade,
-) -> Response {
-    let session = {
-        let sessions = state.tails.sessions.lock().expect("tail sessions");
+    /// The open tails of `script`: id and expiry of each.
+    pub fn list(&self, script: &str) -> Vec<(String, chrono::DateTime<Utc>)> {
+        let sessions = self.sessions.lock().expect("tail sessions");
         sessions
-            .get(&id)
+            .iter()
+            .filter(|(_, s)| s.script == script && s.expires_at > Utc::now())
+            .map(|(id, s)| (id.clone(), s.expires_at))
+            .collect()
+    }
+
+    /// An open tail by id: what it tails, its filters, and a receiver told when it is deleted.
+    pub fn session(&self, id: &str) -> Option<(String, Vec<Value>, watch::Receiver<bool>)> {
+        let sessions = self.sessions.lock().expect("tail sessions");
+        sessions
+            .get(id)
             .filter(|s| s.expires_at > Utc::now())
             .map(|s| (s.script.clone(), s.filters.clone(), s.closed.subscribe()))
-    };
-    let Some((script, filters, closed)) = session else {
-        return json_error(
-            StatusCode::NOT_FOUND,
-            "Tail not found: it was deleted or has expired",
-        );
-    };
-    let rx = state.tails.tx.subscribe();
-    ws.protocols(["trace-v1"])
-        .on_upgrade(move |socket| stream(socket, script, filters, rx, closed))
-        .into_response()
-}
+    }
 
-async fn stream(
-    mut socket: WebSocket,
-    script: String,
-    mut filters: Vec<Value>,
-    mut rx: broadcast::Receiver<Arc<TailEvent>>,
-    mut closed: watch::Receiver<bool>,
-) {
-    let mut ping = tokio::time::interval(Duration::from_secs(30));
-    ping.tick().await;
-    loop {
-        tokio::select! {
-            event = rx.recv() => match event {
-                Ok(e) => {
-                    if !covers(&script, &e.namespace, &e.script) || !passes(&filters, &e.event) {
-                        continue;
-                    }
-                    if socket.send(Message::Text(e.event.to_string().into())).await.is_err() {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!(missed = n, "a tail reader fell behind; events were dropped");
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            incoming = socket.recv() => match incoming {
-                // wrangler sends {"debug":false} on open; a client may also send filters.
-                Some(Ok(Message::Text(t))) => {
-                    if let Ok(v) = serde_json::from_str::<Value>(&t) {
-                        if let Some(f) = v["filters"].as_array() {
-                            filters = f.clone();
-                        }
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                Some(Ok(_)) => {}
-            },
-            _ = closed.changed() => {
-                let _ = socket.send(Message::Close(None)).await;
-                return;
-            }
-            _ = ping.tick() => {
-                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
-                    return;
-                }
-            }
-        }
+    /// The events published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<TailEvent>> {
+        self.tx.subscribe()
     }
 }
 

@@ -3,16 +3,18 @@
 //!
 //! workerd runs one router worker (`router.js`). The dispatcher forwards a request for a script to
 //! it with the script's namespace, name and code id; the router loads that code through workerd's
-//! Worker Loader (asking [`code`] for the modules, bindings and secrets) and runs it. A new deploy
-//! has a new code id, so it answers from the next request on without a restart. The loaded
-//! scripts' trace events (console output, exceptions, outcome) come back to [`trace`] and go to the
-//! tail sessions; their service bindings and outgoing fetches come back through [`binding`] and
-//! [`outbound`], so faults apply to them and nothing leaves 127.0.0.1.
+//! Worker Loader (asking `/__sandbox/runtime/code` for the modules, bindings and secrets: see
+//! `runtime_api`) and runs it. A new deploy has a new code id, so it answers from the next request
+//! on without a restart. The loaded scripts' trace events (console output, exceptions, outcome)
+//! come back to `/__sandbox/runtime/trace` and go to the tail sessions; their service bindings and
+//! outgoing fetches come back through `/binding` and `/outbound`, so faults apply to them and
+//! nothing leaves 127.0.0.1.
 //!
 //! Without a workerd binary the sandbox still serves every API, says so in `sandbox.json` and
 //! `/__sandbox/runtime`, and the dispatcher answers 503 "not executed" instead of pretending.
 
 pub mod locate;
+mod package;
 mod supervisor;
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,21 +23,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Query, Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
-use axum::{Json, Router};
-use base64::Engine;
+use axum::Json;
 use chrono::Utc;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tokio::sync::watch;
 
 pub use locate::{WorkerdBinary, WorkerdNotFound, WorkerdSource};
+pub(crate) use package::CodePackage;
 
-use crate::server::{json_error, AppState, VerbatimBody};
-use crate::store::{format_time, random_hex, sha256_hex, ScriptUpload, StoreError, VersionRow};
+use crate::http::VerbatimBody;
+use crate::store::{format_time, random_hex, sha256_hex, ScriptUpload, VersionRow};
 
 /// The router worker's source.
 const ROUTER_JS: &str = include_str!("router.js");
@@ -378,7 +379,7 @@ impl Runtime {
         self.shutdown.send_replace(true);
     }
 
-    fn secrets_of(&self, ns: &str, script: &str) -> BTreeMap<String, String> {
+    pub(crate) fn secrets_of(&self, ns: &str, script: &str) -> BTreeMap<String, String> {
         self.inner
             .secrets
             .lock()
@@ -432,7 +433,7 @@ impl Runtime {
 
     /// The id the loader caches a version's code under: it changes with the version, the code,
     /// the settings (bindings) and the secrets, so each version is a worker of its own in workerd.
-    fn code_id(&self, version: &VersionRow) -> String {
+    pub(crate) fn code_id(&self, version: &VersionRow) -> String {
         let revision = self
             .inner
             .secrets_revision
@@ -600,7 +601,18 @@ impl Runtime {
         }
     }
 
-    fn authorized(&self, headers: &HeaderMap) -> bool {
+    /// A bundle being validated at upload, by its code id.
+    pub(crate) fn pending_package(&self, code: &str) -> Option<CodePackage> {
+        self.inner
+            .pending
+            .lock()
+            .expect("pending")
+            .get(code)
+            .cloned()
+    }
+
+    /// Whether a request comes from the sandbox's own workerd (it carries the runtime's token).
+    pub(crate) fn authorized(&self, headers: &HeaderMap) -> bool {
         headers
             .get("x-sw-token")
             .is_some_and(|v| v.as_bytes() == self.inner.token.as_bytes())
@@ -627,280 +639,4 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
             | "upgrade"
             | "content-length"
     )
-}
-
-/// What the router loads for a script: modules, compatibility, env and service bindings.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CodePackage {
-    main_module: String,
-    modules: Map<String, Value>,
-    compatibility_date: String,
-    compatibility_flags: Vec<String>,
-    env: Map<String, Value>,
-    services: Map<String, Value>,
-}
-
-impl CodePackage {
-    fn from_parts<'a>(
-        main_module: &str,
-        modules: impl Iterator<Item = (&'a str, &'a str, &'a [u8])>,
-        settings: &Map<String, Value>,
-        secrets: &BTreeMap<String, String>,
-    ) -> Result<CodePackage, String> {
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let mut out = Map::new();
-        for (name, content_type, bytes) in modules {
-            let text = || {
-                String::from_utf8(bytes.to_vec())
-                    .map_err(|_| format!("Module \"{name}\" ({content_type}) is not valid UTF-8"))
-            };
-            let ct = content_type.split(';').next().unwrap_or("").trim();
-            let module = match ct {
-                "application/javascript+module" | "text/javascript+module" => {
-                    json!({"js": text()?})
-                }
-                "application/javascript" | "text/javascript"
-                    if name.ends_with(".mjs") || name == main_module =>
-                {
-                    json!({"js": text()?})
-                }
-                "application/javascript"
-                | "text/javascript"
-                | "application/javascript+commonjs" => {
-                    json!({"cjs": text()?})
-                }
-                "application/json" => {
-                    let v: Value = serde_json::from_slice(bytes)
-                        .map_err(|e| format!("Module \"{name}\" is not valid JSON: {e}"))?;
-                    json!({"json": v})
-                }
-                "application/wasm" => json!({"wasm_b64": b64.encode(bytes)}),
-                "text/plain" => json!({"text": text()?}),
-                _ => json!({"data_b64": b64.encode(bytes)}),
-            };
-            out.insert(name.to_owned(), module);
-        }
-        if !out.contains_key(main_module) {
-            return Err(format!(
-                "The main module \"{main_module}\" is not among the uploaded parts"
-            ));
-        }
-        let mut env = Map::new();
-        let mut services = Map::new();
-        for b in settings
-            .get("bindings")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let (Some(name), Some(kind)) = (b["name"].as_str(), b["type"].as_str()) else {
-                continue;
-            };
-            match kind {
-                "plain_text" | "secret_text" => {
-                    if let Some(t) = b["text"].as_str() {
-                        env.insert(name.into(), Value::String(t.into()));
-                    }
-                }
-                "json" => {
-                    env.insert(name.into(), b["json"].clone());
-                }
-                "service" => {
-                    if let Some(s) = b["service"].as_str() {
-                        services.insert(name.into(), Value::String(s.into()));
-                    }
-                }
-                _ => {}
-            }
-        }
-        for (name, value) in secrets {
-            env.insert(name.clone(), Value::String(value.clone()));
-        }
-        let compatibility_date = settings
-            .get("compatibility_date")
-            .and_then(Value::as_str)
-            .filter(|d| !d.is_empty())
-            .unwrap_or(DEFAULT_COMPAT_DATE)
-            .to_owned();
-        let compatibility_flags = settings
-            .get("compatibility_flags")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|f| f.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(CodePackage {
-            main_module: main_module.to_owned(),
-            modules: out,
-            compatibility_date,
-            compatibility_flags,
-            env,
-            services,
-        })
-    }
-}
-
-// ---- the router's calls back into the sandbox ------------------------------------------------
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(status))
-        .route("/code", get(code))
-        .route("/trace", post(trace))
-        .route("/binding", any(binding))
-        .route("/outbound", any(outbound))
-}
-
-async fn status(State(state): State<AppState>) -> Response {
-    Json(state.runtime.status()).into_response()
-}
-
-fn forbidden() -> Response {
-    json_error(
-        StatusCode::FORBIDDEN,
-        "Only the sandbox's own runtime may call this",
-    )
-}
-
-/// `GET /__sandbox/runtime/code?ns&script&code&version`: the package the router loads.
-async fn code(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if !state.runtime.authorized(&headers) {
-        return forbidden();
-    }
-    let (Some(ns), Some(script), Some(code)) = (q.get("ns"), q.get("script"), q.get("code")) else {
-        return json_error(StatusCode::BAD_REQUEST, "ns, script and code are required");
-    };
-    let pending = state
-        .runtime
-        .inner
-        .pending
-        .lock()
-        .expect("pending")
-        .get(code)
-        .cloned();
-    if let Some(p) = pending {
-        return Json(p).into_response();
-    }
-    let Some(version) = q.get("version") else {
-        return json_error(StatusCode::BAD_REQUEST, "version is required");
-    };
-    let row = match state.store.version(version).await {
-        Ok(Some(r)) if &r.namespace == ns && &r.script == script => r,
-        Ok(_) | Err(StoreError::ScriptNotFound | StoreError::NamespaceNotFound) => {
-            return json_error(StatusCode::NOT_FOUND, "No such version of the script")
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "runtime code: database error");
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error");
-        }
-    };
-    if &state.runtime.code_id(&row) != code {
-        return json_error(
-            StatusCode::CONFLICT,
-            "The script changed since this request was routed",
-        );
-    }
-    let mut modules = Vec::new();
-    for m in row.modules() {
-        match state.store.blob(&m.hash).await {
-            Ok(Some(bytes)) => modules.push((m.name, m.content_type, bytes)),
-            _ => {
-                return json_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "A module's content is missing",
-                )
-            }
-        }
-    }
-    let package = CodePackage::from_parts(
-        &row.main_module,
-        modules
-            .iter()
-            .map(|(n, c, b)| (n.as_str(), c.as_str(), b.as_slice())),
-        &row.settings(),
-        &state.runtime.secrets_of(ns, script),
-    );
-    match package {
-        Ok(p) => Json(p).into_response(),
-        Err(e) => json_error(StatusCode::UNPROCESSABLE_ENTITY, &e),
-    }
-}
-
-/// `POST /__sandbox/runtime/trace`: trace events of a loaded script, for the tail sessions.
-async fn trace(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    if !state.runtime.authorized(&headers) {
-        return forbidden();
-    }
-    let bytes = match crate::server::read_body_limited(body, 16 * 1024 * 1024).await {
-        Ok(b) => b,
-        Err(_) => return json_error(StatusCode::PAYLOAD_TOO_LARGE, "Trace too large"),
-    };
-    let Ok(batch) = serde_json::from_slice::<Value>(&bytes) else {
-        return json_error(StatusCode::BAD_REQUEST, "Not JSON");
-    };
-    let ns = batch["props"]["ns"].as_str().unwrap_or_default().to_owned();
-    let script = batch["props"]["script"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    // The version id when the router knew it (every routed request), else the code id.
-    let code = batch["props"]["version"]
-        .as_str()
-        .filter(|v| !v.is_empty())
-        .or_else(|| batch["props"]["code"].as_str())
-        .unwrap_or_default()
-        .to_owned();
-    for event in batch["events"].as_array().into_iter().flatten() {
-        state.tails.publish(&ns, &script, &code, event.clone());
-    }
-    StatusCode::NO_CONTENT.into_response()
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// `/__sandbox/runtime/binding`: a service binding call from one script to another of its
-/// namespace; routed like the dispatcher (the target's faults apply).
-async fn binding(State(state): State<AppState>, req: Request) -> Response {
-    if !state.runtime.authorized(req.headers()) {
-        return forbidden();
-    }
-    let (Some(ns), Some(script), Some(url)) = (
-        header_str(req.headers(), "x-sw-ns").map(str::to_owned),
-        header_str(req.headers(), "x-sw-script").map(str::to_owned),
-        header_str(req.headers(), "x-sw-url").map(str::to_owned),
-    ) else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "x-sw-ns, x-sw-script and x-sw-url are required",
-        );
-    };
-    crate::dispatcher::serve_binding(&state, &ns, &script, &url, req).await
-}
-
-/// `/__sandbox/runtime/outbound`: a `fetch()` of a user script. Platform hosts (`*.do`) go to the
-/// dispatcher of the script's environment; anything else is refused: the sandbox makes no request
-/// off 127.0.0.1.
-async fn outbound(State(state): State<AppState>, req: Request) -> Response {
-    if !state.runtime.authorized(req.headers()) {
-        return forbidden();
-    }
-    let (Some(ns), Some(url)) = (
-        header_str(req.headers(), "x-sw-ns").map(str::to_owned),
-        header_str(req.headers(), "x-sw-url").map(str::to_owned),
-    ) else {
-        return json_error(StatusCode::BAD_REQUEST, "x-sw-ns and x-sw-url are required");
-    };
-    let script = header_str(req.headers(), "x-sw-script")
-        .unwrap_or("")
-        .to_owned();
-    crate::dispatcher::serve_outbound(&state, &ns, &script, &url, req).await
 }

@@ -9,8 +9,8 @@ use axum::routing::{get, patch};
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::cloudflare::{envelope, envelope_error, CloudflareError};
-use crate::server::AppState;
+use crate::http::{envelope, envelope_error, CloudflareError};
+use crate::state::AppState;
 use crate::store::StoreError;
 
 /// Longest secret value accepted (Cloudflare: 5 KiB per secret).

@@ -22,11 +22,10 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::cloudflare::{
-    build_upload, envelope, json_object, read_body, read_upload_form, CloudflareError,
-    SCRIPT_SIZE_LIMIT,
-};
-use crate::server::{json_error, AppState};
+use super::upload::{build_upload, read_upload_form, SCRIPT_SIZE_LIMIT};
+use super::{json_object, read_body};
+use crate::http::{envelope, json_error, CloudflareError};
+use crate::state::AppState;
 use crate::store::{
     NewScriptDeployment, ScriptDeploymentRow, ScriptRow, VersionRow, VersionShare, SANDBOX_AUTHOR,
 };
