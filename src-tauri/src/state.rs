@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use switchyard_core::{AppError, SystemClock};
-use switchyard_ops::Ops;
+use switchyard_ops::{Ops, PathUse};
 use switchyard_secrets::KeychainStore;
 
 pub struct AppState {
@@ -14,6 +14,12 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Refuses a path the window sent unless the operator chose it in the chooser or it lies
+    /// inside a project folder (see switchyard-ops' `project_folders.rs`).
+    pub async fn allow_path(&self, field: &str, value: &str, how: PathUse) -> Result<(), AppError> {
+        self.ops.allow_path(field, value, how).await
+    }
+
     /// Resolve the data folder (XDG on Linux; `SWITCHYARD_DATA_DIR` overrides it, which the
     /// tests use), open the store with the OS keychain, and start the embedded sandbox.
     pub async fn init() -> Result<Self, AppError> {

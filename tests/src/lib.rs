@@ -282,7 +282,8 @@ impl AppSession {
     }
 
     /// Click an element as a user would: scrolled to the middle of the view (not under the
-    /// status bar), waiting out an overlay that is still fading (a closing dialog).
+    /// status bar), waiting out an overlay that is still fading (a closing dialog) or a panel
+    /// still sliding in (a drawer).
     pub async fn click(&self, el: &WebElement) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
@@ -294,7 +295,11 @@ impl AppSession {
                 .await?;
             match el.click().await {
                 Ok(()) => return Ok(()),
-                Err(e) if Instant::now() < deadline && e.to_string().contains("intercepted") => {
+                Err(e)
+                    if Instant::now() < deadline
+                        && (e.to_string().contains("intercepted")
+                            || e.to_string().contains("not interactable")) =>
+                {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
                 Err(e) => return Err(e.into()),
@@ -614,6 +619,70 @@ return window.fetch !== undefined;
         Ok(())
     }
 
+    /// Answer the system's save dialog titled `title` (opened by the shell for an export) with
+    /// `path`, as an operator would type it, then wait until the file is written. WebDriver
+    /// cannot reach a native window: xdotool types into it on the virtual display.
+    pub async fn save_in_dialog(&self, title: &str, path: &Path) -> Result<Vec<u8>> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let window = loop {
+            let found = Command::new("xdotool")
+                .args(["search", "--onlyvisible", "--name", title])
+                .output()
+                .context("could not run xdotool (Debian package xdotool)")?;
+            let id = String::from_utf8_lossy(&found.stdout)
+                .lines()
+                .next()
+                .map(str::to_owned);
+            if let Some(id) = id {
+                break id;
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "no save dialog titled {title:?} opened"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        // Give the dialog a moment to map its widgets, focus it, replace the suggested name with
+        // the whole path, and save.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let path_text = path.display().to_string();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !Command::new("xdotool")
+            .args(["windowfocus", "--sync", window.as_str()])
+            .status()?
+            .success()
+        {
+            ensure!(
+                Instant::now() < deadline,
+                "the save dialog {title:?} never took the focus"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        for args in [
+            vec!["key", "ctrl+a"],
+            vec!["type", "--delay", "10", path_text.as_str()],
+            vec!["key", "Return"],
+        ] {
+            let status = Command::new("xdotool").args(&args).status()?;
+            ensure!(status.success(), "xdotool {args:?} failed");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(bytes) = std::fs::read(path) {
+                if !bytes.is_empty() {
+                    return Ok(bytes);
+                }
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "{} was not written after the save dialog was answered",
+                path.display()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// The leak sweep, then close the app; the first failure of the two.
     pub async fn close_after_sweep(self, extra: &[String]) -> Result<()> {
         let swept = self.leak_sweep(extra).await;
@@ -669,6 +738,12 @@ async fn start_driver(
         .args(["--native-port", &native_port.to_string()])
         // The app inherits this environment through WebKitWebDriver.
         .env("SWITCHYARD_DATA_DIR", data_dir)
+        // Paths the scenarios type (their work folders in the temporary folder, the repository's
+        // fixtures) are project folders: a native chooser cannot be driven over WebDriver.
+        .env(
+            "SWITCHYARD_PROJECTS",
+            std::env::join_paths([std::env::temp_dir(), workspace_root()])?,
+        )
         // tauri-driver says why it dropped a connection on stdout: keep it with the logs.
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use switchyard_tests::{curl, sandbox_binary, AppSession};
 
 /// Prepare the app's sandbox folder with a 10,000-worker namespace, using the sandbox binary.
@@ -29,17 +29,34 @@ async fn namespaces_and_health_in_the_window() -> Result<()> {
     let dir = tempfile::tempdir()?;
     prepare_sandbox(dir.path())?;
     let app = AppSession::start_in(dir.path()).await?;
-    let outcome = scenario(&app).await;
+    // A worker secret typed into the drawer: it must reach the worker and nowhere else.
+    let secret = format!(
+        "e2e-secret-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos()
+    );
+    let outcome = scenario(&app, &secret).await;
     if outcome.is_err() {
         let _ = app.screenshot("namespaces-health-failure").await;
     }
-    // The leak sweep: no key or token in the data folder, the app's stderr or its IPC replies.
-    let swept = app.close_after_sweep(&[]).await;
+    // The leak sweep: no key, token or the worker secret in the data folder, the app's stderr or
+    // its IPC replies.
+    let swept = app.close_after_sweep(&[secret]).await;
     outcome?;
     swept
 }
 
-async fn scenario(app: &AppSession) -> Result<()> {
+/// A worker that answers its `MY_SECRET` (or `none`): what its `env` holds.
+const SECRET_ECHO: &str = r#"export default {
+  async fetch(request, env) {
+    return new Response(typeof env.MY_SECRET === "string" ? env.MY_SECRET : "none");
+  },
+};
+"#;
+
+async fn scenario(app: &AppSession, secret: &str) -> Result<()> {
     let sandbox = app.sandbox_discovery()?;
     let base = sandbox["base_url"].as_str().unwrap_or_default().to_owned();
 
@@ -81,6 +98,79 @@ async fn scenario(app: &AppSession) -> Result<()> {
     app.fill("Search workers", "gateway").await?;
     app.expect_within("table", "Workers", "gateway").await?;
     app.screenshot("namespace-production-search").await?;
+
+    // A secret put from the worker drawer reaches the worker's env (and, by the leak sweep,
+    // nothing of the app's). The code that answers its env is uploaded as `workflows` (a name
+    // the sandbox's dispatcher routes) by the platform's own API, as another tool would.
+    let token = sandbox["cloudflare_token"].as_str().unwrap_or_default();
+    let account = sandbox["account_id"].as_str().unwrap_or_default();
+    let work = tempfile::tempdir()?;
+    let code = work.path().join("secret-echo.mjs");
+    std::fs::write(&code, SECRET_ECHO)?;
+    curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        "-F",
+        r#"metadata={"main_module":"worker.mjs","compatibility_date":"2025-01-01"};type=application/json"#,
+        "-F",
+        &format!("worker.mjs=@{};type=application/javascript+module", code.display()),
+        &format!("{base}/client/v4/accounts/{account}/workers/dispatch/namespaces/dotdo-production/scripts/workflows"),
+    ])?;
+    let echo = format!("{base}/services/production/workflows/");
+    // Until the secret is set, the worker says it has none (once workerd has loaded it).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let answer = curl(&["-s", &echo])?;
+        if answer.trim() == "none" {
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the uploaded worker does not answer \"none\": {answer:.300}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // The list is read again when the namespace is opened again.
+    app.go_to("Health").await?;
+    app.go_to("Namespaces").await?;
+    app.click_button("Open dotdo-production").await?;
+    app.fill("Search workers", "workflows").await?;
+    app.expect_within("table", "Workers", "workflows").await?;
+    let row = app
+        .by_role_within("cell|gridcell", "workflows", Some("[aria-label='Workers']"))
+        .await?;
+    app.click(&row).await?;
+    app.by_role("dialog", "Worker workflows").await?;
+    let tab = app.by_role("tab", "Secrets and tags").await?;
+    app.click(&tab).await?;
+    // A production namespace: its name is typed before secrets change.
+    app.fill("Type workflows to change its secrets and tags", "workflows")
+        .await?;
+    app.fill("Secret name", "MY_SECRET").await?;
+    app.fill("Secret value", secret).await?;
+    app.click_button("Set secret MY_SECRET").await?;
+    app.wait_for_text("Secret MY_SECRET set on workflows", Duration::from_secs(15))
+        .await?;
+    app.expect_within("table", "Secrets", "MY_SECRET").await?;
+    app.screenshot("namespace-worker-secret-set").await?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        // Compared here, never printed.
+        if curl(&["-s", &echo])?.trim() == secret {
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the secret set in the drawer never reached the worker's env"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // WebDriver's Escape key closes the drawer.
+    app.type_keys("\u{E00C}")
+        .await?;
+    app.fill("Search workers", "gateway").await?;
 
     // A 10,000-worker namespace opens and filters.
     app.click_button("Open dotdo-bench").await?;
@@ -132,8 +222,6 @@ async fn scenario(app: &AppSession) -> Result<()> {
         .await?;
 
     // Drift: remove email from staging; production vs staging shows it in production only.
-    let token = sandbox["cloudflare_token"].as_str().unwrap_or_default();
-    let account = sandbox["account_id"].as_str().unwrap_or_default();
     curl(&[
         "-X",
         "DELETE",

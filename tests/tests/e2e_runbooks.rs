@@ -772,6 +772,59 @@ async fn database_escalation(app: &AppSession) -> Result<()> {
         );
     }
     app.screenshot("runbook-database-2-escalated").await?;
+
+    // The incident's timeline, saved as Markdown where the operator chose in the save dialog:
+    // the fault, the health change, each step and the rollback. Saved inside the data folder, so
+    // the leak sweep reads the exports too.
+    let exports = app.data_dir.join("exports");
+    std::fs::create_dir_all(&exports)?;
+    app.click_button("Open timeline").await?;
+    app.wait_for_text("db went down", SHORT).await?;
+    app.click_button("Save as Markdown…").await?;
+    let md_path = exports.join("database-incident.md");
+    let md = String::from_utf8(app.save_in_dialog("Save the incident timeline", &md_path).await?)?;
+    for needle in [
+        "sandbox.fault",
+        "db went down",
+        "Step 1",
+        "Step 5",
+        "Step 6",
+        "deploy.rollback",
+    ] {
+        ensure!(md.contains(needle), "the saved timeline lacks {needle:?}:\n{md}");
+    }
+    app.wait_for_text(&format!("Saved to {}", md_path.display()), SHORT)
+        .await?;
+    app.screenshot("runbook-database-3-timeline-saved").await?;
+
+    // The audit log, exported as JSON and CSV: every action of the incident, with its actor.
+    app.go_to("Audit").await?;
+    app.by_role("tab", "Audit log").await?.click().await?;
+    app.click_button("Export JSON…").await?;
+    let json_path = exports.join("audit.json");
+    let json = String::from_utf8(app.save_in_dialog("Export the audit log", &json_path).await?)?;
+    let entries: serde_json::Value = serde_json::from_str(&json)?;
+    let actions: Vec<&str> = entries
+        .as_array()
+        .context("the audit export is a JSON array")?
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in ["sandbox.fault", "runbook.step", "runbook.skip", "deploy.rollback"] {
+        ensure!(
+            actions.iter().any(|a| a.starts_with(action)),
+            "the audit export lacks {action:?}: {actions:?}"
+        );
+    }
+    app.click_button("Export CSV…").await?;
+    let csv_path = exports.join("audit.csv");
+    let csv = String::from_utf8(app.save_in_dialog("Export the audit log", &csv_path).await?)?;
+    ensure!(
+        csv.lines().count() > actions.len(),
+        "the CSV export has a header and a line per entry ({} entries): {csv:.2000}",
+        actions.len()
+    );
+    app.screenshot("runbook-database-4-audit-exported").await?;
     Ok(())
 }
 

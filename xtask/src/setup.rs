@@ -24,8 +24,10 @@ pub const DEBIAN_PACKAGES: &[&str] = &[
     "x11-utils",
     "imagemagick",
     "fonts-dejavu-core",
-    // End-to-end tests: WebKitWebDriver.
+    // End-to-end tests: WebKitWebDriver, and xdotool to answer the system's save dialog (an
+    // export's file is chosen there; WebDriver cannot reach a native window).
     "webkit2gtk-driver",
+    "xdotool",
     // Keychain tests: a real Secret Service in a private D-Bus session.
     "dbus",
     "gnome-keyring",

@@ -9,6 +9,7 @@
 //! tests call them without a window.
 
 mod audit;
+pub mod bindings_edit;
 mod deploy;
 mod health;
 mod history;
@@ -16,7 +17,9 @@ mod key_origins;
 mod logs;
 mod namespaces;
 mod process;
+mod profile_import;
 mod profiles;
+mod project_folders;
 mod runbooks;
 mod secrets;
 mod storage;
@@ -68,7 +71,9 @@ pub use namespaces::{
     Binding, BindingChange, BindingKind, BindingsDiff, DeletePlan, Drift, DriftEntry,
     NamespaceSummary, WorkerDetail, WorkerRevision, WorkerRow,
 };
+pub use profile_import::{HostChange, ImportPreviewRow};
 pub use profiles::{ProfileExport, ProfileSecrets};
+pub use project_folders::{PathUse, PROJECT_FOLDERS_MAX, PROJECT_FOLDERS_SETTING};
 pub use runbooks::{
     runbook_link_for_error, ActionBlock, ActionParam, ActiveFault, AskField, HealthTarget,
     ManualCheck, ParamValue, RehearsalFault, ResolvedStepAction, RunCheck, RunDetail, RunEvent,
@@ -270,6 +275,8 @@ pub struct Ops {
     crashed: std::sync::atomic::AtomicBool,
     /// Set when `switchyard.db` was damaged at open and replaced (see `storage`).
     storage_notice: Option<StorageNotice>,
+    /// The paths the operator chose in the OS's chooser (see `project_folders`).
+    path_grants: project_folders::PathGrants,
 }
 
 impl std::fmt::Debug for Ops {
@@ -316,6 +323,7 @@ impl Ops {
             crash_point: std::sync::Mutex::new(None),
             crashed: std::sync::atomic::AtomicBool::new(false),
             storage_notice,
+            path_grants: project_folders::PathGrants::from_env(),
         };
         // Actions a previous run of the app was doing when it stopped: say so in the audit log.
         let cut = ops.store.mark_interrupted_audits().await?;

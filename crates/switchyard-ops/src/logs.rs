@@ -2,6 +2,11 @@
 //! sandbox's or a real account's, with the profile's Cloudflare token), as typed lines. A broken
 //! tail reconnects with backoff and says so; every tail is ended on the platform when its session
 //! stops, and [`Ops::stop_all_logs`] ends them all when the app exits.
+//!
+//! Every tail (these sessions and a staged rollout's gate) also feeds [`excerpts`]: the
+//! invocations around each failure are kept in SQLite for the incident timeline.
+
+mod excerpts;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,11 +15,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use switchyard_clients::{CloudflareApi, TailInfo, TailSocket, TraceEvent};
-use switchyard_core::{AppError, ServiceName};
+use switchyard_core::{AppError, Profile, ServiceName};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::Ops;
+pub(crate) use excerpts::ExcerptCapture;
+pub(crate) use excerpts::AROUND as LOG_EXCERPT_AROUND;
 
 /// Most services one logs session tails.
 pub const MAX_TAILED_SERVICES: usize = 16;
@@ -68,7 +75,7 @@ pub struct LogLine {
 }
 
 impl LogLine {
-    fn from_trace(service: &str, e: TraceEvent) -> LogLine {
+    pub(crate) fn from_trace(service: &str, e: TraceEvent) -> LogLine {
         let request = e.event.as_ref().and_then(|ev| ev.request.clone());
         let status = e
             .event
@@ -184,6 +191,8 @@ struct Session {
 pub(crate) struct LogSessions {
     next: AtomicU32,
     live: Mutex<HashMap<u32, Session>>,
+    /// The rings of recent invocations and the excerpt writer, shared by every tail.
+    excerpts: Arc<excerpts::Excerpts>,
 }
 
 /// Reads one service's tail until cancelled, reopening it when it breaks.
@@ -193,6 +202,7 @@ async fn follow(
     namespace: String,
     mut tail: TailInfo,
     on_event: Arc<dyn Fn(LogsEvent) + Send + Sync>,
+    capture: ExcerptCapture,
     mut cancel: watch::Receiver<bool>,
 ) {
     let mut attempt = 0u32;
@@ -225,9 +235,9 @@ async fn follow(
                             .as_deref()
                             .is_some_and(|ns| ns != namespace);
                         if !from_elsewhere {
-                            on_event(LogsEvent::Line {
-                                line: LogLine::from_trace(&service, event),
-                            });
+                            let line = LogLine::from_trace(&service, event);
+                            capture.observe(&line);
+                            on_event(LogsEvent::Line { line });
                         }
                         continue;
                     }
@@ -273,7 +283,7 @@ impl Ops {
     async fn open_tails(
         &self,
         request: &LogsRequest,
-    ) -> Result<(CloudflareApi, String, Vec<(String, TailInfo)>), AppError> {
+    ) -> Result<(CloudflareApi, Profile, Vec<(String, TailInfo)>), AppError> {
         if request.services.is_empty() {
             return Err(AppError::invalid_input(
                 "services: choose at least one service to tail.",
@@ -302,7 +312,7 @@ impl Ops {
                 }
             }
         }
-        Ok((api, profile.namespace.clone(), tails))
+        Ok((api, profile, tails))
     }
 
     /// Starts tailing the services of `request`; events go to `on_event` until
@@ -312,7 +322,9 @@ impl Ops {
         request: LogsRequest,
         on_event: impl Fn(LogsEvent) + Send + Sync + 'static,
     ) -> Result<u32, AppError> {
-        let (api, namespace, tails) = self.open_tails(&request).await?;
+        let (api, profile, tails) = self.open_tails(&request).await?;
+        let capture = self.excerpt_capture(&profile).await;
+        let namespace = profile.namespace.clone();
         let on_event: Arc<dyn Fn(LogsEvent) + Send + Sync> = Arc::new(on_event);
         let (cancel, rx) = watch::channel(false);
         let tasks = tails
@@ -324,6 +336,7 @@ impl Ops {
                     namespace.clone(),
                     tail,
                     on_event.clone(),
+                    capture.clone(),
                     rx.clone(),
                 ))
             })
@@ -368,6 +381,21 @@ impl Ops {
         for id in ids {
             let _ = self.stop_logs(id).await;
         }
+    }
+
+    /// What a tail of `profile` needs to keep excerpts around failures (its keys, to redact
+    /// them before anything is written).
+    pub(crate) async fn excerpt_capture(&self, profile: &Profile) -> ExcerptCapture {
+        let secrets = self.redaction_secrets(profile).await;
+        self.logs
+            .excerpts
+            .capture(&self.store, &profile.id, secrets)
+    }
+
+    /// How many log lines were not kept in excerpts because the writer fell behind the tails
+    /// (since the app started).
+    pub fn log_excerpt_lines_dropped(&self) -> u64 {
+        self.logs.excerpts.dropped()
     }
 
     /// How many logs sessions are open.

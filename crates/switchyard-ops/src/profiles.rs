@@ -1,7 +1,7 @@
 //! Profiles: list, create, edit, delete, export and import (TOML, never with secrets).
 
 use serde::{Deserialize, Serialize};
-use switchyard_core::{AppError, ErrorCode, Profile, SANDBOX_PROFILE_ID};
+use switchyard_core::{AppError, Profile, SANDBOX_PROFILE_ID};
 use switchyard_secrets::SecretKind;
 
 use crate::Ops;
@@ -168,47 +168,11 @@ impl Ops {
         // from, and records an import refused as a whole.
         let params = serde_json::json!({ "replace": replace });
         self.audited("", "profile.import", "profiles", params, async {
-            let doc: ProfileExport = toml::from_str(text).map_err(|e| {
-                AppError::invalid_input(format!(
-                    "The file is not a Switchyard profile export: {}. Export profiles from Switchyard to see the expected shape.",
-                    e.message()
-                ))
-            })?;
-            if doc.profiles.is_empty() {
-                return Err(AppError::invalid_input(
-                    "The file has no [[profile]] entries: nothing to import.",
-                ));
-            }
-            let existing: Vec<String> = self
-                .store
-                .list_profiles()
-                .await?
-                .into_iter()
-                .map(|p| p.id)
-                .collect();
-            for p in &doc.profiles {
-                if p.sandbox || p.id == SANDBOX_PROFILE_ID {
-                    return Err(AppError::invalid_input(
-                        "The file contains a sandbox profile, which cannot be imported.",
-                    ));
-                }
-                p.validate().map_err(|e| {
-                    AppError::invalid_input(format!("Profile \"{}\": {}", p.id, e.message))
-                })?;
-                if !replace && existing.contains(&p.id) {
-                    return Err(AppError::new(
-                        ErrorCode::Conflict,
-                        format!(
-                            "A profile \"{}\" already exists. Rename it in the file, delete the existing one, or import with replace.",
-                            p.id
-                        ),
-                    ));
-                }
-            }
-            for p in &doc.profiles {
+            let profiles = self.parse_profile_import(text, replace).await?;
+            for p in &profiles {
                 self.save_profile(p.clone()).await?;
             }
-            Ok(doc.profiles)
+            Ok(profiles)
         })
         .await
     }

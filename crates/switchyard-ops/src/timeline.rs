@@ -2,10 +2,11 @@
 //! or a runbook run) merging the audit log (every action, whatever its name — `rollout.*`
 //! included), health state changes (transitions read from the stored samples, not every
 //! sample), deployments (the history cache), runbook runs' events (steps started, passed,
-//! failed with the tail of their output, skipped with the reason, checks, notes) and the
-//! timeline's own notes. Items have stable ids, so pins survive reloads. Every text is redacted
-//! of keys and tokens as the incident report is, and at most [`TIMELINE_MAX_ITEMS`] are shown,
-//! saying how many more there are.
+//! failed with the tail of their output, skipped with the reason, checks, notes), the
+//! timeline's own notes, and log excerpts (each failure a tail saw, with the invocations around
+//! it; of the run's service when the timeline is a run's). Items have stable ids, so pins
+//! survive reloads. Every text is redacted of keys and tokens as the incident report is, and at
+//! most [`TIMELINE_MAX_ITEMS`] are shown, saying how many more there are.
 //!
 //! The incident report's "Meanwhile" section is built here too (see [`Ops::meanwhile_lines`]).
 
@@ -15,8 +16,11 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use switchyard_core::{AppError, AuditFilter, AuditOutcome, Profile};
 use switchyard_secrets::SecretKind;
-use switchyard_store::{AuditEntry, DeploymentFilter, HealthState, NewTimelineNote};
+use switchyard_store::{
+    AuditEntry, DeploymentFilter, HealthState, LogExcerptLine, NewTimelineNote,
+};
 
+use crate::logs::LOG_EXCERPT_AROUND;
 use crate::runbooks::{redact, utc};
 use crate::{actor, Ops};
 
@@ -71,6 +75,8 @@ pub enum TimelineKind {
     Step,
     /// A note written on the timeline.
     Note,
+    /// A failure a tail saw, with the invocations around it.
+    Log,
 }
 
 /// How an item ended, for its colour.
@@ -94,7 +100,7 @@ pub enum TimelineTone {
 #[serde(rename_all = "camelCase")]
 pub struct TimelineItem {
     /// Stable: `audit:<seq>`, `deploy:<id>`, `health:<target>:<at_ms>`, `step:<run>:<seq>`,
-    /// `note:<id>`.
+    /// `note:<id>`, `log:<id>`.
     pub id: String,
     #[cfg_attr(feature = "specta", specta(type = f64))]
     pub at_ms: i64,
@@ -109,10 +115,27 @@ pub struct TimelineItem {
     pub tone: TimelineTone,
     /// A failed step: the last lines of its output.
     pub output_tail: Option<String>,
+    /// A log item: the invocations around the failure, oldest first (the failure among them).
+    pub log_lines: Vec<TimelineLogLine>,
     pub pinned: bool,
     /// The item as one Markdown list entry (times in UTC), without the leading `- `.
     #[serde(skip)]
     pub(crate) line: String,
+}
+
+/// One invocation of a log excerpt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineLogLine {
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub at_ms: i64,
+    /// The invocation as text: the request line, then its console lines and exceptions.
+    pub text: String,
+    /// This invocation failed (another failure near the item's own, or the item's own).
+    pub failed: bool,
+    /// The failure the item is about.
+    pub focus: bool,
 }
 
 /// The run a timeline was opened on.
@@ -177,6 +200,7 @@ pub(crate) struct Sources {
     pub health: bool,
     pub runs: bool,
     pub notes: bool,
+    pub logs: bool,
 }
 
 impl Sources {
@@ -186,6 +210,7 @@ impl Sources {
         health: true,
         runs: true,
         notes: true,
+        logs: true,
     };
 }
 
@@ -245,6 +270,7 @@ fn kind_rank(kind: TimelineKind) -> u8 {
         TimelineKind::Deployment => 2,
         TimelineKind::Health => 3,
         TimelineKind::Note => 4,
+        TimelineKind::Log => 5,
     }
 }
 
@@ -272,7 +298,9 @@ impl Ops {
     }
 
     /// The items of `profile_id` in `[from, to)` from `sources`, oldest first, at most `limit`.
-    /// Audit entries `hide` selects are left out. Texts are not redacted yet.
+    /// Audit entries `hide` selects are left out; log excerpts are those of `log_services`
+    /// (all of them when `None`). Texts are not redacted yet.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn collect_timeline(
         &self,
         profile_id: &str,
@@ -281,6 +309,7 @@ impl Ops {
         sources: Sources,
         limit: u32,
         hide: &(dyn Fn(&AuditEntry) -> bool + Sync),
+        log_services: Option<&[String]>,
     ) -> Result<Collected, AppError> {
         let mut items: Vec<TimelineItem> = Vec::new();
         let mut total: u64 = 0;
@@ -355,6 +384,7 @@ impl Ops {
                         outcome: outcome.map(str::to_owned),
                         tone,
                         output_tail,
+                        log_lines: Vec::new(),
                         pinned: false,
                         line,
                     });
@@ -442,6 +472,7 @@ impl Ops {
                     outcome: Some(outcome),
                     tone,
                     output_tail: None,
+                    log_lines: Vec::new(),
                     pinned: false,
                     line,
                 });
@@ -505,6 +536,7 @@ impl Ops {
                     outcome: Some(dep.status.as_str().to_owned()),
                     tone,
                     output_tail: None,
+                    log_lines: Vec::new(),
                     pinned: false,
                     line,
                 });
@@ -574,6 +606,7 @@ impl Ops {
                         TimelineTone::Ok
                     },
                     output_tail: None,
+                    log_lines: Vec::new(),
                     pinned: false,
                     line: format!("{} — health — {line_text}", utc(s.at_ms)),
                 });
@@ -602,8 +635,27 @@ impl Ops {
                     outcome: None,
                     tone: TimelineTone::Neutral,
                     output_tail: None,
+                    log_lines: Vec::new(),
                     pinned: false,
                 });
+            }
+        }
+
+        if sources.logs {
+            let (excerpts, count) = self
+                .store
+                .log_excerpts(
+                    profile_id,
+                    from,
+                    to,
+                    log_services,
+                    LOG_EXCERPT_AROUND as u32,
+                    cap,
+                )
+                .await?;
+            total += count;
+            for x in excerpts {
+                items.push(log_item(x));
             }
         }
 
@@ -638,11 +690,12 @@ impl Ops {
         let sources = Sources {
             runs: false,
             notes: false,
+            logs: false,
             ..Sources::ALL
         };
         // The run's window, both ends included.
         match self
-            .collect_timeline(profile_id, from, to + 1, sources, 2_000, &hide)
+            .collect_timeline(profile_id, from, to + 1, sources, 2_000, &hide, None)
             .await
         {
             Ok(c) => c.items.into_iter().map(|i| i.line).collect(),
@@ -653,11 +706,12 @@ impl Ops {
         }
     }
 
-    /// The window `window` names, resolved: the profile, `[from, to)`, and the run.
+    /// The window `window` names, resolved: the profile, `[from, to)`, the run, and the services
+    /// whose log excerpts it shows (a run's `service` input; `None`: every service).
     async fn timeline_window(
         &self,
         window: &TimelineWindow,
-    ) -> Result<(Profile, i64, i64, Option<TimelineRun>), AppError> {
+    ) -> Result<(Profile, i64, i64, Option<TimelineRun>, Option<Vec<String>>), AppError> {
         let now = self.now_ms();
         if let Some(run_id) = window.run_id.as_deref() {
             let run = self.store.run(run_id).await?.ok_or_else(|| {
@@ -669,6 +723,14 @@ impl Ops {
             let profile = self.store.get_profile(&run.profile_id).await?;
             let from = run.started_ms - RUN_LEAD_MS;
             let to = run.finished_ms.map_or(now + 1, |f| f + 1).max(from + 1);
+            // A run about a service shows that service's failures; others show every service's.
+            let services = run
+                .inputs
+                .get("service")
+                .and_then(|v| v.as_str())
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| vec![s.to_owned()]);
             return Ok((
                 profile,
                 from,
@@ -679,6 +741,7 @@ impl Ops {
                     started_ms: run.started_ms,
                     finished_ms: run.finished_ms,
                 }),
+                services,
             ));
         }
         let profile = self.store.get_profile(&window.profile_id).await?;
@@ -696,13 +759,13 @@ impl Ops {
                 "The window is longer than 92 days: choose a shorter range (a timeline shows at most 5,000 items anyway).",
             ));
         }
-        Ok((profile, from, to, None))
+        Ok((profile, from, to, None, None))
     }
 
     /// A profile's timeline over `window`: every source merged, oldest first, pins marked,
     /// texts redacted.
     pub async fn timeline(&self, window: &TimelineWindow) -> Result<Timeline, AppError> {
-        let (profile, from, to, run) = self.timeline_window(window).await?;
+        let (profile, from, to, run, log_services) = self.timeline_window(window).await?;
         let collected = self
             .collect_timeline(
                 &profile.id,
@@ -711,6 +774,7 @@ impl Ops {
                 Sources::ALL,
                 TIMELINE_MAX_ITEMS,
                 &|_| false,
+                log_services.as_deref(),
             )
             .await?;
         let pins = self.store.timeline_pins(&profile.id).await?;
@@ -750,7 +814,7 @@ impl Ops {
         pinned: bool,
     ) -> Result<(), AppError> {
         self.store.get_profile(profile_id).await?;
-        let known = ["audit:", "deploy:", "health:", "step:", "note:"];
+        let known = ["audit:", "deploy:", "health:", "step:", "note:", "log:"];
         if !known.iter().any(|k| item_id.starts_with(k)) || item_id.len() > 512 {
             return Err(AppError::invalid_input(format!(
                 "{} is not an item of the timeline: pin an item from the list.",
@@ -831,6 +895,7 @@ impl Ops {
             outcome: None,
             tone: TimelineTone::Neutral,
             output_tail: None,
+            log_lines: Vec::new(),
             pinned: false,
         };
         Ok(redact_item(item, &secrets))
@@ -864,8 +929,57 @@ fn redact_item(mut i: TimelineItem, secrets: &[String]) -> TimelineItem {
     i.title = r(&i.title);
     i.detail = i.detail.as_deref().map(r);
     i.output_tail = i.output_tail.as_deref().map(r);
+    for l in &mut i.log_lines {
+        l.text = r(&l.text);
+    }
     i.line = r(&i.line);
     i
+}
+
+/// A failure a tail saw, with the invocations stored around it, as a timeline item.
+fn log_item(x: switchyard_store::LogExcerpt) -> TimelineItem {
+    let f = &x.failure;
+    let as_line = |l: &LogExcerptLine, focus: bool| TimelineLogLine {
+        at_ms: l.at_ms,
+        text: l.text.clone(),
+        failed: l.failure,
+        focus,
+    };
+    let mut log_lines: Vec<TimelineLogLine> = x.before.iter().map(|l| as_line(l, false)).collect();
+    log_lines.push(as_line(f, true));
+    log_lines.extend(x.after.iter().map(|l| as_line(l, false)));
+    let words =
+        |n: usize, what: &str| format!("{n} invocation{} {what}", if n == 1 { "" } else { "s" });
+    let detail = format!(
+        "Logs of {}{} · {}, {}",
+        f.service,
+        if f.script == f.service {
+            String::new()
+        } else {
+            format!(" (worker {})", f.script)
+        },
+        words(x.before.len(), "before"),
+        words(x.after.len(), "after")
+    );
+    TimelineItem {
+        id: format!("log:{}", f.id),
+        at_ms: f.at_ms,
+        kind: TimelineKind::Log,
+        line: format!("{} — {}", utc(f.at_ms), one_line(&f.summary)),
+        title: f.summary.clone(),
+        detail: Some(detail),
+        actor: None,
+        // What failed: the platform's outcome, else the server error, else the error it logged.
+        outcome: Some(match f.status {
+            _ if f.outcome != "ok" => f.outcome.clone(),
+            Some(s) if s >= 500 => s.to_string(),
+            _ => "console.error".to_owned(),
+        }),
+        tone: TimelineTone::Error,
+        output_tail: None,
+        log_lines,
+        pinned: false,
+    }
 }
 
 fn item_markdown(out: &mut String, i: &TimelineItem) {
@@ -875,8 +989,37 @@ fn item_markdown(out: &mut String, i: &TimelineItem) {
         TimelineKind::Deployment => "deployment",
         TimelineKind::Step => "runbook",
         TimelineKind::Note => "note",
+        TimelineKind::Log => "logs",
     };
     let _ = writeln!(out, "- **{kind}** {}", i.line);
+    if !i.log_lines.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  The invocations around it (▶ marks this failure, ✖ another one; times UTC):\n"
+        );
+        let _ = writeln!(out, "  ```text");
+        for l in &i.log_lines {
+            let mark = if l.focus {
+                "▶"
+            } else if l.failed {
+                "✖"
+            } else {
+                " "
+            };
+            let time = chrono::DateTime::from_timestamp_millis(l.at_ms)
+                .map(|t| t.format("%H:%M:%S%.3f").to_string())
+                .unwrap_or_default();
+            for (n, text) in l.text.lines().enumerate() {
+                let (lead, at) = if n == 0 {
+                    (mark, time.as_str())
+                } else {
+                    (" ", "")
+                };
+                let _ = writeln!(out, "  {lead} {at:<12} {}", text.replace("```", "'''"));
+            }
+        }
+        let _ = writeln!(out, "  ```\n");
+    }
     if let Some(tail) = &i.output_tail {
         let _ = writeln!(out, "\n  Last lines of its output:\n");
         let _ = writeln!(out, "  ```text");
@@ -900,7 +1043,7 @@ fn markdown(t: &Timeline) -> String {
     }
     let _ = writeln!(out, "| Items | {} |", t.items.len());
     out.push_str(
-        "\nTimes are UTC. Sources: the audit log, health checks, the deployment history cache, runbook runs and notes. Anything that looks like a key or token is replaced by ***.\n",
+        "\nTimes are UTC. Sources: the audit log, health checks, the deployment history cache, runbook runs, notes, and the failures the app's log tails saw (with the invocations around them). Anything that looks like a key or token is replaced by ***.\n",
     );
     out.push_str("\n## Pinned\n\n");
     let pinned: Vec<&TimelineItem> = t
@@ -916,7 +1059,7 @@ fn markdown(t: &Timeline) -> String {
     }
     out.push_str("\n## Timeline\n\n");
     if t.items.is_empty() {
-        out.push_str("Nothing was recorded on this profile in this window (no action, health change, deployment, runbook step or note).\n");
+        out.push_str("Nothing was recorded on this profile in this window (no action, health change, deployment, runbook step, note or failure in the logs).\n");
     }
     for i in &t.items {
         item_markdown(&mut out, i);

@@ -453,6 +453,42 @@ async fn keys_stay_with_the_hosts_they_were_saved_for() {
     let export = f.ops.export_profiles(&["moving".into()]).await.unwrap();
     let elsewhere = export.replace(&d.auth_url, "http://127.0.0.3:9/auth");
     assert_ne!(export, elsewhere);
+    // Reviewed first: the import screen names the host that changes and the key it detaches,
+    // and the review itself changes nothing.
+    let preview = f
+        .ops
+        .preview_profile_import(&elsewhere, true)
+        .await
+        .unwrap();
+    assert_eq!(preview.len(), 1);
+    assert!(preview[0].replaces);
+    // `scheme://host:port` of the sandbox's auth URL.
+    let auth_origin = d
+        .auth_url
+        .splitn(4, '/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    assert_eq!(
+        preview[0].host_changes,
+        vec![switchyard_ops::HostChange {
+            what: "Auth service".into(),
+            from: auth_origin,
+            to: "http://127.0.0.3:9".into(),
+        }]
+    );
+    assert_eq!(preview[0].keys_detached.len(), 1, "{:?}", preview[0]);
+    assert!(preview[0].keys_detached[0].contains("http://127.0.0.3:9"));
+    assert!(f.ops.validate_key("moving").await.unwrap().can_deploy);
+    // Without replace, the same review refuses as the import would.
+    assert_eq!(
+        f.ops
+            .preview_profile_import(&elsewhere, false)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Conflict
+    );
     f.ops.import_profiles(&elsewhere, true).await.unwrap();
     assert_eq!(
         f.ops.validate_key("moving").await.unwrap_err().code,

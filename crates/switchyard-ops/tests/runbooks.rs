@@ -779,6 +779,22 @@ async fn commands_need_the_exact_command_confirmed_and_respect_read_only() {
     );
     assert_eq!(ops.run_detail(&id).await.unwrap().steps[0].attempts, 0);
 
+    // A folder typed in the window, neither chosen with Browse… nor inside a project folder: the
+    // command does not run there, and the step says what to do.
+    let typed = StepRunRequest {
+        values: values.clone(),
+        confirmation: plan.confirmation.phrase.clone(),
+        basis: None,
+    };
+    let d = ops.run_step(&id, 0, typed, |_| {}).await.unwrap();
+    assert_eq!(state(&d, 0), RunStepState::Failed);
+    let why = d.steps[0].error.clone().unwrap_or_default();
+    assert!(why.contains("was not chosen with Browse…"), "{why}");
+    assert!(why.contains("Settings → Deploys"), "{why}");
+    assert!(!d.steps[0].output.contains("hello from the runbook"));
+    // Listed as a project folder (the shell adds one from the chooser), it runs.
+    ops.add_project_folder(dir.path()).await.unwrap();
+
     let lines = Mutex::new(Vec::new());
     let ok = StepRunRequest {
         values: values.clone(),
@@ -842,7 +858,8 @@ async fn commands_need_the_exact_command_confirmed_and_respect_read_only() {
         .as_deref()
         .unwrap()
         .contains("does not exist"));
-    assert_eq!(d.steps[0].attempts, 2);
+    // The typed folder refused, the run in the listed one, and this one.
+    assert_eq!(d.steps[0].attempts, 3);
 
     // Read-only profiles never run commands.
     let mut p = ops.profile("stg").await.unwrap();
@@ -924,6 +941,8 @@ const CRASHY: &str = "# Crashy\n\nEvery kind of step.\n\n## Print {#print}\n\n- 
 
 /// Take the run (or start it) and do the next thing it needs, until it is finished.
 async fn drive(ops: &Ops, folder: &str) -> Result<String, AppError> {
+    // As if chosen with Browse… (the shell remembers what the chooser answered).
+    ops.remember_chosen_path(std::path::Path::new(folder), true);
     let id = match ops.runs(Some("stg")).await?.first() {
         Some(r) => r.id.clone(),
         None => {
@@ -1455,6 +1474,7 @@ async fn every_builtin_runbook_reaches_an_end_under_every_rehearsal_fault() {
         let ops = &f.ops;
         let folder = f._dir.path().join("service");
         std::fs::create_dir_all(&folder).unwrap();
+        ops.remember_chosen_path(&folder, true);
         // Verification waits as long as a test may.
         ops.set_deploy_settings(switchyard_ops::DeploySettings {
             health_wait_ms: 1_000,
@@ -1628,6 +1648,7 @@ async fn a_shell_step_runs_with_a_minimal_environment_and_the_sandboxs_credentia
         .start_run(SANDBOX_PROFILE_ID, "user/env", BTreeMap::new(), false)
         .await
         .unwrap();
+    f.ops.remember_chosen_path(f._dir.path(), true);
     let values = inputs(&[("folder", &f._dir.path().display().to_string())]);
     let plan = f
         .ops

@@ -126,6 +126,7 @@ async fn a_window_merges_every_source_in_time_order_and_keeps_pins_and_notes() {
         .await
         .unwrap();
     clock.set(T0 + 7 * MINUTE);
+    ops.remember_chosen_path(dir.path(), true);
     let values: BTreeMap<String, String> =
         BTreeMap::from([("folder".into(), dir.path().display().to_string())]);
     let plan = ops.step_plan(&run_id, 1, values.clone()).await.unwrap();

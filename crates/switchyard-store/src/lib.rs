@@ -1,6 +1,7 @@
 //! Switchyard's local store: one SQLite file (`switchyard.db`, WAL) holding the profiles, the
 //! deployment history cache with its sync bookkeeping, the bundle archive index, health samples
-//! with down-sampling, the audit log, and runbook runs. Migrations live in this crate.
+//! with down-sampling, the audit log, runbook runs, the timeline's notes and pins, and the log
+//! excerpts around failures seen in tails. Migrations live in this crate.
 //!
 //! It owns the schema and every query; it must not depend on `tauri`, on HTTP clients or on the
 //! keychain, and it never stores a secret. Time is passed in (epoch milliseconds), so records are
@@ -12,6 +13,7 @@ mod deployments;
 mod error;
 mod health;
 mod journal;
+mod log_excerpts;
 mod profiles;
 mod recovery;
 mod rollouts;
@@ -32,6 +34,9 @@ pub use deployments::{
 };
 pub use health::{HealthBucket, HealthSample, HealthState};
 pub use journal::{JournalEntry, JournalResolution, JournalStage};
+pub use log_excerpts::{
+    LogExcerpt, LogExcerptLine, NewLogExcerptLine, LOG_EXCERPT_ROWS_PER_PROFILE,
+};
 pub use recovery::{StoreRecovery, TableSalvage};
 pub use rollouts::RolloutRecord;
 pub use runbooks::{

@@ -75,6 +75,7 @@ const SALVAGED: &[&str] = &[
     "deployment_status_changes",
     "health_buckets",
     "health_samples",
+    "log_excerpts",
 ];
 
 /// Tables deliberately not salvaged, and why (read by the test that every table is covered).

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use switchyard_core::{validate, AppError, Environment};
 use switchyard_ops::{
     ArchivedBundle, Confirmation, DeployEvent, DeployOutcome, DeployPlan, DeploySettings,
-    InterruptedDeploy, PrepareDeploy, PreparedDeploy, PromoteRequest, RestoreRequest,
+    DeploySource, InterruptedDeploy, PrepareDeploy, PreparedDeploy, PromoteRequest, RestoreRequest,
     RetentionReport, RollbackOutcome, RollbackPlan, RollbackRequest, VersionList,
 };
 use switchyard_store::{DeployPin, DeploymentFilter};
@@ -14,6 +14,7 @@ use tauri::{AppHandle, State};
 use crate::commands::files::{ask_save_path, write_file, SaveDialog};
 use crate::commands::input::Checked;
 use crate::state::AppState;
+use switchyard_ops::PathUse;
 
 /// Test, build and verify the bundle, run the preflight checks and compute the plan; steps and
 /// their output stream on `on_event`. The prepared deploy waits for `apply_deploy`.
@@ -25,6 +26,11 @@ pub async fn prepare_deploy(
     on_event: Channel<DeployEvent>,
 ) -> Result<PreparedDeploy, AppError> {
     request.check("request")?;
+    let (DeploySource::ServiceFolder { path } | DeploySource::BundleFile { path }) =
+        &request.source;
+    state
+        .allow_path("request.source.path", path, PathUse::Existing)
+        .await?;
     state
         .ops
         .prepare_deploy(request, move |e| {

@@ -2,8 +2,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use switchyard_core::{validate, AppError};
-use tauri::AppHandle;
+use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
+
+use crate::state::AppState;
 
 /// What the native chooser picks.
 #[derive(Debug, Clone, Copy, Deserialize, specta::Type)]
@@ -21,6 +23,7 @@ pub enum PathKind {
 #[specta::specta]
 pub async fn choose_path(
     app: AppHandle,
+    state: State<'_, AppState>,
     kind: PathKind,
     title: String,
 ) -> Result<Option<String>, AppError> {
@@ -42,15 +45,68 @@ pub async fn choose_path(
         .map_err(|_| AppError::internal("The file chooser closed without an answer"))?;
     match picked {
         None => Ok(None),
-        Some(path) => path
-            .into_path()
-            .map(|p| Some(p.display().to_string()))
-            .map_err(|_| {
+        Some(path) => {
+            let path = path.into_path().map_err(|_| {
                 AppError::invalid_input(
-                    "The chosen item is not a local file; choose one on this computer, or paste its path.",
+                    "The chosen item is not a local file; choose one on this computer.",
                 )
-            }),
+            })?;
+            // What the operator chose here may be used; a typed path may not (see
+            // switchyard-ops' project_folders.rs).
+            state
+                .ops
+                .remember_chosen_path(&path, matches!(kind, PathKind::Folder));
+            Ok(Some(path.display().to_string()))
+        }
     }
+}
+
+/// The project folders: a path typed in the window is used only inside one of these (or when
+/// chosen with Browse…).
+#[tauri::command]
+#[specta::specta]
+pub async fn project_folders(state: State<'_, AppState>) -> Result<Vec<String>, AppError> {
+    Ok(state.ops.project_folders().await)
+}
+
+/// Add a project folder, chosen in the OS's folder chooser the shell opens (the window never
+/// names it): the list after, or None when the operator cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_project_folder(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Option<Vec<String>>, AppError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Add a project folder")
+        .pick_folder(move |p| {
+            let _ = tx.send(p);
+        });
+    let picked = rx
+        .await
+        .map_err(|_| AppError::internal("The folder chooser closed without an answer"))?;
+    let Some(picked) = picked else {
+        return Ok(None);
+    };
+    let folder = picked.into_path().map_err(|_| {
+        AppError::invalid_input(
+            "The chosen item is not a local folder; choose one on this computer.",
+        )
+    })?;
+    state.ops.add_project_folder(&folder).await.map(Some)
+}
+
+/// Remove a project folder from the list (its files are not touched).
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_project_folder(
+    state: State<'_, AppState>,
+    folder: String,
+) -> Result<Vec<String>, AppError> {
+    validate::path("folder", &folder)?;
+    state.ops.remove_project_folder(&folder).await
 }
 
 /// What the OS's save dialog offers: its title, the file name it suggests, and one file type.

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod bindings;
 pub mod compare;
 pub mod deploy;
 pub mod files;

@@ -12,6 +12,7 @@ use crate::commands::input::{
     ENV_TEXT_MAX, PREVIEWED_WORKERS_MAX, SCRIPT_COUNT_MAX, SECRET_NAME_MAX, TAGS_MAX, TAG_MAX,
 };
 use crate::state::AppState;
+use switchyard_ops::PathUse;
 
 /// Dispatch namespaces of the profile's Cloudflare account.
 #[tauri::command]
@@ -214,6 +215,9 @@ pub async fn compare_bindings(
     validate::namespace("namespace", &namespace)?;
     validate::script("script", &script)?;
     validate::path("folder", &folder)?;
+    state
+        .allow_path("folder", &folder, PathUse::Existing)
+        .await?;
     state
         .ops
         .compare_bindings_in_folder(&profile_id, &namespace, &script, Path::new(&folder))

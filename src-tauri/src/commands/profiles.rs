@@ -1,5 +1,5 @@
 use switchyard_core::{validate, AppError, Profile};
-use switchyard_ops::ProfileSecrets;
+use switchyard_ops::{ImportPreviewRow, ProfileSecrets};
 use tauri::State;
 
 use crate::commands::input::{Checked, PROFILES_TOML_MAX, PROFILE_IDS_MAX};
@@ -63,6 +63,19 @@ pub async fn import_profiles(
 ) -> Result<Vec<Profile>, AppError> {
     validate::text("toml", &toml, PROFILES_TOML_MAX)?;
     state.ops.import_profiles(&toml, replace).await
+}
+
+/// What importing profiles from TOML would do (new or replaced, the hosts that change, the
+/// stored keys that would be detached), changing nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_profile_import(
+    state: State<'_, AppState>,
+    toml: String,
+    replace: bool,
+) -> Result<Vec<ImportPreviewRow>, AppError> {
+    validate::text("toml", &toml, PROFILES_TOML_MAX)?;
+    state.ops.preview_profile_import(&toml, replace).await
 }
 
 /// Which secrets a profile has (never their values).

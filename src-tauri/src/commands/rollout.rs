@@ -11,6 +11,7 @@ use switchyard_ops::{
 
 use super::input::Checked;
 use crate::state::AppState;
+use switchyard_ops::PathUse;
 
 /// What a rollout of `request` would do.
 #[tauri::command]
@@ -20,6 +21,13 @@ pub async fn rollout_plan(
     request: RolloutRequest,
 ) -> Result<RolloutPlan, AppError> {
     request.check("request")?;
+    state
+        .allow_path(
+            "request.bundlePath",
+            &request.bundle_path,
+            PathUse::Existing,
+        )
+        .await?;
     state.ops.rollout_plan(&request).await
 }
 
@@ -32,6 +40,13 @@ pub async fn start_rollout(
     on_update: Channel<Rollout>,
 ) -> Result<Rollout, AppError> {
     start.check("start")?;
+    state
+        .allow_path(
+            "start.request.bundlePath",
+            &start.request.bundle_path,
+            PathUse::Existing,
+        )
+        .await?;
     state
         .ops
         .start_rollout(start, move |r| {

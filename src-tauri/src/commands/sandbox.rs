@@ -4,6 +4,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::state::AppState;
+use switchyard_ops::PathUse;
 
 /// Whether the Local sandbox executes deployed scripts, and its runtime's notices.
 #[tauri::command]
@@ -30,6 +31,9 @@ pub async fn set_workerd_path(
     path: Option<String>,
 ) -> Result<(), AppError> {
     validate::opt(path.as_deref(), |p| validate::path("path", p))?;
+    if let Some(p) = path.as_deref().filter(|p| !p.is_empty()) {
+        state.allow_path("path", p, PathUse::Existing).await?;
+    }
     state.ops.set_workerd_path(path).await
 }
 

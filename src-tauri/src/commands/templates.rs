@@ -4,6 +4,7 @@ use tauri::State;
 
 use crate::commands::input::Checked;
 use crate::state::AppState;
+use switchyard_ops::PathUse;
 
 /// Every service template (built-in and the user's), and the problems of user templates that did
 /// not load.
@@ -22,5 +23,8 @@ pub async fn create_service(
     request: NewService,
 ) -> Result<CreatedService, AppError> {
     request.check("request")?;
+    state
+        .allow_path("request.folder", &request.folder, PathUse::NewFolder)
+        .await?;
     state.ops.create_service(request).await
 }

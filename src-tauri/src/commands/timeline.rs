@@ -44,7 +44,8 @@ impl Checked for TimelineNoteRequest {
 }
 
 /// A profile's incident timeline over a window (a time range, or a runbook run): the audit log,
-/// health changes, deployments, runbook steps and notes, oldest first, pins marked.
+/// health changes, deployments, runbook steps, notes and log excerpts around failures, oldest
+/// first, pins marked.
 #[tauri::command]
 #[specta::specta]
 pub async fn timeline(

@@ -28,6 +28,11 @@ export const commands = {
 	exportProfiles: (ids: string[]) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("export_profiles", { ids })),
 	/**  Import profiles from TOML; existing ids are refused unless `replace`. */
 	importProfiles: (toml: string, replace: boolean) => typedError<Profile_Serialize[], AppError_Serialize>(__TAURI_INVOKE("import_profiles", { toml, replace })),
+	/**
+	 *  What importing profiles from TOML would do (new or replaced, the hosts that change, the
+	 *  stored keys that would be detached), changing nothing.
+	 */
+	previewProfileImport: (toml: string, replace: boolean) => typedError<ImportPreviewRow[], AppError_Serialize>(__TAURI_INVOKE("preview_profile_import", { toml, replace })),
 	/**  Which secrets a profile has (never their values). */
 	profileSecrets: (id: string) => typedError<ProfileSecrets_Serialize, AppError_Serialize>(__TAURI_INVOKE("profile_secrets", { id })),
 	/**  Store a secret in the OS keychain. The value goes in; no command ever sends it back out. */
@@ -81,6 +86,12 @@ export const commands = {
 	compareNamespaces: (profileId: string, left: string, right: string) => typedError<Drift_Serialize, AppError_Serialize>(__TAURI_INVOKE("compare_namespaces", { profileId, left, right })),
 	/**  The bindings in a local service folder's wrangler.jsonc against a deployed worker's. */
 	compareBindings: (profileId: string, namespace: string, script: string, folder: string) => typedError<BindingsDiff, AppError_Serialize>(__TAURI_INVOKE("compare_bindings", { profileId, namespace, script, folder })),
+	/**  The service bindings of a folder's wrangler.jsonc, in the file's order, with its SHA-256. */
+	folderBindings: (folder: string) => typedError<FolderBindings_Serialize, AppError_Serialize>(__TAURI_INVOKE("folder_bindings", { folder })),
+	/**  What an edit of the bindings would do: new text, diff, missing services, deployed difference. */
+	planBindingsEdit: (request: BindingsEditRequest_Deserialize) => typedError<BindingsEditPlan_Serialize, AppError_Serialize>(__TAURI_INVOKE("plan_bindings_edit", { request })),
+	/**  Save a planned edit (refused if the file changed since the plan); a redeploy applies it. */
+	applyBindingsEdit: (request: BindingsEditRequest_Deserialize) => typedError<BindingsEditApplied_Serialize, AppError_Serialize>(__TAURI_INVOKE("apply_bindings_edit", { request })),
 	/**  The secret names (never values) and tags of a worker. */
 	workerSecrets: (profileId: string, namespace: string, script: string) => typedError<WorkerSecrets, AppError_Serialize>(__TAURI_INVOKE("worker_secrets", { profileId, namespace, script })),
 	/**
@@ -120,6 +131,18 @@ export const commands = {
 	 *  webview gets a path string only: reading the file is the engine's job.
 	 */
 	choosePath: (kind: PathKind, title: string) => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("choose_path", { kind, title })),
+	/**
+	 *  The project folders: a path typed in the window is used only inside one of these (or when
+	 *  chosen with Browse…).
+	 */
+	projectFolders: () => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("project_folders")),
+	/**
+	 *  Add a project folder, chosen in the OS's folder chooser the shell opens (the window never
+	 *  names it): the list after, or None when the operator cancelled.
+	 */
+	addProjectFolder: () => typedError<string[] | null, AppError_Serialize>(__TAURI_INVOKE("add_project_folder")),
+	/**  Remove a project folder from the list (its files are not touched). */
+	removeProjectFolder: (folder: string) => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("remove_project_folder", { folder })),
 	/**
 	 *  Test, build and verify the bundle, run the preflight checks and compute the plan; steps and
 	 *  their output stream on `on_event`. The prepared deploy waits for `apply_deploy`.
@@ -265,7 +288,8 @@ export const commands = {
 	cancelWorkerdInstall: () => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("cancel_workerd_install")),
 	/**
 	 *  A profile's incident timeline over a window (a time range, or a runbook run): the audit log,
-	 *  health changes, deployments, runbook steps and notes, oldest first, pins marked.
+	 *  health changes, deployments, runbook steps, notes and log excerpts around failures, oldest
+	 *  first, pins marked.
 	 */
 	timeline: (window: TimelineWindow_Deserialize) => typedError<Timeline_Serialize, AppError_Serialize>(__TAURI_INVOKE("timeline", { window })),
 	/**  Pin or unpin an item of a profile's timeline (kept across restarts). */
@@ -610,6 +634,31 @@ export type BindingChange = {
 	deployed: Binding,
 };
 
+/**  One change to the service bindings. */
+export type BindingEdit = BindingEdit_Serialize | BindingEdit_Deserialize;
+
+/**  One change to the service bindings. */
+export type BindingEdit_Deserialize = 
+/**  A new binding, appended to `services`. */
+{ op: "add"; binding: string; service: string; entrypoint?: string | null } | 
+/**  The binding `from` renamed to `to` (same service). */
+{ op: "rename"; from: string; to: string } | 
+/**  The binding pointed at another service or entrypoint (`None`: the default export). */
+{ op: "retarget"; binding: string; service: string; entrypoint?: string | null } | 
+/**  The binding removed (with the comments on its line). */
+{ op: "remove"; binding: string };
+
+/**  One change to the service bindings. */
+export type BindingEdit_Serialize = 
+/**  A new binding, appended to `services`. */
+{ op: "add"; binding: string; service: string; entrypoint: string | null } | 
+/**  The binding `from` renamed to `to` (same service). */
+{ op: "rename"; from: string; to: string } | 
+/**  The binding pointed at another service or entrypoint (`None`: the default export). */
+{ op: "retarget"; binding: string; service: string; entrypoint: string | null } | 
+/**  The binding removed (with the comments on its line). */
+{ op: "remove"; binding: string };
+
 /**  The kind of a binding the comparison understands. */
 export type BindingKind = 
 /**  A service binding (`services` in wrangler; `type: service` deployed). */
@@ -629,6 +678,150 @@ export type BindingsDiff = {
 	onlyDeployed: Binding[],
 	differing: BindingChange[],
 	same: number,
+};
+
+/**  What saving the bindings did. */
+export type BindingsEditApplied = BindingsEditApplied_Serialize | BindingsEditApplied_Deserialize;
+
+/**  What saving the bindings did. */
+export type BindingsEditApplied_Deserialize = {
+	folder: string,
+	file: string,
+	/**  The file's SHA-256 now. */
+	sha256: string,
+	bindings: ServiceBindingRow_Deserialize[],
+	envInterface: EnvInterfaceUpdate,
+	/**  Always true: bindings change only when the service is deployed again. */
+	redeployNeeded: boolean,
+	/**  The worker to redeploy (the config's `name`), for the deploy form. */
+	worker: string,
+	/**  In words: what was saved and what to do next. */
+	message: string,
+};
+
+/**  What saving the bindings did. */
+export type BindingsEditApplied_Serialize = {
+	folder: string,
+	file: string,
+	/**  The file's SHA-256 now. */
+	sha256: string,
+	bindings: ServiceBindingRow_Serialize[],
+	envInterface: EnvInterfaceUpdate,
+	/**  Always true: bindings change only when the service is deployed again. */
+	redeployNeeded: boolean,
+	/**  The worker to redeploy (the config's `name`), for the deploy form. */
+	worker: string,
+	/**  In words: what was saved and what to do next. */
+	message: string,
+};
+
+/**  What an edit of the bindings would do; nothing is written yet. */
+export type BindingsEditPlan = BindingsEditPlan_Serialize | BindingsEditPlan_Deserialize;
+
+/**  What an edit of the bindings would do; nothing is written yet. */
+export type BindingsEditPlan_Deserialize = {
+	folder: string,
+	file: string,
+	/**  The SHA-256 of the file read: give it back to apply. */
+	baseSha256: string,
+	/**  The file's new text, and its SHA-256. */
+	newText: string,
+	newSha256: string,
+	/**  The file's diff (old: the file now; new: after the edit). */
+	fileDiff: CodeDiff_Deserialize,
+	/**  The service bindings after the edit, in the file's order. */
+	bindings: ServiceBindingRow_Deserialize[],
+	/**  The profile's dispatch namespace, where services and the worker are looked up. */
+	namespace: string,
+	/**  The worker the folder deploys as (the config's `name`). */
+	worker: string,
+	/**  Each bound service after the edit, looked up in `namespace`. */
+	services: BoundServiceCheck_Deserialize[],
+	/**  The services not found in `namespace` (their calls would fail once deployed). */
+	missingServices: string[],
+	/**  The edited file against the deployed worker's bindings; `None` when not known. */
+	deployed?: BindingsDiff | null,
+	/**  Why `deployed` is missing, or what it means. */
+	deployedNote: string,
+	envInterface: EnvInterfaceUpdate,
+	/**  Things the operator should know (e.g. what the Deploy API does not send). */
+	notes: string[],
+};
+
+/**  What an edit of the bindings would do; nothing is written yet. */
+export type BindingsEditPlan_Serialize = {
+	folder: string,
+	file: string,
+	/**  The SHA-256 of the file read: give it back to apply. */
+	baseSha256: string,
+	/**  The file's new text, and its SHA-256. */
+	newText: string,
+	newSha256: string,
+	/**  The file's diff (old: the file now; new: after the edit). */
+	fileDiff: CodeDiff_Serialize,
+	/**  The service bindings after the edit, in the file's order. */
+	bindings: ServiceBindingRow_Serialize[],
+	/**  The profile's dispatch namespace, where services and the worker are looked up. */
+	namespace: string,
+	/**  The worker the folder deploys as (the config's `name`). */
+	worker: string,
+	/**  Each bound service after the edit, looked up in `namespace`. */
+	services: BoundServiceCheck_Serialize[],
+	/**  The services not found in `namespace` (their calls would fail once deployed). */
+	missingServices: string[],
+	/**  The edited file against the deployed worker's bindings; `None` when not known. */
+	deployed: BindingsDiff | null,
+	/**  Why `deployed` is missing, or what it means. */
+	deployedNote: string,
+	envInterface: EnvInterfaceUpdate,
+	/**  Things the operator should know (e.g. what the Deploy API does not send). */
+	notes: string[],
+};
+
+/**  A plan or an apply: which folder, which edits. `base_sha256` is the plan's (apply only). */
+export type BindingsEditRequest = BindingsEditRequest_Serialize | BindingsEditRequest_Deserialize;
+
+/**  A plan or an apply: which folder, which edits. `base_sha256` is the plan's (apply only). */
+export type BindingsEditRequest_Deserialize = {
+	profileId: string,
+	/**  The service folder (or its wrangler.jsonc). */
+	folder: string,
+	edits: BindingEdit_Deserialize[],
+	/**  The SHA-256 of the file the plan read; apply refuses when the file is no longer that. */
+	baseSha256?: string | null,
+};
+
+/**  A plan or an apply: which folder, which edits. `base_sha256` is the plan's (apply only). */
+export type BindingsEditRequest_Serialize = {
+	profileId: string,
+	/**  The service folder (or its wrangler.jsonc). */
+	folder: string,
+	edits: BindingEdit_Serialize[],
+	/**  The SHA-256 of the file the plan read; apply refuses when the file is no longer that. */
+	baseSha256: string | null,
+};
+
+/**  Whether a bound service exists in the dispatch namespace. */
+export type BoundServiceCheck = BoundServiceCheck_Serialize | BoundServiceCheck_Deserialize;
+
+/**  Whether a bound service exists in the dispatch namespace. */
+export type BoundServiceCheck_Deserialize = {
+	/**  The bindings that call it. */
+	bindings: string[],
+	service: string,
+	/**  `Some(false)`: no worker of that name in the namespace; `None`: not known (see `note`). */
+	exists?: boolean | null,
+	note?: string | null,
+};
+
+/**  Whether a bound service exists in the dispatch namespace. */
+export type BoundServiceCheck_Serialize = {
+	/**  The bindings that call it. */
+	bindings: string[],
+	service: string,
+	/**  `Some(false)`: no worker of that name in the namespace; `None`: not known (see `note`). */
+	exists: boolean | null,
+	note: string | null,
 };
 
 /**  The bundle that will be deployed. */
@@ -1228,6 +1421,16 @@ export type Drift_Serialize = {
 	same: number,
 };
 
+/**  What becomes of `src/index.ts`'s `interface Env`. */
+export type EnvInterfaceUpdate = {
+	/**  The block is the template's and is (or was) rewritten for the new bindings. */
+	updated: boolean,
+	/**  In words: what was done, or why not and what to do. */
+	note: string,
+	/**  The members the new bindings need, as the template writes them (`DB_SERVICE: Fetcher`). */
+	members: string[],
+};
+
 /**  An environment of the platform; each has its own dispatch namespace. */
 export type Environment = "production" | "staging" | "development";
 
@@ -1249,6 +1452,47 @@ export type ErrorCode = "InvalidApiKey" | "InsufficientPermissions" |
 
 /**  The export formats of the history. */
 export type ExportFormat = "csv" | "json";
+
+/**  A service folder's bindings as its wrangler config has them now. */
+export type FolderBindings = FolderBindings_Serialize | FolderBindings_Deserialize;
+
+/**  A service folder's bindings as its wrangler config has them now. */
+export type FolderBindings_Deserialize = {
+	/**  The service folder. */
+	folder: string,
+	/**  The wrangler config read (`wrangler.jsonc`, else `wrangler.json`). */
+	file: string,
+	/**  SHA-256 of the file's bytes as read. */
+	sha256: string,
+	/**  The config's `name` (the worker the folder deploys as), when it has one. */
+	workerName?: string | null,
+	/**  The service bindings, in the file's order. */
+	bindings: ServiceBindingRow_Deserialize[],
+	/**
+	 *  Plain-text variables (`vars`) by name: not edited here, listed so the form can refuse a
+	 *  binding named like one.
+	 */
+	vars: string[],
+};
+
+/**  A service folder's bindings as its wrangler config has them now. */
+export type FolderBindings_Serialize = {
+	/**  The service folder. */
+	folder: string,
+	/**  The wrangler config read (`wrangler.jsonc`, else `wrangler.json`). */
+	file: string,
+	/**  SHA-256 of the file's bytes as read. */
+	sha256: string,
+	/**  The config's `name` (the worker the folder deploys as), when it has one. */
+	workerName: string | null,
+	/**  The service bindings, in the file's order. */
+	bindings: ServiceBindingRow_Serialize[],
+	/**
+	 *  Plain-text variables (`vars`) by name: not edited here, listed so the form can refuse a
+	 *  binding named like one.
+	 */
+	vars: string[],
+};
 
 /**  What a step's gates saw. */
 export type GateCheck = GateCheck_Serialize | GateCheck_Deserialize;
@@ -1430,6 +1674,29 @@ export type HistorySort = {
 
 /**  A column the history can be ordered by. Ties are broken newest first. */
 export type HistorySortKey = "service" | "environment" | "status" | "versionTag" | "commit" | "branch" | "author" | "time" | "url";
+
+/**  One address of a profile that an import changes. */
+export type HostChange = {
+	/**  "Deploy API", "Auth service", "Cloudflare API" or "Dispatcher". */
+	what: string,
+	from: string,
+	to: string,
+};
+
+/**  What importing would do to one profile. */
+export type ImportPreviewRow = {
+	id: string,
+	name: string,
+	/**  True when a profile with this id exists and would be replaced. */
+	replaces: boolean,
+	/**  For a replaced profile: each address that changes (its label, the host before, after). */
+	hostChanges: HostChange[],
+	/**
+	 *  Stored keys of a replaced profile that would be detached (not sent to the new hosts
+	 *  until entered again or moved), each with where it was saved for and where it would go.
+	 */
+	keysDetached: string[],
+};
 
 /**  What a restart found about a deploy the app was doing when it stopped. */
 export type InterruptedDeploy = InterruptedDeploy_Serialize | InterruptedDeploy_Deserialize;
@@ -2937,6 +3204,29 @@ export type ServiceBindingChange = {
 	to: string,
 };
 
+/**  One service binding of a wrangler config, in the file's order. */
+export type ServiceBindingRow = ServiceBindingRow_Serialize | ServiceBindingRow_Deserialize;
+
+/**  One service binding of a wrangler config, in the file's order. */
+export type ServiceBindingRow_Deserialize = {
+	/**  The binding's name: a member of `env` in the worker (`DB_SERVICE`). */
+	binding: string,
+	/**  The service (worker) it calls. */
+	service: string,
+	/**  The named entrypoint (a `WorkerEntrypoint` class) it calls, if not the default export. */
+	entrypoint?: string | null,
+};
+
+/**  One service binding of a wrangler config, in the file's order. */
+export type ServiceBindingRow_Serialize = {
+	/**  The binding's name: a member of `env` in the worker (`DB_SERVICE`). */
+	binding: string,
+	/**  The service (worker) it calls. */
+	service: string,
+	/**  The named entrypoint (a `WorkerEntrypoint` class) it calls, if not the default export. */
+	entrypoint: string | null,
+};
+
 /**  What a service folder holds. */
 export type ServiceFolderInfo = ServiceFolderInfo_Serialize | ServiceFolderInfo_Deserialize;
 
@@ -3494,7 +3784,7 @@ export type TimelineItem = TimelineItem_Serialize | TimelineItem_Deserialize;
 export type TimelineItem_Deserialize = {
 	/**
 	 *  Stable: `audit:<seq>`, `deploy:<id>`, `health:<target>:<at_ms>`, `step:<run>:<seq>`,
-	 *  `note:<id>`.
+	 *  `note:<id>`, `log:<id>`.
 	 */
 	id: string,
 	atMs: number | null,
@@ -3509,6 +3799,8 @@ export type TimelineItem_Deserialize = {
 	tone: TimelineTone,
 	/**  A failed step: the last lines of its output. */
 	outputTail?: string | null,
+	/**  A log item: the invocations around the failure, oldest first (the failure among them). */
+	logLines: TimelineLogLine[],
 	pinned: boolean,
 };
 
@@ -3516,7 +3808,7 @@ export type TimelineItem_Deserialize = {
 export type TimelineItem_Serialize = {
 	/**
 	 *  Stable: `audit:<seq>`, `deploy:<id>`, `health:<target>:<at_ms>`, `step:<run>:<seq>`,
-	 *  `note:<id>`.
+	 *  `note:<id>`, `log:<id>`.
 	 */
 	id: string,
 	atMs: number | null,
@@ -3531,6 +3823,8 @@ export type TimelineItem_Serialize = {
 	tone: TimelineTone,
 	/**  A failed step: the last lines of its output. */
 	outputTail: string | null,
+	/**  A log item: the invocations around the failure, oldest first (the failure among them). */
+	logLines: TimelineLogLine[],
 	pinned: boolean,
 };
 
@@ -3545,7 +3839,20 @@ export type TimelineKind =
 /**  An event of a runbook run: a step started, passed, failed or skipped, a check, a note. */
 "step" | 
 /**  A note written on the timeline. */
-"note";
+"note" | 
+/**  A failure a tail saw, with the invocations around it. */
+"log";
+
+/**  One invocation of a log excerpt. */
+export type TimelineLogLine = {
+	atMs: number | null,
+	/**  The invocation as text: the request line, then its console lines and exceptions. */
+	text: string,
+	/**  This invocation failed (another failure near the item's own, or the item's own). */
+	failed: boolean,
+	/**  The failure the item is about. */
+	focus: boolean,
+};
 
 /**  A note to write on a profile's timeline. */
 export type TimelineNoteRequest = TimelineNoteRequest_Serialize | TimelineNoteRequest_Deserialize;

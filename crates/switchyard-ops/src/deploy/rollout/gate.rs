@@ -123,6 +123,9 @@ impl Ops {
                     watch.tail = Some((cf.clone(), r.service.clone(), info.id.clone()));
                     let (ns, version) = (r.namespace.clone(), r.new_version_id.clone());
                     let counts = counts.clone();
+                    // Failures it sees are kept with their neighbours for the timeline too.
+                    let capture = self.excerpt_capture(profile).await;
+                    let service = r.service.clone();
                     watch.tasks.push(tokio::spawn(async move {
                         let mut socket = match TailSocket::connect(&info).await {
                             Ok(s) => s,
@@ -140,6 +143,9 @@ impl Ops {
                                     c.requests += 1;
                                     c.errors += u32::from(failed);
                                 }
+                            }
+                            if ev.dispatch_namespace.as_deref().is_none_or(|n| n == ns) {
+                                capture.observe(&crate::LogLine::from_trace(&service, ev));
                             }
                         }
                     }));

@@ -27,6 +27,14 @@ impl Ops {
                 "The folder {folder} does not exist or is not a folder. Choose the right folder and run the step again."
             )));
         }
+        // The folder came from the window (asked, or a run input): a command runs only where
+        // the operator chose with Browse… or inside a project folder.
+        if let Err(e) = self
+            .allow_path("folder", folder, crate::PathUse::Existing)
+            .await
+        {
+            return Ok(ActionResult::fail(e.message));
+        }
         sink.emit(&format!("$ {command}    (in {folder})"))
             .await
             .map_err(Failure::Store)?;

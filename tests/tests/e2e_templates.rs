@@ -1,0 +1,132 @@
+//! End-to-end: a new service from the "integration" template, made in the window, built with its
+//! own scripts (its dependencies installed from the npm registry, as its next steps say), deployed
+//! to the Local sandbox, where workerd runs it and it answers `/health`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use switchyard_tests::{curl, AppSession};
+
+const SHORT: Duration = Duration::from_secs(20);
+/// Tests, build (wrangler bundles it) and the deploy's verification.
+const BUILD_AND_DEPLOY: Duration = Duration::from_secs(240);
+
+#[tokio::test]
+#[ignore = "end-to-end: needs the built app, a display and the npm registry; run `cargo xtask e2e`"]
+async fn a_new_integration_service_builds_deploys_and_answers_health() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let work = tempfile::tempdir()?;
+    let app = AppSession::start_in(dir.path()).await?;
+    let outcome = scenario(&app, work.path()).await;
+    if outcome.is_err() {
+        let _ = app.screenshot("template-failure").await;
+    }
+    let swept = app.close_after_sweep(&[]).await;
+    outcome?;
+    swept
+}
+
+async fn scenario(app: &AppSession, work: &Path) -> Result<()> {
+    let repo = work.join("platform");
+    let folder = repo.join("workers").join("webhooks");
+    std::fs::create_dir_all(repo.join("workers"))?;
+
+    app.go_to("Deploy").await?;
+    app.click_button("New service from a template…").await?;
+    app.by_role("dialog", "New service from a template").await?;
+    app.pick_radio("Integration service").await?;
+    // webhooks: an integration service the platform's dispatcher routes.
+    app.fill("Service name", "webhooks").await?;
+    app.fill("Folder", &folder.display().to_string()).await?;
+    app.screenshot("template-1-form").await?;
+    app.click_button("Create service").await?;
+    app.wait_for_text(
+        &format!("Created webhooks in {}", folder.display()),
+        SHORT,
+    )
+    .await?;
+    app.screenshot("template-2-created").await?;
+    for file in ["src/index.ts", "wrangler.jsonc", "package.json", "tests/health.test.ts"] {
+        ensure!(folder.join(file).is_file(), "the template did not write {file}");
+    }
+
+    // What its next steps ask of the operator: the dependencies, once, with the network; and the
+    // monorepo's git (the deploy's commit, branch and author come from it).
+    install_dependencies(&folder)?;
+    std::fs::write(repo.join(".gitignore"), "dist/\nnode_modules/\n.wrangler/\n")?;
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["config", "user.name", "Dana Operator"],
+        &["config", "user.email", "dana@example.com"],
+        &["add", "-A"],
+        &["commit", "-q", "-m", "webhooks: new integration service"],
+    ] {
+        run(Command::new("git").arg("-C").arg(&repo).args(args))?;
+    }
+
+    app.click_button("Deploy it").await?;
+    app.click_button("Test, build and plan").await?;
+    let deadline = Instant::now() + BUILD_AND_DEPLOY;
+    let go = loop {
+        if let Ok(go) = app
+            .by_role("button", "Deploy webhooks v0.1.0 to production")
+            .await
+        {
+            break go;
+        }
+        ensure!(Instant::now() < deadline, "no plan after the build");
+    };
+    app.screenshot("template-3-plan").await?;
+    app.fill("Type webhooks to confirm", "webhooks").await?;
+    app.wait_enabled(&go, "the deploy button", SHORT).await?;
+    app.click(&go).await?;
+    let page = app
+        .wait_for_text("Deployed webhooks v0.1.0 to production", BUILD_AND_DEPLOY)
+        .await?;
+    ensure!(
+        page.contains("answered 200"),
+        "the health check is not reported: {page:.2000}"
+    );
+    app.screenshot("template-4-deployed").await?;
+
+    // The platform runs it: its /health answers through the dispatcher.
+    let base = app.sandbox_discovery()?["base_url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let health = curl(&[&format!("{base}/services/production/webhooks/health")])?;
+    ensure!(
+        health.contains("webhooks"),
+        "webhooks' /health answered {health:.300}"
+    );
+    Ok(())
+}
+
+/// `npm install` in the new service's folder, from the registry (bounded).
+fn install_dependencies(folder: &Path) -> Result<()> {
+    let mut child = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(folder)
+        .spawn()
+        .context("npm")?;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            ensure!(status.success(), "npm install failed ({status})");
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            bail!("npm install did not finish in 10 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.env("GIT_CONFIG_NOSYSTEM", "1").status()?;
+    ensure!(status.success(), "{cmd:?} failed ({status})");
+    Ok(())
+}
