@@ -330,7 +330,7 @@ impl Ops {
         profile_id: &str,
         timeout_ms: u32,
     ) -> Result<HealthBoard, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         let targets = targets_with_kind(&profile);
         let probes: Vec<ProbeTarget> = targets.iter().map(|(_, t)| t.clone()).collect();
         let timeout =
@@ -447,13 +447,14 @@ impl Ops {
     }
 
     /// Best effort: the service's newest deployments from the Deploy API into the cache.
-    async fn refresh_recent_deployments(&self, profile: &Profile, service: &str) {
-        let Ok(Some(key)) = self.secret_for(profile, switchyard_secrets::SecretKind::DeployApiKey)
-        else {
+    async fn refresh_recent_deployments(
+        &self,
+        profile: &crate::context::ProfileContext<'_>,
+        service: &str,
+    ) {
+        let Ok(api) = profile.deploy_api() else {
             return;
         };
-        let api =
-            switchyard_clients::DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
         let query = switchyard_clients::DeploymentQuery {
             service: Some(service.to_owned()),
             environment: Some(profile.environment),
@@ -502,7 +503,7 @@ impl Ops {
         target: &str,
         since_ms: i64,
     ) -> Result<Vec<HealthPoint>, AppError> {
-        self.store.get_profile(profile_id).await?;
+        self.for_profile(profile_id).await?;
         let buckets = self
             .store
             .health_buckets(profile_id, target, since_ms)

@@ -9,6 +9,7 @@
 //! tests call them without a window.
 
 mod audit;
+mod context;
 mod deploy;
 mod health;
 mod history;

@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use switchyard_clients::{CloudflareApi, Namespace, NamespaceScript, NamespaceUpdate};
+use switchyard_clients::{Namespace, NamespaceScript, NamespaceUpdate};
 use switchyard_core::{AppError, ErrorCode, Profile, Protection};
-use switchyard_secrets::SecretKind;
 
 use crate::Ops;
 
@@ -373,27 +372,6 @@ fn diff_namespaces(left: &str, right: &str, l: Vec<WorkerRow>, r: Vec<WorkerRow>
 }
 
 impl Ops {
-    /// A Cloudflare client for `profile` with its token; no token → InvalidApiKey.
-    pub(crate) fn cloudflare(&self, profile: &Profile) -> Result<CloudflareApi, AppError> {
-        let token = self
-            .secret_for(profile, SecretKind::CloudflareToken)?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidApiKey,
-                    format!(
-                        "Profile \"{}\" has no Cloudflare API token. Add a Cloudflare API token in Settings to manage namespaces.",
-                        profile.name
-                    ),
-                )
-            })?;
-        Ok(CloudflareApi::new(
-            self.http.clone(),
-            &profile.cloudflare_api_url,
-            &profile.account_id,
-            token,
-        ))
-    }
-
     /// Hold namespace `name` for `action` (one change of a namespace and its workers at a time).
     pub(crate) fn hold_namespace(
         &self,
@@ -414,8 +392,8 @@ impl Ops {
         &self,
         profile_id: &str,
     ) -> Result<Vec<NamespaceSummary>, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let mut list: Vec<NamespaceSummary> = api
             .list_namespaces()
             .await?
@@ -434,11 +412,11 @@ impl Ops {
     ) -> Result<NamespaceSummary, AppError> {
         let params = serde_json::json!({ "name": name });
         self.audited(profile_id, "namespace.create", name, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "creating a namespace")?;
             check_namespace_name(name)?;
             let _held = self.hold_namespace(&profile, name, "creating the namespace")?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             Ok(api.create_namespace(name).await?.into())
         })
         .await
@@ -453,10 +431,10 @@ impl Ops {
     ) -> Result<NamespaceSummary, AppError> {
         let params = serde_json::json!({ "trusted": trusted });
         self.audited(profile_id, "namespace.trust", name, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "changing trusted mode")?;
             let _held = self.hold_namespace(&profile, name, "a change of trusted mode")?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             let update = NamespaceUpdate {
                 name: None,
                 trusted_workers: Some(trusted),
@@ -475,7 +453,7 @@ impl Ops {
     ) -> Result<NamespaceSummary, AppError> {
         let params = serde_json::json!({ "from": old, "to": new });
         self.audited(profile_id, "namespace.rename", old, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "renaming a namespace")?;
             check_namespace_name(new)?;
             if old == new {
@@ -486,7 +464,7 @@ impl Ops {
             let _held = self.hold_namespace(&profile, old, "renaming the namespace")?;
             let _held_new =
                 self.hold_namespace(&profile, new, "renaming a namespace to this name")?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             let current = api.get_namespace(old).await?;
             let trusted = current.trusted_workers.unwrap_or(false);
             Ok(api.put_namespace(old, new, trusted).await?.into())
@@ -500,9 +478,9 @@ impl Ops {
         profile_id: &str,
         name: &str,
     ) -> Result<DeletePlan, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         check_writable(&profile, "deleting a namespace")?;
-        let api = self.cloudflare(&profile)?;
+        let api = profile.cloudflare()?;
         // Read the namespace first, so a missing one says "not found" rather than "0 workers".
         api.get_namespace(name).await?;
         let mut names: Vec<String> = api
@@ -540,7 +518,7 @@ impl Ops {
     ) -> Result<(), AppError> {
         let params = serde_json::json!({ "plannedScriptCount": planned_script_count });
         self.audited(profile_id, "namespace.delete", name, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "deleting a namespace")?;
             if typed_confirmation != name {
                 return Err(AppError::invalid_input(format!(
@@ -548,7 +526,7 @@ impl Ops {
                 )));
             }
             let _held = self.hold_namespace(&profile, name, "deleting the namespace")?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             if let Some(planned) = planned_script_count {
                 let now = api.list_scripts(name, &[]).await?.len();
                 if now != planned as usize {
@@ -572,8 +550,8 @@ impl Ops {
         profile_id: &str,
         namespace: &str,
     ) -> Result<Vec<WorkerRow>, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let mut rows: Vec<WorkerRow> = api
             .list_scripts(namespace, &[])
             .await?
@@ -591,8 +569,8 @@ impl Ops {
         namespace: &str,
         script: &str,
     ) -> Result<WorkerDetail, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let (info, bindings, settings, content) = tokio::try_join!(
             api.get_script(namespace, script),
             api.script_bindings(namespace, script),
@@ -614,8 +592,8 @@ impl Ops {
         namespace: &str,
         script: &str,
     ) -> Result<String, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let bytes = api.script_content(namespace, script).await?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
@@ -633,7 +611,7 @@ impl Ops {
         let target = format!("{namespace}/{script}");
         let params = serde_json::json!({ "namespace": namespace, "script": script });
         self.audited(profile_id, "worker.delete", &target, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "deleting a worker")?;
             if typed_confirmation != script {
                 return Err(AppError::invalid_input(format!(
@@ -641,7 +619,7 @@ impl Ops {
                 )));
             }
             let _held = self.hold_namespace(&profile, namespace, &format!("deleting worker {script}"))?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             api.delete_script(namespace, script).await
         })
         .await
@@ -655,8 +633,8 @@ impl Ops {
         left: &str,
         right: &str,
     ) -> Result<Drift, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let (l, r) = tokio::try_join!(api.list_scripts(left, &[]), api.list_scripts(right, &[]))?;
         let rows = |list: Vec<NamespaceScript>| -> Vec<WorkerRow> {
             list.into_iter().map(WorkerRow::from_script).collect()
@@ -674,8 +652,8 @@ impl Ops {
         wrangler_jsonc_text: String,
     ) -> Result<BindingsDiff, AppError> {
         let local = local_bindings(&wrangler_jsonc_text)?;
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let deployed = api.script_bindings(namespace, script).await?;
         Ok(diff_bindings(local, deployed_bindings(&deployed)))
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use similar::{Algorithm, ChangeTag, TextDiff};
 
-use switchyard_core::{AppError, Environment, ErrorCode, Profile};
+use switchyard_core::{AppError, Environment, ErrorCode};
 
 use super::plan::namespace_for;
 use crate::Ops;
@@ -163,7 +163,7 @@ impl Ops {
     /// Compare the code of two bundles (see [`CompareRequest`]). A side that cannot be read is
     /// reported as such (with why), never as "empty".
     pub async fn compare_bundles(&self, req: &CompareRequest) -> Result<CodeDiff, AppError> {
-        let profile = self.store.get_profile(&req.profile_id).await?;
+        let profile = self.for_profile(&req.profile_id).await?;
         let left = self.load_side(&profile, &req.left).await?;
         let right = self.load_side(&profile, &req.right).await?;
         // The diff of two large bundles is CPU work: off the async threads.
@@ -172,7 +172,11 @@ impl Ops {
             .map_err(|_| AppError::internal("Comparing the bundles"))
     }
 
-    async fn load_side(&self, profile: &Profile, r: &BundleRef) -> Result<Loaded, AppError> {
+    async fn load_side(
+        &self,
+        profile: &crate::context::ProfileContext<'_>,
+        r: &BundleRef,
+    ) -> Result<Loaded, AppError> {
         match r {
             BundleRef::Bundle { sha256 } => {
                 if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -225,7 +229,7 @@ impl Ops {
     /// when this machine deployed it, else the worker's content from Cloudflare.
     async fn running_side(
         &self,
-        profile: &Profile,
+        profile: &crate::context::ProfileContext<'_>,
         service: &str,
         environment: Environment,
     ) -> Result<Loaded, AppError> {
@@ -250,7 +254,7 @@ impl Ops {
             None => service.to_owned(),
         };
         let source = format!("the worker {worker} in {ns}");
-        let api = match self.cloudflare_client(profile) {
+        let api = match profile.cloudflare() {
             Ok(api) => api,
             Err(e) => {
                 return Ok(unavailable(

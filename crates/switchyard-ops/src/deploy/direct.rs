@@ -15,7 +15,7 @@ use super::plan::{
     check_basis, check_confirmation, namespace_for, Confirmation, DeployPlan, VersionSummary,
 };
 use super::run::{health_url, verification_result, Verification};
-use super::{new_run_id, rfc3339, sha256_hex, unless_cancelled, version_label, COMPATIBILITY_DATE};
+use super::{rfc3339, sha256_hex, unless_cancelled, version_label, COMPATIBILITY_DATE};
 use crate::Ops;
 
 /// A direct deploy to perform.
@@ -120,7 +120,7 @@ impl Ops {
         deployment_id: &str,
         environment: Option<Environment>,
     ) -> Result<DeployPlan, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         let request = DirectDeployRequest {
             profile_id: profile_id.to_owned(),
             deployment_id: deployment_id.to_owned(),
@@ -135,7 +135,7 @@ impl Ops {
 
     async fn direct_plan(
         &self,
-        profile: &Profile,
+        profile: &crate::context::ProfileContext<'_>,
         src: &DirectSource,
     ) -> Result<DeployPlan, AppError> {
         let size = self
@@ -181,13 +181,8 @@ impl Ops {
         request: DirectDeployRequest,
         on_event: impl Fn(DeployEvent) + Send + Sync,
     ) -> Result<DirectDeployOutcome, AppError> {
-        let run_id = request
-            .run_id
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .unwrap_or_else(|| new_run_id(self.now_ms()));
-        let guard = self.deploy_runs.start(&run_id)?;
-        let progress = Progress::new(&run_id, self.clock.as_ref(), &on_event);
+        let run = self.begin_run(request.run_id.as_deref(), &on_event)?;
+        let (run_id, progress) = (&run.run_id, &run.progress);
         let params = serde_json::json!({
             "runId": run_id, "deploymentId": request.deployment_id,
             "environment": request.environment, "reason": request.reason, "manual": true,
@@ -198,7 +193,7 @@ impl Ops {
                     "Say why you deploy directly (for the audit log and the incident report), then try again.",
                 ));
             }
-            let profile = self.store.get_profile(&request.profile_id).await?;
+            let profile = self.for_profile(&request.profile_id).await?;
             let (src, bytes) = progress
                 .run(DeployStepId::Inspect, async {
                     let src = self.direct_source(&profile, &request).await?;
@@ -218,12 +213,12 @@ impl Ops {
                     &run_id,
                 )
                 .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
-            unless_cancelled(&guard.token, async {
+            unless_cancelled(run.token(), async {
                 self.direct_preflight(&profile, &src.service, src.environment, bytes.len() as u64, &progress).await
             })
             .await?;
             progress
-                .run(DeployStepId::Plan, unless_cancelled(&guard.token, async {
+                .run(DeployStepId::Plan, unless_cancelled(run.token(), async {
                     let plan = self.direct_plan(&profile, &src).await?;
                     check_confirmation(&plan.confirmation, &request.confirmation, "this direct deploy")?;
                     check_basis(request.confirmation.basis.as_ref(), &plan.basis, "this direct deploy")?;
@@ -285,7 +280,7 @@ impl Ops {
 
 /// What a direct upload sends and records.
 pub(crate) struct DirectUpload<'a> {
-    pub profile: &'a Profile,
+    pub profile: &'a crate::context::ProfileContext<'a>,
     pub run_id: &'a str,
     pub service: &'a str,
     pub environment: Environment,
@@ -342,7 +337,7 @@ impl Ops {
             "bindings": cf_bindings,
             "tags": tags,
         });
-        let api = self.cloudflare_client(u.profile)?;
+        let api = u.profile.cloudflare()?;
         if let Err(e) = progress
             .run(DeployStepId::Upload, async {
                 api.upload_script(&namespace, &script, &module, u.bytes.to_vec(), &metadata)

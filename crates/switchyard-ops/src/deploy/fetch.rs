@@ -50,7 +50,7 @@ impl Ops {
         environment: Environment,
         deployment_id: &str,
     ) -> Result<ArchivedBundle, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         let params = serde_json::json!({ "service": service, "environment": environment, "deployment": deployment_id });
         let target = format!("{service}/{environment}");
         self.audited(profile_id, "deploy.fetch_bundle", &target, params, async {
@@ -84,7 +84,7 @@ impl Ops {
             }
             let namespace = namespace_for(&profile, environment);
             let worker = worker_of(&d);
-            let api = self.cloudflare_client(&profile)?;
+            let api = profile.cloudflare()?;
             let bytes = api.script_content(&namespace, &worker).await?;
             let bindings: BTreeMap<String, String> = api
                 .script_bindings(&namespace, &worker)

@@ -4,17 +4,17 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use switchyard_clients::{AuthApi, CloudflareApi, DeployApi, DeploymentQuery};
+use switchyard_clients::DeploymentQuery;
 use switchyard_core::{
     AppError, Deployment, DeploymentMetadata, DeploymentStatus, Environment, ErrorCode, Profile,
     Protection, RunbookSection, ServiceName,
 };
-use switchyard_secrets::{Secret, SecretKind};
 use switchyard_store::{BundleUseKind, DeployPin};
 
 use super::archive::bindings_of;
 use super::events::{CheckState, PreflightCheck, PreflightCheckId};
 use super::{rfc3339, sha256_hex, version_label};
+use crate::context::ProfileContext;
 use crate::Ops;
 
 /// How much confirmation an action needs.
@@ -387,45 +387,10 @@ pub(crate) struct PreflightInput<'a> {
 }
 
 impl Ops {
-    /// The Deploy API key of a profile, or an InvalidApiKey error saying where to add it.
-    pub(crate) fn deploy_key(&self, profile: &Profile) -> Result<Secret, AppError> {
-        self.secret_for(profile, SecretKind::DeployApiKey)?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidApiKey,
-                    format!(
-                        "Profile \"{}\" has no Deploy API key. Add it in Settings, then try again.",
-                        profile.name
-                    ),
-                )
-            })
-    }
-
-    /// A Cloudflare client with the profile's token; no token → InvalidApiKey.
-    pub(crate) fn cloudflare_client(&self, profile: &Profile) -> Result<CloudflareApi, AppError> {
-        let token = self
-            .secret_for(profile, SecretKind::CloudflareToken)?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidApiKey,
-                    format!(
-                        "Profile \"{}\" has no Cloudflare API token. Add it in Settings (it needs Workers Scripts Write).",
-                        profile.name
-                    ),
-                )
-            })?;
-        Ok(CloudflareApi::new(
-            self.http.clone(),
-            &profile.cloudflare_api_url,
-            &profile.account_id,
-            token,
-        ))
-    }
-
     /// Run every preflight check, each reported on its own.
     pub(crate) async fn preflight(
         &self,
-        profile: &Profile,
+        profile: &ProfileContext<'_>,
         input: &PreflightInput<'_>,
     ) -> Vec<PreflightCheck> {
         let settings = self.deploy_settings().await.unwrap_or_default();
@@ -461,28 +426,15 @@ impl Ops {
 
         if input.direct {
             const TOKEN: &str = "A Cloudflare API token is stored";
-            checks.push(
-                match self.secret_for(profile, SecretKind::CloudflareToken) {
-                    Ok(Some(_)) => passed(PreflightCheckId::CloudflareToken, TOKEN, "present"),
-                    Ok(None) => failed(
-                        PreflightCheckId::CloudflareToken,
-                        TOKEN,
-                        AppError::new(
-                            ErrorCode::InvalidApiKey,
-                            format!(
-                                "Profile \"{}\" has no Cloudflare API token; a direct deploy needs one (Workers Scripts Write). Add it in Settings.",
-                                profile.name
-                            ),
-                        ),
-                    ),
-                    Err(e) => failed(PreflightCheckId::CloudflareToken, TOKEN, e),
-                },
-            );
+            checks.push(match profile.cloudflare_token() {
+                Ok(_) => passed(PreflightCheckId::CloudflareToken, TOKEN, "present"),
+                Err(e) => failed(PreflightCheckId::CloudflareToken, TOKEN, e),
+            });
         } else {
             const PRESENT: &str = "A Deploy API key is stored";
             const VALID: &str = "The auth service accepts the key";
             const PERMISSION: &str = "The key's user may deploy (deployments:create)";
-            match self.deploy_key(profile) {
+            match profile.deploy_key() {
                 Err(e) => {
                     checks.push(failed(PreflightCheckId::KeyPresent, PRESENT, e));
                     checks.push(skipped(
@@ -498,8 +450,7 @@ impl Ops {
                 }
                 Ok(key) => {
                     checks.push(passed(PreflightCheckId::KeyPresent, PRESENT, "present"));
-                    let auth = AuthApi::new(self.http.clone(), &profile.auth_url);
-                    match auth.validate_key(&key).await {
+                    match profile.auth().validate_key(&key).await {
                         Err(e) => {
                             checks.push(failed(PreflightCheckId::KeyValid, VALID, e));
                             checks.push(skipped(
@@ -596,18 +547,14 @@ impl Ops {
     /// the namespace's worker via Cloudflare.
     pub(crate) async fn current_version(
         &self,
-        profile: &Profile,
+        profile: &ProfileContext<'_>,
         service: &str,
         environment: Environment,
         from_api: bool,
     ) -> Result<(Option<Deployment>, Option<VersionSummary>), AppError> {
         let current = if from_api {
-            let api = DeployApi::new(
-                self.http.clone(),
-                &profile.deploy_api_url,
-                self.deploy_key(profile)?,
-            );
-            let list = api
+            let list = profile
+                .deploy_api()?
                 .list(&DeploymentQuery {
                     service: Some(service.to_owned()),
                     environment: Some(environment),
@@ -645,7 +592,7 @@ impl Ops {
             summary.sha256 = Some(u.sha256.clone());
             summary.size_bytes = b.map(|b| b.size_bytes.max(0) as u64);
             summary.bindings = Some(bindings_of(&u.bindings));
-        } else if let Ok(api) = self.cloudflare_client(profile) {
+        } else if let Ok(api) = profile.cloudflare() {
             let ns = namespace_for(profile, environment);
             let worker = match &d.version {
                 Some(v) => format!("{service}-{v}"),
@@ -676,11 +623,11 @@ impl Ops {
     /// bindings), when the history cannot say. None when there is no such worker or no token.
     async fn namespace_current(
         &self,
-        profile: &Profile,
+        profile: &crate::context::ProfileContext<'_>,
         service: &str,
         environment: Environment,
     ) -> Option<VersionSummary> {
-        let api = self.cloudflare_client(profile).ok()?;
+        let api = profile.cloudflare().ok()?;
         let ns = namespace_for(profile, environment);
         let script = api.get_script(&ns, service).await.ok()?;
         let row = crate::namespaces::WorkerRow::from_script(script);

@@ -41,8 +41,8 @@ impl Ops {
         profile_id: &str,
         environment: Environment,
     ) -> Result<Vec<LiveSplit>, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let (_, versions) = self.rollout_api(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let versions = profile.versions()?;
         let namespace = namespace_for(&profile, environment);
         let mut out = Vec::new();
         for service in &profile.services {
