@@ -1,4 +1,5 @@
-//! Loading templates: the built-ins and the user's folders, each checked (manifest, placeholders, rendered files) with every problem named by file and line.
+//! Loading templates: the built-ins and the user's folders, each checked (manifest, placeholders,
+//! rendered files) with every problem named by file and line.
 
 use super::*;
 
