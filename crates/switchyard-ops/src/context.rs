@@ -1,9 +1,9 @@
 //! The profile context: a profile resolved once, and everything an action needs from it — the
-//! Deploy API, auth and Cloudflare clients (and the worker versions API of staged rollouts), and
-//! its keys.
+//! Deploy API, auth and Cloudflare clients (and the worker versions API of staged rollouts), its
+//! keys and its dispatch namespaces.
 //!
-//! Every façade method starts from [`Ops::for_profile`] (or [`Ops::context`] when it holds the
-//! profile already); no other place in the crate builds a client. A missing key is one error,
+//! Every façade method and runbook action that reaches the platform starts from
+//! [`Ops::for_profile`]; no other place in the crate builds a client. A missing key is one error,
 //! the same wherever it is needed: it names the profile and the key, says where to add it, and
 //! links the runbook section (`ErrorCode::InvalidApiKey`'s).
 
@@ -11,7 +11,7 @@ use std::ops::Deref;
 use std::sync::OnceLock;
 
 use switchyard_clients::{AuthApi, CloudflareApi, DeployApi, WorkerVersionsApi};
-use switchyard_core::{AppError, ErrorCode, Profile, Secret};
+use switchyard_core::{AppError, Environment, ErrorCode, Profile, Secret};
 use switchyard_secrets::SecretKind;
 
 use crate::Ops;
@@ -45,7 +45,7 @@ impl Deref for ProfileContext<'_> {
 }
 
 /// The error of a profile without a Deploy API key (wherever one is needed).
-pub(crate) fn no_deploy_key(profile: &Profile) -> AppError {
+fn no_deploy_key(profile: &Profile) -> AppError {
     AppError::new(
         ErrorCode::InvalidApiKey,
         format!(
@@ -56,7 +56,7 @@ pub(crate) fn no_deploy_key(profile: &Profile) -> AppError {
 }
 
 /// The error of a profile without a Cloudflare API token (wherever one is needed).
-pub(crate) fn no_cloudflare_token(profile: &Profile) -> AppError {
+fn no_cloudflare_token(profile: &Profile) -> AppError {
     AppError::new(
         ErrorCode::InvalidApiKey,
         format!(
@@ -69,21 +69,16 @@ pub(crate) fn no_cloudflare_token(profile: &Profile) -> AppError {
 impl Ops {
     /// Resolve profile `id` once (NotFound when there is none) for an action.
     pub(crate) async fn for_profile(&self, id: &str) -> Result<ProfileContext<'_>, AppError> {
-        Ok(self.context(self.store.get_profile(id).await?))
-    }
-
-    /// The context of a profile already resolved.
-    pub(crate) fn context(&self, profile: Profile) -> ProfileContext<'_> {
-        ProfileContext {
+        Ok(ProfileContext {
             ops: self,
-            profile,
+            profile: self.store.get_profile(id).await?,
             deploy_key: OnceLock::new(),
             cloudflare_token: OnceLock::new(),
-        }
+        })
     }
 }
 
-impl<'a> ProfileContext<'a> {
+impl ProfileContext<'_> {
     /// The Deploy API key: the sandbox's demo key for the sandbox profile, the keychain's
     /// otherwise (refused when it is bound to other hosts); none → InvalidApiKey.
     pub(crate) fn deploy_key(&self) -> Result<Secret, AppError> {
@@ -131,6 +126,12 @@ impl<'a> ProfileContext<'a> {
             &self.profile.account_id,
             self.cloudflare_token()?,
         ))
+    }
+
+    /// The dispatch namespace of `environment` under this profile: the profile's own for its
+    /// environment, the environment's default otherwise.
+    pub(crate) fn dispatch_namespace(&self, environment: Environment) -> String {
+        crate::deploy::namespace_for(&self.profile, environment)
     }
 
     /// Worker versions and deployments (staged rollouts), through the Cloudflare API.

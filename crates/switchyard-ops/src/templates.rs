@@ -54,7 +54,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use switchyard_core::{validate, AppError, Environment, ErrorCode, Profile};
+use switchyard_core::{validate, AppError, Environment, ErrorCode};
 
 use crate::Ops;
 
@@ -387,15 +387,6 @@ fn write_folder(
     Ok(())
 }
 
-/// The dispatch namespace of `environment` under `profile` (as the deploy plan finds it).
-fn namespace_for(profile: &Profile, environment: Environment) -> String {
-    if environment == profile.environment {
-        profile.namespace.clone()
-    } else {
-        environment.namespace()
-    }
-}
-
 /// Check a request (every field, named) before anything happens.
 fn check_request(req: &NewService) -> Result<(), AppError> {
     validate::profile_id("profileId", &req.profile_id)?;
@@ -451,7 +442,7 @@ impl Ops {
     pub async fn create_service(&self, req: NewService) -> Result<CreatedService, AppError> {
         check_request(&req)?;
         let profile = self.for_profile(&req.profile_id).await?;
-        let namespace = namespace_for(&profile, req.environment);
+        let namespace = profile.dispatch_namespace(req.environment);
         if namespace.contains(['"', '\\']) {
             return Err(AppError::invalid_input(format!(
                 "The namespace {} of the profile {} cannot go in wrangler.jsonc; fix it in Settings.",

@@ -13,7 +13,6 @@ use similar::{Algorithm, ChangeTag, TextDiff};
 
 use switchyard_core::{AppError, Environment, ErrorCode};
 
-use super::plan::namespace_for;
 use crate::Ops;
 
 /// Lines of diff sent to the window at most (context included).
@@ -248,7 +247,7 @@ impl Ops {
                 }
             }
         }
-        let ns = namespace_for(profile, environment);
+        let ns = profile.dispatch_namespace(environment);
         let worker = match current.as_ref().and_then(|d| d.version.as_deref()) {
             Some(v) => format!("{service}-{v}"),
             None => service.to_owned(),

@@ -11,9 +11,7 @@ use switchyard_store::{BundleUse, BundleUseKind, JournalStage};
 
 use super::archive::bindings_of;
 use super::events::{DeployEvent, DeployStepId, Progress};
-use super::plan::{
-    check_basis, check_confirmation, namespace_for, Confirmation, DeployPlan, VersionSummary,
-};
+use super::plan::{check_basis, check_confirmation, Confirmation, DeployPlan, VersionSummary};
 use super::run::{health_url, verification_result, Verification};
 use super::{rfc3339, sha256_hex, unless_cancelled, version_label, COMPATIBILITY_DATE};
 use crate::Ops;
@@ -315,7 +313,7 @@ impl Ops {
         let run_id = u.run_id;
         self.journal_stage(run_id, JournalStage::Uploading, None)
             .await?;
-        let namespace = namespace_for(u.profile, u.environment);
+        let namespace = u.profile.dispatch_namespace(u.environment);
         let script = u.service.to_owned();
         let mut tags = vec![
             format!("service:{}", tag_value(u.service)),

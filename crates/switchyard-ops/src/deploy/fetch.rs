@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use switchyard_core::{AppError, Deployment, DeploymentStatus, Environment, ErrorCode};
 use switchyard_store::{BundleUse, BundleUseKind, DeploymentFilter};
 
-use super::plan::namespace_for;
 use super::{rfc3339, ArchivedBundle};
 use crate::Ops;
 
@@ -82,7 +81,7 @@ impl Ops {
             if let Some(why) = why_not_fetchable(&d, current_id.as_deref() == Some(d.id.as_str())) {
                 return Err(AppError::new(ErrorCode::Conflict, why));
             }
-            let namespace = namespace_for(&profile, environment);
+            let namespace = profile.dispatch_namespace(environment);
             let worker = worker_of(&d);
             let api = profile.cloudflare()?;
             let bytes = api.script_content(&namespace, &worker).await?;

@@ -331,7 +331,7 @@ impl Ops {
         e: &JournalEntry,
         metadata: &DeploymentMetadata,
     ) -> Result<Option<Deployment>, AppError> {
-        let namespace = super::plan::namespace_for(profile, e.environment);
+        let namespace = profile.dispatch_namespace(e.environment);
         let api = profile.cloudflare()?;
         let content = match api.script_content(&namespace, &e.service).await {
             Ok(c) => c,

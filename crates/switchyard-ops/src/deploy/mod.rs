@@ -35,6 +35,7 @@ pub use events::{
     PreflightCheckId, PreflightReport, StepEvent, StepState,
 };
 pub use journal::InterruptedDeploy;
+pub(crate) use plan::namespace_for;
 pub use plan::{
     BindingTarget, Confirmation, ConfirmationKind, ConfirmationRequirement, DeployBindingsDiff,
     DeployPlan, PlanBasis, ServiceBindingChange, VersionSummary,

@@ -372,7 +372,7 @@ impl Ops {
             summary.size_bytes = b.map(|b| b.size_bytes.max(0) as u64);
             summary.bindings = Some(bindings_of(&u.bindings));
         } else if let Ok(api) = profile.cloudflare() {
-            let ns = namespace_for(profile, environment);
+            let ns = profile.dispatch_namespace(environment);
             let worker = match &d.version {
                 Some(v) => format!("{service}-{v}"),
                 None => service.to_owned(),
@@ -407,7 +407,7 @@ impl Ops {
         environment: Environment,
     ) -> Option<VersionSummary> {
         let api = profile.cloudflare().ok()?;
-        let ns = namespace_for(profile, environment);
+        let ns = profile.dispatch_namespace(environment);
         let script = api.get_script(&ns, service).await.ok()?;
         let row = crate::namespaces::WorkerRow::from_script(script);
         let bytes = api.script_content(&ns, service).await.ok();

@@ -107,7 +107,7 @@ impl Ops {
             format!(
                 "{} (namespace {})",
                 input.environment,
-                namespace_for(profile, input.environment)
+                profile.dispatch_namespace(input.environment)
             ),
         ));
 

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use switchyard_core::{AppError, Environment, ErrorCode};
 
-use crate::deploy::plan::namespace_for;
 use crate::Ops;
 
 /// One version in an active deployment.
@@ -43,7 +42,7 @@ impl Ops {
     ) -> Result<Vec<LiveSplit>, AppError> {
         let profile = self.for_profile(profile_id).await?;
         let versions = profile.versions()?;
-        let namespace = namespace_for(&profile, environment);
+        let namespace = profile.dispatch_namespace(environment);
         let mut out = Vec::new();
         for service in &profile.services {
             let mut split = LiveSplit {

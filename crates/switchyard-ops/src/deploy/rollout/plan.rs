@@ -8,7 +8,7 @@ use switchyard_core::{AppError, ErrorCode};
 
 use super::short;
 use super::types::{RolloutPlan, RolloutRequest, StableVersion};
-use crate::deploy::plan::{confirmation_for, namespace_for};
+use crate::deploy::plan::confirmation_for;
 use crate::deploy::{sha256_hex, source, PlanBasis};
 use crate::Ops;
 
@@ -63,7 +63,7 @@ impl Ops {
         let (bytes, size) = source::read_bundle(Path::new(&req.bundle_path), limit).await?;
         // Archived now so the plan's diff can show it; the archive is content-addressed.
         self.archive_bundle(&bytes).await?;
-        let namespace = namespace_for(&profile, req.environment);
+        let namespace = profile.dispatch_namespace(req.environment);
         let versions = profile.versions()?;
         let (active, stable) = self
             .stable_version(&versions, &namespace, &req.service)
