@@ -208,11 +208,11 @@ impl Ops {
                     &profile,
                     crate::target_lock::LockTarget::Service { service: &src.service, environment: src.environment },
                     "a direct deploy",
-                    &run_id,
+                    run_id,
                 )
                 .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
             unless_cancelled(run.token(), async {
-                self.direct_preflight(&profile, &src.service, src.environment, bytes.len() as u64, &progress).await
+                self.direct_preflight(&profile, &src.service, src.environment, bytes.len() as u64, progress).await
             })
             .await?;
             progress
@@ -233,18 +233,18 @@ impl Ops {
             }
             let bindings_json = serde_json::to_value(&src.bindings).unwrap_or_default();
             // Committed before anything is sent: a crash from here on is reconciled at the next start.
-            self.journal_begin(&run_id, &profile.id, BundleUseKind::Direct, &src.service, src.environment, &src.sha256, meta.clone(), bindings_json.clone())
+            self.journal_begin(run_id, &profile.id, BundleUseKind::Direct, &src.service, src.environment, &src.sha256, meta.clone(), bindings_json.clone())
                 .await?;
-            if let Err(e) = self.deploy_runs.begin_upload(&run_id) {
+            if let Err(e) = self.deploy_runs.begin_upload(run_id) {
                 progress.failed(DeployStepId::Upload, &e);
-                let _ = self.store.journal_stage(&run_id, JournalStage::Failed, None, self.now_ms()).await;
+                let _ = self.store.journal_stage(run_id, JournalStage::Failed, None, self.now_ms()).await;
                 return Err(e);
             }
             let uploaded = self
                 .direct_upload(
                     &DirectUpload {
                         profile: &profile,
-                        run_id: &run_id,
+                        run_id,
                         service: &src.service,
                         environment: src.environment,
                         bytes: &bytes,
@@ -254,12 +254,12 @@ impl Ops {
                         label: &src.label,
                         bundle_notes: meta,
                     },
-                    &progress,
+                    progress,
                 )
                 .await?;
             let DirectUploaded { record, namespace, script, tags } = uploaded;
             let verification = self
-                .verify(&profile, &src.service, src.environment, None, &progress)
+                .verify(&profile, &src.service, src.environment, None, progress)
                 .await;
             debug_assert_eq!(verification.health_url, health_url(&profile, &src.service, src.environment));
             verification_result(&record, &verification)?;

@@ -113,7 +113,7 @@ impl Ops {
                 self.execute(
                     &ex,
                     &request.confirmation,
-                    &progress,
+                    progress,
                     run.token(),
                     &mut uploaded,
                 )

@@ -379,7 +379,7 @@ impl Ops {
                             environment,
                         },
                         "a rollback",
-                        &run_id,
+                        run_id,
                     )
                     .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
                 progress.passed(DeployStepId::Preflight, "the profile allows changes");
@@ -414,7 +414,7 @@ impl Ops {
                         }),
                     )
                     .await?;
-                if let Err(e) = self.deploy_runs.begin_upload(&run_id) {
+                if let Err(e) = self.deploy_runs.begin_upload(run_id) {
                     progress.failed(DeployStepId::Upload, &e);
                     return Err(e);
                 }
@@ -441,7 +441,7 @@ impl Ops {
                 };
                 self.store.set_pin(&pin).await?;
                 let verification = self
-                    .verify(&profile, service, environment, None, &progress)
+                    .verify(&profile, service, environment, None, progress)
                     .await;
                 verification_result(&deployment, &verification)?;
                 Ok(RollbackOutcome {
@@ -525,7 +525,7 @@ impl Ops {
                 self.execute(
                     &ex,
                     &request.confirmation,
-                    &progress,
+                    progress,
                     run.token(),
                     &mut uploaded,
                 )

@@ -471,7 +471,7 @@ impl Ops {
                 confirmation
                     .basis
                     .get_or_insert_with(|| p.plan.basis.clone());
-                self.execute(&ex, &confirmation, &progress, run.token(), &mut uploaded)
+                self.execute(&ex, &confirmation, progress, run.token(), &mut uploaded)
                     .await
             })
             .await;
