@@ -13,6 +13,12 @@ use switchyard_store::{AuditEntry, HealthSample, HealthState};
 
 use crate::Ops;
 
+mod notify;
+pub use notify::{HealthNotification, NotificationGate};
+
+mod correlate;
+use correlate::*;
+
 /// The target name of the dispatcher.
 pub const DISPATCHER_TARGET: &str = "dispatcher";
 /// The target name of the Deploy API.
@@ -253,60 +259,6 @@ pub fn health_targets(profile: &Profile) -> Vec<ProbeTarget> {
         .collect()
 }
 
-/// When the state last changed in `history` (oldest first), given the current state.
-fn last_change(history: &[HealthSample], current: HealthStatus, now_ms: i64) -> Option<i64> {
-    let mut streak_start = now_ms;
-    for s in history.iter().rev() {
-        if HealthStatus::from_stored(s.state) != current {
-            return Some(streak_start);
-        }
-        streak_start = s.at_ms;
-    }
-    None
-}
-
-/// When a target that is down now started failing: the start of its current down streak in
-/// `history` (oldest first), or `now_ms` when nothing before it was down.
-fn failing_since(history: &[HealthSample], now_ms: i64) -> i64 {
-    let mut since = now_ms;
-    for s in history.iter().rev() {
-        if HealthStatus::from_stored(s.state) != HealthStatus::Down {
-            break;
-        }
-        since = s.at_ms;
-    }
-    since
-}
-
-/// The newest deployment in `candidates` (newest first) that came before `failing_since_ms`
-/// (a minute of clock skew allowed) and at most `window_ms` before it.
-fn suspect_among(
-    candidates: &[switchyard_core::Deployment],
-    failing_since_ms: i64,
-    window_ms: i64,
-) -> Option<SuspectDeployment> {
-    candidates
-        .iter()
-        .filter(|d| d.status != switchyard_core::DeploymentStatus::Failed)
-        .filter_map(|d| {
-            let at = chrono::DateTime::parse_from_rfc3339(&d.timestamp)
-                .ok()?
-                .timestamp_millis();
-            Some((d, at))
-        })
-        .find(|(_, at)| *at <= failing_since_ms + MINUTE_MS && failing_since_ms - at <= window_ms)
-        .map(|(d, at)| SuspectDeployment {
-            deployment_id: d.id.clone(),
-            service: d.service.clone(),
-            version_tag: d.version_tag.clone(),
-            commit: switchyard_core::short_commit(&d.metadata.commit),
-            author: d.metadata.author.clone(),
-            deployed_at_ms: at,
-            failing_since_ms,
-            minutes_after: ((failing_since_ms - at).max(0) / MINUTE_MS) as u32,
-        })
-}
-
 fn summary(results: &[ServiceHealth]) -> HealthSummary {
     let services = results
         .iter()
@@ -330,7 +282,7 @@ impl Ops {
         profile_id: &str,
         timeout_ms: u32,
     ) -> Result<HealthBoard, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         let targets = targets_with_kind(&profile);
         let probes: Vec<ProbeTarget> = targets.iter().map(|(_, t)| t.clone()).collect();
         let timeout =
@@ -447,13 +399,14 @@ impl Ops {
     }
 
     /// Best effort: the service's newest deployments from the Deploy API into the cache.
-    async fn refresh_recent_deployments(&self, profile: &Profile, service: &str) {
-        let Ok(Some(key)) = self.secret_for(profile, switchyard_secrets::SecretKind::DeployApiKey)
-        else {
+    async fn refresh_recent_deployments(
+        &self,
+        profile: &crate::context::ProfileContext<'_>,
+        service: &str,
+    ) {
+        let Ok(api) = profile.deploy_api() else {
             return;
         };
-        let api =
-            switchyard_clients::DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
         let query = switchyard_clients::DeploymentQuery {
             service: Some(service.to_owned()),
             environment: Some(profile.environment),
@@ -502,7 +455,7 @@ impl Ops {
         target: &str,
         since_ms: i64,
     ) -> Result<Vec<HealthPoint>, AppError> {
-        self.store.get_profile(profile_id).await?;
+        self.for_profile(profile_id).await?;
         let buckets = self
             .store
             .health_buckets(profile_id, target, since_ms)
@@ -563,99 +516,6 @@ fn row(
         previous_state,
         last_change_ms: last_change(history, state, now),
         suspect: None,
-    }
-}
-
-/// A notification to raise for a state change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase")]
-pub struct HealthNotification {
-    pub target: String,
-    pub state: HealthStatus,
-    /// e.g. "db is down"
-    pub title: String,
-    /// e.g. "HTTP 500. See the runbook: Service Deployed but Crashes."
-    pub body: String,
-}
-
-/// Rate-limits health notifications: per target, at most one per interval. Time is passed in.
-#[derive(Debug, Clone)]
-pub struct NotificationGate {
-    min_interval_ms: i64,
-    last_sent_ms: HashMap<String, i64>,
-}
-
-impl NotificationGate {
-    /// At most one notification per target every `min_interval_secs` seconds.
-    pub fn new(min_interval_secs: u32) -> NotificationGate {
-        NotificationGate {
-            min_interval_ms: i64::from(min_interval_secs) * 1000,
-            last_sent_ms: HashMap::new(),
-        }
-    }
-
-    /// Whether a notification about `target` may be sent at `now_ms`; when it may, it counts as
-    /// sent. A clock that went backwards starts the interval afresh.
-    pub fn allow(&mut self, target: &str, now_ms: i64) -> bool {
-        match self.last_sent_ms.get(target) {
-            Some(&last) if now_ms >= last && now_ms - last < self.min_interval_ms => false,
-            _ => {
-                self.last_sent_ms.insert(target.to_owned(), now_ms);
-                true
-            }
-        }
-    }
-
-    /// The notifications to raise for the changes in `board`, rate-limited at `now_ms`.
-    pub fn notifications(&mut self, board: &HealthBoard, now_ms: i64) -> Vec<HealthNotification> {
-        board
-            .changes()
-            // Going down and coming back are limited separately, so a recovery is never
-            // swallowed by the alert that came just before it.
-            .filter(|r| {
-                let direction = if r.state == HealthStatus::Down {
-                    "down"
-                } else {
-                    "up"
-                };
-                self.allow(&format!("{}:{direction}", r.name), now_ms)
-            })
-            .map(|r| {
-                let title = match (r.state, r.previous_state) {
-                    (HealthStatus::Down, _) => format!("{} is down", r.name),
-                    (HealthStatus::UpNeedsKey, Some(HealthStatus::Down)) => {
-                        format!("{} is up again (its health details need a key)", r.name)
-                    }
-                    (_, Some(HealthStatus::Down)) => {
-                        format!("{} is {} again", r.name, r.state.words())
-                    }
-                    (s, _) => format!("{} is {}", r.name, s.words()),
-                };
-                let mut body = r.detail.clone().unwrap_or_else(|| {
-                    let code = r
-                        .http_status
-                        .map(|c| format!(" HTTP {c}"))
-                        .unwrap_or_default();
-                    format!("It answered{code} in {} ms.", r.latency_ms)
-                });
-                if let Some(s) = &r.suspect {
-                    body.push_str(&format!(
-                        ". It started failing {}; roll it back from Switchyard",
-                        s.words()
-                    ));
-                }
-                if let Some(section) = &r.runbook {
-                    body.push_str(&format!(". See the runbook: {section}."));
-                }
-                HealthNotification {
-                    target: r.name.clone(),
-                    state: r.state,
-                    title,
-                    body,
-                }
-            })
-            .collect()
     }
 }
 

@@ -162,7 +162,7 @@ impl Ops {
             profile_id,
             serde_json::json!({}),
             async {
-                let profile = self.store.get_profile(profile_id).await?;
+                let profile = self.for_profile(profile_id).await?;
                 for kind in SecretKind::ALL {
                     if matches!(self.secrets.get(profile_id, kind), Ok(Some(_))) {
                         self.bind_key(&profile, kind).await?;

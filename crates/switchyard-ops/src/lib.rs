@@ -10,6 +10,7 @@
 
 mod audit;
 pub mod bindings_edit;
+mod context;
 mod deploy;
 mod health;
 mod history;

@@ -298,8 +298,8 @@ impl Ops {
         for s in &request.services {
             ServiceName::parse(s)?;
         }
-        let profile = self.store.get_profile(&request.profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(&request.profile_id).await?;
+        let api = profile.cloudflare()?;
         let mut tails: Vec<(String, TailInfo)> = Vec::new();
         for service in &request.services {
             match api.create_tail(service).await {
@@ -312,7 +312,7 @@ impl Ops {
                 }
             }
         }
-        Ok((api, profile, tails))
+        Ok((api, Profile::clone(&profile), tails))
     }
 
     /// Starts tailing the services of `request`; events go to `on_event` until

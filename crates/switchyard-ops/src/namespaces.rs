@@ -5,11 +5,14 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use switchyard_clients::{CloudflareApi, Namespace, NamespaceScript, NamespaceUpdate};
+use switchyard_clients::{Namespace, NamespaceScript, NamespaceUpdate};
 use switchyard_core::{AppError, ErrorCode, Profile, Protection};
-use switchyard_secrets::SecretKind;
 
 use crate::Ops;
+
+mod bindings;
+pub(crate) use bindings::local_bindings;
+use bindings::*;
 
 /// How many worker names a delete plan lists.
 const PLAN_SCRIPT_NAMES: usize = 20;
@@ -227,123 +230,6 @@ pub(crate) fn check_writable(profile: &Profile, what: &str) -> Result<(), AppErr
     Ok(())
 }
 
-/// Parse a wrangler.jsonc's top-level `services` and `vars` into bindings by name.
-pub(crate) fn local_bindings(text: &str) -> Result<BTreeMap<String, Binding>, AppError> {
-    let doc: serde_json::Value =
-        jsonc_parser::parse_to_serde_value(text, &jsonc_parser::ParseOptions::default())
-            .map_err(|e| {
-                AppError::invalid_input(format!(
-                    "The wrangler.jsonc text could not be read: {e}. Fix it (or paste the whole file) and compare again."
-                ))
-            })?;
-    let Some(doc) = doc.as_object() else {
-        return Err(AppError::invalid_input(
-            "The wrangler.jsonc text is not a JSON object ({ … }); paste the whole file.",
-        ));
-    };
-    let mut out = BTreeMap::new();
-    if let Some(services) = doc.get("services") {
-        let list = services.as_array().ok_or_else(|| {
-            AppError::invalid_input(
-                "\"services\" in wrangler.jsonc must be a list of { \"binding\": …, \"service\": … }.",
-            )
-        })?;
-        for (i, s) in list.iter().enumerate() {
-            let field = |k: &str| s.get(k).and_then(serde_json::Value::as_str);
-            match (field("binding"), field("service")) {
-                (Some(name), Some(service)) => {
-                    out.insert(
-                        name.to_owned(),
-                        Binding {
-                            name: name.to_owned(),
-                            kind: BindingKind::Service,
-                            value: service.to_owned(),
-                        },
-                    );
-                }
-                _ => {
-                    return Err(AppError::invalid_input(format!(
-                        "Service binding {} in wrangler.jsonc needs a \"binding\" name and a \"service\".",
-                        i + 1
-                    )))
-                }
-            }
-        }
-    }
-    if let Some(vars) = doc.get("vars") {
-        let map = vars.as_object().ok_or_else(|| {
-            AppError::invalid_input("\"vars\" in wrangler.jsonc must be an object of NAME: value.")
-        })?;
-        for (name, v) in map {
-            let value = match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            out.insert(
-                name.clone(),
-                Binding {
-                    name: name.clone(),
-                    kind: BindingKind::Var,
-                    value,
-                },
-            );
-        }
-    }
-    Ok(out)
-}
-
-/// The deployed bindings of the kinds compared (service, plain_text), by name.
-fn deployed_bindings(bindings: &[serde_json::Value]) -> BTreeMap<String, Binding> {
-    let mut out = BTreeMap::new();
-    for b in bindings {
-        let field = |k: &str| b.get(k).and_then(serde_json::Value::as_str);
-        let (Some(name), Some(kind)) = (field("name"), field("type")) else {
-            continue;
-        };
-        let binding = match kind {
-            "service" => field("service").map(|s| (BindingKind::Service, s)),
-            "plain_text" => field("text").map(|t| (BindingKind::Var, t)),
-            _ => None,
-        };
-        if let Some((kind, value)) = binding {
-            out.insert(
-                name.to_owned(),
-                Binding {
-                    name: name.to_owned(),
-                    kind,
-                    value: value.to_owned(),
-                },
-            );
-        }
-    }
-    out
-}
-
-fn diff_bindings(
-    local: BTreeMap<String, Binding>,
-    mut deployed: BTreeMap<String, Binding>,
-) -> BindingsDiff {
-    let mut diff = BindingsDiff {
-        only_local: Vec::new(),
-        only_deployed: Vec::new(),
-        differing: Vec::new(),
-        same: 0,
-    };
-    for (name, l) in local {
-        match deployed.remove(&name) {
-            None => diff.only_local.push(l),
-            Some(d) if d == l => diff.same += 1,
-            Some(d) => diff.differing.push(BindingChange {
-                name,
-                local: l,
-                deployed: d,
-            }),
-        }
-    }
-    diff.only_deployed = deployed.into_values().collect();
-    diff
-}
-
 fn diff_namespaces(left: &str, right: &str, l: Vec<WorkerRow>, r: Vec<WorkerRow>) -> Drift {
     let mut right_rows: BTreeMap<String, WorkerRow> =
         r.into_iter().map(|w| (w.name.clone(), w)).collect();
@@ -373,27 +259,6 @@ fn diff_namespaces(left: &str, right: &str, l: Vec<WorkerRow>, r: Vec<WorkerRow>
 }
 
 impl Ops {
-    /// A Cloudflare client for `profile` with its token; no token → InvalidApiKey.
-    pub(crate) fn cloudflare(&self, profile: &Profile) -> Result<CloudflareApi, AppError> {
-        let token = self
-            .secret_for(profile, SecretKind::CloudflareToken)?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidApiKey,
-                    format!(
-                        "Profile \"{}\" has no Cloudflare API token. Add a Cloudflare API token in Settings to manage namespaces.",
-                        profile.name
-                    ),
-                )
-            })?;
-        Ok(CloudflareApi::new(
-            self.http.clone(),
-            &profile.cloudflare_api_url,
-            &profile.account_id,
-            token,
-        ))
-    }
-
     /// Hold namespace `name` for `action` (one change of a namespace and its workers at a time).
     pub(crate) fn hold_namespace(
         &self,
@@ -414,8 +279,8 @@ impl Ops {
         &self,
         profile_id: &str,
     ) -> Result<Vec<NamespaceSummary>, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let mut list: Vec<NamespaceSummary> = api
             .list_namespaces()
             .await?
@@ -434,11 +299,11 @@ impl Ops {
     ) -> Result<NamespaceSummary, AppError> {
         let params = serde_json::json!({ "name": name });
         self.audited(profile_id, "namespace.create", name, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "creating a namespace")?;
             check_namespace_name(name)?;
             let _held = self.hold_namespace(&profile, name, "creating the namespace")?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             Ok(api.create_namespace(name).await?.into())
         })
         .await
@@ -453,10 +318,10 @@ impl Ops {
     ) -> Result<NamespaceSummary, AppError> {
         let params = serde_json::json!({ "trusted": trusted });
         self.audited(profile_id, "namespace.trust", name, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "changing trusted mode")?;
             let _held = self.hold_namespace(&profile, name, "a change of trusted mode")?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             let update = NamespaceUpdate {
                 name: None,
                 trusted_workers: Some(trusted),
@@ -475,7 +340,7 @@ impl Ops {
     ) -> Result<NamespaceSummary, AppError> {
         let params = serde_json::json!({ "from": old, "to": new });
         self.audited(profile_id, "namespace.rename", old, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "renaming a namespace")?;
             check_namespace_name(new)?;
             if old == new {
@@ -486,7 +351,7 @@ impl Ops {
             let _held = self.hold_namespace(&profile, old, "renaming the namespace")?;
             let _held_new =
                 self.hold_namespace(&profile, new, "renaming a namespace to this name")?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             let current = api.get_namespace(old).await?;
             let trusted = current.trusted_workers.unwrap_or(false);
             Ok(api.put_namespace(old, new, trusted).await?.into())
@@ -500,9 +365,9 @@ impl Ops {
         profile_id: &str,
         name: &str,
     ) -> Result<DeletePlan, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         check_writable(&profile, "deleting a namespace")?;
-        let api = self.cloudflare(&profile)?;
+        let api = profile.cloudflare()?;
         // Read the namespace first, so a missing one says "not found" rather than "0 workers".
         api.get_namespace(name).await?;
         let mut names: Vec<String> = api
@@ -540,7 +405,7 @@ impl Ops {
     ) -> Result<(), AppError> {
         let params = serde_json::json!({ "plannedScriptCount": planned_script_count });
         self.audited(profile_id, "namespace.delete", name, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "deleting a namespace")?;
             if typed_confirmation != name {
                 return Err(AppError::invalid_input(format!(
@@ -548,7 +413,7 @@ impl Ops {
                 )));
             }
             let _held = self.hold_namespace(&profile, name, "deleting the namespace")?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             if let Some(planned) = planned_script_count {
                 let now = api.list_scripts(name, &[]).await?.len();
                 if now != planned as usize {
@@ -572,8 +437,8 @@ impl Ops {
         profile_id: &str,
         namespace: &str,
     ) -> Result<Vec<WorkerRow>, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let mut rows: Vec<WorkerRow> = api
             .list_scripts(namespace, &[])
             .await?
@@ -591,8 +456,8 @@ impl Ops {
         namespace: &str,
         script: &str,
     ) -> Result<WorkerDetail, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let (info, bindings, settings, content) = tokio::try_join!(
             api.get_script(namespace, script),
             api.script_bindings(namespace, script),
@@ -614,8 +479,8 @@ impl Ops {
         namespace: &str,
         script: &str,
     ) -> Result<String, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let bytes = api.script_content(namespace, script).await?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
@@ -633,7 +498,7 @@ impl Ops {
         let target = format!("{namespace}/{script}");
         let params = serde_json::json!({ "namespace": namespace, "script": script });
         self.audited(profile_id, "worker.delete", &target, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "deleting a worker")?;
             if typed_confirmation != script {
                 return Err(AppError::invalid_input(format!(
@@ -641,7 +506,7 @@ impl Ops {
                 )));
             }
             let _held = self.hold_namespace(&profile, namespace, &format!("deleting worker {script}"))?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             api.delete_script(namespace, script).await
         })
         .await
@@ -655,8 +520,8 @@ impl Ops {
         left: &str,
         right: &str,
     ) -> Result<Drift, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let (l, r) = tokio::try_join!(api.list_scripts(left, &[]), api.list_scripts(right, &[]))?;
         let rows = |list: Vec<NamespaceScript>| -> Vec<WorkerRow> {
             list.into_iter().map(WorkerRow::from_script).collect()
@@ -674,8 +539,8 @@ impl Ops {
         wrangler_jsonc_text: String,
     ) -> Result<BindingsDiff, AppError> {
         let local = local_bindings(&wrangler_jsonc_text)?;
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let deployed = api.script_bindings(namespace, script).await?;
         Ok(diff_bindings(local, deployed_bindings(&deployed)))
     }
@@ -693,40 +558,6 @@ impl Ops {
         self.compare_bindings(profile_id, namespace, script, text)
             .await
     }
-}
-
-/// The text of the wrangler config at `path` (a service folder or the file itself).
-pub(crate) async fn read_wrangler_config(path: &std::path::Path) -> Result<String, AppError> {
-    if path.as_os_str().is_empty() {
-        return Err(AppError::invalid_input(
-            "Choose the service folder (the one with wrangler.jsonc), or paste its path.",
-        ));
-    }
-    let file = if tokio::fs::metadata(path)
-        .await
-        .map(|m| m.is_dir())
-        .unwrap_or(false)
-    {
-        let jsonc = path.join("wrangler.jsonc");
-        if tokio::fs::try_exists(&jsonc).await.unwrap_or(false) {
-            jsonc
-        } else {
-            path.join("wrangler.json")
-        }
-    } else {
-        path.to_path_buf()
-    };
-    tokio::fs::read_to_string(&file).await.map_err(|e| {
-        let what = if e.kind() == std::io::ErrorKind::NotFound {
-            "does not exist"
-        } else {
-            "cannot be read"
-        };
-        AppError::invalid_input(format!(
-            "{} {what} ({e}). Choose a service folder that contains wrangler.jsonc.",
-            file.display()
-        ))
-    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Keys: stored in the keychain (values go in, never come out), tested against the platform.
 
 use serde::Serialize;
-use switchyard_clients::{AuthApi, CloudflareApi, DeployApi, DeploymentQuery};
+use switchyard_clients::DeploymentQuery;
 use switchyard_core::{AppError, ErrorCode};
 use switchyard_secrets::{Secret, SecretKind};
 
@@ -40,8 +40,8 @@ impl Ops {
         let params = serde_json::json!({});
         self.audited(profile_id, "token.verify", profile_id, params, async {
             let status = self.verify_cloudflare_token(profile_id).await?;
-            let profile = self.store.get_profile(profile_id).await?;
-            let can_list_namespaces = match self.cloudflare(&profile)?.list_namespaces().await {
+            let profile = self.for_profile(profile_id).await?;
+            let can_list_namespaces = match profile.cloudflare()?.list_namespaces().await {
                 Ok(_) => true,
                 Err(e)
                     if matches!(
@@ -72,7 +72,7 @@ impl Ops {
     ) -> Result<(), AppError> {
         let params = serde_json::json!({ "kind": kind.as_str() });
         self.audited(profile_id, "secret.set", profile_id, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             if profile.sandbox {
                 return Err(AppError::invalid_input(
                     "The Local sandbox uses its own demo credentials; keys are stored for your own profiles only.",
@@ -97,7 +97,7 @@ impl Ops {
     pub async fn delete_secret(&self, profile_id: &str, kind: SecretKind) -> Result<(), AppError> {
         let params = serde_json::json!({ "kind": kind.as_str() });
         self.audited(profile_id, "secret.delete", profile_id, params, async {
-            self.store.get_profile(profile_id).await?;
+            self.for_profile(profile_id).await?;
             self.secrets.delete(profile_id, kind)?;
             self.unbind_key(profile_id, kind).await
         })
@@ -107,27 +107,16 @@ impl Ops {
     /// Test the profile's Deploy API key: the auth service says who it is and what it may do,
     /// and the Deploy API accepts it.
     pub async fn validate_key(&self, profile_id: &str) -> Result<KeyCheck, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         self.audited(
             profile_id,
             "key.validate",
             profile_id,
             serde_json::json!({}),
             async {
-                let key = self
-                    .secret_for(&profile, SecretKind::DeployApiKey)?
-                    .ok_or_else(|| {
-                        AppError::new(
-                            ErrorCode::InvalidApiKey,
-                            format!(
-                                "Profile \"{}\" has no Deploy API key yet. Add it in Settings.",
-                                profile.name
-                            ),
-                        )
-                    })?;
-                let auth = AuthApi::new(self.http.clone(), &profile.auth_url);
-                let info = auth.validate_key(&key).await?;
-                let deploy = DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
+                let key = profile.deploy_key()?;
+                let info = profile.auth().validate_key(&key).await?;
+                let deploy = profile.deploy_api()?;
                 let deploy_api_accepts = match deploy
                     .list(&DeploymentQuery {
                         limit: Some(1),
@@ -155,25 +144,7 @@ impl Ops {
         &self,
         profile_id: &str,
     ) -> Result<switchyard_clients::TokenStatus, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let token = self
-            .secret_for(&profile, SecretKind::CloudflareToken)?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidApiKey,
-                    format!(
-                        "Profile \"{}\" has no Cloudflare API token yet. Add it in Settings.",
-                        profile.name
-                    ),
-                )
-            })?;
-        CloudflareApi::new(
-            self.http.clone(),
-            &profile.cloudflare_api_url,
-            &profile.account_id,
-            token,
-        )
-        .verify_token()
-        .await
+        let profile = self.for_profile(profile_id).await?;
+        profile.cloudflare()?.verify_token().await
     }
 }

@@ -287,8 +287,8 @@ impl Ops {
         namespace: &str,
         script: &str,
     ) -> Result<WorkerSecrets, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let api = self.cloudflare(&profile)?;
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
         let (mut names, tags) = tokio::try_join!(
             api.list_secret_names(namespace, script),
             api.script_tags(namespace, script),
@@ -317,7 +317,7 @@ impl Ops {
         let target = format!("{namespace}/{script}");
         let params = serde_json::json!({ "namespace": namespace, "script": script, "name": name });
         self.audited(profile_id, "worker.secret.put", &target, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "setting a worker's secret")?;
             check_secret_name(name)?;
             check_secret_value(name, value.expose(), None)?;
@@ -327,7 +327,7 @@ impl Ops {
                 namespace,
                 &format!("setting a secret of {script}"),
             )?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             api.put_secret(namespace, script, name, &value).await?;
             Ok(name.to_owned())
         })
@@ -346,7 +346,7 @@ impl Ops {
         let target = format!("{namespace}/{script}");
         let params = serde_json::json!({ "namespace": namespace, "script": script, "name": name });
         self.audited(profile_id, "worker.secret.delete", &target, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "deleting a worker's secret")?;
             check_secret_name(name)?;
             check_typed(&profile, namespace, script, typed_confirmation)?;
@@ -355,7 +355,7 @@ impl Ops {
                 namespace,
                 &format!("deleting a secret of {script}"),
             )?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             api.delete_secret(namespace, script, name).await
         })
         .await
@@ -381,13 +381,13 @@ impl Ops {
         let params =
             serde_json::json!({ "namespace": namespace, "script": script, "names": names });
         self.audited(profile_id, "worker.secret.bulk", &target, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "setting a worker's secrets")?;
             let entries = parsed?;
             check_typed(&profile, namespace, script, typed_confirmation)?;
             let _held =
                 self.hold_namespace(&profile, namespace, &format!("setting secrets of {script}"))?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             let mut done: Vec<String> = Vec::new();
             for (i, e) in entries.iter().enumerate() {
                 if let Err(err) = api.put_secret(namespace, script, &e.name, &e.value).await {
@@ -430,7 +430,7 @@ impl Ops {
         let target = format!("{namespace}/{script}");
         let params = serde_json::json!({ "namespace": namespace, "script": script, "tags": tags });
         self.audited(profile_id, "worker.tags.set", &target, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "changing a worker's tags")?;
             let tags = clean_tags(tags)?;
             check_typed(&profile, namespace, script, typed_confirmation)?;
@@ -439,7 +439,7 @@ impl Ops {
                 namespace,
                 &format!("changing the tags of {script}"),
             )?;
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             api.put_script_tags(namespace, script, &tags).await
         })
         .await
@@ -449,11 +449,11 @@ impl Ops {
     /// checked again against each worker's tags).
     async fn workers_tagged(
         &self,
-        profile: &Profile,
+        profile: &crate::context::ProfileContext<'_>,
         namespace: &str,
         tag: &str,
     ) -> Result<Vec<String>, AppError> {
-        let api = self.cloudflare(profile)?;
+        let api = profile.cloudflare()?;
         let mut names: Vec<String> = api
             .list_scripts(namespace, &[format!("{tag}:yes")])
             .await?
@@ -478,7 +478,7 @@ impl Ops {
         namespace: &str,
         tag: &str,
     ) -> Result<TagDeletePlan, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         check_writable(&profile, "deleting workers")?;
         check_tag(tag)?;
         let scripts = self.workers_tagged(&profile, namespace, tag).await?;
@@ -519,7 +519,7 @@ impl Ops {
             "previewed": shown,
         });
         self.audited(profile_id, "worker.delete_by_tag", &target, params, async {
-            let profile = self.store.get_profile(profile_id).await?;
+            let profile = self.for_profile(profile_id).await?;
             check_writable(&profile, "deleting workers")?;
             check_tag(tag)?;
             if typed_confirmation != tag {
@@ -560,7 +560,7 @@ impl Ops {
                     ),
                 ));
             }
-            let api = self.cloudflare(&profile)?;
+            let api = profile.cloudflare()?;
             let names: Vec<String> = previewed.into_iter().collect();
             let mut deleted = Vec::new();
             for (i, script) in names.iter().enumerate() {

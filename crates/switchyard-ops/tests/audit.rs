@@ -1,75 +1,23 @@
 //! The audit log through the façade, against a real sandbox (real HTTP), a real SQLite file and
 //! an in-memory keychain: what the window lists with its filters, and what the exports hold.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
-
-use switchyard_core::{
-    AuditFilter, AuditOutcome, Clock, Environment, ErrorCode, Profile, SANDBOX_PROFILE_ID,
-};
+use switchyard_core::{AuditFilter, AuditOutcome, Environment, ErrorCode, SANDBOX_PROFILE_ID};
 use switchyard_ops::{AuditRow, Ops};
-use switchyard_sandbox::{Sandbox, SandboxConfig};
-use switchyard_secrets::{MemoryStore, Secret, SecretKind};
+use switchyard_secrets::{Secret, SecretKind};
+
+mod support;
+use support::{fixture, Fixture, T0};
 
 const SB: &str = SANDBOX_PROFILE_ID;
-const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
 /// A Cloudflare token nobody else would write: it must appear in no export and no file.
 const TOKEN: &str = "cf-token-Zq81-never-in-the-audit-log";
-
-#[derive(Debug)]
-struct TestClock(AtomicI64);
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-impl TestClock {
-    fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-struct Fixture {
-    ops: Ops,
-    sandbox: Sandbox,
-    clock: Arc<TestClock>,
-    dir: tempfile::TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-        .await
-        .unwrap();
-    let clock = Arc::new(TestClock(AtomicI64::new(T0)));
-    let ops = Ops::open(
-        &dir.path().join("app"),
-        Arc::new(MemoryStore::new()),
-        clock.clone(),
-    )
-    .await
-    .unwrap();
-    ops.attach_sandbox(sandbox.discovery().clone())
-        .await
-        .unwrap();
-    Fixture {
-        ops,
-        sandbox,
-        clock,
-        dir,
-    }
-}
 
 /// A minute of work on two profiles: keys saved and checked, a profile chosen, a setting changed,
 /// namespaces created (one refused). The Deploy API key saved is the sandbox's real one.
 async fn a_session(f: &Fixture) -> String {
     let d = f.sandbox.discovery().clone();
-    let mut p = Profile::for_environment("rehearsal", "Rehearsal", Environment::Staging);
-    p.deploy_api_url = d.deploy_api_url.clone();
-    p.auth_url = d.auth_url.clone();
-    p.cloudflare_api_url = d.cloudflare_api_url.clone();
-    p.account_id = d.account_id.clone();
+    let p = support::user_profile(&d, "rehearsal", "Rehearsal", Environment::Staging);
     f.ops.save_profile(p).await.unwrap();
     f.clock.advance(MINUTE);
     f.ops

@@ -6,66 +6,33 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 
-use switchyard_core::{Clock, Environment, ErrorCode, SANDBOX_PROFILE_ID};
+use switchyard_core::{Environment, ErrorCode, SANDBOX_PROFILE_ID};
 use switchyard_ops::bindings_edit::{BindingEdit, BindingsEditRequest};
 use switchyard_ops::{
-    Confirmation, DeploySettings, DeploySource, MetadataInput, NewService, Ops, PrepareDeploy,
+    Confirmation, DeploySettings, DeploySource, MetadataInput, NewService, PrepareDeploy,
 };
-use switchyard_sandbox::{Sandbox, SandboxConfig};
-use switchyard_secrets::MemoryStore;
+
+mod support;
+use support::{fixture_with, Fixture, TestClock};
 
 const SB: &str = SANDBOX_PROFILE_ID;
 /// The Local sandbox profile's dispatch namespace (its environment is production).
 const NS: &str = "dotdo-production";
 
-#[derive(Debug)]
-struct TickingClock(AtomicI64);
-impl Clock for TickingClock {
-    fn now_ms(&self) -> i64 {
-        self.0.fetch_add(1_000, Ordering::SeqCst)
-    }
-}
-
-struct Fixture {
-    ops: Ops,
-    _sandbox: Sandbox,
-    dir: tempfile::TempDir,
-}
-
+/// The shared fixture (a sandbox, the app on it), the clock a second ahead at each reading from
+/// now, and verification that waits as long as a test may.
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
+    let f = fixture_with(TestClock::ticking(TestClock::real_now_ms(), 1_000)).await;
+    f.ops
+        .set_deploy_settings(DeploySettings {
+            health_wait_ms: 1_500,
+            health_poll_ms: 100,
+            ..DeploySettings::default()
+        })
         .await
         .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let ops = Ops::open(
-        &dir.path().join("app"),
-        Arc::new(MemoryStore::new()),
-        Arc::new(TickingClock(AtomicI64::new(now))),
-    )
-    .await
-    .unwrap();
-    ops.attach_sandbox(sandbox.discovery().clone())
-        .await
-        .unwrap();
-    ops.set_deploy_settings(DeploySettings {
-        health_wait_ms: 1_500,
-        health_poll_ms: 100,
-        ..DeploySettings::default()
-    })
-    .await
-    .unwrap();
-    Fixture {
-        ops,
-        _sandbox: sandbox,
-        dir,
-    }
+    f
 }
 
 fn copy_dir(from: &Path, to: &Path) {

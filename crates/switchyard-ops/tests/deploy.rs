@@ -2,11 +2,10 @@
 //! and real child processes (npm + node run the sample service folder's scripts).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use switchyard_core::{
-    Clock, Environment, ErrorCode, Profile, Protection, RunbookSection, SANDBOX_PROFILE_ID,
+    Environment, ErrorCode, Profile, Protection, RunbookSection, SANDBOX_PROFILE_ID,
 };
 use switchyard_ops::{
     BundleRef, CheckState, CompareRequest, Confirmation, ConfirmationKind, DeployEvent,
@@ -18,16 +17,10 @@ use switchyard_sandbox::{Fault, FaultTarget, Sandbox, SandboxConfig};
 use switchyard_secrets::{MemoryStore, Secret, SecretKind, SecretStore};
 use switchyard_store::DeploymentFilter;
 
-const SB: &str = SANDBOX_PROFILE_ID;
+mod support;
+use support::TestClock;
 
-/// A clock that moves 1 s every time it is read, so records made in one test sort by time.
-#[derive(Debug)]
-struct TickingClock(AtomicI64);
-impl Clock for TickingClock {
-    fn now_ms(&self) -> i64 {
-        self.0.fetch_add(1_000, Ordering::SeqCst)
-    }
-}
+const SB: &str = SANDBOX_PROFILE_ID;
 
 struct Fixture {
     ops: Ops,
@@ -47,12 +40,9 @@ async fn fixture() -> Fixture {
     let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
         .await
         .unwrap();
-    // Starts at the real time: the sandbox stamps records with it.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let clock = Arc::new(TickingClock(AtomicI64::new(now)));
+    // Starts at the real time (the sandbox stamps records with it) and moves 1 s every time it
+    // is read, so records made in one test sort by time.
+    let clock = TestClock::ticking(TestClock::real_now_ms(), 1_000);
     let keychain = Arc::new(MemoryStore::new());
     let ops = Ops::open(&dir.path().join("app"), keychain.clone(), clock)
         .await
@@ -1356,12 +1346,7 @@ async fn a_deploy_cut_off_at_any_step_is_reconciled_at_the_next_start() {
         let ops = Ops::open(
             &dir.path().join("app"),
             keychain.clone(),
-            Arc::new(TickingClock(AtomicI64::new(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_millis() as i64,
-            ))),
+            TestClock::ticking(TestClock::real_now_ms(), 1_000),
         )
         .await
         .unwrap();

@@ -1,52 +1,15 @@
 //! The façade against a real sandbox (real HTTP), a real SQLite file and an in-memory keychain.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use switchyard_core::{AppError, Clock, Environment, ErrorCode, Profile, SANDBOX_PROFILE_ID};
+use switchyard_core::{AppError, Environment, ErrorCode, Profile, SANDBOX_PROFILE_ID};
 use switchyard_ops::Ops;
-use switchyard_sandbox::{Fault, FaultTarget, LargeDataSpec, Sandbox, SandboxConfig};
+use switchyard_sandbox::{Fault, FaultTarget, LargeDataSpec};
 use switchyard_secrets::{MemoryStore, Secret, SecretKind, SecretStore};
 use switchyard_store::DeploymentFilter;
 
-/// A clock the test moves by hand.
-#[derive(Debug, Default)]
-struct TestClock(AtomicI64);
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-struct Fixture {
-    ops: Ops,
-    sandbox: Sandbox,
-    clock: Arc<TestClock>,
-    keychain: Arc<MemoryStore>,
-    dir: tempfile::TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-        .await
-        .unwrap();
-    let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
-    let keychain = Arc::new(MemoryStore::new());
-    let ops = Ops::open(&dir.path().join("app"), keychain.clone(), clock.clone())
-        .await
-        .unwrap();
-    ops.attach_sandbox(sandbox.discovery().clone())
-        .await
-        .unwrap();
-    Fixture {
-        ops,
-        sandbox,
-        clock,
-        keychain,
-        dir,
-    }
-}
+mod support;
+use support::{fixture, TestClock};
 
 #[tokio::test]
 async fn first_run_binds_the_sandbox_profile_and_it_works() {
@@ -132,7 +95,7 @@ async fn sync_keeps_every_record_beyond_the_api_window() {
     assert_eq!(second.deployments[..], gw_prod.deployments[40..80]);
 
     // A second sync is idempotent: nothing new, nothing lost.
-    f.clock.0.store(1_700_000_060_000, Ordering::SeqCst);
+    f.clock.set(1_700_000_060_000);
     let again = f
         .ops
         .sync_history(SANDBOX_PROFILE_ID, |_| {})
@@ -217,7 +180,7 @@ async fn a_failed_sync_leaves_the_cache_and_says_so() {
             },
         )
         .unwrap();
-    f.clock.0.store(1_700_000_500_000, Ordering::SeqCst);
+    f.clock.set(1_700_000_500_000);
     let err: AppError = f
         .ops
         .sync_history(SANDBOX_PROFILE_ID, |_| {})
@@ -555,7 +518,7 @@ async fn the_cloudflare_token_is_tested_and_a_wrong_one_is_said_so() {
 #[tokio::test]
 async fn the_workerd_binary_is_a_checked_setting_used_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
+    let clock = TestClock::at(1_700_000_000_000);
     let ops = Ops::open(
         &dir.path().join("app"),
         Arc::new(MemoryStore::new()),

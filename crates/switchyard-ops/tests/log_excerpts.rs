@@ -5,13 +5,12 @@
 //! does not show it, the Markdown export carries it, and no key reaches the database file.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use switchyard_clients::{DeployApi, DeployRequest, HttpClient, HttpSettings};
-use switchyard_core::{Clock, DeploymentMetadata, Environment, SANDBOX_PROFILE_ID};
+use switchyard_core::{Clock, DeploymentMetadata, Environment, SystemClock, SANDBOX_PROFILE_ID};
 use switchyard_ops::{
     LogsEvent, LogsRequest, Ops, Timeline, TimelineItem, TimelineKind, TimelineTone, TimelineWindow,
 };
@@ -20,20 +19,9 @@ use switchyard_secrets::{MemoryStore, Secret};
 
 const SB: &str = SANDBOX_PROFILE_ID;
 
-/// The wall clock, as a clock the test could move (it does not need to).
-#[derive(Debug)]
-struct WallClock(AtomicI64);
-impl Clock for WallClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst).max(wall_ms())
-    }
-}
-
+/// Now on the wall clock: the tails' events carry real times.
 fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+    SystemClock.now_ms()
 }
 
 /// Logs every request with its number; `/boom` logs what the caller sent in `x-debug` (a key,
@@ -94,13 +82,9 @@ async fn a_failure_in_the_logs_is_in_the_timeline_with_the_requests_around_it_an
         .unwrap();
     let d = sandbox.discovery().clone();
     let app = dir.path().join("app");
-    let ops = Ops::open(
-        &app,
-        Arc::new(MemoryStore::new()),
-        Arc::new(WallClock(AtomicI64::new(0))),
-    )
-    .await
-    .unwrap();
+    let ops = Ops::open(&app, Arc::new(MemoryStore::new()), Arc::new(SystemClock))
+        .await
+        .unwrap();
     ops.attach_sandbox(d.clone()).await.unwrap();
     assert!(
         sandbox.runtime_status().executing,
@@ -338,7 +322,7 @@ async fn a_staged_rollouts_gate_keeps_the_failures_its_tail_sees() {
     let ops = Ops::open(
         &dir.path().join("app"),
         Arc::new(MemoryStore::new()),
-        Arc::new(WallClock(AtomicI64::new(0))),
+        Arc::new(SystemClock),
     )
     .await
     .unwrap();

@@ -2,75 +2,30 @@
 //! a real SQLite file and an in-memory keychain.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use base64::Engine as _;
 use switchyard_clients::{DeployApi, DeployRequest, HttpClient, HttpSettings};
 use switchyard_core::{
-    Clock, DeploymentMetadata, Environment, ErrorCode, Profile, Protection, SANDBOX_PROFILE_ID,
+    DeploymentMetadata, Environment, ErrorCode, Profile, Protection, SANDBOX_PROFILE_ID,
 };
 use switchyard_ops::{
-    BindingKind, HealthBoard, HealthStatus, HealthTargetKind, NotificationGate, Ops, ServiceHealth,
+    BindingKind, HealthBoard, HealthStatus, HealthTargetKind, NotificationGate, ServiceHealth,
     WorkerRevision, DEPLOY_API_TARGET, DISPATCHER_TARGET,
 };
-use switchyard_sandbox::{Fault, FaultTarget, LargeDataSpec, Sandbox, SandboxConfig};
-use switchyard_secrets::{MemoryStore, Secret, SecretKind};
+use switchyard_sandbox::{Fault, FaultTarget, LargeDataSpec};
+use switchyard_secrets::{Secret, SecretKind};
+
+mod support;
+use support::{fixture, Fixture};
 
 const SB: &str = SANDBOX_PROFILE_ID;
-const START_MS: i64 = 1_700_000_000_000;
-
-/// A clock the test moves by hand.
-#[derive(Debug, Default)]
-struct TestClock(AtomicI64);
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-impl TestClock {
-    fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-struct Fixture {
-    ops: Ops,
-    sandbox: Sandbox,
-    clock: Arc<TestClock>,
-    _dir: tempfile::TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-        .await
-        .unwrap();
-    let clock = Arc::new(TestClock(AtomicI64::new(START_MS)));
-    let keychain = Arc::new(MemoryStore::new());
-    let ops = Ops::open(&dir.path().join("app"), keychain, clock.clone())
-        .await
-        .unwrap();
-    ops.attach_sandbox(sandbox.discovery().clone())
-        .await
-        .unwrap();
-    Fixture {
-        ops,
-        sandbox,
-        clock,
-        _dir: dir,
-    }
-}
+const START_MS: i64 = support::T0;
 
 /// A user profile pointed at the sandbox, as a real one points at Cloudflare.
 fn user_profile(f: &Fixture, id: &str, protection: Protection) -> Profile {
-    let d = f.sandbox.discovery();
-    let mut p = Profile::for_environment(id, id, Environment::Staging);
+    let mut p = support::user_profile(f.sandbox.discovery(), id, id, Environment::Staging);
     p.protection = protection;
-    p.deploy_api_url = d.deploy_api_url.clone();
-    p.auth_url = d.auth_url.clone();
-    p.cloudflare_api_url = d.cloudflare_api_url.clone();
-    p.account_id = d.account_id.clone();
     p
 }
 
@@ -620,7 +575,7 @@ async fn bindings_of_a_wrangler_jsonc_are_compared_with_the_deployed_worker() {
 #[tokio::test]
 async fn bindings_compare_reads_the_wrangler_config_of_a_local_folder() {
     let f = fixture().await;
-    let folder = f._dir.path().join("workers").join("gateway");
+    let folder = f.dir.path().join("workers").join("gateway");
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(
         folder.join("wrangler.jsonc"),
@@ -649,7 +604,7 @@ async fn bindings_compare_reads_the_wrangler_config_of_a_local_folder() {
     assert_eq!(same.same, 1);
 
     // A folder without a config names the file it looked for.
-    let empty = f._dir.path().join("empty");
+    let empty = f.dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let e = f
         .ops
@@ -959,7 +914,7 @@ async fn a_service_failing_soon_after_a_deployment_names_that_deployment() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    f.clock.0.store(real_now, Ordering::SeqCst);
+    f.clock.set(real_now);
     let board = f.ops.check_health(SB, 5_000).await.unwrap();
     assert!(board.results.iter().all(|r| r.suspect.is_none()));
     let db_down = board

@@ -4,12 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use switchyard_core::{
-    AppError, Clock, Environment, ErrorCode, Profile, Protection, SANDBOX_PROFILE_ID,
-};
+use switchyard_core::{AppError, Environment, ErrorCode, Profile, Protection, SANDBOX_PROFILE_ID};
 use switchyard_ops::{
     Ops, RehearsalFault, RunDetail, RunState, StepConfirmationKind, StepRunRequest,
 };
@@ -17,45 +14,20 @@ use switchyard_runbooks::RunStepState;
 use switchyard_sandbox::{Sandbox, SandboxConfig};
 use switchyard_secrets::MemoryStore;
 
-#[derive(Debug, Default)]
-struct TestClock(AtomicI64);
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        // Every reading moves a second on, so the timeline has distinct times.
-        self.0.fetch_add(1000, Ordering::SeqCst)
-    }
-}
+mod support;
+use support::{fixture_with, Fixture, TestClock};
 
+/// Every reading moves a second on, so the timeline has distinct times.
 fn clock() -> Arc<TestClock> {
-    Arc::new(TestClock(AtomicI64::new(1_760_000_000_000)))
+    TestClock::ticking(1_760_000_000_000, 1000)
 }
 
 async fn open(dir: &Path) -> Ops {
-    Ops::open(dir, Arc::new(MemoryStore::new()), clock())
-        .await
-        .unwrap()
-}
-
-struct Fixture {
-    ops: Ops,
-    sandbox: Sandbox,
-    _dir: tempfile::TempDir,
+    support::open_ops(dir, clock()).await
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-        .await
-        .unwrap();
-    let ops = open(&dir.path().join("app")).await;
-    ops.attach_sandbox(sandbox.discovery().clone())
-        .await
-        .unwrap();
-    Fixture {
-        ops,
-        sandbox,
-        _dir: dir,
-    }
+    fixture_with(clock()).await
 }
 
 fn inputs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -356,8 +328,8 @@ async fn deploy_api_down_rehearsal_reaches_the_direct_path() {
     let f = fixture().await;
     let ops = &f.ops;
     // Two deploys through the app, so their bundles are archived.
-    let v1 = deploy_bundle(ops, f._dir.path(), "v1.0.0-rb").await;
-    deploy_bundle(ops, f._dir.path(), "v2.0.0-rb").await;
+    let v1 = deploy_bundle(ops, f.dir.path(), "v1.0.0-rb").await;
+    deploy_bundle(ops, f.dir.path(), "v2.0.0-rb").await;
     let run = ops
         .start_run(
             SANDBOX_PROFILE_ID,
@@ -456,10 +428,10 @@ async fn deploy_api_down_rehearsal_reaches_the_direct_path() {
 async fn redeploy_finds_the_archived_version_by_its_label() {
     let f = fixture().await;
     let ops = &f.ops;
-    deploy_bundle(ops, f._dir.path(), "v1.0.0-rb").await;
-    deploy_bundle(ops, f._dir.path(), "v2.0.0-rb").await;
+    deploy_bundle(ops, f.dir.path(), "v1.0.0-rb").await;
+    deploy_bundle(ops, f.dir.path(), "v2.0.0-rb").await;
     write_user_runbook(
-        &f._dir.path().join("app"),
+        &f.dir.path().join("app"),
         "redeploy",
         "---\ninputs: service\n---\n# Redeploy\n\n## Redeploy {#redeploy}\n\n```switchyard redeploy service=$service version=?\n```\n",
     );
@@ -1472,7 +1444,7 @@ async fn every_builtin_runbook_reaches_an_end_under_every_rehearsal_fault() {
     let walks = faults.into_iter().map(|fault| async move {
         let f = fixture().await;
         let ops = &f.ops;
-        let folder = f._dir.path().join("service");
+        let folder = f.dir.path().join("service");
         std::fs::create_dir_all(&folder).unwrap();
         ops.remember_chosen_path(&folder, true);
         // Verification waits as long as a test may.
@@ -1484,7 +1456,7 @@ async fn every_builtin_runbook_reaches_an_end_under_every_rehearsal_fault() {
         .await
         .unwrap();
         // An archived version to restore or upload directly.
-        deploy_bundle(ops, f._dir.path(), "v-walk").await;
+        deploy_bundle(ops, f.dir.path(), "v-walk").await;
         let namespace = ops
             .store()
             .get_profile(SANDBOX_PROFILE_ID)
@@ -1639,7 +1611,7 @@ async fn the_incident_report_says_what_happened_elsewhere_during_the_run() {
 async fn a_shell_step_runs_with_a_minimal_environment_and_the_sandboxs_credentials() {
     let f = fixture().await;
     write_user_runbook(
-        &f._dir.path().join("app"),
+        &f.dir.path().join("app"),
         "env",
         "# Env\n\nShow the environment.\n\n## Show {#show}\n\n```switchyard command folder=? timeout=10\nenv\n```\n",
     );
@@ -1648,8 +1620,8 @@ async fn a_shell_step_runs_with_a_minimal_environment_and_the_sandboxs_credentia
         .start_run(SANDBOX_PROFILE_ID, "user/env", BTreeMap::new(), false)
         .await
         .unwrap();
-    f.ops.remember_chosen_path(f._dir.path(), true);
-    let values = inputs(&[("folder", &f._dir.path().display().to_string())]);
+    f.ops.remember_chosen_path(f.dir.path(), true);
+    let values = inputs(&[("folder", &f.dir.path().display().to_string())]);
     let plan = f
         .ops
         .step_plan(&run.summary.id, 0, values.clone())

@@ -4,23 +4,15 @@
 //! against real files in `switchyard-store/tests/storage_faults.rs`; here a query has marked
 //! the file damaged, as the store does when SQLite reports SQLITE_CORRUPT.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use switchyard_core::{
-    Clock, Deployment, DeploymentMetadata, DeploymentStatus, Environment, Profile,
-};
+use switchyard_core::{Deployment, DeploymentMetadata, DeploymentStatus, Environment, Profile};
 use switchyard_ops::Ops;
 use switchyard_secrets::MemoryStore;
 use switchyard_store::DeploymentFilter;
 
-#[derive(Debug, Default)]
-struct TestClock(AtomicI64);
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+mod support;
+use support::TestClock;
 
 fn deployment(n: i64) -> Deployment {
     Deployment {
@@ -48,7 +40,7 @@ async fn a_damaged_database_at_start_is_replaced_and_the_window_is_told_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("app");
     let keychain = Arc::new(MemoryStore::new());
-    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000_000)));
+    let clock = TestClock::at(1_800_000_000_000);
     {
         let ops = Ops::open(&data, keychain.clone(), clock.clone())
             .await

@@ -6,26 +6,15 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 
-use switchyard_core::{Clock, Environment, ErrorCode, Profile};
+use switchyard_core::{Environment, ErrorCode, Profile};
 use switchyard_ops::{NewService, Ops, ServiceKind, TemplateOrigin};
-use switchyard_secrets::MemoryStore;
 
-#[derive(Debug)]
-struct TestClock(AtomicI64);
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.fetch_add(1000, Ordering::SeqCst)
-    }
-}
+mod support;
+use support::TestClock;
 
 async fn open(dir: &Path) -> Ops {
-    let clock = Arc::new(TestClock(AtomicI64::new(1_760_000_000_000)));
-    Ops::open(dir, Arc::new(MemoryStore::new()), clock)
-        .await
-        .unwrap()
+    support::open_ops(dir, TestClock::ticking(1_760_000_000_000, 1000)).await
 }
 
 /// A staging profile whose namespace is not the default one, so the test sees which is used.

@@ -3,10 +3,9 @@
 //! across a reopening, and the Markdown export (pinned first, no key).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use switchyard_core::{Clock, SANDBOX_PROFILE_ID};
+use switchyard_core::SANDBOX_PROFILE_ID;
 use switchyard_ops::{
     Ops, StepRunRequest, Timeline, TimelineKind, TimelineNoteRequest, TimelineTone, TimelineWindow,
 };
@@ -14,22 +13,12 @@ use switchyard_sandbox::{Sandbox, SandboxConfig};
 use switchyard_secrets::MemoryStore;
 use switchyard_store::{AuditEntry, HealthSample, HealthState};
 
+mod support;
+use support::TestClock;
+
 const SB: &str = SANDBOX_PROFILE_ID;
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
-
-#[derive(Debug)]
-struct TestClock(AtomicI64);
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-impl TestClock {
-    fn set(&self, ms: i64) {
-        self.0.store(ms, Ordering::SeqCst);
-    }
-}
 
 async fn open(dir: &std::path::Path, sandbox: &Sandbox, clock: Arc<TestClock>) -> Ops {
     let ops = Ops::open(&dir.join("app"), Arc::new(MemoryStore::new()), clock)
@@ -75,7 +64,7 @@ async fn a_window_merges_every_source_in_time_order_and_keeps_pins_and_notes() {
         .await
         .unwrap();
     let key = sandbox.discovery().deploy_key.clone();
-    let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+    let clock = TestClock::at(T0);
     let ops = open(dir.path(), &sandbox, clock.clone()).await;
 
     // 1 min: a namespace is created (the audit log).
@@ -316,7 +305,7 @@ async fn an_empty_window_says_so_and_a_backwards_one_is_refused() {
     let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
         .await
         .unwrap();
-    let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+    let clock = TestClock::at(T0);
     let ops = open(dir.path(), &sandbox, clock).await;
     let t = ops
         .timeline(&window(T0 - 10 * MINUTE, T0 - 5 * MINUTE))

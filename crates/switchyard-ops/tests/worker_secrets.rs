@@ -5,52 +5,22 @@
 //!
 //! These need workerd: `cargo xtask setup` installs it (or set `SWITCHYARD_WORKERD`).
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use switchyard_clients::{CloudflareApi, HttpClient, HttpSettings};
-use switchyard_core::{AuditFilter, Clock, ErrorCode, SANDBOX_PROFILE_ID};
-use switchyard_ops::Ops;
-use switchyard_sandbox::{Sandbox, SandboxConfig};
-use switchyard_secrets::{MemoryStore, Secret};
+use switchyard_core::{AuditFilter, ErrorCode, SANDBOX_PROFILE_ID};
+use switchyard_secrets::Secret;
+
+mod support;
+use support::{fixture_with, Fixture, TestClock, T0};
 
 const SB: &str = SANDBOX_PROFILE_ID;
 const STAGING: &str = "dotdo-staging";
 
-#[derive(Debug)]
-struct TestClock(AtomicI64);
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.fetch_add(1, Ordering::SeqCst)
-    }
-}
-
-struct Fixture {
-    ops: Ops,
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-        .await
-        .unwrap();
-    let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
-    let ops = Ops::open(&dir.path().join("app"), Arc::new(MemoryStore::new()), clock)
-        .await
-        .unwrap();
-    ops.attach_sandbox(sandbox.discovery().clone())
-        .await
-        .unwrap();
-    Fixture { ops, sandbox, dir }
-}
-
 /// A fixture whose sandbox executes scripts (fails, saying how to fix it, without workerd).
 async fn live() -> Fixture {
-    let f = fixture().await;
+    let f = fixture_with(TestClock::ticking(T0, 1)).await;
     let status = f.sandbox.runtime_status();
     assert!(
         status.executing,
@@ -220,7 +190,7 @@ async fn a_secret_put_reaches_env_and_nowhere_else_and_delete_removes_it() {
 
 #[tokio::test]
 async fn production_changes_need_the_workers_name_typed() {
-    let f = fixture().await;
+    let f = fixture_with(TestClock::ticking(T0, 1)).await;
     let ns = "dotdo-production";
     let listed = f.ops.worker_secrets(SB, ns, "gateway").await.unwrap();
     assert!(listed.confirm_typed);
@@ -327,7 +297,7 @@ async fn bulk_set_names_a_malformed_line_without_its_value_and_sets_nothing() {
 
 #[tokio::test]
 async fn tags_round_trip_and_are_bounded() {
-    let f = fixture().await;
+    let f = fixture_with(TestClock::ticking(T0, 1)).await;
     let before = f.ops.worker_secrets(SB, STAGING, "db").await.unwrap().tags;
     assert!(before.iter().any(|t| t == "service:db"), "{before:?}");
     let mut wanted = before.clone();
@@ -381,7 +351,7 @@ async fn tags_round_trip_and_are_bounded() {
 
 #[tokio::test]
 async fn delete_by_tag_deletes_exactly_the_previewed_workers_and_refuses_a_changed_list() {
-    let f = fixture().await;
+    let f = fixture_with(TestClock::ticking(T0, 1)).await;
     let source = "export default { fetch() { return new Response('ok'); } };\n";
     for name in ["cohort-a", "cohort-b", "cohort-c"] {
         upload(&f, STAGING, name, source, &["cohort-7", "other"]).await;

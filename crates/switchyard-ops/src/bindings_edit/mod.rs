@@ -459,7 +459,11 @@ impl Ops {
                 .or_default()
                 .push(r.binding.clone());
         }
-        let api = self.cloudflare(profile);
+        // The profile's Cloudflare client (its token named when missing), from its context.
+        let api = match self.for_profile(&profile.id).await {
+            Ok(context) => context.cloudflare(),
+            Err(e) => Err(e),
+        };
         let mut out = Vec::new();
         for (service, bindings) in by_service {
             let (exists, note) = match &api {

@@ -11,9 +11,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use similar::{Algorithm, ChangeTag, TextDiff};
 
-use switchyard_core::{AppError, Environment, ErrorCode, Profile};
+use switchyard_core::{AppError, Environment, ErrorCode};
 
-use super::plan::namespace_for;
 use crate::Ops;
 
 /// Lines of diff sent to the window at most (context included).
@@ -163,7 +162,7 @@ impl Ops {
     /// Compare the code of two bundles (see [`CompareRequest`]). A side that cannot be read is
     /// reported as such (with why), never as "empty".
     pub async fn compare_bundles(&self, req: &CompareRequest) -> Result<CodeDiff, AppError> {
-        let profile = self.store.get_profile(&req.profile_id).await?;
+        let profile = self.for_profile(&req.profile_id).await?;
         let left = self.load_side(&profile, &req.left).await?;
         let right = self.load_side(&profile, &req.right).await?;
         // The diff of two large bundles is CPU work: off the async threads.
@@ -172,7 +171,11 @@ impl Ops {
             .map_err(|_| AppError::internal("Comparing the bundles"))
     }
 
-    async fn load_side(&self, profile: &Profile, r: &BundleRef) -> Result<Loaded, AppError> {
+    async fn load_side(
+        &self,
+        profile: &crate::context::ProfileContext<'_>,
+        r: &BundleRef,
+    ) -> Result<Loaded, AppError> {
         match r {
             BundleRef::Bundle { sha256 } => {
                 if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -225,7 +228,7 @@ impl Ops {
     /// when this machine deployed it, else the worker's content from Cloudflare.
     async fn running_side(
         &self,
-        profile: &Profile,
+        profile: &crate::context::ProfileContext<'_>,
         service: &str,
         environment: Environment,
     ) -> Result<Loaded, AppError> {
@@ -244,13 +247,13 @@ impl Ops {
                 }
             }
         }
-        let ns = namespace_for(profile, environment);
+        let ns = profile.dispatch_namespace(environment);
         let worker = match current.as_ref().and_then(|d| d.version.as_deref()) {
             Some(v) => format!("{service}-{v}"),
             None => service.to_owned(),
         };
         let source = format!("the worker {worker} in {ns}");
-        let api = match self.cloudflare_client(profile) {
+        let api = match profile.cloudflare() {
             Ok(api) => api,
             Err(e) => {
                 return Ok(unavailable(

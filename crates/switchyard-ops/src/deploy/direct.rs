@@ -11,11 +11,9 @@ use switchyard_store::{BundleUse, BundleUseKind, JournalStage};
 
 use super::archive::bindings_of;
 use super::events::{DeployEvent, DeployStepId, Progress};
-use super::plan::{
-    check_basis, check_confirmation, namespace_for, Confirmation, DeployPlan, VersionSummary,
-};
+use super::plan::{check_basis, check_confirmation, Confirmation, DeployPlan, VersionSummary};
 use super::run::{health_url, verification_result, Verification};
-use super::{new_run_id, rfc3339, sha256_hex, unless_cancelled, version_label, COMPATIBILITY_DATE};
+use super::{rfc3339, sha256_hex, unless_cancelled, version_label, COMPATIBILITY_DATE};
 use crate::Ops;
 
 /// A direct deploy to perform.
@@ -120,7 +118,7 @@ impl Ops {
         deployment_id: &str,
         environment: Option<Environment>,
     ) -> Result<DeployPlan, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         let request = DirectDeployRequest {
             profile_id: profile_id.to_owned(),
             deployment_id: deployment_id.to_owned(),
@@ -135,7 +133,7 @@ impl Ops {
 
     async fn direct_plan(
         &self,
-        profile: &Profile,
+        profile: &crate::context::ProfileContext<'_>,
         src: &DirectSource,
     ) -> Result<DeployPlan, AppError> {
         let size = self
@@ -181,13 +179,8 @@ impl Ops {
         request: DirectDeployRequest,
         on_event: impl Fn(DeployEvent) + Send + Sync,
     ) -> Result<DirectDeployOutcome, AppError> {
-        let run_id = request
-            .run_id
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .unwrap_or_else(|| new_run_id(self.now_ms()));
-        let guard = self.deploy_runs.start(&run_id)?;
-        let progress = Progress::new(&run_id, self.clock.as_ref(), &on_event);
+        let run = self.begin_run(request.run_id.as_deref(), &on_event)?;
+        let (run_id, progress) = (&run.run_id, &run.progress);
         let params = serde_json::json!({
             "runId": run_id, "deploymentId": request.deployment_id,
             "environment": request.environment, "reason": request.reason, "manual": true,
@@ -198,7 +191,7 @@ impl Ops {
                     "Say why you deploy directly (for the audit log and the incident report), then try again.",
                 ));
             }
-            let profile = self.store.get_profile(&request.profile_id).await?;
+            let profile = self.for_profile(&request.profile_id).await?;
             let (src, bytes) = progress
                 .run(DeployStepId::Inspect, async {
                     let src = self.direct_source(&profile, &request).await?;
@@ -215,15 +208,15 @@ impl Ops {
                     &profile,
                     crate::target_lock::LockTarget::Service { service: &src.service, environment: src.environment },
                     "a direct deploy",
-                    &run_id,
+                    run_id,
                 )
                 .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
-            unless_cancelled(&guard.token, async {
-                self.direct_preflight(&profile, &src.service, src.environment, bytes.len() as u64, &progress).await
+            unless_cancelled(run.token(), async {
+                self.direct_preflight(&profile, &src.service, src.environment, bytes.len() as u64, progress).await
             })
             .await?;
             progress
-                .run(DeployStepId::Plan, unless_cancelled(&guard.token, async {
+                .run(DeployStepId::Plan, unless_cancelled(run.token(), async {
                     let plan = self.direct_plan(&profile, &src).await?;
                     check_confirmation(&plan.confirmation, &request.confirmation, "this direct deploy")?;
                     check_basis(request.confirmation.basis.as_ref(), &plan.basis, "this direct deploy")?;
@@ -240,18 +233,18 @@ impl Ops {
             }
             let bindings_json = serde_json::to_value(&src.bindings).unwrap_or_default();
             // Committed before anything is sent: a crash from here on is reconciled at the next start.
-            self.journal_begin(&run_id, &profile.id, BundleUseKind::Direct, &src.service, src.environment, &src.sha256, meta.clone(), bindings_json.clone())
+            self.journal_begin(run_id, &profile.id, BundleUseKind::Direct, &src.service, src.environment, &src.sha256, meta.clone(), bindings_json.clone())
                 .await?;
-            if let Err(e) = self.deploy_runs.begin_upload(&run_id) {
+            if let Err(e) = self.deploy_runs.begin_upload(run_id) {
                 progress.failed(DeployStepId::Upload, &e);
-                let _ = self.store.journal_stage(&run_id, JournalStage::Failed, None, self.now_ms()).await;
+                let _ = self.store.journal_stage(run_id, JournalStage::Failed, None, self.now_ms()).await;
                 return Err(e);
             }
             let uploaded = self
                 .direct_upload(
                     &DirectUpload {
                         profile: &profile,
-                        run_id: &run_id,
+                        run_id,
                         service: &src.service,
                         environment: src.environment,
                         bytes: &bytes,
@@ -261,12 +254,12 @@ impl Ops {
                         label: &src.label,
                         bundle_notes: meta,
                     },
-                    &progress,
+                    progress,
                 )
                 .await?;
             let DirectUploaded { record, namespace, script, tags } = uploaded;
             let verification = self
-                .verify(&profile, &src.service, src.environment, None, &progress)
+                .verify(&profile, &src.service, src.environment, None, progress)
                 .await;
             debug_assert_eq!(verification.health_url, health_url(&profile, &src.service, src.environment));
             verification_result(&record, &verification)?;
@@ -285,7 +278,7 @@ impl Ops {
 
 /// What a direct upload sends and records.
 pub(crate) struct DirectUpload<'a> {
-    pub profile: &'a Profile,
+    pub profile: &'a crate::context::ProfileContext<'a>,
     pub run_id: &'a str,
     pub service: &'a str,
     pub environment: Environment,
@@ -320,7 +313,7 @@ impl Ops {
         let run_id = u.run_id;
         self.journal_stage(run_id, JournalStage::Uploading, None)
             .await?;
-        let namespace = namespace_for(u.profile, u.environment);
+        let namespace = u.profile.dispatch_namespace(u.environment);
         let script = u.service.to_owned();
         let mut tags = vec![
             format!("service:{}", tag_value(u.service)),
@@ -342,7 +335,7 @@ impl Ops {
             "bindings": cf_bindings,
             "tags": tags,
         });
-        let api = self.cloudflare_client(u.profile)?;
+        let api = u.profile.cloudflare()?;
         if let Err(e) = progress
             .run(DeployStepId::Upload, async {
                 api.upload_script(&namespace, &script, &module, u.bytes.to_vec(), &metadata)

@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use switchyard_core::{AppError, Deployment, DeploymentStatus, Environment, ErrorCode};
 use switchyard_store::{BundleUse, BundleUseKind, DeploymentFilter};
 
-use super::plan::namespace_for;
 use super::{rfc3339, ArchivedBundle};
 use crate::Ops;
 
@@ -50,7 +49,7 @@ impl Ops {
         environment: Environment,
         deployment_id: &str,
     ) -> Result<ArchivedBundle, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         let params = serde_json::json!({ "service": service, "environment": environment, "deployment": deployment_id });
         let target = format!("{service}/{environment}");
         self.audited(profile_id, "deploy.fetch_bundle", &target, params, async {
@@ -82,9 +81,9 @@ impl Ops {
             if let Some(why) = why_not_fetchable(&d, current_id.as_deref() == Some(d.id.as_str())) {
                 return Err(AppError::new(ErrorCode::Conflict, why));
             }
-            let namespace = namespace_for(&profile, environment);
+            let namespace = profile.dispatch_namespace(environment);
             let worker = worker_of(&d);
-            let api = self.cloudflare_client(&profile)?;
+            let api = profile.cloudflare()?;
             let bytes = api.script_content(&namespace, &worker).await?;
             let bindings: BTreeMap<String, String> = api
                 .script_bindings(&namespace, &worker)

@@ -5,7 +5,7 @@
 //! sent but not found → unknown, said as such. The operator is shown each one until dismissed.
 
 use serde::Serialize;
-use switchyard_clients::{DeployApi, DeploymentQuery};
+use switchyard_clients::DeploymentQuery;
 use switchyard_core::{AppError, Deployment, DeploymentMetadata, DeploymentStatus, Environment};
 use switchyard_store::{BundleUse, BundleUseKind, JournalEntry, JournalResolution, JournalStage};
 
@@ -208,7 +208,7 @@ impl Ops {
                 None,
             ));
         }
-        let profile = self.store.get_profile(&e.profile_id).await?;
+        let profile = self.for_profile(&e.profile_id).await?;
         let metadata: DeploymentMetadata =
             serde_json::from_value(e.metadata.clone()).unwrap_or(DeploymentMetadata {
                 commit: String::new(),
@@ -269,22 +269,13 @@ impl Ops {
         ))
     }
 
-    async fn deploy_api(&self, profile: &switchyard_core::Profile) -> Result<DeployApi, AppError> {
-        Ok(DeployApi::new(
-            self.http.clone(),
-            &profile.deploy_api_url,
-            self.deploy_key(profile)?,
-        ))
-    }
-
     async fn recent_records(
         &self,
-        profile: &switchyard_core::Profile,
+        profile: &crate::context::ProfileContext<'_>,
         e: &JournalEntry,
     ) -> Result<Vec<Deployment>, AppError> {
-        Ok(self
-            .deploy_api(profile)
-            .await?
+        Ok(profile
+            .deploy_api()?
             .list(&DeploymentQuery {
                 service: Some(e.service.clone()),
                 environment: Some(e.environment),
@@ -296,7 +287,7 @@ impl Ops {
 
     async fn deploy_record_by_id(
         &self,
-        profile: &switchyard_core::Profile,
+        profile: &crate::context::ProfileContext<'_>,
         e: &JournalEntry,
         id: &str,
     ) -> Result<Option<Deployment>, AppError> {
@@ -311,7 +302,7 @@ impl Ops {
     /// with the metadata the entry sent.
     async fn deploy_record_like(
         &self,
-        profile: &switchyard_core::Profile,
+        profile: &crate::context::ProfileContext<'_>,
         e: &JournalEntry,
         metadata: &DeploymentMetadata,
     ) -> Result<Option<Deployment>, AppError> {
@@ -336,12 +327,12 @@ impl Ops {
     /// for byte: its manual history record.
     async fn direct_record_of(
         &self,
-        profile: &switchyard_core::Profile,
+        profile: &crate::context::ProfileContext<'_>,
         e: &JournalEntry,
         metadata: &DeploymentMetadata,
     ) -> Result<Option<Deployment>, AppError> {
-        let namespace = super::plan::namespace_for(profile, e.environment);
-        let api = self.cloudflare_client(profile)?;
+        let namespace = profile.dispatch_namespace(e.environment);
+        let api = profile.cloudflare()?;
         let content = match api.script_content(&namespace, &e.service).await {
             Ok(c) => c,
             Err(err) if err.code == switchyard_core::ErrorCode::NotFound => return Ok(None),

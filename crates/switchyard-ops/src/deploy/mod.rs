@@ -35,6 +35,7 @@ pub use events::{
     PreflightCheckId, PreflightReport, StepEvent, StepState,
 };
 pub use journal::InterruptedDeploy;
+pub(crate) use plan::namespace_for;
 pub use plan::{
     BindingTarget, Confirmation, ConfirmationKind, ConfirmationRequirement, DeployBindingsDiff,
     DeployPlan, PlanBasis, ServiceBindingChange, VersionSummary,
@@ -200,6 +201,45 @@ impl DeployRuns {
             .lock()
             .map(|mut p| p.remove(run_id).is_some())
             .unwrap_or(false)
+    }
+}
+
+/// A deploy run begun (see [`Ops::begin_run`]): its id, its registration (cancellable by id
+/// until it is dropped) and its progress events.
+pub(crate) struct BegunRun<'a> {
+    pub run_id: String,
+    guard: RunGuard<'a>,
+    pub progress: events::Progress<'a>,
+}
+
+impl BegunRun<'_> {
+    /// Cancelled when the operator cancels the run.
+    fn token(&self) -> &CancellationToken {
+        &self.guard.token
+    }
+}
+
+impl crate::Ops {
+    /// The one way to begin a deploy run (deploy, apply, restore, rollback, direct deploy,
+    /// promote): the caller's run id (a new one when none or blank), registered so it can be
+    /// cancelled by id (Conflict when that id runs already), and the progress that emits its
+    /// events with the run id and the clock's time.
+    pub(crate) fn begin_run<'a>(
+        &'a self,
+        requested: Option<&str>,
+        on_event: &'a (dyn Fn(DeployEvent) + Send + Sync),
+    ) -> Result<BegunRun<'a>, AppError> {
+        let run_id = requested
+            .filter(|r| !r.trim().is_empty())
+            .map(str::to_owned)
+            .unwrap_or_else(|| new_run_id(self.now_ms()));
+        let guard = self.deploy_runs.start(&run_id)?;
+        let progress = events::Progress::new(&run_id, self.clock.as_ref(), on_event);
+        Ok(BegunRun {
+            run_id,
+            guard,
+            progress,
+        })
     }
 }
 

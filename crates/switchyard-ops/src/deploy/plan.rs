@@ -4,18 +4,21 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use switchyard_clients::{AuthApi, CloudflareApi, DeployApi, DeploymentQuery};
+use switchyard_clients::DeploymentQuery;
 use switchyard_core::{
     AppError, Deployment, DeploymentMetadata, DeploymentStatus, Environment, ErrorCode, Profile,
     Protection, RunbookSection, ServiceName,
 };
-use switchyard_secrets::{Secret, SecretKind};
 use switchyard_store::{BundleUseKind, DeployPin};
 
 use super::archive::bindings_of;
 use super::events::{CheckState, PreflightCheck, PreflightCheckId};
 use super::{rfc3339, sha256_hex, version_label};
+use crate::context::ProfileContext;
 use crate::Ops;
+
+mod preflight;
+pub(crate) use preflight::{check_writable, first_failure, PreflightInput};
 
 /// How much confirmation an action needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,65 +311,6 @@ pub(crate) fn check_confirmation(
     }
 }
 
-/// Refuse a read-only profile, naming it.
-pub(crate) fn check_writable(profile: &Profile) -> PreflightCheck {
-    if profile.protection == Protection::ReadOnly {
-        let error = AppError::read_only(&profile.name, "deploying");
-        return failed(
-            PreflightCheckId::ProfileWritable,
-            "The profile allows changes",
-            error,
-        );
-    }
-    passed(
-        PreflightCheckId::ProfileWritable,
-        "The profile allows changes",
-        format!("{:?}", profile.protection).to_lowercase(),
-    )
-}
-
-pub(crate) fn passed(
-    id: PreflightCheckId,
-    label: &str,
-    detail: impl Into<String>,
-) -> PreflightCheck {
-    PreflightCheck {
-        id,
-        label: label.to_owned(),
-        state: CheckState::Passed,
-        detail: detail.into(),
-        error: None,
-    }
-}
-
-pub(crate) fn failed(id: PreflightCheckId, label: &str, error: AppError) -> PreflightCheck {
-    PreflightCheck {
-        id,
-        label: label.to_owned(),
-        state: CheckState::Failed,
-        detail: error.message.clone(),
-        error: Some(error),
-    }
-}
-
-fn skipped(id: PreflightCheckId, label: &str, why: &str) -> PreflightCheck {
-    PreflightCheck {
-        id,
-        label: label.to_owned(),
-        state: CheckState::Skipped,
-        detail: why.to_owned(),
-        error: None,
-    }
-}
-
-/// The first failed check's error, if any.
-pub(crate) fn first_failure(checks: &[PreflightCheck]) -> Option<AppError> {
-    checks
-        .iter()
-        .find(|c| c.state == CheckState::Failed)
-        .and_then(|c| c.error.clone())
-}
-
 /// The dispatch namespace of `environment` under `profile`.
 pub(crate) fn namespace_for(profile: &Profile, environment: Environment) -> String {
     if environment == profile.environment {
@@ -376,238 +320,20 @@ pub(crate) fn namespace_for(profile: &Profile, environment: Environment) -> Stri
     }
 }
 
-/// What the preflight needs to know about the bundle.
-pub(crate) struct PreflightInput<'a> {
-    pub service: &'a str,
-    pub environment: Environment,
-    pub size_bytes: u64,
-    pub metadata: Option<&'a DeploymentMetadata>,
-    /// Check the Deploy API key (deploys and rollbacks) or the Cloudflare token (direct).
-    pub direct: bool,
-}
-
 impl Ops {
-    /// The Deploy API key of a profile, or an InvalidApiKey error saying where to add it.
-    pub(crate) fn deploy_key(&self, profile: &Profile) -> Result<Secret, AppError> {
-        self.secret_for(profile, SecretKind::DeployApiKey)?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidApiKey,
-                    format!(
-                        "Profile \"{}\" has no Deploy API key. Add it in Settings, then try again.",
-                        profile.name
-                    ),
-                )
-            })
-    }
-
-    /// A Cloudflare client with the profile's token; no token → InvalidApiKey.
-    pub(crate) fn cloudflare_client(&self, profile: &Profile) -> Result<CloudflareApi, AppError> {
-        let token = self
-            .secret_for(profile, SecretKind::CloudflareToken)?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidApiKey,
-                    format!(
-                        "Profile \"{}\" has no Cloudflare API token. Add it in Settings (it needs Workers Scripts Write).",
-                        profile.name
-                    ),
-                )
-            })?;
-        Ok(CloudflareApi::new(
-            self.http.clone(),
-            &profile.cloudflare_api_url,
-            &profile.account_id,
-            token,
-        ))
-    }
-
-    /// Run every preflight check, each reported on its own.
-    pub(crate) async fn preflight(
-        &self,
-        profile: &Profile,
-        input: &PreflightInput<'_>,
-    ) -> Vec<PreflightCheck> {
-        let settings = self.deploy_settings().await.unwrap_or_default();
-        let mut checks = vec![check_writable(profile)];
-
-        const SERVICE: &str = "The service is one of the profile's services";
-        checks.push(match ServiceName::parse(input.service) {
-            Err(e) => failed(PreflightCheckId::Service, SERVICE, e),
-            Ok(_) if !profile.services.iter().any(|s| s == input.service) => failed(
-                PreflightCheckId::Service,
-                SERVICE,
-                AppError::new(
-                    ErrorCode::ServiceNotFound,
-                    format!(
-                        "\"{}\" is not a service of profile \"{}\" ({}). Pick one of those, or add it to the profile in Settings.",
-                        input.service,
-                        profile.name,
-                        profile.services.join(", ")
-                    ),
-                ),
-            ),
-            Ok(_) => passed(PreflightCheckId::Service, SERVICE, input.service),
-        });
-        checks.push(passed(
-            PreflightCheckId::Environment,
-            "The environment and its dispatch namespace",
-            format!(
-                "{} (namespace {})",
-                input.environment,
-                namespace_for(profile, input.environment)
-            ),
-        ));
-
-        if input.direct {
-            const TOKEN: &str = "A Cloudflare API token is stored";
-            checks.push(
-                match self.secret_for(profile, SecretKind::CloudflareToken) {
-                    Ok(Some(_)) => passed(PreflightCheckId::CloudflareToken, TOKEN, "present"),
-                    Ok(None) => failed(
-                        PreflightCheckId::CloudflareToken,
-                        TOKEN,
-                        AppError::new(
-                            ErrorCode::InvalidApiKey,
-                            format!(
-                                "Profile \"{}\" has no Cloudflare API token; a direct deploy needs one (Workers Scripts Write). Add it in Settings.",
-                                profile.name
-                            ),
-                        ),
-                    ),
-                    Err(e) => failed(PreflightCheckId::CloudflareToken, TOKEN, e),
-                },
-            );
-        } else {
-            const PRESENT: &str = "A Deploy API key is stored";
-            const VALID: &str = "The auth service accepts the key";
-            const PERMISSION: &str = "The key's user may deploy (deployments:create)";
-            match self.deploy_key(profile) {
-                Err(e) => {
-                    checks.push(failed(PreflightCheckId::KeyPresent, PRESENT, e));
-                    checks.push(skipped(
-                        PreflightCheckId::KeyValid,
-                        VALID,
-                        "no key to check",
-                    ));
-                    checks.push(skipped(
-                        PreflightCheckId::Permission,
-                        PERMISSION,
-                        "no key to check",
-                    ));
-                }
-                Ok(key) => {
-                    checks.push(passed(PreflightCheckId::KeyPresent, PRESENT, "present"));
-                    let auth = AuthApi::new(self.http.clone(), &profile.auth_url);
-                    match auth.validate_key(&key).await {
-                        Err(e) => {
-                            checks.push(failed(PreflightCheckId::KeyValid, VALID, e));
-                            checks.push(skipped(
-                                PreflightCheckId::Permission,
-                                PERMISSION,
-                                "the key could not be validated",
-                            ));
-                        }
-                        Ok(info) => {
-                            let who = info
-                                .user_id
-                                .clone()
-                                .unwrap_or_else(|| "unknown user".into());
-                            checks.push(passed(
-                                PreflightCheckId::KeyValid,
-                                VALID,
-                                format!("user {who}"),
-                            ));
-                            checks.push(if info.can_deploy() {
-                                passed(PreflightCheckId::Permission, PERMISSION, format!("{who} has deployments:create"))
-                            } else {
-                                failed(
-                                    PreflightCheckId::Permission,
-                                    PERMISSION,
-                                    AppError::new(
-                                        ErrorCode::InsufficientPermissions,
-                                        format!(
-                                            "The key's user {who} lacks the deployments:create permission, so the Deploy API would answer 403. Ask an admin to grant it (POST /permissions with resource \"deployments\", action \"create\") or use another key."
-                                        ),
-                                    )
-                                    .with_runbook(RunbookSection::InsufficientPermissions),
-                                )
-                            });
-                        }
-                    }
-                }
-            }
-        }
-
-        const SIZE: &str = "The bundle is under the size limit";
-        let limit = settings.bundle_size_limit_bytes;
-        checks.push(if input.size_bytes > limit {
-            failed(
-                PreflightCheckId::BundleSize,
-                SIZE,
-                AppError::new(
-                    ErrorCode::BundleTooLarge,
-                    format!(
-                        "The bundle is {} bytes; the limit is {limit} bytes ({} MiB). Make it smaller (minify, drop unused dependencies) and rebuild.",
-                        input.size_bytes,
-                        limit / (1024 * 1024)
-                    ),
-                ),
-            )
-        } else {
-            passed(
-                PreflightCheckId::BundleSize,
-                SIZE,
-                format!("{} of {limit} bytes", input.size_bytes),
-            )
-        });
-
-        if let Some(m) = input.metadata {
-            const META: &str = "Commit, branch and author are filled in";
-            let missing: Vec<&str> = [
-                ("commit", &m.commit),
-                ("branch", &m.branch),
-                ("author", &m.author),
-            ]
-            .into_iter()
-            .filter(|(_, v)| v.trim().is_empty())
-            .map(|(k, _)| k)
-            .collect();
-            checks.push(if missing.is_empty() {
-                passed(PreflightCheckId::Metadata, META, format!("{} on {} by {}", short(&m.commit), m.branch, m.author))
-            } else {
-                failed(
-                    PreflightCheckId::Metadata,
-                    META,
-                    AppError::invalid_input(format!(
-                        "The Deploy API requires {}: enter {} by hand (the folder's git repository did not provide {}).",
-                        missing.join(", "),
-                        if missing.len() == 1 { "it" } else { "them" },
-                        if missing.len() == 1 { "it" } else { "them" },
-                    )),
-                )
-            });
-        }
-        checks
-    }
-
     /// What is deployed now in `service`/`environment`: the newest `deployed` record of the Deploy
     /// API (cached too), with hash, size and bindings from the archive, else (best effort) from
     /// the namespace's worker via Cloudflare.
     pub(crate) async fn current_version(
         &self,
-        profile: &Profile,
+        profile: &ProfileContext<'_>,
         service: &str,
         environment: Environment,
         from_api: bool,
     ) -> Result<(Option<Deployment>, Option<VersionSummary>), AppError> {
         let current = if from_api {
-            let api = DeployApi::new(
-                self.http.clone(),
-                &profile.deploy_api_url,
-                self.deploy_key(profile)?,
-            );
-            let list = api
+            let list = profile
+                .deploy_api()?
                 .list(&DeploymentQuery {
                     service: Some(service.to_owned()),
                     environment: Some(environment),
@@ -645,8 +371,8 @@ impl Ops {
             summary.sha256 = Some(u.sha256.clone());
             summary.size_bytes = b.map(|b| b.size_bytes.max(0) as u64);
             summary.bindings = Some(bindings_of(&u.bindings));
-        } else if let Ok(api) = self.cloudflare_client(profile) {
-            let ns = namespace_for(profile, environment);
+        } else if let Ok(api) = profile.cloudflare() {
+            let ns = profile.dispatch_namespace(environment);
             let worker = match &d.version {
                 Some(v) => format!("{service}-{v}"),
                 None => service.to_owned(),
@@ -676,12 +402,12 @@ impl Ops {
     /// bindings), when the history cannot say. None when there is no such worker or no token.
     async fn namespace_current(
         &self,
-        profile: &Profile,
+        profile: &crate::context::ProfileContext<'_>,
         service: &str,
         environment: Environment,
     ) -> Option<VersionSummary> {
-        let api = self.cloudflare_client(profile).ok()?;
-        let ns = namespace_for(profile, environment);
+        let api = profile.cloudflare().ok()?;
+        let ns = profile.dispatch_namespace(environment);
         let script = api.get_script(&ns, service).await.ok()?;
         let row = crate::namespaces::WorkerRow::from_script(script);
         let bytes = api.script_content(&ns, service).await.ok();

@@ -9,14 +9,15 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use switchyard_clients::{HealthProber, ProbeState, ProbeTarget};
-use switchyard_core::{AppError, Deployment, Environment, ErrorCode, Profile};
+use switchyard_core::{AppError, Deployment, Environment, ErrorCode};
 use switchyard_store::BundleUseKind;
 
 use super::archive::bindings_of;
-use super::events::{DeployEvent, DeployStepId, Progress};
+use super::events::{DeployEvent, DeployStepId};
 use super::plan::{Confirmation, DeployPlan, VersionSummary};
+use super::rfc3339;
 use super::run::{health_url, DeployOutcome, Execution};
-use super::{new_run_id, rfc3339};
+use crate::context::ProfileContext;
 use crate::Ops;
 
 /// A promote to perform.
@@ -46,7 +47,7 @@ impl Ops {
         from: Environment,
         to: Environment,
     ) -> Result<DeployPlan, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         let ex = self.promote_execution(&profile, service, from, to).await?;
         let (_, current) = self.current_version(&profile, service, to, true).await?;
         self.build_plan(
@@ -69,13 +70,8 @@ impl Ops {
         request: PromoteRequest,
         on_event: impl Fn(DeployEvent) + Send + Sync,
     ) -> Result<DeployOutcome, AppError> {
-        let run_id = request
-            .run_id
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .unwrap_or_else(|| new_run_id(self.now_ms()));
-        let guard = self.deploy_runs.start(&run_id)?;
-        let progress = Progress::new(&run_id, self.clock.as_ref(), &on_event);
+        let run = self.begin_run(request.run_id.as_deref(), &on_event)?;
+        let (run_id, progress) = (&run.run_id, &run.progress);
         let params = serde_json::json!({
             "runId": run_id, "service": request.service, "from": request.from, "to": request.to,
         });
@@ -92,7 +88,7 @@ impl Ops {
                         request.from, request.to
                     )));
                 }
-                let profile = self.store.get_profile(&request.profile_id).await?;
+                let profile = self.for_profile(&request.profile_id).await?;
                 let ex = progress
                     .run(DeployStepId::Inspect, async {
                         let ex = self
@@ -117,8 +113,8 @@ impl Ops {
                 self.execute(
                     &ex,
                     &request.confirmation,
-                    &progress,
-                    &guard.token,
+                    progress,
+                    run.token(),
                     &mut uploaded,
                 )
                 .await
@@ -127,13 +123,13 @@ impl Ops {
         .await
     }
 
-    async fn promote_execution(
+    async fn promote_execution<'a>(
         &self,
-        profile: &Profile,
+        profile: &ProfileContext<'a>,
         service: &str,
         from: Environment,
         to: Environment,
-    ) -> Result<Execution, AppError> {
+    ) -> Result<Execution<'a>, AppError> {
         let (source, _) = self.current_version(profile, service, from, true).await?;
         let source: Deployment = source.ok_or_else(|| {
             AppError::new(

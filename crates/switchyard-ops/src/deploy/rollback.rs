@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use switchyard_clients::{DeployApi, DeploymentQuery};
-use switchyard_core::{AppError, Deployment, DeploymentStatus, Environment, ErrorCode, Profile};
+use switchyard_clients::DeploymentQuery;
+use switchyard_core::{AppError, Deployment, DeploymentStatus, Environment, ErrorCode};
 use switchyard_store::{BundleRecord, BundleUseKind, DeployPin, DeploymentFilter};
 
 use super::archive::{bindings_of, ArchivedBundle};
@@ -16,7 +16,8 @@ use super::plan::{
     Confirmation, ConfirmationRequirement, DeployPlan, PlanBasis, PreflightInput,
 };
 use super::run::{verification_result, DeployOutcome, Execution, Verification};
-use super::{new_run_id, rfc3339, unless_cancelled};
+use super::{rfc3339, unless_cancelled};
+use crate::context::ProfileContext;
 use crate::Ops;
 
 /// What the one-step rollback would do.
@@ -169,18 +170,17 @@ impl Ops {
         service: &str,
         environment: Environment,
     ) -> Result<VersionList, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         let mut stale_note = None;
-        let fetched = match self.deploy_key(&profile) {
+        let fetched = match profile.deploy_api() {
             Err(e) => Err(e),
-            Ok(key) => {
-                DeployApi::new(self.http.clone(), &profile.deploy_api_url, key)
-                    .list(&DeploymentQuery {
-                        service: Some(service.to_owned()),
-                        environment: Some(environment),
-                        limit: Some(100),
-                    })
-                    .await
+            Ok(api) => {
+                api.list(&DeploymentQuery {
+                    service: Some(service.to_owned()),
+                    environment: Some(environment),
+                    limit: Some(100),
+                })
+                .await
             }
         };
         match fetched {
@@ -252,7 +252,7 @@ impl Ops {
 
     /// Every pin of a profile (service/environment held at a version after a rollback).
     pub async fn deploy_pins(&self, profile_id: &str) -> Result<Vec<DeployPin>, AppError> {
-        self.store.get_profile(profile_id).await?;
+        self.for_profile(profile_id).await?;
         self.store.pins(Some(profile_id)).await
     }
 
@@ -263,21 +263,17 @@ impl Ops {
         service: &str,
         environment: Environment,
     ) -> Result<RollbackPlan, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         self.rollback_plan_for(&profile, service, environment).await
     }
 
     async fn rollback_plan_for(
         &self,
-        profile: &Profile,
+        profile: &ProfileContext<'_>,
         service: &str,
         environment: Environment,
     ) -> Result<RollbackPlan, AppError> {
-        let api = DeployApi::new(
-            self.http.clone(),
-            &profile.deploy_api_url,
-            self.deploy_key(profile)?,
-        );
+        let api = profile.deploy_api()?;
         let list = api
             .list(&DeploymentQuery {
                 service: Some(service.to_owned()),
@@ -352,13 +348,8 @@ impl Ops {
         request: RollbackRequest,
         on_event: impl Fn(DeployEvent) + Send + Sync,
     ) -> Result<RollbackOutcome, AppError> {
-        let run_id = request
-            .run_id
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .unwrap_or_else(|| new_run_id(self.now_ms()));
-        let guard = self.deploy_runs.start(&run_id)?;
-        let progress = Progress::new(&run_id, self.clock.as_ref(), &on_event);
+        let run = self.begin_run(request.run_id.as_deref(), &on_event)?;
+        let (run_id, progress) = (&run.run_id, &run.progress);
         let params = serde_json::json!({
             "runId": run_id, "service": request.service, "environment": request.environment,
             "reason": request.reason,
@@ -371,7 +362,7 @@ impl Ops {
             params,
             async {
                 let reason = require_reason(&request.reason)?;
-                let profile = self.store.get_profile(&request.profile_id).await?;
+                let profile = self.for_profile(&request.profile_id).await?;
                 let (service, environment) = (request.service.as_str(), request.environment);
                 progress.running(DeployStepId::Preflight);
                 let writable = check_writable(&profile);
@@ -388,14 +379,14 @@ impl Ops {
                             environment,
                         },
                         "a rollback",
-                        &run_id,
+                        run_id,
                     )
                     .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
                 progress.passed(DeployStepId::Preflight, "the profile allows changes");
                 let plan = progress
                     .run(
                         DeployStepId::Plan,
-                        unless_cancelled(&guard.token, async {
+                        unless_cancelled(run.token(), async {
                             let plan = self
                                 .rollback_plan_for(&profile, service, environment)
                                 .await?;
@@ -423,15 +414,11 @@ impl Ops {
                         }),
                     )
                     .await?;
-                if let Err(e) = self.deploy_runs.begin_upload(&run_id) {
+                if let Err(e) = self.deploy_runs.begin_upload(run_id) {
                     progress.failed(DeployStepId::Upload, &e);
                     return Err(e);
                 }
-                let api = DeployApi::new(
-                    self.http.clone(),
-                    &profile.deploy_api_url,
-                    self.deploy_key(&profile)?,
-                );
+                let api = profile.deploy_api()?;
                 let deployment = progress
                     .run(DeployStepId::Upload, async {
                         let r = api.rollback(service, environment).await?;
@@ -454,7 +441,7 @@ impl Ops {
                 };
                 self.store.set_pin(&pin).await?;
                 let verification = self
-                    .verify(&profile, service, environment, None, &progress)
+                    .verify(&profile, service, environment, None, progress)
                     .await;
                 verification_result(&deployment, &verification)?;
                 Ok(RollbackOutcome {
@@ -475,7 +462,7 @@ impl Ops {
         profile_id: &str,
         deployment_id: &str,
     ) -> Result<DeployPlan, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         let ex = self.restore_execution(&profile, deployment_id, "").await?;
         let (_, current) = self
             .current_version(&profile, &ex.service, ex.environment, true)
@@ -500,13 +487,8 @@ impl Ops {
         request: RestoreRequest,
         on_event: impl Fn(DeployEvent) + Send + Sync,
     ) -> Result<DeployOutcome, AppError> {
-        let run_id = request
-            .run_id
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .unwrap_or_else(|| new_run_id(self.now_ms()));
-        let guard = self.deploy_runs.start(&run_id)?;
-        let progress = Progress::new(&run_id, self.clock.as_ref(), &on_event);
+        let run = self.begin_run(request.run_id.as_deref(), &on_event)?;
+        let (run_id, progress) = (&run.run_id, &run.progress);
         let params = serde_json::json!({
             "runId": run_id, "deploymentId": request.deployment_id, "reason": request.reason,
         });
@@ -517,7 +499,7 @@ impl Ops {
             params,
             async {
                 let reason = require_reason(&request.reason)?;
-                let profile = self.store.get_profile(&request.profile_id).await?;
+                let profile = self.for_profile(&request.profile_id).await?;
                 let ex = progress
                     .run(DeployStepId::Inspect, async {
                         let ex = self
@@ -543,8 +525,8 @@ impl Ops {
                 self.execute(
                     &ex,
                     &request.confirmation,
-                    &progress,
-                    &guard.token,
+                    progress,
+                    run.token(),
                     &mut uploaded,
                 )
                 .await
@@ -554,12 +536,12 @@ impl Ops {
     }
 
     /// The execution that re-deploys the archived bundle of `deployment_id`.
-    async fn restore_execution(
+    async fn restore_execution<'a>(
         &self,
-        profile: &Profile,
+        profile: &ProfileContext<'a>,
         deployment_id: &str,
         reason: &str,
-    ) -> Result<Execution, AppError> {
+    ) -> Result<Execution<'a>, AppError> {
         let u = self.store.bundle_use(&profile.id, deployment_id).await?.ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotFound,
@@ -644,7 +626,7 @@ impl Ops {
     /// Preflight for a direct deploy (exposed to the direct module).
     pub(crate) async fn direct_preflight(
         &self,
-        profile: &Profile,
+        profile: &crate::context::ProfileContext<'_>,
         service: &str,
         environment: Environment,
         size: u64,

@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use switchyard_clients::{
-    DeployApi, DeployRequest, DeploymentQuery, HealthProber, ProbeState, ProbeTarget,
-};
+use switchyard_clients::{DeployRequest, DeploymentQuery, HealthProber, ProbeState, ProbeTarget};
 use switchyard_core::{
     AppError, Deployment, DeploymentMetadata, Environment, ErrorCode, Profile, RunbookSection,
 };
@@ -28,8 +26,13 @@ use super::source::{
     inspect_folder, merge_metadata, read_bundle, run_script, syntax_check, BundleInfo,
     DeploySource, MetadataInput, ServiceFolderInfo,
 };
-use super::{new_run_id, sha256_hex, unless_cancelled, version_label, PreparedEntry};
+use super::{sha256_hex, unless_cancelled, version_label, PreparedEntry};
+use crate::context::ProfileContext;
 use crate::Ops;
+
+mod manual;
+mod verify;
+pub(crate) use verify::{health_url, verification_result};
 
 /// What to prepare.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,8 +119,8 @@ pub struct DeployOutcome {
 }
 
 /// Everything `execute` needs, whatever started it.
-pub(crate) struct Execution {
-    pub profile: Profile,
+pub(crate) struct Execution<'a> {
+    pub profile: ProfileContext<'a>,
     pub service: String,
     pub environment: Environment,
     pub bytes: Arc<Vec<u8>>,
@@ -132,15 +135,6 @@ pub(crate) struct Execution {
     pub warnings: Vec<String>,
 }
 
-/// The URL of `service`'s `/health` in `environment` under `profile`.
-pub(crate) fn health_url(profile: &Profile, service: &str, environment: Environment) -> String {
-    let base = profile
-        .service_url_template
-        .replace("{service}", service)
-        .replace("{environment}", environment.as_str());
-    format!("{}/health", base.trim_end_matches('/'))
-}
-
 impl Ops {
     /// Prepare a deploy: inspect the source, run the folder's test then build scripts (output
     /// streamed), verify the bundle, run the preflight checks and compute the plan. The result
@@ -152,13 +146,8 @@ impl Ops {
         request: PrepareDeploy,
         on_event: impl Fn(DeployEvent) + Send + Sync,
     ) -> Result<PreparedDeploy, AppError> {
-        let run_id = request
-            .run_id
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .unwrap_or_else(|| new_run_id(self.now_ms()));
-        let guard = self.deploy_runs.start(&run_id)?;
-        let progress = Progress::new(&run_id, self.clock.as_ref(), &on_event);
+        let run = self.begin_run(request.run_id.as_deref(), &on_event)?;
+        let (run_id, progress) = (&run.run_id, &run.progress);
         let (kind, path) = match &request.source {
             DeploySource::ServiceFolder { path } => ("serviceFolder", path.clone()),
             DeploySource::BundleFile { path } => ("bundleFile", path.clone()),
@@ -174,8 +163,8 @@ impl Ops {
             &target,
             params,
             async {
-                let profile = self.store.get_profile(&request.profile_id).await?;
-                self.prepare_inner(&profile, &request, &progress, &guard.token)
+                let profile = self.for_profile(&request.profile_id).await?;
+                self.prepare_inner(&profile, &request, progress, run.token())
                     .await
             },
         )
@@ -184,7 +173,7 @@ impl Ops {
 
     async fn prepare_inner(
         &self,
-        profile: &Profile,
+        profile: &ProfileContext<'_>,
         request: &PrepareDeploy,
         progress: &Progress<'_>,
         token: &CancellationToken,
@@ -439,9 +428,9 @@ impl Ops {
         on_event: impl Fn(DeployEvent) + Send + Sync,
     ) -> Result<DeployOutcome, AppError> {
         let entry = self.deploy_runs.take_prepared(run_id)?;
-        let guard = self.deploy_runs.start(run_id)?;
+        let run = self.begin_run(Some(run_id), &on_event)?;
         let p = &entry.prepared;
-        let progress = Progress::new(run_id, self.clock.as_ref(), &on_event);
+        let progress = &run.progress;
         let params = serde_json::json!({
             "runId": run_id, "service": p.service, "environment": p.environment,
             "sha256": p.bundle.sha256, "sizeBytes": p.bundle.size_bytes,
@@ -457,7 +446,7 @@ impl Ops {
         let mut uploaded = false;
         let result = self
             .audited(&p.profile_id, action, &target, params, async {
-                let profile = self.store.get_profile(&p.profile_id).await?;
+                let profile = self.for_profile(&p.profile_id).await?;
                 let ex = Execution {
                     profile,
                     service: p.service.clone(),
@@ -482,7 +471,7 @@ impl Ops {
                 confirmation
                     .basis
                     .get_or_insert_with(|| p.plan.basis.clone());
-                self.execute(&ex, &confirmation, &progress, &guard.token, &mut uploaded)
+                self.execute(&ex, &confirmation, progress, run.token(), &mut uploaded)
                     .await
             })
             .await;
@@ -522,7 +511,7 @@ impl Ops {
     /// retention. `uploaded` turns true at the point of no return.
     pub(crate) async fn execute(
         &self,
-        ex: &Execution,
+        ex: &Execution<'_>,
         confirmation: &Confirmation,
         progress: &Progress<'_>,
         token: &CancellationToken,
@@ -652,8 +641,7 @@ impl Ops {
         }
         self.journal_stage(run_id, JournalStage::Uploading, None)
             .await?;
-        let key = self.deploy_key(profile)?;
-        let api = DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
+        let api = profile.deploy_api()?;
         let request = DeployRequest {
             service: service.clone(),
             environment,
@@ -769,258 +757,6 @@ impl Ops {
             retention,
         })
     }
-
-    /// The rest of a direct deploy of new code once its bundle is archived and journalled:
-    /// upload to the namespace, record it as manual, clear a pin (a deliberate deploy over it),
-    /// verify, retention.
-    async fn execute_direct(
-        &self,
-        ex: &Execution,
-        plan: DeployPlan,
-        record: &switchyard_store::BundleRecord,
-        metadata_json: serde_json::Value,
-        progress: &Progress<'_>,
-    ) -> Result<DeployOutcome, AppError> {
-        let (service, environment, profile) = (&ex.service, ex.environment, &ex.profile);
-        let mut notes = metadata_json;
-        if let Some(m) = notes.as_object_mut() {
-            m.insert("manual".into(), true.into());
-            if let Some(r) = &ex.reason {
-                m.insert("reason".into(), r.clone().into());
-            }
-        }
-        let label = ex.next.version_label.clone().unwrap_or_default();
-        let up = self
-            .direct_upload(
-                &super::direct::DirectUpload {
-                    profile,
-                    run_id: &progress.run_id,
-                    service,
-                    environment,
-                    bytes: &ex.bytes,
-                    sha256: &record.sha256,
-                    bindings: &ex.bindings,
-                    metadata: &ex.metadata,
-                    label: &label,
-                    bundle_notes: notes,
-                },
-                progress,
-            )
-            .await?;
-        let pin_cleared = self
-            .store
-            .clear_pin(&profile.id, service, environment)
-            .await?;
-        let mut verification = self
-            .verify(profile, service, environment, None, progress)
-            .await;
-        verification.record_detail = format!(
-            "none at the Deploy API (a direct upload); recorded here as manual deployment {}",
-            up.record.id
-        );
-        progress.running(DeployStepId::Retention);
-        let retention = match self.apply_retention().await {
-            Ok(r) => {
-                progress.passed(
-                    DeployStepId::Retention,
-                    format!("{} bundle(s) kept, {} pruned", r.kept, r.pruned.len()),
-                );
-                Some(r)
-            }
-            Err(e) => {
-                progress.failed(DeployStepId::Retention, &e);
-                None
-            }
-        };
-        let bundle = self
-            .archived_bundle(&profile.id, &up.record.id)
-            .await?
-            .ok_or_else(|| AppError::internal("Reading the archived bundle"))?;
-        verification_result(&up.record, &verification)?;
-        Ok(DeployOutcome {
-            run_id: progress.run_id.clone(),
-            deployment: up.record,
-            plan,
-            bundle,
-            verification,
-            pin_cleared,
-            pin: None,
-            retention,
-        })
-    }
-
-    /// Refresh the cache of one service/environment from the Deploy API (best effort).
-    pub(crate) async fn refresh_window(
-        &self,
-        profile: &Profile,
-        service: &str,
-        environment: Environment,
-    ) {
-        let Ok(key) = self.deploy_key(profile) else {
-            return;
-        };
-        let api = DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
-        let query = DeploymentQuery {
-            service: Some(service.to_owned()),
-            environment: Some(environment),
-            limit: Some(20),
-        };
-        if let Ok(list) = api.list(&query).await {
-            let _ = self
-                .store
-                .upsert_deployments(&profile.id, &list.deployments, self.now_ms())
-                .await;
-        }
-    }
-
-    /// Verify a deployment: (when `expected_id` is given) the newest record of the
-    /// service/environment is it, and `/health` answers 200 within the configured wait.
-    pub(crate) async fn verify(
-        &self,
-        profile: &Profile,
-        service: &str,
-        environment: Environment,
-        expected_id: Option<&str>,
-        progress: &Progress<'_>,
-    ) -> Verification {
-        let settings = self.deploy_settings().await.unwrap_or_default();
-        let mut v = Verification {
-            record_seen: true,
-            record_detail: String::new(),
-            health_ok: false,
-            health_url: health_url(profile, service, environment),
-            health_status: None,
-            health_detail: String::new(),
-            waited_ms: 0,
-        };
-        match expected_id {
-            None => progress.skipped(DeployStepId::VerifyRecord, "no new record to look for"),
-            Some(id) => {
-                progress.running(DeployStepId::VerifyRecord);
-                let found = match self.deploy_key(profile) {
-                    Err(e) => Err(e),
-                    Ok(key) => {
-                        DeployApi::new(self.http.clone(), &profile.deploy_api_url, key)
-                            .list(&DeploymentQuery {
-                                service: Some(service.to_owned()),
-                                environment: Some(environment),
-                                limit: Some(1),
-                            })
-                            .await
-                    }
-                };
-                match found {
-                    Ok(list) => match list.deployments.first() {
-                        Some(d) if d.id == id => {
-                            v.record_detail =
-                                format!("{id} is the newest record of {service} in {environment}");
-                            progress.passed(DeployStepId::VerifyRecord, v.record_detail.clone());
-                        }
-                        other => {
-                            v.record_seen = false;
-                            v.record_detail = format!(
-                                "GET /deployments?service={service}&environment={environment}&limit=1 lists {} instead of {id}",
-                                other.map(|d| d.id.as_str()).unwrap_or("nothing")
-                            );
-                            progress.step(
-                                DeployStepId::VerifyRecord,
-                                super::StepState::Failed,
-                                Some(v.record_detail.clone()),
-                            );
-                        }
-                    },
-                    Err(e) => {
-                        v.record_seen = false;
-                        v.record_detail =
-                            format!("the deployment list could not be read: {}", e.message);
-                        progress.failed(DeployStepId::VerifyRecord, &e);
-                    }
-                }
-            }
-        }
-
-        progress.running(DeployStepId::VerifyHealth);
-        let wait = Duration::from_millis(u64::from(settings.health_wait_ms));
-        let poll = Duration::from_millis(u64::from(settings.health_poll_ms));
-        let started = Instant::now();
-        let target = ProbeTarget {
-            name: service.to_owned(),
-            url: v.health_url.clone(),
-            key: None,
-        };
-        let mut attempts = 0u32;
-        loop {
-            let left = wait.saturating_sub(started.elapsed());
-            let prober = HealthProber::new(
-                self.http.clone(),
-                left.clamp(Duration::from_millis(500), Duration::from_secs(5)),
-            );
-            let r = prober.probe(&target).await;
-            attempts += 1;
-            v.health_status = r.http_status;
-            if r.state == ProbeState::Up {
-                v.health_ok = true;
-                v.health_detail =
-                    format!("{} answered 200 after {attempts} probe(s)", v.health_url);
-                break;
-            }
-            v.health_detail = r.detail.clone().unwrap_or_else(|| format!("{:?}", r.state));
-            if started.elapsed() + poll > wait {
-                break;
-            }
-            tokio::time::sleep(poll).await;
-        }
-        v.waited_ms = started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32;
-        if v.health_ok {
-            progress.passed(DeployStepId::VerifyHealth, v.health_detail.clone());
-        } else {
-            v.health_detail = format!(
-                "{} did not answer 200 within {} ms ({} probe(s)); last: {}",
-                v.health_url, settings.health_wait_ms, attempts, v.health_detail
-            );
-            progress.step(
-                DeployStepId::VerifyHealth,
-                super::StepState::Failed,
-                Some(v.health_detail.clone()),
-            );
-        }
-        v
-    }
-}
-
-/// Turn a failed verification into the error the operator sees (the deployment happened).
-pub(crate) fn verification_result(
-    deployment: &Deployment,
-    v: &Verification,
-) -> Result<(), AppError> {
-    if v.record_seen && v.health_ok {
-        return Ok(());
-    }
-    let mut failed = Vec::new();
-    if !v.record_seen {
-        failed.push(format!("the record check failed ({})", v.record_detail));
-    }
-    if !v.health_ok {
-        failed.push(format!("the health check failed ({})", v.health_detail));
-    }
-    let (code, section) = match v.health_status {
-        _ if v.health_ok => (ErrorCode::ServerError, RunbookSection::Deployment500),
-        Some(404) => (ErrorCode::ServiceNotDeployed, RunbookSection::Deployed404),
-        Some(s) if s >= 500 => (ErrorCode::ServerError, RunbookSection::DeployedCrashes),
-        Some(_) => (ErrorCode::ServerError, RunbookSection::DeployedCrashes),
-        None => (ErrorCode::Timeout, RunbookSection::DeployedCrashes),
-    };
-    Err(AppError::new(
-        code,
-        format!(
-            "{} was deployed to {} {} and recorded, but verification failed: {}. Check the service, and roll back if it stays unhealthy.",
-            deployment.id,
-            deployment.service,
-            deployment.environment,
-            failed.join("; ")
-        ),
-    )
-    .with_runbook(section))
 }
 
 fn base64_encode(bytes: &[u8]) -> String {

@@ -33,7 +33,7 @@ impl Ops {
         inputs: BTreeMap<String, String>,
         rehearsal: bool,
     ) -> Result<RunDetail, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         if rehearsal && !profile.sandbox {
             return Err(AppError::invalid_input(format!(
                 "Rehearsals run on the Local sandbox only; profile \"{}\" talks to a real platform. Switch to the Local sandbox profile to rehearse.",
@@ -404,7 +404,7 @@ impl Ops {
             steps,
         } = loaded;
         let events = self.store.run_events(&run.id).await?;
-        let profile = self.store.get_profile(&run.profile_id).await.ok();
+        let profile = self.for_profile(&run.profile_id).await.ok();
         let st = statuses(&steps);
         let run_steps = steps
             .iter()

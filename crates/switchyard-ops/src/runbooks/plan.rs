@@ -26,7 +26,7 @@ impl Ops {
             let _guard = lock.lock().await;
             self.rb_load(run_id).await?
         };
-        let profile = self.store.get_profile(&loaded.run.profile_id).await?;
+        let profile = self.for_profile(&loaded.run.profile_id).await?;
         let (action, _) = resolve_step(&loaded, &profile, step_index, &values)?;
         self.rb_plan_for(&loaded, &profile, step_index, &action)
             .await

@@ -165,7 +165,7 @@ impl Ops {
     ) -> Result<Vec<ActiveFault>, AppError> {
         let control = self.rb_sandbox_control(profile_id).await?;
         let (target, injection) = fault.target_and_injection()?;
-        let environment = self.store.get_profile(profile_id).await?.environment;
+        let environment = self.for_profile(profile_id).await?.environment;
         let params =
             serde_json::json!({ "target": target, "fault": injection.audit_json(), "run": run_id });
         self.audited(profile_id, "sandbox.fault", &target, params, async {
@@ -223,7 +223,7 @@ impl Ops {
                 if let Some(run_id) = run_id {
                     self.rb_check_rehearsal_run(run_id, profile_id).await?;
                 }
-                let environment = self.store.get_profile(profile_id).await?.environment;
+                let environment = self.for_profile(profile_id).await?.environment;
                 // A bad deploy is ended by restoring the previous release; "all" ends both kinds.
                 let cleared = match target {
                     Some(t) => match t.strip_prefix(BAD_DEPLOY_PREFIX) {
@@ -260,7 +260,7 @@ impl Ops {
     }
 
     async fn rb_sandbox_control(&self, profile_id: &str) -> Result<SandboxControl, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
+        let profile = self.for_profile(profile_id).await?;
         if !profile.sandbox {
             return Err(AppError::invalid_input(format!(
                 "Faults can be injected into the Local sandbox only; profile \"{}\" talks to a real platform. Switch to the Local sandbox profile to rehearse.",

@@ -17,7 +17,7 @@ impl Ops {
     /// like a key or token is replaced by `***`.
     pub async fn incident_report(&self, run_id: &str) -> Result<String, AppError> {
         let detail = self.run_detail(run_id).await?;
-        let secrets = match self.store.get_profile(&detail.summary.profile_id).await {
+        let secrets = match self.for_profile(&detail.summary.profile_id).await {
             Ok(p) => self.redaction_secrets(&p).await,
             Err(_) => Vec::new(),
         };

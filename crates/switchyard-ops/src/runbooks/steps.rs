@@ -33,7 +33,7 @@ impl Ops {
             let _guard = lock.lock().await;
             let mut loaded = self.rb_load(run_id).await?;
             check_open(&loaded.run)?;
-            let profile = self.store.get_profile(&loaded.run.profile_id).await?;
+            let profile = self.for_profile(&loaded.run.profile_id).await?;
             let (action, _) = resolve_step(&loaded, &profile, step_index, &request.values)?;
             let st = statuses(&loaded.steps);
             if let Some(b) = blocker(&loaded.runbook, &st, step_index) {
@@ -419,7 +419,7 @@ impl Ops {
             .events
             .push(event("note", step_index, self.now_ms(), text.to_owned()));
         // The note as the report shows it: anything that looks like a key replaced by ***.
-        let profile = self.store.get_profile(&loaded.run.profile_id).await?;
+        let profile = self.for_profile(&loaded.run.profile_id).await?;
         let shown = redact(text, &self.output_secrets(&profile).await);
         let params = serde_json::json!({
             "step": step_index.map(|i| u64::from(i) + 1),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use switchyard_clients::VersionSplit;
-use switchyard_core::{AppError, ErrorCode, Profile};
+use switchyard_core::{AppError, ErrorCode};
 use switchyard_store::RolloutRecord;
 
 use super::gate::{GateReading, HealthGate, StepWatch};
@@ -16,6 +16,7 @@ use super::types::{
     PinnedAnswer, Rollout, RolloutCommand, RolloutState, StartRollout, VersionTest,
 };
 use super::{pin_header, push_event, service_url, short, LiveGuard};
+use crate::context::ProfileContext;
 use crate::deploy::plan::check_confirmation;
 use crate::deploy::{sha256_hex, source, COMPATIBILITY_DATE};
 use crate::{actor, Ops};
@@ -34,7 +35,7 @@ impl Ops {
     ) -> Result<Rollout, AppError> {
         let req = &start.request;
         req.settings.check()?;
-        let profile = self.store.get_profile(&req.profile_id).await?;
+        let profile = self.for_profile(&req.profile_id).await?;
         let now = self.now_ms();
         let id = format!(
             "rollout_{now}_{}",
@@ -75,7 +76,7 @@ impl Ops {
                         ));
                     }
                 }
-                let (_, versions) = self.rollout_api(&profile)?;
+                let versions = profile.versions()?;
                 let limit = self.deploy_settings().await?.bundle_size_limit_bytes;
                 let (bytes, _) = source::read_bundle(Path::new(&req.bundle_path), limit).await?;
                 let stable = versions
@@ -164,7 +165,7 @@ impl Ops {
         if r.state.is_over() {
             return Ok(r);
         }
-        let profile = self.store.get_profile(&r.profile_id).await?;
+        let profile = self.for_profile(&r.profile_id).await?;
         let _held = self.hold_target(
             &profile,
             crate::target_lock::LockTarget::Service {
@@ -174,7 +175,7 @@ impl Ops {
             "a staged rollout",
             id,
         )?;
-        let (_, versions) = self.rollout_api(&profile)?;
+        let versions = profile.versions()?;
         let deployments = versions.list_deployments(&r.namespace, &r.service).await?;
         let share = deployments
             .first()
@@ -232,7 +233,7 @@ impl Ops {
                 if r.state.is_over() {
                     return Ok(r);
                 }
-                let profile = self.store.get_profile(&r.profile_id).await?;
+                let profile = self.for_profile(&r.profile_id).await?;
                 self.back_to_stable(&profile, &mut r, RolloutState::Aborted, "Aborted by the operator.".into())
                     .await;
                 Ok(r)
@@ -279,7 +280,7 @@ impl Ops {
             return Err(AppError::invalid_input("count: from 1 to 20 requests."));
         }
         let r = self.load_rollout(id).await?;
-        let profile = self.store.get_profile(&r.profile_id).await?;
+        let profile = self.for_profile(&r.profile_id).await?;
         let url = format!("{}{path}", service_url(&profile, &r.service, r.environment));
         let mut answers = Vec::new();
         for _ in 0..count {
@@ -366,7 +367,7 @@ impl Ops {
     /// Drive `r` until it ends, answering the operator's commands.
     async fn drive_rollout(
         &self,
-        profile: &Profile,
+        profile: &ProfileContext<'_>,
         mut r: Rollout,
         on_update: &(impl Fn(Rollout) + Send + Sync),
     ) -> Result<Rollout, AppError> {
@@ -519,7 +520,12 @@ impl Ops {
         Ok(r)
     }
 
-    async fn apply_command(&self, profile: &Profile, r: &mut Rollout, c: RolloutCommand) {
+    async fn apply_command(
+        &self,
+        profile: &ProfileContext<'_>,
+        r: &mut Rollout,
+        c: RolloutCommand,
+    ) {
         let now = self.now_ms();
         let refuse = |r: &mut Rollout, what: &str| {
             let state = r.state.as_str();

@@ -110,15 +110,19 @@ pub(super) struct GateReading {
 impl Ops {
     /// Start watching the current step: the worker's tail (the new version's requests and
     /// errors) and, when asked, probe traffic.
-    pub(super) async fn watch_step(&self, profile: &Profile, r: &Rollout) -> StepWatch {
+    pub(super) async fn watch_step(
+        &self,
+        profile: &crate::context::ProfileContext<'_>,
+        r: &Rollout,
+    ) -> StepWatch {
         let counts = Arc::new(Mutex::new(Counts::default()));
         let mut watch = StepWatch {
             counts: counts.clone(),
             tasks: Vec::new(),
             tail: None,
         };
-        match self.rollout_api(profile) {
-            Ok((cf, _)) => match cf.create_tail(&r.service).await {
+        match profile.cloudflare() {
+            Ok(cf) => match cf.create_tail(&r.service).await {
                 Ok(info) => {
                     watch.tail = Some((cf.clone(), r.service.clone(), info.id.clone()));
                     let (ns, version) = (r.namespace.clone(), r.new_version_id.clone());

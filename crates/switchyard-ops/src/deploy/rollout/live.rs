@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use switchyard_core::{AppError, Environment, ErrorCode};
 
-use crate::deploy::plan::namespace_for;
 use crate::Ops;
 
 /// One version in an active deployment.
@@ -41,9 +40,9 @@ impl Ops {
         profile_id: &str,
         environment: Environment,
     ) -> Result<Vec<LiveSplit>, AppError> {
-        let profile = self.store.get_profile(profile_id).await?;
-        let (_, versions) = self.rollout_api(&profile)?;
-        let namespace = namespace_for(&profile, environment);
+        let profile = self.for_profile(profile_id).await?;
+        let versions = profile.versions()?;
+        let namespace = profile.dispatch_namespace(environment);
         let mut out = Vec::new();
         for service in &profile.services {
             let mut split = LiveSplit {

@@ -3,24 +3,16 @@
 
 use std::path::Path;
 
-use switchyard_clients::{CloudflareApi, WorkerVersionsApi};
-use switchyard_core::{AppError, ErrorCode, Profile};
+use switchyard_clients::WorkerVersionsApi;
+use switchyard_core::{AppError, ErrorCode};
 
 use super::short;
 use super::types::{RolloutPlan, RolloutRequest, StableVersion};
-use crate::deploy::plan::{confirmation_for, namespace_for};
+use crate::deploy::plan::confirmation_for;
 use crate::deploy::{sha256_hex, source, PlanBasis};
 use crate::Ops;
 
 impl Ops {
-    pub(super) fn rollout_api(
-        &self,
-        profile: &Profile,
-    ) -> Result<(CloudflareApi, WorkerVersionsApi), AppError> {
-        let cf = self.cloudflare_client(profile)?;
-        Ok((cf.clone(), WorkerVersionsApi::new(cf)))
-    }
-
     /// The single version serving 100 % now, and the active deployment's id.
     pub(super) async fn stable_version(
         &self,
@@ -66,13 +58,13 @@ impl Ops {
     /// and gates, and the confirmation it needs (as a deploy to that environment would).
     pub async fn rollout_plan(&self, req: &RolloutRequest) -> Result<RolloutPlan, AppError> {
         req.settings.check()?;
-        let profile = self.store.get_profile(&req.profile_id).await?;
+        let profile = self.for_profile(&req.profile_id).await?;
         let limit = self.deploy_settings().await?.bundle_size_limit_bytes;
         let (bytes, size) = source::read_bundle(Path::new(&req.bundle_path), limit).await?;
         // Archived now so the plan's diff can show it; the archive is content-addressed.
         self.archive_bundle(&bytes).await?;
-        let namespace = namespace_for(&profile, req.environment);
-        let (_, versions) = self.rollout_api(&profile)?;
+        let namespace = profile.dispatch_namespace(req.environment);
+        let versions = profile.versions()?;
         let (active, stable) = self
             .stable_version(&versions, &namespace, &req.service)
             .await?;

@@ -2,7 +2,6 @@
 //! version; each move in the audit log, and a failed move stops the rollout where the platform is.
 
 use switchyard_clients::VersionSplit;
-use switchyard_core::Profile;
 
 use super::types::{Rollout, RolloutState};
 use super::{push_event, short};
@@ -13,7 +12,7 @@ impl Ops {
     /// fails the rollout stops where the platform is, saying so.
     pub(super) async fn back_to_stable(
         &self,
-        profile: &Profile,
+        profile: &crate::context::ProfileContext<'_>,
         r: &mut Rollout,
         state: RolloutState,
         reason: String,
@@ -29,7 +28,7 @@ impl Ops {
         };
         let done = self
             .audited(&profile.id, action, &target, params, async {
-                let (_, versions) = self.rollout_api(profile)?;
+                let versions = profile.versions()?;
                 versions
                     .create_deployment(
                         &r.namespace,
@@ -73,7 +72,12 @@ impl Ops {
     }
 
     /// Move the split to step `index`; on failure the rollout stops at the last confirmed split.
-    pub(super) async fn go_to_step(&self, profile: &Profile, r: &mut Rollout, index: u32) -> bool {
+    pub(super) async fn go_to_step(
+        &self,
+        profile: &crate::context::ProfileContext<'_>,
+        r: &mut Rollout,
+        index: u32,
+    ) -> bool {
         let Some(&pct) = r.settings.steps.get(index as usize) else {
             return false;
         };
@@ -89,7 +93,7 @@ impl Ops {
         };
         let done = self
             .audited(&profile.id, "rollout.step", &target, params, async {
-                let (_, versions) = self.rollout_api(profile)?;
+                let versions = profile.versions()?;
                 versions
                     .create_deployment(
                         &r.namespace,

@@ -156,7 +156,7 @@ impl Ops {
     /// `CLOUDFLARE_ACCOUNT_ID`, `CLOUDFLARE_API_TOKEN`) and the Deploy API's URL; elsewhere
     /// nothing.
     async fn sandbox_env_for(&self, profile_id: &str) -> Vec<(String, String)> {
-        let Ok(profile) = self.store.get_profile(profile_id).await else {
+        let Ok(profile) = self.for_profile(profile_id).await else {
             return Vec::new();
         };
         if !profile.sandbox {

@@ -2,11 +2,11 @@
 
 use std::fmt::Write as _;
 
-use switchyard_clients::{DeployApi, DeploymentQuery};
-use switchyard_core::{AppError, DeploymentStatus, Environment, ErrorCode, Profile};
-use switchyard_secrets::SecretKind;
+use switchyard_clients::DeploymentQuery;
+use switchyard_core::{DeploymentStatus, Environment};
 
 use super::{ActionResult, Failure};
+use crate::context::ProfileContext;
 use crate::runbooks::output::OutputSink;
 use crate::runbooks::StepOutput;
 use crate::Ops;
@@ -15,7 +15,7 @@ impl Ops {
     /// List the last deployments, filtered by status.
     pub(super) async fn rb_act_deployments<P: Fn(StepOutput) + Send + Sync>(
         &self,
-        profile: &Profile,
+        profile: &ProfileContext<'_>,
         service: &Option<String>,
         environment: Option<Environment>,
         limit: u32,
@@ -23,18 +23,7 @@ impl Ops {
         sink: &mut OutputSink<'_, P>,
     ) -> Result<ActionResult, Failure> {
         let pid = profile.id.as_str();
-        let key = self
-            .secret_for(profile, SecretKind::DeployApiKey)?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidApiKey,
-                    format!(
-                        "Profile \"{}\" has no Deploy API key yet. Add it in Settings.",
-                        profile.name
-                    ),
-                )
-            })?;
-        let api = DeployApi::new(self.http.clone(), &profile.deploy_api_url, key);
+        let api = profile.deploy_api()?;
         let list = api
             .list(&DeploymentQuery {
                 service: service.clone(),

@@ -1,10 +1,9 @@
 //! `validate-key` and `permissions`: what the profile's Deploy API key may do.
 
-use switchyard_clients::AuthApi;
-use switchyard_core::{AppError, ErrorCode, Profile};
-use switchyard_secrets::SecretKind;
+use switchyard_core::{AppError, ErrorCode};
 
 use super::{ActionResult, Failure};
+use crate::context::ProfileContext;
 use crate::runbooks::output::OutputSink;
 use crate::runbooks::StepOutput;
 use crate::Ops;
@@ -48,23 +47,13 @@ impl Ops {
     /// List a user's permissions; with `require`, the step fails when it is missing.
     pub(super) async fn rb_act_permissions<P: Fn(StepOutput) + Send + Sync>(
         &self,
-        profile: &Profile,
+        profile: &ProfileContext<'_>,
         user: &Option<String>,
         require: &Option<String>,
         sink: &mut OutputSink<'_, P>,
     ) -> Result<ActionResult, Failure> {
-        let key = self
-            .secret_for(profile, SecretKind::DeployApiKey)?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidApiKey,
-                    format!(
-                        "Profile \"{}\" has no Deploy API key yet. Add it in Settings.",
-                        profile.name
-                    ),
-                )
-            })?;
-        let auth = AuthApi::new(self.http.clone(), &profile.auth_url);
+        let key = profile.deploy_key()?;
+        let auth = profile.auth();
         let user = match user {
             Some(u) => u.clone(),
             None => auth.validate_key(&key).await?.user_id.ok_or_else(|| {

@@ -9,10 +9,11 @@ mod keys;
 mod logs;
 mod namespaces;
 
-use switchyard_core::{AppError, Environment, Profile};
+use switchyard_core::{AppError, Environment};
 
 use super::output::OutputSink;
 use super::{Loaded, ResolvedStepAction, StepOutput, StepRunRequest};
+use crate::context::ProfileContext;
 use crate::Ops;
 use deploys::DeployCall;
 
@@ -55,7 +56,7 @@ impl Ops {
     pub(super) async fn execute_step_action<P: Fn(StepOutput) + Send + Sync>(
         &self,
         loaded: &Loaded,
-        profile: &Profile,
+        profile: &ProfileContext<'_>,
         step_index: u32,
         action: &ResolvedStepAction,
         request: &StepRunRequest,
@@ -85,7 +86,7 @@ impl Ops {
     async fn dispatch_step_action<P: Fn(StepOutput) + Send + Sync>(
         &self,
         loaded: &Loaded,
-        profile: &Profile,
+        profile: &ProfileContext<'_>,
         step_index: u32,
         action: &ResolvedStepAction,
         request: &StepRunRequest,
