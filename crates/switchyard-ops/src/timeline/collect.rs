@@ -1,0 +1,379 @@
+//! Reading the timeline's items from each source (audit log, health samples, history, runbook
+//! runs, notes, log excerpts) and merging them in time order.
+
+use super::*;
+
+impl Ops {
+    /// The items of `profile_id` in `[from, to)` from `sources`, oldest first, at most `limit`.
+    /// Audit entries `hide` selects are left out; log excerpts are those of `log_services`
+    /// (all of them when `None`). Texts are not redacted yet.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn collect_timeline(
+        &self,
+        profile_id: &str,
+        from: i64,
+        to: i64,
+        sources: Sources,
+        limit: u32,
+        hide: &(dyn Fn(&AuditEntry) -> bool + Sync),
+        log_services: Option<&[String]>,
+    ) -> Result<Collected, AppError> {
+        let mut items: Vec<TimelineItem> = Vec::new();
+        let mut total: u64 = 0;
+        let mut exact = true;
+        // Each source reads at most limit + 1 items (oldest first) and counts the rest.
+        let cap = limit.saturating_add(1);
+
+        // Runbook runs first: their own audit entries are shown as their events instead.
+        let mut runs_shown: HashSet<String> = HashSet::new();
+        if sources.runs {
+            let runs = self.store.runs(Some(profile_id)).await?;
+            for run in runs
+                .into_iter()
+                .filter(|r| r.started_ms < to && r.finished_ms.is_none_or(|f| f >= from))
+            {
+                let events = self.store.run_events(&run.id).await?;
+                let steps = self.store.run_steps(&run.id).await?;
+                runs_shown.insert(run.id.clone());
+                for rec in events
+                    .into_iter()
+                    .filter(|e| e.event.at_ms >= from && e.event.at_ms < to)
+                {
+                    total += 1;
+                    if items.len() as u64 >= u64::from(cap) * 5 {
+                        continue;
+                    }
+                    let e = rec.event;
+                    let (outcome, tone) = event_outcome(&e.kind);
+                    let step = e
+                        .step_index
+                        .and_then(|i| steps.get(i as usize))
+                        .filter(|s| s.step_index == e.step_index.unwrap_or(u32::MAX));
+                    let output_tail = (e.kind == "step.failed")
+                        .then(|| step.and_then(|s| tail(&s.output, OUTPUT_TAIL_LINES)))
+                        .flatten();
+                    let where_ = format!("Run \"{}\" ({})", run.title, run.id);
+                    let title = if e.kind == "note" {
+                        match step {
+                            Some(s) => format!(
+                                "Note on step {} \"{}\": {}",
+                                s.step_index + 1,
+                                s.title,
+                                e.message
+                            ),
+                            None => format!("Note on the run: {}", e.message),
+                        }
+                    } else {
+                        e.message.clone()
+                    };
+                    let line = format!(
+                        "{} — {} — {} — {}{}",
+                        utc(e.at_ms),
+                        e.actor,
+                        where_,
+                        one_line(&title),
+                        outcome
+                            .filter(|o| !title.contains(o))
+                            .map(|o| format!(" ({o})"))
+                            .unwrap_or_default()
+                    );
+                    items.push(TimelineItem {
+                        id: format!("step:{}:{}", run.id, rec.seq),
+                        at_ms: e.at_ms,
+                        kind: TimelineKind::Step,
+                        title,
+                        detail: Some(if run.rehearsal {
+                            format!("{where_} — rehearsal")
+                        } else {
+                            where_
+                        }),
+                        actor: Some(e.actor),
+                        outcome: outcome.map(str::to_owned),
+                        tone,
+                        output_tail,
+                        log_lines: Vec::new(),
+                        pinned: false,
+                        line,
+                    });
+                }
+            }
+        }
+
+        if sources.audit {
+            let filter = AuditFilter {
+                profile_id: Some(profile_id.to_owned()),
+                since_ms: Some(from),
+                until_ms: Some(to),
+                ..Default::default()
+            };
+            let count = self.store.count_audit(&filter).await?;
+            // Newest first in the store: the oldest `AUDIT_READ_MAX` are the last ones.
+            let read = u32::try_from(count).unwrap_or(u32::MAX).min(AUDIT_READ_MAX);
+            let offset = u32::try_from(count.saturating_sub(u64::from(read))).unwrap_or(u32::MAX);
+            let records = if read == 0 {
+                Vec::new()
+            } else {
+                self.store
+                    .query_audit(&AuditFilter {
+                        limit: Some(read),
+                        offset: Some(offset),
+                        ..filter
+                    })
+                    .await?
+            };
+            if count > u64::from(read) {
+                // Entries past those read may be hidden ones: the count is then a bound.
+                exact = false;
+                total += count - u64::from(read);
+            }
+            for r in records.into_iter().rev() {
+                let e = r.entry;
+                let own_run = e.action.starts_with("runbook.")
+                    && e.params
+                        .get("run")
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|id| runs_shown.contains(id));
+                if own_run || e.action.starts_with("timeline.") || hide(&e) {
+                    continue;
+                }
+                total += 1;
+                let (outcome, tone) = audit_outcome(&e);
+                let mut detail = Vec::new();
+                if let Some(m) = e.message.as_deref().filter(|m| !m.trim().is_empty()) {
+                    detail.push(m.to_owned());
+                }
+                let params = e.params.to_string();
+                if params != "{}" && params != "null" {
+                    let shown: String = params.chars().take(400).collect();
+                    detail.push(if shown.len() < params.len() {
+                        format!("{shown}…")
+                    } else {
+                        shown
+                    });
+                }
+                let line_outcome = match AuditOutcome::of(&e.outcome) {
+                    AuditOutcome::Ok => "ok".to_owned(),
+                    AuditOutcome::Started => "still running".to_owned(),
+                    _ => format!(
+                        "{outcome}{}",
+                        e.message
+                            .as_deref()
+                            .map(|m| format!(": {}", one_line(m)))
+                            .unwrap_or_default()
+                    ),
+                };
+                let line = format!(
+                    "{} — {} — `{}` {} — {line_outcome}",
+                    utc(e.at_ms),
+                    e.actor,
+                    e.action,
+                    e.target
+                );
+                items.push(TimelineItem {
+                    id: format!("audit:{}", r.seq),
+                    at_ms: e.at_ms,
+                    kind: TimelineKind::Audit,
+                    title: format!("{} {}", e.action, e.target).trim().to_owned(),
+                    detail: (!detail.is_empty()).then(|| detail.join("\n")),
+                    actor: Some(e.actor),
+                    outcome: Some(outcome),
+                    tone,
+                    output_tail: None,
+                    log_lines: Vec::new(),
+                    pinned: false,
+                    line,
+                });
+            }
+        }
+
+        if sources.deployments {
+            let filter = DeploymentFilter {
+                since_ms: Some(from),
+                until_ms: Some(to),
+                limit: Some(cap),
+                sort: Some(switchyard_store::HistorySort {
+                    key: switchyard_store::HistorySortKey::Time,
+                    descending: false,
+                }),
+                ..Default::default()
+            };
+            let count = self.store.count_deployments(profile_id, &filter).await?;
+            total += count;
+            for dep in self.store.query_deployments(profile_id, &filter).await? {
+                let at = chrono::DateTime::parse_from_rfc3339(&dep.timestamp)
+                    .map(|t| t.timestamp_millis())
+                    .ok()
+                    .or_else(|| dep.id_millis())
+                    .unwrap_or(from);
+                let author = (!dep.metadata.author.is_empty()).then(|| dep.metadata.author.clone());
+                let label = dep
+                    .version_tag
+                    .clone()
+                    .unwrap_or_else(|| dep.metadata.commit.clone());
+                let tone = match dep.status {
+                    switchyard_core::DeploymentStatus::Deployed => TimelineTone::Ok,
+                    switchyard_core::DeploymentStatus::Failed => TimelineTone::Error,
+                    switchyard_core::DeploymentStatus::RolledBack => TimelineTone::Warning,
+                };
+                let mut detail = vec![dep.id.clone()];
+                if !dep.metadata.commit.is_empty() {
+                    let commit = switchyard_core::short_commit(&dep.metadata.commit);
+                    detail.push(format!("commit {commit}"));
+                }
+                if !dep.metadata.branch.is_empty() {
+                    detail.push(format!("branch {}", dep.metadata.branch));
+                }
+                let line = format!(
+                    "{} — {} — deployment {} of {} {} in {}: {}",
+                    utc(at),
+                    author.as_deref().unwrap_or("unknown author"),
+                    dep.id,
+                    dep.service,
+                    label,
+                    dep.environment,
+                    dep.status
+                );
+                items.push(TimelineItem {
+                    id: format!("deploy:{}", dep.id),
+                    at_ms: at,
+                    kind: TimelineKind::Deployment,
+                    title: format!("{} {} deployed to {}", dep.service, label, dep.environment),
+                    detail: Some(detail.join(" · ")),
+                    actor: author,
+                    outcome: Some(dep.status.as_str().to_owned()),
+                    tone,
+                    output_tail: None,
+                    log_lines: Vec::new(),
+                    pinned: false,
+                    line,
+                });
+            }
+        }
+
+        if sources.health {
+            let before = self
+                .store
+                .health_states_before(profile_id, from - HEALTH_LOOKBACK_MS, from)
+                .await?;
+            let mut last: BTreeMap<String, (bool, i64)> = before
+                .into_iter()
+                .map(|s| (s.target, (s.state == HealthState::Down, s.at_ms)))
+                .collect();
+            // When each target last went down (to say how long an outage lasted).
+            let mut down_since: BTreeMap<String, i64> = BTreeMap::new();
+            for s in self
+                .store
+                .health_samples_between(profile_id, from, to)
+                .await?
+            {
+                let down = s.state == HealthState::Down;
+                let was = last.get(&s.target).map(|(d, _)| *d);
+                last.insert(s.target.clone(), (down, s.at_ms));
+                let changed = match was {
+                    Some(was_down) => was_down != down,
+                    // The first check known of a target: only news when it is down.
+                    None => down,
+                };
+                if !changed {
+                    continue;
+                }
+                total += 1;
+                let code = s.http_status.map(|c| format!(" ({c})")).unwrap_or_default();
+                let (title, line_text, detail) = if down {
+                    down_since.insert(s.target.clone(), s.at_ms);
+                    let first = was.is_none();
+                    (
+                        format!("{} went down{code}", s.target),
+                        format!("{} went down{code}", s.target),
+                        first.then(|| {
+                            "The first check of it in this window found it down.".to_owned()
+                        }),
+                    )
+                } else {
+                    let lasted = down_since
+                        .remove(&s.target)
+                        .map(|d| format!("Down for {}.", duration_words(s.at_ms - d)));
+                    (
+                        format!("{} came back up", s.target),
+                        format!("{} came back up", s.target),
+                        lasted,
+                    )
+                };
+                items.push(TimelineItem {
+                    id: format!("health:{}:{}", s.target, s.at_ms),
+                    at_ms: s.at_ms,
+                    kind: TimelineKind::Health,
+                    title,
+                    detail,
+                    actor: None,
+                    outcome: Some(if down { "down" } else { "up" }.to_owned()),
+                    tone: if down {
+                        TimelineTone::Error
+                    } else {
+                        TimelineTone::Ok
+                    },
+                    output_tail: None,
+                    log_lines: Vec::new(),
+                    pinned: false,
+                    line: format!("{} — health — {line_text}", utc(s.at_ms)),
+                });
+            }
+        }
+
+        if sources.notes {
+            let (notes, count) = self.store.timeline_notes(profile_id, from, to, cap).await?;
+            total += count;
+            for n in notes {
+                let title = n.text.trim().to_owned();
+                items.push(TimelineItem {
+                    id: format!("note:{}", n.id),
+                    at_ms: n.at_ms,
+                    kind: TimelineKind::Note,
+                    line: format!(
+                        "{} — {} — note: {}",
+                        utc(n.at_ms),
+                        n.author,
+                        one_line(&title)
+                    ),
+                    title,
+                    detail: (n.written_ms != n.at_ms)
+                        .then(|| format!("Written {}", utc(n.written_ms))),
+                    actor: Some(n.author),
+                    outcome: None,
+                    tone: TimelineTone::Neutral,
+                    output_tail: None,
+                    log_lines: Vec::new(),
+                    pinned: false,
+                });
+            }
+        }
+
+        if sources.logs {
+            let (excerpts, count) = self
+                .store
+                .log_excerpts(
+                    profile_id,
+                    from,
+                    to,
+                    log_services,
+                    LOG_EXCERPT_AROUND as u32,
+                    cap,
+                )
+                .await?;
+            total += count;
+            for x in excerpts {
+                items.push(log_item(x));
+            }
+        }
+
+        items.sort_by(|a, b| {
+            (a.at_ms, kind_rank(a.kind), &a.id).cmp(&(b.at_ms, kind_rank(b.kind), &b.id))
+        });
+        items.truncate(limit as usize);
+        Ok(Collected {
+            not_shown: total.saturating_sub(items.len() as u64),
+            not_shown_exact: exact,
+            items,
+        })
+    }
+}
