@@ -6,7 +6,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 
 import { App } from './app/App';
-import { createQueryClient, Providers } from './app/Providers';
+import { createQueryClient, Providers } from './shell/Providers';
 import { appInfoQuery } from './ipc/queries';
 import { markOnce } from './perf';
 

@@ -217,6 +217,10 @@ fn bindings() -> Result<ExitCode> {
     cmd.env("SWITCHYARD_WRITE_BINDINGS", "1");
     steps::run_plain(cmd)?;
     println!("wrote ui/src/ipc/bindings.ts");
+    // One name per IPC type for the UI's code (ui/src/ipc/types.ts, see ui/scripts/ipc-types.mjs).
+    let mut types = std::process::Command::new("node");
+    types.arg("scripts/ipc-types.mjs").current_dir(root().join("ui"));
+    steps::run_plain(types)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,7 +12,7 @@ import {
   serveIpc,
   stagingProfile,
 } from '../test/render';
-import { AREAS } from './areas';
+import { AREAS } from '../shell/areas';
 
 const AREA_NAMES = ['Deployments', 'Deploy', 'Namespaces', 'Health', 'Logs', 'Runbooks', 'Audit', 'Settings'];
 

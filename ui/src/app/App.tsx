@@ -8,13 +8,14 @@ import { ErrorNotice } from '../components/ErrorNotice';
 import { DeploymentsArea } from '../features/deployments/DeploymentsArea';
 import { useAppInfo } from '../ipc/queries';
 import { AreaNav } from './AreaNav';
-import { type AreaId, areaById, AREAS } from './areas';
+import { type AreaId, areaById, AREAS } from '../shell/areas';
 import { CommandPalette } from './CommandPalette';
-import { activeProfileOf } from './environment';
-import { type Navigation, NavigationContext, type NavigationTarget } from './navigation';
+import { activeProfileOf } from '../shell/environment';
+import { type Navigation, NavigationContext, type NavigationTarget } from '../shell/navigation';
 import { HealthMonitorProvider } from '../features/health/HealthMonitor';
-import { FOOTER_HEIGHT, StatusBar } from './StatusBar';
-import { BAND_HEIGHT, HEADER_HEIGHT, TopBar } from './TopBar';
+import { BAND_HEIGHT, FOOTER_HEIGHT, HEADER_HEIGHT } from '../shell/layout';
+import { StatusBar } from './StatusBar';
+import { TopBar } from './TopBar';
 
 // The first screen (Deployments) is in the main bundle; the other areas load when first opened,
 // so starting the app parses only what the first screen needs.

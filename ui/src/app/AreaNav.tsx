@@ -1,7 +1,7 @@
 import { AppShell, Divider, Kbd, NavLink, Text } from '@mantine/core';
 
-import { type Area, AREAS, areaShortcut } from './areas';
-import { useNavigation } from './navigation';
+import { type Area, AREAS, areaShortcut } from '../shell/areas';
+import { useNavigation } from '../shell/navigation';
 
 function AreaLink({ area }: { area: Area }) {
   const { area: current, navigate } = useNavigation();

@@ -1,14 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type {
-  DeployPlan_Serialize,
-  NamespaceSummary_Serialize,
-  RollbackPlan_Serialize,
-  SyncReport,
-  VersionList_Serialize,
-  WorkerRow_Serialize,
-} from '../ipc/bindings';
+import type { DeployPlan, NamespaceSummary, RollbackPlan, SyncReport, VersionList, WorkerRow } from '../ipc/types';
 import { appInfo, deployment, type Handler, type IpcCall, renderApp, serveIpc, stagingProfile } from '../test/render';
 import { editDistance, indexOf, matchScore, rank, wordScore } from './palette/fuzzy';
 import { HISTORY_KEY, HISTORY_LIMIT, loadUses, recordUse } from './palette/history';
@@ -21,7 +14,7 @@ const MUTATING = ['rollback', 'restore_version', 'promote', 'prepare_deploy', 'a
 const V2 = deployment({ id: 'deploy_2', versionTag: 'v1.3.0', service: 'gateway' });
 const V3 = deployment({ id: 'deploy_3', versionTag: 'v1.4.0', service: 'gateway' });
 
-function versions(service: string): VersionList_Serialize {
+function versions(service: string): VersionList {
   return {
     service,
     environment: 'production',
@@ -37,7 +30,7 @@ function versions(service: string): VersionList_Serialize {
   };
 }
 
-function rollbackPlan(service: string): RollbackPlan_Serialize {
+function rollbackPlan(service: string): RollbackPlan {
   return {
     profileId: 'local-sandbox',
     service,
@@ -53,7 +46,7 @@ function rollbackPlan(service: string): RollbackPlan_Serialize {
   };
 }
 
-function deployPlan(overrides: Partial<DeployPlan_Serialize> = {}): DeployPlan_Serialize {
+function deployPlan(overrides: Partial<DeployPlan> = {}): DeployPlan {
   const side = {
     deploymentId: null,
     versionLabel: 'v1.3.0',
@@ -83,11 +76,11 @@ function deployPlan(overrides: Partial<DeployPlan_Serialize> = {}): DeployPlan_S
   };
 }
 
-function ns(name: string): NamespaceSummary_Serialize {
+function ns(name: string): NamespaceSummary {
   return { name, id: `id-${name}`, scriptCount: 2, trustedWorkers: false, createdOn: null, modifiedOn: null };
 }
 
-function worker(name: string): WorkerRow_Serialize {
+function worker(name: string): WorkerRow {
   return {
     name,
     tags: [`service:${name}`, 'env:production'],

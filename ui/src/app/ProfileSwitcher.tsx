@@ -2,10 +2,10 @@ import { Badge, Button, Group, Loader, Select, Text } from '@mantine/core';
 import { useId } from '@mantine/hooks';
 
 import { ErrorNotice } from '../components/ErrorNotice';
-import type { ProfileSummary } from '../ipc/bindings';
+import type { ProfileSummary } from '../ipc/types';
 import { useSelectProfile } from '../ipc/mutations';
 import { useAppInfo } from '../ipc/queries';
-import { ENVIRONMENT_NAME, environmentLook } from './environment';
+import { ENVIRONMENT_NAME, environmentLook } from '../shell/environment';
 
 function EnvironmentDot({ profile }: { profile: ProfileSummary }) {
   const look = environmentLook(profile.environment);

@@ -14,10 +14,8 @@ import { suspectShortText, suspectsOf } from '../features/health/suspect';
 import { useSandboxRuntime } from '../ipc/health';
 import { useAppInfo, useHistoryAsOf } from '../ipc/queries';
 import { useRuns } from '../ipc/runbooks';
-import { activeProfileOf } from './environment';
-import { useNavigation } from './navigation';
-
-export const FOOTER_HEIGHT = 30;
+import { activeProfileOf } from '../shell/environment';
+import { useNavigation } from '../shell/navigation';
 
 /** How fresh the active profile's cached history is. */
 function DataAsOf({ profileId }: { profileId: string | null }) {

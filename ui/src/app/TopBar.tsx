@@ -1,13 +1,11 @@
 import { AppShell, Badge, Box, Button, Group, Kbd, Text, Tooltip } from '@mantine/core';
 import { IconEye, IconLock, IconRoute, IconSearch } from '@tabler/icons-react';
 
-import type { ProfileSummary } from '../ipc/bindings';
+import type { ProfileSummary } from '../ipc/types';
 import { useAppInfo } from '../ipc/queries';
-import { activeProfileOf, environmentLook } from './environment';
+import { activeProfileOf, environmentLook } from '../shell/environment';
+import { BAND_HEIGHT, HEADER_HEIGHT } from '../shell/layout';
 import { ProfileSwitcher } from './ProfileSwitcher';
-
-export const HEADER_HEIGHT = 56;
-export const BAND_HEIGHT = 24;
 
 /** Full-width strip naming the environment; production and staging cannot be missed. */
 function EnvironmentBand({ profile, failed }: { profile: ProfileSummary | undefined; failed: boolean }) {

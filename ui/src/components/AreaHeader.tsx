@@ -1,7 +1,7 @@
 import { Group, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 
-import type { Area } from '../app/areas';
+import type { Area } from '../shell/areas';
 
 interface AreaHeaderProps {
   area: Area;

@@ -2,7 +2,7 @@ import { Alert, Button, Checkbox, Stack, Text, TextInput } from '@mantine/core';
 import { IconLock } from '@tabler/icons-react';
 import { useState } from 'react';
 
-import type { ConfirmationKind } from '../ipc/bindings';
+import type { ConfirmationKind } from '../ipc/types';
 
 /** What a plan asks before it goes ahead (deploy plans and runbook step plans share this shape). */
 export interface ConfirmationNeeded {

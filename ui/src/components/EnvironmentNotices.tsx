@@ -1,7 +1,7 @@
 import { Alert, Button, Group, List, Text } from '@mantine/core';
 import { IconAlertTriangle, IconDatabaseExclamation, IconKey } from '@tabler/icons-react';
 
-import type { KeychainStatus, StorageNotice } from '../ipc/bindings';
+import type { KeychainStatus, StorageNotice } from '../ipc/types';
 
 /** The local sandbox did not start: the Local sandbox profile cannot work until it does. */
 export function SandboxProblem({ error }: { error: string }) {

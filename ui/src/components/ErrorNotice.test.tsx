@@ -2,7 +2,7 @@ import { MantineProvider } from '@mantine/core';
 import { render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { ErrorCode } from '../ipc/bindings';
+import type { ErrorCode } from '../ipc/types';
 import { toAppError } from '../ipc/errors';
 import { ErrorNotice } from './ErrorNotice';
 import { ERROR_TEXT } from './errorText';

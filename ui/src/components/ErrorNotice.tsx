@@ -2,8 +2,8 @@ import { Alert, Button, Code, Group, Stack, Text } from '@mantine/core';
 import { IconAlertTriangle, IconBook2, IconRefresh } from '@tabler/icons-react';
 import { useContext } from 'react';
 
-import { NavigationContext } from '../app/navigation';
-import type { AppError } from '../ipc/bindings';
+import { NavigationContext } from '../shell/navigation';
+import type { AppError } from '../ipc/types';
 import { type ErrorText, errorText } from './errorText';
 import { OpenRunbookButton } from './OpenRunbookButton';
 

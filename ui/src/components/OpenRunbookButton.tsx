@@ -1,7 +1,7 @@
 import { Button } from '@mantine/core';
 import { IconChecklist } from '@tabler/icons-react';
 
-import type { Navigation } from '../app/navigation';
+import type { Navigation } from '../shell/navigation';
 import { useRunbookCatalog, useRunbookLink } from '../ipc/runbooks';
 
 /**

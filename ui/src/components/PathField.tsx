@@ -2,7 +2,8 @@ import { Button, Group, TextInput } from '@mantine/core';
 import { IconFolderOpen } from '@tabler/icons-react';
 import { useState } from 'react';
 
-import { commands, type PathKind } from '../ipc/bindings';
+import { commands } from '../ipc/bindings';
+import type { PathKind } from '../ipc/types';
 import { callCommand, toAppError } from '../ipc/errors';
 
 interface PathFieldProps {

@@ -1,7 +1,7 @@
 import { Loader, ThemeIcon } from '@mantine/core';
 import { IconCheck, IconCircleDashed, IconLock, IconPlayerPause, IconPlayerSkipForward, IconX } from '@tabler/icons-react';
 
-import type { RunStepState } from '../ipc/bindings';
+import type { RunStepState } from '../ipc/types';
 
 /**
  * The icon of a step's state, the same in deploy progress and runbook runs: a spinner while it

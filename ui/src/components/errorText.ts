@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../ipc/bindings';
+import type { ErrorCode } from '../ipc/types';
 
 export interface ErrorText {
   /** What happened, in a few words: the notice's title. */

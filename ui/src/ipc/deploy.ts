@@ -1,16 +1,8 @@
 import { Channel } from '@tauri-apps/api/core';
 import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 
-import {
-  type AppError,
-  type ArchivedBundle_Serialize,
-  commands,
-  type DeployEvent_Deserialize,
-  type DeployPlan_Serialize,
-  type Environment,
-  type RollbackPlan_Serialize,
-  type VersionList_Serialize,
-} from './bindings';
+import { commands } from './bindings';
+import type { AppError, ArchivedBundle, DeployEvent, DeployPlan, Environment, RollbackPlan, VersionList } from './types';
 import { callCommand } from './errors';
 import { queryKeys } from './queries';
 
@@ -25,15 +17,15 @@ export const deployKeys = {
 };
 
 /** A channel that hands every deploy event to `onEvent`. */
-export function eventChannel(onEvent: (event: DeployEvent_Deserialize) => void): Channel<DeployEvent_Deserialize> {
-  const channel = new Channel<DeployEvent_Deserialize>();
+export function eventChannel(onEvent: (event: DeployEvent) => void): Channel<DeployEvent> {
+  const channel = new Channel<DeployEvent>();
   channel.onmessage = onEvent;
   return channel;
 }
 
 /** Every version of a service in an environment, and whether each can be restored. */
 export function useVersions(profileId: string, service: string, environment: Environment) {
-  return useQuery<VersionList_Serialize, AppError>({
+  return useQuery<VersionList, AppError>({
     queryKey: deployKeys.versions(profileId, service, environment),
     queryFn: () => callCommand(() => commands.deploymentVersions(profileId, service, environment)),
     enabled: service !== '',
@@ -58,7 +50,7 @@ export function useVersionsOf(profileId: string, services: readonly string[], en
 
 /** What the one-step rollback would make current (fetched when asked for). */
 export function useRollbackPlan(profileId: string, service: string, environment: Environment, enabled: boolean) {
-  return useQuery<RollbackPlan_Serialize, AppError>({
+  return useQuery<RollbackPlan, AppError>({
     queryKey: deployKeys.rollbackPlan(profileId, service, environment),
     queryFn: () => callCommand(() => commands.rollbackPlan(profileId, service, environment)),
     enabled,
@@ -69,7 +61,7 @@ export function useRollbackPlan(profileId: string, service: string, environment:
 
 /** The plan of restoring an archived version. */
 export function useRestorePlan(profileId: string, deploymentId: string | null) {
-  return useQuery<DeployPlan_Serialize, AppError>({
+  return useQuery<DeployPlan, AppError>({
     queryKey: deployKeys.restorePlan(profileId, deploymentId ?? ''),
     queryFn: () => callCommand(() => commands.restorePlan(profileId, deploymentId ?? '')),
     enabled: deploymentId !== null,
@@ -90,7 +82,7 @@ export function useAfterDeploy() {
 
 /** The bundles the app archived for a profile (to show a deployment's hash and size). */
 export function useArchivedBundles(profileId: string) {
-  return useQuery<ArchivedBundle_Serialize[], AppError>({
+  return useQuery<ArchivedBundle[], AppError>({
     queryKey: deployKeys.bundles(profileId),
     queryFn: () => callCommand(() => commands.archivedBundles(profileId)),
   });

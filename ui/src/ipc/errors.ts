@@ -1,7 +1,7 @@
-import type { AppError, ErrorCode } from './bindings';
+import type { AppError, ErrorCode } from './types';
 
 /** What a generated command wrapper resolves to (tauri-specta's typed-error shape). */
-type CommandResult<T> = { status: 'ok'; data: T } | { status: 'error'; error: unknown };
+export type CommandResult<T> = { status: 'ok'; data: T } | { status: 'error'; error: unknown };
 
 /**
  * Every error code the Rust side sends. A `Record` over `ErrorCode`, so a code added there fails

@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
-import { type AppError, commands, type HealthBoard, type HealthPoint, type SandboxRuntime } from './bindings';
+import { commands } from './bindings';
+import type { AppError, HealthBoard, HealthPoint, SandboxRuntime } from './types';
 import { callCommand } from './errors';
 
 /** How long each target gets to answer a check. */

@@ -1,7 +1,8 @@
 import { Channel } from '@tauri-apps/api/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
-import { type AppError, commands, type SyncProgress, type SyncReport } from './bindings';
+import { commands } from './bindings';
+import type { AppError, SyncProgress, SyncReport } from './types';
 import { callCommand } from './errors';
 import { queryKeys } from './queries';
 

@@ -1,7 +1,8 @@
 import { Channel } from '@tauri-apps/api/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
 
-import { type AppError, commands, type LogLine, type LogsEvent } from './bindings';
+import { commands } from './bindings';
+import type { AppError, LogLine, LogsEvent } from './types';
 import { callCommand } from './errors';
 
 /**

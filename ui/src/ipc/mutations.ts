@@ -1,14 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
-import {
-  type AppError,
-  commands,
-  type KeyCheck,
-  type Profile,
-  type Profile_Deserialize,
-  type SecretKindArg,
-  type TokenCheck,
-} from './bindings';
+import { commands } from './bindings';
+import type { AppError, KeyCheck, Profile, SecretKindArg, TokenCheck } from './types';
 import { callCommand } from './errors';
 import { queryKeys } from './queries';
 
@@ -24,7 +17,7 @@ export function useSelectProfile() {
 /** Create or replace a profile. */
 export function useSaveProfile() {
   const client = useQueryClient();
-  return useMutation<Profile, AppError, Profile_Deserialize>({
+  return useMutation<Profile, AppError, Profile>({
     mutationFn: (profile) => callCommand(() => commands.saveProfile(profile)),
     onSuccess: async (saved) => {
       await Promise.all([

@@ -1,17 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
-import {
-  type AppError,
-  type BindingsDiff,
-  commands,
-  type DeletePlan,
-  type Drift,
-  type NamespaceSummary,
-  type TagDeletePlan,
-  type WorkerDetail,
-  type WorkerRow,
-  type WorkerSecrets,
-} from './bindings';
+import { commands } from './bindings';
+import type { AppError, BindingsDiff, DeletePlan, Drift, NamespaceSummary, TagDeletePlan, WorkerDetail, WorkerRow, WorkerSecrets } from './types';
 import { callCommand } from './errors';
 
 /** Query keys of the Namespaces area. Everything about one profile's namespaces starts with the same two. */

@@ -1,15 +1,7 @@
 import { type InfiniteData, keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 
-import {
-  type AppError,
-  type AppInfo,
-  commands,
-  type DeploymentFilter_Deserialize,
-  type HistoryPage,
-  type KeychainStatus,
-  type Profile,
-  type ProfileSecrets,
-} from './bindings';
+import { commands } from './bindings';
+import type { AppError, AppInfo, DeploymentFilter, HistoryPage, KeychainStatus, Profile, ProfileSecrets } from './types';
 import { callCommand } from './errors';
 import { markOnce } from '../perf';
 
@@ -21,7 +13,7 @@ export const queryKeys = {
   secrets: (profileId: string) => ['secrets', profileId] as const,
   /** Everything cached about one profile's history (all filters, and "as of"). */
   history: (profileId: string) => ['history', profileId] as const,
-  historyPage: (profileId: string, filter: DeploymentFilter_Deserialize) => ['history', profileId, 'page', filter] as const,
+  historyPage: (profileId: string, filter: DeploymentFilter) => ['history', profileId, 'page', filter] as const,
   historyAsOf: (profileId: string) => ['history', profileId, 'asOf'] as const,
 };
 
@@ -77,7 +69,7 @@ export const HISTORY_PAGE_SIZE = 200;
  * Cached deployments of a profile matching `filter` (its order included), a page at a time:
  * the first page brings the total and "as of", `fetchNextPage` the next rows.
  */
-export function useHistoryPages(profileId: string | null, filter: DeploymentFilter_Deserialize) {
+export function useHistoryPages(profileId: string | null, filter: DeploymentFilter) {
   return useInfiniteQuery<HistoryPage, AppError, InfiniteData<HistoryPage, number>, readonly unknown[], number>({
     queryKey: queryKeys.historyPage(profileId ?? '', filter),
     queryFn: async ({ pageParam }) => {

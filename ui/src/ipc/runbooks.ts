@@ -1,19 +1,8 @@
 import { Channel } from '@tauri-apps/api/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
-import {
-  type ActiveFault,
-  type AppError,
-  commands,
-  type RehearsalFault,
-  type RunbookCatalog_Serialize,
-  type RunbookLink_Serialize,
-  type RunDetail_Serialize,
-  type RunSummary_Serialize,
-  type StepOutput,
-  type StepPlan_Serialize,
-  type StepRunRequest_Deserialize,
-} from './bindings';
+import { commands } from './bindings';
+import type { ActiveFault, AppError, RehearsalFault, RunbookCatalog, RunbookLink, RunDetail, RunSummary, StepOutput, StepPlan, StepRunRequest } from './types';
 import { deployKeys } from './deploy';
 import { callCommand } from './errors';
 import { queryKeys } from './queries';
@@ -35,7 +24,7 @@ export const runbookKeys = {
  * `enabled` (the command palette asks for it only when it is open).
  */
 export function useRunbookCatalog(enabled = true) {
-  return useQuery<RunbookCatalog_Serialize, AppError>({
+  return useQuery<RunbookCatalog, AppError>({
     queryKey: runbookKeys.catalog,
     queryFn: () => callCommand(() => commands.runbookCatalog()),
     staleTime: 30_000,
@@ -45,7 +34,7 @@ export function useRunbookCatalog(enabled = true) {
 
 /** The runbook (and step) an error's runbook section leads to; null when none covers it. */
 export function useRunbookLink(section: string | null) {
-  return useQuery<RunbookLink_Serialize | null, AppError>({
+  return useQuery<RunbookLink | null, AppError>({
     queryKey: runbookKeys.link(section ?? ''),
     queryFn: () => callCommand(() => commands.runbookForError(section ?? '')),
     enabled: section !== null && section !== '',
@@ -55,7 +44,7 @@ export function useRunbookLink(section: string | null) {
 
 /** Every run, newest first, open and finished, of every profile. */
 export function useRuns() {
-  return useQuery<RunSummary_Serialize[], AppError>({
+  return useQuery<RunSummary[], AppError>({
     queryKey: runbookKeys.runs,
     queryFn: () => callCommand(() => commands.listRuns(null)),
   });
@@ -66,7 +55,7 @@ export function useRuns() {
  * area was left and opened again), it is read again every second and a half.
  */
 export function useRunDetail(runId: string | null, streaming: boolean) {
-  return useQuery<RunDetail_Serialize, AppError>({
+  return useQuery<RunDetail, AppError>({
     queryKey: runbookKeys.run(runId ?? ''),
     queryFn: () => callCommand(() => commands.runDetail(runId ?? '')),
     enabled: runId !== null,
@@ -78,7 +67,7 @@ export function useRunDetail(runId: string | null, streaming: boolean) {
 /** Keep a run the back-end returned: the run's cache and the list of runs. */
 export function useStoreRun() {
   const client = useQueryClient();
-  return (run: RunDetail_Serialize) => {
+  return (run: RunDetail) => {
     client.setQueryData(runbookKeys.run(run.summary.id), run);
     void client.invalidateQueries({ queryKey: runbookKeys.runs });
   };
@@ -88,7 +77,7 @@ export function useStoreRun() {
 export function useStartRun() {
   const store = useStoreRun();
   return useMutation<
-    RunDetail_Serialize,
+    RunDetail,
     AppError,
     { profileId: string; runbookId: string; inputs: Record<string, string>; rehearsal: boolean }
   >({
@@ -100,7 +89,7 @@ export function useStartRun() {
 
 /** What running a step would do, and the confirmation it needs. */
 export function useStepPlan() {
-  return useMutation<StepPlan_Serialize, AppError, { runId: string; stepIndex: number; values: Record<string, string> }>({
+  return useMutation<StepPlan, AppError, { runId: string; stepIndex: number; values: Record<string, string> }>({
     mutationFn: ({ runId, stepIndex, values }) => callCommand(() => commands.stepPlan(runId, stepIndex, values)),
   });
 }
@@ -121,9 +110,9 @@ export function useRunStep(profileId: string, runId: string, stepIndex: number) 
   const store = useStoreRun();
   const client = useQueryClient();
   return useMutation<
-    RunDetail_Serialize,
+    RunDetail,
     AppError,
-    { request: StepRunRequest_Deserialize; onOutput: (o: StepOutput) => void }
+    { request: StepRunRequest; onOutput: (o: StepOutput) => void }
   >({
     mutationKey: runbookKeys.runStep(runId, stepIndex),
     mutationFn: ({ request, onOutput }) =>
@@ -155,7 +144,7 @@ export type RunChange =
   | { kind: 'finish' }
   | { kind: 'abandon'; reason: string };
 
-function applyChange(runId: string, change: RunChange): Promise<RunDetail_Serialize> {
+function applyChange(runId: string, change: RunChange): Promise<RunDetail> {
   switch (change.kind) {
     case 'check':
       return callCommand(() => commands.setCheck(runId, change.stepIndex, change.checkIndex, change.checked));
@@ -176,7 +165,7 @@ function applyChange(runId: string, change: RunChange): Promise<RunDetail_Serial
 export function useRunChange(runId: string) {
   const store = useStoreRun();
   const client = useQueryClient();
-  return useMutation<RunDetail_Serialize, AppError, RunChange>({
+  return useMutation<RunDetail, AppError, RunChange>({
     mutationFn: (change) => applyChange(runId, change),
     onSuccess: (run) => {
       store(run);

@@ -4,20 +4,9 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 
 import { App } from '../app/App';
 import { timelineOf } from '../features/timeline/timelineFixtures';
-import type { AreaId } from '../app/areas';
-import { createQueryClient, Providers } from '../app/Providers';
-import type {
-  AppError,
-  AppInfo_Serialize,
-  AuditPage_Serialize,
-  AuditRow_Serialize,
-  CodeDiff_Serialize,
-  Deployment_Serialize,
-  HistoryPage_Serialize,
-  Profile_Serialize,
-  ProfileSummary,
-  SandboxRuntime_Serialize,
-} from '../ipc/bindings';
+import type { AreaId } from '../shell/areas';
+import { createQueryClient, Providers } from '../shell/Providers';
+import { type AppError, type AppInfo, type AuditPage, type AuditRow, type CodeDiff, type FolderBindings, type Deployment, type HistoryPage, type Profile, type ProfileSummary, type SandboxRuntime } from '../ipc/types';
 
 export const sandboxProfile: ProfileSummary = {
   id: 'local-sandbox',
@@ -46,7 +35,7 @@ export const stagingProfile: ProfileSummary = {
 export const SERVICES = ['gateway', 'db', 'auth', 'schedule', 'webhooks', 'email', 'mcp', 'queue'];
 
 /** The full profile behind a summary, as `list_profiles` returns it. */
-export function fullProfile(summary: ProfileSummary, overrides: Partial<Profile_Serialize> = {}): Profile_Serialize {
+export function fullProfile(summary: ProfileSummary, overrides: Partial<Profile> = {}): Profile {
   const local = summary.sandbox;
   return {
     ...summary,
@@ -62,7 +51,7 @@ export function fullProfile(summary: ProfileSummary, overrides: Partial<Profile_
   };
 }
 
-export function appInfo(overrides: Partial<AppInfo_Serialize> = {}): AppInfo_Serialize {
+export function appInfo(overrides: Partial<AppInfo> = {}): AppInfo {
   return {
     sandboxError: null,
     storageNotice: null,
@@ -75,13 +64,13 @@ export function appInfo(overrides: Partial<AppInfo_Serialize> = {}): AppInfo_Ser
   };
 }
 
-export function historyPage(overrides: Partial<HistoryPage_Serialize> = {}): HistoryPage_Serialize {
+export function historyPage(overrides: Partial<HistoryPage> = {}): HistoryPage {
   return { deployments: [], total: overrides.deployments?.length ?? 0, asOfMs: null, failingWindows: [], ...overrides };
 }
 
 let deploymentCounter = 0;
 
-export function deployment(overrides: Partial<Deployment_Serialize> = {}): Deployment_Serialize {
+export function deployment(overrides: Partial<Deployment> = {}): Deployment {
   deploymentCounter += 1;
   const n = deploymentCounter;
   return {
@@ -103,7 +92,7 @@ export function deployment(overrides: Partial<Deployment_Serialize> = {}): Deplo
 let auditCounter = 0;
 
 /** An audit entry: a succeeded deploy of gateway on the sandbox profile, unless told. */
-export function auditRow(overrides: Partial<AuditRow_Serialize> = {}): AuditRow_Serialize {
+export function auditRow(overrides: Partial<AuditRow> = {}): AuditRow {
   auditCounter += 1;
   return {
     seq: auditCounter,
@@ -123,7 +112,7 @@ export function auditRow(overrides: Partial<AuditRow_Serialize> = {}): AuditRow_
 
 /** A page of the audit log as `list_audit` answers: the entries given, all of them. */
 /** A comparison of two bundles: by default `build: "old"` became `build: "new"`. */
-export function codeDiff(overrides: Partial<CodeDiff_Serialize> = {}): CodeDiff_Serialize {
+export function codeDiff(overrides: Partial<CodeDiff> = {}): CodeDiff {
   const side = (sha: string, source: string) => ({
     source,
     available: true,
@@ -156,7 +145,23 @@ export function codeDiff(overrides: Partial<CodeDiff_Serialize> = {}): CodeDiff_
   };
 }
 
-export function auditPage(overrides: Partial<AuditPage_Serialize> = {}): AuditPage_Serialize {
+/** A service folder's bindings as `folder_bindings` reads them: gateway's db and auth, unless told. */
+export function folderBindings(overrides: Partial<FolderBindings> = {}): FolderBindings {
+  return {
+    folder: '/home/op/platform/workers/gateway',
+    file: '/home/op/platform/workers/gateway/wrangler.jsonc',
+    sha256: 'ab'.repeat(32),
+    workerName: 'gateway',
+    bindings: [
+      { binding: 'DB_SERVICE', service: 'db', entrypoint: null },
+      { binding: 'AUTH_SERVICE', service: 'auth', entrypoint: null },
+    ],
+    vars: ['MODE'],
+    ...overrides,
+  };
+}
+
+export function auditPage(overrides: Partial<AuditPage> = {}): AuditPage {
   const entries = overrides.entries ?? [];
   return {
     entries,
@@ -167,7 +172,7 @@ export function auditPage(overrides: Partial<AuditPage_Serialize> = {}): AuditPa
 }
 
 /** The Local sandbox's runtime as `sandbox_runtime` answers: executing and running unless told. */
-export function sandboxRuntime(overrides: Partial<SandboxRuntime_Serialize> = {}): SandboxRuntime_Serialize {
+export function sandboxRuntime(overrides: Partial<SandboxRuntime> = {}): SandboxRuntime {
   return {
     executing: true,
     running: true,
@@ -205,7 +210,7 @@ export interface IpcCall {
  * be given, or the call fails.
  */
 export function serveIpc(
-  info: AppInfo_Serialize | { error: AppError },
+  info: AppInfo | { error: AppError },
   handlers: Record<string, Handler> = {},
 ): IpcCall[] {
   const calls: IpcCall[] = [];
@@ -238,8 +243,12 @@ export function serveIpc(
     history_auto_sync: () => 0,
     deploy_settings: () => ({ keepPerService: 10, maxArchiveBytes: 536_870_912, healthWaitMs: 30_000, healthPollMs: 1_000, bundleSizeLimitBytes: 10_485_760, promoteSoakMinutes: 30 }),
     workerd_path: () => null,
+    // Settings → Deploys lists the project folders; none by default.
+    project_folders: () => [],
     // The Deployments area shows services split between versions; by default none is.
     live_splits: () => [],
+    // The Deploy area's Bindings tab reads a folder's bindings; by default gateway's.
+    folder_bindings: () => folderBindings(),
     // Every plan diffs its code first; by default one line changed.
     compare_bundles: () => codeDiff(),
     interrupted_deploys: () => [],
@@ -267,7 +276,7 @@ export function serveIpc(
 }
 
 /** Serve `app_info` (and the defaults of `serveIpc`); returns the calls made. */
-export function serveAppInfo(reply: AppInfo_Serialize | { error: AppError }): IpcCall[] {
+export function serveAppInfo(reply: AppInfo | { error: AppError }): IpcCall[] {
   return serveIpc(reply);
 }
 

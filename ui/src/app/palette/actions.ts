@@ -16,16 +16,16 @@ import {
 import { useMemo } from 'react';
 
 import { useHealthMonitor } from '../../features/health/HealthMonitor';
-import type { ActiveFault, AppError, Environment, Profile, RehearsalFault, VersionRow_Serialize } from '../../ipc/bindings';
+import type { ActiveFault, AppError, Environment, Profile, RehearsalFault, VersionRow } from '../../ipc/types';
 import { useVersionsOf } from '../../ipc/deploy';
 import { toAppError } from '../../ipc/errors';
 import { useSelectProfile } from '../../ipc/mutations';
 import { useNamespaces, useWorkers } from '../../ipc/namespaces';
 import { useAppInfo, useProfiles } from '../../ipc/queries';
 import { useClearFault, useInjectFault, useRunbookCatalog, useSandboxFaults } from '../../ipc/runbooks';
-import { AREAS, areaShortcut } from '../areas';
-import { activeProfileOf } from '../environment';
-import { useNavigation } from '../navigation';
+import { AREAS, areaShortcut } from '../../shell/areas';
+import { activeProfileOf } from '../../shell/environment';
+import { useNavigation } from '../../shell/navigation';
 import { type Searchable, wordScore, wordsOfQuery } from './fuzzy';
 
 /** What an action's row shows and what choosing it does. */
@@ -100,7 +100,7 @@ function activeFaultOf(choice: FaultChoice, active: readonly ActiveFault[]): Act
   return active.find((f) => f.target === choice.target && (choice.mode === null || f.mode === choice.mode));
 }
 
-function versionName(row: VersionRow_Serialize): string {
+function versionName(row: VersionRow): string {
   return row.deployment.versionTag ?? row.deployment.version ?? row.deployment.id;
 }
 

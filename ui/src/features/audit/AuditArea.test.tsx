@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { AuditFilter_Deserialize, AuditRow_Serialize } from '../../ipc/bindings';
+import type { AuditFilter, AuditRow } from '../../ipc/types';
 import { appInfo, auditPage, auditRow, fail, renderApp, serveIpc } from '../../test/render';
 
 const T = Date.parse('2025-03-01T12:00:00Z');
@@ -64,9 +64,9 @@ const LOG = [running, deployed, refused, cutOff, setting];
  * A stand-in for the engine's query: the filters and the page the view asks for (the real query
  * is tested against SQLite in the store's and the façade's tests).
  */
-function log(rows: readonly AuditRow_Serialize[]) {
+function log(rows: readonly AuditRow[]) {
   return (args: Record<string, unknown>) => {
-    const f = args.filter as AuditFilter_Deserialize;
+    const f = args.filter as AuditFilter;
     const matching = rows.filter(
       (e) =>
         (f.profileId == null || e.profileId === f.profileId) &&
@@ -83,7 +83,7 @@ function log(rows: readonly AuditRow_Serialize[]) {
 }
 
 function filtersSent(calls: { cmd: string; args: Record<string, unknown> }[]) {
-  return calls.filter((c) => c.cmd === 'list_audit').map((c) => c.args.filter as AuditFilter_Deserialize);
+  return calls.filter((c) => c.cmd === 'list_audit').map((c) => c.args.filter as AuditFilter);
 }
 
 function entryRows() {

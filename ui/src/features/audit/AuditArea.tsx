@@ -4,19 +4,12 @@ import { IconFileTypeCsv, IconJson, IconRefresh, IconSearch } from '@tabler/icon
 import { type InfiniteData, keepPreviousData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useState } from 'react';
 
-import { areaById } from '../../app/areas';
-import { useNavigation } from '../../app/navigation';
+import { areaById } from '../../shell/areas';
+import { useNavigation } from '../../shell/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import {
-  type AppError,
-  type AuditFilter_Deserialize,
-  type AuditPage,
-  type AuditRow,
-  commands,
-  type ExportFormat,
-  type ProfileSummary,
-} from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, AuditFilter, AuditPage, AuditRow, ExportFormat, ProfileSummary } from '../../ipc/types';
 import { callCommand } from '../../ipc/errors';
 import { useAppInfo } from '../../ipc/queries';
 import {
@@ -43,7 +36,7 @@ const RUNNING_REFRESH_MS = 3000;
 const auditKey = ['audit'] as const;
 
 /** The entries `filter` selects, a page at a time: the first page brings the total. */
-function useAuditPages(filter: AuditFilter_Deserialize) {
+function useAuditPages(filter: AuditFilter) {
   return useInfiniteQuery<AuditPage, AppError, InfiniteData<AuditPage, number>, readonly unknown[], number>({
     queryKey: [...auditKey, filter],
     queryFn: ({ pageParam }) =>
@@ -62,7 +55,7 @@ function useAuditPages(filter: AuditFilter_Deserialize) {
 /** Export every entry the filter selects (not only those loaded) where the save dialog says. */
 function useExportAudit() {
   const client = useQueryClient();
-  return useMutation<string | null, AppError, { filter: AuditFilter_Deserialize; format: ExportFormat }>({
+  return useMutation<string | null, AppError, { filter: AuditFilter; format: ExportFormat }>({
     mutationFn: ({ filter, format }) =>
       callCommand(() => commands.exportAudit({ ...filter, limit: null, offset: null }, format)),
     // The export is itself recorded.
@@ -184,7 +177,7 @@ function FilterBar({
   );
 }
 
-function ExportButtons({ filter }: { filter: AuditFilter_Deserialize }) {
+function ExportButtons({ filter }: { filter: AuditFilter }) {
   const exporter = useExportAudit();
   const busy = exporter.isPending ? exporter.variables.format : null;
   return (

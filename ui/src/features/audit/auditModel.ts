@@ -1,5 +1,5 @@
 import { formatLocalTime } from '../../components/time';
-import type { AuditFilter_Deserialize, AuditOutcome, AuditRow } from '../../ipc/bindings';
+import type { AuditFilter, AuditOutcome, AuditRow } from '../../ipc/types';
 
 /** The time ranges offered, newest first; `custom` takes a From and a To. */
 export const TIME_RANGES = [
@@ -61,8 +61,8 @@ export function localInputMs(value: string): number | null {
  * What the engine is asked for (the page, limit and offset, is added per page). Presets count back
  * from `nowMs`; a custom To includes its whole minute.
  */
-export function toAuditFilter(filters: AuditFilters, text: string, nowMs: number): AuditFilter_Deserialize {
-  const filter: AuditFilter_Deserialize = {};
+export function toAuditFilter(filters: AuditFilters, text: string, nowMs: number): AuditFilter {
+  const filter: AuditFilter = {};
   const range = TIME_RANGES.find((r) => r.value === filters.time);
   if (range?.ms != null) {
     filter.sinceMs = nowMs - range.ms;

@@ -3,7 +3,8 @@ import { useQuery } from '@tanstack/react-query';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes, shortHash } from '../../components/format';
-import { type AppError, type BundleRef, type BundleSide_Serialize as BundleSide, type CodeDiff_Serialize as CodeDiff, commands } from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, BundleRef, BundleSide as BundleSide, CodeDiff as CodeDiff } from '../../ipc/types';
 import { deployKeys } from '../../ipc/deploy';
 import { callCommand } from '../../ipc/errors';
 

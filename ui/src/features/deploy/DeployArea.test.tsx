@@ -1,12 +1,7 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type {
-  DeployEvent_Serialize,
-  DeployPlan_Serialize,
-  PreparedDeploy_Serialize,
-  VersionList_Serialize,
-} from '../../ipc/bindings';
+import type { DeployEvent, DeployPlan, PreparedDeploy, VersionList } from '../../ipc/types';
 import {
   appInfo,
   codeDiff,
@@ -23,7 +18,7 @@ import { applyEvent, EMPTY_PROGRESS, MAX_LINES_PER_STEP } from './progress';
 
 const RUN = 'run-fixed';
 
-function plan(overrides: Partial<DeployPlan_Serialize> = {}): DeployPlan_Serialize {
+function plan(overrides: Partial<DeployPlan> = {}): DeployPlan {
   return {
     profileId: 'local-sandbox',
     service: 'gateway',
@@ -62,7 +57,7 @@ function plan(overrides: Partial<DeployPlan_Serialize> = {}): DeployPlan_Seriali
   };
 }
 
-function prepared(p: DeployPlan_Serialize = plan()): PreparedDeploy_Serialize {
+function prepared(p: DeployPlan = plan()): PreparedDeploy {
   return {
     runId: RUN,
     profileId: 'local-sandbox',
@@ -78,7 +73,7 @@ function prepared(p: DeployPlan_Serialize = plan()): PreparedDeploy_Serialize {
   };
 }
 
-function event(e: DeployEvent_Serialize): DeployEvent_Serialize {
+function event(e: DeployEvent): DeployEvent {
   return e;
 }
 
@@ -257,6 +252,31 @@ describe('Deploy area', () => {
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('lacks deployments:create');
     expect(alert).toHaveTextContent('Insufficient permissions');
+  });
+
+  it('sends a bundle file with the service bindings typed in its form, and holds back a half-typed row', async () => {
+    const calls = serve({ prepare_deploy: fail({ code: 'InvalidInput', message: 'stop here', runbook: null }) });
+    const { user } = renderApp('deploy');
+    await user.click(await screen.findByRole('radio', { name: 'Built bundle file' }));
+    await user.type(screen.getByRole('textbox', { name: 'Bundle file' }), '/tmp/gateway.js');
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Service' }), 'gateway');
+    await user.type(screen.getByRole('textbox', { name: 'Commit' }), 'abc1234');
+    await user.type(screen.getByRole('textbox', { name: 'Branch' }), 'main');
+    await user.type(screen.getByRole('textbox', { name: 'Author' }), 'carol');
+    const group = screen.getByRole('group', { name: 'Service bindings of the bundle' });
+    await user.click(within(group).getByRole('button', { name: 'Add a binding' }));
+    const go = screen.getByRole('button', { name: 'Check and plan' });
+    // A row half typed holds the deploy back, saying why.
+    expect(go).toBeDisabled();
+    await user.type(within(group).getByRole('textbox', { name: 'Name of binding 1' }), 'DB_SERVICE');
+    await user.type(within(group).getByRole('textbox', { name: 'Service of DB_SERVICE' }), 'db');
+    expect(go).toBeEnabled();
+    await user.click(go);
+    await waitFor(() => {
+      expect(calls.some((c) => c.cmd === 'prepare_deploy')).toBe(true);
+    });
+    const sent = calls.filter((c) => c.cmd === 'prepare_deploy').map((c) => (c.args.request as { bindings: unknown }).bindings);
+    expect(sent).toEqual([{ DB_SERVICE: 'db' }]);
   });
 
   it('offers a direct upload to the namespace when the Deploy API does not answer, with its own plan', async () => {
@@ -447,7 +467,7 @@ describe('Deploy area', () => {
     const v3 = deployment({ id: 'deploy_3', versionTag: 'v1.4.0' });
     const v2 = deployment({ id: 'deploy_2', versionTag: 'v1.3.0' });
     const v1 = deployment({ id: 'deploy_1', versionTag: 'v1.2.0' });
-    const versions: VersionList_Serialize = {
+    const versions: VersionList = {
       service: 'gateway',
       environment: 'production',
       pin: null,

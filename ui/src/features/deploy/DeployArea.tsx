@@ -1,12 +1,13 @@
 import { Loader, Paper, Stack, Tabs, Text } from '@mantine/core';
-import { IconArrowBackUp, IconArrowBigUpLines, IconRocket, IconStairsUp } from '@tabler/icons-react';
+import { IconArrowBackUp, IconArrowBigUpLines, IconPlugConnected, IconRocket, IconStairsUp } from '@tabler/icons-react';
 import { useState } from 'react';
 
-import { areaById } from '../../app/areas';
-import { type NavigationTarget, useNavigation } from '../../app/navigation';
+import { areaById } from '../../shell/areas';
+import { type NavigationTarget, useNavigation } from '../../shell/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useAppInfo, useProfiles } from '../../ipc/queries';
+import { BindingsEditor } from '../bindings/BindingsEditor';
 import './deploy.css';
 import { DeployWizard } from './DeployWizard';
 import { InterruptedDeploys } from './InterruptedDeploys';
@@ -70,6 +71,9 @@ export function DeployArea() {
             <Tabs.Tab value="rollout" leftSection={<IconStairsUp size={16} aria-hidden />}>
               Staged rollout
             </Tabs.Tab>
+            <Tabs.Tab value="bindings" leftSection={<IconPlugConnected size={16} aria-hidden />}>
+              Bindings
+            </Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="deploy">
             <DeployWizard key={profile.id} profile={profile} />
@@ -82,6 +86,9 @@ export function DeployArea() {
           </Tabs.Panel>
           <Tabs.Panel value="rollout">
             <RolloutPanel key={profile.id} profile={profile} />
+          </Tabs.Panel>
+          <Tabs.Panel value="bindings">
+            <BindingsEditor key={profile.id} profileId={profile.id} />
           </Tabs.Panel>
         </Tabs>
       )}

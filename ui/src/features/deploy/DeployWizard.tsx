@@ -15,23 +15,16 @@ import {
 import { IconCircleCheck, IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
 import { type SyntheticEvent, useCallback, useEffect, useRef, useState } from 'react';
 
-import { type NavigationTarget, useNavigation } from '../../app/navigation';
+import { type NavigationTarget, useNavigation } from '../../shell/navigation';
 import { ConfirmAction } from '../../components/ConfirmAction';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes, shortHash } from '../../components/format';
 import { PathField } from '../../components/PathField';
-import {
-  type AppError,
-  commands,
-  type Confirmation_Deserialize,
-  type DeployEvent_Deserialize,
-  type DeployOutcome_Serialize,
-  type Environment,
-  type PreparedDeploy_Serialize,
-  type Profile,
-} from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import { type AppError, type Confirmation, type DeployEvent, type DeployOutcome, type Environment, type PreparedDeploy, type Profile } from '../../ipc/types';
 import { eventChannel, useAfterDeploy } from '../../ipc/deploy';
 import { callCommand, toAppError } from '../../ipc/errors';
+import { type BindingRow, BindingsForm, rowProblem, rowsToBindings } from '../bindings/BindingsEditor';
 import { NewServiceButton } from '../templates/NewService';
 import { DeployPlanView } from './PlanView';
 import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
@@ -42,10 +35,10 @@ type SourceKind = 'serviceFolder' | 'bundleFile';
 type Phase =
   | { name: 'form' }
   | { name: 'preparing'; runId: string }
-  | { name: 'planned'; prepared: PreparedDeploy_Serialize }
-  | { name: 'applying'; prepared: PreparedDeploy_Serialize }
-  | { name: 'done'; outcome: DeployOutcome_Serialize }
-  | { name: 'failed'; error: AppError; prepared: PreparedDeploy_Serialize | null; uploaded: boolean };
+  | { name: 'planned'; prepared: PreparedDeploy }
+  | { name: 'applying'; prepared: PreparedDeploy }
+  | { name: 'done'; outcome: DeployOutcome }
+  | { name: 'failed'; error: AppError; prepared: PreparedDeploy | null; uploaded: boolean };
 
 export const ENVIRONMENTS: Environment[] = ['production', 'staging', 'development'];
 
@@ -86,7 +79,7 @@ function orNull(value: string): string | null {
   return v === '' ? null : v;
 }
 
-function Outcome({ outcome, onAgain }: { outcome: DeployOutcome_Serialize; onAgain: () => void }) {
+function Outcome({ outcome, onAgain }: { outcome: DeployOutcome; onAgain: () => void }) {
   const d = outcome.deployment;
   const v = outcome.verification;
   return (
@@ -130,6 +123,8 @@ export function DeployWizard({ profile }: { profile: Profile }) {
   const [service, setService] = useState<string>(() => askedService(target, profile) ?? '');
   const [environment, setEnvironment] = useState<Environment>(profile.environment);
   const [metadata, setMetadata] = useState<Metadata>(EMPTY_METADATA);
+  // A bundle file carries no wrangler.jsonc: its service bindings are typed here.
+  const [bindingRows, setBindingRows] = useState<BindingRow[]>([]);
   const [phase, setPhase] = useState<Phase>({ name: 'form' });
   // Asked again while Deploy is open: that service is chosen (only chosen: nothing runs yet).
   const [seenTarget, setSeenTarget] = useState(target);
@@ -164,7 +159,7 @@ export function DeployWizard({ profile }: { profile: Profile }) {
     target?.scrollIntoView({ block: 'start' });
   }, [phase.name]);
 
-  const onEvent = useCallback((event: DeployEvent_Deserialize) => {
+  const onEvent = useCallback((event: DeployEvent) => {
     if (event.kind === 'step' && event.step === 'upload' && event.state !== 'pending') {
       uploadStarted.current = true;
     }
@@ -178,6 +173,10 @@ export function DeployWizard({ profile }: { profile: Profile }) {
     source === 'bundleFile' && (metadata.commit.trim() === '' || metadata.branch.trim() === '' || metadata.author.trim() === '')
       ? 'A bundle file needs its commit, branch and author typed in.'
       : null;
+  const bindingsProblem =
+    source === 'bundleFile'
+      ? bindingRows.map((r) => rowProblem(r, bindingRows)).find((p) => p !== null) ?? null
+      : null;
   const formProblem =
     path.trim() === ''
       ? source === 'serviceFolder'
@@ -185,7 +184,7 @@ export function DeployWizard({ profile }: { profile: Profile }) {
         : 'Choose the bundle file.'
       : serviceName === ''
         ? 'Choose the service.'
-        : bundleNeeds;
+        : (bundleNeeds ?? (bindingsProblem === null ? null : `Service bindings: ${bindingsProblem}`));
 
   const prepare = async (event: SyntheticEvent) => {
     event.preventDefault();
@@ -215,7 +214,8 @@ export function DeployWizard({ profile }: { profile: Profile }) {
               branch: orNull(metadata.branch),
               author: orNull(metadata.author),
             },
-            bindings: null,
+            // A folder's bindings come from its wrangler.jsonc; a bundle file's from the form.
+            bindings: source === 'bundleFile' && bindingRows.length > 0 ? rowsToBindings(bindingRows) : null,
             runId,
             direct: straight,
           },
@@ -228,7 +228,7 @@ export function DeployWizard({ profile }: { profile: Profile }) {
     }
   };
 
-  const apply = async (prepared: PreparedDeploy_Serialize, confirmation: Confirmation_Deserialize) => {
+  const apply = async (prepared: PreparedDeploy, confirmation: Confirmation) => {
     setPhase({ name: 'applying', prepared });
     try {
       const outcome = await callCommand(() => commands.applyDeploy(prepared.runId, confirmation, eventChannel(onEvent)));
@@ -347,6 +347,18 @@ export function DeployWizard({ profile }: { profile: Profile }) {
               <TextInput label="Branch" placeholder={hint.branch} value={metadata.branch} onChange={setMeta('branch')} spellCheck={false} />
               <TextInput label="Author" placeholder={hint.author} value={metadata.author} onChange={setMeta('author')} />
             </SimpleGrid>
+            {source === 'bundleFile' && (
+              <Stack gap={4} role="group" aria-label="Service bindings of the bundle">
+                <Text size="sm" fw={600}>
+                  Service bindings (sent with the bundle)
+                </Text>
+                <Text size="sm" c="dimmed">
+                  A bundle file has no wrangler.jsonc: the bindings it gets are the ones listed here, and bindings change only on a
+                  deploy. Leave the list empty to deploy it with none.
+                </Text>
+                <BindingsForm rows={bindingRows} onChange={setBindingRows} disabled={busy} />
+              </Stack>
+            )}
             <Checkbox
               label="Emergency: upload straight to the namespace, bypassing the Deploy API"
               description={`Only when the Deploy API is down. Uses the profile's Cloudflare API token; recorded as a manual deployment in the audit log and the history (the Deploy API's list will not show it).`}

@@ -3,7 +3,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatLocalTime } from '../../components/time';
-import { type AppError, commands, type InterruptedDeploy_Serialize as InterruptedDeploy } from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, InterruptedDeploy as InterruptedDeploy } from '../../ipc/types';
 import { deployKeys } from '../../ipc/deploy';
 import { callCommand } from '../../ipc/errors';
 

@@ -5,7 +5,7 @@ import type { ReactNode } from 'react';
 import { formatBytes, shortHash } from '../../components/format';
 import { CodeDiffView } from './CodeDiffView';
 import { formatLocalTime } from '../../components/time';
-import type { DeployBindingsDiff, DeployPlan_Serialize, VersionSummary_Serialize } from '../../ipc/bindings';
+import type { DeployBindingsDiff, DeployPlan, VersionSummary } from '../../ipc/types';
 
 function orDash(value: string | null | undefined): string {
   return value === null || value === undefined || value === '' ? '—' : value;
@@ -17,7 +17,7 @@ function localTime(rfc3339: string): string {
   return Number.isNaN(ms) ? rfc3339 : formatLocalTime(ms);
 }
 
-function versionRows(v: VersionSummary_Serialize | null): Record<string, ReactNode> {
+function versionRows(v: VersionSummary | null): Record<string, ReactNode> {
   return {
     Version: orDash(v?.versionLabel),
     Deployment: orDash(v?.deploymentId),
@@ -36,8 +36,8 @@ export function VersionCompare({
   next,
   nextTitle,
 }: {
-  current: VersionSummary_Serialize | null;
-  next: VersionSummary_Serialize;
+  current: VersionSummary | null;
+  next: VersionSummary;
   nextTitle: string;
 }) {
   const now = versionRows(current);
@@ -119,7 +119,7 @@ export function Warnings({ warnings }: { warnings: readonly string[] }) {
  * The plan of a deploy, restore, promote or direct upload: what changes, from what to what — the
  * code first (diffed against what the namespace runs now), then versions and bindings.
  */
-export function DeployPlanView({ plan }: { plan: DeployPlan_Serialize }) {
+export function DeployPlanView({ plan }: { plan: DeployPlan }) {
   const nextTitle = plan.kind === 'rollback' ? 'After restoring' : 'After this deploy';
   return (
     <Stack gap="sm">

@@ -1,28 +1,21 @@
 import { Alert, Button, Group, Loader, NativeSelect, Paper, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { IconCircleCheck } from '@tabler/icons-react';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 
-import { type NavigationTarget, useNavigation } from '../../app/navigation';
+import { type NavigationTarget, useNavigation } from '../../shell/navigation';
 import { ConfirmAction } from '../../components/ConfirmAction';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import {
-  type AppError,
-  commands,
-  type DeployEvent_Deserialize,
-  type DeployOutcome_Serialize,
-  type DeployPlan_Serialize,
-  type Environment,
-  type Profile,
-} from '../../ipc/bindings';
-import { deployKeys, eventChannel, useAfterDeploy } from '../../ipc/deploy';
-import { callCommand, toAppError } from '../../ipc/errors';
+import { commands } from '../../ipc/bindings';
+import type { AppError, DeployOutcome, DeployPlan, Environment, Profile } from '../../ipc/types';
+import { deployKeys } from '../../ipc/deploy';
+import { callCommand } from '../../ipc/errors';
 import { ENVIRONMENTS } from './DeployWizard';
 import { DeployPlanView } from './PlanView';
-import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
 import { StepList } from './StepList';
+import { useStreamedRun } from './useStreamedRun';
 
-type Result = { ok: true; outcome: DeployOutcome_Serialize } | { ok: false; error: AppError };
+type Result = { ok: true; outcome: DeployOutcome } | { ok: false; error: AppError };
 
 /** The service whose promote plan another area (the command palette) asked for, if the profile has it. */
 function askedService(target: NavigationTarget | null, profile: Profile): string | null {
@@ -40,8 +33,7 @@ export function PromotePanel({ profile }: { profile: Profile }) {
   const [service, setService] = useState(() => askedService(target, profile) ?? '');
   const [from, setFrom] = useState<Environment>('staging');
   const [to, setTo] = useState<Environment>('production');
-  const [running, setRunning] = useState(false);
-  const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
+  const { running, progress, apply, clear } = useStreamedRun(profile.id);
   const [result, setResult] = useState<Result | null>(null);
   // Asked again while Deploy is open (the command palette's "Promote gateway"): that service's
   // plan is shown. Only the plan: nothing is promoted until it is confirmed.
@@ -52,45 +44,32 @@ export function PromotePanel({ profile }: { profile: Profile }) {
     if (asked !== null && !running) {
       setService(asked);
       setResult(null);
-      setProgress(EMPTY_PROGRESS);
+      clear();
     }
   }
-  const afterDeploy = useAfterDeploy();
   const readOnly = profile.protection === 'readOnly';
   const ready = service !== '' && from !== to;
-  const plan = useQuery<DeployPlan_Serialize, AppError>({
+  const plan = useQuery<DeployPlan, AppError>({
     queryKey: [...deployKeys.all(profile.id), 'promotePlan', service, from, to],
     queryFn: () => callCommand(() => commands.promotePlan(profile.id, service, from, to)),
     enabled: ready,
     staleTime: 0,
     gcTime: 0,
   });
-  const onEvent = useCallback((event: DeployEvent_Deserialize) => {
-    setProgress((p) => applyEvent(p, event));
-  }, []);
   const retarget = () => {
     setResult(null);
-    setProgress(EMPTY_PROGRESS);
+    clear();
   };
 
-  const go = async (p: DeployPlan_Serialize, confirmed: boolean, typed: string | null) => {
-    setRunning(true);
-    setProgress(EMPTY_PROGRESS);
+  const go = async (p: DeployPlan, confirmed: boolean, typed: string | null) => {
     setResult(null);
-    try {
-      const outcome = await callCommand(() =>
-        commands.promote(
-          { profileId: profile.id, service, from, to, confirmation: { confirmed, typed, basis: p.basis }, runId: null },
-          eventChannel(onEvent),
-        ),
-      );
-      setResult({ ok: true, outcome });
-    } catch (e) {
-      setResult({ ok: false, error: toAppError(e) });
-    } finally {
-      setRunning(false);
-      afterDeploy(profile.id);
-    }
+    const end = await apply((events) =>
+      commands.promote(
+        { profileId: profile.id, service, from, to, confirmation: { confirmed, typed, basis: p.basis }, runId: null },
+        events,
+      ),
+    );
+    setResult(end.ok ? { ok: true, outcome: end.value } : end);
   };
 
   return (

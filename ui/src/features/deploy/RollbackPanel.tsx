@@ -8,47 +8,38 @@ import {
   NativeSelect,
   Paper,
   Stack,
-  Table,
   Text,
   Textarea,
   Title,
 } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { IconArrowBackUp, IconCircleCheck, IconPin } from '@tabler/icons-react';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 
-import { type NavigationTarget, useNavigation } from '../../app/navigation';
+import { type NavigationTarget, useNavigation } from '../../shell/navigation';
 import { ConfirmAction } from '../../components/ConfirmAction';
+import { type DataColumn, DataTable } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes, shortHash } from '../../components/format';
 import { formatLocalTime } from '../../components/time';
-import {
-  type AppError,
-  commands,
-  type Confirmation_Deserialize,
-  type DeployEvent_Deserialize,
-  type Deployment_Serialize,
-  type Environment,
-  type Profile,
-  type ArchivedBundle_Serialize,
-  type VersionRow_Serialize,
-} from '../../ipc/bindings';
-import { deployKeys, eventChannel, useAfterDeploy, useRestorePlan, useRollbackPlan, useVersions } from '../../ipc/deploy';
-import { callCommand, toAppError } from '../../ipc/errors';
+import { commands } from '../../ipc/bindings';
+import type { AppError, ArchivedBundle, Confirmation, Deployment, Environment, Profile, VersionRow } from '../../ipc/types';
+import { deployKeys, useRestorePlan, useRollbackPlan, useVersions } from '../../ipc/deploy';
+import { callCommand } from '../../ipc/errors';
 import { ENVIRONMENTS } from './DeployWizard';
 import { CodeDiffView } from './CodeDiffView';
 import { DeployPlanView, Warnings } from './PlanView';
-import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
 import { StepList } from './StepList';
+import { useStreamedRun } from './useStreamedRun';
 
-function label(d: Deployment_Serialize | null): string {
+function label(d: Deployment | null): string {
   if (!d) {
     return 'nothing';
   }
   return `${d.versionTag ?? d.version ?? d.id} (${d.metadata.commit.slice(0, 7)}, ${d.id})`;
 }
 
-type Action = { kind: 'oneStep' } | { kind: 'restore'; row: VersionRow_Serialize };
+type Action = { kind: 'oneStep' } | { kind: 'restore'; row: VersionRow };
 
 type Result = { ok: true; text: string } | { ok: false; error: AppError };
 
@@ -81,7 +72,7 @@ function OneStepPlan({
   service: string;
   environment: Environment;
   busy: boolean;
-  onGo: (reason: string, confirmation: Confirmation_Deserialize) => void;
+  onGo: (reason: string, confirmation: Confirmation) => void;
 }) {
   const plan = useRollbackPlan(profile.id, service, environment, true);
   const [reason, setReason] = useState('');
@@ -130,9 +121,9 @@ function RestorePlan({
   onGo,
 }: {
   profile: Profile;
-  row: VersionRow_Serialize;
+  row: VersionRow;
   busy: boolean;
-  onGo: (reason: string, confirmation: Confirmation_Deserialize) => void;
+  onGo: (reason: string, confirmation: Confirmation) => void;
 }) {
   const plan = useRestorePlan(profile.id, row.deployment.id);
   const [reason, setReason] = useState('');
@@ -160,7 +151,7 @@ function RestorePlan({
   );
 }
 
-function versionName(d: Deployment_Serialize): string {
+function versionName(d: Deployment): string {
   return d.versionTag ?? d.version ?? d.id;
 }
 
@@ -171,7 +162,7 @@ function CompareVersions({
   chosen,
 }: {
   profileId: string;
-  rows: VersionRow_Serialize[];
+  rows: VersionRow[];
   chosen: string[];
 }) {
   const picked = rows
@@ -214,13 +205,13 @@ function FetchButton({
   disabled,
 }: {
   profileId: string;
-  row: VersionRow_Serialize;
+  row: VersionRow;
   name: string;
   disabled: boolean;
 }) {
   const client = useQueryClient();
   const d = row.deployment;
-  const fetchIt = useMutation<ArchivedBundle_Serialize, AppError>({
+  const fetchIt = useMutation<ArchivedBundle, AppError>({
     mutationFn: () => callCommand(() => commands.fetchPlatformBundle(profileId, d.service, d.environment, d.id)),
     onSuccess: () => client.invalidateQueries({ queryKey: deployKeys.all(profileId) }),
   });
@@ -247,128 +238,156 @@ function FetchButton({
   );
 }
 
-function VersionsTable({
-  profileId,
-  rows,
-  disabled,
-  onRestore,
-  chosen,
-  onChoose,
-}: {
+/** A version's row: its name, badges and id on two lines. */
+const VERSION_ROW_HEIGHT = 64;
+/** One that cannot be restored also says why (and may offer to fetch its code). */
+const UNRESTORABLE_ROW_HEIGHT = 96;
+
+const versionId = (r: VersionRow) => r.deployment.id;
+const versionRowHeight = (r: VersionRow) => (r.restorable ? VERSION_ROW_HEIGHT : UNRESTORABLE_ROW_HEIGHT);
+
+function versionRowName(r: VersionRow): string {
+  const d = r.deployment;
+  return d.versionTag ?? d.version ?? d.id;
+}
+
+interface VersionsTableProps {
   profileId: string;
-  rows: VersionRow_Serialize[];
+  rows: VersionRow[];
   disabled: boolean;
-  onRestore: (row: VersionRow_Serialize) => void;
+  onRestore: (row: VersionRow) => void;
   /** Deployment ids ticked for comparison (at most two). */
   chosen: string[];
   onChoose: (ids: string[]) => void;
-}) {
+}
+
+function versionColumns({ profileId, disabled, onRestore, chosen, onChoose }: Omit<VersionsTableProps, 'rows'>): DataColumn<VersionRow>[] {
+  return [
+    {
+      id: 'version',
+      header: 'Version',
+      meta: { width: 240 },
+      cell: ({ row: { original: r } }) => (
+        <>
+          {/* Wraps: a restore's long name ("v1.0.0 (rollback to deploy_…)") must not squeeze
+              the badges into unreadable stubs. */}
+          <Group gap={6} wrap="wrap">
+            <Text size="sm">{versionRowName(r)}</Text>
+            {r.current && (
+              <Badge size="xs" color="green" tt="none">
+                current
+              </Badge>
+            )}
+            {r.pinned && (
+              <Badge size="xs" color="orange" tt="none" leftSection={<IconPin size={10} aria-hidden />}>
+                pinned
+              </Badge>
+            )}
+          </Group>
+          <Text size="xs" c="dimmed">
+            {r.deployment.id}
+          </Text>
+        </>
+      ),
+    },
+    {
+      id: 'commit',
+      header: 'Commit',
+      meta: { width: 90 },
+      cell: ({ row }) => (
+        <Text size="sm" ff="monospace">
+          {row.original.deployment.metadata.commit.slice(0, 7)}
+        </Text>
+      ),
+    },
+    { id: 'author', header: 'Author', meta: { width: 110 }, cell: ({ row }) => row.original.deployment.metadata.author },
+    {
+      id: 'deployed',
+      header: 'Deployed',
+      meta: { width: 170 },
+      cell: ({ row }) => formatLocalTime(Date.parse(row.original.deployment.timestamp)),
+    },
+    { id: 'status', header: 'Status', meta: { width: 100 }, cell: ({ row }) => row.original.deployment.status.replace('_', ' ') },
+    {
+      id: 'bundle',
+      header: 'Archived bundle',
+      meta: { width: 150 },
+      cell: ({ row: { original: r } }) =>
+        r.bundle && r.bundle.available ? (
+          <Text size="sm">{`${shortHash(r.bundle.sha256)} · ${r.bundle.sizeBytes !== null ? formatBytes(r.bundle.sizeBytes) : '?'}`}</Text>
+        ) : (
+          <Text size="sm" c="dimmed">
+            none
+          </Text>
+        ),
+    },
+    {
+      id: 'compare',
+      header: 'Compare',
+      meta: { width: 90 },
+      cell: ({ row: { original: r } }) =>
+        r.bundle?.available && (
+          <Checkbox
+            aria-label={`Compare ${versionRowName(r)}`}
+            checked={chosen.includes(r.deployment.id)}
+            onChange={(e) => {
+              const on = e.currentTarget.checked;
+              const id = r.deployment.id;
+              // Ticking a third drops the oldest tick: two are compared at a time.
+              onChoose(on ? [...chosen, id].slice(-2) : chosen.filter((c) => c !== id));
+            }}
+          />
+        ),
+    },
+    {
+      id: 'restore',
+      header: 'Restore',
+      cell: ({ row: { original: r } }) =>
+        r.restorable ? (
+          <Button
+            size="xs"
+            variant="light"
+            disabled={disabled}
+            onClick={() => {
+              onRestore(r);
+            }}
+            aria-label={`Restore ${versionRowName(r)}`}
+          >
+            Restore…
+          </Button>
+        ) : (
+          <Stack gap={4} align="flex-start">
+            <Text size="xs" c="dimmed" maw={260}>
+              {r.whyNot ?? 'Cannot be restored.'}
+            </Text>
+            {r.fetchable && <FetchButton profileId={profileId} row={r} name={versionRowName(r)} disabled={disabled} />}
+          </Stack>
+        ),
+    },
+  ];
+}
+
+function VersionsTable({ profileId, rows, disabled, onRestore, chosen, onChoose }: VersionsTableProps) {
+  const columns = useMemo(
+    () => versionColumns({ profileId, disabled, onRestore, chosen, onChoose }),
+    [profileId, disabled, onRestore, chosen, onChoose],
+  );
   return (
-    <Table.ScrollContainer minWidth={900}>
-      <Table striped highlightOnHover withTableBorder aria-label="Versions">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Version</Table.Th>
-            <Table.Th>Commit</Table.Th>
-            <Table.Th>Author</Table.Th>
-            <Table.Th>Deployed</Table.Th>
-            <Table.Th>Status</Table.Th>
-            <Table.Th>Archived bundle</Table.Th>
-            <Table.Th>Compare</Table.Th>
-            <Table.Th>Restore</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {rows.map((r) => {
-            const d = r.deployment;
-            const name = d.versionTag ?? d.version ?? d.id;
-            return (
-              <Table.Tr key={d.id}>
-                <Table.Td>
-                  {/* Wraps: a restore's long name ("v1.0.0 (rollback to deploy_…)") must not squeeze
-                      the badges into unreadable stubs. */}
-                  <Group gap={6} wrap="wrap">
-                    <Text size="sm">{name}</Text>
-                    {r.current && (
-                      <Badge size="xs" color="green" tt="none">
-                        current
-                      </Badge>
-                    )}
-                    {r.pinned && (
-                      <Badge size="xs" color="orange" tt="none" leftSection={<IconPin size={10} aria-hidden />}>
-                        pinned
-                      </Badge>
-                    )}
-                  </Group>
-                  <Text size="xs" c="dimmed">
-                    {d.id}
-                  </Text>
-                </Table.Td>
-                <Table.Td>
-                  <Text size="sm" ff="monospace">
-                    {d.metadata.commit.slice(0, 7)}
-                  </Text>
-                </Table.Td>
-                <Table.Td>{d.metadata.author}</Table.Td>
-                <Table.Td>{formatLocalTime(Date.parse(d.timestamp))}</Table.Td>
-                <Table.Td>{d.status.replace('_', ' ')}</Table.Td>
-                <Table.Td>
-                  {r.bundle && r.bundle.available ? (
-                    <Text size="sm">{`${shortHash(r.bundle.sha256)} · ${r.bundle.sizeBytes !== null ? formatBytes(r.bundle.sizeBytes) : '?'}`}</Text>
-                  ) : (
-                    <Text size="sm" c="dimmed">
-                      none
-                    </Text>
-                  )}
-                </Table.Td>
-                <Table.Td>
-                  {r.bundle?.available && (
-                    <Checkbox
-                      aria-label={`Compare ${name}`}
-                      checked={chosen.includes(d.id)}
-                      onChange={(e) => {
-                        const on = e.currentTarget.checked;
-                        // Ticking a third drops the oldest tick: two are compared at a time.
-                        onChoose(on ? [...chosen, d.id].slice(-2) : chosen.filter((id) => id !== d.id));
-                      }}
-                    />
-                  )}
-                </Table.Td>
-                <Table.Td>
-                  {r.restorable ? (
-                    <Button
-                      size="xs"
-                      variant="light"
-                      disabled={disabled}
-                      onClick={() => {
-                        onRestore(r);
-                      }}
-                      aria-label={`Restore ${name}`}
-                    >
-                      Restore…
-                    </Button>
-                  ) : (
-                    <Stack gap={4} align="flex-start">
-                      <Text size="xs" c="dimmed" maw={260}>
-                        {r.whyNot ?? 'Cannot be restored.'}
-                      </Text>
-                      {r.fetchable && <FetchButton profileId={profileId} row={r} name={name} disabled={disabled} />}
-                    </Stack>
-                  )}
-                </Table.Td>
-              </Table.Tr>
-            );
-          })}
-        </Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
+    <DataTable
+      label="Versions"
+      rows={rows}
+      columns={columns}
+      rowId={versionId}
+      rowHeight={VERSION_ROW_HEIGHT}
+      estimateRowHeight={versionRowHeight}
+      className="sy-versions-table"
+      scrollClassName="sy-table-auto"
+      verticalSpacing="xs"
+      wrapCells
+    />
   );
 }
 
-/**
- * The service whose rollback plan another area asked to open (Health's "Roll back"), when the
- * profile has it and may roll back. Opening the plan changes nothing: it still needs confirming.
- */
 function askedService(target: NavigationTarget | null, profile: Profile): string | null {
   const service = target?.rollback?.service;
   return service !== undefined && profile.services.includes(service) && profile.protection !== 'readOnly' ? service : null;
@@ -391,8 +410,7 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
   const [pendingRestore, setPendingRestore] = useState<string | null>(() => askedRestore(target, profile)?.deploymentId ?? null);
   const [environment, setEnvironment] = useState<Environment>(profile.environment);
   const [action, setAction] = useState<Action | null>(() => (askedService(target, profile) !== null ? { kind: 'oneStep' } : null));
-  const [running, setRunning] = useState(false);
-  const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
+  const { running, progress, apply, clear } = useStreamedRun(profile.id);
   /** What the steps shown are of (the action itself is gone once it is done). */
   const [progressKind, setProgressKind] = useState<Action['kind'] | null>(null);
   const [result, setResult] = useState<Result | null>(null);
@@ -407,7 +425,7 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
       setEnvironment(profile.environment);
       setAction({ kind: 'oneStep' });
       setResult(null);
-      setProgress(EMPTY_PROGRESS);
+      clear();
     } else if (restore !== null && !running) {
       setService(restore.service);
       setEnvironment(profile.environment);
@@ -422,11 +440,10 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
     if (row?.restorable && !running) {
       setAction({ kind: 'restore', row });
       setResult(null);
-      setProgress(EMPTY_PROGRESS);
+      clear();
     }
   }
   const [compared, setCompared] = useState<string[]>([]);
-  const afterDeploy = useAfterDeploy();
   const readOnly = profile.protection === 'readOnly';
   const actionRef = useRef<HTMLDivElement>(null);
   const resultRef = useRef<HTMLDivElement>(null);
@@ -445,53 +462,51 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
     setAction(null);
     setCompared([]);
     setResult(null);
-    setProgress(EMPTY_PROGRESS);
+    clear();
   };
-
-  const onEvent = useCallback((event: DeployEvent_Deserialize) => {
-    setProgress((p) => applyEvent(p, event));
-  }, []);
 
   const start = (next: Action) => {
     setAction(next);
     setResult(null);
-    setProgress(EMPTY_PROGRESS);
+    clear();
   };
 
-  const go = async (reason: string, confirmation: Confirmation_Deserialize) => {
+  const go = async (reason: string, confirmation: Confirmation) => {
     if (!action) {
       return;
     }
-    setRunning(true);
-    setProgress(EMPTY_PROGRESS);
     setProgressKind(action.kind);
-    try {
-      if (action.kind === 'oneStep') {
-        const out = await callCommand(() =>
-          commands.rollback({ profileId: profile.id, service, environment, reason, confirmation }, eventChannel(onEvent)),
-        );
-        setResult({
-          ok: true,
-          text: `Rolled ${service} back: ${out.deployment.versionTag ?? out.deployment.id} is current and pinned. ${out.verification.healthDetail}`,
-        });
-      } else {
-        const out = await callCommand(() =>
-          commands.restoreVersion(
-            { profileId: profile.id, deploymentId: action.row.deployment.id, reason, confirmation },
-            eventChannel(onEvent),
-          ),
-        );
-        setResult({
-          ok: true,
-          text: `Restored ${service} to ${action.row.deployment.versionTag ?? action.row.deployment.id} as deployment ${out.deployment.id}; it is pinned. ${out.verification.healthDetail}`,
-        });
+    if (action.kind === 'oneStep') {
+      const end = await apply((events) =>
+        commands.rollback({ profileId: profile.id, service, environment, reason, confirmation }, events),
+      );
+      setResult(
+        end.ok
+          ? {
+              ok: true,
+              text: `Rolled ${service} back: ${end.value.deployment.versionTag ?? end.value.deployment.id} is current and pinned. ${end.value.verification.healthDetail}`,
+            }
+          : end,
+      );
+      if (end.ok) {
+        setAction(null);
       }
-      setAction(null);
-    } catch (e) {
-      setResult({ ok: false, error: toAppError(e) });
-    } finally {
-      setRunning(false);
-      afterDeploy(profile.id);
+    } else {
+      const restored = action.row.deployment;
+      const end = await apply((events) =>
+        commands.restoreVersion({ profileId: profile.id, deploymentId: restored.id, reason, confirmation }, events),
+      );
+      setResult(
+        end.ok
+          ? {
+              ok: true,
+              text: `Restored ${service} to ${restored.versionTag ?? restored.id} as deployment ${end.value.deployment.id}; it is pinned. ${end.value.verification.healthDetail}`,
+            }
+          : end,
+      );
+      if (end.ok) {
+        setAction(null);
+      }
     }
   };
 

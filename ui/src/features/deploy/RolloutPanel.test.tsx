@@ -1,14 +1,14 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { Rollout_Serialize, RolloutPlan_Serialize } from '../../ipc/bindings';
+import type { Rollout, RolloutPlan } from '../../ipc/types';
 import { appInfo, deliverOnChannel, fullProfile, renderApp, sandboxProfile, serveIpc } from '../../test/render';
 import { parseSteps } from './RolloutPanel';
 
 const NEW = 'aaaaaaaa1111';
 const STABLE = 'bbbbbbbb2222';
 
-function plan(): RolloutPlan_Serialize {
+function plan(): RolloutPlan {
   return {
     profileId: 'local-sandbox',
     service: 'gateway',
@@ -25,7 +25,7 @@ function plan(): RolloutPlan_Serialize {
   };
 }
 
-function rollout(overrides: Partial<Rollout_Serialize> = {}): Rollout_Serialize {
+function rollout(overrides: Partial<Rollout> = {}): Rollout {
   return {
     id: 'rollout_1',
     profileId: 'local-sandbox',
@@ -61,7 +61,7 @@ describe('Staged rollout', () => {
 
   it('plans with the code diff, starts only after the name is typed, tests pinned, and shows an automatic rollback with its reason', async () => {
     let channel: unknown;
-    let finish: (r: Rollout_Serialize) => void = () => undefined;
+    let finish: (r: Rollout) => void = () => undefined;
     const calls = serveIpc(appInfo(), {
       list_profiles: () => [fullProfile(sandboxProfile)],
       list_rollouts: () => [],

@@ -28,20 +28,8 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes, shortHash } from '../../components/format';
 import { PathField } from '../../components/PathField';
 import { formatLocalTime } from '../../components/time';
-import {
-  type AppError,
-  commands,
-  type Environment,
-  type Profile,
-  type Rollout,
-  type Rollout_Deserialize,
-  type Rollout_Serialize,
-  type RolloutCommand,
-  type RolloutPlan_Serialize as RolloutPlan,
-  type RolloutRequest,
-  type RolloutState,
-  type VersionTest_Serialize as VersionTest,
-} from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, Environment, Profile, Rollout, RolloutCommand, RolloutPlan as RolloutPlan, RolloutRequest, RolloutState, VersionTest as VersionTest } from '../../ipc/types';
 import { callCommand, toAppError } from '../../ipc/errors';
 import { CodeDiffView } from './CodeDiffView';
 import { ENVIRONMENTS } from './DeployWizard';
@@ -86,14 +74,14 @@ export function parseSteps(text: string): number[] | null {
 }
 
 function useRollouts(profileId: string) {
-  return useQuery<Rollout_Serialize[], AppError>({
+  return useQuery<Rollout[], AppError>({
     queryKey: rolloutKeys.list(profileId),
     queryFn: () => callCommand(() => commands.listRollouts(profileId)),
   });
 }
 
-function updates(onUpdate: (r: Rollout) => void): Channel<Rollout_Deserialize> {
-  const channel = new Channel<Rollout_Deserialize>();
+function updates(onUpdate: (r: Rollout) => void): Channel<Rollout> {
+  const channel = new Channel<Rollout>();
   channel.onmessage = onUpdate;
   return channel;
 }
@@ -384,7 +372,7 @@ export function RolloutPanel({ profile }: { profile: Profile }) {
     mutationFn: (req) => callCommand(() => commands.rolloutPlan(req)),
     onSuccess: setPlan,
   });
-  const drive = async (run: (channel: Channel<Rollout_Deserialize>) => ReturnType<typeof commands.startRollout>) => {
+  const drive = async (run: (channel: Channel<Rollout>) => ReturnType<typeof commands.startRollout>) => {
     setRunError(null);
     try {
       const ended = await callCommand(() =>

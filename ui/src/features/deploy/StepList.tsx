@@ -2,7 +2,7 @@ import { Badge, Box, Code, Group, List, ScrollArea, Stack, Text } from '@mantine
 import { type ReactNode, useEffect, useRef } from 'react';
 
 import { StepStateIcon as StateIcon } from '../../components/StepStateIcon';
-import type { DeployStepId, StepState } from '../../ipc/bindings';
+import type { DeployStepId, StepState } from '../../ipc/types';
 import { type CheckView, type Progress, STEP_LABEL, type StepView } from './progress';
 
 const STATE_WORD: Record<StepState, string> = {

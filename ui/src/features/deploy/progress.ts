@@ -1,4 +1,4 @@
-import type { CheckState, DeployEvent_Deserialize, DeployStepId, OutputStream, StepState } from '../../ipc/bindings';
+import type { CheckState, DeployEvent, DeployStepId, OutputStream, StepState } from '../../ipc/types';
 
 /** At most this many output lines are kept per step (the last ones). */
 export const MAX_LINES_PER_STEP = 2000;
@@ -58,7 +58,7 @@ function withStep(progress: Progress, step: DeployStepId, change: (view: StepVie
 }
 
 /** Fold one event from the engine into what the window shows. */
-export function applyEvent(progress: Progress, event: DeployEvent_Deserialize): Progress {
+export function applyEvent(progress: Progress, event: DeployEvent): Progress {
   switch (event.kind) {
     case 'step':
       return withStep(progress, event.step, (v) => ({ ...v, state: event.state, detail: event.detail ?? v.detail }));

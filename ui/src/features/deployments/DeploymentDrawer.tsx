@@ -4,7 +4,7 @@ import type { ReactNode } from 'react';
 
 import { formatBytes } from '../../components/format';
 import { formatLocalTime } from '../../components/time';
-import type { Deployment } from '../../ipc/bindings';
+import type { Deployment } from '../../ipc/types';
 import { useArchivedBundles } from '../../ipc/deploy';
 import { LogsButton } from '../logs/LogsButton';
 import { localTime, StatusBadge } from './deploymentColumns';
@@ -83,10 +83,10 @@ export function DeploymentDrawer({
               <Row label="Version tag" value={text(deployment.versionTag)} />
               <Row label="Namespace" value={text(deployment.namespace)} />
               <Row label="URL" value={text(deployment.url)} />
-              <Row label="Commit" value={text(deployment.metadata?.commit)} />
-              <Row label="Branch" value={text(deployment.metadata?.branch)} />
-              <Row label="Author" value={text(deployment.metadata?.author)} />
-              <Row label="Release version" value={text(deployment.metadata?.version)} />
+              <Row label="Commit" value={text(deployment.metadata.commit)} />
+              <Row label="Branch" value={text(deployment.metadata.branch)} />
+              <Row label="Author" value={text(deployment.metadata.author)} />
+              <Row label="Release version" value={text(deployment.metadata.version)} />
               <ArchiveRows profileId={profileId} deploymentId={deployment.id} />
             </Table.Tbody>
           </Table>

@@ -3,8 +3,8 @@ import { Channel } from '@tauri-apps/api/core';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import { Providers } from '../../app/Providers';
-import type { Deployment_Serialize, DeploymentFilter_Deserialize, SyncProgress, SyncReport } from '../../ipc/bindings';
+import { Providers } from '../../shell/Providers';
+import type { Deployment, DeploymentFilter, SyncProgress, SyncReport } from '../../ipc/types';
 import { autoSyncTried } from '../../ipc/history';
 import { appInfo, deployment, fail, historyPage, renderApp, serveIpc } from '../../test/render';
 import { SyncProgressView } from './SyncProgressView';
@@ -58,9 +58,9 @@ function dataRows() {
  * A stand-in for the cache's query: the filters, the order and the page the view asks for
  * (the real query is tested against SQLite in the store's tests).
  */
-function cache(rows: readonly Deployment_Serialize[], asOfMs: number | null = AS_OF) {
+function cache(rows: readonly Deployment[], asOfMs: number | null = AS_OF) {
   return (args: Record<string, unknown>) => {
-    const f = args.filter as DeploymentFilter_Deserialize;
+    const f = args.filter as DeploymentFilter;
     const matching = rows.filter(
       (d) =>
         (f.service == null || d.service === f.service) &&
@@ -69,7 +69,7 @@ function cache(rows: readonly Deployment_Serialize[], asOfMs: number | null = AS
         (f.text == null || JSON.stringify(d).includes(f.text)),
     );
     const sort = f.sort ?? { key: 'time', descending: true };
-    const value = (d: Deployment_Serialize): string => {
+    const value = (d: Deployment): string => {
       const v = sort.key === 'time' ? d.timestamp : (d as unknown as Record<string, unknown>)[sort.key];
       return typeof v === 'string' ? v : '';
     };
@@ -84,7 +84,7 @@ function cache(rows: readonly Deployment_Serialize[], asOfMs: number | null = AS
 }
 
 function filtersSent(calls: { cmd: string; args: Record<string, unknown> }[]) {
-  return calls.filter((c) => c.cmd === 'query_history').map((c) => c.args.filter as DeploymentFilter_Deserialize);
+  return calls.filter((c) => c.cmd === 'query_history').map((c) => c.args.filter as DeploymentFilter);
 }
 
 describe('Deployments', () => {

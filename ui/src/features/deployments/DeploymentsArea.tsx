@@ -4,21 +4,13 @@ import { useIsMutating } from '@tanstack/react-query';
 import { IconAlertTriangle, IconClockHour4, IconRefresh, IconSearch } from '@tabler/icons-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
-import { activeProfileOf } from '../../app/environment';
-import { areaById } from '../../app/areas';
-import { type NavigationTarget, useNavigation } from '../../app/navigation';
+import { activeProfileOf } from '../../shell/environment';
+import { areaById } from '../../shell/areas';
+import { type NavigationTarget, useNavigation } from '../../shell/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatAsOf, useNow } from '../../components/time';
-import type {
-  Deployment,
-  DeploymentFilter_Deserialize,
-  DeploymentStatus,
-  Environment,
-  SyncProgress,
-  SyncReport,
-  WindowFailure,
-} from '../../ipc/bindings';
+import type { Deployment, DeploymentFilter, DeploymentStatus, Environment, SyncProgress, SyncReport, WindowFailure } from '../../ipc/types';
 import {
   autoSyncTried,
   needsAutoSync,
@@ -50,9 +42,9 @@ const NO_FILTERS: Filters = { service: '', environment: '', status: '', failures
 const NEWEST_FIRST: Sort = { key: 'time', direction: 'descending' };
 
 /** What the cache is asked for (the page, limit and offset, is added per page). */
-function toDeploymentFilter(filters: Filters, text: string, sort: Sort): DeploymentFilter_Deserialize {
+function toDeploymentFilter(filters: Filters, text: string, sort: Sort): DeploymentFilter {
   const status = filters.failuresOnly ? 'failed' : filters.status;
-  const filter: DeploymentFilter_Deserialize = {};
+  const filter: DeploymentFilter = {};
   if (sort !== NEWEST_FIRST) filter.sort = { key: sort.key, descending: sort.direction === 'descending' };
   if (filters.service !== '') filter.service = filters.service;
   if (filters.environment !== '') filter.environment = filters.environment as Environment;

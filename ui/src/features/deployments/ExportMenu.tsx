@@ -3,20 +3,21 @@ import { IconDownload } from '@tabler/icons-react';
 import { useMutation } from '@tanstack/react-query';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import { type AppError, commands, type DeploymentFilter_Deserialize, type ExportFormat } from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, DeploymentFilter, ExportFormat } from '../../ipc/types';
 import { callCommand } from '../../ipc/errors';
 
 /** Export the rows the filters select (all of them, not only those shown) as CSV or JSON. */
 export function useExportHistory(profileId: string) {
-  return useMutation<string | null, AppError, { filter: DeploymentFilter_Deserialize; format: ExportFormat }>({
+  return useMutation<string | null, AppError, { filter: DeploymentFilter; format: ExportFormat }>({
     mutationFn: ({ filter, format }) => {
-      const all: DeploymentFilter_Deserialize = { ...filter, limit: null, offset: null };
+      const all: DeploymentFilter = { ...filter, limit: null, offset: null };
       return callCommand(() => commands.exportHistory(profileId, all, format));
     },
   });
 }
 
-export function ExportMenu({ profileId, filter }: { profileId: string; filter: DeploymentFilter_Deserialize }) {
+export function ExportMenu({ profileId, filter }: { profileId: string; filter: DeploymentFilter }) {
   const exporter = useExportHistory(profileId);
   return (
     <>

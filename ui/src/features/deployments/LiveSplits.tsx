@@ -2,7 +2,8 @@ import { Badge, Group, Paper, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 
 import { shortHash } from '../../components/format';
-import { type AppError, commands, type Environment, type LiveSplit_Serialize as LiveSplit } from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, Environment, LiveSplit as LiveSplit } from '../../ipc/types';
 import { callCommand } from '../../ipc/errors';
 
 /**

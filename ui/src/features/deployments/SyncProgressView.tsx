@@ -1,6 +1,6 @@
 import { Progress, Stack, Text } from '@mantine/core';
 
-import type { SyncProgress } from '../../ipc/bindings';
+import type { SyncProgress } from '../../ipc/types';
 
 /** A running sync: a progress bar ("Sync progress") and which window it is on. */
 export function SyncProgressView({ progress }: { progress: SyncProgress | null }) {

@@ -1,19 +1,12 @@
-import { Badge, Text } from '@mantine/core';
+import { Badge } from '@mantine/core';
 import type { ReactNode } from 'react';
 
+import { type DataColumn, TextCell } from '../../components/DataTable';
 import { formatLocalTime } from '../../components/time';
-import type { Deployment, DeploymentStatus, HistorySortKey } from '../../ipc/bindings';
+import type { Deployment, DeploymentStatus, HistorySortKey } from '../../ipc/types';
 
 /** The columns are named as the cache's sort keys. */
 export type ColumnKey = HistorySortKey;
-
-export interface Column {
-  key: ColumnKey;
-  label: string;
-  width: number;
-  /** The cell; the column sorts by the cache's column of the same key. */
-  render: (d: Deployment) => ReactNode;
-}
 
 export type SortDirection = 'ascending' | 'descending';
 
@@ -28,7 +21,7 @@ export function localTime(d: Deployment): string {
 }
 
 export function shortCommit(d: Deployment): string {
-  return (d.metadata?.commit ?? '').slice(0, 7);
+  return d.metadata.commit.slice(0, 7);
 }
 
 const STATUS_LOOK: Record<DeploymentStatus, { color?: string; variant: 'light' | 'default' }> = {
@@ -46,54 +39,34 @@ export function StatusBadge({ status }: { status: DeploymentStatus }) {
   );
 }
 
-function cellText(value: string | null | undefined, mono = false) {
-  if (value === null || value === undefined || value === '') {
-    return (
-      <Text span size="sm" c="dimmed">
-        —
-      </Text>
-    );
-  }
-  return (
-    <Text span size="sm" ff={mono ? 'monospace' : undefined} title={value}>
-      {value}
-    </Text>
-  );
+/** A column: the cache sorts by its column of the same key; the cell shows `text` unless `render` is given. */
+function column(
+  key: ColumnKey,
+  header: string,
+  width: number,
+  text: (d: Deployment) => string | null | undefined,
+  render?: (d: Deployment) => ReactNode,
+  mono = false,
+): DataColumn<Deployment> {
+  return {
+    id: key,
+    header,
+    accessorFn: (d) => text(d) ?? '',
+    // Newest first when the time column is chosen; the others start A to Z.
+    sortDescFirst: key === 'time',
+    cell: ({ row }) => (render ? render(row.original) : <TextCell value={text(row.original)} mono={mono} />),
+    meta: { width },
+  };
 }
 
-export const COLUMNS: readonly Column[] = [
-  { key: 'service', label: 'Service', width: 110, render: (d) => cellText(d.service) },
-  {
-    key: 'environment',
-    label: 'Environment',
-    width: 120,
-    render: (d) => cellText(d.environment),
-  },
-  {
-    key: 'status',
-    label: 'Status',
-    width: 115,
-    render: (d) => <StatusBadge status={d.status} />,
-  },
-  {
-    key: 'versionTag',
-    label: 'Version tag',
-    width: 120,
-    render: (d) => cellText(d.versionTag),
-  },
-  { key: 'commit', label: 'Commit', width: 90, render: (d) => cellText(shortCommit(d), true) },
-  {
-    key: 'branch',
-    label: 'Branch',
-    width: 120,
-    render: (d) => cellText(d.metadata?.branch),
-  },
-  {
-    key: 'author',
-    label: 'Author',
-    width: 130,
-    render: (d) => cellText(d.metadata?.author),
-  },
-  { key: 'time', label: 'Time', width: 190, render: (d) => cellText(localTime(d)) },
-  { key: 'url', label: 'URL', width: 220, render: (d) => cellText(d.url) },
+export const COLUMNS: readonly DataColumn<Deployment>[] = [
+  column('service', 'Service', 110, (d) => d.service),
+  column('environment', 'Environment', 120, (d) => d.environment),
+  column('status', 'Status', 115, (d) => d.status, (d) => <StatusBadge status={d.status} />),
+  column('versionTag', 'Version tag', 120, (d) => d.versionTag),
+  column('commit', 'Commit', 90, shortCommit, undefined, true),
+  column('branch', 'Branch', 120, (d) => d.metadata.branch),
+  column('author', 'Author', 130, (d) => d.metadata.author),
+  column('time', 'Time', 190, localTime),
+  column('url', 'URL', 220, (d) => d.url),
 ];

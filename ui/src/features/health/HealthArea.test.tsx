@@ -1,20 +1,14 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type {
-  HealthBoard_Serialize,
-  HealthPoint_Serialize,
-  RollbackPlan_Serialize,
-  ServiceHealth_Serialize,
-  SuspectDeployment_Serialize,
-} from '../../ipc/bindings';
+import type { HealthBoard, HealthPoint, RollbackPlan, ServiceHealth, SuspectDeployment } from '../../ipc/types';
 import { appInfo, deployment, fail, type Handler, renderApp, sandboxRuntime, serveIpc } from '../../test/render';
 import { collapse } from './HealthMonitor';
 import { sparkGeometry } from './Sparkline';
 
 const CHECKED_AT = 1_750_000_000_000;
 
-function result(overrides: Partial<ServiceHealth_Serialize> = {}): ServiceHealth_Serialize {
+function result(overrides: Partial<ServiceHealth> = {}): ServiceHealth {
   return {
     name: 'gateway',
     kind: 'service',
@@ -32,7 +26,7 @@ function result(overrides: Partial<ServiceHealth_Serialize> = {}): ServiceHealth
   };
 }
 
-function board(results: ServiceHealth_Serialize[], overrides: Partial<HealthBoard_Serialize> = {}): HealthBoard_Serialize {
+function board(results: ServiceHealth[], overrides: Partial<HealthBoard> = {}): HealthBoard {
   const services = results.filter((r) => r.kind === 'service');
   const healthy = services.filter((r) => r.state !== 'down').length;
   return {
@@ -59,15 +53,15 @@ const MIXED = board([
   result({ name: 'deploy-api', kind: 'deployApi', state: 'upNeedsKey', httpStatus: 401, latencyMs: 9 }),
 ]);
 
-const HISTORY: HealthPoint_Serialize[] = [
+const HISTORY: HealthPoint[] = [
   { atMs: CHECKED_AT - 50 * 60_000, up: true, latencyMs: 40, samples: 1 },
   { atMs: CHECKED_AT - 30 * 60_000, up: false, latencyMs: null, samples: 1 },
   { atMs: CHECKED_AT - 10 * 60_000, up: true, latencyMs: 80, samples: 1 },
 ];
 
 function serve(
-  boards: (HealthBoard_Serialize | Error)[],
-  history: HealthPoint_Serialize[] | 'fail' = HISTORY,
+  boards: (HealthBoard | Error)[],
+  history: HealthPoint[] | 'fail' = HISTORY,
   handlers: Record<string, Handler> = {},
 ) {
   let n = 0;
@@ -278,7 +272,7 @@ function todayAt(hours: number, minutes: number): number {
   return d.getTime();
 }
 
-function suspect(overrides: Partial<SuspectDeployment_Serialize> = {}): SuspectDeployment_Serialize {
+function suspect(overrides: Partial<SuspectDeployment> = {}): SuspectDeployment {
   return {
     deploymentId: 'deploy_1740830400000_abcdef01',
     service: 'db',
@@ -303,7 +297,7 @@ const SUSPECTED = board([
   }),
 ]);
 
-const ROLLBACK_PLAN: RollbackPlan_Serialize = {
+const ROLLBACK_PLAN: RollbackPlan = {
   profileId: 'local-sandbox',
   service: 'db',
   environment: 'production',

@@ -6,20 +6,20 @@ import {
   NativeSelect,
   Paper,
   Stack,
-  Table,
   Text,
 } from '@mantine/core';
 import { IconBook2, IconRefresh } from '@tabler/icons-react';
-import { useContext } from 'react';
+import { useContext, useMemo } from 'react';
 
-import { activeProfileOf } from '../../app/environment';
-import { NavigationContext } from '../../app/navigation';
-import { areaById } from '../../app/areas';
+import { activeProfileOf } from '../../shell/environment';
+import { type Navigation, NavigationContext } from '../../shell/navigation';
+import { areaById } from '../../shell/areas';
 import { AreaHeader } from '../../components/AreaHeader';
+import { type DataColumn, DataTable, type RowAttributes } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { OpenRunbookButton } from '../../components/OpenRunbookButton';
 import { formatLocalTime, formatRelative, useNow } from '../../components/time';
-import type { HealthBoard, HealthStatus, ServiceHealth } from '../../ipc/bindings';
+import type { HealthBoard, HealthStatus, ServiceHealth } from '../../ipc/types';
 import { SPARKLINE_WINDOW_MS, useHealthHistory } from '../../ipc/health';
 import { useAppInfo } from '../../ipc/queries';
 import './health.css';
@@ -95,97 +95,155 @@ function lastChangeTitle(result: ServiceHealth): string | undefined {
   return at === null ? undefined : formatLocalTime(at);
 }
 
+/** A service that answers: one line per cell. */
+const BOARD_ROW_HEIGHT = 45;
+/** A down service shows why, its runbook section and the incident timeline. */
+const DOWN_ROW_HEIGHT = 120;
+
+const serviceName = (result: ServiceHealth) => result.name;
+const boardRowAttributes = (result: ServiceHealth): RowAttributes => ({ 'data-state': result.state });
+const boardRowHeight = (result: ServiceHealth) => (result.state === 'down' ? DOWN_ROW_HEIGHT : BOARD_ROW_HEIGHT);
+
+function DetailsCell({
+  profileId,
+  result,
+  now,
+  navigation,
+}: {
+  profileId: string;
+  result: ServiceHealth;
+  now: number;
+  navigation: Navigation | null;
+}) {
+  if (result.state !== 'down') {
+    return (
+      <Text size="xs" c="dimmed" title={result.url}>
+        {result.url}
+      </Text>
+    );
+  }
+  return (
+    <Stack gap={2}>
+      {result.detail !== null && <Text size="sm">{result.detail}</Text>}
+      {typeof result.runbook === 'string' && (
+        <Group gap={6}>
+          <Group gap={4} wrap="nowrap">
+            <IconBook2 size={14} aria-hidden />
+            <Text size="sm">Runbook section: “{result.runbook}”</Text>
+          </Group>
+          {navigation && <OpenRunbookButton section={result.runbook} navigation={navigation} />}
+        </Group>
+      )}
+      {navigation && (
+        <Group>
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            aria-label={`Open the incident timeline of ${result.name}`}
+            onClick={() => {
+              // From 15 minutes before it went down (or the last hour) to now.
+              const since = (result.lastChangeMs ?? now - 45 * 60_000) - 15 * 60_000;
+              navigation.navigate('audit', { timeline: { profileId, sinceMs: since } });
+            }}
+          >
+            Incident timeline
+          </Button>
+        </Group>
+      )}
+    </Stack>
+  );
+}
+
+function boardColumns(
+  profileId: string,
+  checkedAtMs: number | null,
+  now: number,
+  navigation: Navigation | null,
+): DataColumn<ServiceHealth>[] {
+  return [
+    {
+      id: 'name',
+      header: 'Name',
+      meta: { rowHeader: true, width: 170 },
+      cell: ({ row: { original: result } }) => (
+        <>
+          <Text span size="sm" fw={600}>
+            {result.name}
+          </Text>
+          {result.kind !== 'service' && (
+            <Text span size="xs" c="dimmed" ml={6}>
+              {result.kind === 'dispatcher' ? '(dispatcher)' : '(Deploy API)'}
+            </Text>
+          )}
+        </>
+      ),
+    },
+    { id: 'status', header: 'Status', meta: { width: 110 }, cell: ({ row }) => <StatusBadge state={row.original.state} /> },
+    {
+      id: 'http',
+      header: 'HTTP code',
+      meta: { width: 96, cellClassName: 'sy-health-mono' },
+      cell: ({ row }) => row.original.httpStatus ?? '—',
+    },
+    {
+      id: 'latency',
+      header: 'Latency (ms)',
+      meta: { width: 110, cellClassName: 'sy-health-mono' },
+      cell: ({ row }) => row.original.latencyMs,
+    },
+    {
+      id: 'lastChange',
+      header: 'Last change',
+      meta: { width: 150 },
+      cell: ({ row }) => (
+        <Text span size="sm" title={lastChangeTitle(row.original)}>
+          {lastChangeText(row.original, now)}
+        </Text>
+      ),
+    },
+    {
+      id: 'history',
+      header: 'Last hour',
+      meta: { width: 150 },
+      cell: ({ row }) => <HistoryCell profileId={profileId} result={row.original} checkedAtMs={checkedAtMs} />,
+    },
+    {
+      id: 'details',
+      header: 'Details',
+      cell: ({ row }) => <DetailsCell profileId={profileId} result={row.original} now={now} navigation={navigation} />,
+    },
+    {
+      id: 'logs',
+      header: 'Logs',
+      meta: { width: 90 },
+      cell: ({ row }) => (row.original.kind === 'service' ? <LogsButton service={row.original.name} /> : null),
+    },
+  ];
+}
+
 function BoardTable({ profileId, board }: { profileId: string; board: HealthBoard }) {
   const now = useNow();
   // Inside the window (not in a bare component test) a down service's runbook section opens.
   const navigation = useContext(NavigationContext);
+  const checkedAtMs = board.checkedAtMs ?? null;
+  const columns = useMemo(
+    () => boardColumns(profileId, checkedAtMs, now, navigation),
+    [profileId, checkedAtMs, now, navigation],
+  );
   return (
-    <Table.ScrollContainer minWidth={900}>
-      <Table aria-label="Service health" withTableBorder verticalSpacing="xs" highlightOnHover>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th scope="col">Name</Table.Th>
-            <Table.Th scope="col">Status</Table.Th>
-            <Table.Th scope="col">HTTP code</Table.Th>
-            <Table.Th scope="col">Latency (ms)</Table.Th>
-            <Table.Th scope="col">Last change</Table.Th>
-            <Table.Th scope="col">Last hour</Table.Th>
-            <Table.Th scope="col">Details</Table.Th>
-            <Table.Th scope="col">Logs</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {board.results.map((result) => (
-            <Table.Tr key={result.name} data-state={result.state}>
-              <Table.Th scope="row" fw={600}>
-                <Text span size="sm" fw={600}>
-                  {result.name}
-                </Text>
-                {result.kind !== 'service' && (
-                  <Text span size="xs" c="dimmed" ml={6}>
-                    {result.kind === 'dispatcher' ? '(dispatcher)' : '(Deploy API)'}
-                  </Text>
-                )}
-              </Table.Th>
-              <Table.Td>
-                <StatusBadge state={result.state} />
-              </Table.Td>
-              <Table.Td ff="monospace">{result.httpStatus ?? '—'}</Table.Td>
-              <Table.Td ff="monospace">{result.latencyMs}</Table.Td>
-              <Table.Td>
-                <Text
-                  span
-                  size="sm"
-                  title={lastChangeTitle(result)}
-                >
-                  {lastChangeText(result, now)}
-                </Text>
-              </Table.Td>
-              <Table.Td>
-                <HistoryCell profileId={profileId} result={result} checkedAtMs={board.checkedAtMs ?? null} />
-              </Table.Td>
-              <Table.Td maw={360}>
-                {result.state === 'down' ? (
-                  <Stack gap={2}>
-                    {result.detail !== null && <Text size="sm">{result.detail}</Text>}
-                    {typeof result.runbook === 'string' && (
-                      <Group gap={6}>
-                        <Group gap={4} wrap="nowrap">
-                          <IconBook2 size={14} aria-hidden />
-                          <Text size="sm">Runbook section: “{result.runbook}”</Text>
-                        </Group>
-                        {navigation && <OpenRunbookButton section={result.runbook} navigation={navigation} />}
-                      </Group>
-                    )}
-                    {navigation && (
-                      <Group>
-                        <Button
-                          size="compact-xs"
-                          variant="subtle"
-                          aria-label={`Open the incident timeline of ${result.name}`}
-                          onClick={() => {
-                            // From 15 minutes before it went down (or the last hour) to now.
-                            const since = (result.lastChangeMs ?? now - 45 * 60_000) - 15 * 60_000;
-                            navigation.navigate('audit', { timeline: { profileId, sinceMs: since } });
-                          }}
-                        >
-                          Incident timeline
-                        </Button>
-                      </Group>
-                    )}
-                  </Stack>
-                ) : (
-                  <Text size="xs" c="dimmed" title={result.url}>
-                    {result.url}
-                  </Text>
-                )}
-              </Table.Td>
-              <Table.Td>{result.kind === 'service' && <LogsButton service={result.name} />}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
+    <DataTable
+      label="Service health"
+      rows={board.results}
+      columns={columns}
+      rowId={serviceName}
+      rowHeight={BOARD_ROW_HEIGHT}
+      estimateRowHeight={boardRowHeight}
+      rowAttributes={boardRowAttributes}
+      className="sy-health-board"
+      scrollClassName="sy-table-auto"
+      wrapCells
+      verticalSpacing="xs"
+    />
   );
 }
 

@@ -1,10 +1,10 @@
 import { Alert, Button, Group, Stack, Text, Title } from '@mantine/core';
 import { IconAlertTriangle, IconArrowBackUp, IconRefreshAlert } from '@tabler/icons-react';
 
-import { useNavigation } from '../../app/navigation';
+import { useNavigation } from '../../shell/navigation';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatLocalTime, useNow } from '../../components/time';
-import type { HealthBoard, RuntimeNotice } from '../../ipc/bindings';
+import type { HealthBoard, RuntimeNotice } from '../../ipc/types';
 import { useSandboxRuntime } from '../../ipc/health';
 import { LogsButton } from '../logs/LogsButton';
 import { suspectsOf, suspectText } from './suspect';

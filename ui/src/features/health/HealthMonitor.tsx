@@ -2,7 +2,7 @@ import { CloseButton, Notification, Stack, Text } from '@mantine/core';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 
-import type { AppError, HealthBoard, HealthNotification } from '../../ipc/bindings';
+import type { AppError, HealthBoard, HealthNotification } from '../../ipc/types';
 import { useHealthBoard } from '../../ipc/health';
 import { useAppInfo } from '../../ipc/queries';
 

@@ -1,4 +1,4 @@
-import type { HealthPoint } from '../../ipc/bindings';
+import type { HealthPoint } from '../../ipc/types';
 
 export const SPARK_WIDTH = 120;
 export const SPARK_HEIGHT = 28;

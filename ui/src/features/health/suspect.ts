@@ -1,5 +1,5 @@
 import { formatClock } from '../../components/time';
-import type { HealthBoard, SuspectDeployment } from '../../ipc/bindings';
+import type { HealthBoard, SuspectDeployment } from '../../ipc/types';
 
 /** The services of a board that are down with a likely cause, each with its suspect deployment. */
 export function suspectsOf(board: HealthBoard | undefined): SuspectDeployment[] {

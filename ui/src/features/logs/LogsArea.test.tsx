@@ -1,7 +1,7 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { LogLine_Serialize, LogsEvent_Serialize, WorkerRow_Serialize } from '../../ipc/bindings';
+import type { LogLine, LogsEvent, WorkerRow } from '../../ipc/types';
 import {
   appInfo,
   deliverOnChannel,
@@ -20,7 +20,7 @@ import { addLines, BUFFER_CAP, EMPTY_BUFFER, lineText, pause, resume, setSamplin
 
 const AT = new Date(2025, 2, 1, 14, 7, 3, 123).getTime();
 
-function line(overrides: Partial<LogLine_Serialize> = {}): LogLine_Serialize {
+function line(overrides: Partial<LogLine> = {}): LogLine {
   return {
     service: 'gateway',
     script: 'gateway',
@@ -69,7 +69,7 @@ function serveLogs(handlers: Record<string, Handler> = {}) {
     ...handlers,
   });
   /** Send events on the newest session's channel (waiting for one to start first). */
-  const send = async (...events: LogsEvent_Serialize[]) => {
+  const send = async (...events: LogsEvent[]) => {
     await waitFor(() => {
       expect(sessions.length).toBeGreaterThan(0);
     });
@@ -261,7 +261,7 @@ describe('Logs area', () => {
     expect(screen.getByText('Sampling: enter a whole number from 1 to 100.')).toBeInTheDocument();
     await user.type(sampling, '50');
     expect(screen.queryByText('Sampling: enter a whole number from 1 to 100.')).not.toBeInTheDocument();
-    await send(...[1, 2, 3, 4].map((n): LogsEvent_Serialize => ({ kind: 'line', line: line({ url: `https://gateway.do/r${n}` }) })));
+    await send(...[1, 2, 3, 4].map((n): LogsEvent => ({ kind: 'line', line: line({ url: `https://gateway.do/r${n}` }) })));
     await logTable();
     await waitFor(() => {
       expect(dataRows()).toHaveLength(2);
@@ -275,7 +275,7 @@ describe('Logs area', () => {
     const { send } = serveLogs();
     const { user } = renderApp('logs');
     await tail(user, 'gateway');
-    const events: LogsEvent_Serialize[] = [];
+    const events: LogsEvent[] = [];
     for (let n = 0; n < BUFFER_CAP + 3; n += 1) {
       events.push({ kind: 'line', line: line({ url: `https://gateway.do/r${n}`, timestampMs: AT + n }) });
     }
@@ -637,7 +637,7 @@ describe('Logs from elsewhere', () => {
   });
 
   it("opens from a worker of the Namespaces area, saying what another namespace's requests do", async () => {
-    const worker: WorkerRow_Serialize = {
+    const worker: WorkerRow = {
       name: 'billing',
       tags: ['service:billing'],
       service: 'billing',

@@ -25,14 +25,15 @@ import {
 import { useMutation } from '@tanstack/react-query';
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 
-import { activeProfileOf } from '../../app/environment';
-import { areaById } from '../../app/areas';
-import { type NavigationTarget, useNavigation } from '../../app/navigation';
+import { activeProfileOf } from '../../shell/environment';
+import { areaById } from '../../shell/areas';
+import { type NavigationTarget, useNavigation } from '../../shell/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { ErrorText } from '../../components/errorText';
 import { formatLocalTime, useNow } from '../../components/time';
-import { type AppError, commands, type LogLine, type LogsFileFormat, type Profile } from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, LogLine, LogsFileFormat, Profile } from '../../ipc/types';
 import { callCommand } from '../../ipc/errors';
 import { useSandboxRuntime } from '../../ipc/health';
 import { type Connection, type LogsSession, MAX_TAILED_SERVICES, useLogsSession } from '../../ipc/logs';

@@ -1,7 +1,7 @@
 import { Button, type ButtonProps } from '@mantine/core';
 import { IconListDetails } from '@tabler/icons-react';
 
-import { useNavigation } from '../../app/navigation';
+import { useNavigation } from '../../shell/navigation';
 
 interface LogsButtonProps {
   /** The service (a worker's name) to tail. */

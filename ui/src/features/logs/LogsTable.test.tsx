@@ -2,14 +2,14 @@ import { MantineProvider } from '@mantine/core';
 import { act, fireEvent, render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { LogLine_Serialize } from '../../ipc/bindings';
+import type { LogLine } from '../../ipc/types';
 import type { LogEntry } from './logModel';
 import { LogsTable } from './LogsTable';
 
 const AT = new Date(2025, 2, 1, 14, 7, 3, 123).getTime();
 
 function entry(id: number): LogEntry {
-  const line: LogLine_Serialize = {
+  const line: LogLine = {
     service: 'gateway',
     script: 'gateway',
     namespace: 'dotdo-production',

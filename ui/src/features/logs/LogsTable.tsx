@@ -1,8 +1,8 @@
-import { Badge, Button, Table, Text } from '@mantine/core';
+import { Badge, Button, Text } from '@mantine/core';
 import { IconArrowDown, IconChevronDown, IconChevronRight } from '@tabler/icons-react';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 
+import { type DataColumn, DataTable, type RowAttributes } from '../../components/DataTable';
 import { formatLocalTime } from '../../components/time';
 import { clockTime, isError, type LogEntry, pathOf } from './logModel';
 
@@ -14,20 +14,6 @@ const CELL_PADDING = 9;
 const LOG_LINE_HEIGHT = 20;
 const EXCEPTION_HEIGHT = 26;
 const STACK_LINE_HEIGHT = 18;
-
-/** Within this many pixels of the end, the view follows new lines. */
-const FOLLOW_SLACK = 48;
-
-/** Column widths in a <colgroup> (a fixed-layout table takes them from there in every engine). */
-const COLUMNS = [
-  { key: 'time', label: 'Time', width: '126px' },
-  { key: 'service', label: 'Service', width: '104px' },
-  { key: 'method', label: 'Method', width: '76px' },
-  { key: 'path', label: 'Path', width: '24%' },
-  { key: 'status', label: 'Status', width: '64px' },
-  { key: 'outcome', label: 'Outcome', width: '108px' },
-  { key: 'logs', label: 'Logs and exceptions', width: undefined },
-] as const;
 
 function stackKey(id: number, index: number): string {
   return `${id}:${index}`;
@@ -66,15 +52,13 @@ function statusClass(status: number | null | undefined): string | undefined {
   return status >= 400 ? 'sy-logs-status-4xx' : undefined;
 }
 
-interface RowProps {
+interface DetailProps {
   entry: LogEntry;
-  index: number;
   hidden: ReadonlySet<string>;
   onToggleStack: (key: string) => void;
-  measure: (element: HTMLTableRowElement | null) => void;
 }
 
-function LogsAndExceptions({ entry, hidden, onToggleStack }: Pick<RowProps, 'entry' | 'hidden' | 'onToggleStack'>) {
+function LogsAndExceptions({ entry, hidden, onToggleStack }: DetailProps) {
   const { line } = entry;
   if (line.logs.length === 0 && line.exceptions.length === 0) {
     return (
@@ -134,41 +118,79 @@ function LogsAndExceptions({ entry, hidden, onToggleStack }: Pick<RowProps, 'ent
   );
 }
 
-const LogRow = memo(function LogRow({ entry, index, hidden, onToggleStack, measure }: RowProps) {
-  const { line } = entry;
-  const path = pathOf(line.url);
-  return (
-    <Table.Tr
-      ref={measure}
-      data-index={index}
-      aria-rowindex={index + 2}
-      data-error={isError(line) ? 'true' : undefined}
-      className="sy-logs-row"
-      // A table row's height is a minimum: the estimate from its content, grown by wrapped text.
-      style={{ height: estimate(entry, hidden) }}
-    >
-      <Table.Td className="sy-logs-cell sy-logs-mono" title={typeof line.timestampMs === 'number' ? formatLocalTime(line.timestampMs) : undefined}>
-        {clockTime(line.timestampMs)}
-      </Table.Td>
-      <Table.Td className="sy-logs-cell" title={line.script !== line.service ? `Worker ${line.script}` : undefined}>
-        {line.service}
-      </Table.Td>
-      <Table.Td className="sy-logs-cell sy-logs-mono">{line.method ?? '—'}</Table.Td>
-      <Table.Td className="sy-logs-cell sy-logs-mono sy-logs-path" title={line.url ?? undefined}>
-        {path === '' ? '—' : path}
-      </Table.Td>
-      <Table.Td className={`sy-logs-cell sy-logs-mono ${statusClass(line.status) ?? ''}`}>{line.status ?? '—'}</Table.Td>
-      <Table.Td className="sy-logs-cell">
-        <Badge size="sm" tt="none" variant={line.outcome === 'ok' ? 'light' : 'filled'} color={outcomeColor(line.outcome)}>
-          {line.outcome}
-        </Badge>
-      </Table.Td>
-      <Table.Td className="sy-logs-cell">
-        <LogsAndExceptions entry={entry} hidden={hidden} onToggleStack={onToggleStack} />
-      </Table.Td>
-    </Table.Tr>
-  );
-});
+/** The columns; widths go to a <colgroup> (a fixed-layout table takes them from there in every engine). */
+function logColumns(hidden: ReadonlySet<string>, onToggleStack: (key: string) => void): DataColumn<LogEntry>[] {
+  const cell = 'sy-logs-cell';
+  const mono = 'sy-logs-cell sy-logs-mono';
+  return [
+    {
+      id: 'time',
+      header: 'Time',
+      meta: {
+        width: '126px',
+        cellClassName: mono,
+        cellTitle: ({ line }) => (typeof line.timestampMs === 'number' ? formatLocalTime(line.timestampMs) : undefined),
+      },
+      cell: ({ row }) => clockTime(row.original.line.timestampMs),
+    },
+    {
+      id: 'service',
+      header: 'Service',
+      meta: {
+        width: '104px',
+        cellClassName: cell,
+        cellTitle: ({ line }) => (line.script !== line.service ? `Worker ${line.script}` : undefined),
+      },
+      cell: ({ row }) => row.original.line.service,
+    },
+    {
+      id: 'method',
+      header: 'Method',
+      meta: { width: '76px', cellClassName: mono },
+      cell: ({ row }) => row.original.line.method ?? '—',
+    },
+    {
+      id: 'path',
+      header: 'Path',
+      meta: { width: '24%', cellClassName: `${mono} sy-logs-path`, cellTitle: ({ line }) => line.url ?? undefined },
+      cell: ({ row }) => {
+        const path = pathOf(row.original.line.url);
+        return path === '' ? '—' : path;
+      },
+    },
+    {
+      id: 'status',
+      header: 'Status',
+      meta: { width: '64px', cellClassName: ({ line }) => `${mono} ${statusClass(line.status) ?? ''}` },
+      cell: ({ row }) => row.original.line.status ?? '—',
+    },
+    {
+      id: 'outcome',
+      header: 'Outcome',
+      meta: { width: '108px', cellClassName: cell },
+      cell: ({ row }) => {
+        const { outcome } = row.original.line;
+        return (
+          <Badge size="sm" tt="none" variant={outcome === 'ok' ? 'light' : 'filled'} color={outcomeColor(outcome)}>
+            {outcome}
+          </Badge>
+        );
+      },
+    },
+    {
+      id: 'logs',
+      header: 'Logs and exceptions',
+      meta: { cellClassName: cell },
+      cell: ({ row }) => <LogsAndExceptions entry={row.original} hidden={hidden} onToggleStack={onToggleStack} />,
+    },
+  ];
+}
+
+const lineId = (entry: LogEntry) => String(entry.id);
+
+function lineAttributes(entry: LogEntry): RowAttributes {
+  return { className: 'sy-logs-row', 'data-error': isError(entry.line) ? 'true' : undefined };
+}
 
 interface LogsTableProps {
   /** Oldest first: the newest is at the bottom. */
@@ -176,38 +198,13 @@ interface LogsTableProps {
 }
 
 /**
- * The lines, virtualized: only those in view are in the DOM (aria-rowcount says how many there
- * are). Newest at the bottom; the view follows new lines while it is at the bottom, and stays put
- * (with a "Jump to the newest" button) when the operator scrolled up to read.
+ * The lines, in the shared DataTable: only those in view are in the DOM (aria-rowcount says how
+ * many there are). Newest at the bottom; the view follows new lines while it is at the bottom, and
+ * stays put (with a "Jump to the newest" button) when the operator scrolled up to read.
  */
 export function LogsTable({ entries }: LogsTableProps) {
-  const scrollRef = useRef<HTMLDivElement>(null);
   const [hidden, setHidden] = useState<ReadonlySet<string>>(() => new Set());
   const [follow, setFollow] = useState(true);
-  const hiddenRef = useRef(hidden);
-  const entriesRef = useRef(entries);
-  useEffect(() => {
-    hiddenRef.current = hidden;
-    entriesRef.current = entries;
-  }, [hidden, entries]);
-
-  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read during render by design.
-  const virtualizer = useVirtualizer({
-    count: entries.length,
-    getScrollElement: () => scrollRef.current,
-    // Keyed by line, so a measured height stays with its line when older lines are dropped.
-    getItemKey: (index) => entries[index]?.id ?? index,
-    estimateSize: (index) => estimate(entries[index], hidden),
-    measureElement: (element) => {
-      const measured = element.getBoundingClientRect().height;
-      if (measured > 0) {
-        return measured;
-      }
-      const index = Number((element as HTMLElement).dataset.index);
-      return estimate(entriesRef.current[index], hiddenRef.current);
-    },
-    overscan: 4,
-  });
 
   const onToggleStack = useCallback((key: string) => {
     setHidden((set) => {
@@ -221,125 +218,36 @@ export function LogsTable({ entries }: LogsTableProps) {
     });
   }, []);
 
-  const count = entries.length;
-  // The total height changes as rows are measured (a wrapped line is taller than estimated):
-  // while following, the end is chased again then too.
-  const total = virtualizer.getTotalSize();
-  useEffect(() => {
-    if (!follow || count === 0) {
-      return;
-    }
-    // After the frame: the scroll it causes re-renders the view, which must not happen mid-commit.
-    const frame = window.requestAnimationFrame(() => {
-      virtualizer.scrollToIndex(count - 1, { align: 'end' });
-    });
-    return () => {
-      window.cancelAnimationFrame(frame);
-    };
-  }, [follow, count, total, virtualizer]);
-
-  const lastTop = useRef(0);
-  const onScroll = () => {
-    const box = scrollRef.current;
-    if (!box) {
-      return;
-    }
-    const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - FOLLOW_SLACK;
-    const movedUp = box.scrollTop < lastTop.current - 2;
-    lastTop.current = box.scrollTop;
-    if (atEnd) {
-      if (!follow) {
-        setFollow(true);
-      }
-      return;
-    }
-    // Only the operator scrolling up stops the following. Rows measured taller than their
-    // estimate push the end further down without anyone scrolling: that keeps following (it
-    // used to stop it, and new lines were no longer shown).
-    if (movedUp && follow) {
-      setFollow(false);
-    }
-  };
-
-  const items = virtualizer.getVirtualItems();
-  const first = items[0];
-  const last = items[items.length - 1];
-  const paddingTop = first ? first.start : 0;
-  const paddingBottom = last ? virtualizer.getTotalSize() - last.end : 0;
+  const columns = useMemo(() => logColumns(hidden, onToggleStack), [hidden, onToggleStack]);
+  const estimateRowHeight = useCallback((entry: LogEntry) => estimate(entry, hidden), [hidden]);
 
   return (
     <div className="sy-logs-table-wrap">
-      <div
-        ref={scrollRef}
-        className="sy-logs-scroll"
-        data-virtual-scroller=""
-        role="region"
-        aria-label="Log lines, newest at the bottom"
-        // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex -- a scrolling region must be reachable with the keyboard to scroll it.
-        tabIndex={0}
-        onScroll={onScroll}
-      >
-        <Table
-          stickyHeader
-          withTableBorder
-          layout="fixed"
-          verticalSpacing={4}
-          aria-label="Log lines"
-          aria-rowcount={count + 1}
-          className="sy-logs-table"
-        >
-          <colgroup>
-            {COLUMNS.map((c) => (
-              <col key={c.key} style={c.width ? { width: c.width } : undefined} />
-            ))}
-          </colgroup>
-          <Table.Thead>
-            <Table.Tr aria-rowindex={1}>
-              {COLUMNS.map((c) => (
-                <Table.Th key={c.key} scope="col">
-                  {c.label}
-                </Table.Th>
-              ))}
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {paddingTop > 0 && (
-              <tr aria-hidden="true" style={{ height: paddingTop }}>
-                <td colSpan={COLUMNS.length} />
-              </tr>
-            )}
-            {items.map((item) => {
-              const entry = entries[item.index];
-              if (!entry) {
-                return null;
-              }
-              return (
-                <LogRow
-                  key={entry.id}
-                  entry={entry}
-                  index={item.index}
-                  hidden={hidden}
-                  onToggleStack={onToggleStack}
-                  measure={virtualizer.measureElement}
-                />
-              );
-            })}
-            {paddingBottom > 0 && (
-              <tr aria-hidden="true" style={{ height: paddingBottom }}>
-                <td colSpan={COLUMNS.length} />
-              </tr>
-            )}
-          </Table.Tbody>
-        </Table>
-      </div>
-      {!follow && count > 0 && (
+      <DataTable
+        label="Log lines"
+        rows={entries}
+        columns={columns}
+        // Keyed by line, so a measured height stays with its line when older lines are dropped.
+        rowId={lineId}
+        rowHeight={BASE_ROW_HEIGHT}
+        estimateRowHeight={estimateRowHeight}
+        rowAttributes={lineAttributes}
+        follow={follow}
+        onFollowChange={setFollow}
+        className="sy-logs-table"
+        scrollClassName="sy-logs-scroll"
+        scrollRegionLabel="Log lines, newest at the bottom"
+        verticalSpacing={4}
+        highlightOnHover={false}
+        wrapCells
+      />
+      {!follow && entries.length > 0 && (
         <Button
           className="sy-logs-jump"
           size="xs"
           leftSection={<IconArrowDown size={14} aria-hidden />}
           onClick={() => {
             setFollow(true);
-            virtualizer.scrollToIndex(count - 1, { align: 'end' });
           }}
         >
           Jump to the newest

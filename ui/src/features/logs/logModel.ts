@@ -1,5 +1,5 @@
 import type { Connection } from '../../ipc/logs';
-import type { LogLine } from '../../ipc/bindings';
+import type { LogLine } from '../../ipc/types';
 
 /** The newest this many lines are kept (shown and, while paused, held back each). */
 export const BUFFER_CAP = 5000;

@@ -4,7 +4,7 @@ import { type SyntheticEvent, useEffect, useRef, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { PathField } from '../../components/PathField';
-import type { Binding, BindingsDiff, NamespaceSummary } from '../../ipc/bindings';
+import type { Binding, BindingsDiff, NamespaceSummary } from '../../ipc/types';
 import { useCompareBindings } from '../../ipc/namespaces';
 
 function kindText(b: Binding): string {

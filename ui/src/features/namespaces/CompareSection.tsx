@@ -3,7 +3,7 @@ import { IconArrowsDiff } from '@tabler/icons-react';
 import { type SyntheticEvent, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { Drift, NamespaceSummary, WorkerRevision } from '../../ipc/bindings';
+import type { Drift, NamespaceSummary, WorkerRevision } from '../../ipc/types';
 import { useCompareNamespaces } from '../../ipc/namespaces';
 
 /** Which two namespaces to compare first: production against staging when both exist. */

@@ -2,7 +2,7 @@ import { Button, Code, Group, List, Modal, Stack, Text, TextInput } from '@manti
 import { type SyntheticEvent, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { DeletePlan, NamespaceSummary } from '../../ipc/bindings';
+import type { DeletePlan, NamespaceSummary } from '../../ipc/types';
 import {
   useCreateNamespace,
   useDeleteNamespace,

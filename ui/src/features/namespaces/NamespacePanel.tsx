@@ -3,7 +3,7 @@ import { IconPencil, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { DeletePlan, NamespaceSummary } from '../../ipc/bindings';
+import type { DeletePlan, NamespaceSummary } from '../../ipc/types';
 import { useDeletePlan } from '../../ipc/namespaces';
 import { DeleteNamespaceDialog, RenameNamespaceDialog, TRUSTED_EXPLANATION, TrustDialog } from './NamespaceDialogs';
 import { isoLocal } from './workerRows';

@@ -1,18 +1,12 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type {
-  DeletePlan,
-  Drift_Serialize,
-  NamespaceSummary_Serialize,
-  WorkerDetail_Serialize,
-  WorkerRow_Serialize,
-} from '../../ipc/bindings';
+import type { DeletePlan, Drift, NamespaceSummary, WorkerDetail, WorkerRow } from '../../ipc/types';
 import { appInfo, fail, type Handler, renderApp, serveIpc } from '../../test/render';
 import { defaultPair, revisionText } from './CompareSection';
 import { filterWorkers, isoLocal, sortWorkers, tagGroups, WorkerSearch, workerHaystack } from './workerRows';
 
-function ns(name: string, overrides: Partial<NamespaceSummary_Serialize> = {}): NamespaceSummary_Serialize {
+function ns(name: string, overrides: Partial<NamespaceSummary> = {}): NamespaceSummary {
   return {
     name,
     id: `id-${name}`,
@@ -24,7 +18,7 @@ function ns(name: string, overrides: Partial<NamespaceSummary_Serialize> = {}): 
   };
 }
 
-function worker(name: string, overrides: Partial<WorkerRow_Serialize> = {}): WorkerRow_Serialize {
+function worker(name: string, overrides: Partial<WorkerRow> = {}): WorkerRow {
   const service = overrides.service ?? name.split('-')[0] ?? name;
   return {
     name,
@@ -56,7 +50,7 @@ const PLAN: DeletePlan = {
   action: 'Delete namespace dotdo-staging and its 8 workers',
 };
 
-const DETAIL: WorkerDetail_Serialize = {
+const DETAIL: WorkerDetail = {
   row: WORKERS[0] ?? worker('auth'),
   bindings: [{ type: 'service', name: 'DB', service: 'db' }],
   settings: { compatibility_date: '2025-01-01' },
@@ -96,6 +90,18 @@ describe('Namespaces list', () => {
     expect(within(production).getByText('8')).toBeInTheDocument();
     expect(within(table).getByRole('button', { name: 'Open dotdo-staging' })).toBeInTheDocument();
     expect(calls.find((c) => c.cmd === 'list_namespaces')?.args).toEqual({ profileId: 'local-sandbox' });
+  });
+
+  it('reads the workers again on Refresh workers, showing one deployed elsewhere since', async () => {
+    let listed = WORKERS;
+    serve({ list_workers: () => listed });
+    const { user } = renderApp('namespaces');
+    await openNamespace(user, 'dotdo-production');
+    expect(await screen.findByText('3 of 3 workers')).toBeInTheDocument();
+    listed = [...WORKERS, worker('webhooks')];
+    await user.click(screen.getByRole('button', { name: 'Refresh workers' }));
+    expect(await screen.findByText('4 of 4 workers')).toBeInTheDocument();
+    expect(workerRows().map((r) => r.textContent)).toEqual(expect.arrayContaining([expect.stringContaining('webhooks')]));
   });
 
   it('says how to fill an empty account', async () => {
@@ -501,7 +507,7 @@ describe('Workers of a namespace', () => {
 });
 
 describe('Compare namespaces', () => {
-  const DRIFT: Drift_Serialize = {
+  const DRIFT: Drift = {
     left: 'dotdo-production',
     right: 'dotdo-staging',
     onlyLeft: ['legacy'],

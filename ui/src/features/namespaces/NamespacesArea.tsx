@@ -1,12 +1,13 @@
-import { Badge, Button, CloseButton, Group, Loader, Paper, Stack, Table, Text } from '@mantine/core';
+import { Badge, Button, CloseButton, Group, Loader, Paper, Stack, Text } from '@mantine/core';
 import { IconCheck, IconPlus } from '@tabler/icons-react';
-import { useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 
-import { areaById } from '../../app/areas';
-import { useNavigation } from '../../app/navigation';
+import { areaById } from '../../shell/areas';
+import { useNavigation } from '../../shell/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
+import { type DataColumn, DataTable, type RowAttributes } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { DeletePlan, NamespaceSummary } from '../../ipc/bindings';
+import type { DeletePlan, NamespaceSummary } from '../../ipc/types';
 import { useNamespaces } from '../../ipc/namespaces';
 import { useAppInfo } from '../../ipc/queries';
 import { BindingsCompareSection } from './BindingsCompareSection';
@@ -23,6 +24,57 @@ export function deletedText(plan: DeletePlan): string {
   return `Deleted ${plan.namespace} and its ${n} ${n === 1 ? 'worker' : 'workers'}`;
 }
 
+const NAMESPACE_ROW_HEIGHT = 45;
+
+const namespaceName = (ns: NamespaceSummary) => ns.name;
+
+function namespaceColumns(openName: string | null, onOpen: (name: string) => void): DataColumn<NamespaceSummary>[] {
+  return [
+    {
+      id: 'name',
+      header: 'Name',
+      meta: { rowHeader: true },
+      cell: ({ row }) => (
+        <Text span size="sm" fw={600} ff="monospace">
+          {row.original.name}
+        </Text>
+      ),
+    },
+    { id: 'workers', header: 'Workers', cell: ({ row }) => row.original.scriptCount },
+    {
+      id: 'trusted',
+      header: 'Trusted',
+      cell: ({ row }) =>
+        row.original.trustedWorkers ? (
+          <Badge size="sm" color="blue" variant="light" tt="none">
+            Trusted
+          </Badge>
+        ) : (
+          <Badge size="sm" variant="default" tt="none">
+            Not trusted
+          </Badge>
+        ),
+    },
+    { id: 'created', header: 'Created', cell: ({ row }) => isoLocal(row.original.createdOn) || '—' },
+    { id: 'modified', header: 'Modified', cell: ({ row }) => isoLocal(row.original.modifiedOn) || '—' },
+    {
+      id: 'actions',
+      header: () => <span className="sy-sr-only">Actions</span>,
+      cell: ({ row }) => (
+        <Button
+          size="xs"
+          variant={row.original.name === openName ? 'filled' : 'default'}
+          onClick={() => {
+            onOpen(row.original.name);
+          }}
+        >
+          {`Open ${row.original.name}`}
+        </Button>
+      ),
+    },
+  ];
+}
+
 function NamespacesTable({
   namespaces,
   openName,
@@ -32,59 +84,23 @@ function NamespacesTable({
   openName: string | null;
   onOpen: (name: string) => void;
 }) {
+  const columns = useMemo(() => namespaceColumns(openName, onOpen), [openName, onOpen]);
+  const rowAttributes = useCallback(
+    (ns: NamespaceSummary): RowAttributes => ({ 'aria-current': ns.name === openName ? 'true' : undefined }),
+    [openName],
+  );
   return (
-    <Table.ScrollContainer minWidth={720}>
-      <Table aria-label="Namespaces" withTableBorder highlightOnHover verticalSpacing="xs">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th scope="col">Name</Table.Th>
-            <Table.Th scope="col">Workers</Table.Th>
-            <Table.Th scope="col">Trusted</Table.Th>
-            <Table.Th scope="col">Created</Table.Th>
-            <Table.Th scope="col">Modified</Table.Th>
-            <Table.Th scope="col">
-              <span className="sy-visually-hidden">Actions</span>
-            </Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {namespaces.map((ns) => (
-            <Table.Tr key={ns.name} aria-current={ns.name === openName ? 'true' : undefined}>
-              <Table.Th scope="row">
-                <Text span size="sm" fw={600} ff="monospace">
-                  {ns.name}
-                </Text>
-              </Table.Th>
-              <Table.Td>{ns.scriptCount}</Table.Td>
-              <Table.Td>
-                {ns.trustedWorkers ? (
-                  <Badge size="sm" color="blue" variant="light" tt="none">
-                    Trusted
-                  </Badge>
-                ) : (
-                  <Badge size="sm" variant="default" tt="none">
-                    Not trusted
-                  </Badge>
-                )}
-              </Table.Td>
-              <Table.Td>{isoLocal(ns.createdOn) || '—'}</Table.Td>
-              <Table.Td>{isoLocal(ns.modifiedOn) || '—'}</Table.Td>
-              <Table.Td>
-                <Button
-                  size="xs"
-                  variant={ns.name === openName ? 'filled' : 'default'}
-                  onClick={() => {
-                    onOpen(ns.name);
-                  }}
-                >
-                  {`Open ${ns.name}`}
-                </Button>
-              </Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
+    <DataTable
+      label="Namespaces"
+      rows={namespaces}
+      columns={columns}
+      rowId={namespaceName}
+      rowHeight={NAMESPACE_ROW_HEIGHT}
+      rowAttributes={rowAttributes}
+      className="sy-namespaces-table"
+      scrollClassName="sy-table-auto"
+      verticalSpacing="xs"
+    />
   );
 }
 

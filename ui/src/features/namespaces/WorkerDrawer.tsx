@@ -3,7 +3,7 @@ import { IconCode, IconKey, IconListDetails, IconTrash } from '@tabler/icons-rea
 import { type ReactNode, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { WorkerRow } from '../../ipc/bindings';
+import type { WorkerRow } from '../../ipc/types';
 import { useDeleteWorker, useWorkerContent, useWorkerDetail } from '../../ipc/namespaces';
 import { useProfiles } from '../../ipc/queries';
 import { LogsButton } from '../logs/LogsButton';

@@ -1,16 +1,10 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type {
-  NamespaceSummary_Serialize,
-  TagDeletePlan,
-  WorkerDetail_Serialize,
-  WorkerRow_Serialize,
-  WorkerSecrets,
-} from '../../ipc/bindings';
+import type { NamespaceSummary, TagDeletePlan, WorkerDetail, WorkerRow, WorkerSecrets } from '../../ipc/types';
 import { appInfo, fail, type Handler, type IpcCall, renderApp, serveIpc } from '../../test/render';
 
-function worker(name: string, tags: string[]): WorkerRow_Serialize {
+function worker(name: string, tags: string[]): WorkerRow {
   return {
     name,
     tags,
@@ -24,7 +18,7 @@ function worker(name: string, tags: string[]): WorkerRow_Serialize {
   };
 }
 
-const NAMESPACES: NamespaceSummary_Serialize[] = [
+const NAMESPACES: NamespaceSummary[] = [
   {
     name: 'dotdo-staging',
     id: 'id-staging',
@@ -37,7 +31,7 @@ const NAMESPACES: NamespaceSummary_Serialize[] = [
 
 const WORKERS = [worker('auth', ['service:auth', 'cohort-7']), worker('db', ['cohort-7']), worker('gateway', [])];
 
-const DETAIL: WorkerDetail_Serialize = {
+const DETAIL: WorkerDetail = {
   row: WORKERS[0] ?? worker('auth', []),
   bindings: [],
   settings: {},

@@ -23,7 +23,7 @@ import { IconKey, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { AppError, TagDeletePlan } from '../../ipc/bindings';
+import type { AppError, TagDeletePlan } from '../../ipc/types';
 import { isAppError } from '../../ipc/errors';
 import {
   useBulkSetWorkerSecrets,

@@ -1,13 +1,21 @@
-import { Group, Loader, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
-import { IconSearch } from '@tabler/icons-react';
-import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { Button, Group, Loader, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
+import { IconRefresh, IconSearch } from '@tabler/icons-react';
+import { useCallback, useDeferredValue, useMemo, useState } from 'react';
 
+import { useTableFilter } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { WorkerRow } from '../../ipc/bindings';
+import type { WorkerRow } from '../../ipc/types';
 import { useWorkers } from '../../ipc/namespaces';
 import type { NamespaceAsk } from './NamespacePanel';
 import { WorkerDrawer } from './WorkerDrawer';
-import { sortWorkers, tagGroups, type WorkerColumnKey, type WorkerSort, WorkerSearch } from './workerRows';
+import {
+  sortWorkers,
+  tagGroups,
+  workerFields,
+  workerHaystack,
+  type WorkerSort,
+  withTag,
+} from './workerRows';
 import { WorkersTable } from './WorkersTable';
 
 const ALL_TAGS = '';
@@ -51,33 +59,15 @@ export function WorkersSection({
   // Typing stays instant: filtering 10,000 rows follows at lower priority, never over IPC. The
   // keystroke's own render touches only the search field (the tag select, table and drawer are
   // memoized elements or components, skipped); the deferred one only the count and the table
-  // rows that changed.
-  const deferredSearch = useDeferredValue(search);
+  // rows that changed. Each worker's name and tags are lowercased once (soon after the list
+  // shows), not per keystroke.
   const all = workers.data;
   const groups = useMemo(() => tagGroups(all ?? []), [all]);
   const sorted = useMemo(() => sortWorkers(all ?? [], sort), [all, sort]);
-  // Lowercases each worker's name and tags once (soon after the list shows), not per keystroke.
-  const finder = useMemo(() => new WorkerSearch(sorted), [sorted]);
-  const shown = useMemo(
-    () => finder.filter(deferredSearch, tag === ALL_TAGS ? null : tag),
-    [finder, deferredSearch, tag],
-  );
-  useEffect(() => {
-    const timer = window.setTimeout(() => {
-      finder.prepare();
-    }, 0);
-    return () => {
-      window.clearTimeout(timer);
-    };
-  }, [finder]);
+  const keep = useMemo(() => withTag(tag === ALL_TAGS ? null : tag), [tag]);
+  const deferredSearch = useDeferredValue(search);
+  const shown = useTableFilter(sorted, deferredSearch, workerFields, keep, workerHaystack);
 
-  const onSort = useCallback((key: WorkerColumnKey) => {
-    setSort((s) =>
-      s.key === key
-        ? { key, direction: s.direction === 'ascending' ? 'descending' : 'ascending' }
-        : { key, direction: key === 'modified' ? 'descending' : 'ascending' },
-    );
-  }, []);
   const onCloseDrawer = useCallback(() => {
     setOpen(null);
   }, []);
@@ -145,6 +135,20 @@ export function WorkersSection({
             {`${shown.length} of ${total} workers`}
           </Text>
         )}
+        {all && (
+          <Button
+            variant="default"
+            size="xs"
+            mb={4}
+            leftSection={<IconRefresh size={14} aria-hidden />}
+            loading={workers.isFetching}
+            onClick={() => {
+              void workers.refetch();
+            }}
+          >
+            Refresh workers
+          </Button>
+        )}
       </Group>
 
       {workers.isPending && (
@@ -175,7 +179,7 @@ export function WorkersSection({
           <Text>No workers match. Clear the search or choose “All tags” to see all {total}.</Text>
         </Paper>
       )}
-      {all && shown.length > 0 && <WorkersTable rows={shown} sort={sort} onSort={onSort} onOpen={setOpen} />}
+      {all && shown.length > 0 && <WorkersTable rows={shown} sort={sort} onSort={setSort} onOpen={setOpen} />}
       {drawer}
     </Stack>
   );

@@ -1,5 +1,6 @@
+import { RowSearch } from '../../components/DataTable/useTableFilter';
 import { formatLocalTime } from '../../components/time';
-import type { WorkerRow } from '../../ipc/bindings';
+import type { WorkerRow } from '../../ipc/types';
 
 export type WorkerColumnKey = 'name' | 'service' | 'environment' | 'version' | 'commit' | 'branch' | 'modified';
 
@@ -76,67 +77,44 @@ export function sortWorkers(rows: readonly WorkerRow[], sort: WorkerSort): Worke
   return keyed.map(({ row }) => row);
 }
 
-/** Between a worker's fields in its haystack: a search typed into a one-line field never holds it. */
-const FIELD_SEPARATOR = '\n';
-
 /** Each worker's name and tags, lowercased once and kept as long as the worker object lives. */
 const haystacks = new WeakMap<WorkerRow, string>();
+
+/** What a worker is found by: its name and tags. */
+export function workerFields(w: WorkerRow): readonly string[] {
+  return [w.name, ...w.tags];
+}
 
 /** What the search looks in: the worker's name and tags, lowercased, one per line. */
 export function workerHaystack(w: WorkerRow): string {
   let haystack = haystacks.get(w);
   if (haystack === undefined) {
-    haystack = [w.name, ...w.tags].join(FIELD_SEPARATOR).toLowerCase();
+    haystack = workerFields(w).join('\n').toLowerCase();
     haystacks.set(w, haystack);
   }
   return haystack;
+}
+
+/** Keeps the workers that carry this tag exactly (null: all). */
+export function withTag(tag: string | null): ((w: WorkerRow) => boolean) | null {
+  return tag === null ? null : (w) => w.tags.includes(tag);
 }
 
 /**
  * The search over one sorted list, for repeated searches (one per keystroke): each worker's
  * haystack is lowercased once, not per keystroke. Same results as {@link filterWorkers}.
  */
-export class WorkerSearch {
-  readonly rows: readonly WorkerRow[];
-  private haystacks: readonly string[] | null = null;
-
+export class WorkerSearch extends RowSearch<WorkerRow> {
   constructor(rows: readonly WorkerRow[]) {
-    this.rows = rows;
-  }
-
-  /** Lowercase the haystacks now (when idle) rather than on the first search. */
-  prepare(): readonly string[] {
-    this.haystacks ??= this.rows.map(workerHaystack);
-    return this.haystacks;
+    super(rows, workerFields, workerHaystack);
   }
 
   /**
    * Workers whose name or one of whose tags contains `search` (case-insensitive), and that carry
    * `tag` exactly when one is chosen.
    */
-  filter(search: string, tag: string | null): readonly WorkerRow[] {
-    const rows = this.rows;
-    const needle = search.trim().toLowerCase();
-    if (needle === '') {
-      return tag === null ? rows : rows.filter((w) => w.tags.includes(tag));
-    }
-    if (needle.includes(FIELD_SEPARATOR)) {
-      // Could match across two fields of a haystack: check each field on its own.
-      return rows.filter(
-        (w) =>
-          (tag === null || w.tags.includes(tag)) &&
-          (w.name.toLowerCase().includes(needle) || w.tags.some((t) => t.toLowerCase().includes(needle))),
-      );
-    }
-    const haystacks = this.prepare();
-    const found: WorkerRow[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      const w = rows[i];
-      if (w !== undefined && haystacks[i]?.includes(needle) === true && (tag === null || w.tags.includes(tag))) {
-        found.push(w);
-      }
-    }
-    return found;
+  override filter(search: string, tag: string | ((w: WorkerRow) => boolean) | null = null): readonly WorkerRow[] {
+    return super.filter(search, typeof tag === 'string' ? withTag(tag) : tag);
   }
 }
 

@@ -3,7 +3,7 @@ import { IconBolt, IconEraser } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { Profile, RehearsalFault } from '../../ipc/bindings';
+import type { Profile, RehearsalFault } from '../../ipc/types';
 import { useClearFault, useInjectFault, useSandboxFaults } from '../../ipc/runbooks';
 
 type FaultKind = RehearsalFault['kind'];

@@ -3,7 +3,7 @@ import { IconChevronDown, IconChevronRight } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { formatLocalTime } from '../../components/time';
-import type { RunDetail_Serialize } from '../../ipc/bindings';
+import type { RunDetail } from '../../ipc/types';
 
 const KIND_WORD: Record<string, string> = {
   'run.started': 'Run started',
@@ -25,7 +25,7 @@ const KIND_WORD: Record<string, string> = {
 };
 
 /** Everything that happened in the run, in order, with who and when. */
-export function RunTimeline({ run }: { run: RunDetail_Serialize }) {
+export function RunTimeline({ run }: { run: RunDetail }) {
   const [shown, setShown] = useState(false);
   const events = run.events;
   return (

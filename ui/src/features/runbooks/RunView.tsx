@@ -4,13 +4,12 @@ import { useIsMutating } from '@tanstack/react-query';
 import { IconCircleCheck, IconFlag, IconNote, IconTimeline, IconX } from '@tabler/icons-react';
 import { useEffect, useRef, useState } from 'react';
 
-import { environmentLook } from '../../app/environment';
-import { useNavigation } from '../../app/navigation';
-import { FOOTER_HEIGHT } from '../../app/StatusBar';
-import { BAND_HEIGHT, HEADER_HEIGHT } from '../../app/TopBar';
+import { environmentLook } from '../../shell/environment';
+import { useNavigation } from '../../shell/navigation';
+import { BAND_HEIGHT, FOOTER_HEIGHT, HEADER_HEIGHT } from '../../shell/layout';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatLocalTime } from '../../components/time';
-import type { Profile, RunDetail_Serialize } from '../../ipc/bindings';
+import type { Profile, RunDetail } from '../../ipc/types';
 import { runbookKeys, useRunChange, useRunDetail } from '../../ipc/runbooks';
 import { IncidentReport } from './IncidentReport';
 import { RunTimeline } from './RunTimeline';
@@ -40,7 +39,7 @@ function revealInWindow(el: Element) {
   }
 }
 
-function RunHeader({ run }: { run: RunDetail_Serialize }) {
+function RunHeader({ run }: { run: RunDetail }) {
   const { navigate } = useNavigation();
   const s = run.summary;
   const look = run.environment ? environmentLook(run.environment) : null;
@@ -107,7 +106,7 @@ function KeyHint() {
 }
 
 /** Finish, or abandon with a reason; the run's own notes. */
-function RunActions({ run }: { run: RunDetail_Serialize }) {
+function RunActions({ run }: { run: RunDetail }) {
   const change = useRunChange(run.summary.id);
   const [form, setForm] = useState<'abandon' | 'note' | null>(null);
   const [text, setText] = useState('');
@@ -250,7 +249,7 @@ export function RunView({ runId, profiles, focusStepId = null }: RunViewProps) {
   return <RunChecklist key={runId} run={detail.data} profile={profile} focusStepId={focusStepId} />;
 }
 
-function RunChecklist({ run, profile, focusStepId }: { run: RunDetail_Serialize; profile: Profile | undefined; focusStepId: string | null }) {
+function RunChecklist({ run, profile, focusStepId }: { run: RunDetail; profile: Profile | undefined; focusStepId: string | null }) {
   const current = currentStepIndex(run);
   const focusIndex = run.steps.find((s) => s.id === focusStepId)?.index;
   // The step the keyboard is on; it follows the current step whenever that moves.

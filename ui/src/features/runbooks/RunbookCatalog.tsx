@@ -3,7 +3,7 @@ import { IconAlertTriangle, IconFolder, IconSearch } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { RunbookProblem } from '../../ipc/bindings';
+import type { RunbookProblem } from '../../ipc/types';
 import { useRunbookCatalog } from '../../ipc/runbooks';
 import { groupByCategory, matchesSearch, plainSummary } from './runModel';
 

@@ -2,16 +2,16 @@ import { Alert, Badge, Button, Code, Group, Paper, Stack, Switch, Text, Title } 
 import { IconArrowRight, IconLock, IconPlayerPlay } from '@tabler/icons-react';
 import { useEffect, useRef, useState } from 'react';
 
-import { environmentLook } from '../../app/environment';
+import { environmentLook } from '../../shell/environment';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Markdown } from '../../components/Markdown';
 import { formatLocalTime } from '../../components/time';
-import type { Profile, Runbook_Serialize, RunbookInput_Serialize, RunSummary_Serialize } from '../../ipc/bindings';
+import type { Profile, Runbook, RunbookInput, RunSummary } from '../../ipc/types';
 import { useStartRun } from '../../ipc/runbooks';
 import { fieldLabel, progressText } from './runModel';
 import { ValueField } from './ValueField';
 
-function initialValue(input: RunbookInput_Serialize, profile: Profile | undefined): string {
+function initialValue(input: RunbookInput, profile: Profile | undefined): string {
   if (input.default !== null) {
     return input.default;
   }
@@ -25,7 +25,7 @@ function initialValue(input: RunbookInput_Serialize, profile: Profile | undefine
 }
 
 interface StartRunFormProps {
-  runbook: Runbook_Serialize;
+  runbook: Runbook;
   profile: Profile | undefined;
   onStarted: (runId: string) => void;
 }
@@ -120,11 +120,11 @@ function StartRunForm({ runbook, profile, onStarted }: StartRunFormProps) {
 }
 
 interface RunbookDetailProps {
-  runbook: Runbook_Serialize;
+  runbook: Runbook;
   profile: Profile | undefined;
   /** The step an error pointed at, shown highlighted. */
   focusStepId: string | null;
-  openRuns: RunSummary_Serialize[];
+  openRuns: RunSummary[];
   onStarted: (runId: string) => void;
   onOpenRun: (runId: string) => void;
 }

@@ -1,13 +1,7 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type {
-  RunbookStep_Serialize,
-  Runbook_Serialize,
-  RunDetail_Serialize,
-  RunStep_Serialize,
-  StepPlan_Serialize,
-} from '../../ipc/bindings';
+import type { Runbook, RunbookStep, RunDetail, RunStep, StepPlan } from '../../ipc/types';
 import {
   appInfo,
   deliverOnChannel,
@@ -20,7 +14,7 @@ import {
 
 const RUN = 'run-1';
 
-function specStep(index: number, id: string, title: string, overrides: Partial<RunbookStep_Serialize> = {}): RunbookStep_Serialize {
+function specStep(index: number, id: string, title: string, overrides: Partial<RunbookStep> = {}): RunbookStep {
   return { index, id, title, line: 10 + index * 5, markdown: '', checks: [], action: null, gate: false, condition: null, ...overrides };
 }
 
@@ -32,7 +26,7 @@ const health = (service = '$service') => ({
   mutates: false,
 });
 
-const SERVICE_DOWN: Runbook_Serialize = {
+const SERVICE_DOWN: Runbook = {
   id: 'emergency-service-down',
   title: 'Service down – immediate rollback',
   category: 'Emergency procedures',
@@ -64,7 +58,7 @@ const SERVICE_DOWN: Runbook_Serialize = {
   ],
 };
 
-const DEPLOY: Runbook_Serialize = {
+const DEPLOY: Runbook = {
   id: 'deploy-service',
   title: 'Deploy a service',
   category: 'Deploying',
@@ -90,7 +84,7 @@ const DEPLOY: Runbook_Serialize = {
   ],
 };
 
-const TROUBLE_404: Runbook_Serialize = {
+const TROUBLE_404: Runbook = {
   id: 'troubleshoot-deployed-404',
   title: 'Deployed but 404',
   category: 'Troubleshooting',
@@ -101,7 +95,7 @@ const TROUBLE_404: Runbook_Serialize = {
   steps: [specStep(0, 'check', 'Check the namespace')],
 };
 
-const INVALID_KEY: Runbook_Serialize = {
+const INVALID_KEY: Runbook = {
   id: 'issue-invalid-api-key',
   title: '“Invalid API key” (401)',
   category: 'Common issues',
@@ -112,7 +106,7 @@ const INVALID_KEY: Runbook_Serialize = {
   steps: [specStep(0, 'test-the-key', 'Test the key'), specStep(1, 'new-key', 'Create a new key')],
 };
 
-const MINE: Runbook_Serialize = {
+const MINE: Runbook = {
   id: 'user/cache-purge',
   title: 'Purge the cache',
   category: 'My runbooks',
@@ -137,7 +131,7 @@ const CATALOG = {
   ],
 };
 
-function runStep(index: number, runbook: Runbook_Serialize, overrides: Partial<RunStep_Serialize> = {}): RunStep_Serialize {
+function runStep(index: number, runbook: Runbook, overrides: Partial<RunStep> = {}): RunStep {
   const spec = runbook.steps[index];
   return {
     index,
@@ -163,11 +157,11 @@ function runStep(index: number, runbook: Runbook_Serialize, overrides: Partial<R
 }
 
 function run(
-  runbook: Runbook_Serialize,
-  steps: Partial<RunStep_Serialize>[] = [],
-  overrides: Partial<RunDetail_Serialize['summary']> = {},
-  environment: RunDetail_Serialize['environment'] = 'production',
-): RunDetail_Serialize {
+  runbook: Runbook,
+  steps: Partial<RunStep>[] = [],
+  overrides: Partial<RunDetail['summary']> = {},
+  environment: RunDetail['environment'] = 'production',
+): RunDetail {
   const all = runbook.steps.map((_, i) => runStep(i, runbook, steps[i] ?? {}));
   const count = (state: string) => all.filter((s) => s.state === state).length;
   const current = all.findIndex((s) => s.state === 'pending' || s.state === 'running' || s.state === 'interrupted');
@@ -206,7 +200,7 @@ function run(
   };
 }
 
-function plan(overrides: Partial<StepPlan_Serialize> = {}): StepPlan_Serialize {
+function plan(overrides: Partial<StepPlan> = {}): StepPlan {
   return {
     runId: RUN,
     stepIndex: 0,
@@ -233,7 +227,7 @@ function serve(handlers: Record<string, Handler> = {}, info = appInfo()) {
 }
 
 /** Open the Runbooks area on a run that is already open (as after a restart). */
-async function openRun(detail: RunDetail_Serialize, handlers: Record<string, Handler> = {}) {
+async function openRun(detail: RunDetail, handlers: Record<string, Handler> = {}) {
   const calls = serve({ list_runs: () => [detail.summary], run_detail: () => detail, ...handlers });
   const rendered = renderApp('runbooks');
   await rendered.user.click(await screen.findByRole('button', { name: `Resume ${detail.runbook.title}` }));
@@ -305,7 +299,7 @@ describe('Runbooks area', () => {
 
   it('runs a command step after its plan is read and confirmed, with the output streaming in and Stop', async () => {
     let channel: unknown;
-    let finish: (detail: RunDetail_Serialize) => void = () => undefined;
+    let finish: (detail: RunDetail) => void = () => undefined;
     const commandPlan = plan({
       action: 'command',
       display: 'command folder=/w/workers/gateway timeout=900',

@@ -2,12 +2,12 @@ import { Badge, Button, Group, Loader, Paper, Stack, Tabs, Text } from '@mantine
 import { IconBolt } from '@tabler/icons-react';
 import { useState } from 'react';
 
-import { activeProfileOf } from '../../app/environment';
-import { areaById } from '../../app/areas';
-import { type NavigationTarget, useNavigation } from '../../app/navigation';
+import { activeProfileOf } from '../../shell/environment';
+import { areaById } from '../../shell/areas';
+import { type NavigationTarget, useNavigation } from '../../shell/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { Profile, RunSummary_Serialize } from '../../ipc/bindings';
+import type { Profile, RunSummary } from '../../ipc/types';
 import { useRunbookCatalog, useRuns } from '../../ipc/runbooks';
 import { useAppInfo, useProfiles } from '../../ipc/queries';
 import { RehearsalPanel } from './RehearsalPanel';
@@ -33,7 +33,7 @@ function selectionOf(target: NavigationTarget | null): Selection {
 }
 
 /** Nothing chosen yet: open runs to resume first, else how to begin. */
-function Landing({ openRuns, onOpen }: { openRuns: RunSummary_Serialize[]; onOpen: (runId: string) => void }) {
+function Landing({ openRuns, onOpen }: { openRuns: RunSummary[]; onOpen: (runId: string) => void }) {
   if (openRuns.length === 0) {
     return (
       <Paper withBorder p="lg">

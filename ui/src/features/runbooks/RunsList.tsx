@@ -2,7 +2,7 @@ import { Badge, Group, Loader, Stack, Text, UnstyledButton } from '@mantine/core
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatLocalTime } from '../../components/time';
-import type { ProfileSummary, RunSummary_Serialize } from '../../ipc/bindings';
+import type { ProfileSummary, RunSummary } from '../../ipc/types';
 import { useRuns } from '../../ipc/runbooks';
 import { progressText, RUN_STATE_WORD, runStateColor } from './runModel';
 
@@ -12,7 +12,7 @@ function RunItem({
   selected,
   onOpen,
 }: {
-  run: RunSummary_Serialize;
+  run: RunSummary;
   profileName: string;
   selected: boolean;
   onOpen: () => void;
@@ -82,7 +82,7 @@ export function RunsList({ profiles, selectedId, onOpen }: RunsListProps) {
   const name = (id: string) => profiles.find((p) => p.id === id)?.name ?? id;
   const open = runs.data.filter((r) => r.state === 'running');
   const closed = runs.data.filter((r) => r.state !== 'running');
-  const list = (items: RunSummary_Serialize[]) => (
+  const list = (items: RunSummary[]) => (
     <ul className="sy-rb-list">
       {items.map((r) => (
         <RunItem

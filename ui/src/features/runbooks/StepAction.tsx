@@ -4,14 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 
 import { ConfirmAction, type ConfirmationGiven } from '../../components/ConfirmAction';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type {
-  ParamValue,
-  Profile,
-  RunbookStep_Serialize,
-  RunDetail_Serialize,
-  RunStep_Serialize,
-  StepPlan_Serialize,
-} from '../../ipc/bindings';
+import type { ParamValue, Profile, RunbookStep, RunDetail, RunStep, StepPlan } from '../../ipc/types';
 import { useRunStep, useStepPlan, useStopStep } from '../../ipc/runbooks';
 import { LogsButton } from '../logs/LogsButton';
 import { fieldLabel, isActionable } from './runModel';
@@ -39,7 +32,7 @@ export function StepOutputBlock({ text, title, live }: { text: string; title: st
 }
 
 /** What running the step will do: the plan in words, the action as written, its parameters. */
-function StepPlanView({ plan }: { plan: StepPlan_Serialize }) {
+function StepPlanView({ plan }: { plan: StepPlan }) {
   return (
     <Stack gap={6}>
       <Text fw={700} size="sm">{`Plan: ${plan.summary}`}</Text>
@@ -77,9 +70,9 @@ function StepPlanView({ plan }: { plan: StepPlan_Serialize }) {
  * (`service=gateway`), a run input (`service=$service`) or what the operator typed for `service=?`.
  */
 export function stepService(
-  run: RunDetail_Serialize,
-  step: RunStep_Serialize,
-  spec: RunbookStep_Serialize,
+  run: RunDetail,
+  step: RunStep,
+  spec: RunbookStep,
   typed: Record<string, string>,
 ): string | null {
   const ran = step.params.find((p) => p.name === 'service')?.value;
@@ -101,9 +94,9 @@ export function stepService(
 }
 
 interface StepActionProps {
-  run: RunDetail_Serialize;
-  step: RunStep_Serialize;
-  spec: RunbookStep_Serialize;
+  run: RunDetail;
+  step: RunStep;
+  spec: RunbookStep;
   profile: Profile | undefined;
 }
 
@@ -132,7 +125,7 @@ export function StepAction({ run, step, spec, profile }: StepActionProps) {
   const isCommand = action.action.kind === 'command';
   const prompt = action.action.kind === 'note' ? action.action.prompt : null;
 
-  const execute = (p: StepPlan_Serialize, given: ConfirmationGiven | null) => {
+  const execute = (p: StepPlan, given: ConfirmationGiven | null) => {
     setBase(step.output);
     setLive('');
     const confirmation =

@@ -7,7 +7,7 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { Markdown } from '../../components/Markdown';
 import { StepStateIcon } from '../../components/StepStateIcon';
 import { formatLocalTime } from '../../components/time';
-import type { Profile, RunDetail_Serialize, RunStep_Serialize, RunStepState } from '../../ipc/bindings';
+import type { Profile, RunDetail, RunStep, RunStepState } from '../../ipc/types';
 import { runbookKeys, useRunChange } from '../../ipc/runbooks';
 import { blockerText, isActionable, needsMarkDone, STATE_COLOR, STATE_WORD } from './runModel';
 import { StepAction, StepOutputBlock } from './StepAction';
@@ -63,15 +63,15 @@ function TextForm({
 }
 
 interface StepCardProps {
-  run: RunDetail_Serialize;
-  step: RunStep_Serialize;
+  run: RunDetail;
+  step: RunStep;
   profile: Profile | undefined;
   expanded: boolean;
   current: boolean;
   onToggle: () => void;
 }
 
-function whenText(step: RunStep_Serialize): string | null {
+function whenText(step: RunStep): string | null {
   const at = step.finishedMs ?? step.startedMs;
   if (at === null) {
     return null;

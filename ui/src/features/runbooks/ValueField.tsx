@@ -1,7 +1,7 @@
 import { NativeSelect, Textarea, TextInput } from '@mantine/core';
 
 import { PathField } from '../../components/PathField';
-import type { Profile, ValueKind } from '../../ipc/bindings';
+import type { Profile, ValueKind } from '../../ipc/types';
 import { KIND_HINT } from './runModel';
 
 const ENVIRONMENTS = ['production', 'staging', 'development'];

@@ -1,13 +1,4 @@
-import type {
-  RunbookStep_Serialize,
-  Runbook_Serialize,
-  RunDetail_Serialize,
-  RunProgress,
-  RunState,
-  RunStep_Serialize,
-  RunStepState,
-  ValueKind,
-} from '../../ipc/bindings';
+import type { Runbook, RunbookStep, RunDetail, RunProgress, RunState, RunStep, RunStepState, ValueKind } from '../../ipc/types';
 
 /** A step's state in words, as the checklist and screen readers say it. */
 export const STATE_WORD: Record<RunStepState, string> = {
@@ -55,8 +46,8 @@ function categoryRank(category: string): number {
 }
 
 /** Runbooks grouped by category: emergencies first, then the built-in order, then the rest A–Z. */
-export function groupByCategory(runbooks: readonly Runbook_Serialize[]): [string, Runbook_Serialize[]][] {
-  const groups = new Map<string, Runbook_Serialize[]>();
+export function groupByCategory(runbooks: readonly Runbook[]): [string, Runbook[]][] {
+  const groups = new Map<string, Runbook[]>();
   for (const r of runbooks) {
     const list = groups.get(r.category) ?? [];
     list.push(r);
@@ -68,7 +59,7 @@ export function groupByCategory(runbooks: readonly Runbook_Serialize[]): [string
 }
 
 /** Does a runbook match what was typed in the search box (title, summary, section, category)? */
-export function matchesSearch(runbook: Runbook_Serialize, query: string): boolean {
+export function matchesSearch(runbook: Runbook, query: string): boolean {
   const words = query.toLowerCase().split(/\s+/).filter((w) => w !== '');
   const haystack = [runbook.title, runbook.summary, runbook.replaces ?? '', runbook.category, runbook.id]
     .join(' ')
@@ -104,14 +95,14 @@ export function progressText(p: RunProgress): string {
 }
 
 /** Steps still to pass, fail or skip before the run can be finished (not those behind a failed gate). */
-export function stepsLeft(run: RunDetail_Serialize): number {
+export function stepsLeft(run: RunDetail): number {
   return run.steps.filter(
     (s) => s.state !== 'passed' && s.state !== 'failed' && s.state !== 'skipped' && !run.notReached.includes(s.index),
   ).length;
 }
 
 /** Every step passed, failed or was skipped, or cannot be reached behind a gate that failed: the run can be finished. */
-export function allSettled(run: RunDetail_Serialize): boolean {
+export function allSettled(run: RunDetail): boolean {
   return stepsLeft(run) === 0;
 }
 
@@ -130,12 +121,12 @@ export function runStateColor(state: RunState): string {
 }
 
 /** The step the operator is on: the first still to do, as the back-end says; -1 when none is. */
-export function currentStepIndex(run: RunDetail_Serialize): number {
+export function currentStepIndex(run: RunDetail): number {
   return run.summary.currentStep ?? -1;
 }
 
 /** A step can be acted on: the run is open, the step is not settled or running, nothing blocks it. */
-export function isActionable(run: RunDetail_Serialize, step: RunStep_Serialize): boolean {
+export function isActionable(run: RunDetail, step: RunStep): boolean {
   if (run.summary.state !== 'running') {
     return false;
   }
@@ -146,7 +137,7 @@ export function isActionable(run: RunDetail_Serialize, step: RunStep_Serialize):
 }
 
 /** Why a step cannot start, in words (gate locks name the gate). */
-export function blockerText(step: RunStep_Serialize): string | null {
+export function blockerText(step: RunStep): string | null {
   const b = step.blocker;
   if (!b) {
     return null;
@@ -164,7 +155,7 @@ export function blockerText(step: RunStep_Serialize): string | null {
 }
 
 /** What a step of the runbook asks for: an action, checks, or only "Mark done". */
-export function needsMarkDone(step: RunbookStep_Serialize): boolean {
+export function needsMarkDone(step: RunbookStep): boolean {
   return step.action === null && step.checks.length === 0;
 }
 

@@ -4,19 +4,15 @@ import { type SyntheticEvent, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes } from '../../components/format';
-import {
-  type AppError,
-  commands,
-  type DeploySettings_Deserialize,
-  type DeploySettings_Serialize,
-  type RetentionReport,
-} from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, DeploySettings, RetentionReport } from '../../ipc/types';
 import { callCommand } from '../../ipc/errors';
 import { HistorySyncSetting } from './HistorySyncSetting';
+import { ProjectFolders } from './ProjectFolders';
 
 const MIB = 1024 * 1024;
 
-type Key = keyof DeploySettings_Serialize;
+type Key = keyof DeploySettings;
 
 /** One setting as the form shows it: in a unit people think in, converted to the engine's. */
 interface Field {
@@ -132,15 +128,15 @@ export function retentionSummary(report: RetentionReport): string {
 /** App-wide deploy settings: bundle archive retention, health verification, size limit, promote soak. */
 export function DeploySettings() {
   const client = useQueryClient();
-  const current = useQuery<DeploySettings_Serialize, AppError>({
+  const current = useQuery<DeploySettings, AppError>({
     queryKey: deploySettingsKey,
     queryFn: () => callCommand(() => commands.deploySettings()),
     staleTime: Infinity,
   });
-  const save = useMutation<RetentionReport, AppError, DeploySettings_Deserialize>({
+  const save = useMutation<RetentionReport, AppError, DeploySettings>({
     mutationFn: (settings) => callCommand(() => commands.setDeploySettings(settings)),
     onSuccess: (_report, settings) => {
-      client.setQueryData<DeploySettings_Serialize>(deploySettingsKey, (before) => before && { ...before, ...settings });
+      client.setQueryData<DeploySettings>(deploySettingsKey, (before) => before && { ...before, ...settings });
       // Retention may have removed archived bundles that history, rollback and restore show.
       void client.invalidateQueries({ queryKey: ['deploy'] });
     },
@@ -162,7 +158,7 @@ export function DeploySettings() {
     if (incomplete || !changed) {
       return;
     }
-    const settings: DeploySettings_Deserialize = {};
+    const settings: DeploySettings = {};
     DEPLOY_FIELDS.forEach((field, i) => {
       const raw = raws[i];
       // A value the engine did not give (and nobody typed) is left out: the engine uses its default.
@@ -219,7 +215,7 @@ export function DeploySettings() {
                     allowNegative={false}
                     allowDecimal={field.decimals > 0}
                     decimalScale={field.decimals > 0 ? field.decimals : undefined}
-                    value={t ?? shown(field, current.data[field.key])}
+                    value={t ?? shown(field, current.data[field.key] ?? null)}
                     error={t !== undefined && raws[i] === null ? `Enter a number of ${field.unit}.` : undefined}
                     onChange={(next) => {
                       setTyped((before) => ({ ...before, [field.key]: next }));
@@ -255,6 +251,7 @@ export function DeploySettings() {
         </form>
       )}
       <HistorySyncSetting />
+      <ProjectFolders />
     </Paper>
   );
 }

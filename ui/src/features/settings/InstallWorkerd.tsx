@@ -6,13 +6,8 @@ import { useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { ErrorText } from '../../components/errorText';
-import {
-  type AppError,
-  commands,
-  type WorkerdInstalled,
-  type WorkerdInstallEvent,
-  type WorkerdInstallOffer,
-} from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, WorkerdInstalled, WorkerdInstallEvent, WorkerdInstallOffer } from '../../ipc/types';
 import { callCommand } from '../../ipc/errors';
 import { healthKeys } from '../../ipc/health';
 

@@ -3,7 +3,7 @@ import { IconAlertTriangle } from '@tabler/icons-react';
 import { type SyntheticEvent, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { KeyCheck, Profile, SecretKindArg } from '../../ipc/bindings';
+import type { KeyCheck, Profile, SecretKindArg } from '../../ipc/types';
 import { useDeleteSecret, useMoveKeys, useSetSecret, useTestCloudflareToken, useValidateKey } from '../../ipc/mutations';
 import { useProfileSecrets } from '../../ipc/queries';
 

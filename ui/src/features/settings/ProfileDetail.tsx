@@ -2,9 +2,9 @@ import { Badge, Button, Code, Divider, Group, Modal, Paper, Stack, Table, Text, 
 import { IconPencil, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 
-import { ENVIRONMENT_NAME, PROTECTION_LABEL } from '../../app/environment';
+import { ENVIRONMENT_NAME, PROTECTION_LABEL } from '../../shell/environment';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { Profile } from '../../ipc/bindings';
+import type { Profile } from '../../ipc/types';
 import { useDeleteProfile } from '../../ipc/mutations';
 import { KeysSection } from './KeysSection';
 import { ProfileFormDialog } from './ProfileFormDialog';

@@ -2,7 +2,7 @@ import { Button, Group, Modal, NativeSelect, SimpleGrid, Stack, Text, TextInput 
 import { type SyntheticEvent, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { Environment, Profile, Protection } from '../../ipc/bindings';
+import type { Environment, Profile, Protection } from '../../ipc/types';
 import { useSaveProfile } from '../../ipc/mutations';
 import {
   ENVIRONMENTS,

@@ -3,7 +3,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type SyntheticEvent, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
-import { type AppError, commands, type WorkerdInstalled } from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, WorkerdInstalled } from '../../ipc/types';
 import { callCommand } from '../../ipc/errors';
 import { useSandboxRuntime } from '../../ipc/health';
 import { InstallWorkerd } from './InstallWorkerd';

@@ -1,13 +1,7 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type {
-  AppError,
-  Profile_Serialize,
-  WorkerdInstalled_Serialize,
-  WorkerdInstallEvent_Serialize,
-  WorkerdInstallOffer_Serialize,
-} from '../../ipc/bindings';
+import type { AppError, Profile, WorkerdInstalled, WorkerdInstallEvent, WorkerdInstallOffer } from '../../ipc/types';
 import {
   appInfo,
   deliverOnChannel,
@@ -109,11 +103,11 @@ describe('profile detail', () => {
 
 describe('adding and editing profiles', () => {
   it('adds a profile with the defaults filled in, the id derived from the name', async () => {
-    const saved: Profile_Serialize[] = [];
+    const saved: Profile[] = [];
     const info = appInfo();
     serveIpc(info, {
       save_profile: (args) => {
-        const profile = args.profile as Profile_Serialize;
+        const profile = args.profile as Required<Profile>;
         saved.push(profile);
         info.profiles.push({
           id: profile.id,
@@ -186,10 +180,10 @@ describe('adding and editing profiles', () => {
   });
 
   it('edits a profile in the same dialog, prefilled, keeping its id', async () => {
-    const saved: Profile_Serialize[] = [];
+    const saved: Profile[] = [];
     serveIpc(appInfo(), {
       save_profile: (args) => {
-        saved.push(args.profile as Profile_Serialize);
+        saved.push(args.profile as Profile);
         return args.profile;
       },
       profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, detached: [], keychainError: null }),
@@ -454,26 +448,30 @@ describe('export and import', () => {
 
   it('imports profiles, replacing when asked, and says how many', async () => {
     const calls = serveIpc(appInfo(), {
+      preview_profile_import: () => [{ id: 'eu', name: 'EU', replaces: false, hostChanges: [], keysDetached: [] }],
       import_profiles: () => [fullProfile(stagingProfile, { id: 'eu', name: 'EU' })],
     });
     const { user } = renderApp('settings');
     const section = await screen.findByRole('region', { name: 'Export and import' });
-    expect(within(section).getByRole('button', { name: 'Import profiles' })).toBeDisabled();
+    expect(within(section).getByRole('button', { name: 'Review import' })).toBeDisabled();
     await user.type(within(section).getByLabelText('Profiles to import (TOML)'), 'id = "eu"');
     await user.click(within(section).getByRole('checkbox', { name: 'Replace profiles with the same id' }));
-    await user.click(within(section).getByRole('button', { name: 'Import profiles' }));
+    await user.click(within(section).getByRole('button', { name: 'Review import' }));
+    expect(await within(section).findByText('New profile: EU (eu)')).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'import_profiles')).toBeUndefined();
+    await user.click(within(section).getByRole('button', { name: 'Import 1 profile' }));
     expect(await within(section).findByText('Imported 1 profile: EU.')).toBeInTheDocument();
     expect(calls.find((c) => c.cmd === 'import_profiles')?.args).toEqual({ toml: 'id = "eu"', replace: true });
   });
 
   it('shows why an import was refused', async () => {
     serveIpc(appInfo(), {
-      import_profiles: fail({ code: 'Conflict', message: 'A profile with id "staging" exists.', runbook: null }),
+      preview_profile_import: fail({ code: 'Conflict', message: 'A profile with id "staging" exists.', runbook: null }),
     });
     const { user } = renderApp('settings');
     const section = await screen.findByRole('region', { name: 'Export and import' });
     await user.type(within(section).getByLabelText('Profiles to import (TOML)'), 'x');
-    await user.click(within(section).getByRole('button', { name: 'Import profiles' }));
+    await user.click(within(section).getByRole('button', { name: 'Review import' }));
     expect(await within(section).findByRole('alert')).toHaveTextContent('A profile with id "staging" exists.');
   });
 
@@ -572,7 +570,7 @@ describe('installing workerd', () => {
   const NOT_FOUND =
     "workerd (Cloudflare's Workers runtime) was not found, so deployed scripts are stored but not executed. Looked at: the cache /home/op/.cache/switchyard/workerd/1.20261123.1/node_modules/@cloudflare/workerd-linux-64/bin/workerd (not installed).";
   const DESTINATION = '/home/op/.cache/switchyard/workerd/1.20261123.1/node_modules/@cloudflare/workerd-linux-64/bin/workerd';
-  const OFFER: WorkerdInstallOffer_Serialize = {
+  const OFFER: WorkerdInstallOffer = {
     package: '@cloudflare/workerd-linux-64',
     version: '1.20261123.1',
     url: 'https://registry.npmjs.org/@cloudflare/workerd-linux-64/-/workerd-linux-64-1.20261123.1.tgz',
@@ -580,7 +578,7 @@ describe('installing workerd', () => {
     downloadBytes: 50_503_638,
     sizeUnknown: null,
   };
-  const INSTALLED: WorkerdInstalled_Serialize = {
+  const INSTALLED: WorkerdInstalled = {
     path: DESTINATION,
     version: '2026-11-23',
     inUse: true,
@@ -592,7 +590,7 @@ describe('installing workerd', () => {
   /** `install_workerd` waits for the test: its channel, and how to end it. */
   function serveInstall(handlers: Record<string, Handler> = {}) {
     let installed = false;
-    const install: { channel: unknown; finish: (reply: WorkerdInstalled_Serialize | AppError) => void; sent: number } = {
+    const install: { channel: unknown; finish: (reply: WorkerdInstalled | AppError) => void; sent: number } = {
       channel: undefined,
       finish: () => undefined,
       sent: 0,
@@ -603,7 +601,7 @@ describe('installing workerd', () => {
       install_workerd: async (args) => {
         install.channel = args.onProgress;
         install.sent = 0;
-        const reply = await new Promise<WorkerdInstalled_Serialize | AppError>((resolve) => {
+        const reply = await new Promise<WorkerdInstalled | AppError>((resolve) => {
           install.finish = resolve;
         });
         if ('code' in reply) {
@@ -619,13 +617,13 @@ describe('installing workerd', () => {
       },
       ...handlers,
     });
-    const send = (event: WorkerdInstallEvent_Serialize) => {
+    const send = (event: WorkerdInstallEvent) => {
       act(() => {
         deliverOnChannel(install.channel, install.sent, event);
         install.sent += 1;
       });
     };
-    const finish = async (reply: WorkerdInstalled_Serialize | AppError) => {
+    const finish = async (reply: WorkerdInstalled | AppError) => {
       await act(async () => {
         install.finish(reply);
         await Promise.resolve();

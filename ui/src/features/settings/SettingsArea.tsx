@@ -16,12 +16,12 @@ import {
 import { IconCheck, IconCopy, IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
 
-import { areaById } from '../../app/areas';
-import { ENVIRONMENT_NAME, environmentLook, PROTECTION_LABEL } from '../../app/environment';
+import { areaById } from '../../shell/areas';
+import { ENVIRONMENT_NAME, environmentLook, PROTECTION_LABEL } from '../../shell/environment';
 import { AreaHeader } from '../../components/AreaHeader';
 import { KeychainProblem, SandboxProblem } from '../../components/EnvironmentNotices';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { AppInfo } from '../../ipc/bindings';
+import type { AppInfo } from '../../ipc/types';
 import { useAppInfo, useKeychainStatus, useProfiles } from '../../ipc/queries';
 import { DeploySettings } from './DeploySettings';
 import { ExportImport } from './ExportImport';

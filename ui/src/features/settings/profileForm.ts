@@ -1,4 +1,4 @@
-import type { Environment, Profile, Profile_Deserialize, Protection } from '../../ipc/bindings';
+import type { Environment, Profile, Protection } from '../../ipc/types';
 
 export const DEFAULT_SERVICES = ['gateway', 'db', 'auth', 'schedule', 'webhooks', 'email', 'mcp', 'queue'] as const;
 
@@ -100,7 +100,7 @@ export function parseServices(text: string): string[] {
 }
 
 /** The profile to save. Validation is the core's job: it refuses what is wrong, with a message. */
-export function toProfile(id: string, values: ProfileFormValues): Profile_Deserialize {
+export function toProfile(id: string, values: ProfileFormValues): Profile {
   return {
     id,
     name: values.name.trim(),

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { CreatedService, ServiceTemplate, TemplateCatalog } from '../../ipc/bindings';
+import type { CreatedService, ServiceTemplate, TemplateCatalog } from '../../ipc/types';
 import { appInfo, fail, renderApp, serveIpc } from '../../test/render';
 
 function template(id: string, name: string, kind: ServiceTemplate['kind'], bindings: Record<string, string>): ServiceTemplate {

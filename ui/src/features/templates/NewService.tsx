@@ -16,18 +16,11 @@ import { IconCircleCheck, IconPlus, IconRocket, IconTemplate, IconTrash } from '
 import { useQuery } from '@tanstack/react-query';
 import { type SyntheticEvent, useState } from 'react';
 
-import { useNavigation } from '../../app/navigation';
+import { useNavigation } from '../../shell/navigation';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { PathField } from '../../components/PathField';
-import {
-  type AppError,
-  commands,
-  type CreatedService,
-  type Environment,
-  type Profile,
-  type ServiceTemplate,
-  type TemplateCatalog,
-} from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import type { AppError, CreatedService, Environment, Profile, ServiceTemplate, TemplateCatalog } from '../../ipc/types';
 import { callCommand, toAppError } from '../../ipc/errors';
 
 const ENVIRONMENTS: Environment[] = ['production', 'staging', 'development'];

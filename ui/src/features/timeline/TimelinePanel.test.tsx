@@ -1,18 +1,13 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type {
-  RunDetail_Serialize,
-  Runbook_Serialize,
-  TimelineItem_Serialize,
-  TimelineWindow_Deserialize,
-} from '../../ipc/bindings';
+import { type RunDetail, type Runbook, type TimelineItem, type TimelineWindow } from '../../ipc/types';
 import { appInfo, renderApp, serveIpc } from '../../test/render';
 import { timelineOf } from './timelineFixtures';
 
 const T = Date.parse('2025-03-01T12:00:00Z');
 
-function item(overrides: Partial<TimelineItem_Serialize>): TimelineItem_Serialize {
+function item(overrides: Partial<TimelineItem>): TimelineItem {
   return {
     id: 'audit:1',
     atMs: T,
@@ -23,6 +18,7 @@ function item(overrides: Partial<TimelineItem_Serialize>): TimelineItem_Serializ
     outcome: 'ok',
     tone: 'ok',
     outputTail: null,
+    logLines: [],
     pinned: false,
     ...overrides,
   };
@@ -96,7 +92,7 @@ describe('Timeline tab of the Audit area', () => {
     expect(within(rows[2] as HTMLElement).getByLabelText(/^Last lines of output/)).toHaveTextContent('check line 15');
     expect(screen.getByText(/^4 items on Local sandbox, from /)).toBeInTheDocument();
     // The last hour of the active profile, ending now (the engine's now).
-    const asked = calls.find((c) => c.cmd === 'timeline')?.args.window as TimelineWindow_Deserialize;
+    const asked = calls.find((c) => c.cmd === 'timeline')?.args.window as TimelineWindow;
     expect(asked).toMatchObject({ profileId: 'local-sandbox', runId: null, untilMs: null });
     expect(asked.sinceMs).toBeGreaterThan(Date.now() - 3_700_000);
   });
@@ -147,6 +143,52 @@ describe('Timeline tab of the Audit area', () => {
     expect(Object.keys(calls.find((c) => c.cmd === 'save_timeline_markdown')?.args ?? {})).toEqual(['window']);
   });
 
+  it('shows a failure from the logs with the requests around it, monospace, the failure marked', async () => {
+    const at = T + 240_000;
+    const line = (n: number, failed = false, focus = false) => ({
+      atMs: at + (n - 9) * 1_000,
+      text: failed
+        ? `gateway GET https://gateway.do/boom?n=${n} → 500 (exception)\n    [log] request ${n}\n    ✖ Error: boom at request ${n}`
+        : `gateway GET https://gateway.do/?n=${n} → 200 (ok)\n    [log] request ${n}`,
+      failed,
+      focus,
+    });
+    const log = item({
+      id: 'log:31',
+      atMs: at,
+      kind: 'log',
+      title: 'gateway GET https://gateway.do/boom?n=9 → 500 (exception): Error: boom at request 9',
+      detail: 'Logs of gateway · 2 invocations before, 2 after',
+      actor: null,
+      outcome: 'exception',
+      tone: 'error',
+      logLines: [line(7), line(8), line(9, true, true), line(10), line(11, true)],
+    });
+    const { calls, user } = await openTimeline({ timeline: (args) => timelineOf(args, [...ITEMS, log]) });
+    const row = screen.getByRole('listitem', { name: log.title });
+    expect(row).toHaveTextContent('logs');
+    expect(row).toHaveTextContent('exception');
+    expect(row).toHaveTextContent('Logs of gateway · 2 invocations before, 2 after');
+    const excerpt = within(row).getByRole('list', { name: `Log excerpt: ${log.title}` });
+    const lines = within(excerpt).getAllByRole('listitem');
+    expect(lines.map((l) => /request (\d+)/.exec(l.textContent)?.[1])).toEqual(['7', '8', '9', '10', '11']);
+    // The item's own failure is marked (for the eye and for a screen reader); a later one too, as another.
+    expect(lines.filter((l) => l.getAttribute('aria-current') === 'true')).toEqual([lines[2]]);
+    expect(lines[2]).toHaveTextContent(/^▶This failure: \d\d:\d\d:\d\d\.\d{3}gateway GET .*boom at request 9$/);
+    expect(lines[4]).toHaveTextContent(/^✖Another failure: /);
+    expect(lines[1]).not.toHaveTextContent(/failure/);
+    expect(excerpt).toHaveClass('sy-tl-log');
+    // Multi-line invocations keep their lines.
+    expect(within(lines[2] as HTMLElement).getByText(/✖ Error: boom at request 9/).textContent).toContain('\n    [log] request 9\n');
+    // Pinnable like any item.
+    await user.click(within(row).getByRole('button', { name: `Pin ${log.title}` }));
+    expect(calls.find((c) => c.cmd === 'pin_timeline_item')?.args).toEqual({
+      profileId: 'local-sandbox',
+      itemId: 'log:31',
+      pinned: true,
+    });
+  });
+
   it('adds a note at the current time', async () => {
     const { calls, user } = await openTimeline({
       add_timeline_note: (args) => item({ id: 'note:9', atMs: Date.now(), kind: 'note', title: (args.note as { text: string }).text }),
@@ -162,7 +204,7 @@ describe('Timeline tab of the Audit area', () => {
   });
 });
 
-const DRILL: Runbook_Serialize = {
+const DRILL: Runbook = {
   id: 'user/drill',
   title: 'Timeline drill',
   category: 'My runbooks',
@@ -173,7 +215,7 @@ const DRILL: Runbook_Serialize = {
   steps: [{ index: 0, id: 'look', title: 'Look around', line: 5, markdown: '', checks: [], action: null, gate: false, condition: null }],
 };
 
-const RUN_DETAIL: RunDetail_Serialize = {
+const RUN_DETAIL: RunDetail = {
   summary: {
     id: 'run-42',
     profileId: 'local-sandbox',

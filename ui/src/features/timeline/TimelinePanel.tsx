@@ -1,18 +1,31 @@
-import { Badge, Button, Group, Loader, NativeSelect, Paper, Stack, Text, Textarea, TextInput } from '@mantine/core';
+import {
+  Badge,
+  Button,
+  Group,
+  Loader,
+  NativeSelect,
+  Paper,
+  Stack,
+  Text,
+  Textarea,
+  TextInput,
+  VisuallyHidden,
+} from '@mantine/core';
 import { IconClipboardCopy, IconDeviceFloppy, IconNote, IconPin, IconPinned, IconRefresh } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 
-import { activeProfileOf } from '../../app/environment';
-import type { NavigationTarget } from '../../app/navigation';
+import { activeProfileOf } from '../../shell/environment';
+import type { NavigationTarget } from '../../shell/navigation';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatLocalTime } from '../../components/time';
-import type { Timeline_Serialize as Timeline, TimelineItem_Serialize as TimelineItem } from '../../ipc/bindings';
+import { type Timeline as Timeline, type TimelineItem as TimelineItem } from '../../ipc/types';
 import { useAppInfo } from '../../ipc/queries';
 import { useRuns } from '../../ipc/runbooks';
 import {
   choiceValue,
   DEFAULT_CHOICE,
+  formatLineTime,
   KIND_COLOR,
   KIND_LABEL,
   plural,
@@ -46,6 +59,35 @@ function choiceOf(target: TimelineTarget | undefined): WindowChoice | null {
     return { kind: 'range', from: toLocalInput(target.sinceMs), to: toLocalInput(until) };
   }
   return null;
+}
+
+/** A log item's invocations, monospace, oldest first; the item's own failure marked. */
+function LogLines({ item }: { item: TimelineItem }) {
+  return (
+    <ol className="sy-tl-log" aria-label={`Log excerpt: ${item.title}`}>
+      {item.logLines.map((line, i) => (
+        <li
+          // Lines have no id of their own; their order never changes.
+          key={i}
+          className="sy-tl-log-line"
+          data-focus={line.focus || undefined}
+          data-failed={line.failed || undefined}
+          aria-current={line.focus ? 'true' : undefined}
+        >
+          <span className="sy-tl-log-mark" aria-hidden>
+            {line.focus ? '▶' : line.failed ? '✖' : ''}
+          </span>
+          {(line.focus || line.failed) && (
+            <VisuallyHidden>{line.focus ? 'This failure: ' : 'Another failure: '}</VisuallyHidden>
+          )}
+          <time className="sy-tl-log-time" dateTime={new Date(line.atMs ?? 0).toISOString()}>
+            {formatLineTime(line.atMs ?? 0)}
+          </time>
+          <span className="sy-tl-log-text">{line.text}</span>
+        </li>
+      ))}
+    </ol>
+  );
 }
 
 function ItemRow({
@@ -93,6 +135,7 @@ function ItemRow({
               {item.outputTail}
             </pre>
           )}
+          {item.logLines.length > 0 && <LogLines item={item} />}
         </Stack>
         <Button
           size="compact-xs"
@@ -216,8 +259,9 @@ export function TimelinePanel({ target }: { target?: TimelineTarget }) {
   return (
     <Stack gap="md" className="sy-tl">
       <Text size="sm" c="dimmed">
-        One profile’s actions, health changes, deployments, runbook steps and notes, oldest first, on this computer’s
-        clock. Keys and tokens are shown as ***. Pin what matters: pinned items lead the Markdown export.
+        One profile’s actions, health changes, deployments, runbook steps, notes and the failures its log tails saw
+        (with the requests around each), oldest first, on this computer’s clock. Keys and tokens are shown as ***. Pin
+        what matters: pinned items lead the Markdown export.
       </Text>
       <Group gap="sm" align="flex-end" wrap="wrap">
         <NativeSelect
@@ -333,7 +377,7 @@ export function TimelinePanel({ target }: { target?: TimelineTarget }) {
         <>
           <Text size="sm" aria-live="polite" id="sy-tl-count">
             {t.items.length === 0
-              ? `Nothing was recorded on ${lookedAt(t)}: no action in the audit log, health change, deployment, runbook step or note. Choose a longer window or another run.`
+              ? `Nothing was recorded on ${lookedAt(t)}: no action in the audit log, health change, deployment, runbook step, note or failure in the logs. Choose a longer window or another run.`
               : `${plural(t.items.length, 'item', 'items')} on ${lookedAt(t)}${t.pinned.length > 0 ? ` · ${plural(t.pinned.length, 'pinned', 'pinned')}` : ''}`}
           </Text>
           {t.items.length > 0 && (

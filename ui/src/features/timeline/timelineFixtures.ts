@@ -1,7 +1,7 @@
-import type { Timeline_Serialize, TimelineItem_Serialize } from '../../ipc/bindings';
+import { type Timeline, type TimelineItem } from '../../ipc/types';
 
 /** A timeline as `timeline` answers for the window asked (`args.window`): the items given. */
-export function timelineOf(args: Record<string, unknown>, items: TimelineItem_Serialize[], overrides: Partial<Timeline_Serialize> = {}): Timeline_Serialize {
+export function timelineOf(args: Record<string, unknown>, items: TimelineItem[], overrides: Partial<Timeline> = {}): Timeline {
   const w = (args.window ?? {}) as { profileId?: string; sinceMs?: number | null; untilMs?: number | null };
   const until = w.untilMs ?? Date.parse('2025-03-01T13:00:00Z');
   return {

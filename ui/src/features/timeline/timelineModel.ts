@@ -1,5 +1,5 @@
 import { formatLocalTime } from '../../components/time';
-import type { TimelineKind, TimelineTone, TimelineWindow_Deserialize } from '../../ipc/bindings';
+import { type TimelineKind, type TimelineTone, type TimelineWindow } from '../../ipc/types';
 
 /** The windows offered: presets counting back from now, a chosen From–To, or a runbook run. */
 export const WINDOW_PRESETS = [
@@ -54,7 +54,7 @@ export function toWindow(
   choice: WindowChoice,
   profileId: string,
   nowMs: number,
-): { window: TimelineWindow_Deserialize } | { problem: string } {
+): { window: TimelineWindow } | { problem: string } {
   switch (choice.kind) {
     case 'preset': {
       const preset = WINDOW_PRESETS.find((p) => p.value === choice.preset) ?? WINDOW_PRESETS[0];
@@ -82,6 +82,7 @@ export const KIND_LABEL: Record<TimelineKind, string> = {
   deployment: 'deployment',
   step: 'runbook',
   note: 'note',
+  log: 'logs',
 };
 
 export const KIND_COLOR: Record<TimelineKind, string> = {
@@ -90,6 +91,7 @@ export const KIND_COLOR: Record<TimelineKind, string> = {
   deployment: 'indigo.8',
   step: 'grape.8',
   note: 'gray.7',
+  log: 'red.9',
 };
 
 /** Outcome colours that keep AA contrast with white text on a filled badge. */
@@ -104,6 +106,13 @@ export const TONE_COLOR: Record<TimelineTone, string> = {
 /** "from Mar 1, 12:00:00 to Mar 1, 13:00:00", on the operator's clock. */
 export function windowWords(sinceMs: number, untilMs: number): string {
   return `from ${formatLocalTime(sinceMs)} to ${formatLocalTime(untilMs)}`;
+}
+
+/** A log line's time on the operator's clock, to the millisecond: "12:00:01.250". */
+export function formatLineTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
 export function plural(n: number, one: string, many: string): string {

@@ -1,19 +1,13 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
-import {
-  type AppError,
-  commands,
-  type Timeline_Serialize as Timeline,
-  type TimelineItem_Serialize as TimelineItem,
-  type TimelineNoteRequest_Deserialize,
-  type TimelineWindow_Deserialize,
-} from '../../ipc/bindings';
+import { commands } from '../../ipc/bindings';
+import { type AppError, type Timeline as Timeline, type TimelineItem as TimelineItem, type TimelineNoteRequest, type TimelineWindow } from '../../ipc/types';
 import { callCommand } from '../../ipc/errors';
 
 export const timelineKey = ['timeline'] as const;
 
 /** A profile's timeline over a window (null: not asked yet). */
-export function useTimeline(window: TimelineWindow_Deserialize | null) {
+export function useTimeline(window: TimelineWindow | null) {
   return useQuery<Timeline, AppError>({
     queryKey: [...timelineKey, window],
     queryFn: () => callCommand(() => commands.timeline(window ?? {})),
@@ -35,7 +29,7 @@ export function usePinItem() {
 /** Write a note on a profile's timeline. */
 export function useAddNote() {
   const client = useQueryClient();
-  return useMutation<TimelineItem, AppError, TimelineNoteRequest_Deserialize>({
+  return useMutation<TimelineItem, AppError, TimelineNoteRequest>({
     mutationFn: (note) => callCommand(() => commands.addTimelineNote(note)),
     onSuccess: () => client.invalidateQueries({ queryKey: timelineKey }),
   });
@@ -43,14 +37,14 @@ export function useAddNote() {
 
 /** The timeline as Markdown, for the clipboard. */
 export function useTimelineMarkdown() {
-  return useMutation<string, AppError, TimelineWindow_Deserialize>({
+  return useMutation<string, AppError, TimelineWindow>({
     mutationFn: (window) => callCommand(() => commands.timelineMarkdown(window)),
   });
 }
 
 /** Save the timeline as Markdown where the OS's save dialog says; the path, or null if cancelled. */
 export function useSaveTimeline() {
-  return useMutation<string | null, AppError, TimelineWindow_Deserialize>({
+  return useMutation<string | null, AppError, TimelineWindow>({
     mutationFn: (window) => callCommand(() => commands.saveTimelineMarkdown(window)),
   });
 }

@@ -1,4 +1,4 @@
-import type { Environment, ProfileSummary, Protection } from '../ipc/bindings';
+import type { Environment, ProfileSummary, Protection } from '../ipc/types';
 
 export interface EnvironmentLook {
   /** Upper-case word on the badge. */

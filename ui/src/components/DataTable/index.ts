@@ -1,0 +1,11 @@
+export {
+  type ColumnSort,
+  DataTable,
+  type DataColumn,
+  type DataTableProps,
+  type RowAttributes,
+  type SortingState,
+  TextCell,
+  useColumnSort,
+} from './DataTable';
+export { useTableFilter } from './useTableFilter';
