@@ -278,6 +278,13 @@ impl AppSession {
     /// Click the button named `name`.
     pub async fn click_button(&self, name: &str) -> Result<()> {
         let el = self.by_role("button", name).await?;
+        // A button that turns enabled a render after the field it depends on was filled (a
+        // dialog's Create, a confirmation) is clicked once it is: a click on it while disabled
+        // would do nothing and the step would wait in vain.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !el.is_enabled().await.unwrap_or(true) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         self.click(&el).await
     }
 

@@ -101,6 +101,86 @@ async fn scenario(app: &AppSession, work: &Path) -> Result<()> {
         health.contains("webhooks"),
         "webhooks' /health answered {health:.300}"
     );
+
+    // A binding added in the Bindings form: in wrangler.jsonc with the file's comments intact,
+    // and in the deployed worker's bindings after the redeploy the form offers.
+    let config = folder.join("wrangler.jsonc");
+    let before = std::fs::read_to_string(&config)?;
+    let comments: Vec<&str> = before
+        .lines()
+        .filter(|l| l.trim_start().starts_with("//"))
+        .collect();
+    ensure!(!comments.is_empty(), "the template's wrangler.jsonc has no comment to keep");
+    app.go_to("Deployments").await?;
+    app.go_to("Deploy").await?;
+    let tab = app.by_role("tab", "Bindings").await?;
+    app.click(&tab).await?;
+    app.fill("Service folder", &folder.display().to_string()).await?;
+    app.click_button("Read bindings").await?;
+    app.by_role("table", "Service bindings").await?;
+    app.click_button("Add a binding").await?;
+    let rows = app.accessible_names("textbox").await?;
+    let name_field = rows
+        .iter()
+        .filter(|n| n.starts_with("Name of "))
+        .last()
+        .context("no row for the new binding")?
+        .clone();
+    app.fill(&name_field, "AUTH_SERVICE").await?;
+    app.fill("Service of AUTH_SERVICE", "auth").await?;
+    app.click_button("Review changes").await?;
+    app.by_role("region", "File changes, line by line").await?;
+    app.screenshot("template-5-binding-reviewed").await?;
+    app.click_button("Save to wrangler.jsonc").await?;
+    app.by_role("button", "Open the redeploy").await?;
+    let after = std::fs::read_to_string(&config)?;
+    ensure!(
+        after.contains(r#""binding": "AUTH_SERVICE""#) && after.contains(r#""service": "auth""#),
+        "the binding is not in wrangler.jsonc:\n{after}"
+    );
+    for comment in &comments {
+        ensure!(after.contains(comment), "the comment {comment:?} was lost:\n{after}");
+    }
+    let index = std::fs::read_to_string(folder.join("src/index.ts"))?;
+    ensure!(
+        index.contains("AUTH_SERVICE: Fetcher"),
+        "the template's Env interface was not updated"
+    );
+    app.screenshot("template-6-binding-saved").await?;
+
+    app.click_button("Open the redeploy").await?;
+    app.click_button("Test, build and plan").await?;
+    let deadline = Instant::now() + BUILD_AND_DEPLOY;
+    let go = loop {
+        if let Ok(go) = app
+            .by_role("button", "Deploy webhooks v0.1.0 to production")
+            .await
+        {
+            break go;
+        }
+        ensure!(Instant::now() < deadline, "no plan for the redeploy");
+    };
+    app.fill("Type webhooks to confirm", "webhooks").await?;
+    app.wait_enabled(&go, "the deploy button", SHORT).await?;
+    app.click(&go).await?;
+    app.wait_for_text("Deployed webhooks v0.1.0 to production", BUILD_AND_DEPLOY)
+        .await?;
+    let sandbox = app.sandbox_discovery()?;
+    let token = sandbox["cloudflare_token"].as_str().unwrap_or_default();
+    let account = sandbox["account_id"].as_str().unwrap_or_default();
+    let settings = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("{base}/client/v4/accounts/{account}/workers/dispatch/namespaces/dotdo-production/scripts/webhooks/settings"),
+    ])?;
+    let settings: serde_json::Value = serde_json::from_str(&settings)?;
+    let bound = settings["result"]["bindings"]
+        .as_array()
+        .context("the deployed worker's settings have no bindings")?
+        .iter()
+        .any(|b| b["name"] == "AUTH_SERVICE" && b["service"] == "auth");
+    ensure!(bound, "AUTH_SERVICE is not among the deployed bindings: {settings}");
+    app.screenshot("template-7-redeployed").await?;
     Ok(())
 }
 

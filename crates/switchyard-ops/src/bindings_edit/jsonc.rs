@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use jsonc_parser::cst::{CstArray, CstInputValue, CstObject, CstRootNode};
 use sha2::{Digest, Sha256};
-use similar::{Algorithm, ChangeTag, TextDiff};
 
 use switchyard_core::AppError;
 
@@ -358,57 +357,7 @@ pub(super) fn text_diff(file_name: &str, old: &str, new: &str) -> CodeDiff {
     if out.identical {
         return out;
     }
-    let diff = TextDiff::configure()
-        .algorithm(Algorithm::Patience)
-        .timeout(std::time::Duration::from_secs(2))
-        .diff_lines(old, new);
-    let mut shown = 0usize;
-    for group in diff.grouped_ops(CONTEXT) {
-        let (Some(first), Some(last)) = (group.first(), group.last()) else {
-            continue;
-        };
-        let (o0, n0) = (first.old_range().start, first.new_range().start);
-        let (o1, n1) = (last.old_range().end, last.new_range().end);
-        let mut hunk = DiffHunk {
-            header: format!("@@ -{},{} +{},{} @@", o0 + 1, o1 - o0, n0 + 1, n1 - n0),
-            lines: Vec::new(),
-        };
-        for op in &group {
-            for change in diff.iter_changes(op) {
-                let kind = match change.tag() {
-                    ChangeTag::Equal => DiffLineKind::Context,
-                    ChangeTag::Insert => {
-                        out.added += 1;
-                        DiffLineKind::Added
-                    }
-                    ChangeTag::Delete => {
-                        out.removed += 1;
-                        DiffLineKind::Removed
-                    }
-                };
-                if shown >= MAX_DIFF_LINES {
-                    continue;
-                }
-                shown += 1;
-                hunk.lines.push(DiffLine {
-                    kind,
-                    old: change.old_index().map(|i| i as u32 + 1),
-                    new: change.new_index().map(|i| i as u32 + 1),
-                    text: change.value().trim_end_matches(['\n', '\r']).to_owned(),
-                    cut_chars: 0,
-                });
-            }
-        }
-        if !hunk.lines.is_empty() {
-            out.hunks.push(hunk);
-        }
-    }
-    if shown >= MAX_DIFF_LINES {
-        out.truncated = Some(format!(
-            "Only the first {MAX_DIFF_LINES} lines of the diff are shown ({} added and {} removed in all).",
-            out.added, out.removed
-        ));
-    }
+    crate::deploy::fill_hunks(&mut out, old, new);
     out
 }
 

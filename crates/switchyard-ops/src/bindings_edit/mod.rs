@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use switchyard_core::{validate, AppError, ErrorCode, Profile};
 
 use crate::namespaces::{local_bindings, BindingKind, BindingsDiff};
-use crate::{BundleSide, CodeDiff, DiffHunk, DiffLine, DiffLineKind, Ops};
+use crate::{BundleSide, CodeDiff, Ops};
 
 /// Edits in one plan at most.
 pub const MAX_BINDING_EDITS: usize = 64;
@@ -36,10 +36,6 @@ pub const MAX_BINDING_EDITS: usize = 64;
 pub const MAX_WRANGLER_BYTES: usize = 1024 * 1024;
 /// The largest `src/index.ts` whose `Env` interface is updated (bytes).
 const MAX_INDEX_BYTES: usize = 4 * 1024 * 1024;
-/// Lines of unchanged context around each change of the file diff.
-const CONTEXT: usize = 3;
-/// Lines of the file diff sent to the window at most.
-const MAX_DIFF_LINES: usize = 2_000;
 
 /// One service binding of a wrangler config, in the file's order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

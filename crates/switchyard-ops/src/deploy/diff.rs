@@ -318,6 +318,15 @@ fn diff_loaded(left: Loaded, right: Loaded) -> CodeDiff {
     if left.bytes.is_none() && !out.left.absent {
         return out;
     }
+    fill_hunks(&mut out, old, new);
+    out
+}
+
+/// Fills `out`'s hunks and its added/removed counts with the line diff of `old` and `new`: at
+/// most [`MAX_SHOWN_LINES`] lines, each cut at [`MAX_LINE_CHARS`] characters, within
+/// [`DIFF_DEADLINE`]; says when lines were left out. Shared by the code diff and the bindings
+/// editor's file diff.
+pub(crate) fn fill_hunks(out: &mut CodeDiff, old: &str, new: &str) {
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Patience)
         .timeout(DIFF_DEADLINE)
@@ -372,7 +381,6 @@ fn diff_loaded(left: Loaded, right: Loaded) -> CodeDiff {
             out.added, out.removed
         ));
     }
-    out
 }
 
 #[cfg(test)]

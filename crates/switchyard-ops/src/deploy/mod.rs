@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use switchyard_core::{AppError, ErrorCode};
 
 pub use archive::{ArchivedBundle, DeploySettings, RetentionReport};
+pub(crate) use diff::fill_hunks;
 pub use diff::{BundleRef, BundleSide, CodeDiff, CompareRequest, DiffHunk, DiffLine, DiffLineKind};
 pub use direct::{DirectDeployOutcome, DirectDeployRequest};
 pub use events::{

@@ -18,7 +18,7 @@ use crate::context::ProfileContext;
 use crate::Ops;
 
 mod preflight;
-pub(crate) use preflight::{check_writable, first_failure, PreflightInput};
+pub(crate) use preflight::{check_writable, report_preflight, PreflightInput};
 
 /// How much confirmation an action needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,8 +12,8 @@ use switchyard_store::{BundleRecord, BundleUseKind, DeployPin, DeploymentFilter}
 use super::archive::{bindings_of, ArchivedBundle};
 use super::events::{DeployEvent, DeployStepId, Progress};
 use super::plan::{
-    check_basis, check_confirmation, check_writable, confirmation_for, first_failure, summary_of,
-    Confirmation, ConfirmationRequirement, DeployPlan, PlanBasis, PreflightInput,
+    check_basis, check_confirmation, check_writable, confirmation_for, report_preflight,
+    summary_of, Confirmation, ConfirmationRequirement, DeployPlan, PlanBasis, PreflightInput,
 };
 use super::run::{verification_result, DeployOutcome, Execution, Verification};
 use super::{rfc3339, unless_cancelled};
@@ -645,15 +645,6 @@ impl Ops {
                 },
             )
             .await;
-        progress.preflight(&checks);
-        if let Some(e) = first_failure(&checks) {
-            progress.failed(DeployStepId::Preflight, &e);
-            return Err(e);
-        }
-        progress.passed(
-            DeployStepId::Preflight,
-            format!("{} checks passed", checks.len()),
-        );
-        Ok(())
+        report_preflight(progress, &checks)
     }
 }

@@ -19,8 +19,8 @@ use switchyard_store::{BundleUse, BundleUseKind, DeployPin, JournalStage};
 use super::archive::{ArchivedBundle, RetentionReport};
 use super::events::{DeployEvent, DeployStepId, PreflightCheck, Progress};
 use super::plan::{
-    check_basis, check_confirmation, confirmation_words, first_failure, Confirmation, DeployPlan,
-    PreflightInput, VersionSummary,
+    check_basis, check_confirmation, confirmation_words, report_preflight, Confirmation,
+    DeployPlan, PreflightInput, VersionSummary,
 };
 use super::source::{
     inspect_folder, merge_metadata, read_bundle, run_script, syntax_check, BundleInfo,
@@ -136,6 +136,25 @@ pub(crate) struct Execution<'a> {
 }
 
 impl Ops {
+    /// The run's Retention step: prune the archive, saying what was kept and pruned; a failure
+    /// is shown on the step and does not fail the deploy (it is already done).
+    pub(super) async fn retention_step(&self, progress: &Progress<'_>) -> Option<RetentionReport> {
+        progress.running(DeployStepId::Retention);
+        match self.apply_retention().await {
+            Ok(r) => {
+                progress.passed(
+                    DeployStepId::Retention,
+                    format!("{} bundle(s) kept, {} pruned", r.kept, r.pruned.len()),
+                );
+                Some(r)
+            }
+            Err(e) => {
+                progress.failed(DeployStepId::Retention, &e);
+                None
+            }
+        }
+    }
+
     /// Prepare a deploy: inspect the source, run the folder's test then build scripts (output
     /// streamed), verify the bundle, run the preflight checks and compute the plan. The result
     /// waits in memory for [`Ops::apply_deploy`] with the run id (or [`Ops::discard_deploy`]).
@@ -306,15 +325,7 @@ impl Ops {
         })
         .await
         .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
-        progress.preflight(&checks);
-        if let Some(e) = first_failure(&checks) {
-            progress.failed(DeployStepId::Preflight, &e);
-            return Err(e);
-        }
-        progress.passed(
-            DeployStepId::Preflight,
-            format!("{} checks passed", checks.len()),
-        );
+        report_preflight(progress, &checks)?;
 
         let mut warnings = Vec::new();
         if let Some(f) = &folder {
@@ -554,15 +565,7 @@ impl Ops {
         })
         .await
         .inspect_err(|e| progress.failed(DeployStepId::Preflight, e))?;
-        progress.preflight(&checks);
-        if let Some(e) = first_failure(&checks) {
-            progress.failed(DeployStepId::Preflight, &e);
-            return Err(e);
-        }
-        progress.passed(
-            DeployStepId::Preflight,
-            format!("{} checks passed", checks.len()),
-        );
+        report_preflight(progress, &checks)?;
 
         let plan = progress
             .run(
@@ -727,20 +730,7 @@ impl Ops {
                 progress,
             )
             .await;
-        progress.running(DeployStepId::Retention);
-        let retention = match self.apply_retention().await {
-            Ok(r) => {
-                progress.passed(
-                    DeployStepId::Retention,
-                    format!("{} bundle(s) kept, {} pruned", r.kept, r.pruned.len()),
-                );
-                Some(r)
-            }
-            Err(e) => {
-                progress.failed(DeployStepId::Retention, &e);
-                None
-            }
-        };
+        let retention = self.retention_step(progress).await;
         let bundle = self
             .archived_bundle(&profile.id, &deployment.id)
             .await?

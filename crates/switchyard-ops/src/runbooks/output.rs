@@ -2,7 +2,6 @@
 //! profile's keys never shown or stored.
 
 use switchyard_core::{AppError, Profile};
-use switchyard_secrets::SecretKind;
 
 use super::{StepOutput, MAX_STEP_OUTPUT_BYTES};
 use crate::Ops;
@@ -61,27 +60,7 @@ impl Ops {
     /// Values a step's output must never show or store: the profile's keys (whatever a command
     /// or an error echoes) and, on the sandbox, its demo credentials.
     pub(super) async fn output_secrets(&self, profile: &Profile) -> Vec<String> {
-        let mut secrets = Vec::new();
-        for kind in [SecretKind::DeployApiKey, SecretKind::CloudflareToken] {
-            if let Ok(Some(s)) = self.secret_for(profile, kind) {
-                secrets.push(s.expose().to_owned());
-            }
-        }
-        if profile.sandbox {
-            if let Some(d) = self
-                .sandbox_link
-                .read()
-                .expect("sandbox link lock")
-                .as_ref()
-                .map(|l| &l.discovery)
-            {
-                secrets.extend([
-                    d.cloudflare_token.clone(),
-                    d.deploy_key.clone(),
-                    d.readonly_key.clone(),
-                ]);
-            }
-        }
-        secrets
+        // The same set the timeline and the incident report redact.
+        self.redaction_secrets(profile).await
     }
 }

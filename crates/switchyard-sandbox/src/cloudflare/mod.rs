@@ -230,3 +230,32 @@ pub(crate) async fn read_body(body: Body) -> Result<Bytes, CloudflareError> {
             BodyError::Read => CloudflareError::bad_body("could not read the request body"),
         })
 }
+
+/// The script `script` of namespace `ns`, or the Cloudflare error for a missing namespace or
+/// script.
+pub(super) async fn script_row(
+    state: &AppState,
+    ns: &str,
+    script: &str,
+) -> Result<crate::store::ScriptRow, CloudflareError> {
+    state
+        .store
+        .script(ns, script)
+        .await
+        .map_err(|e| CloudflareError::from_store(e, ns))
+}
+
+/// Stores `tags` as the script's tags, its other settings as `row` has them; the script after.
+pub(super) async fn save_tags(
+    state: &AppState,
+    ns: &str,
+    script: &str,
+    row: &crate::store::ScriptRow,
+    tags: &[String],
+) -> Result<crate::store::ScriptRow, CloudflareError> {
+    state
+        .store
+        .update_script_settings(ns, script, &row.settings(), tags)
+        .await
+        .map_err(|e| CloudflareError::from_store(e, ns))
+}

@@ -13,7 +13,7 @@ use super::upload::{
     build_upload, check_script_name, optional_meta_string, previous_script, read_upload_form,
     store_script,
 };
-use super::CfResult;
+use super::{script_row, CfResult};
 use crate::http::{envelope, header_str, CloudflareError};
 use crate::state::AppState;
 use crate::store::{random_hex, ScriptRow, ScriptUpload};
@@ -179,11 +179,7 @@ pub(super) async fn get_script(
     State(state): State<AppState>,
     Path((_account, ns, script)): Path<(String, String, String)>,
 ) -> CfResult {
-    let row = state
-        .store
-        .script(&ns, &script)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = script_row(&state, &ns, &script).await?;
     Ok(envelope(namespace_script_json(&row)))
 }
 
@@ -228,11 +224,7 @@ pub(super) async fn get_content(
     State(state): State<AppState>,
     Path((_account, ns, script)): Path<(String, String, String)>,
 ) -> CfResult {
-    let row = state
-        .store
-        .script(&ns, &script)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = script_row(&state, &ns, &script).await?;
     let modules = row.modules();
     let mut contents = Vec::with_capacity(modules.len());
     for m in &modules {
@@ -285,11 +277,7 @@ pub(super) async fn put_content(
 ) -> CfResult {
     let main_header = header_str(req.headers(), "cf-worker-main-module-part").map(str::to_owned);
     let body_header = header_str(req.headers(), "cf-worker-body-part").map(str::to_owned);
-    let previous = state
-        .store
-        .script(&ns, &script)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let previous = script_row(&state, &ns, &script).await?;
     let mut form = read_upload_form(&state, req).await?;
     let mut metadata = form.metadata.take().unwrap_or_default();
     if let Some(m) = main_header {

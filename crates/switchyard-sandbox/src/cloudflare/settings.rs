@@ -6,7 +6,7 @@ use axum::http::header;
 use serde_json::{json, Map, Value};
 
 use super::upload::{check_bindings, check_tags, metadata_strings, SETTINGS_KEYS};
-use super::{json_object, read_body, CfResult};
+use super::{json_object, read_body, save_tags, script_row, CfResult};
 use crate::http::{envelope, CloudflareError};
 use crate::state::AppState;
 use crate::store::ScriptRow;
@@ -15,11 +15,7 @@ pub(super) async fn get_bindings(
     State(state): State<AppState>,
     Path((_account, ns, script)): Path<(String, String, String)>,
 ) -> CfResult {
-    let row = state
-        .store
-        .script(&ns, &script)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = script_row(&state, &ns, &script).await?;
     Ok(envelope(
         row.settings()
             .get("bindings")
@@ -49,11 +45,7 @@ pub(super) async fn get_settings(
     State(state): State<AppState>,
     Path((_account, ns, script)): Path<(String, String, String)>,
 ) -> CfResult {
-    let row = state
-        .store
-        .script(&ns, &script)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = script_row(&state, &ns, &script).await?;
     Ok(envelope(settings_json(&row)))
 }
 
@@ -64,11 +56,7 @@ pub(super) async fn patch_settings(
     Path((_account, ns, script)): Path<(String, String, String)>,
     req: Request,
 ) -> CfResult {
-    let row = state
-        .store
-        .script(&ns, &script)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = script_row(&state, &ns, &script).await?;
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -123,11 +111,7 @@ pub(super) async fn get_tags(
     State(state): State<AppState>,
     Path((_account, ns, script)): Path<(String, String, String)>,
 ) -> CfResult {
-    let row = state
-        .store
-        .script(&ns, &script)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = script_row(&state, &ns, &script).await?;
     Ok(envelope(json!(row.tags())))
 }
 
@@ -136,20 +120,12 @@ pub(super) async fn put_tags(
     Path((_account, ns, script)): Path<(String, String, String)>,
     body: Body,
 ) -> CfResult {
-    let row = state
-        .store
-        .script(&ns, &script)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = script_row(&state, &ns, &script).await?;
     let body = read_body(body).await?;
     let tags: Vec<String> = serde_json::from_slice(&body)
         .map_err(|e| CloudflareError::bad_body(format!("expected a JSON array of strings: {e}")))?;
     check_tags(&tags)?;
-    let row = state
-        .store
-        .update_script_settings(&ns, &script, &row.settings(), &tags)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = save_tags(&state, &ns, &script, &row, &tags).await?;
     Ok(envelope(json!(row.tags())))
 }
 
@@ -157,21 +133,13 @@ pub(super) async fn add_tag(
     State(state): State<AppState>,
     Path((_account, ns, script, tag)): Path<(String, String, String, String)>,
 ) -> CfResult {
-    let row = state
-        .store
-        .script(&ns, &script)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = script_row(&state, &ns, &script).await?;
     let mut tags = row.tags();
     if !tags.contains(&tag) {
         tags.push(tag);
     }
     check_tags(&tags)?;
-    state
-        .store
-        .update_script_settings(&ns, &script, &row.settings(), &tags)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    save_tags(&state, &ns, &script, &row, &tags).await?;
     Ok(envelope(Value::Null))
 }
 
@@ -179,16 +147,8 @@ pub(super) async fn delete_tag(
     State(state): State<AppState>,
     Path((_account, ns, script, tag)): Path<(String, String, String, String)>,
 ) -> CfResult {
-    let row = state
-        .store
-        .script(&ns, &script)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = script_row(&state, &ns, &script).await?;
     let tags: Vec<String> = row.tags().into_iter().filter(|t| *t != tag).collect();
-    state
-        .store
-        .update_script_settings(&ns, &script, &row.settings(), &tags)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    save_tags(&state, &ns, &script, &row, &tags).await?;
     Ok(envelope(Value::Null))
 }

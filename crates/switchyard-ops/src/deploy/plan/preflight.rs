@@ -63,6 +63,25 @@ pub(crate) fn first_failure(checks: &[PreflightCheck]) -> Option<AppError> {
         .and_then(|c| c.error.clone())
 }
 
+/// Shows the checks on the run's Preflight step and ends it: failed with the first failure's
+/// error (returned), or passed with how many checks passed.
+pub(crate) fn report_preflight(
+    progress: &super::super::events::Progress<'_>,
+    checks: &[PreflightCheck],
+) -> Result<(), AppError> {
+    use super::super::events::DeployStepId;
+    progress.preflight(checks);
+    if let Some(e) = first_failure(checks) {
+        progress.failed(DeployStepId::Preflight, &e);
+        return Err(e);
+    }
+    progress.passed(
+        DeployStepId::Preflight,
+        format!("{} checks passed", checks.len()),
+    );
+    Ok(())
+}
+
 /// What the preflight needs to know about the bundle.
 pub(crate) struct PreflightInput<'a> {
     pub service: &'a str,

@@ -52,20 +52,7 @@ impl Ops {
             "none at the Deploy API (a direct upload); recorded here as manual deployment {}",
             up.record.id
         );
-        progress.running(DeployStepId::Retention);
-        let retention = match self.apply_retention().await {
-            Ok(r) => {
-                progress.passed(
-                    DeployStepId::Retention,
-                    format!("{} bundle(s) kept, {} pruned", r.kept, r.pruned.len()),
-                );
-                Some(r)
-            }
-            Err(e) => {
-                progress.failed(DeployStepId::Retention, &e);
-                None
-            }
-        };
+        let retention = self.retention_step(progress).await;
         let bundle = self
             .archived_bundle(&profile.id, &up.record.id)
             .await?

@@ -73,11 +73,7 @@ impl Ops {
                 .as_deref()
                 .unwrap_or("the previous version"),
             o.deployment.id,
-            if o.verification.health_ok {
-                "ok"
-            } else {
-                o.verification.health_detail.as_str()
-            }
+            health_word(&o.verification)
         ))
         .await
         .map_err(Failure::Store)?;
@@ -117,11 +113,7 @@ impl Ops {
             o.deployment.service,
             o.deployment.version_tag.as_deref().unwrap_or(version),
             o.deployment.id,
-            if o.verification.health_ok {
-                "ok"
-            } else {
-                o.verification.health_detail.as_str()
-            }
+            health_word(&o.verification)
         ))
         .await
         .map_err(Failure::Store)?;
@@ -161,7 +153,7 @@ impl Ops {
             "Uploaded {} straight to namespace {} (recorded in the audit log as a manual deployment).\nhealth: {}",
             o.script,
             o.namespace,
-            if o.verification.health_ok { "ok" } else { o.verification.health_detail.as_str() }
+            health_word(&o.verification)
         ))
         .await
         .map_err(Failure::Store)?;
@@ -229,4 +221,13 @@ async fn flush_lines<P: Fn(StepOutput) + Send + Sync>(
             .map_err(Failure::Store)?;
     }
     Ok(())
+}
+
+/// "ok", or what the health check found.
+fn health_word(v: &crate::Verification) -> &str {
+    if v.health_ok {
+        "ok"
+    } else {
+        v.health_detail.as_str()
+    }
 }
