@@ -166,8 +166,7 @@ async fn scenario(app: &AppSession, secret: &str) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     // WebDriver's Escape key closes the drawer.
-    app.type_keys("\u{E00C}")
-        .await?;
+    app.type_keys("\u{E00C}").await?;
     app.fill("Search workers", "gateway").await?;
 
     // A 10,000-worker namespace opens and filters.

@@ -782,7 +782,10 @@ async fn database_escalation(app: &AppSession) -> Result<()> {
     app.wait_for_text("db went down", SHORT).await?;
     app.click_button("Save as Markdown…").await?;
     let md_path = exports.join("database-incident.md");
-    let md = String::from_utf8(app.save_in_dialog("Save the incident timeline", &md_path).await?)?;
+    let md = String::from_utf8(
+        app.save_in_dialog("Save the incident timeline", &md_path)
+            .await?,
+    )?;
     for needle in [
         "sandbox.fault",
         "db went down",
@@ -791,7 +794,10 @@ async fn database_escalation(app: &AppSession) -> Result<()> {
         "Step 6",
         "deploy.rollback",
     ] {
-        ensure!(md.contains(needle), "the saved timeline lacks {needle:?}:\n{md}");
+        ensure!(
+            md.contains(needle),
+            "the saved timeline lacks {needle:?}:\n{md}"
+        );
     }
     app.wait_for_text(&format!("Saved to {}", md_path.display()), SHORT)
         .await?;
@@ -802,7 +808,10 @@ async fn database_escalation(app: &AppSession) -> Result<()> {
     app.by_role("tab", "Audit log").await?.click().await?;
     app.click_button("Export JSON…").await?;
     let json_path = exports.join("audit.json");
-    let json = String::from_utf8(app.save_in_dialog("Export the audit log", &json_path).await?)?;
+    let json = String::from_utf8(
+        app.save_in_dialog("Export the audit log", &json_path)
+            .await?,
+    )?;
     let entries: serde_json::Value = serde_json::from_str(&json)?;
     let actions: Vec<&str> = entries
         .as_array()
@@ -810,7 +819,12 @@ async fn database_escalation(app: &AppSession) -> Result<()> {
         .iter()
         .filter_map(|e| e["action"].as_str())
         .collect();
-    for action in ["sandbox.fault", "runbook.step", "runbook.skip", "deploy.rollback"] {
+    for action in [
+        "sandbox.fault",
+        "runbook.step",
+        "runbook.skip",
+        "deploy.rollback",
+    ] {
         ensure!(
             actions.iter().any(|a| a.starts_with(action)),
             "the audit export lacks {action:?}: {actions:?}"
@@ -818,7 +832,10 @@ async fn database_escalation(app: &AppSession) -> Result<()> {
     }
     app.click_button("Export CSV…").await?;
     let csv_path = exports.join("audit.csv");
-    let csv = String::from_utf8(app.save_in_dialog("Export the audit log", &csv_path).await?)?;
+    let csv = String::from_utf8(
+        app.save_in_dialog("Export the audit log", &csv_path)
+            .await?,
+    )?;
     ensure!(
         csv.lines().count() > actions.len(),
         "the CSV export has a header and a line per entry ({} entries): {csv:.2000}",

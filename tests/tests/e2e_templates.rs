@@ -42,20 +42,28 @@ async fn scenario(app: &AppSession, work: &Path) -> Result<()> {
     app.fill("Folder", &folder.display().to_string()).await?;
     app.screenshot("template-1-form").await?;
     app.click_button("Create service").await?;
-    app.wait_for_text(
-        &format!("Created webhooks in {}", folder.display()),
-        SHORT,
-    )
-    .await?;
+    app.wait_for_text(&format!("Created webhooks in {}", folder.display()), SHORT)
+        .await?;
     app.screenshot("template-2-created").await?;
-    for file in ["src/index.ts", "wrangler.jsonc", "package.json", "tests/health.test.ts"] {
-        ensure!(folder.join(file).is_file(), "the template did not write {file}");
+    for file in [
+        "src/index.ts",
+        "wrangler.jsonc",
+        "package.json",
+        "tests/health.test.ts",
+    ] {
+        ensure!(
+            folder.join(file).is_file(),
+            "the template did not write {file}"
+        );
     }
 
     // What its next steps ask of the operator: the dependencies, once, with the network; and the
     // monorepo's git (the deploy's commit, branch and author come from it).
     install_dependencies(&folder)?;
-    std::fs::write(repo.join(".gitignore"), "dist/\nnode_modules/\n.wrangler/\n")?;
+    std::fs::write(
+        repo.join(".gitignore"),
+        "dist/\nnode_modules/\n.wrangler/\n",
+    )?;
     for args in [
         &["init", "-q", "-b", "main"][..],
         &["config", "user.name", "Dana Operator"],
@@ -110,20 +118,23 @@ async fn scenario(app: &AppSession, work: &Path) -> Result<()> {
         .lines()
         .filter(|l| l.trim_start().starts_with("//"))
         .collect();
-    ensure!(!comments.is_empty(), "the template's wrangler.jsonc has no comment to keep");
+    ensure!(
+        !comments.is_empty(),
+        "the template's wrangler.jsonc has no comment to keep"
+    );
     app.go_to("Deployments").await?;
     app.go_to("Deploy").await?;
     let tab = app.by_role("tab", "Bindings").await?;
     app.click(&tab).await?;
-    app.fill("Service folder", &folder.display().to_string()).await?;
+    app.fill("Service folder", &folder.display().to_string())
+        .await?;
     app.click_button("Read bindings").await?;
     app.by_role("table", "Service bindings").await?;
     app.click_button("Add a binding").await?;
     let rows = app.accessible_names("textbox").await?;
     let name_field = rows
         .iter()
-        .filter(|n| n.starts_with("Name of "))
-        .last()
+        .rfind(|n| n.starts_with("Name of "))
         .context("no row for the new binding")?
         .clone();
     app.fill(&name_field, "AUTH_SERVICE").await?;
@@ -139,7 +150,10 @@ async fn scenario(app: &AppSession, work: &Path) -> Result<()> {
         "the binding is not in wrangler.jsonc:\n{after}"
     );
     for comment in &comments {
-        ensure!(after.contains(comment), "the comment {comment:?} was lost:\n{after}");
+        ensure!(
+            after.contains(comment),
+            "the comment {comment:?} was lost:\n{after}"
+        );
     }
     let index = std::fs::read_to_string(folder.join("src/index.ts"))?;
     ensure!(
@@ -179,7 +193,10 @@ async fn scenario(app: &AppSession, work: &Path) -> Result<()> {
         .context("the deployed worker's settings have no bindings")?
         .iter()
         .any(|b| b["name"] == "AUTH_SERVICE" && b["service"] == "auth");
-    ensure!(bound, "AUTH_SERVICE is not among the deployed bindings: {settings}");
+    ensure!(
+        bound,
+        "AUTH_SERVICE is not among the deployed bindings: {settings}"
+    );
     app.screenshot("template-7-redeployed").await?;
     Ok(())
 }

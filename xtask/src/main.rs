@@ -219,7 +219,9 @@ fn bindings() -> Result<ExitCode> {
     println!("wrote ui/src/ipc/bindings.ts");
     // One name per IPC type for the UI's code (ui/src/ipc/types.ts, see ui/scripts/ipc-types.mjs).
     let mut types = std::process::Command::new("node");
-    types.arg("scripts/ipc-types.mjs").current_dir(root().join("ui"));
+    types
+        .arg("scripts/ipc-types.mjs")
+        .current_dir(root().join("ui"));
     steps::run_plain(types)?;
     Ok(ExitCode::SUCCESS)
 }
