@@ -14,7 +14,7 @@ use switchyard_ops::{
 };
 
 mod support;
-use support::{fixture_with, Fixture, TestClock};
+use support::{copy_dir, fixture_with, Fixture, TestClock};
 
 const SB: &str = SANDBOX_PROFILE_ID;
 /// The Local sandbox profile's dispatch namespace (its environment is production).
@@ -33,19 +33,6 @@ async fn fixture() -> Fixture {
         .await
         .unwrap();
     f
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A copy of the sample service folder (`gateway`, three service bindings, comments).

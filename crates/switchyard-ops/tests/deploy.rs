@@ -18,7 +18,7 @@ use switchyard_secrets::{MemoryStore, Secret, SecretKind, SecretStore};
 use switchyard_store::DeploymentFilter;
 
 mod support;
-use support::TestClock;
+use support::{copy_dir, TestClock};
 
 const SB: &str = SANDBOX_PROFILE_ID;
 
@@ -94,19 +94,6 @@ impl Events {
                 _ => None,
             })
             .collect()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

@@ -126,3 +126,17 @@ pub fn user_profile(d: &Discovery, id: &str, name: &str, environment: Environmen
     p.account_id = d.account_id.clone();
     p
 }
+
+/// Copy the folder `from` (a fixture service) to `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
