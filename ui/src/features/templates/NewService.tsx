@@ -68,7 +68,7 @@ function Created({ created, onDeploy, onAnother }: { created: CreatedService; on
   return (
     <Alert color="green" variant="light" icon={<IconCircleCheck aria-hidden />} title={`Created ${created.service} in ${created.folder}`} role="status">
       <Stack gap="xs">
-        <Text size="sm">{`A ${created.kind} service for ${created.namespace} (${created.environment}): ${created.files.join(', ')}.`}</Text>
+        <Text size="sm">{`${/^[aeiou]/i.test(created.kind) ? 'An' : 'A'} ${created.kind} service for ${created.namespace} (${created.environment}): ${created.files.join(', ')}.`}</Text>
         <List size="sm" type="ordered">
           {created.nextSteps.map((s) => (
             <List.Item key={s}>{s}</List.Item>
