@@ -13,7 +13,8 @@
 //! `gateway` as an operator would, against the same line reaching a minimal `trace-v1` WebSocket
 //! client of the tail API in the same run (see [`tail_to_window`]).
 //!
-//! `SWITCHYARD_BENCH_ONLY=tail` measures only that row (no cold starts, no hello-world window).
+//! `SWITCHYARD_BENCH_ONLY=tail` measures only that row (no cold starts, no hello-world window);
+//! `SWITCHYARD_BENCH_ONLY=window` only rows 1, 2, 6b and 6c (no tail row).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -958,7 +959,7 @@ async fn window_benchmarks() -> Result<()> {
         .filter(|s| !s.trim().is_empty());
     let mut report = serde_json::Map::new();
     match only.as_deref() {
-        None => {
+        None | Some("window") => {
             let (app, hello) = cold_start_memory_and_10k(&app_bin).await?;
             report.insert("app".into(), app);
             report.insert("hello".into(), hello);
@@ -967,8 +968,13 @@ async fn window_benchmarks() -> Result<()> {
             report.insert("only".into(), json!("tail"));
         }
         Some(other) => {
-            bail!("SWITCHYARD_BENCH_ONLY={other}: the window benchmark knows only `tail`")
+            bail!("SWITCHYARD_BENCH_ONLY={other}: the window benchmark knows only `tail` and `window`")
         }
+    }
+    if only.as_deref() == Some("window") {
+        report.insert("only".into(), json!("window"));
+        std::fs::write(&out, serde_json::to_vec_pretty(&Value::Object(report))?)?;
+        return Ok(());
     }
     // 9d: its own launch, on a fresh data folder. A failure here leaves the other rows standing.
     let tail = tail_to_window(&app_bin)

@@ -344,8 +344,9 @@ pub fn table_rows(
         .iter()
         .position(|r| r["id"] == "tail-latency")
         .map_or(rows.len(), |i| first_engine_row + i + 1);
-    // A run of engine rows only has no window stage, so no row 9d.
-    if ui["not_run"] != true {
+    // A run of engine rows only has no window stage, and a run of the window rows alone no tail
+    // stage, so neither has row 9d.
+    if ui["not_run"] != true && ui["only"] != "window" {
         rows.insert(at, tail_row(ui));
     }
     if let Some(Err(why)) = wrangler {
