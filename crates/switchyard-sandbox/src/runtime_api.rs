@@ -72,6 +72,7 @@ async fn code(
             "The script changed since this request was routed",
         );
     }
+    state.runtime.count_code_load();
     let mut modules = Vec::new();
     for m in row.modules() {
         match state.store.blob(&m.hash).await {

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::read_body;
 use crate::http::{CloudflareError, REQUEST_BODY_LIMIT};
 use crate::state::AppState;
-use crate::store::{ModuleUpload, ScriptRow, ScriptUpload, StoreError};
+use crate::store::{random_uuid, ModuleUpload, ScriptRow, ScriptUpload, StoreError};
 
 /// Largest script (sum of its modules) an upload may carry, as on the Workers Paid plan.
 pub const SCRIPT_SIZE_LIMIT: usize = 10 * 1024 * 1024;
@@ -394,14 +394,19 @@ pub async fn store_script(
     }
     // The runtime compiles the script and runs its top-level code before anything is stored,
     // as the platform does: a script that cannot start is refused with the runtime's own words.
-    if let Err(message) = state.runtime.validate(namespace, name, upload).await {
+    let version_id = random_uuid();
+    if let Err(message) = state
+        .runtime
+        .validate(namespace, name, upload, &version_id)
+        .await
+    {
         return Err(CloudflareError::validation(format!(
             "Uncaught error when starting the script: {message}"
         )));
     }
     state
         .store
-        .put_script(namespace, name, upload, chrono::Utc::now())
+        .put_script(namespace, name, upload, chrono::Utc::now(), &version_id)
         .await
         .map_err(|e| CloudflareError::from_store(e, namespace))
 }

@@ -27,7 +27,8 @@ use super::{json_object, read_body};
 use crate::http::{envelope, json_error, CloudflareError};
 use crate::state::AppState;
 use crate::store::{
-    NewScriptDeployment, ScriptDeploymentRow, ScriptRow, VersionRow, VersionShare, SANDBOX_AUTHOR,
+    random_uuid, NewScriptDeployment, ScriptDeploymentRow, ScriptRow, VersionRow, VersionShare,
+    SANDBOX_AUTHOR,
 };
 
 /// The request header that pins a request to a version: `<script>="<version id>"`, …
@@ -244,14 +245,26 @@ async fn upload_version(
     if size > SCRIPT_SIZE_LIMIT {
         return Err(CloudflareError::too_large(size));
     }
-    if let Err(message) = state.runtime.validate(&ns, &script, &upload).await {
+    let version_id = random_uuid();
+    if let Err(message) = state
+        .runtime
+        .validate(&ns, &script, &upload, &version_id)
+        .await
+    {
         return Err(bad(format!(
             "Uncaught error when starting the script: {message}"
         )));
     }
     let id = state
         .store
-        .insert_version(&ns, &script, &upload, &annotations, chrono::Utc::now())
+        .insert_version(
+            &ns,
+            &script,
+            &upload,
+            &annotations,
+            chrono::Utc::now(),
+            &version_id,
+        )
         .await
         .map_err(|e| CloudflareError::from_store(e, &ns))?;
     let version = state

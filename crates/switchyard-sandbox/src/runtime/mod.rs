@@ -81,6 +81,9 @@ pub struct RuntimeStatus {
     pub workerd_version: Option<String>,
     pub pid: Option<u32>,
     pub restarts: u32,
+    /// How many times workerd loaded a stored version's code from the sandbox (a version's
+    /// first request, or after a restart; not the check at upload, which loads it already).
+    pub code_loads: u64,
     pub since: String,
     pub notices: Vec<RuntimeNotice>,
 }
@@ -246,6 +249,7 @@ impl Runtime {
                 workerd_version: workerd_version(&b.path),
                 pid: None,
                 restarts: 0,
+                code_loads: 0,
                 since: now,
                 notices: Vec::new(),
             },
@@ -257,6 +261,7 @@ impl Runtime {
                 workerd_version: None,
                 pid: None,
                 restarts: 0,
+                code_loads: 0,
                 since: now,
                 notices: Vec::new(),
             },
@@ -434,28 +439,37 @@ impl Runtime {
     /// The id the loader caches a version's code under: it changes with the version, the code,
     /// the settings (bindings) and the secrets, so each version is a worker of its own in workerd.
     pub(crate) fn code_id(&self, version: &VersionRow) -> String {
+        self.code_id_of(&version.id, &version.etag, &version.settings)
+    }
+
+    /// The code id of a version from its id, etag and settings JSON (and the secrets' revision).
+    fn code_id_of(&self, version_id: &str, etag: &str, settings: &str) -> String {
         let revision = self
             .inner
             .secrets_revision
             .load(std::sync::atomic::Ordering::Relaxed);
-        let id = sha256_hex(
-            format!(
-                "{}|{}|{}|{revision}",
-                version.id, version.etag, version.settings
-            )
-            .as_bytes(),
-        );
+        let id = sha256_hex(format!("{version_id}|{etag}|{settings}|{revision}").as_bytes());
         id[..24].to_owned()
+    }
+
+    /// Counts a load of a stored version's code by workerd (`code_loads` in the status).
+    pub(crate) fn count_code_load(&self) {
+        self.inner.update(|s| s.code_loads += 1);
     }
 
     /// Checks a bundle the way the platform does at upload: workerd compiles it and runs its
     /// top-level code. `Ok` when it starts (or when nothing can execute it: then the status says
     /// scripts are not executed); `Err` with the runtime's own message when it does not.
+    ///
+    /// The check loads the code under the code id it will be served with as version
+    /// `version_id`, so once stored, its first request runs in the isolate the check started
+    /// instead of loading and compiling the bundle a second time.
     pub async fn validate(
         &self,
         ns: &str,
         script: &str,
         upload: &ScriptUpload,
+        version_id: &str,
     ) -> Result<(), String> {
         let Some(port) = self.ready(WAIT_FOR_RUNTIME).await else {
             return Ok(());
@@ -475,7 +489,8 @@ impl Runtime {
             Ok(p) => p,
             Err(e) => return Err(e),
         };
-        let code = format!("validate-{}", random_hex(12));
+        let (etag, settings) = crate::store::upload_etag(upload);
+        let code = self.code_id_of(version_id, &etag, &settings);
         self.inner
             .pending
             .lock()
@@ -488,6 +503,7 @@ impl Runtime {
             .header("x-sw-ns", ns)
             .header("x-sw-script", script)
             .header("x-sw-code", &code)
+            .header("x-sw-version", version_id)
             .timeout(Duration::from_secs(30))
             .send()
             .await;

@@ -25,7 +25,7 @@ pub use rows::{
     ScriptDeploymentRow, ScriptRow, ScriptUpload, UserRow, VersionRow, VersionShare,
     SANDBOX_AUTHOR,
 };
-pub use scripts::{put_blob_in, put_script_in};
+pub use scripts::{put_blob_in, put_script_in, upload_etag};
 
 /// The file name of the sandbox database inside its data dir.
 pub const DATABASE_FILE: &str = "sandbox.db";

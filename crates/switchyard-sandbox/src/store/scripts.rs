@@ -138,6 +138,27 @@ impl Store {
         )
     }
 
+    /// At most `limit` scripts of `namespace` named after `after` (from the first when `None`),
+    /// by name: one page of a cursor-paged list, read by the primary key without the rest.
+    pub async fn scripts_after(
+        &self,
+        namespace: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ScriptRow>, StoreError> {
+        if self.namespace(namespace).await?.is_none() {
+            return Err(StoreError::NamespaceNotFound);
+        }
+        Ok(sqlx::query_as(
+            "SELECT * FROM scripts WHERE namespace = ? AND name > ? ORDER BY name LIMIT ?",
+        )
+        .bind(namespace)
+        .bind(after.unwrap_or(""))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn script(&self, namespace: &str, name: &str) -> Result<ScriptRow, StoreError> {
         if self.namespace(namespace).await?.is_none() {
             return Err(StoreError::NamespaceNotFound);
@@ -161,15 +182,18 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Stores an upload as the script's new version `version_id` (chosen by the caller, so the
+    /// runtime can check the code under the id it will serve it with), deployed at 100 %.
     pub async fn put_script(
         &self,
         namespace: &str,
         name: &str,
         upload: &ScriptUpload,
         at: DateTime<Utc>,
+        version_id: &str,
     ) -> Result<ScriptRow, StoreError> {
         let mut tx = self.write_transaction().await?;
-        put_script_in(&mut tx, namespace, name, upload, at).await?;
+        put_script_version_in(&mut tx, namespace, name, upload, at, version_id).await?;
         tx.commit().await?;
         self.script(namespace, name).await
     }
@@ -218,9 +242,16 @@ impl Store {
                 "workers/triggered_by".to_owned(),
                 serde_json::Value::String("version_settings".into()),
             )]);
-            let version =
-                insert_version_in(&mut tx, namespace, name, &code, &annotations, Utc::now())
-                    .await?;
+            let version = insert_version_in(
+                &mut tx,
+                namespace,
+                name,
+                &code,
+                &annotations,
+                Utc::now(),
+                &random_uuid(),
+            )
+            .await?;
             deploy_alone_in(
                 &mut tx,
                 namespace,
@@ -243,7 +274,8 @@ impl Store {
 
     // ---- versions and their deployments ----------------------------------------------------
 
-    /// Stores a version of an existing script without moving traffic.
+    /// Stores a version `version_id` (chosen by the caller) of an existing script without moving
+    /// traffic.
     pub async fn insert_version(
         &self,
         namespace: &str,
@@ -251,6 +283,7 @@ impl Store {
         upload: &ScriptUpload,
         annotations: &serde_json::Map<String, serde_json::Value>,
         at: DateTime<Utc>,
+        version_id: &str,
     ) -> Result<String, StoreError> {
         let mut tx = self.write_transaction().await?;
         let exists: Option<(i64,)> =
@@ -270,6 +303,7 @@ impl Store {
             &stored.code(upload),
             annotations,
             at,
+            version_id,
         )
         .await?;
         tx.commit().await?;
@@ -379,12 +413,24 @@ pub async fn put_blob_in(
     Ok(hash)
 }
 
+/// Stores an upload as a script's new version (a new id), deployed at 100 %.
 pub async fn put_script_in(
     tx: &mut Transaction<'static, Sqlite>,
     namespace: &str,
     name: &str,
     upload: &ScriptUpload,
     at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    put_script_version_in(tx, namespace, name, upload, at, &random_uuid()).await
+}
+
+async fn put_script_version_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    namespace: &str,
+    name: &str,
+    upload: &ScriptUpload,
+    at: DateTime<Utc>,
+    version_id: &str,
 ) -> Result<(), StoreError> {
     let exists: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM namespaces WHERE name = ?")
         .bind(namespace)
@@ -424,8 +470,16 @@ pub async fn put_script_in(
         "workers/triggered_by".to_owned(),
         serde_json::Value::String("upload".into()),
     )]);
-    let version =
-        insert_version_in(tx, namespace, name, &stored.code(upload), &annotations, at).await?;
+    let version = insert_version_in(
+        tx,
+        namespace,
+        name,
+        &stored.code(upload),
+        &annotations,
+        at,
+        version_id,
+    )
+    .await?;
     deploy_alone_in(tx, namespace, name, &version, "upload", at).await?;
     Ok(())
 }
@@ -465,13 +519,29 @@ async fn store_modules_in(
             size: m.content.len() as u64,
         });
     }
-    let settings = serde_json::Value::Object(upload.settings.clone()).to_string();
+    let settings = settings_json(upload);
     etag_input.extend_from_slice(settings.as_bytes());
     Ok(StoredModules {
         modules: serde_json::to_string(&modules).unwrap_or_else(|_| "[]".into()),
         settings,
         etag: sha256_hex(&etag_input),
     })
+}
+
+fn settings_json(upload: &ScriptUpload) -> String {
+    serde_json::Value::Object(upload.settings.clone()).to_string()
+}
+
+/// The etag and settings JSON an upload will be stored with (as `store_modules_in` computes
+/// them), before it is stored: the runtime checks new code under the code id it will serve.
+pub fn upload_etag(upload: &ScriptUpload) -> (String, String) {
+    let mut etag_input = Vec::new();
+    for m in &upload.modules {
+        etag_input.extend_from_slice(sha256_hex(&m.content).as_bytes());
+    }
+    let settings = settings_json(upload);
+    etag_input.extend_from_slice(settings.as_bytes());
+    (sha256_hex(&etag_input), settings)
 }
 
 /// The code of a version, as stored.
@@ -491,6 +561,7 @@ async fn insert_version_in(
     code: &VersionCode<'_>,
     annotations: &serde_json::Map<String, serde_json::Value>,
     at: DateTime<Utc>,
+    id: &str,
 ) -> Result<String, StoreError> {
     let (number,): (i64,) = sqlx::query_as(
         "SELECT COALESCE(MAX(number), 0) + 1 FROM script_versions WHERE namespace = ? AND script = ?",
@@ -499,12 +570,11 @@ async fn insert_version_in(
     .bind(name)
     .fetch_one(&mut **tx)
     .await?;
-    let id = random_uuid();
     sqlx::query(
         "INSERT INTO script_versions (id, namespace, script, number, created_on, etag, main_module, has_modules, modules, settings, annotations, source) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'api')",
     )
-    .bind(&id)
+    .bind(id)
     .bind(namespace)
     .bind(name)
     .bind(number)
@@ -517,7 +587,7 @@ async fn insert_version_in(
     .bind(serde_json::Value::Object(annotations.clone()).to_string())
     .execute(&mut **tx)
     .await?;
-    Ok(id)
+    Ok(id.to_owned())
 }
 
 /// Deploys one version at 100 % and records the deployment as the script's.
