@@ -316,16 +316,19 @@ async fn run_worker(
             return json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
         }
     };
-    let version = match route_version(state, &namespace, &script.name, req.headers_mut()).await {
-        Ok(v) => v,
+    let routed = match route_version(state, &namespace, &script.name, req.headers_mut()).await {
+        Ok(r) => r,
         Err(r) => return r,
     };
-    let mut response = state.runtime.invoke(&namespace, &version, url, req).await;
+    let version = &routed.version;
+    let mut response = state.runtime.invoke(&namespace, version, url, req).await;
     let headers = response.headers_mut();
+    // The deployment in effect tells a caller when a new traffic split serves.
     for (k, v) in [
         ("x-sandbox-worker", worker),
         ("x-sandbox-etag", &version.etag),
         ("x-sandbox-version", &version.id),
+        ("x-sandbox-deployment", &routed.deployment_id),
     ] {
         if let Ok(v) = HeaderValue::from_str(v) {
             headers.insert(HeaderName::from_static(k), v);
@@ -356,7 +359,12 @@ pub async fn serve_binding(
         None => match state.store.script(namespace, target).await {
             Ok(script) => {
                 match route_version(state, namespace, &script.name, req.headers_mut()).await {
-                    Ok(version) => state.runtime.invoke(namespace, &version, url, req).await,
+                    Ok(routed) => {
+                        state
+                            .runtime
+                            .invoke(namespace, &routed.version, url, req)
+                            .await
+                    }
                     Err(r) => r,
                 }
             }

@@ -219,6 +219,11 @@ async fn a_plain_upload_is_a_version_deployed_at_100_percent() {
         r.headers()["x-sandbox-version"].to_str().unwrap(),
         vs[0]["id"].as_str().unwrap()
     );
+    // The deployment in effect, so a caller sees when a new split serves.
+    assert_eq!(
+        r.headers()["x-sandbox-deployment"].to_str().unwrap(),
+        ds[0]["id"].as_str().unwrap()
+    );
     let (_, body) = json_of(r).await;
     assert_eq!(body["label"], "second");
 

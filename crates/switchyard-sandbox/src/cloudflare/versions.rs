@@ -649,12 +649,18 @@ pub fn take_version_headers(headers: &mut HeaderMap) -> (Vec<(String, String)>, 
 /// The version of `script` that serves a request with `headers` (the version headers are taken
 /// out of them): an override naming a version of the active deployment, else the version the key
 /// hashes to, else a random draw by percentage.
+/// Where the dispatcher sends a request: the version chosen, under the deployment in effect.
+pub struct Routed {
+    pub version: VersionRow,
+    pub deployment_id: String,
+}
+
 pub async fn route_version(
     state: &AppState,
     ns: &str,
     script: &str,
     headers: &mut HeaderMap,
-) -> Result<VersionRow, Response> {
+) -> Result<Routed, Response> {
     let (overrides, key) = take_version_headers(headers);
     let internal = || json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
     let deployment = match state.store.active_deployment(ns, script).await {
@@ -687,7 +693,10 @@ pub async fn route_version(
         ));
     };
     match state.store.version(&chosen.version_id).await {
-        Ok(Some(v)) => Ok(v),
+        Ok(Some(version)) => Ok(Routed {
+            version,
+            deployment_id: deployment.id.clone(),
+        }),
         Ok(None) => Err(json_error(
             StatusCode::SERVICE_UNAVAILABLE,
             &format!("The deployed version of worker \"{script}\" is missing"),
