@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "namespace_delete_plan",
     "delete_namespace",
     "list_workers",
+    "list_workers_by_page",
     "worker_detail",
     "worker_content",
     "delete_worker",

@@ -39,6 +39,7 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::namespaces::namespace_delete_plan,
         commands::namespaces::delete_namespace,
         commands::namespaces::list_workers,
+        commands::namespaces::list_workers_by_page,
         commands::namespaces::worker_detail,
         commands::namespaces::worker_content,
         commands::namespaces::delete_worker,

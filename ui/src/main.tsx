@@ -1,31 +1,14 @@
-import '@mantine/core/styles.css';
-import '@mantine/spotlight/styles.css';
+// The entry: small on purpose. It asks for the first screen's data at once, then loads React
+// and the app (./app/boot), whose parsing overlaps the IPC round trips; the first render finds
+// the answers in the query cache.
+import './app/styles/firstScreen.css';
 import './app/app.css';
 
-import { StrictMode } from 'react';
-import { createRoot } from 'react-dom/client';
-
-import { App } from './app/App';
-import { createQueryClient, Providers } from './shell/Providers';
-import { appInfoQuery } from './ipc/queries';
+import { askFirstScreen } from './app/firstScreen';
 import { markOnce } from './perf';
 
 markOnce('script-start');
 
-const root = document.getElementById('root');
-if (!root) {
-  throw new Error('index.html has no #root element');
-}
+const data = askFirstScreen();
 
-// Ask for app info now: the first screen needs it, and the answer comes back while React renders.
-const queryClient = createQueryClient();
-// A failure here shows where the info is used (its query reports it); nothing to do now.
-queryClient.query(appInfoQuery).catch(() => undefined);
-
-createRoot(root).render(
-  <StrictMode>
-    <Providers queryClient={queryClient}>
-      <App />
-    </Providers>
-  </StrictMode>,
-);
+void import('./app/boot').then(({ boot }) => boot(data));

@@ -23,14 +23,15 @@ const WRANGLER: &str = "wrangler@4";
 
 /// The groups of the engine's rows `SWITCHYARD_BENCH_ONLY` can name (crates/switchyard-ops/
 /// benches/engine.rs `wants`): `history` rows 5a–5b, `deploy` rows 7a–7c, `health` row 3,
-/// `namespaces` rows 4a–4b, `workers` row 6a, `live` rows 9a–9c.
-const ENGINE_GROUPS: [&str; 6] = [
+/// `namespaces` rows 4a–4b, `workers` row 6a, `live` rows 9a–9c, `rollout` row 10.
+const ENGINE_GROUPS: [&str; 7] = [
     "health",
     "namespaces",
     "history",
     "workers",
     "deploy",
     "live",
+    "rollout",
 ];
 
 /// `SWITCHYARD_BENCH_ONLY`: measure only some rows. `tail`: row 9d (a console.log → the line
@@ -229,7 +230,7 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> Result<std::process::ExitSt
     }
 }
 
-/// The sandbox binary on a fresh folder with 100,000 deployments and a 10,000-script namespace;
+/// The sandbox binary on a fresh folder with 100,000 deployments and a 100,000-script namespace;
 /// waits (at most 5 minutes) for its discovery file.
 fn start_sandbox(bin: &Path, dir: &Path) -> Result<Stopped> {
     let _ = std::fs::remove_dir_all(dir);
@@ -243,7 +244,7 @@ fn start_sandbox(bin: &Path, dir: &Path) -> Result<Stopped> {
             "--generate-deployments",
             "100000",
             "--generate-scripts",
-            "dotdo-bench=10000",
+            "dotdo-bench=100000",
         ])
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -373,7 +374,7 @@ pub fn bench() -> Result<ExitCode> {
     } else {
         timed(
             &mut stages,
-            "engine benchmarks against a sandbox with 100,000 deployments and 10,000 scripts",
+            "engine benchmarks against a sandbox with 100,000 deployments and 100,000 scripts",
             || {
                 let sandbox = start_sandbox(&sandbox_bin, &out.join("sandbox"))?;
                 let mut cmd = Command::new(&engine_bench);
@@ -408,9 +409,9 @@ pub fn bench() -> Result<ExitCode> {
     let ui_out = out.join("ui.json");
     let _ = std::fs::remove_file(&ui_out);
     let ui_stage = if everything {
-        "window benchmarks under Xvfb (cold start, memory, 10,000 scripts, console.log → line shown)"
+        "window benchmarks under Xvfb (cold start, memory, 100,000 scripts, console.log → line shown)"
     } else if only.as_deref() == Some("window") {
-        "window benchmarks under Xvfb: cold start, memory, 10,000 scripts, only"
+        "window benchmarks under Xvfb: cold start, memory, 100,000 scripts, only"
     } else {
         "window benchmark under Xvfb: console.log → line shown, only"
     };

@@ -118,8 +118,13 @@ pub struct CloudflareApi {
     token: Secret,
 }
 
-/// Upper bound on list pages followed, so a server that always returns a cursor cannot loop us.
+/// Upper bound on list pages followed, so a server that always returns a cursor cannot loop us
+/// (1,000,000 scripts at [`SCRIPTS_PAGE`] a page).
 const MAX_PAGES: usize = 1000;
+
+/// Scripts asked for per page of a namespace's list: Cloudflare's maximum `limit` (the
+/// Workers for Platforms tags docs: "maximum 1000").
+pub const SCRIPTS_PAGE: usize = 1000;
 
 impl CloudflareApi {
     pub fn new(http: HttpClient, base_url: &str, account_id: &str, token: Secret) -> Self {
@@ -254,12 +259,29 @@ impl CloudflareApi {
         namespace: &str,
         tags: &[String],
     ) -> Result<ScriptList, AppError> {
+        let mut all = Vec::new();
+        self.list_scripts_by_page(namespace, tags, |page| all.extend(page))
+            .await?;
+        Ok(all)
+    }
+
+    /// Every script in `namespace`, handed to `on_page` one page (at most [`SCRIPTS_PAGE`]) at a
+    /// time as each arrives, so a caller can show the first ones while the rest are fetched.
+    /// On an error, the pages already handed over stay with the caller.
+    pub async fn list_scripts_by_page(
+        &self,
+        namespace: &str,
+        tags: &[String],
+        mut on_page: impl FnMut(ScriptList),
+    ) -> Result<(), AppError> {
         let what = format!("Listing the workers of {namespace}");
         let url = self.url(&format!("/{}/scripts", seg(namespace)));
-        let mut all = Vec::new();
+        let limit = SCRIPTS_PAGE.to_string();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut req = self.request(Method::GET, &url);
+            let mut req = self
+                .request(Method::GET, &url)
+                .query(&[("limit", limit.as_str())]);
             if !tags.is_empty() {
                 req = req.query(&[("tags", tags.join(","))]);
             }
@@ -268,13 +290,15 @@ impl CloudflareApi {
             }
             let (page, next): (ScriptList, _) = self.call(&what, req).await?;
             let empty = page.is_empty();
-            all.extend(page);
+            if !empty {
+                on_page(page);
+            }
             match next {
                 Some(c) if !empty && Some(&c) != cursor.as_ref() => cursor = Some(c),
-                _ => return Ok(all),
+                _ => return Ok(()),
             }
         }
-        Ok(all)
+        Ok(())
     }
 
     pub async fn get_script(

@@ -21,7 +21,7 @@ pub mod versions;
 pub use auth::{AuthApi, KeyInfo};
 pub use cloudflare::{
     CloudflareApi, CloudflareError, Namespace, NamespaceScript, NamespaceUpdate, ScriptInfo,
-    ScriptList, TokenStatus,
+    ScriptList, TokenStatus, SCRIPTS_PAGE,
 };
 pub use deploy::{DeployApi, DeployRequest, DeployResult, DeploymentList, DeploymentQuery};
 pub use health::{HealthProber, ProbeResult, ProbeState, ProbeTarget};

@@ -7,10 +7,10 @@ use std::time::Duration;
 use base64::Engine;
 use switchyard_clients::{
     AuthApi, CloudflareApi, DeployApi, DeployRequest, DeploymentQuery, HealthProber, HttpClient,
-    HttpSettings, NamespaceUpdate, ProbeState, ProbeTarget,
+    HttpSettings, NamespaceUpdate, ProbeState, ProbeTarget, SCRIPTS_PAGE,
 };
 use switchyard_core::{DeploymentMetadata, DeploymentStatus, Environment, ErrorCode, Secret};
-use switchyard_sandbox::{DownKind, Fault, FaultTarget, Sandbox, SandboxConfig};
+use switchyard_sandbox::{DownKind, Fault, FaultTarget, LargeDataSpec, Sandbox, SandboxConfig};
 
 struct Fixture {
     sandbox: Sandbox,
@@ -505,6 +505,61 @@ async fn cloudflare_namespaces_and_scripts() {
         cf.list_namespaces().await.unwrap_err().code,
         ErrorCode::RateLimited
     );
+}
+
+/// A namespace of more workers than one page: every worker arrives exactly once, in the
+/// listing's order, a page (at most `SCRIPTS_PAGE`) at a time; a failure after the first page
+/// leaves that page with the caller.
+#[tokio::test]
+async fn a_large_namespace_is_listed_page_by_page() {
+    let f = fixture().await;
+    let count = 2 * SCRIPTS_PAGE + 345;
+    f.sandbox
+        .generate_large_data(&LargeDataSpec {
+            scripts: vec![("paged-ns".into(), count)],
+            deployments: 0,
+        })
+        .await
+        .unwrap();
+    let cf = f.cloudflare();
+
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    cf.list_scripts_by_page("paged-ns", &[], |page| {
+        pages.push(page.into_iter().map(|s| s.script.id).collect());
+    })
+    .await
+    .unwrap();
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [SCRIPTS_PAGE, SCRIPTS_PAGE, 345]);
+    let names: Vec<String> = pages.concat();
+    let expected: Vec<String> = (1..=count)
+        .map(|i| format!("bench-worker-{i:05}"))
+        .collect();
+    assert_eq!(names, expected, "every worker once, in order");
+    // The whole-list call gives the same workers.
+    let all = cf.list_scripts("paged-ns", &[]).await.unwrap();
+    assert_eq!(all.len(), count);
+
+    // The Cloudflare API fails once the first page has arrived: that page stays with us.
+    let mut got = 0;
+    let err = cf
+        .list_scripts_by_page("paged-ns", &[], |page| {
+            got += page.len();
+            f.sandbox
+                .faults()
+                .set(
+                    FaultTarget::CloudflareApi,
+                    Fault::Error {
+                        status: 500,
+                        body: None,
+                    },
+                )
+                .unwrap();
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(got, SCRIPTS_PAGE);
+    assert!(err.message.contains("paged-ns"), "{}", err.message);
 }
 
 #[tokio::test]

@@ -61,6 +61,9 @@ pub struct AuditFilter {
     /// At most this many entries; None: all of them.
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+    /// Count every match (the Audit area's "Count exactly"); otherwise a page's count stops
+    /// 2,000 entries past the page and says it is a lower bound.
+    pub exact_count: Option<bool>,
 }
 
 impl AuditFilter {

@@ -179,13 +179,10 @@ pub fn service(field: &str, value: &str) -> Check {
     })
 }
 
-/// A worker (script) name in a dispatch namespace. Cloudflare documents
-/// `^[a-z0-9_][a-z0-9-_]*$` but does not enforce it for Workers for Platforms, and the Deploy API
-/// names a versioned deploy `<service>-<version>` (`gateway-v1.2.0`): any worker the platform
-/// lists must be openable, so only what a URL path would trip over is refused (blank, spaces,
-/// '/', control characters), bounded at 255 bytes.
-pub fn script(field: &str, value: &str) -> Check {
-    let problem = if value.is_empty() {
+/// What a URL path or a confirmation would trip over in a name: blank, a space or line
+/// break, '/', a control character.
+fn path_trouble(value: &str) -> Option<&'static str> {
+    if value.is_empty() {
         Some("it is empty")
     } else if value.chars().any(char::is_whitespace) {
         Some("it contains a space or line break")
@@ -193,11 +190,19 @@ pub fn script(field: &str, value: &str) -> Check {
         Some("it contains '/'")
     } else if value.chars().any(char::is_control) {
         Some("it contains a control character")
-    } else if value.len() > 255 {
-        Some("it is longer than 255 bytes")
     } else {
         None
-    };
+    }
+}
+
+/// A worker (script) name in a dispatch namespace. Cloudflare documents
+/// `^[a-z0-9_][a-z0-9-_]*$` but does not enforce it for Workers for Platforms, and the Deploy API
+/// names a versioned deploy `<service>-<version>` (`gateway-v1.2.0`): any worker the platform
+/// lists must be openable, so only what a URL path would trip over is refused (blank, spaces,
+/// '/', control characters), bounded at 255 bytes.
+pub fn script(field: &str, value: &str) -> Check {
+    let problem = path_trouble(value)
+        .or_else(|| (value.len() > 255).then_some("it is longer than 255 bytes"));
     if let Some(problem) = problem {
         return Err(refuse(
             field,
@@ -213,19 +218,8 @@ pub fn script(field: &str, value: &str) -> Check {
 /// A dispatch namespace name: Cloudflare accepts any non-empty name, the app refuses what a URL
 /// path or a confirmation would trip over (blank, spaces, '/', control characters) and bounds it.
 pub fn namespace(field: &str, value: &str) -> Check {
-    let problem = if value.is_empty() {
-        Some("it is empty")
-    } else if value.chars().any(char::is_whitespace) {
-        Some("it contains a space or line break")
-    } else if value.contains('/') {
-        Some("it contains '/'")
-    } else if value.chars().any(char::is_control) {
-        Some("it contains a control character")
-    } else if value.chars().nth(NAMESPACE_MAX).is_some() {
-        Some("it is too long")
-    } else {
-        None
-    };
+    let problem = path_trouble(value)
+        .or_else(|| (value.chars().nth(NAMESPACE_MAX).is_some()).then_some("it is too long"));
     match problem {
         None => Ok(()),
         Some(p) => Err(refuse(
@@ -535,6 +529,28 @@ mod tests {
         key("action", "deploy.apply", 128).unwrap();
         key("target", "service:gateway", 128).unwrap();
         refused(key("target", "../x/y", 128), "target");
+    }
+
+    #[test]
+    fn a_refused_worker_or_namespace_name_says_what_is_wrong_with_it() {
+        for (bad, why) in [
+            ("", "it is empty"),
+            ("a b", "it contains a space or line break"),
+            ("a\nb", "it contains a space or line break"),
+            ("a/b", "it contains '/'"),
+            ("a\u{7}", "it contains a control character"),
+        ] {
+            for m in [
+                refused(script("script", bad), "script"),
+                refused(namespace("namespace", bad), "namespace"),
+            ] {
+                assert!(m.contains(why), "{bad:?}: expected {why:?} in {m}");
+            }
+        }
+        let m = refused(script("script", &"a".repeat(256)), "script");
+        assert!(m.contains("it is longer than 255 bytes"), "{m}");
+        let m = refused(namespace("namespace", &"n".repeat(129)), "namespace");
+        assert!(m.contains("it is too long"), "{m}");
     }
 
     #[test]

@@ -69,8 +69,10 @@ impl From<AuditRecord> for AuditRow {
 pub struct AuditPage {
     /// The filter's page (its limit and offset), newest first.
     pub entries: Vec<AuditRow>,
-    /// How many entries match the filter in all.
+    /// How many entries match the filter in all — or, when `total_exact` is false, at least
+    /// this many (the count stopped 2,000 past the page; the filter's `exactCount` counts all).
     pub total: u32,
+    pub total_exact: bool,
     /// Every action the log holds (any profile), in order: the action filter's choices.
     pub actions: Vec<String>,
 }
@@ -99,11 +101,15 @@ fn rfc3339(ms: i64) -> String {
 impl Ops {
     /// A page of the audit entries `filter` selects, newest first, with how many match in all.
     pub async fn audit_entries(&self, filter: &AuditFilter) -> Result<AuditPage, AppError> {
-        let (records, total) = self.store.audit_page(filter).await?;
+        let (records, total, total_exact) = self
+            .store
+            .audit_page_counted(filter, switchyard_store::COUNT_BOUND)
+            .await?;
         let actions = self.store.audit_actions().await?;
         Ok(AuditPage {
             entries: records.into_iter().map(AuditRow::from).collect(),
             total: u32::try_from(total).unwrap_or(u32::MAX),
+            total_exact,
             actions,
         })
     }

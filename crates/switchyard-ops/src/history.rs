@@ -1,10 +1,12 @@
 //! Deployment history: sync every query window of the Deploy API into the cache, and query the
 //! cache (which works offline and keeps what fell out of the API's 100-record window).
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use switchyard_clients::DeploymentQuery;
 use switchyard_core::{AppError, Deployment, Environment, ErrorCode};
-use switchyard_store::{DeploymentFilter, SyncWindow};
+use switchyard_store::{DeploymentFilter, SyncWindow, COUNT_BOUND};
 
 use crate::Ops;
 
@@ -49,9 +51,16 @@ pub struct SyncReport {
     pub updated: u32,
     pub status_changes: u32,
     pub failures: Vec<WindowFailure>,
+    /// Windows not asked again: a sync that stopped before its end (the app closed, the Deploy
+    /// API stopped answering) had synced them, and this one went on from there.
+    pub resumed: u32,
     #[cfg_attr(feature = "specta", specta(type = f64))]
     pub as_of_ms: i64,
 }
+
+/// A sync that stopped before its end is continued, rather than started again from its first
+/// window, when it started less than this long ago (an hour); older, every window is asked again.
+pub const RESUME_SYNC_WITHIN_MS: i64 = 60 * 60 * 1000;
 
 /// Cached history and how fresh it is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,8 +69,11 @@ pub struct SyncReport {
 pub struct HistoryPage {
     /// One page of the matching rows (the filter's limit and offset), in the filter's order.
     pub deployments: Vec<Deployment>,
-    /// How many cached rows match the filter in all (the view pages through them).
+    /// How many cached rows match the filter in all (the view pages through them) — or, when
+    /// `total_exact` is false, at least this many (the count stopped there; the filter's
+    /// `exactCount` counts them all).
     pub total: u32,
+    pub total_exact: bool,
     /// Oldest successful sync among the windows; None if never synced.
     #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub as_of_ms: Option<i64>,
@@ -103,15 +115,39 @@ impl Ops {
                         });
                     }
                 }
+                // A sync that stopped before its end is continued: the windows it synced since
+                // it started are not asked again.
+                let now = self.now_ms();
+                let resumed_from = self
+                    .store
+                    .begin_sync_run(profile_id, now, RESUME_SYNC_WITHIN_MS)
+                    .await?;
+                let done: HashSet<SyncWindow> = if let Some(started) = resumed_from {
+                    self.store
+                        .sync_windows(profile_id)
+                        .await?
+                        .into_iter()
+                        .filter(|w| w.as_of_ms.is_some_and(|t| t >= started))
+                        .map(|w| w.window)
+                        .collect()
+                } else {
+                    HashSet::new()
+                };
+                let resumed = windows.iter().filter(|w| done.contains(w)).count();
                 let mut report = SyncReport {
                     windows: windows.len() as u32,
                     inserted: 0,
                     updated: 0,
                     status_changes: 0,
                     failures: Vec::new(),
-                    as_of_ms: self.now_ms(),
+                    resumed: resumed as u32,
+                    as_of_ms: now,
                 };
+                let mut stopped = false;
                 for (i, window) in windows.iter().enumerate() {
+                    if done.contains(window) {
+                        continue;
+                    }
                     let query = DeploymentQuery {
                         service: window.service.clone(),
                         environment: window.environment,
@@ -174,6 +210,7 @@ impl Ops {
                                 window: describe(window),
                                 ok: false,
                             });
+                            stopped = true;
                             break;
                         }
                     }
@@ -184,10 +221,14 @@ impl Ops {
                         ok,
                     });
                 }
+                if !stopped {
+                    // Every window was asked: the next sync starts from the first.
+                    self.store.finish_sync_run(profile_id).await?;
+                }
                 if let Some(first) = report
                     .failures
                     .first()
-                    .filter(|_| report.failures.len() == windows.len())
+                    .filter(|_| report.failures.len() == windows.len() - resumed)
                 {
                     let first = first.message.clone();
                     return Err(AppError::new(
@@ -250,10 +291,22 @@ impl Ops {
         let short_page = filter
             .limit
             .is_none_or(|l| (deployments.len() as u64) < u64::from(l));
-        let total = if short_page && (offset == 0 || !deployments.is_empty()) {
-            offset + deployments.len() as u64
+        let (total, total_exact) = if short_page && (offset == 0 || !deployments.is_empty()) {
+            (offset + deployments.len() as u64, true)
+        } else if filter.exact_count == Some(true) {
+            (
+                self.store.count_deployments(profile_id, filter).await?,
+                true,
+            )
         } else {
-            self.store.count_deployments(profile_id, filter).await?
+            // Past the page by at most COUNT_BOUND rows: enough for the view to scroll on, at
+            // the cost of a few thousand index entries however many rows match.
+            let at_most = offset + u64::from(filter.limit.unwrap_or(0)).max(COUNT_BOUND) + 1;
+            let n = self
+                .store
+                .count_deployments_up_to(profile_id, filter, at_most)
+                .await?;
+            (n.min(at_most - 1), n < at_most)
         };
         let windows = self.store.sync_windows(profile_id).await?;
         let as_of_ms = windows.iter().filter_map(|w| w.as_of_ms).min();
@@ -269,6 +322,7 @@ impl Ops {
         Ok(HistoryPage {
             deployments,
             total: u32::try_from(total).unwrap_or(u32::MAX),
+            total_exact,
             as_of_ms,
             failing_windows,
         })

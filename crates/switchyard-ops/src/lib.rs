@@ -70,7 +70,7 @@ pub use logs::{
 };
 pub use namespaces::{
     Binding, BindingChange, BindingKind, BindingsDiff, DeletePlan, Drift, DriftEntry,
-    NamespaceSummary, WorkerDetail, WorkerRevision, WorkerRow,
+    NamespaceSummary, WorkerDetail, WorkerPage, WorkerRevision, WorkerRow,
 };
 pub use profile_import::{HostChange, ImportPreviewRow};
 pub use profiles::{ProfileExport, ProfileSecrets};

@@ -106,6 +106,17 @@ impl WorkerRow {
     }
 }
 
+/// One page of a namespace's workers, as it arrived ([`Ops::list_workers_by_page`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerPage {
+    /// This page's workers, sorted by name.
+    pub rows: Vec<WorkerRow>,
+    /// How many workers have arrived so far, this page's included.
+    pub loaded: u32,
+}
+
 /// One worker in full.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -437,16 +448,46 @@ impl Ops {
         profile_id: &str,
         namespace: &str,
     ) -> Result<Vec<WorkerRow>, AppError> {
-        let profile = self.for_profile(profile_id).await?;
-        let api = profile.cloudflare()?;
-        let mut rows: Vec<WorkerRow> = api
-            .list_scripts(namespace, &[])
-            .await?
-            .into_iter()
-            .map(WorkerRow::from_script)
-            .collect();
+        let mut rows: Vec<WorkerRow> = Vec::new();
+        self.list_workers_by_page(profile_id, namespace, |page| rows.extend(page.rows))
+            .await?;
         rows.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(rows)
+    }
+
+    /// The workers of `namespace` handed to `on_page` one page at a time, as Cloudflare
+    /// answers them (1,000 a page), so the first can be on screen while the rest arrive; each
+    /// page sorted by name. Answers how many were listed. On an error the pages already handed
+    /// over stay valid: the error says how many had arrived.
+    pub async fn list_workers_by_page(
+        &self,
+        profile_id: &str,
+        namespace: &str,
+        mut on_page: impl FnMut(WorkerPage),
+    ) -> Result<u32, AppError> {
+        let profile = self.for_profile(profile_id).await?;
+        let api = profile.cloudflare()?;
+        let mut loaded: u32 = 0;
+        let listed = api
+            .list_scripts_by_page(namespace, &[], |page| {
+                let mut rows: Vec<WorkerRow> =
+                    page.into_iter().map(WorkerRow::from_script).collect();
+                rows.sort_by(|a, b| a.name.cmp(&b.name));
+                loaded = loaded.saturating_add(rows.len().min(u32::MAX as usize) as u32);
+                on_page(WorkerPage { rows, loaded });
+            })
+            .await;
+        match listed {
+            Ok(()) => Ok(loaded),
+            Err(e) if loaded > 0 => Err(AppError {
+                message: format!(
+                    "{} The {loaded} workers listed before it are kept; retry to list them all.",
+                    e.message
+                ),
+                ..e
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     /// One worker: its row, bindings, settings and size.

@@ -192,6 +192,7 @@ async fn filters_work_together_and_the_total_counts_every_match() {
             text: Some("spaces".into()),
             limit: None,
             offset: None,
+            exact_count: None,
         },
         &|e| e.action == "secret.set" && e.outcome == "InvalidInput",
     )

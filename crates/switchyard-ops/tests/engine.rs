@@ -112,6 +112,98 @@ async fn sync_keeps_every_record_beyond_the_api_window() {
 }
 
 #[tokio::test]
+async fn a_sync_stopped_midway_goes_on_from_where_it_stopped_and_ends_with_every_record() {
+    let f = fixture().await;
+    f.sandbox
+        .generate_large_data(&LargeDataSpec {
+            scripts: vec![],
+            deployments: 3_000,
+        })
+        .await
+        .unwrap();
+    // The app closes (the sync's task is dropped) while the ninth window is being asked.
+    let stop = tokio::sync::Notify::new();
+    let seen = Mutex::new(Vec::new());
+    tokio::select! {
+        r = f.ops.sync_history(SANDBOX_PROFILE_ID, |p| {
+            let mut seen = seen.lock().unwrap();
+            seen.push(p);
+            if seen.len() == 8 {
+                stop.notify_one();
+            }
+        }) => panic!("the sync was to be stopped midway, but it ended: {r:?}"),
+        () = stop.notified() => {}
+    }
+    assert_eq!(seen.lock().unwrap().len(), 8);
+    let partial = f
+        .ops
+        .history(SANDBOX_PROFILE_ID, &DeploymentFilter::default())
+        .await
+        .unwrap();
+
+    // Started again a minute later, it asks only the 17 windows not yet synced.
+    f.clock.advance(60_000);
+    let asked = Mutex::new(Vec::new());
+    let report = f
+        .ops
+        .sync_history(SANDBOX_PROFILE_ID, |p| asked.lock().unwrap().push(p))
+        .await
+        .unwrap();
+    assert_eq!(report.resumed, 8, "{report:?}");
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let asked = asked.into_inner().unwrap();
+    assert_eq!(asked.len(), 25 - 8, "only the windows left are asked");
+    let first_asked = &asked[0].window;
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .all(|p| &p.window != first_asked),
+        "{first_asked} was synced before the stop and asked again"
+    );
+    assert_eq!(asked.last().unwrap().done, 25);
+    let resumed = f
+        .ops
+        .history(SANDBOX_PROFILE_ID, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    assert!(resumed.deployments.len() > partial.deployments.len());
+    assert!(resumed.failing_windows.is_empty());
+
+    // It ends with every record: what a sync of every window into an empty cache gets.
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = support::open_ops(fresh_dir.path(), support::TestClock::at(support::T0)).await;
+    fresh
+        .attach_sandbox(f.sandbox.discovery().clone())
+        .await
+        .unwrap();
+    fresh
+        .sync_history(SANDBOX_PROFILE_ID, |_| {})
+        .await
+        .unwrap();
+    let whole = fresh
+        .history(SANDBOX_PROFILE_ID, &DeploymentFilter::default())
+        .await
+        .unwrap();
+    let ids = |p: &switchyard_ops::HistoryPage| {
+        let mut v: Vec<String> = p.deployments.iter().map(|d| d.id.clone()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&resumed), ids(&whole));
+
+    // Once a sync has reached its last window, the next one asks every window again.
+    f.clock.advance(60_000);
+    let next = f
+        .ops
+        .sync_history(SANDBOX_PROFILE_ID, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(next.resumed, 0);
+    assert_eq!(next.inserted, 0);
+}
+
+#[tokio::test]
 async fn a_sync_against_a_stopped_deploy_api_stops_at_the_first_window() {
     let f = fixture().await;
     f.ops

@@ -14,8 +14,10 @@ use switchyard_core::{Clock, DeploymentMetadata, Environment, SystemClock, SANDB
 use switchyard_ops::{
     LogsEvent, LogsRequest, Ops, Timeline, TimelineItem, TimelineKind, TimelineTone, TimelineWindow,
 };
-use switchyard_sandbox::{Sandbox, SandboxConfig};
 use switchyard_secrets::{MemoryStore, Secret};
+
+mod support;
+use support::start_sandbox;
 
 const SB: &str = SANDBOX_PROFILE_ID;
 
@@ -77,9 +79,7 @@ fn window(since: i64, until: i64) -> TimelineWindow {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_in_the_logs_is_in_the_timeline_with_the_requests_around_it_and_no_key() {
     let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-        .await
-        .unwrap();
+    let sandbox = start_sandbox(&dir.path().join("sandbox")).await;
     let d = sandbox.discovery().clone();
     let app = dir.path().join("app");
     let ops = Ops::open(&app, Arc::new(MemoryStore::new()), Arc::new(SystemClock))
@@ -312,9 +312,7 @@ async fn a_staged_rollouts_gate_keeps_the_failures_its_tail_sees() {
         Confirmation, RolloutCommand, RolloutRequest, RolloutSettings, RolloutState, StartRollout,
     };
     let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-        .await
-        .unwrap();
+    let sandbox = start_sandbox(&dir.path().join("sandbox")).await;
     assert!(
         sandbox.runtime_status().executing,
         "this test needs workerd"

@@ -375,6 +375,62 @@ async fn workers_are_listed_with_parsed_tags_and_detail() {
     assert!(workers.iter().all(|w| w.name != "gateway-v2"));
 }
 
+/// The window's listing: a page at a time with how many have arrived, every worker once, in
+/// order; a failure mid-way says how many were listed before it.
+#[tokio::test]
+async fn a_large_namespace_streams_its_workers_page_by_page_with_progress() {
+    let f = fixture().await;
+    f.sandbox
+        .generate_large_data(&LargeDataSpec {
+            scripts: vec![("dotdo-bench".into(), 2_500)],
+            deployments: 0,
+        })
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    let mut progress = Vec::new();
+    let count = f
+        .ops
+        .list_workers_by_page(SB, "dotdo-bench", |page| {
+            progress.push(page.loaded);
+            names.extend(page.rows.into_iter().map(|w| w.name));
+        })
+        .await
+        .unwrap();
+    assert_eq!(count, 2_500);
+    assert_eq!(progress, [1_000, 2_000, 2_500]);
+    let expected: Vec<String> = (1..=2_500)
+        .map(|i| format!("bench-worker-{i:05}"))
+        .collect();
+    assert_eq!(names, expected, "every worker once, in order");
+
+    let mut got = 0;
+    let err = f
+        .ops
+        .list_workers_by_page(SB, "dotdo-bench", |page| {
+            got = page.loaded;
+            f.sandbox
+                .faults()
+                .set(
+                    FaultTarget::CloudflareApi,
+                    Fault::Error {
+                        status: 500,
+                        body: None,
+                    },
+                )
+                .unwrap();
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(got, 1_000);
+    assert!(
+        err.message
+            .contains("The 1000 workers listed before it are kept; retry to list them all."),
+        "{}",
+        err.message
+    );
+}
+
 #[tokio::test]
 async fn a_namespace_of_ten_thousand_workers_lists_in_one_listing() {
     let f = fixture().await;

@@ -3,17 +3,21 @@
 //! failing 30 % of its requests is rolled back by itself at the first gate, the operator's
 //! commands, and a rollout cut off by a restart.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use switchyard_clients::{CloudflareApi, HttpClient, HttpSettings, WorkerVersionsApi};
 use switchyard_core::{Clock, Environment, ErrorCode, SystemClock, SANDBOX_PROFILE_ID};
 use switchyard_ops::{
-    Confirmation, Ops, Rollout, RolloutCommand, RolloutRequest, RolloutSettings, RolloutState,
-    StartRollout,
+    Confirmation, Ops, Rollout, RolloutCommand, RolloutPlan, RolloutRequest, RolloutSettings,
+    RolloutState, StartRollout,
 };
-use switchyard_sandbox::{Sandbox, SandboxConfig};
+use switchyard_sandbox::Sandbox;
 use switchyard_secrets::{MemoryStore, Secret};
+
+mod support;
+use support::start_sandbox;
 
 const SB: &str = SANDBOX_PROFILE_ID;
 const ENV: Environment = Environment::Staging;
@@ -46,9 +50,7 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-        .await
-        .unwrap();
+    let sandbox = start_sandbox(&dir.path().join("sandbox")).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ops = Ops::open(&dir.path().join("app"), Arc::new(MemoryStore::new()), clock)
         .await
@@ -120,22 +122,43 @@ async fn wait_for(f: &Fixture, what: &str, ok: impl Fn(&Rollout) -> bool) -> Rol
     );
 }
 
+/// The start of `req` as the operator confirms it after reading `plan`.
+fn confirmed(req: RolloutRequest, plan: RolloutPlan) -> StartRollout {
+    StartRollout {
+        request: req,
+        bundle_sha256: plan.bundle_sha256,
+        confirmation: Confirmation {
+            confirmed: true,
+            typed: None,
+            basis: Some(plan.basis),
+        },
+    }
+}
+
 async fn start(f: &Fixture, req: RolloutRequest) -> Result<Rollout, switchyard_core::AppError> {
     let plan = f.ops.rollout_plan(&req).await?;
-    f.ops
-        .start_rollout(
-            StartRollout {
-                request: req,
-                bundle_sha256: plan.bundle_sha256,
-                confirmation: Confirmation {
-                    confirmed: true,
-                    typed: None,
-                    basis: Some(plan.basis),
-                },
-            },
-            |_| {},
-        )
-        .await
+    f.ops.start_rollout(confirmed(req, plan), |_| {}).await
+}
+
+/// Run the rollout of `req` to its end while `operator` watches and steers it.
+async fn run_with(f: &Fixture, req: RolloutRequest, operator: impl Future<Output = ()>) -> Rollout {
+    let (ended, ()) = tokio::join!(start(f, req), operator);
+    ended.expect("the rollout ends")
+}
+
+/// The operator's command; the rollout after it.
+async fn command(f: &Fixture, id: &str, command: RolloutCommand) -> Rollout {
+    f.ops.control_rollout(id, command).await.unwrap()
+}
+
+/// Wait for the new version to be up at 0 %, then begin the steps.
+async fn begin(f: &Fixture) -> Rollout {
+    let r = wait_for(f, "the version at 0 %", |r| {
+        r.state == RolloutState::Testing
+    })
+    .await;
+    command(f, &r.id, RolloutCommand::Begin).await;
+    r
 }
 
 #[tokio::test]
@@ -165,14 +188,10 @@ async fn a_good_version_is_tested_pinned_then_reaches_100_percent_step_by_step()
                 .all(|a| a.status == Some(200) && a.body == "v2 good"),
             "{t:#?}"
         );
-        f.ops
-            .control_rollout(&r.id, RolloutCommand::Begin)
-            .await
-            .unwrap();
+        command(&f, &r.id, RolloutCommand::Begin).await;
         wait_for(&f, "the first step", |r| r.percent == 10).await;
     };
-    let (ended, ()) = tokio::join!(start(&f, req), operator);
-    let r = ended.unwrap();
+    let r = run_with(&f, req, operator).await;
     assert_eq!(r.state, RolloutState::Completed, "{r:#?}");
     assert_eq!(r.percent, 100);
     assert_eq!(
@@ -212,17 +231,9 @@ async fn a_version_failing_30_percent_is_rolled_back_at_the_first_gate_by_itself
     let stable = active_split(&f).await[0].0.clone();
     let req = request(&f, FLAKY, "flaky.mjs");
     let operator = async {
-        let r = wait_for(&f, "the version at 0 %", |r| {
-            r.state == RolloutState::Testing
-        })
-        .await;
-        f.ops
-            .control_rollout(&r.id, RolloutCommand::Begin)
-            .await
-            .unwrap();
+        begin(&f).await;
     };
-    let (ended, ()) = tokio::join!(start(&f, req), operator);
-    let r = ended.unwrap();
+    let r = run_with(&f, req, operator).await;
     assert_eq!(r.state, RolloutState::RolledBack, "{r:#?}");
     let gate = r.gate.clone().unwrap();
     assert_eq!(gate.passed, Some(false));
@@ -252,21 +263,11 @@ async fn the_operator_pauses_and_aborts_and_a_restart_leaves_it_interrupted() {
         })
         .await;
         // Pausing at 0 % is refused, and says so.
-        let refused = f
-            .ops
-            .control_rollout(&r.id, RolloutCommand::Pause)
-            .await
-            .unwrap();
+        let refused = command(&f, &r.id, RolloutCommand::Pause).await;
         assert_eq!(refused.state, RolloutState::Testing);
-        f.ops
-            .control_rollout(&r.id, RolloutCommand::Begin)
-            .await
-            .unwrap();
+        command(&f, &r.id, RolloutCommand::Begin).await;
         wait_for(&f, "10 %", |r| r.percent == 10).await;
-        f.ops
-            .control_rollout(&r.id, RolloutCommand::Pause)
-            .await
-            .unwrap();
+        command(&f, &r.id, RolloutCommand::Pause).await;
         let paused = wait_for(&f, "paused", |r| r.state == RolloutState::Paused).await;
         assert_eq!(active_split(&f).await.len(), 2, "the split is held");
         assert!(paused
@@ -283,18 +284,11 @@ async fn the_operator_pauses_and_aborts_and_a_restart_leaves_it_interrupted() {
             .message
             .as_deref()
             .is_some_and(|m| m.starts_with("Staged rollout")));
-        f.ops
-            .control_rollout(&r.id, RolloutCommand::Advance)
-            .await
-            .unwrap();
+        command(&f, &r.id, RolloutCommand::Advance).await;
         wait_for(&f, "50 %", |r| r.percent == 50).await;
-        f.ops
-            .control_rollout(&r.id, RolloutCommand::Abort)
-            .await
-            .unwrap();
+        command(&f, &r.id, RolloutCommand::Abort).await;
     };
-    let (ended, ()) = tokio::join!(start(&f, req), operator);
-    let r = ended.unwrap();
+    let r = run_with(&f, req, operator).await;
     assert_eq!(r.state, RolloutState::Aborted);
     assert_eq!(active_split(&f).await, vec![(stable.clone(), 100.0)]);
 
@@ -327,11 +321,7 @@ async fn the_operator_pauses_and_aborts_and_a_restart_leaves_it_interrupted() {
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::Conflict);
-    let r = f
-        .ops
-        .control_rollout(&cut, RolloutCommand::Abort)
-        .await
-        .unwrap();
+    let r = command(&f, &cut, RolloutCommand::Abort).await;
     assert_eq!(r.state, RolloutState::Aborted);
     assert_eq!(active_split(&f).await, vec![(stable, 100.0)]);
 }
@@ -351,18 +341,7 @@ async fn bad_settings_and_a_changed_bundle_are_refused_before_anything_moves() {
     std::fs::write(&req.bundle_path, FLAKY).unwrap();
     let e = f
         .ops
-        .start_rollout(
-            StartRollout {
-                request: req,
-                bundle_sha256: plan.bundle_sha256,
-                confirmation: Confirmation {
-                    confirmed: true,
-                    typed: None,
-                    basis: Some(plan.basis),
-                },
-            },
-            |_| {},
-        )
+        .start_rollout(confirmed(req, plan), |_| {})
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::Conflict);
@@ -377,14 +356,7 @@ async fn the_operators_checks_hold_each_passing_gate_until_confirmed() {
     req.settings.steps = vec![25, 100];
     req.settings.operator_checks = vec!["The orders dashboard shows no new errors".into()];
     let operator = async {
-        let r = wait_for(&f, "the version at 0 %", |r| {
-            r.state == RolloutState::Testing
-        })
-        .await;
-        f.ops
-            .control_rollout(&r.id, RolloutCommand::Begin)
-            .await
-            .unwrap();
+        let r = begin(&f).await;
         // The first gate passes its measures, then holds for the operator.
         let held = wait_for(&f, "the checks asked", |r| r.awaiting_checks).await;
         assert_eq!(held.state, RolloutState::Paused);
@@ -394,20 +366,13 @@ async fn the_operators_checks_hold_each_passing_gate_until_confirmed() {
             .as_deref()
             .unwrap()
             .contains("The orders dashboard shows no new errors"));
-        f.ops
-            .control_rollout(&r.id, RolloutCommand::Advance)
-            .await
-            .unwrap();
+        command(&f, &r.id, RolloutCommand::Advance).await;
         wait_for(&f, "100 %", |r| r.percent == 100).await;
         // And again at the last gate.
         wait_for(&f, "the checks asked at 100 %", |r| r.awaiting_checks).await;
-        f.ops
-            .control_rollout(&r.id, RolloutCommand::Advance)
-            .await
-            .unwrap();
+        command(&f, &r.id, RolloutCommand::Advance).await;
     };
-    let (ended, ()) = tokio::join!(start(&f, req), operator);
-    let r = ended.unwrap();
+    let r = run_with(&f, req, operator).await;
     assert_eq!(r.state, RolloutState::Completed, "{r:#?}");
     let audit = f.ops.audit_log(SB, 200).await.unwrap();
     assert_eq!(

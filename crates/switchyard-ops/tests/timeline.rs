@@ -9,12 +9,12 @@ use switchyard_core::SANDBOX_PROFILE_ID;
 use switchyard_ops::{
     Ops, StepRunRequest, Timeline, TimelineKind, TimelineNoteRequest, TimelineTone, TimelineWindow,
 };
-use switchyard_sandbox::{Sandbox, SandboxConfig};
+use switchyard_sandbox::Sandbox;
 use switchyard_secrets::MemoryStore;
 use switchyard_store::{AuditEntry, HealthSample, HealthState};
 
 mod support;
-use support::TestClock;
+use support::{start_sandbox, TestClock};
 
 const SB: &str = SANDBOX_PROFILE_ID;
 const T0: i64 = 1_700_000_000_000;
@@ -60,9 +60,7 @@ fn kinds(t: &Timeline) -> Vec<(TimelineKind, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_window_merges_every_source_in_time_order_and_keeps_pins_and_notes() {
     let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-        .await
-        .unwrap();
+    let sandbox = start_sandbox(&dir.path().join("sandbox")).await;
     let key = sandbox.discovery().deploy_key.clone();
     let clock = TestClock::at(T0);
     let ops = open(dir.path(), &sandbox, clock.clone()).await;
@@ -302,9 +300,7 @@ async fn a_window_merges_every_source_in_time_order_and_keeps_pins_and_notes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_window_says_so_and_a_backwards_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.path().join("sandbox")))
-        .await
-        .unwrap();
+    let sandbox = start_sandbox(&dir.path().join("sandbox")).await;
     let clock = TestClock::at(T0);
     let ops = open(dir.path(), &sandbox, clock).await;
     let t = ops

@@ -160,6 +160,23 @@ async fn run(
     (result, events)
 }
 
+/// Installs, expecting a refusal: the error and the progress events.
+async fn refused(d: &WorkerdDownload) -> (switchyard_core::AppError, Vec<WorkerdInstallEvent>) {
+    let (result, events) = run(d, &CancellationToken::new()).await;
+    (result.expect_err("the install is refused"), events)
+}
+
+/// A download of `body` from a registry serving it, with its right hash, into `dir`.
+async fn served(body: &[u8], dir: &Path) -> WorkerdDownload {
+    let (base, _) = registry(body.to_vec()).await;
+    download(&base, integrity_of(body), dir)
+}
+
+/// The refusal's message says `text`.
+fn says(err: &switchyard_core::AppError, text: &str) {
+    assert!(err.message.contains(text), "{}", err.message);
+}
+
 /// Every file under `dir`.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -251,16 +268,11 @@ async fn a_download_whose_hash_differs_installs_nothing_and_says_so() {
     let published = integrity_of(b"the package the registry published");
     let d = download(&base, published, dir.path());
 
-    let (result, events) = run(&d, &CancellationToken::new()).await;
-    let err = result.unwrap_err();
+    let (err, events) = refused(&d).await;
     assert_eq!(err.code, ErrorCode::InvalidResponse);
-    assert!(err.message.contains("sha512 does not match the hash the registry published for @cloudflare/workerd-linux-64 1.20261123.1"), "{}", err.message);
-    assert!(
-        err.message.contains("Nothing was installed"),
-        "{}",
-        err.message
-    );
-    assert!(err.message.contains("cargo xtask setup"), "{}", err.message);
+    says(&err, "sha512 does not match the hash the registry published for @cloudflare/workerd-linux-64 1.20261123.1");
+    says(&err, "Nothing was installed");
+    says(&err, "cargo xtask setup");
     assert_eq!(err.runbook, None);
     // Never unpacked; the folders made for it are gone again.
     assert!(!events.contains(&WorkerdInstallEvent::Unpack), "{events:?}");
@@ -269,8 +281,7 @@ async fn a_download_whose_hash_differs_installs_nothing_and_says_so() {
     // An earlier install is left exactly as it was.
     std::fs::create_dir_all(d.destination.parent().unwrap()).unwrap();
     std::fs::write(&d.destination, b"the earlier binary").unwrap();
-    let (result, _) = run(&d, &CancellationToken::new()).await;
-    assert_eq!(result.unwrap_err().code, ErrorCode::InvalidResponse);
+    assert_eq!(refused(&d).await.0.code, ErrorCode::InvalidResponse);
     assert_eq!(
         std::fs::read(&d.destination).unwrap(),
         b"the earlier binary"
@@ -314,8 +325,7 @@ async fn a_download_cut_short_installs_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = download(&base, integrity_of(&body), dir.path());
 
-    let (result, events) = run(&d, &CancellationToken::new()).await;
-    let err = result.unwrap_err();
+    let (err, events) = refused(&d).await;
     assert_eq!(err.code, ErrorCode::Unreachable, "{}", err.message);
     assert!(
         err.message.starts_with(
@@ -324,11 +334,7 @@ async fn a_download_cut_short_installs_nothing() {
         "{}",
         err.message
     );
-    assert!(
-        err.message.contains("nothing was installed"),
-        "{}",
-        err.message
-    );
+    says(&err, "nothing was installed");
     assert!(!events.contains(&WorkerdInstallEvent::Verify), "{events:?}");
     assert!(!dir.path().join("cache").exists());
 }
@@ -342,8 +348,7 @@ async fn an_oversized_download_is_stopped_and_installs_nothing() {
     let (base, _) = registry(body.clone()).await;
     let mut d = download(&base, integrity_of(&body), dir.path());
     d.max_download_bytes = 100_000;
-    let (result, events) = run(&d, &CancellationToken::new()).await;
-    let err = result.unwrap_err();
+    let (err, events) = refused(&d).await;
     assert_eq!(err.code, ErrorCode::InvalidResponse);
     assert!(
         err.message.starts_with(
@@ -365,14 +370,9 @@ async fn an_oversized_download_is_stopped_and_installs_nothing() {
     .await;
     let mut d = download(&base, integrity_of(&body), dir.path());
     d.max_download_bytes = 100_000;
-    let (result, _) = run(&d, &CancellationToken::new()).await;
-    let err = result.unwrap_err();
+    let (err, _) = refused(&d).await;
     assert_eq!(err.code, ErrorCode::InvalidResponse);
-    assert!(
-        err.message.contains("is larger than 0.1 MB"),
-        "{}",
-        err.message
-    );
+    says(&err, "is larger than 0.1 MB");
     assert!(!dir.path().join("cache").exists());
 
     // The same package within the cap installs (the cap, not the server, refused it).
@@ -397,14 +397,9 @@ async fn a_package_without_the_binary_installs_nothing_and_writes_no_other_path(
     let dir = tempfile::tempdir().unwrap();
     let d = download(&base, integrity_of(&body), dir.path().join("a/b").as_path());
 
-    let (result, _) = run(&d, &CancellationToken::new()).await;
-    let err = result.unwrap_err();
+    let (err, _) = refused(&d).await;
     assert_eq!(err.code, ErrorCode::InvalidResponse);
-    assert!(
-        err.message.contains("The package @cloudflare/workerd-linux-64 1.20261123.1 has no package/bin/workerd; nothing was installed"),
-        "{}",
-        err.message
-    );
+    says(&err, "The package @cloudflare/workerd-linux-64 1.20261123.1 has no package/bin/workerd; nothing was installed");
     assert_eq!(files_under(dir.path()), Vec::<PathBuf>::new());
     assert!(
         !dir.path().join("a").exists(),
@@ -416,12 +411,10 @@ async fn a_package_without_the_binary_installs_nothing_and_writes_no_other_path(
 async fn a_binary_that_does_not_run_is_not_installed() {
     let body =
         package_with(b"#!/bin/sh\necho 'cannot execute: wrong architecture' >&2\nexit 126\n");
-    let (base, _) = registry(body.clone()).await;
     let dir = tempfile::tempdir().unwrap();
-    let d = download(&base, integrity_of(&body), dir.path());
+    let d = served(&body, dir.path()).await;
 
-    let (result, events) = run(&d, &CancellationToken::new()).await;
-    let err = result.unwrap_err();
+    let (err, events) = refused(&d).await;
     assert!(events.contains(&WorkerdInstallEvent::Check), "{events:?}");
     assert!(
         err.message
@@ -429,16 +422,8 @@ async fn a_binary_that_does_not_run_is_not_installed() {
         "{}",
         err.message
     );
-    assert!(
-        err.message.contains("wrong architecture"),
-        "{}",
-        err.message
-    );
-    assert!(
-        err.message.contains("Nothing was installed"),
-        "{}",
-        err.message
-    );
+    says(&err, "wrong architecture");
+    says(&err, "Nothing was installed");
     assert!(!dir.path().join("cache").exists());
 }
 
@@ -550,11 +535,7 @@ async fn the_local_sandbox_executes_scripts_once_workerd_is_installed_and_not_be
     // The pinned install checks the lock file's hash: this registry's package is refused.
     let err = ops.install_workerd(|_| {}).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidResponse);
-    assert!(
-        err.message.contains("sha512 does not match"),
-        "{}",
-        err.message
-    );
+    says(&err, "sha512 does not match");
     let bare = pinned.name.rsplit('/').next().unwrap();
     assert!(reg
         .asked

@@ -391,16 +391,8 @@ fn write_discovery(data_dir: &Path, discovery: &Discovery) -> anyhow::Result<()>
     let json = serde_json::to_vec_pretty(discovery)?;
     {
         use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut f = options
-            .open(&tmp)
-            .with_context(|| format!("writing {}", tmp.display()))?;
+        let mut f =
+            runtime::create_private(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
         f.write_all(&json)?;
         f.write_all(b"\n")?;
         f.sync_all()?;

@@ -264,7 +264,7 @@ pub async fn seed(store: &Store, created_by: &str) -> Result<(), StoreError> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LargeDataSpec {
     /// `(namespace, script count)`: the namespace is created when missing; scripts are named
-    /// `bench-worker-00001`….
+    /// `bench-worker-00001`… (six digits from 100,000 scripts up).
     pub scripts: Vec<(String, usize)>,
     /// How many deployment records to add, spread over the services and environments.
     pub deployments: usize,
@@ -290,8 +290,10 @@ pub async fn generate_large_data(
             store.create_namespace(namespace, created_by, now).await?;
         }
         let mut tx = store.begin().await?;
+        // Zero-padded to the count's width (at least 5), so names sort as they are numbered.
+        let width = count.to_string().len().max(5);
         for i in 1..=*count {
-            let name = format!("bench-worker-{i:05}");
+            let name = format!("bench-worker-{i:0width$}");
             let source = worker_source(&name, "v1.0.0", "0000000bench");
             let upload = ScriptUpload {
                 modules: vec![crate::store::ModuleUpload {

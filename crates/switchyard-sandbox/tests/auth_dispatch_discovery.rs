@@ -3,7 +3,7 @@
 mod common;
 
 use common::{json_of, start};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[tokio::test]
@@ -317,15 +317,7 @@ async fn dispatcher_routes_by_host_and_path_as_the_contract_says() {
 #[tokio::test]
 async fn health_follows_deploys_and_deletes() {
     let s = start(false, false).await;
-    let r = s
-        .http
-        .post(s.cf("/workers/dispatch/namespaces"))
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({"name": "dotdo-production"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    s.create_namespace("dotdo-production").await;
     assert_eq!(
         s.health_status("production", "schedule").await,
         StatusCode::NOT_FOUND
@@ -468,14 +460,7 @@ async fn info_routes_and_unknown_paths_answer_json() {
         json_of(r).await,
         (StatusCode::NOT_FOUND, json!({"error": "Not found"}))
     );
-    let r = s
-        .http
-        .delete(format!("{}/health", s.d.deploy_api_url))
-        .bearer_auth(&s.d.deploy_key)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s.deploy_api(Method::DELETE, "/health").await;
     assert_eq!(st, StatusCode::METHOD_NOT_ALLOWED);
     assert!(v["error"].is_string());
     let (st, _) = json_of(
@@ -488,14 +473,9 @@ async fn info_routes_and_unknown_paths_answer_json() {
     .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     // Bulk delete by tag needs the tags parameter.
-    let r = s
-        .http
-        .delete(s.ns("dotdo-production", "/scripts"))
-        .bearer_auth(&s.d.cloudflare_token)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_call(Method::DELETE, &s.ns("dotdo-production", "/scripts"))
+        .await;
     assert_eq!(
         (st, &v["errors"][0]["code"]),
         (StatusCode::BAD_REQUEST, &json!(10003))
@@ -514,15 +494,9 @@ async fn info_routes_and_unknown_paths_answer_json() {
         json_of(r).await.1["result"]["compatibility_date"],
         "2025-06-01"
     );
-    let r = s
-        .http
-        .patch(&url)
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({"bindings": [{"nope": 1}]}))
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_json(Method::PATCH, &url, &json!({"bindings": [{"nope": 1}]}))
+        .await;
     assert_eq!(
         (st, &v["errors"][0]["code"]),
         (StatusCode::BAD_REQUEST, &json!(10021))

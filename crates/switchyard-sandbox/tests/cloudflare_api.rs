@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{json_of, start, TestSandbox};
+use common::{json_of, script_ids, start, TestSandbox};
 use reqwest::multipart::{Form, Part};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 fn assert_envelope_ok(v: &Value) {
@@ -89,14 +89,9 @@ async fn auth_is_required_and_errors_are_envelopes() {
     // Unknown route and wrong method.
     let (st, v) = s.cf_get(&s.cf("/workers/nothing-here")).await;
     assert_error(st, &v, StatusCode::NOT_FOUND, 7003);
-    let r = s
-        .http
-        .post(s.ns("dotdo-production", "/scripts/gateway"))
-        .bearer_auth(&s.d.cloudflare_token)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_call(Method::POST, &s.ns("dotdo-production", "/scripts/gateway"))
+        .await;
     assert_error(st, &v, StatusCode::METHOD_NOT_ALLOWED, 7001);
 }
 
@@ -197,15 +192,13 @@ async fn namespaces_list_create_get_update_delete() {
     assert_error(st, &v, StatusCode::NOT_FOUND, 10007);
 
     // PUT sets trusted_workers (the docs' form), PATCH leaves omitted fields alone, PUT renames.
-    let r = s
-        .http
-        .put(s.ns("Customer-NS", ""))
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({"name": "Customer-NS", "trusted_workers": true}))
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_json(
+            Method::PUT,
+            &s.ns("Customer-NS", ""),
+            &json!({"name": "Customer-NS", "trusted_workers": true}),
+        )
+        .await;
     assert_eq!(
         (st, &v["result"]["trusted_workers"]),
         (StatusCode::OK, &json!(true))
@@ -219,25 +212,21 @@ async fn namespaces_list_create_get_update_delete() {
         .await
         .unwrap();
     assert_eq!(json_of(r).await.1["result"]["trusted_workers"], true);
-    let r = s
-        .http
-        .patch(s.ns("Customer-NS", ""))
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({"trusted_workers": "yes"}))
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_json(
+            Method::PATCH,
+            &s.ns("Customer-NS", ""),
+            &json!({"trusted_workers": "yes"}),
+        )
+        .await;
     assert_error(st, &v, StatusCode::BAD_REQUEST, 10001);
-    let r = s
-        .http
-        .put(s.ns("Customer-NS", ""))
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({"name": "renamed"}))
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_json(
+            Method::PUT,
+            &s.ns("Customer-NS", ""),
+            &json!({"name": "renamed"}),
+        )
+        .await;
     assert_eq!(
         (
             st,
@@ -246,36 +235,21 @@ async fn namespaces_list_create_get_update_delete() {
         ),
         (StatusCode::OK, &json!("renamed"), &id)
     );
-    let r = s
-        .http
-        .put(s.ns("renamed", ""))
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({"name": "dotdo-staging"}))
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_json(
+            Method::PUT,
+            &s.ns("renamed", ""),
+            &json!({"name": "dotdo-staging"}),
+        )
+        .await;
     assert_error(st, &v, StatusCode::CONFLICT, 10040);
-    let r = s
-        .http
-        .patch(s.ns("ghost", ""))
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_json(Method::PATCH, &s.ns("ghost", ""), &json!({}))
+        .await;
     assert_error(st, &v, StatusCode::NOT_FOUND, 10007);
 
     // Delete takes the scripts with it.
-    let r = s
-        .http
-        .delete(s.ns("dotdo-staging", ""))
-        .bearer_auth(&s.d.cloudflare_token)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s.cf_call(Method::DELETE, &s.ns("dotdo-staging", "")).await;
     assert_eq!(st, StatusCode::OK);
     assert_envelope_ok(&v);
     assert_eq!(v["result"], Value::Null);
@@ -285,14 +259,7 @@ async fn namespaces_list_create_get_update_delete() {
         s.health_status("staging", "gateway").await,
         StatusCode::NOT_FOUND
     );
-    let r = s
-        .http
-        .delete(s.ns("dotdo-staging", ""))
-        .bearer_auth(&s.d.cloudflare_token)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s.cf_call(Method::DELETE, &s.ns("dotdo-staging", "")).await;
     assert_error(st, &v, StatusCode::NOT_FOUND, 10007);
 }
 
@@ -426,37 +393,21 @@ async fn script_upload_get_content_bindings_settings_tags_delete() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(s.cf_get(&tags_url).await.1["result"], json!(["y", "z"]));
-    let r = s
-        .http
-        .put(&tags_url)
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({"not": "an array"}))
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_json(Method::PUT, &tags_url, &json!({"not": "an array"}))
+        .await;
     assert_error(st, &v, StatusCode::BAD_REQUEST, 10001);
     let nine: Vec<String> = (0..9).map(|i| format!("t{i}")).collect();
-    let r = s
-        .http
-        .put(&tags_url)
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&nine)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s.cf_json(Method::PUT, &tags_url, &nine).await;
     assert_error(st, &v, StatusCode::BAD_REQUEST, 100103);
 
     // Delete.
-    let r = s
-        .http
-        .delete(s.ns("dotdo-development", "/scripts/customer-123"))
-        .bearer_auth(&s.d.cloudflare_token)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_call(
+            Method::DELETE,
+            &s.ns("dotdo-development", "/scripts/customer-123"),
+        )
+        .await;
     assert_eq!((st, &v["result"]), (StatusCode::OK, &Value::Null));
     for path in ["", "/content", "/bindings", "/settings", "/tags"] {
         let (st, v) = s
@@ -464,14 +415,12 @@ async fn script_upload_get_content_bindings_settings_tags_delete() {
             .await;
         assert_error(st, &v, StatusCode::NOT_FOUND, 10007);
     }
-    let r = s
-        .http
-        .delete(s.ns("dotdo-development", "/scripts/customer-123"))
-        .bearer_auth(&s.d.cloudflare_token)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_call(
+            Method::DELETE,
+            &s.ns("dotdo-development", "/scripts/customer-123"),
+        )
+        .await;
     assert_error(st, &v, StatusCode::NOT_FOUND, 10007);
 }
 
@@ -601,15 +550,13 @@ async fn upload_errors_have_cloudflare_codes() {
     .await;
     assert_error(st, &v, StatusCode::BAD_REQUEST, 100134);
     // Not multipart.
-    let r = s
-        .http
-        .put(s.ns("dotdo-production", "/scripts/w"))
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_json(
+            Method::PUT,
+            &s.ns("dotdo-production", "/scripts/w"),
+            &json!({}),
+        )
+        .await;
     assert_error(st, &v, StatusCode::BAD_REQUEST, 10001);
     // Too large.
     let big = "a".repeat(switchyard_sandbox::SCRIPT_SIZE_LIMIT + 1);
@@ -654,12 +601,7 @@ async fn script_list_filters_by_tag_and_pages_with_a_cursor() {
     let (_, v) = s
         .cf_get(&s.ns("dotdo-production", "/scripts?tags=service:gateway:yes"))
         .await;
-    let ids: Vec<&str> = v["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["script"]["id"].as_str().unwrap())
-        .collect();
+    let ids = script_ids(&v);
     assert_eq!(ids, ["gateway", "gateway-v2"]);
     let (_, v) = s
         .cf_get(&s.ns(
@@ -698,14 +640,12 @@ async fn script_list_filters_by_tag_and_pages_with_a_cursor() {
     assert_error(st, &v, StatusCode::NOT_FOUND, 10007);
 
     // Bulk delete by tag.
-    let r = s
-        .http
-        .delete(s.ns("dotdo-production", "/scripts?tags=service:gateway:yes"))
-        .bearer_auth(&s.d.cloudflare_token)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s
+        .cf_call(
+            Method::DELETE,
+            &s.ns("dotdo-production", "/scripts?tags=service:gateway:yes"),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["result"]["deleted_count"], 2);
     assert_eq!(v["result"]["has_more"], false);
@@ -825,4 +765,63 @@ async fn framework_errors_are_envelopes_too() {
     let (st, v) = json_of(r).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(v["error"].is_string());
+}
+
+/// The script routes look their namespace and script up before anything else: each refuses a
+/// missing one with the API's code (the secrets API words a missing namespace its own way), a
+/// secret or tag is named by its path, and a secret's value never comes back.
+#[tokio::test]
+async fn script_routes_refuse_a_missing_namespace_or_script_and_name_their_secret_or_tag() {
+    let s = start(true, false).await;
+    let secrets = s.ns("dotdo-staging", "/scripts/gateway/secrets");
+    for (url, status, code) in [
+        (s.ns("ghost", "/scripts/gateway/secrets"), 404, 100119),
+        (s.ns("dotdo-staging", "/scripts/ghost/secrets"), 404, 10007),
+        (format!("{secrets}/NOT_SET"), 404, 10056),
+        (s.ns("ghost", "/scripts/gateway/settings"), 404, 10007),
+        (s.ns("dotdo-staging", "/scripts/ghost/tags"), 404, 10007),
+    ] {
+        let (st, v) = s.cf_get(&url).await;
+        assert_error(st, &v, StatusCode::from_u16(status).unwrap(), code);
+    }
+    let (st, v) = s
+        .cf_call(Method::DELETE, &format!("{secrets}/NOT_SET"))
+        .await;
+    assert_error(st, &v, StatusCode::NOT_FOUND, 10056);
+
+    let body = json!({"name": "API_SECRET", "text": "s3cret-value", "type": "secret_text"});
+    let (st, v) = s.cf_json(Method::PUT, &secrets, &body).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = s.cf_get(&format!("{secrets}/API_SECRET")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["result"],
+        json!({"name": "API_SECRET", "type": "secret_text"})
+    );
+    let (_, v) = s.cf_get(&secrets).await;
+    assert_eq!(
+        v["result"],
+        json!([{"name": "API_SECRET", "type": "secret_text"}])
+    );
+    let (st, v) = s
+        .cf_call(Method::DELETE, &format!("{secrets}/API_SECRET"))
+        .await;
+    assert_eq!((st, &v["result"]), (StatusCode::OK, &Value::Null), "{v}");
+    assert_eq!(s.cf_get(&secrets).await.1["result"], json!([]));
+
+    let tags = s.ns("dotdo-staging", "/scripts/gateway/tags");
+    let (_, before) = s.cf_get(&tags).await;
+    let (st, v) = s
+        .cf_call(Method::PUT, &format!("{tags}/team:payments"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s.cf_get(&tags).await;
+    let mut expected = before["result"].as_array().unwrap().clone();
+    expected.push(json!("team:payments"));
+    assert_eq!(v["result"], Value::Array(expected));
+    let (st, v) = s
+        .cf_call(Method::DELETE, &format!("{tags}/team:payments"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(s.cf_get(&tags).await.1["result"], before["result"]);
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{b64, deploy_body, json_of, start};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -69,26 +69,12 @@ async fn every_route_requires_a_key_with_deploy_permission() {
 #[tokio::test]
 async fn health_and_info_answer_with_a_valid_key() {
     let s = start(false, false).await;
-    let r = s
-        .http
-        .get(format!("{}/health", s.d.deploy_api_url))
-        .bearer_auth(&s.d.deploy_key)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s.deploy_api(Method::GET, "/health").await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["status"], "ok");
     assert_eq!(v["service"], "deploy");
     assert!(chrono::DateTime::parse_from_rfc3339(v["timestamp"].as_str().unwrap()).is_ok());
-    let r = s
-        .http
-        .get(format!("{}/", s.d.deploy_api_url))
-        .bearer_auth(&s.d.deploy_key)
-        .send()
-        .await
-        .unwrap();
-    let (st, v) = json_of(r).await;
+    let (st, v) = s.deploy_api(Method::GET, "/").await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["service"], "deploy");
     assert_eq!(v["version"], "1.0.0");
@@ -565,15 +551,7 @@ async fn body_is_json_whatever_the_content_type_and_wrapped_base64_is_accepted()
 #[tokio::test]
 async fn true_rollback_can_be_switched_while_running() {
     let s = start(false, false).await;
-    let r = s
-        .http
-        .post(s.cf("/workers/dispatch/namespaces"))
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({"name": "dotdo-staging"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    s.create_namespace("dotdo-staging").await;
     let settings = format!("{}/__sandbox/settings", s.d.base_url);
     let (st, v) = json_of(s.http.get(&settings).send().await.unwrap()).await;
     assert_eq!((st, v), (StatusCode::OK, json!({"true_rollback": false})));
@@ -660,15 +638,7 @@ async fn concurrent_deploys_and_reads_all_succeed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_rollbacks_each_step_back_once() {
     let s = std::sync::Arc::new(start(false, true).await);
-    let r = s
-        .http
-        .post(s.cf("/workers/dispatch/namespaces"))
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({"name": "dotdo-production"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    s.create_namespace("dotdo-production").await;
     for i in 0..5 {
         s.deploy("webhooks", "production", &format!("// v{i}"))
             .await;

@@ -9,30 +9,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{json_of, start, TestSandbox};
+use common::{json_of, live, module_form, TestSandbox};
 use futures_util::{SinkExt, StreamExt};
-use reqwest::multipart::{Form, Part};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-
-/// A sandbox whose runtime is up (fails, saying how to fix it, when workerd is missing).
-async fn live(seed: bool, true_rollback: bool) -> TestSandbox {
-    let s = start(seed, true_rollback).await;
-    let status = s.sandbox.runtime_status();
-    assert!(
-        status.executing,
-        "these tests need workerd: {} ",
-        status.message
-    );
-    assert!(
-        s.sandbox.runtime_ready(Duration::from_secs(20)).await,
-        "workerd did not start: {:?}",
-        s.sandbox.runtime_status()
-    );
-    s
-}
 
 fn marker() -> String {
     format!("marker-{:016x}", rand_u64())
@@ -61,8 +43,21 @@ async fn get(s: &TestSandbox, url: &str) -> (StatusCode, String) {
     (r.status(), r.text().await.unwrap())
 }
 
+/// What the rehearsal panel lists (its bad deploys).
+async fn rehearsal(s: &TestSandbox) -> (StatusCode, Value) {
+    let url = format!("{}/__sandbox/rehearsal", s.d.base_url);
+    json_of(s.http.get(url).send().await.unwrap()).await
+}
+
 fn health_url(s: &TestSandbox, env: &str, service: &str) -> String {
     format!("{}/services/{env}/{service}/health", s.d.base_url)
+}
+
+/// The service's health answers 200 from the code carrying `marker`.
+async fn serves(s: &TestSandbox, env: &str, service: &str, marker: &str) {
+    let (st, body) = get(s, &health_url(s, env, service)).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert!(body.contains(marker), "{body}");
 }
 
 /// Uploads a module script with `metadata` through the Cloudflare API.
@@ -73,22 +68,7 @@ async fn upload(
     source: &str,
     metadata: Value,
 ) -> (StatusCode, Value) {
-    let mut metadata = metadata;
-    metadata["main_module"] = json!("index.js");
-    let form = Form::new()
-        .part(
-            "metadata",
-            Part::text(metadata.to_string())
-                .mime_str("application/json")
-                .unwrap(),
-        )
-        .part(
-            "index.js",
-            Part::text(source.to_owned())
-                .file_name("index.js")
-                .mime_str("application/javascript+module")
-                .unwrap(),
-        );
+    let form = module_form(source, metadata);
     json_of(
         s.http
             .put(s.ns(ns, &format!("/scripts/{name}")))
@@ -109,9 +89,7 @@ async fn the_dispatcher_answers_what_the_deployed_code_answers() {
         .await;
     // Within a second of the deploy (no restart): the new code answers.
     let started = Instant::now();
-    let (st, body) = get(&s, &health_url(&s, "production", "gateway")).await;
-    assert_eq!(st, StatusCode::OK, "{body}");
-    assert!(body.contains(&first), "{body}");
+    serves(&s, "production", "gateway", &first).await;
     assert!(started.elapsed() < Duration::from_secs(1));
 
     // A bundle that throws: 500 carrying the exception.
@@ -129,9 +107,7 @@ async fn the_dispatcher_answers_what_the_deployed_code_answers() {
     // A (true) rollback uploads the previous script again: the marker is back.
     let (st, v) = s.rollback("gateway", "production").await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    let (st, body) = get(&s, &health_url(&s, "production", "gateway")).await;
-    assert_eq!(st, StatusCode::OK, "{body}");
-    assert!(body.contains(&first), "{body}");
+    serves(&s, "production", "gateway", &first).await;
 
     // The other environments run their own code.
     let (st, body) = get(&s, &health_url(&s, "staging", "gateway")).await;
@@ -154,9 +130,7 @@ async fn a_deploys_first_request_runs_the_code_its_upload_check_loaded() {
         .await;
     let loads = s.sandbox.runtime_status().code_loads;
     for _ in 0..2 {
-        let (st, body) = get(&s, &health_url(&s, "production", "gateway")).await;
-        assert_eq!(st, StatusCode::OK, "{body}");
-        assert!(body.contains(&first), "{body}");
+        serves(&s, "production", "gateway", &first).await;
     }
     assert_eq!(
         s.sandbox.runtime_status().code_loads,
@@ -174,9 +148,7 @@ async fn a_deploys_first_request_runs_the_code_its_upload_check_loaded() {
     )
     .await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    let (st, body) = get(&s, &health_url(&s, "production", "gateway")).await;
-    assert_eq!(st, StatusCode::OK, "{body}");
-    assert!(body.contains(&second), "{body}");
+    serves(&s, "production", "gateway", &second).await;
     assert_eq!(
         s.sandbox.runtime_status().code_loads,
         loads,
@@ -252,15 +224,13 @@ async fn bindings_vars_and_secrets_reach_env() {
     // A secret set through the secrets API is in env from the next request; its value is never
     // sent back.
     let secret_value = marker();
-    let r = s
-        .http
-        .put(s.ns("dotdo-staging", "/scripts/gateway/secrets"))
-        .bearer_auth(&s.d.cloudflare_token)
-        .json(&json!({"name": "API_SECRET", "text": secret_value, "type": "secret_text"}))
-        .send()
-        .await
-        .unwrap();
-    let (st, put) = json_of(r).await;
+    let (st, put) = s
+        .cf_json(
+            Method::PUT,
+            &s.ns("dotdo-staging", "/scripts/gateway/secrets"),
+            &json!({"name": "API_SECRET", "text": secret_value, "type": "secret_text"}),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK, "{put}");
     assert!(!put.to_string().contains(&secret_value));
     let (_, v) = json_of(s.http.get(&url).send().await.unwrap()).await;
@@ -614,14 +584,7 @@ async fn a_rehearsed_bad_deploy_is_broken_code_that_a_rollback_really_fixes() {
         .deployments("?service=gateway&environment=production&limit=1")
         .await;
     assert_eq!(list["deployments"][0]["id"], broken_id.as_str());
-    let (_, listed) = json_of(
-        s.http
-            .get(format!("{}/__sandbox/rehearsal", s.d.base_url))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, listed) = rehearsal(&s).await;
     assert_eq!(
         listed["bad_deploys"][0]["deployment_id"],
         broken_id.as_str()
@@ -632,14 +595,7 @@ async fn a_rehearsed_bad_deploy_is_broken_code_that_a_rollback_really_fixes() {
     assert_eq!(st, StatusCode::OK, "{v}");
     let (st, after) = get(&s, &health_url(&s, "production", "gateway")).await;
     assert_eq!((st, after), (StatusCode::OK, before));
-    let (_, listed) = json_of(
-        s.http
-            .get(format!("{}/__sandbox/rehearsal", s.d.base_url))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, listed) = rehearsal(&s).await;
     assert_eq!(listed["bad_deploys"], json!([]));
 
     // Cleared from the rehearsal panel instead: the same.

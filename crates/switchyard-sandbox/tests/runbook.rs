@@ -12,7 +12,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{start, TestSandbox};
+use common::{script_ids, start, TestSandbox};
 use serde_json::Value;
 use switchyard_core::DEFAULT_SERVICES;
 
@@ -285,12 +285,7 @@ async fn namespace_scripts_listing_and_trusted_mode() {
     let v = sh.json(&s, "curl https://api.cloudflare.com/client/v4/accounts/<account-id>/workers/dispatch/namespaces/<namespace-name>/scripts \\\n  -H \"Authorization: Bearer $CF_TOKEN\" | jq").await;
     assert_eq!(v["success"], true);
     assert_eq!(v["errors"], serde_json::json!([]));
-    let ids: Vec<&str> = v["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["script"]["id"].as_str().unwrap())
-        .collect();
+    let ids = script_ids(&v);
     assert!(ids.contains(&"gateway") && ids.contains(&"db"), "{ids:?}");
     let v = sh.json(&s, "curl https://api.cloudflare.com/client/v4/accounts/<id>/workers/dispatch/namespaces/dotdo-production/scripts \\\n     -H \"Authorization: Bearer $CF_TOKEN\"").await;
     assert_eq!(v["success"], true);

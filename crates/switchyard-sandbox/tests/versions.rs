@@ -11,58 +11,20 @@
 mod common;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use common::{json_of, start, TestSandbox};
+use common::{json_of, live, module_form, TestSandbox};
 use futures_util::StreamExt;
-use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const NS: &str = "dotdo-development";
 const WORKER: &str = "gateway";
 
-/// A sandbox whose runtime is up (fails, saying how to fix it, when workerd is missing).
-async fn live() -> TestSandbox {
-    let s = start(true, false).await;
-    let status = s.sandbox.runtime_status();
-    assert!(
-        status.executing,
-        "these tests need workerd: {} ",
-        status.message
-    );
-    assert!(
-        s.sandbox.runtime_ready(Duration::from_secs(20)).await,
-        "workerd did not start: {:?}",
-        s.sandbox.runtime_status()
-    );
-    s
-}
-
 /// A worker that answers with its label and the request headers it received.
 fn echo_worker(label: &str) -> String {
     format!(
         "export default {{\n  async fetch(request) {{\n    return Response.json({{ label: {label:?}, headers: Object.fromEntries(request.headers) }});\n  }},\n}};\n"
     )
-}
-
-fn form(source: &str, metadata: Value) -> Form {
-    let mut metadata = metadata;
-    metadata["main_module"] = json!("index.js");
-    Form::new()
-        .part(
-            "metadata",
-            Part::text(metadata.to_string())
-                .mime_str("application/json")
-                .unwrap(),
-        )
-        .part(
-            "index.js",
-            Part::text(source.to_owned())
-                .file_name("index.js")
-                .mime_str("application/javascript+module")
-                .unwrap(),
-        )
 }
 
 fn script_url(s: &TestSandbox, ns: &str, script: &str, rest: &str) -> String {
@@ -74,7 +36,10 @@ async fn put_script(s: &TestSandbox, ns: &str, script: &str, source: &str) -> Va
         s.http
             .put(script_url(s, ns, script, ""))
             .bearer_auth(&s.d.cloudflare_token)
-            .multipart(form(source, json!({"compatibility_date": "2025-01-01"})))
+            .multipart(module_form(
+                source,
+                json!({"compatibility_date": "2025-01-01"}),
+            ))
             .send()
             .await
             .unwrap(),
@@ -95,7 +60,7 @@ async fn upload_version_raw(
         s.http
             .post(script_url(s, ns, script, "/versions"))
             .bearer_auth(&s.d.cloudflare_token)
-            .multipart(form(
+            .multipart(module_form(
                 source,
                 json!({"annotations": {"workers/message": message}}),
             ))
@@ -185,7 +150,7 @@ async fn two_versions(s: &TestSandbox) -> (String, String) {
 
 #[tokio::test]
 async fn a_plain_upload_is_a_version_deployed_at_100_percent() {
-    let s = live().await;
+    let s = live(true, false).await;
     let first = put_script(&s, NS, "fn", &echo_worker("first")).await;
     let vs = versions(&s, NS, "fn").await;
     assert_eq!(vs.len(), 1, "{vs:?}");
@@ -284,7 +249,7 @@ async fn a_plain_upload_is_a_version_deployed_at_100_percent() {
 
 #[tokio::test]
 async fn an_uploaded_version_moves_no_traffic_until_deployed() {
-    let s = live().await;
+    let s = live(true, false).await;
     let (a, b) = two_versions(&s).await;
     let (st, v) = s
         .cf_get(&script_url(&s, NS, WORKER, &format!("/versions/{b}")))
@@ -310,7 +275,7 @@ async fn an_uploaded_version_moves_no_traffic_until_deployed() {
 
 #[tokio::test]
 async fn a_10_90_split_holds_over_1000_requests() {
-    let s = live().await;
+    let s = live(true, false).await;
     let (a, b) = two_versions(&s).await;
     let d = deploy(&s, NS, WORKER, &[(&a, 10.0), (&b, 90.0)]).await;
     assert_eq!(
@@ -337,7 +302,7 @@ async fn a_10_90_split_holds_over_1000_requests() {
 
 #[tokio::test]
 async fn the_override_header_pins_a_version_and_never_reaches_the_code() {
-    let s = live().await;
+    let s = live(true, false).await;
     let (a, b) = two_versions(&s).await;
     // A at 0 %: reachable only by override.
     deploy(&s, NS, WORKER, &[(&a, 0.0), (&b, 100.0)]).await;
@@ -380,7 +345,7 @@ async fn the_override_header_pins_a_version_and_never_reaches_the_code() {
 
 #[tokio::test]
 async fn the_version_key_is_sticky_and_never_reaches_the_code() {
-    let s = live().await;
+    let s = live(true, false).await;
     let (a, b) = two_versions(&s).await;
     deploy(&s, NS, WORKER, &[(&a, 50.0), (&b, 50.0)]).await;
     let mut seen = HashMap::new();
@@ -406,7 +371,7 @@ async fn the_version_key_is_sticky_and_never_reaches_the_code() {
 
 #[tokio::test]
 async fn bad_deployments_are_refused_with_clear_errors() {
-    let s = live().await;
+    let s = live(true, false).await;
     let (a, b) = two_versions(&s).await;
     let c = upload_version(&s, NS, WORKER, &echo_worker("C")).await;
     put_script(&s, NS, "db", &echo_worker("db")).await;
@@ -489,7 +454,7 @@ async fn bad_deployments_are_refused_with_clear_errors() {
 
 #[tokio::test]
 async fn deleting_a_script_or_its_namespace_removes_its_versions() {
-    let s = live().await;
+    let s = live(true, false).await;
     let create = |name: &'static str| {
         let s = &s;
         async move {

@@ -146,9 +146,33 @@ impl Store {
         &self,
         filter: &AuditFilter,
     ) -> Result<(Vec<AuditRecord>, u64), AppError> {
-        let total = self.count_audit(filter).await?;
+        let exact = AuditFilter {
+            exact_count: Some(true),
+            ..filter.clone()
+        };
+        let (page, total, _) = self.audit_page_counted(&exact, 0).await?;
+        Ok((page, total))
+    }
+
+    /// [`Store::audit_page`], counting exactly only with the filter's `exact_count` (or no
+    /// limit), else no further than `count_bound` past the page: the bool says whether the
+    /// count is exact.
+    pub async fn audit_page_counted(
+        &self,
+        filter: &AuditFilter,
+        count_bound: u64,
+    ) -> Result<(Vec<AuditRecord>, u64, bool), AppError> {
+        let (total, exact) = if filter.exact_count == Some(true) || filter.limit.is_none() {
+            (self.count_audit(filter).await?, true)
+        } else {
+            let at_most = u64::from(filter.offset.unwrap_or(0))
+                + u64::from(filter.limit.unwrap_or(0)).max(count_bound)
+                + 1;
+            let n = self.count_audit_up_to(filter, at_most).await?;
+            (n.min(at_most - 1), n < at_most)
+        };
         if total == 0 {
-            return Ok((Vec::new(), 0));
+            return Ok((Vec::new(), 0, true));
         }
         // Walking the time index visits about (offset + limit) × rows / matches entries to find
         // the page; driving by the matches looks each one up and sorts them. Every entry ever
@@ -162,12 +186,16 @@ impl Store {
         let reach =
             u64::from(filter.offset.unwrap_or(0)) + u64::from(filter.limit.unwrap_or(u32::MAX));
         // (A match sorted costs about four rows walked.)
-        let drive = if total.saturating_mul(total).saturating_mul(4) >= reach.saturating_mul(rows) {
+        // A count that stopped at its bound: more match than it says, and at least `total`
+        // match per `rows`, so the walk is short; sorting them all could be long.
+        let drive = if !exact
+            || total.saturating_mul(total).saturating_mul(4) >= reach.saturating_mul(rows)
+        {
             Drive::TimeOrder
         } else {
             Drive::Matches
         };
-        Ok((self.select_audit(filter, drive).await?, total))
+        Ok((self.select_audit(filter, drive).await?, total, exact))
     }
 
     async fn select_audit(
@@ -199,6 +227,27 @@ impl Store {
     pub async fn count_audit(&self, filter: &AuditFilter) -> Result<u64, AppError> {
         let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_log");
         push_audit_filter(&mut q, filter, Drive::Matches);
+        let n: i64 = q
+            .build()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("Reading the audit log"))?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// How many entries `filter` selects, counting no further than `at_most` (the cost of
+    /// `at_most` entries, however many match).
+    pub async fn count_audit_up_to(
+        &self,
+        filter: &AuditFilter,
+        at_most: u64,
+    ) -> Result<u64, AppError> {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM (SELECT 1 FROM audit_log");
+        push_audit_filter(&mut q, filter, Drive::Matches);
+        q.push(" LIMIT ")
+            .push_bind(i64::try_from(at_most).unwrap_or(i64::MAX))
+            .push(")");
         let n: i64 = q
             .build()
             .fetch_one(&self.pool)

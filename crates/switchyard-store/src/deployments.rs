@@ -75,7 +75,14 @@ pub struct DeploymentFilter {
     pub offset: Option<u32>,
     /// Order of the rows; None = newest first.
     pub sort: Option<HistorySort>,
+    /// Count every matching row (the view's "Count exactly"); otherwise a page's count stops at
+    /// [`COUNT_BOUND`] rows past the page, and says it is a lower bound.
+    pub exact_count: Option<bool>,
 }
+
+/// How far past a page the history's count goes before it says "at least": counting a million
+/// rows takes ~80 ms, counting 2,000 well under one.
+pub const COUNT_BOUND: u64 = 2_000;
 
 /// A column the history can be ordered by. Ties are broken newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +219,19 @@ fn push_filter(
     }
 }
 
+/// Whether the filter's only condition is its text (its page, order and count mode aside).
+fn text_alone(filter: &DeploymentFilter) -> bool {
+    filter.text.is_some()
+        && DeploymentFilter {
+            text: None,
+            limit: None,
+            offset: None,
+            sort: None,
+            exact_count: None,
+            ..filter.clone()
+        } == DeploymentFilter::default()
+}
+
 fn timestamp_ms(d: &Deployment) -> i64 {
     chrono::DateTime::parse_from_rfc3339(&d.timestamp)
         .map(|t| t.timestamp_millis())
@@ -335,7 +355,9 @@ impl Store {
         profile_id: &str,
         filter: &DeploymentFilter,
     ) -> Result<Vec<Deployment>, AppError> {
-        let drive = match self.text_matches(profile_id, filter).await? {
+        // Only whether there are more than these decides the drive.
+        let cap = Some(COUNT_BY_MATCHES_UP_TO + 1);
+        let drive = match self.text_matches(profile_id, filter, cap).await? {
             None => Drive::Indexes,
             Some(matches) => {
                 // The rows the page needs to reach: past half of the matches, walking the time
@@ -386,10 +408,14 @@ impl Store {
 
     /// How many of the profile's rows match the filter's text, counted in the text index alone
     /// (FTS5 reads its own doclists; no row is looked up). None when the filter has no text.
+    ///
+    /// With `cap`, it stops counting there (FTS5 reads its doclists lazily): enough to choose how
+    /// to drive a query, and to bound a count.
     async fn text_matches(
         &self,
         profile_id: &str,
         filter: &DeploymentFilter,
+        cap: Option<i64>,
     ) -> Result<Option<i64>, AppError> {
         let Some(text) = filter.text.as_deref() else {
             return Ok(None);
@@ -405,13 +431,17 @@ impl Store {
             "SELECT CASE
                  WHEN EXISTS (SELECT 1 FROM deployments WHERE profile_id < ?1)
                    OR EXISTS (SELECT 1 FROM deployments WHERE profile_id > ?1)
-                 THEN (SELECT COUNT(*) FROM deployments_fts WHERE deployments_fts MATCH ?2)
-                 ELSE (SELECT COUNT(*) FROM deployments_fts WHERE deployments_fts MATCH ?3)
+                 THEN (SELECT COUNT(*) FROM
+                     (SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH ?2 LIMIT ?4))
+                 ELSE (SELECT COUNT(*) FROM
+                     (SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH ?3 LIMIT ?4))
              END",
         )
         .bind(profile_id)
         .bind(mine)
         .bind(any)
+        // SQLite: a negative LIMIT is no limit.
+        .bind(cap.unwrap_or(-1))
         .fetch_one(&self.pool)
         .await
         .map(Some)
@@ -424,14 +454,11 @@ impl Store {
         profile_id: &str,
         filter: &DeploymentFilter,
     ) -> Result<u64, AppError> {
-        let matches = self.text_matches(profile_id, filter).await?;
-        let text_alone = DeploymentFilter {
-            text: None,
-            limit: None,
-            offset: None,
-            sort: None,
-            ..filter.clone()
-        } == DeploymentFilter::default();
+        let text_alone = text_alone(filter);
+        // Counted exactly only when it is the answer (the text alone); else the drive needs
+        // only whether there are more than COUNT_BY_MATCHES_UP_TO.
+        let cap = (!text_alone).then_some(COUNT_BY_MATCHES_UP_TO + 1);
+        let matches = self.text_matches(profile_id, filter, cap).await?;
         let drive = match matches {
             // The text index holds each row's profile: its count is the answer.
             Some(n) if text_alone => return Ok(u64::try_from(n).unwrap_or(0)),
@@ -447,6 +474,86 @@ impl Store {
             .map_err(db("Counting deployments"))?
             .get(0);
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// How many cached deployments match `filter` (its limit, offset and order aside), counting
+    /// no further than `at_most`: the cost is that of `at_most` rows, however many match.
+    pub async fn count_deployments_up_to(
+        &self,
+        profile_id: &str,
+        filter: &DeploymentFilter,
+        at_most: u64,
+    ) -> Result<u64, AppError> {
+        let at_most = i64::try_from(at_most).unwrap_or(i64::MAX);
+        let text_alone = text_alone(filter);
+        let cap = if text_alone {
+            at_most
+        } else {
+            COUNT_BY_MATCHES_UP_TO + 1
+        };
+        let drive = match self.text_matches(profile_id, filter, Some(cap)).await? {
+            // The text index holds each row's profile: its count is the answer.
+            Some(n) if text_alone => return Ok(u64::try_from(n).unwrap_or(0)),
+            Some(n) if n <= COUNT_BY_MATCHES_UP_TO => Drive::TextMatches,
+            _ => Drive::Indexes,
+        };
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM deployments");
+        push_filter(&mut q, profile_id, filter, drive);
+        q.push(" LIMIT ").push_bind(at_most).push(")");
+        let n: i64 = q
+            .build()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("Counting deployments"))?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Start a full sync of the profile — or go on with the one that stopped before its end,
+    /// if it started at most `resume_within_ms` before `now_ms`: then its start (epoch ms) is
+    /// returned, and the windows synced since then need not be asked again.
+    pub async fn begin_sync_run(
+        &self,
+        profile_id: &str,
+        now_ms: i64,
+        resume_within_ms: i64,
+    ) -> Result<Option<i64>, AppError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("Recording a sync"))?;
+        let stopped: Option<i64> =
+            sqlx::query_scalar("SELECT started_ms FROM sync_runs WHERE profile_id = ?")
+                .bind(profile_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db("Recording a sync"))?;
+        let resumed = stopped.filter(|&t| t <= now_ms && now_ms - t <= resume_within_ms);
+        if resumed.is_none() {
+            sqlx::query(
+                "INSERT INTO sync_runs (profile_id, started_ms) VALUES (?, ?)
+                 ON CONFLICT (profile_id) DO UPDATE SET started_ms = excluded.started_ms",
+            )
+            .bind(profile_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("Recording a sync"))?;
+        }
+        tx.commit().await.map_err(db("Recording a sync"))?;
+        Ok(resumed)
+    }
+
+    /// The full sync of the profile reached its last window: the next one starts from the first.
+    pub async fn finish_sync_run(&self, profile_id: &str) -> Result<(), AppError> {
+        sqlx::query("DELETE FROM sync_runs WHERE profile_id = ?")
+            .bind(profile_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("Recording a sync"))?;
+        Ok(())
     }
 
     /// Status changes seen for one deployment, oldest first, as (from, to, observed_ms).

@@ -31,6 +31,7 @@ pub use audit::{AuditEntry, AuditRecord};
 pub use bundles::{BundleRecord, BundleUse, BundleUseKind, DeployPin};
 pub use deployments::{
     DeploymentFilter, HistorySort, HistorySortKey, SyncWindow, SyncWindowState, UpsertReport,
+    COUNT_BOUND,
 };
 pub use health::{HealthBucket, HealthSample, HealthState};
 pub use journal::{JournalEntry, JournalResolution, JournalStage};

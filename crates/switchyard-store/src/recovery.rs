@@ -86,6 +86,10 @@ const NOT_SALVAGED: &[(&str, &str)] = &[
         "the cache starts never synced, so the next sync fetches all the Deploy API serves",
     ),
     ("_sqlx_migrations", "written anew by the migrations"),
+    (
+        "sync_runs",
+        "with sync_windows gone, a sync stopped midway is started again from its first window",
+    ),
 ];
 
 /// What happened to a damaged database at open.

@@ -197,6 +197,7 @@ async fn filters_work_together_and_the_count_is_exact() {
         text: Some("GATEWAY".into()),
         limit: None,
         offset: None,
+        exact_count: None,
     };
     let expected = |r: &AuditRecord| {
         let e = &r.entry;
@@ -397,4 +398,51 @@ async fn the_actions_recorded_are_listed_once_each_in_order() {
         empty.audit_page(&AuditFilter::default()).await.unwrap(),
         (Vec::new(), 0)
     );
+}
+
+#[tokio::test]
+async fn a_bounded_count_stops_past_the_page_and_the_pages_are_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    for i in 0..1_200 {
+        let outcome = if i % 3 == 0 { "deploy_failed" } else { "ok" };
+        store
+            .append_audit(&entry(i, "sandbox", "deploy.run", "gateway", outcome))
+            .await
+            .unwrap();
+    }
+    for filter in [
+        AuditFilter::default(),
+        AuditFilter {
+            outcome: Some(AuditOutcome::Error),
+            ..Default::default()
+        },
+    ] {
+        let all = store.count_audit(&filter).await.unwrap();
+        for offset in [0, 200, 1_000] {
+            let page = AuditFilter {
+                limit: Some(100),
+                offset: Some(offset),
+                ..filter.clone()
+            };
+            let (exact_rows, exact_total) = store.audit_page(&page).await.unwrap();
+            let (rows, total, is_exact) = store.audit_page_counted(&page, 300).await.unwrap();
+            // Up to 300 past the page's start, or 100 rows if more: exact only when all fit.
+            let at_most = u64::from(offset) + 300;
+            assert_eq!(exact_total, all);
+            assert_eq!(total, all.min(at_most), "{filter:?} from {offset}");
+            assert_eq!(is_exact, all < at_most + 1, "{filter:?} from {offset}");
+            assert_eq!(rows, exact_rows, "the same page whichever count");
+        }
+        let asked = AuditFilter {
+            limit: Some(100),
+            exact_count: Some(true),
+            ..filter.clone()
+        };
+        assert_eq!(
+            store.audit_page_counted(&asked, 300).await.unwrap().1,
+            all,
+            "counted exactly when asked"
+        );
+    }
 }

@@ -640,7 +640,7 @@ fn fill(file: &Path) {
 async fn a_full_disk_fails_the_write_with_what_to_do_and_saves_nothing() {
     let _one = ONE_STORE.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let Some(mount) = Tmpfs::mount(&dir.path().join("disk"), "6m") else {
+    let Some(mount) = Tmpfs::mount(&dir.path().join("disk"), "8m") else {
         return;
     };
     let data = mount.0.join("data");

@@ -406,6 +406,76 @@ async fn pages_are_ordered_by_any_column_and_counted_without_a_cap() {
     assert_eq!(oldest[0].id, records[0].id);
 }
 
+#[tokio::test]
+async fn a_bounded_count_stops_at_its_bound_and_agrees_with_the_exact_count_below_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let services = ["gateway", "auth", "db", "email"];
+    let records: Vec<Deployment> = (0..6_000)
+        .map(|i| {
+            deployment(
+                1_696_348_800_000 + i * 1000,
+                services[(i % 4) as usize],
+                Environment::Production,
+                DeploymentStatus::Deployed,
+            )
+        })
+        .collect();
+    store.upsert_deployments(P, &records, 1).await.unwrap();
+    // Another profile's rows are never counted.
+    store
+        .upsert_deployments("other", &records[..3_000], 1)
+        .await
+        .unwrap();
+    let filters = [
+        DeploymentFilter::default(),
+        DeploymentFilter {
+            service: Some("auth".into()),
+            ..Default::default()
+        },
+        // Text alone (counted in the text index), and with another condition.
+        DeploymentFilter {
+            text: Some("hotfix".into()),
+            ..Default::default()
+        },
+        DeploymentFilter {
+            text: Some("hotfix".into()),
+            service: Some("auth".into()),
+            ..Default::default()
+        },
+        DeploymentFilter {
+            text: Some(records[7].id.clone()),
+            ..Default::default()
+        },
+        // No term at all: every row, as the page shows.
+        DeploymentFilter {
+            text: Some("()".into()),
+            ..Default::default()
+        },
+    ];
+    for filter in &filters {
+        let exact = store.count_deployments(P, filter).await.unwrap();
+        for bound in [1, 100, 1_500, 2_001, 10_000] {
+            assert_eq!(
+                store
+                    .count_deployments_up_to(P, filter, bound)
+                    .await
+                    .unwrap(),
+                exact.min(bound),
+                "{filter:?} up to {bound}"
+            );
+        }
+    }
+    assert_eq!(
+        store.count_deployments(P, &filters[0]).await.unwrap(),
+        6_000
+    );
+    assert_eq!(
+        store.count_deployments(P, &filters[1]).await.unwrap(),
+        1_500
+    );
+}
+
 /// Every way a text search reads: the first page, a deep page, every row (an export), and the
 /// count — with and without other filters — for one profile, `expected` rows.
 async fn text_search_agrees(

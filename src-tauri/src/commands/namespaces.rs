@@ -2,10 +2,11 @@ use std::path::Path;
 
 use switchyard_core::{validate, AppError};
 use switchyard_ops::{
-    BindingsDiff, DeletePlan, Drift, NamespaceSummary, TagDeletePlan, WorkerDetail, WorkerRow,
-    WorkerSecrets,
+    BindingsDiff, DeletePlan, Drift, NamespaceSummary, TagDeletePlan, WorkerDetail, WorkerPage,
+    WorkerRow, WorkerSecrets,
 };
 use switchyard_secrets::Secret;
+use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::commands::input::{
@@ -121,6 +122,26 @@ pub async fn list_workers(
     validate::profile_id("profileId", &profile_id)?;
     validate::namespace("namespace", &namespace)?;
     state.ops.list_workers(&profile_id, &namespace).await
+}
+
+/// The workers of a namespace streamed a page at a time on `on_page` as Cloudflare answers
+/// them (the first on screen while the rest arrive); answers how many were listed.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_workers_by_page(
+    state: State<'_, AppState>,
+    profile_id: String,
+    namespace: String,
+    on_page: Channel<WorkerPage>,
+) -> Result<u32, AppError> {
+    validate::profile_id("profileId", &profile_id)?;
+    validate::namespace("namespace", &namespace)?;
+    state
+        .ops
+        .list_workers_by_page(&profile_id, &namespace, |page| {
+            let _ = on_page.send(page);
+        })
+        .await
 }
 
 /// A worker's tags, bindings, settings and size.

@@ -1,7 +1,8 @@
 import { AppShell, Box, Group, Loader, Text } from '@mantine/core';
 import { type HotkeyItem, useHotkeys } from '@mantine/hooks';
-import { createSpotlight } from '@mantine/spotlight';
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
+import { createSpotlight, type SpotlightStore } from '@mantine/spotlight';
+import { type QueryKey, useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { SandboxProblem, StorageRecovered } from '../components/EnvironmentNotices';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -9,7 +10,6 @@ import { DeploymentsArea } from '../features/deployments/DeploymentsArea';
 import { useAppInfo } from '../ipc/queries';
 import { AreaNav } from './AreaNav';
 import { type AreaId, areaById, AREAS } from '../shell/areas';
-import { CommandPalette } from './CommandPalette';
 import { activeProfileOf } from '../shell/environment';
 import { type Navigation, NavigationContext, type NavigationTarget } from '../shell/navigation';
 import { HealthMonitorProvider } from '../features/health/HealthMonitor';
@@ -17,17 +17,41 @@ import { BAND_HEIGHT, FOOTER_HEIGHT, HEADER_HEIGHT } from '../shell/layout';
 import { StatusBar } from './StatusBar';
 import { TopBar } from './TopBar';
 
-// The first screen (Deployments) is in the main bundle; the other areas load when first opened,
-// so starting the app parses only what the first screen needs.
-const DeployArea = lazy(() => import('../features/deploy/DeployArea').then((m) => ({ default: m.DeployArea })));
-const NamespacesArea = lazy(() =>
-  import('../features/namespaces/NamespacesArea').then((m) => ({ default: m.NamespacesArea })),
+// The first screen (Deployments) is in the main bundle with the styles it uses
+// (styles/firstScreen.css); the other areas load when first opened, each after the rest of the
+// styles (styles/rest.css, once), so starting the app parses only what the first screen needs.
+function withRestStyles<T>(load: () => Promise<T>): () => Promise<T> {
+  return () => import('./styles/restStyles').then(load);
+}
+const DeployArea = lazy(
+  withRestStyles(() => import('../features/deploy/DeployArea').then((m) => ({ default: m.DeployArea }))),
 );
-const HealthArea = lazy(() => import('../features/health/HealthArea').then((m) => ({ default: m.HealthArea })));
-const LogsArea = lazy(() => import('../features/logs/LogsArea').then((m) => ({ default: m.LogsArea })));
-const AuditArea = lazy(() => import('../features/audit/AuditArea').then((m) => ({ default: m.AuditArea })));
-const RunbooksArea = lazy(() => import('../features/runbooks/RunbooksArea').then((m) => ({ default: m.RunbooksArea })));
-const SettingsArea = lazy(() => import('../features/settings/SettingsArea').then((m) => ({ default: m.SettingsArea })));
+const NamespacesArea = lazy(
+  withRestStyles(() => import('../features/namespaces/NamespacesArea').then((m) => ({ default: m.NamespacesArea }))),
+);
+const HealthArea = lazy(
+  withRestStyles(() => import('../features/health/HealthArea').then((m) => ({ default: m.HealthArea }))),
+);
+const LogsArea = lazy(withRestStyles(() => import('../features/logs/LogsArea').then((m) => ({ default: m.LogsArea }))));
+const AuditArea = lazy(withRestStyles(() => import('../features/audit/AuditArea').then((m) => ({ default: m.AuditArea }))));
+const RunbooksArea = lazy(
+  withRestStyles(() => import('../features/runbooks/RunbooksArea').then((m) => ({ default: m.RunbooksArea }))),
+);
+const SettingsArea = lazy(
+  withRestStyles(() => import('../features/settings/SettingsArea').then((m) => ({ default: m.SettingsArea }))),
+);
+/** The command palette (Spotlight and its actions): loaded the first time it is opened. */
+const CommandPalette = lazy(
+  withRestStyles(() => import('./CommandPalette').then((m) => ({ default: m.CommandPalette }))),
+);
+
+/** The palette, telling once it is on the page (its lazy code loaded and rendered). */
+function MountedPalette({ store, close, onReady }: { store: SpotlightStore; close: () => void; onReady: () => void }) {
+  useEffect(() => {
+    onReady();
+  }, [onReady]);
+  return <CommandPalette store={store} close={close} />;
+}
 
 function AreaLoading({ area }: { area: AreaId }) {
   return (
@@ -40,7 +64,9 @@ function AreaLoading({ area }: { area: AreaId }) {
 
 function AreaContent({ area }: { area: AreaId }) {
   return (
-    <Suspense fallback={<AreaLoading area={area} />}>
+    // One boundary per area: the area left is unmounted at once, not kept hidden while the next
+    // one loads (so its lists can be released, see useReleaseLeftLists).
+    <Suspense key={area} fallback={<AreaLoading area={area} />}>
       <AreaSwitch area={area} />
     </Suspense>
   );
@@ -123,6 +149,31 @@ function StorageNoticeBanner() {
   );
 }
 
+/**
+ * The big lists an area holds in the query cache: the workers of a namespace (10,000 and more),
+ * the pages of history and audit loaded while scrolling.
+ */
+export function isLargeList(key: QueryKey): boolean {
+  return (key[0] === 'namespaces' && key[2] === 'workers') || (key[0] === 'history' && key[2] === 'page') || key[0] === 'audit';
+}
+
+/**
+ * When the operator moves to another area, the big lists nothing shows any more are dropped at
+ * once (not kept the cache's 5 minutes): the memory of a 10,000-worker namespace is given back
+ * when it is left. Opening the area again asks for them again (local reads, or Cloudflare's list).
+ */
+function useReleaseLeftLists(area: AreaId) {
+  const queryClient = useQueryClient();
+  const shown = useRef(area);
+  useEffect(() => {
+    if (shown.current === area) {
+      return;
+    }
+    shown.current = area;
+    queryClient.removeQueries({ type: 'inactive', predicate: (query) => isLargeList(query.queryKey) });
+  }, [area, queryClient]);
+}
+
 interface AppProps {
   initialArea?: AreaId;
 }
@@ -134,6 +185,27 @@ export function App({ initialArea = 'deployments' }: AppProps) {
     target: null,
   });
   const [[store, actions]] = useState(() => createSpotlight());
+  // The palette is loaded on its first opening (Ctrl/Cmd+K or the top bar's button); once loaded,
+  // it handles Ctrl/Cmd+K itself.
+  // It is mounted closed and opened once mounted, so its dialog hands focus back on closing.
+  const [paletteLoaded, setPaletteLoaded] = useState(false);
+  const paletteReady = useRef(false);
+  const paletteWanted = useRef(false);
+  const openPalette = useCallback(() => {
+    if (paletteReady.current) {
+      actions.open();
+    } else {
+      paletteWanted.current = true;
+      setPaletteLoaded(true);
+    }
+  }, [actions]);
+  const onPaletteReady = useCallback(() => {
+    paletteReady.current = true;
+    if (paletteWanted.current) {
+      paletteWanted.current = false;
+      actions.open();
+    }
+  }, [actions]);
   const setArea = useCallback((id: AreaId, to?: NavigationTarget) => {
     setPlace({ area: id, target: to ?? null });
   }, []);
@@ -141,21 +213,33 @@ export function App({ initialArea = 'deployments' }: AppProps) {
   const navigation = useMemo<Navigation>(() => ({ area, target, navigate: setArea }), [area, target, setArea]);
 
   const hotkeys = useMemo<HotkeyItem[]>(
-    () =>
-      AREAS.map((a) => [
+    () => [
+      ...AREAS.map<HotkeyItem>((a) => [
         `alt+Digit${a.shortcutDigit}`,
         () => {
           setArea(a.id);
         },
         { preventDefault: true, usePhysicalKeys: true },
       ]),
-    [setArea],
+      [
+        'mod+K',
+        () => {
+          // Once mounted, the palette's own Ctrl/Cmd+K toggles it.
+          if (!paletteReady.current) {
+            openPalette();
+          }
+        },
+        { preventDefault: true },
+      ],
+    ],
+    [setArea, openPalette],
   );
   useHotkeys(hotkeys, []);
 
   useEffect(() => {
     document.title = `${areaById(area).label} — Switchyard`;
   }, [area]);
+  useReleaseLeftLists(area);
 
   return (
     <NavigationContext.Provider value={navigation}>
@@ -166,7 +250,7 @@ export function App({ initialArea = 'deployments' }: AppProps) {
           footer={{ height: FOOTER_HEIGHT }}
           padding="lg"
         >
-          <TopBar onOpenPalette={actions.open} />
+          <TopBar onOpenPalette={openPalette} />
           <AreaNav />
           <AppShell.Main>
             <StorageNoticeBanner />
@@ -176,7 +260,11 @@ export function App({ initialArea = 'deployments' }: AppProps) {
           <StatusBar />
         </AppShell>
         {/* Inside the health monitor: "Run health check" checks through it. */}
-        <CommandPalette store={store} close={actions.close} />
+        {paletteLoaded && (
+          <Suspense fallback={null}>
+            <MountedPalette store={store} close={actions.close} onReady={onPaletteReady} />
+          </Suspense>
+        )}
       </HealthMonitorProvider>
     </NavigationContext.Provider>
   );

@@ -368,7 +368,7 @@ describe('command palette actions', () => {
   });
 
   it('acts at once for the rest: switch profile, health check, sync, open a namespace and a worker', async () => {
-    const report: SyncReport = { windows: 1, inserted: 0, updated: 0, statusChanges: 0, failures: [], asOfMs: 1 };
+    const report: SyncReport = { windows: 1, inserted: 0, updated: 0, statusChanges: 0, failures: [], resumed: 0, asOfMs: 1 };
     const calls = serve({
       select_profile: () => ({}),
       sync_history: () => report,

@@ -76,6 +76,11 @@ export const commands = {
 	deleteNamespace: (profileId: string, name: string, typedConfirmation: string, plannedScriptCount: number | null) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("delete_namespace", { profileId, name, typedConfirmation, plannedScriptCount })),
 	/**  Every worker of a namespace, with its tags parsed. */
 	listWorkers: (profileId: string, namespace: string) => typedError<WorkerRow_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_workers", { profileId, namespace })),
+	/**
+	 *  The workers of a namespace streamed a page at a time on `on_page` as Cloudflare answers
+	 *  them (the first on screen while the rest arrive); answers how many were listed.
+	 */
+	listWorkersByPage: (profileId: string, namespace: string, onPage: Channel<WorkerPage_Deserialize>) => typedError<number, AppError_Serialize>(__TAURI_INVOKE("list_workers_by_page", { profileId, namespace, onPage })),
 	/**  A worker's tags, bindings, settings and size. */
 	workerDetail: (profileId: string, namespace: string, script: string) => typedError<WorkerDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("worker_detail", { profileId, namespace, script })),
 	/**  A worker's source. */
@@ -507,6 +512,11 @@ export type AuditFilter_Deserialize = {
 	/**  At most this many entries; None: all of them. */
 	limit?: number | null,
 	offset?: number | null,
+	/**
+	 *  Count every match (the Audit area's "Count exactly"); otherwise a page's count stops
+	 *  2,000 entries past the page and says it is a lower bound.
+	 */
+	exactCount?: boolean | null,
 };
 
 /**  Which audit entries to read. The empty filter is every entry of every profile, newest first. */
@@ -529,6 +539,11 @@ export type AuditFilter_Serialize = {
 	/**  At most this many entries; None: all of them. */
 	limit: number | null,
 	offset: number | null,
+	/**
+	 *  Count every match (the Audit area's "Count exactly"); otherwise a page's count stops
+	 *  2,000 entries past the page and says it is a lower bound.
+	 */
+	exactCount: boolean | null,
 };
 
 /**  How an audited action ended, as the filter and the window group the stored outcomes. */
@@ -549,8 +564,12 @@ export type AuditPage = AuditPage_Serialize | AuditPage_Deserialize;
 export type AuditPage_Deserialize = {
 	/**  The filter's page (its limit and offset), newest first. */
 	entries: AuditRow_Deserialize[],
-	/**  How many entries match the filter in all. */
+	/**
+	 *  How many entries match the filter in all — or, when `total_exact` is false, at least
+	 *  this many (the count stopped 2,000 past the page; the filter's `exactCount` counts all).
+	 */
 	total: number,
+	totalExact: boolean,
 	/**  Every action the log holds (any profile), in order: the action filter's choices. */
 	actions: string[],
 };
@@ -559,8 +578,12 @@ export type AuditPage_Deserialize = {
 export type AuditPage_Serialize = {
 	/**  The filter's page (its limit and offset), newest first. */
 	entries: AuditRow_Serialize[],
-	/**  How many entries match the filter in all. */
+	/**
+	 *  How many entries match the filter in all — or, when `total_exact` is false, at least
+	 *  this many (the count stopped 2,000 past the page; the filter's `exactCount` counts all).
+	 */
 	total: number,
+	totalExact: boolean,
 	/**  Every action the log holds (any profile), in order: the action filter's choices. */
 	actions: string[],
 };
@@ -1258,6 +1281,11 @@ export type DeploymentFilter_Deserialize = {
 	offset?: number | null,
 	/**  Order of the rows; None = newest first. */
 	sort?: HistorySort | null,
+	/**
+	 *  Count every matching row (the view's "Count exactly"); otherwise a page's count stops at
+	 *  [`COUNT_BOUND`] rows past the page, and says it is a lower bound.
+	 */
+	exactCount?: boolean | null,
 };
 
 /**  Filters users apply to the cached history. Empty filter = everything, newest first. */
@@ -1277,6 +1305,11 @@ export type DeploymentFilter_Serialize = {
 	offset: number | null,
 	/**  Order of the rows; None = newest first. */
 	sort: HistorySort | null,
+	/**
+	 *  Count every matching row (the view's "Count exactly"); otherwise a page's count stops at
+	 *  [`COUNT_BOUND`] rows past the page, and says it is a lower bound.
+	 */
+	exactCount: boolean | null,
 };
 
 /**  Git and release metadata sent with a deploy. */
@@ -1646,8 +1679,13 @@ export type HistoryPage = HistoryPage_Serialize | HistoryPage_Deserialize;
 export type HistoryPage_Deserialize = {
 	/**  One page of the matching rows (the filter's limit and offset), in the filter's order. */
 	deployments: Deployment_Deserialize[],
-	/**  How many cached rows match the filter in all (the view pages through them). */
+	/**
+	 *  How many cached rows match the filter in all (the view pages through them) — or, when
+	 *  `total_exact` is false, at least this many (the count stopped there; the filter's
+	 *  `exactCount` counts them all).
+	 */
 	total: number,
+	totalExact: boolean,
 	/**  Oldest successful sync among the windows; None if never synced. */
 	asOfMs?: number | null,
 	/**  Windows whose last sync failed (the cache shows what it had before). */
@@ -1658,8 +1696,13 @@ export type HistoryPage_Deserialize = {
 export type HistoryPage_Serialize = {
 	/**  One page of the matching rows (the filter's limit and offset), in the filter's order. */
 	deployments: Deployment_Serialize[],
-	/**  How many cached rows match the filter in all (the view pages through them). */
+	/**
+	 *  How many cached rows match the filter in all (the view pages through them) — or, when
+	 *  `total_exact` is false, at least this many (the count stopped there; the filter's
+	 *  `exactCount` counts them all).
+	 */
 	total: number,
+	totalExact: boolean,
 	/**  Oldest successful sync among the windows; None if never synced. */
 	asOfMs: number | null,
 	/**  Windows whose last sync failed (the cache shows what it had before). */
@@ -3724,6 +3767,11 @@ export type SyncReport = {
 	updated: number,
 	statusChanges: number,
 	failures: WindowFailure[],
+	/**
+	 *  Windows not asked again: a sync that stopped before its end (the app closed, the Deploy
+	 *  API stopped answering) had synced them, and this one went on from there.
+	 */
+	resumed: number,
 	asOfMs: number | null,
 };
 
@@ -4194,6 +4242,25 @@ export type WorkerDetail_Serialize = {
 	settings: unknown,
 	/**  Size of the script's content in bytes. */
 	sizeBytes: number,
+};
+
+/**  One page of a namespace's workers, as it arrived ([`Ops::list_workers_by_page`]). */
+export type WorkerPage = WorkerPage_Serialize | WorkerPage_Deserialize;
+
+/**  One page of a namespace's workers, as it arrived ([`Ops::list_workers_by_page`]). */
+export type WorkerPage_Deserialize = {
+	/**  This page's workers, sorted by name. */
+	rows: WorkerRow_Deserialize[],
+	/**  How many workers have arrived so far, this page's included. */
+	loaded: number,
+};
+
+/**  One page of a namespace's workers, as it arrived ([`Ops::list_workers_by_page`]). */
+export type WorkerPage_Serialize = {
+	/**  This page's workers, sorted by name. */
+	rows: WorkerRow_Serialize[],
+	/**  How many workers have arrived so far, this page's included. */
+	loaded: number,
 };
 
 /**  Which build of a worker a namespace runs, as its tags say. */

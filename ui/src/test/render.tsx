@@ -65,7 +65,7 @@ export function appInfo(overrides: Partial<AppInfo> = {}): AppInfo {
 }
 
 export function historyPage(overrides: Partial<HistoryPage> = {}): HistoryPage {
-  return { deployments: [], total: overrides.deployments?.length ?? 0, asOfMs: null, failingWindows: [], ...overrides };
+  return { deployments: [], total: overrides.deployments?.length ?? 0, totalExact: true, asOfMs: null, failingWindows: [], ...overrides };
 }
 
 let deploymentCounter = 0;
@@ -166,6 +166,7 @@ export function auditPage(overrides: Partial<AuditPage> = {}): AuditPage {
   return {
     entries,
     total: entries.length,
+    totalExact: true,
     actions: [...new Set(entries.map((e) => e.action))].sort(),
     ...overrides,
   };
@@ -252,6 +253,16 @@ export function serveIpc(
     // Every plan diffs its code first; by default one line changed.
     compare_bundles: () => codeDiff(),
     interrupted_deploys: () => [],
+    // The Workers table lists a namespace page by page: by default the test's `list_workers`
+    // answer (nothing when it gives none), in pages of 1,000 on the channel, as Rust sends them.
+    list_workers_by_page: async (args) => {
+      const listed = handlers.list_workers ? ((await handlers.list_workers(args)) as unknown[]) : [];
+      for (let start = 0; start < listed.length; start += WORKERS_PAGE) {
+        const rows = listed.slice(start, start + WORKERS_PAGE);
+        deliverOnChannel(args.onPage, start / WORKERS_PAGE, { rows, loaded: start + rows.length });
+      }
+      return listed.length;
+    },
     // The Audit area lists the audit log; by default nothing is recorded yet.
     list_audit: () => auditPage(),
     timeline: (args) => timelineOf(args, []), // the Audit area's Timeline tab: nothing in the window
@@ -289,6 +300,9 @@ export function renderApp(initialArea?: AreaId) {
   );
   return { user, ...result };
 }
+
+/** Workers a page of `list_workers_by_page` carries (Cloudflare's largest page). */
+export const WORKERS_PAGE = 1000;
 
 /** The part of Tauri's IPC internals the Rust side uses to deliver a channel message. */
 interface TauriInternals {

@@ -275,6 +275,31 @@ mod jsonc;
 use env::*;
 use jsonc::*;
 
+/// A configuration file with the edits applied: its bindings before and after, the text to
+/// write, and the worker it deploys (its `name`, or the folder's).
+struct Edited {
+    old_rows: Vec<ServiceBindingRow>,
+    new_text: String,
+    rows: Vec<ServiceBindingRow>,
+    worker: String,
+}
+
+fn edited(cfg: &ConfigFile, edits: &[BindingEdit]) -> Result<Edited, AppError> {
+    let ConfigBindings {
+        rows: old_rows,
+        worker_name,
+        ..
+    } = read_rows(&cfg.text)?;
+    let new_text = edit_text(&cfg.text, edits)?;
+    let ConfigBindings { rows, .. } = read_rows(&new_text)?;
+    Ok(Edited {
+        old_rows,
+        new_text,
+        rows,
+        worker: worker_name.unwrap_or_else(|| file_name_of(&cfg.folder)),
+    })
+}
+
 impl Ops {
     /// A service folder's bindings as its wrangler config has them now, with the file's SHA-256.
     pub async fn folder_bindings(&self, folder: &str) -> Result<FolderBindings, AppError> {
@@ -306,15 +331,13 @@ impl Ops {
         check_request("request", req)?;
         let profile = self.store.get_profile(&req.profile_id).await?;
         let cfg = read_config(&req.folder).await?;
-        let ConfigBindings {
-            rows: old_rows,
-            worker_name,
-            ..
-        } = read_rows(&cfg.text)?;
-        let new_text = edit_text(&cfg.text, &req.edits)?;
-        let ConfigBindings { rows, .. } = read_rows(&new_text)?;
+        let Edited {
+            old_rows,
+            new_text,
+            rows,
+            worker,
+        } = edited(&cfg, &req.edits)?;
         let file_name = file_name(&cfg.file);
-        let worker = worker_name.unwrap_or_else(|| file_name_of(&cfg.folder));
         let namespace = profile.namespace.clone();
 
         let services = self.check_services(&profile, &namespace, &rows).await;
@@ -403,13 +426,12 @@ impl Ops {
                     ),
                 ));
             }
-            let ConfigBindings {
-            rows: old_rows,
-            worker_name,
-            ..
-        } = read_rows(&cfg.text)?;
-            let new_text = edit_text(&cfg.text, &req.edits)?;
-            let ConfigBindings { rows, .. } = read_rows(&new_text)?;
+            let Edited {
+                old_rows,
+                new_text,
+                rows,
+                worker,
+            } = edited(&cfg, &req.edits)?;
             let (env_interface, env_write) = plan_env(&cfg.folder, &old_rows, &rows).await;
             write_atomic(&cfg.file, &new_text)?;
             let mut env_interface = env_interface;
@@ -422,7 +444,6 @@ impl Ops {
                     );
                 }
             }
-            let worker = worker_name.unwrap_or_else(|| file_name_of(&cfg.folder));
             let message = format!(
                 "Saved {}. Bindings change only when the service is deployed: redeploy {worker} from this folder for the change to take effect.",
                 file_name(&cfg.file)

@@ -195,10 +195,7 @@ impl Ops {
         run_id: &str,
         abandon_reason: Option<&str>,
     ) -> Result<RunDetail, AppError> {
-        let lock = self.runbooks.lock_for(run_id);
-        let _guard = lock.lock().await;
-        let mut loaded = self.rb_load(run_id).await?;
-        check_open(&loaded.run)?;
+        let (_guard, mut loaded) = self.rb_load_open(run_id).await?;
         let st = statuses(&loaded.steps);
         if let Some(i) = st.iter().position(|s| s.state == RunStepState::Running) {
             return Err(AppError::new(
@@ -350,6 +347,18 @@ impl Ops {
             .rb_recover_with(&loaded.run, &loaded.runbook, loaded.steps)
             .await?;
         Ok(loaded)
+    }
+
+    /// Lock a run and load it, refused unless it is still open; it stays locked while the
+    /// guard lives.
+    pub(super) async fn rb_load_open(
+        &self,
+        run_id: &str,
+    ) -> Result<(tokio::sync::OwnedMutexGuard<()>, Loaded), AppError> {
+        let guard = self.runbooks.lock_for(run_id).lock_owned().await;
+        let loaded = self.rb_load(run_id).await?;
+        check_open(&loaded.run)?;
+        Ok((guard, loaded))
     }
 
     async fn rb_recover_interrupted(

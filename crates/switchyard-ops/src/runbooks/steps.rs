@@ -9,7 +9,7 @@ use switchyard_store::{CheckUpdate, NewRunEvent, RunChanges, RunStepRecord};
 use super::format::{redact, utc};
 use super::output::OutputSink;
 use super::plan::{check_confirmation, resolve_step};
-use super::records::{check_open, event, no_step, params_json, params_of, statuses, step_label};
+use super::records::{event, no_step, params_json, params_of, statuses, step_label};
 use super::{
     LiveGuard, ResolvedStepAction, RunDetail, RunStepState, Runbook, StepBlocker, StepOutput,
     StepRunRequest,
@@ -29,10 +29,7 @@ impl Ops {
         progress: impl Fn(StepOutput) + Send + Sync,
     ) -> Result<RunDetail, AppError> {
         let (stop_rx, loaded, profile, action, _live) = {
-            let lock = self.runbooks.lock_for(run_id);
-            let _guard = lock.lock().await;
-            let mut loaded = self.rb_load(run_id).await?;
-            check_open(&loaded.run)?;
+            let (_guard, mut loaded) = self.rb_load_open(run_id).await?;
             let profile = self.for_profile(&loaded.run.profile_id).await?;
             let (action, _) = resolve_step(&loaded, &profile, step_index, &request.values)?;
             let st = statuses(&loaded.steps);
@@ -202,10 +199,7 @@ impl Ops {
         check_index: u32,
         checked: bool,
     ) -> Result<RunDetail, AppError> {
-        let lock = self.runbooks.lock_for(run_id);
-        let _guard = lock.lock().await;
-        let mut loaded = self.rb_load(run_id).await?;
-        check_open(&loaded.run)?;
+        let (_guard, mut loaded) = self.rb_load_open(run_id).await?;
         let label = step_label(&loaded.runbook, step_index);
         let step = loaded
             .steps
@@ -285,10 +279,7 @@ impl Ops {
         run_id: &str,
         step_index: u32,
     ) -> Result<RunDetail, AppError> {
-        let lock = self.runbooks.lock_for(run_id);
-        let _guard = lock.lock().await;
-        let mut loaded = self.rb_load(run_id).await?;
-        check_open(&loaded.run)?;
+        let (_guard, mut loaded) = self.rb_load_open(run_id).await?;
         let label = step_label(&loaded.runbook, step_index);
         let rb_step = loaded
             .runbook
@@ -349,10 +340,7 @@ impl Ops {
         step_index: u32,
         reason: &str,
     ) -> Result<RunDetail, AppError> {
-        let lock = self.runbooks.lock_for(run_id);
-        let _guard = lock.lock().await;
-        let mut loaded = self.rb_load(run_id).await?;
-        check_open(&loaded.run)?;
+        let (_guard, mut loaded) = self.rb_load_open(run_id).await?;
         let label = step_label(&loaded.runbook, step_index);
         loaded
             .runbook

@@ -16,10 +16,12 @@ mod upload;
 mod versions;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::Router;
 use serde_json::{Map, Value};
@@ -231,6 +233,48 @@ pub(crate) async fn read_body(body: Body) -> Result<Bytes, CloudflareError> {
         })
 }
 
+/// The namespace and script a route's path names (`…/namespaces/{ns}/scripts/{script}…`).
+#[derive(serde::Deserialize)]
+pub(super) struct ScriptPath {
+    pub(super) ns: String,
+    pub(super) script: String,
+}
+
+impl ScriptPath {
+    pub(super) async fn of(parts: &mut Parts) -> Result<Self, PathRejection> {
+        let Path(names) = Path::<ScriptPath>::from_request_parts(parts, &()).await?;
+        Ok(names)
+    }
+}
+
+/// The script a route's path names (`…/namespaces/{ns}/scripts/{script}…`), looked up before
+/// the handler runs: a missing namespace or script is refused with Cloudflare's error.
+pub(super) struct NamedScript {
+    pub(super) ns: String,
+    pub(super) name: String,
+    pub(super) row: crate::store::ScriptRow,
+}
+
+impl FromRequestParts<AppState> for NamedScript {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        // A path that does not decode is refused as the framework refuses it (made an envelope
+        // on the way out, like every framework error).
+        let ScriptPath { ns, script } = ScriptPath::of(parts)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let row = script_row(state, &ns, &script)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(NamedScript {
+            ns,
+            name: script,
+            row,
+        })
+    }
+}
+
 /// The script `script` of namespace `ns`, or the Cloudflare error for a missing namespace or
 /// script.
 pub(super) async fn script_row(
@@ -245,17 +289,18 @@ pub(super) async fn script_row(
         .map_err(|e| CloudflareError::from_store(e, ns))
 }
 
-/// Stores `tags` as the script's tags, its other settings as `row` has them; the script after.
-pub(super) async fn save_tags(
-    state: &AppState,
-    ns: &str,
-    script: &str,
-    row: &crate::store::ScriptRow,
-    tags: &[String],
-) -> Result<crate::store::ScriptRow, CloudflareError> {
-    state
-        .store
-        .update_script_settings(ns, script, &row.settings(), tags)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, ns))
+impl NamedScript {
+    /// Stores the script's settings and tags (its modules unchanged); the script after.
+    pub(super) async fn save(
+        &self,
+        state: &AppState,
+        settings: &Map<String, Value>,
+        tags: &[String],
+    ) -> Result<crate::store::ScriptRow, CloudflareError> {
+        state
+            .store
+            .update_script_settings(&self.ns, &self.name, settings, tags)
+            .await
+            .map_err(|e| CloudflareError::from_store(e, &self.ns))
+    }
 }

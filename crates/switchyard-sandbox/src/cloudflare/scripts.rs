@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -13,7 +14,7 @@ use super::upload::{
     build_upload, check_script_name, optional_meta_string, previous_script, read_upload_form,
     store_script,
 };
-use super::{script_row, CfResult};
+use super::{CfResult, NamedScript};
 use crate::http::{envelope, header_str, CloudflareError};
 use crate::state::AppState;
 use crate::store::{random_hex, ScriptRow, ScriptUpload};
@@ -76,6 +77,25 @@ fn parse_tag_filter(raw: &str) -> Result<Vec<(String, bool)>, CloudflareError> {
     Ok(out)
 }
 
+/// A scripts listing's query, its `tags` filter parsed (a malformed one is refused).
+pub(super) struct TagQuery {
+    filter: Vec<(String, bool)>,
+    query: HashMap<String, String>,
+}
+
+impl FromRequestParts<AppState> for TagQuery {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let filter = parse_tag_filter(query.get("tags").map(String::as_str).unwrap_or(""))
+            .map_err(IntoResponse::into_response)?;
+        Ok(TagQuery { filter, query })
+    }
+}
+
 fn matches_tags(row: &ScriptRow, filter: &[(String, bool)]) -> bool {
     let tags = row.tags();
     filter
@@ -86,9 +106,8 @@ fn matches_tags(row: &ScriptRow, filter: &[(String, bool)]) -> bool {
 pub(super) async fn list_scripts(
     State(state): State<AppState>,
     Path((_account, ns)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    TagQuery { filter, query: q }: TagQuery,
 ) -> CfResult {
-    let filter = parse_tag_filter(q.get("tags").map(String::as_str).unwrap_or(""))?;
     let limit = match q.get("limit") {
         None => None,
         Some(l) => match l.parse::<usize>() {
@@ -102,21 +121,31 @@ pub(super) async fn list_scripts(
             }
         },
     };
-    let rows = state
-        .store
-        .scripts(&ns)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
-    let matching = rows.iter().filter(|r| matches_tags(r, &filter));
+    let store_err = |e| CloudflareError::from_store(e, &ns);
     let Some(limit) = limit else {
+        let rows = state.store.scripts(&ns).await.map_err(store_err)?;
+        let matching = rows.iter().filter(|r| matches_tags(r, &filter));
         return Ok(envelope(Value::Array(
             matching.map(namespace_script_json).collect(),
         )));
     };
-    // Cursor paging: the cursor is the name of the last script of the previous page.
-    let after = q.get("cursor").filter(|c| !c.is_empty());
-    let mut page: Vec<&ScriptRow> = matching
-        .filter(|r| after.is_none_or(|a| r.name.as_str() > a.as_str()))
+    // Cursor paging: the cursor is the name of the last script of the previous page. Without a
+    // tag filter only the page (and one more, to know whether there is more) is read, so each
+    // page of a 100,000-script namespace costs the same.
+    let after = q
+        .get("cursor")
+        .filter(|c| !c.is_empty())
+        .map(String::as_str);
+    let rows = if filter.is_empty() {
+        state.store.scripts_after(&ns, after, limit + 1).await
+    } else {
+        state.store.scripts(&ns).await
+    }
+    .map_err(store_err)?;
+    let mut page: Vec<&ScriptRow> = rows
+        .iter()
+        .filter(|r| matches_tags(r, &filter))
+        .filter(|r| after.is_none_or(|a| r.name.as_str() > a))
         .take(limit + 1)
         .collect();
     let more = page.len() > limit;
@@ -137,9 +166,8 @@ pub(super) async fn list_scripts(
 pub(super) async fn delete_scripts_by_tag(
     State(state): State<AppState>,
     Path((_account, ns)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    TagQuery { filter, query: q }: TagQuery,
 ) -> CfResult {
-    let filter = parse_tag_filter(q.get("tags").map(String::as_str).unwrap_or(""))?;
     if filter.is_empty() {
         return Err(CloudflareError::new(
             StatusCode::BAD_REQUEST,
@@ -175,12 +203,8 @@ pub(super) async fn delete_scripts_by_tag(
     })))
 }
 
-pub(super) async fn get_script(
-    State(state): State<AppState>,
-    Path((_account, ns, script)): Path<(String, String, String)>,
-) -> CfResult {
-    let row = script_row(&state, &ns, &script).await?;
-    Ok(envelope(namespace_script_json(&row)))
+pub(super) async fn get_script(script: NamedScript) -> CfResult {
+    Ok(envelope(namespace_script_json(&script.row)))
 }
 
 pub(super) async fn delete_script(
@@ -222,9 +246,8 @@ pub(super) async fn upload_script(
 
 pub(super) async fn get_content(
     State(state): State<AppState>,
-    Path((_account, ns, script)): Path<(String, String, String)>,
+    NamedScript { ns, row, .. }: NamedScript,
 ) -> CfResult {
-    let row = script_row(&state, &ns, &script).await?;
     let modules = row.modules();
     let mut contents = Vec::with_capacity(modules.len());
     for m in &modules {
@@ -272,12 +295,15 @@ pub(super) async fn get_content(
 /// `PUT …/content`: replaces the modules, keeping bindings and other settings.
 pub(super) async fn put_content(
     State(state): State<AppState>,
-    Path((_account, ns, script)): Path<(String, String, String)>,
+    NamedScript {
+        ns,
+        name: script,
+        row: previous,
+    }: NamedScript,
     req: Request,
 ) -> CfResult {
     let main_header = header_str(req.headers(), "cf-worker-main-module-part").map(str::to_owned);
     let body_header = header_str(req.headers(), "cf-worker-body-part").map(str::to_owned);
-    let previous = script_row(&state, &ns, &script).await?;
     let mut form = read_upload_form(&state, req).await?;
     let mut metadata = form.metadata.take().unwrap_or_default();
     if let Some(m) = main_header {

@@ -2,13 +2,15 @@
 //! list names, put, get (name only), delete, bulk. Values are held in memory by the runtime and
 //! reach the script's `env`; they are never written to disk and never sent back.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
 use axum::Router;
 use serde_json::{json, Value};
 
+use super::ScriptPath;
 use crate::http::{envelope, envelope_error, CloudflareError};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -53,6 +55,38 @@ async fn script_exists(state: &AppState, ns: &str, script: &str) -> Result<(), R
             ))
         }
     }
+}
+
+/// A script a secrets route names, checked to exist before the handler runs.
+struct Script {
+    ns: String,
+    script: String,
+}
+
+impl FromRequestParts<AppState> for Script {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ScriptPath { ns, script } = ScriptPath::of(parts)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        script_exists(state, &ns, &script).await?;
+        Ok(Script { ns, script })
+    }
+}
+
+/// The secret a `…/secrets/{name}` route names.
+#[derive(serde::Deserialize)]
+struct Secret {
+    name: String,
+}
+
+fn secret_not_found(name: &str) -> Response {
+    envelope_error(
+        StatusCode::NOT_FOUND,
+        10056,
+        &format!("Secret \"{name}\" not found"),
+    )
 }
 
 fn check_name(name: &str) -> Result<(), CloudflareError> {
@@ -111,24 +145,15 @@ fn listing(state: &AppState, ns: &str, script: &str) -> Response {
     envelope(Value::Array(names))
 }
 
-async fn list(
-    State(state): State<AppState>,
-    Path((_a, ns, script)): Path<(String, String, String)>,
-) -> Response {
-    if let Err(r) = script_exists(&state, &ns, &script).await {
-        return r;
-    }
+async fn list(State(state): State<AppState>, Script { ns, script }: Script) -> Response {
     listing(&state, &ns, &script)
 }
 
 async fn put(
     State(state): State<AppState>,
-    Path((_a, ns, script)): Path<(String, String, String)>,
+    Script { ns, script }: Script,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = script_exists(&state, &ns, &script).await {
-        return r;
-    }
     let (name, text) = match parse_body(&body).and_then(|v| secret_value(&v)) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
@@ -139,37 +164,25 @@ async fn put(
 
 async fn get_one(
     State(state): State<AppState>,
-    Path((_a, ns, script, name)): Path<(String, String, String, String)>,
+    Script { ns, script }: Script,
+    Path(Secret { name }): Path<Secret>,
 ) -> Response {
-    if let Err(r) = script_exists(&state, &ns, &script).await {
-        return r;
-    }
     if state.runtime.secret_names(&ns, &script).contains(&name) {
         envelope(json!({"name": name, "type": "secret_text"}))
     } else {
-        envelope_error(
-            StatusCode::NOT_FOUND,
-            10056,
-            &format!("Secret \"{name}\" not found"),
-        )
+        secret_not_found(&name)
     }
 }
 
 async fn delete_one(
     State(state): State<AppState>,
-    Path((_a, ns, script, name)): Path<(String, String, String, String)>,
+    Script { ns, script }: Script,
+    Path(Secret { name }): Path<Secret>,
 ) -> Response {
-    if let Err(r) = script_exists(&state, &ns, &script).await {
-        return r;
-    }
     if state.runtime.delete_secret(&ns, &script, &name) {
         envelope(Value::Null)
     } else {
-        envelope_error(
-            StatusCode::NOT_FOUND,
-            10056,
-            &format!("Secret \"{name}\" not found"),
-        )
+        secret_not_found(&name)
     }
 }
 
@@ -177,12 +190,9 @@ async fn delete_one(
 /// entry is checked before any is applied.
 async fn bulk(
     State(state): State<AppState>,
-    Path((_a, ns, script)): Path<(String, String, String)>,
+    Script { ns, script }: Script,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = script_exists(&state, &ns, &script).await {
-        return r;
-    }
     let v = match parse_body(&body) {
         Ok(v) => v,
         Err(e) => return e.into_response(),

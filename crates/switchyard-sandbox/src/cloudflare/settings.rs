@@ -6,18 +6,16 @@ use axum::http::header;
 use serde_json::{json, Map, Value};
 
 use super::upload::{check_bindings, check_tags, metadata_strings, SETTINGS_KEYS};
-use super::{json_object, read_body, save_tags, script_row, CfResult};
+use super::{json_object, read_body, CfResult, NamedScript};
 use crate::http::{envelope, CloudflareError};
 use crate::state::AppState;
 use crate::store::ScriptRow;
 
-pub(super) async fn get_bindings(
-    State(state): State<AppState>,
-    Path((_account, ns, script)): Path<(String, String, String)>,
-) -> CfResult {
-    let row = script_row(&state, &ns, &script).await?;
+pub(super) async fn get_bindings(script: NamedScript) -> CfResult {
     Ok(envelope(
-        row.settings()
+        script
+            .row
+            .settings()
             .get("bindings")
             .cloned()
             .unwrap_or_else(|| json!([])),
@@ -41,22 +39,17 @@ fn settings_json(row: &ScriptRow) -> Value {
     })
 }
 
-pub(super) async fn get_settings(
-    State(state): State<AppState>,
-    Path((_account, ns, script)): Path<(String, String, String)>,
-) -> CfResult {
-    let row = script_row(&state, &ns, &script).await?;
-    Ok(envelope(settings_json(&row)))
+pub(super) async fn get_settings(script: NamedScript) -> CfResult {
+    Ok(envelope(settings_json(&script.row)))
 }
 
 /// `PATCH …/settings`: multipart with one `settings` part (JSON of any subset); a plain JSON body
 /// is accepted too.
 pub(super) async fn patch_settings(
     State(state): State<AppState>,
-    Path((_account, ns, script)): Path<(String, String, String)>,
+    script: NamedScript,
     req: Request,
 ) -> CfResult {
-    let row = script_row(&state, &ns, &script).await?;
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -85,8 +78,8 @@ pub(super) async fn patch_settings(
     } else {
         json_object(&read_body(req.into_body()).await?)?
     };
-    let mut settings = row.settings();
-    let mut tags = row.tags();
+    let mut settings = script.row.settings();
+    let mut tags = script.row.tags();
     for (k, v) in patch {
         if k == "tags" {
             tags = metadata_strings(&Map::from_iter([("tags".to_owned(), v)]), "tags")?
@@ -99,56 +92,58 @@ pub(super) async fn patch_settings(
             settings.insert(k, v);
         }
     }
-    let row = state
-        .store
-        .update_script_settings(&ns, &script, &settings, &tags)
-        .await
-        .map_err(|e| CloudflareError::from_store(e, &ns))?;
+    let row = script.save(&state, &settings, &tags).await?;
     Ok(envelope(settings_json(&row)))
 }
 
-pub(super) async fn get_tags(
-    State(state): State<AppState>,
-    Path((_account, ns, script)): Path<(String, String, String)>,
-) -> CfResult {
-    let row = script_row(&state, &ns, &script).await?;
-    Ok(envelope(json!(row.tags())))
+pub(super) async fn get_tags(script: NamedScript) -> CfResult {
+    Ok(envelope(json!(script.row.tags())))
 }
 
 pub(super) async fn put_tags(
     State(state): State<AppState>,
-    Path((_account, ns, script)): Path<(String, String, String)>,
+    script: NamedScript,
     body: Body,
 ) -> CfResult {
-    let row = script_row(&state, &ns, &script).await?;
     let body = read_body(body).await?;
     let tags: Vec<String> = serde_json::from_slice(&body)
         .map_err(|e| CloudflareError::bad_body(format!("expected a JSON array of strings: {e}")))?;
     check_tags(&tags)?;
-    let row = save_tags(&state, &ns, &script, &row, &tags).await?;
+    let row = script.save(&state, &script.row.settings(), &tags).await?;
     Ok(envelope(json!(row.tags())))
+}
+
+/// The tag a `…/tags/{tag}` route names.
+#[derive(serde::Deserialize)]
+pub(super) struct Tag {
+    tag: String,
 }
 
 pub(super) async fn add_tag(
     State(state): State<AppState>,
-    Path((_account, ns, script, tag)): Path<(String, String, String, String)>,
+    script: NamedScript,
+    Path(Tag { tag }): Path<Tag>,
 ) -> CfResult {
-    let row = script_row(&state, &ns, &script).await?;
-    let mut tags = row.tags();
+    let mut tags = script.row.tags();
     if !tags.contains(&tag) {
         tags.push(tag);
     }
     check_tags(&tags)?;
-    save_tags(&state, &ns, &script, &row, &tags).await?;
+    script.save(&state, &script.row.settings(), &tags).await?;
     Ok(envelope(Value::Null))
 }
 
 pub(super) async fn delete_tag(
     State(state): State<AppState>,
-    Path((_account, ns, script, tag)): Path<(String, String, String, String)>,
+    script: NamedScript,
+    Path(Tag { tag }): Path<Tag>,
 ) -> CfResult {
-    let row = script_row(&state, &ns, &script).await?;
-    let tags: Vec<String> = row.tags().into_iter().filter(|t| *t != tag).collect();
-    save_tags(&state, &ns, &script, &row, &tags).await?;
+    let tags: Vec<String> = script
+        .row
+        .tags()
+        .into_iter()
+        .filter(|t| *t != tag)
+        .collect();
+    script.save(&state, &script.row.settings(), &tags).await?;
     Ok(envelope(Value::Null))
 }

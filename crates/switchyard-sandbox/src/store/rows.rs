@@ -41,15 +41,20 @@ pub struct ScriptRow {
     pub deployment_id: String,
 }
 
+/// A JSON column as its type; a value that does not parse reads as empty.
+fn parsed<T: serde::de::DeserializeOwned + Default>(column: &str) -> T {
+    serde_json::from_str(column).unwrap_or_default()
+}
+
 impl ScriptRow {
     pub fn modules(&self) -> Vec<ModuleRef> {
-        serde_json::from_str(&self.modules).unwrap_or_default()
+        parsed(&self.modules)
     }
     pub fn settings(&self) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::from_str(&self.settings).unwrap_or_default()
+        parsed(&self.settings)
     }
     pub fn tags(&self) -> Vec<String> {
-        serde_json::from_str(&self.tags).unwrap_or_default()
+        parsed(&self.tags)
     }
 }
 
@@ -90,13 +95,13 @@ pub struct VersionRow {
 
 impl VersionRow {
     pub fn modules(&self) -> Vec<ModuleRef> {
-        serde_json::from_str(&self.modules).unwrap_or_default()
+        parsed(&self.modules)
     }
     pub fn settings(&self) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::from_str(&self.settings).unwrap_or_default()
+        parsed(&self.settings)
     }
     pub fn annotations(&self) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::from_str(&self.annotations).unwrap_or_default()
+        parsed(&self.annotations)
     }
 }
 
@@ -124,7 +129,7 @@ impl ScriptDeploymentRow {
         serde_json::from_str(&self.versions).unwrap_or_default()
     }
     pub fn annotations(&self) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::from_str(&self.annotations).unwrap_or_default()
+        parsed(&self.annotations)
     }
 }
 

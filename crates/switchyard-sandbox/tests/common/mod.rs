@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use base64::Engine;
+use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use switchyard_sandbox::{Discovery, Sandbox, SandboxConfig};
@@ -43,6 +44,53 @@ pub async fn start(seed: bool, true_rollback: bool) -> TestSandbox {
         http: client(),
         dir,
     }
+}
+
+/// A sandbox whose runtime is up (fails, saying how to fix it, when workerd is missing).
+pub async fn live(seed: bool, true_rollback: bool) -> TestSandbox {
+    let s = start(seed, true_rollback).await;
+    let status = s.sandbox.runtime_status();
+    assert!(
+        status.executing,
+        "these tests need workerd: {} ",
+        status.message
+    );
+    assert!(
+        s.sandbox.runtime_ready(Duration::from_secs(20)).await,
+        "workerd did not start: {:?}",
+        s.sandbox.runtime_status()
+    );
+    s
+}
+
+/// A module worker's upload form: `metadata` (its `main_module` set) and `source` as `index.js`.
+pub fn module_form(source: &str, metadata: Value) -> Form {
+    let mut metadata = metadata;
+    metadata["main_module"] = json!("index.js");
+    Form::new()
+        .part(
+            "metadata",
+            Part::text(metadata.to_string())
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "index.js",
+            Part::text(source.to_owned())
+                .file_name("index.js")
+                .mime_str("application/javascript+module")
+                .unwrap(),
+        )
+}
+
+/// The script names of a namespace's scripts listing (`result[].script.id`).
+pub fn script_ids(listing: &Value) -> Vec<&str> {
+    listing["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["script"]["id"].as_str().unwrap())
+        .collect()
 }
 
 pub fn b64(s: &str) -> String {
@@ -94,6 +142,52 @@ impl TestSandbox {
                 .unwrap(),
         )
         .await
+    }
+
+    /// A Cloudflare API call without a body; its status and JSON answer.
+    pub async fn cf_call(&self, method: reqwest::Method, url: &str) -> (StatusCode, Value) {
+        let r = self.http.request(method, url);
+        json_of(
+            r.bearer_auth(&self.d.cloudflare_token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A Cloudflare API call with a JSON body; its status and JSON answer.
+    pub async fn cf_json(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: &impl serde::Serialize,
+    ) -> (StatusCode, Value) {
+        let r = self.http.request(method, url).json(body);
+        json_of(
+            r.bearer_auth(&self.d.cloudflare_token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A Deploy API call with the deploy key, without a body; its status and JSON answer.
+    pub async fn deploy_api(&self, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.d.deploy_api_url));
+        json_of(r.bearer_auth(&self.d.deploy_key).send().await.unwrap()).await
+    }
+
+    /// Creates the dispatch namespace `name` through the Cloudflare API.
+    pub async fn create_namespace(&self, name: &str) {
+        let url = self.cf("/workers/dispatch/namespaces");
+        let (st, v) = self
+            .cf_json(reqwest::Method::POST, &url, &json!({"name": name}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
     }
 
     pub async fn deploy_raw(&self, body: &Value) -> (StatusCode, Value) {

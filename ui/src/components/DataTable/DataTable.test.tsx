@@ -152,6 +152,63 @@ describe('DataTable', () => {
     expect(names()).toEqual(['● gateway', '● auth', '● db']);
   });
 
+  it('renders every row of a short table, in a box as tall as its rows, with the same keys and copy', async () => {
+    const many = Array.from({ length: 200 }, (_, i) => ({ name: `svc-${i}`, owner: 'ops', requests: i }));
+    const user = userEvent.setup();
+    render(
+      <MantineProvider env="test">
+        <DataTable label="Services" rows={many} columns={COLUMNS} rowId={(s) => s.name} copyText={serviceText} virtual={false} />
+      </MantineProvider>,
+    );
+    const shown = dataRows();
+    expect(shown).toHaveLength(200);
+    expect(shown[199]).toHaveAttribute('aria-rowindex', '201');
+    // No fixed row height: a row is as tall as what it holds.
+    expect(shown[0]?.style.height).toBe('');
+    const box = screen.getByRole('table', { name: 'Services' }).parentElement;
+    expect(box).toHaveClass('sy-table-auto');
+    expect(box).not.toHaveClass('sy-virtual-scroll');
+
+    await user.click(screen.getByText('svc-0'));
+    await user.keyboard('{End}');
+    expect(dataRows()[199]).toHaveFocus();
+    await user.keyboard('{ArrowUp}{Control>}c{/Control}');
+    await expect(navigator.clipboard.readText()).resolves.toBe('svc-198\tops\t198');
+    // Sorting is the table's too.
+    await user.click(screen.getByRole('button', { name: 'Requests' }));
+    expect(names()[0]).toBe('svc-199');
+  });
+
+  it('leaves the keys typed in a control of a row to that control', async () => {
+    const user = userEvent.setup();
+    const onOpen = vi.fn();
+    const withField: DataColumn<Service>[] = [
+      ...COLUMNS,
+      { id: 'note', header: 'Note', cell: ({ row }) => <input aria-label={`Note on ${row.original.name}`} /> },
+    ];
+    render(
+      <MantineProvider env="test">
+        <DataTable
+          label="Services"
+          rows={SERVICES}
+          columns={withField}
+          rowId={(s) => s.name}
+          onActivate={onOpen}
+          copyText={serviceText}
+          virtual={false}
+        />
+      </MantineProvider>,
+    );
+    const field = screen.getByRole('textbox', { name: 'Note on auth' });
+    await user.click(field);
+    onOpen.mockClear();
+    await user.keyboard('a b{ArrowDown}{Home}c');
+    // The space and the arrows stayed in the field: it holds what was typed, and no row opened or took focus.
+    expect(field).toHaveValue('ca b');
+    expect(field).toHaveFocus();
+    expect(onOpen).not.toHaveBeenCalled();
+  });
+
   it('filters rows by what is typed, in any of their fields, case-insensitively', async () => {
     function Filtered() {
       const [search, setSearch] = useState('');

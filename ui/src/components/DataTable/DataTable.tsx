@@ -57,6 +57,9 @@ export type RowAttributes = Omit<HTMLAttributes<HTMLTableRowElement>, 'style'> &
 /** Ask for the next page this many rows before the end of those loaded. */
 const PREFETCH_ROWS = 60;
 
+/** Height of a row of a short (not virtual) table with no `rowHeight`: one line of small text. */
+const SHORT_ROW_HEIGHT = 36;
+
 /** Within this many pixels of the end, a following view follows new rows. */
 const FOLLOW_SLACK = 48;
 
@@ -78,8 +81,11 @@ export interface DataTableProps<T> {
   rowId: (row: T, index: number) => string;
   /** How many rows there are in all (more than `rows` when they are loaded page by page). */
   total?: number;
-  /** Height of a row; rows are that tall unless `estimateRowHeight` says otherwise. */
-  rowHeight: number;
+  /**
+   * Height of a row; rows are that tall unless `estimateRowHeight` says otherwise. A short table
+   * (`virtual={false}`) may leave it out: its rows are as tall as their content.
+   */
+  rowHeight?: number;
   /** Rows of varying height: their height until measured (and where nothing is laid out). */
   estimateRowHeight?: (row: T) => number;
 
@@ -126,6 +132,12 @@ export interface DataTableProps<T> {
   wrapCells?: boolean;
   /** Before the first measurement (and where nothing is laid out), the size of the view. */
   initialRect?: { width: number; height: number };
+  /**
+   * False for a short list (a worker's bindings, a plan's answers): every row is rendered and the
+   * box is as tall as its rows (`sy-table-auto`), so nothing scrolls inside the page. Sorting,
+   * keyboard navigation and copy are the same.
+   */
+  virtual?: boolean;
 }
 
 interface DataRowProps<T> {
@@ -137,7 +149,7 @@ interface DataRowProps<T> {
   tabIndex: number | null;
   rowCount: boolean;
   highlightOnHover: boolean;
-  height: number;
+  height: number | undefined;
   measure: ((element: HTMLTableSectionElement | null) => void) | undefined;
   attributes: RowAttributes | undefined;
   detail: ReactNode;
@@ -180,7 +192,7 @@ function DataRowView<T>({
         aria-rowindex={rowCount ? index + 2 : undefined}
         tabIndex={tabIndex ?? undefined}
         // A table row's height is a minimum: the estimate, grown by wrapped text.
-        style={{ height }}
+        style={height === undefined ? undefined : { height }}
         onClick={
           onClick &&
           (() => {
@@ -302,7 +314,7 @@ export function DataTable<T>({
   columns,
   rowId,
   total,
-  rowHeight,
+  rowHeight: rowHeightProp,
   estimateRowHeight,
   sorting: sortingProp,
   onSortingChange,
@@ -316,13 +328,16 @@ export function DataTable<T>({
   follow,
   onFollowChange,
   className,
-  scrollClassName = 'sy-virtual-scroll',
+  scrollClassName: scrollClassNameProp,
   scrollRegionLabel,
   verticalSpacing = 0,
   highlightOnHover = true,
   wrapCells = false,
   initialRect,
+  virtual = true,
 }: DataTableProps<T>) {
+  const rowHeight = rowHeightProp ?? SHORT_ROW_HEIGHT;
+  const scrollClassName = scrollClassNameProp ?? (virtual ? 'sy-virtual-scroll' : 'sy-table-auto');
   const [ownSorting, setOwnSorting] = useState<SortingState>([]);
   const manual = onSortingChange !== undefined;
   const sorting = useMemo(() => (manual ? (sortingProp ?? []) : ownSorting), [manual, sortingProp, ownSorting]);
@@ -373,10 +388,11 @@ export function DataTable<T>({
     (row: T | undefined) => (row !== undefined && estimateRowHeight ? estimateRowHeight(row) : rowHeight),
     [estimateRowHeight, rowHeight],
   );
-  const measured = estimateRowHeight !== undefined;
+  const measured = virtual && estimateRowHeight !== undefined;
 
   const virtualizer = useVirtualizer({
-    count: rows.length,
+    // A short table renders every row itself: the virtualizer has none to place.
+    count: virtual ? rows.length : 0,
     getScrollElement: () => scrollRef.current,
     getItemKey: (index) => rows[index]?.id ?? index,
     estimateSize: (index) => heightOf(rows[index]?.original),
@@ -401,7 +417,11 @@ export function DataTable<T>({
     }
   }, [measured, heightOf, renderDetail, virtualizer]);
 
-  const items = virtualizer.getVirtualItems();
+  const virtualItems = virtualizer.getVirtualItems();
+  const items = useMemo(
+    () => (virtual ? virtualItems : rows.map((_, index) => ({ index, start: 0, end: 0 }))),
+    [virtual, virtualItems, rows],
+  );
   const lastInView = items[items.length - 1]?.index ?? 0;
   const nearEnd = total !== undefined && rows.length < total && lastInView >= rows.length - PREFETCH_ROWS;
   useEffect(() => {
@@ -477,7 +497,8 @@ export function DataTable<T>({
     (event: KeyboardEvent<HTMLTableRowElement>, index: number) => {
       const { rows: current, onActivate: activate, copyText: copy } = latest.current;
       const row = current[index];
-      if (!row) {
+      // Keys typed in a control of the row (a field, a button) are that control's.
+      if (!row || event.target !== event.currentTarget) {
         return;
       }
       if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'c') {
@@ -507,13 +528,15 @@ export function DataTable<T>({
         const to = Math.max(0, Math.min(last, target));
         setActive(to);
         pendingFocus.current = to;
-        virtualizer.scrollToIndex(to, { align: 'auto' });
+        if (virtual) {
+          virtualizer.scrollToIndex(to, { align: 'auto' });
+        }
       } else if ((event.key === 'Enter' || event.key === ' ') && activate) {
         event.preventDefault();
         activate(row.original, index);
       }
     },
-    [rowHeight, virtualizer],
+    [rowHeight, virtual, virtualizer],
   );
 
   const onSort = useCallback(
@@ -524,8 +547,8 @@ export function DataTable<T>({
     [],
   );
 
-  const first = items[0];
-  const last = items[items.length - 1];
+  const first = virtual ? items[0] : undefined;
+  const last = virtual ? items[items.length - 1] : undefined;
   const paddingTop = first ? first.start : 0;
   const paddingBottom = last ? virtualizer.getTotalSize() - last.end : 0;
   const rowCount = renderDetail === undefined;
@@ -593,7 +616,9 @@ export function DataTable<T>({
               rowCount={rowCount}
               highlightOnHover={highlightOnHover}
               // A row's estimate covers its details, which have a row of their own.
-              height={detail === null ? heightOf(row.original) : rowHeight}
+              height={
+                virtual ? (detail === null ? heightOf(row.original) : rowHeight) : rowHeightProp
+              }
               measure={measured ? virtualizer.measureElement : undefined}
               attributes={rowAttributes?.(row.original, item.index)}
               detail={detail}

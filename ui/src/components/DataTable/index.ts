@@ -9,3 +9,4 @@ export {
   useColumnSort,
 } from './DataTable';
 export { useTableFilter } from './useTableFilter';
+export { CodeOrNotSet, KeyValue, KeyValueList } from './KeyValueList';

@@ -64,7 +64,7 @@ const LOG = [running, deployed, refused, cutOff, setting];
  * A stand-in for the engine's query: the filters and the page the view asks for (the real query
  * is tested against SQLite in the store's and the façade's tests).
  */
-function log(rows: readonly AuditRow[]) {
+function log(rows: readonly AuditRow[], bound?: number) {
   return (args: Record<string, unknown>) => {
     const f = args.filter as AuditFilter;
     const matching = rows.filter(
@@ -78,7 +78,12 @@ function log(rows: readonly AuditRow[]) {
     );
     const offset = f.offset ?? 0;
     const entries = matching.slice(offset, f.limit == null ? undefined : offset + f.limit);
-    return auditPage({ entries, total: matching.length, actions: [...new Set(rows.map((e) => e.action))].sort() });
+    const actions = [...new Set(rows.map((e) => e.action))].sort();
+    // As the log counts: to `bound` past the page, exactly when asked (`exactCount`).
+    if (bound !== undefined && f.exactCount !== true && matching.length > offset + bound) {
+      return auditPage({ entries, total: offset + bound, totalExact: false, actions });
+    }
+    return auditPage({ entries, total: matching.length, actions });
   };
 }
 
@@ -345,5 +350,25 @@ describe('Audit', () => {
     await waitFor(() => {
       expect(document.activeElement).toHaveTextContent('target-399');
     });
+  });
+
+  it('says "300+" when the count stopped there, scrolls past it, and counts exactly when asked', async () => {
+    const many = Array.from({ length: 650 }, (_, i) =>
+      auditRow({ seq: 10_000 - i, atMs: T - i * 60_000, target: `target-${i}` }),
+    );
+    const calls = serveIpc(appInfo(), { list_audit: log(many, 300) });
+    const { user } = renderApp('audit');
+    await screen.findByText('300+ entries');
+    const rendered = entryRows();
+    (rendered[0] as HTMLElement).focus();
+    for (const last of ['target-199', 'target-399']) {
+      await user.keyboard('{End}');
+      await waitFor(() => {
+        expect(document.activeElement).toHaveTextContent(last);
+      });
+    }
+    await user.click(screen.getByRole('button', { name: 'Count exactly' }));
+    expect(await screen.findByText('650 entries')).toBeInTheDocument();
+    expect(filtersSent(calls).filter((f) => f.exactCount === true)).toHaveLength(1);
   });
 });

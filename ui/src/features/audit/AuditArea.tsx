@@ -1,7 +1,7 @@
 import { Button, Group, Loader, NativeSelect, Paper, Stack, Tabs, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconFileTypeCsv, IconJson, IconRefresh, IconSearch } from '@tabler/icons-react';
-import { type InfiniteData, keepPreviousData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { type InfiniteData, keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useState } from 'react';
 
 import { areaById } from '../../shell/areas';
@@ -50,6 +50,48 @@ function useAuditPages(filter: AuditFilter) {
     refetchInterval: (query) =>
       query.state.data?.pages[0]?.entries.some((e) => e.status === 'started') ? RUNNING_REFRESH_MS : false,
   });
+}
+
+/**
+ * How many entries match. The log counts up to 2,000 past the page; beyond, it says "2,000+"
+ * and counts exactly when asked.
+ */
+function AuditCount({ filter, page }: { filter: AuditFilter; page: AuditPage }) {
+  /** The filter whose exact count was asked for (another filter asks again). */
+  const [askedFor, setAskedFor] = useState<AuditFilter | null>(null);
+  const asked = askedFor === filter && !page.totalExact;
+  const exact = useQuery<AuditPage, AppError, number>({
+    queryKey: [...auditKey, 'count', filter],
+    queryFn: () => callCommand(() => commands.listAudit({ ...filter, limit: 1, offset: 0, exactCount: true })),
+    select: (p) => p.total,
+    enabled: asked,
+    staleTime: Infinity,
+  });
+  const counted = asked && exact.isSuccess;
+  return (
+    <Group gap="xs">
+      <Text size="sm" aria-live="polite" id="sy-audit-count">
+        {page.totalExact
+          ? plural(page.total, 'entry', 'entries')
+          : counted
+            ? plural(exact.data, 'entry', 'entries')
+            : `${page.total.toLocaleString('en-US')}+ entries`}
+      </Text>
+      {!page.totalExact && !counted && (
+        <Button
+          variant="subtle"
+          size="compact-sm"
+          loading={asked && exact.isFetching}
+          onClick={() => {
+            setAskedFor(filter);
+          }}
+        >
+          Count exactly
+        </Button>
+      )}
+      {asked && exact.isError && <ErrorNotice error={exact.error} context="Counting the entries" />}
+    </Group>
+  );
 }
 
 /** Export every entry the filter selects (not only those loaded) where the save dialog says. */
@@ -299,6 +341,8 @@ function AuditLog() {
   }, [audit.data]);
   const first = audit.data?.pages[0];
   const total = first?.total ?? 0;
+  /** The table scrolls on while the latest page says more match (a bounded count grows). */
+  const tableTotal = Math.max(audit.data?.pages.at(-1)?.total ?? total, rows.length);
   const actions = first?.actions ?? [];
   const filtered = isFiltered(filters);
 
@@ -361,12 +405,10 @@ function AuditLog() {
         </Paper>
       ) : (
         <>
-          <Text size="sm" aria-live="polite" id="sy-audit-count">
-            {plural(total, 'entry', 'entries')}
-          </Text>
+          {first && <AuditCount filter={filter} page={first} />}
           <AuditTable
             rows={rows}
-            total={total}
+            total={tableTotal}
             profileName={profileName}
             onNeedMore={loadMore}
             loadingMore={isFetchingNextPage}

@@ -1,15 +1,18 @@
-import { ActionIcon, Alert, Badge, Button, Group, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { ActionIcon, Alert, Badge, Button, Group, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { IconPlus, IconRocket, IconTrash } from '@tabler/icons-react';
 import { useMutation } from '@tanstack/react-query';
-import { useState } from 'react';
+import { createContext, useContext, useMemo, useState } from 'react';
 
 import { useNavigation } from '../../shell/navigation';
+import { type DataColumn, DataTable } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { PathField } from '../../components/PathField';
 import { commands } from '../../ipc/bindings';
-import { type AppError, type BindingEdit as BindingEdit, type BindingsDiff, type BindingsEditApplied as BindingsEditApplied, type BindingsEditPlan as BindingsEditPlan, type CodeDiff as CodeDiff, type FolderBindings as FolderBindings } from '../../ipc/types';
+import { type AppError, type BindingEdit as BindingEdit, type BindingsEditApplied as BindingsEditApplied, type BindingsEditPlan as BindingsEditPlan, type CodeDiff as CodeDiff, type FolderBindings as FolderBindings } from '../../ipc/types';
 import { callCommand } from '../../ipc/errors';
 import '../deploy/deploy.css';
+import { DiffLines } from '../deploy/CodeDiffView';
+import { bindingDiffRows, BindingsDiffTable } from './BindingsDiffTable';
 
 /** One row of the bindings form: a service binding as typed, and the name it had in the file. */
 export interface BindingRow {
@@ -75,6 +78,122 @@ export function bindingsToRows(bindings: Partial<Record<string, string>>): Bindi
   return Object.entries(bindings).map(([b, s]) => newBindingRow(b, s ?? '', b));
 }
 
+/** A row's name in labels: its binding, or its place while unnamed. */
+function rowLabel(row: BindingRow, index: number): string {
+  return row.binding.trim() === '' ? `binding ${index + 1}` : row.binding.trim();
+}
+
+/** One of a row's fields as a text box, labelled "<Field> of <binding>". */
+function RowField({
+  row,
+  index,
+  field,
+  name,
+  placeholder,
+  disabled,
+  error,
+  onSet,
+}: {
+  row: BindingRow;
+  index: number;
+  field: 'binding' | 'service' | 'entrypoint';
+  name: string;
+  placeholder: string;
+  disabled: boolean;
+  error?: string | null;
+  onSet: (key: string, patch: Partial<BindingRow>) => void;
+}) {
+  return (
+    <TextInput
+      aria-label={`${name} of ${rowLabel(row, index)}`}
+      value={row[field]}
+      placeholder={placeholder}
+      disabled={disabled}
+      error={error}
+      spellCheck={false}
+      autoComplete="off"
+      onChange={(e) => {
+        onSet(row.key, { [field]: e.currentTarget.value });
+      }}
+    />
+  );
+}
+
+/** What every row of the form reads: the rows (a name must be unique), and how a row changes. */
+interface FormState {
+  rows: BindingRow[];
+  disabled: boolean;
+  onSet: (key: string, patch: Partial<BindingRow>) => void;
+  onRemove: (key: string) => void;
+}
+
+// The cells read the form through a context rather than from columns made anew on each keystroke:
+// new columns would mount new cells, and the field being typed in would lose its focus.
+const FormContext = createContext<FormState>({ rows: [], disabled: true, onSet: () => undefined, onRemove: () => undefined });
+
+type FormCell = NonNullable<DataColumn<BindingRow>['cell']>;
+
+const NameCell: FormCell = ({ row: { original: r, index } }) => {
+  const { rows, disabled, onSet } = useContext(FormContext);
+  return (
+    <>
+      <RowField
+        row={r}
+        index={index}
+        field="binding"
+        name="Name"
+        placeholder="DB_SERVICE"
+        disabled={disabled}
+        error={rowProblem(r, rows)}
+        onSet={onSet}
+      />
+      {r.original !== null && r.original !== r.binding.trim() && (
+        <Text size="xs" c="dimmed">{`renamed from ${r.original}`}</Text>
+      )}
+    </>
+  );
+};
+
+const ServiceCell: FormCell = ({ row: { original: r, index } }) => {
+  const { disabled, onSet } = useContext(FormContext);
+  return <RowField row={r} index={index} field="service" name="Service" placeholder="db" disabled={disabled} onSet={onSet} />;
+};
+
+const EntrypointCell: FormCell = ({ row: { original: r, index } }) => {
+  const { disabled, onSet } = useContext(FormContext);
+  return (
+    <RowField row={r} index={index} field="entrypoint" name="Entrypoint" placeholder="default export" disabled={disabled} onSet={onSet} />
+  );
+};
+
+const RemoveCell: FormCell = ({ row: { original: r, index } }) => {
+  const { disabled, onRemove } = useContext(FormContext);
+  return (
+    <ActionIcon
+      variant="subtle"
+      color="red"
+      disabled={disabled}
+      aria-label={`Remove ${rowLabel(r, index)}`}
+      onClick={() => {
+        onRemove(r.key);
+      }}
+    >
+      <IconTrash size={16} aria-hidden />
+    </ActionIcon>
+  );
+};
+
+const FORM_COLUMNS: DataColumn<BindingRow>[] = [
+  { id: 'binding', header: 'Binding', cell: NameCell },
+  { id: 'service', header: 'Service', cell: ServiceCell },
+  { id: 'entrypoint', header: 'Entrypoint', cell: EntrypointCell },
+  { id: 'remove', header: () => <span className="sy-sr-only">Remove</span>, meta: { width: 56 }, cell: RemoveCell },
+];
+
+const FORM_COLUMNS_NO_ENTRYPOINT = FORM_COLUMNS.filter((c) => c.id !== 'entrypoint');
+
+const bindingRowKey = (r: BindingRow) => r.key;
+
 /**
  * The service bindings as editable rows: add, rename, point elsewhere, remove. Controlled: rows in,
  * rows out, no file. The bundle-file deploy uses it for the bindings it sends.
@@ -90,9 +209,19 @@ export function BindingsForm({
   showEntrypoint?: boolean;
   disabled?: boolean;
 }) {
-  const set = (key: string, patch: Partial<BindingRow>) => {
-    onChange(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
-  };
+  const form = useMemo<FormState>(
+    () => ({
+      rows,
+      disabled,
+      onSet: (key, patch) => {
+        onChange(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
+      },
+      onRemove: (key) => {
+        onChange(rows.filter((r) => r.key !== key));
+      },
+    }),
+    [rows, disabled, onChange],
+  );
   return (
     <Stack gap="xs">
       {rows.length === 0 && (
@@ -101,84 +230,18 @@ export function BindingsForm({
         </Text>
       )}
       {rows.length > 0 && (
-        <Table withTableBorder aria-label="Service bindings">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Binding</Table.Th>
-              <Table.Th>Service</Table.Th>
-              {showEntrypoint && <Table.Th>Entrypoint</Table.Th>}
-              <Table.Th aria-label="Remove" />
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {rows.map((r, i) => {
-              const problem = rowProblem(r, rows);
-              const label = r.binding.trim() === '' ? `binding ${i + 1}` : r.binding.trim();
-              return (
-                <Table.Tr key={r.key}>
-                  <Table.Td>
-                    <TextInput
-                      aria-label={`Name of ${label}`}
-                      value={r.binding}
-                      placeholder="DB_SERVICE"
-                      disabled={disabled}
-                      error={problem}
-                      spellCheck={false}
-                      autoComplete="off"
-                      onChange={(e) => {
-                        set(r.key, { binding: e.currentTarget.value });
-                      }}
-                    />
-                    {r.original !== null && r.original !== r.binding.trim() && (
-                      <Text size="xs" c="dimmed">{`renamed from ${r.original}`}</Text>
-                    )}
-                  </Table.Td>
-                  <Table.Td>
-                    <TextInput
-                      aria-label={`Service of ${label}`}
-                      value={r.service}
-                      placeholder="db"
-                      disabled={disabled}
-                      spellCheck={false}
-                      autoComplete="off"
-                      onChange={(e) => {
-                        set(r.key, { service: e.currentTarget.value });
-                      }}
-                    />
-                  </Table.Td>
-                  {showEntrypoint && (
-                    <Table.Td>
-                      <TextInput
-                        aria-label={`Entrypoint of ${label}`}
-                        value={r.entrypoint}
-                        placeholder="default export"
-                        disabled={disabled}
-                        spellCheck={false}
-                        autoComplete="off"
-                        onChange={(e) => {
-                          set(r.key, { entrypoint: e.currentTarget.value });
-                        }}
-                      />
-                    </Table.Td>
-                  )}
-                  <Table.Td>
-                    <ActionIcon
-                      variant="subtle"
-                      color="red"
-                      disabled={disabled}
-                      aria-label={`Remove ${label}`}
-                      onClick={() => {
-                        onChange(rows.filter((x) => x.key !== r.key));
-                      }}
-                    >
-                      <IconTrash size={16} aria-hidden />
-                    </ActionIcon>
-                  </Table.Td>
-                </Table.Tr>
-              );
-            })}
-          </Table.Tbody>
-        </Table>
+        <FormContext.Provider value={form}>
+          <DataTable
+            label="Service bindings"
+            rows={rows}
+            columns={showEntrypoint ? FORM_COLUMNS : FORM_COLUMNS_NO_ENTRYPOINT}
+            rowId={bindingRowKey}
+            highlightOnHover={false}
+            verticalSpacing={6}
+            wrapCells
+            virtual={false}
+          />
+        </FormContext.Provider>
       )}
       <Group>
         <Button
@@ -225,8 +288,6 @@ export function editsFor(file: FolderBindings, rows: BindingRow[]): BindingEdit[
   return [...removes, ...renames, ...retargets, ...adds];
 }
 
-const SIGN = { added: '+', removed: '−', context: ' ' } as const;
-
 /** The file's unified diff (the same look as the deploy's code diff). */
 function FileDiff({ diff, file }: { diff: CodeDiff; file: string }) {
   const n = (k: number) => `${k} line${k === 1 ? '' : 's'}`;
@@ -246,67 +307,30 @@ function FileDiff({ diff, file }: { diff: CodeDiff; file: string }) {
         </Text>
       )}
       {diff.hunks.length > 0 && (
-        // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex -- a focusable region so the keyboard can scroll it
-        <div className="sy-diff" role="region" aria-label="File changes, line by line" tabIndex={0}>
-          {diff.hunks.map((h, hi) => (
-            <div key={hi}>
-              <div className="sy-diff-hunk">{h.header}</div>
-              {h.lines.map((l, li) => (
-                <div key={li} className={`sy-diff-line sy-diff-${l.kind}`}>
-                  <span className="sy-diff-no" aria-hidden>
-                    {l.old ?? ''}
-                  </span>
-                  <span className="sy-diff-no" aria-hidden>
-                    {l.new ?? ''}
-                  </span>
-                  <span className="sy-diff-sign">{SIGN[l.kind]}</span>
-                  <span className="sy-diff-text">{l.text}</span>
-                </div>
-              ))}
-            </div>
-          ))}
-        </div>
+        <DiffLines diff={diff} label="File changes, line by line" />
       )}
     </Stack>
   );
 }
 
+const REDEPLOY_DIFFERENCE = {
+  differing: 'Changed by the redeploy',
+  onlyLocal: 'Added by the redeploy',
+  onlyDeployed: 'Removed by the redeploy',
+} as const;
+
 /** The edited file against the deployed worker's bindings. */
 function DeployedDifference({ plan }: { plan: BindingsEditPlan }) {
-  const d: BindingsDiff | null = plan.deployed;
-  const rows =
-    d === null
-      ? []
-      : [
-          ...d.onlyLocal.map((b) => ({ name: b.name, file: b.value, deployed: '—', what: 'Added by the redeploy' })),
-          ...d.onlyDeployed.map((b) => ({ name: b.name, file: '—', deployed: b.value, what: 'Removed by the redeploy' })),
-          ...d.differing.map((c) => ({ name: c.name, file: c.local.value, deployed: c.deployed.value, what: 'Changed by the redeploy' })),
-        ];
+  const rows = useMemo(
+    () => (plan.deployed === null ? [] : bindingDiffRows(plan.deployed, REDEPLOY_DIFFERENCE, ['onlyLocal', 'onlyDeployed', 'differing'])),
+    [plan.deployed],
+  );
   return (
     <Stack gap={6} role="group" aria-label="Against the deployed worker">
       <Text fw={600} size="sm">{`Against ${plan.worker} deployed in ${plan.namespace}`}</Text>
       <Text size="sm">{plan.deployedNote}</Text>
       {rows.length > 0 && (
-        <Table striped withTableBorder aria-label="Bindings: edited file against the deployed worker">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Binding</Table.Th>
-              <Table.Th>In the file</Table.Th>
-              <Table.Th>Deployed</Table.Th>
-              <Table.Th>Difference</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {rows.map((r) => (
-              <Table.Tr key={r.name}>
-                <Table.Td>{r.name}</Table.Td>
-                <Table.Td>{r.file}</Table.Td>
-                <Table.Td>{r.deployed}</Table.Td>
-                <Table.Td>{r.what}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+        <BindingsDiffTable label="Bindings: edited file against the deployed worker" rows={rows} localHeader="In the file" />
       )}
     </Stack>
   );

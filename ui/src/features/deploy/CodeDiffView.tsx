@@ -48,12 +48,12 @@ function summary(d: CodeDiff): string {
 
 const SIGN = { added: '+', removed: '−', context: ' ' } as const;
 
-/** The unified diff, one row per line, with both line numbers. */
-function DiffLines({ diff }: { diff: CodeDiff }) {
+/** The unified diff, one row per line, with both line numbers, in a region named `label`. */
+export function DiffLines({ diff, label = 'Code changes, line by line' }: { diff: CodeDiff; label?: string }) {
   return (
     // A focusable region so the keyboard can scroll it.
     // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
-    <div className="sy-diff" role="region" aria-label="Code changes, line by line" tabIndex={0}>
+    <div className="sy-diff" role="region" aria-label={label} tabIndex={0}>
       {diff.hunks.map((h, hi) => (
         <div key={hi}>
           <div className="sy-diff-hunk">{h.header}</div>

@@ -177,6 +177,47 @@ describe('Deploy area', () => {
     });
   });
 
+  it('goes back to the plan after a refusal before the upload, and says the upload happened when a check after it fails', async () => {
+    let applies = 0;
+    const calls = serve({
+      prepare_deploy: (args) => {
+        deliverOnChannel(args.onEvent, 0, event({ kind: 'step', runId: RUN, step: 'build', state: 'passed', detail: null, atMs: 1 }));
+        return prepared();
+      },
+      apply_deploy: (args) => {
+        applies += 1;
+        if (applies === 1) {
+          // Refused before anything was sent.
+          return fail({ code: 'Conflict', message: 'deploy_9 was deployed since the plan: plan again.', runbook: null })(args);
+        }
+        deliverOnChannel(args.onEvent, 0, event({ kind: 'step', runId: RUN, step: 'upload', state: 'passed', detail: null, atMs: 2 }));
+        return fail({ code: 'Timeout', message: 'The service did not answer /health within 30 s.', runbook: null })(args);
+      },
+    });
+    const { user } = renderApp('deploy');
+    await user.type(await screen.findByRole('textbox', { name: 'Service folder' }), '/w/workers/gateway');
+    await user.click(screen.getByRole('button', { name: 'Test, build and plan' }));
+    await user.type(await screen.findByRole('textbox', { name: 'Type gateway to confirm' }), 'gateway');
+    await user.click(screen.getByRole('button', { name: 'Deploy gateway v1.4.0 to production' }));
+
+    expect(await screen.findByText(/deploy_9 was deployed since the plan/)).toBeInTheDocument();
+    expect(screen.queryByText(/The upload happened/)).not.toBeInTheDocument();
+    // The preparation's steps stay in the progress.
+    expect(screen.getByRole('listitem', { name: 'Build: done' })).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Back to the plan' }));
+    // The same plan, confirmed again.
+    expect(screen.getByRole('table', { name: 'Plan: now and after' })).toBeInTheDocument();
+    await user.type(screen.getByRole('textbox', { name: 'Type gateway to confirm' }), 'gateway');
+    await user.click(screen.getByRole('button', { name: 'Deploy gateway v1.4.0 to production' }));
+
+    expect(await screen.findByText(/The upload happened: the deployment is recorded in the history/)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Back to the plan' })).not.toBeInTheDocument();
+    expect(screen.getByRole('listitem', { name: 'Build: done' })).toBeInTheDocument();
+    expect(screen.getByRole('listitem', { name: 'Upload to the Deploy API: done' })).toBeInTheDocument();
+    expect(calls.filter((c) => c.cmd === 'apply_deploy').map((c) => c.args.runId)).toEqual([RUN, RUN]);
+    expect(calls.filter((c) => c.cmd === 'prepare_deploy')).toHaveLength(1);
+  });
+
   it('says what happened to a deploy cut off by the last stop, until dismissed', async () => {
     let notices = [
       {

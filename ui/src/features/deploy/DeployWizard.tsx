@@ -3,7 +3,6 @@ import {
   Button,
   Checkbox,
   Group,
-  NativeSelect,
   Paper,
   SegmentedControl,
   SimpleGrid,
@@ -13,7 +12,7 @@ import {
   Title,
 } from '@mantine/core';
 import { IconCircleCheck, IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
-import { type SyntheticEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { type SyntheticEvent, useEffect, useRef, useState } from 'react';
 
 import { type NavigationTarget, useNavigation } from '../../shell/navigation';
 import { ConfirmAction } from '../../components/ConfirmAction';
@@ -21,14 +20,15 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes, shortHash } from '../../components/format';
 import { PathField } from '../../components/PathField';
 import { commands } from '../../ipc/bindings';
-import { type AppError, type Confirmation, type DeployEvent, type DeployOutcome, type Environment, type PreparedDeploy, type Profile } from '../../ipc/types';
-import { eventChannel, useAfterDeploy } from '../../ipc/deploy';
+import { type AppError, type Confirmation, type DeployOutcome, type Environment, type PreparedDeploy, type Profile } from '../../ipc/types';
 import { callCommand, toAppError } from '../../ipc/errors';
 import { type BindingRow, BindingsForm, rowProblem, rowsToBindings } from '../bindings/BindingsEditor';
 import { NewServiceButton } from '../templates/NewService';
 import { DeployPlanView } from './PlanView';
-import { applyEvent, EMPTY_PROGRESS, type Progress } from './progress';
+import { stepStarted } from './progress';
+import { ServiceEnvironmentFields } from './ServiceEnvironment';
 import { StepList } from './StepList';
+import { useStreamedRun } from './useStreamedRun';
 
 type SourceKind = 'serviceFolder' | 'bundleFile';
 
@@ -38,9 +38,7 @@ type Phase =
   | { name: 'planned'; prepared: PreparedDeploy }
   | { name: 'applying'; prepared: PreparedDeploy }
   | { name: 'done'; outcome: DeployOutcome }
-  | { name: 'failed'; error: AppError; prepared: PreparedDeploy | null; uploaded: boolean };
-
-export const ENVIRONMENTS: Environment[] = ['production', 'staging', 'development'];
+  | { name: 'failed'; error: AppError; prepared: PreparedDeploy | null };
 
 function lastSegment(path: string): string {
   const parts = path.replace(/[\\/]+$/, '').split(/[\\/]/);
@@ -141,12 +139,12 @@ export function DeployWizard({ profile }: { profile: Profile }) {
       setPath(folder);
     }
   }
-  const [progress, setProgress] = useState<Progress>(EMPTY_PROGRESS);
+  // Preparing (tests, build, checks) and applying (upload, verify) stream into one progress.
+  const run = useStreamedRun(profile.id);
+  const progress = run.progress;
   const [cancelProblem, setCancelProblem] = useState<string | null>(null);
   // Emergency route: straight to the namespace through the Cloudflare API (the Deploy API is down).
   const [direct, setDirect] = useState(false);
-  const uploadStarted = useRef(false);
-  const afterDeploy = useAfterDeploy();
   const planRef = useRef<HTMLDivElement>(null);
   const resultRef = useRef<HTMLDivElement>(null);
 
@@ -159,13 +157,8 @@ export function DeployWizard({ profile }: { profile: Profile }) {
     target?.scrollIntoView({ block: 'start' });
   }, [phase.name]);
 
-  const onEvent = useCallback((event: DeployEvent) => {
-    if (event.kind === 'step' && event.step === 'upload' && event.state !== 'pending') {
-      uploadStarted.current = true;
-    }
-    setProgress((p) => applyEvent(p, event));
-  }, []);
-
+  // The upload began before the run failed: the deployment exists (not a plan to go back to).
+  const uploaded = phase.name === 'failed' && phase.prepared !== null && stepStarted(progress, 'upload');
   const guessedService = source === 'serviceFolder' ? lastSegment(path) : '';
   const serviceName = service !== '' ? service : profile.services.includes(guessedService) ? guessedService : '';
   const busy = phase.name === 'preparing' || phase.name === 'applying';
@@ -196,48 +189,36 @@ export function DeployWizard({ profile }: { profile: Profile }) {
       return;
     }
     const runId = newRunId();
-    uploadStarted.current = false;
-    setProgress(EMPTY_PROGRESS);
     setCancelProblem(null);
     setPhase({ name: 'preparing', runId });
-    try {
-      const prepared = await callCommand(() =>
-        commands.prepareDeploy(
-          {
-            profileId: profile.id,
-            service: serviceName,
-            environment,
-            source: source === 'serviceFolder' ? { kind: 'serviceFolder', path: path.trim() } : { kind: 'bundleFile', path: path.trim() },
-            metadata: {
-              version: orNull(metadata.version),
-              commit: orNull(metadata.commit),
-              branch: orNull(metadata.branch),
-              author: orNull(metadata.author),
-            },
-            // A folder's bindings come from its wrangler.jsonc; a bundle file's from the form.
-            bindings: source === 'bundleFile' && bindingRows.length > 0 ? rowsToBindings(bindingRows) : null,
-            runId,
-            direct: straight,
+    const end = await run.prepare((events) =>
+      commands.prepareDeploy(
+        {
+          profileId: profile.id,
+          service: serviceName,
+          environment,
+          source: source === 'serviceFolder' ? { kind: 'serviceFolder', path: path.trim() } : { kind: 'bundleFile', path: path.trim() },
+          metadata: {
+            version: orNull(metadata.version),
+            commit: orNull(metadata.commit),
+            branch: orNull(metadata.branch),
+            author: orNull(metadata.author),
           },
-          eventChannel(onEvent),
-        ),
-      );
-      setPhase({ name: 'planned', prepared });
-    } catch (e) {
-      setPhase({ name: 'failed', error: toAppError(e), prepared: null, uploaded: false });
-    }
+          // A folder's bindings come from its wrangler.jsonc; a bundle file's from the form.
+          bindings: source === 'bundleFile' && bindingRows.length > 0 ? rowsToBindings(bindingRows) : null,
+          runId,
+          direct: straight,
+        },
+        events,
+      ),
+    );
+    setPhase(end.ok ? { name: 'planned', prepared: end.value } : { name: 'failed', error: end.error, prepared: null });
   };
 
   const apply = async (prepared: PreparedDeploy, confirmation: Confirmation) => {
     setPhase({ name: 'applying', prepared });
-    try {
-      const outcome = await callCommand(() => commands.applyDeploy(prepared.runId, confirmation, eventChannel(onEvent)));
-      setPhase({ name: 'done', outcome });
-    } catch (e) {
-      setPhase({ name: 'failed', error: toAppError(e), prepared, uploaded: uploadStarted.current });
-    } finally {
-      afterDeploy(profile.id);
-    }
+    const end = await run.apply((events) => commands.applyDeploy(prepared.runId, confirmation, events));
+    setPhase(end.ok ? { name: 'done', outcome: end.value } : { name: 'failed', error: end.error, prepared });
   };
 
   const cancel = async (runId: string) => {
@@ -253,7 +234,7 @@ export function DeployWizard({ profile }: { profile: Profile }) {
       void commands.discardDeploy(phase.prepared.runId);
     }
     setPhase({ name: 'form' });
-    setProgress(EMPTY_PROGRESS);
+    run.clear();
   };
 
   const setMeta = (key: keyof Metadata) => (event: React.ChangeEvent<HTMLInputElement>) => {
@@ -319,23 +300,13 @@ export function DeployWizard({ profile }: { profile: Profile }) {
               />
             )}
             <Group gap="md" align="flex-end" wrap="wrap">
-              <NativeSelect
-                label="Service"
-                data={[{ value: '', label: 'Choose…' }, ...profile.services.map((s) => ({ value: s, label: s }))]}
-                value={serviceName}
-                onChange={(e) => {
-                  setService(e.currentTarget.value);
-                }}
-                w={200}
-              />
-              <NativeSelect
-                label="Environment"
-                data={ENVIRONMENTS}
-                value={environment}
-                onChange={(e) => {
-                  setEnvironment(e.currentTarget.value as Environment);
-                }}
-                w={200}
+              <ServiceEnvironmentFields
+                services={profile.services}
+                service={serviceName}
+                onService={setService}
+                environment={environment}
+                onEnvironment={setEnvironment}
+                choose
               />
             </Group>
             <Text size="sm" fw={600}>
@@ -455,15 +426,15 @@ export function DeployWizard({ profile }: { profile: Profile }) {
         <Stack gap="sm" ref={resultRef} className="sy-follow">
           <ErrorNotice
             error={phase.error}
-            context={phase.uploaded ? 'The deploy was uploaded but its check' : phase.prepared ? 'Deploying' : 'Preparing the deploy'}
+            context={uploaded ? 'The deploy was uploaded but its check' : phase.prepared ? 'Deploying' : 'Preparing the deploy'}
           />
-          {phase.uploaded && (
+          {uploaded && (
             <Text size="sm">
               The upload happened: the deployment is recorded in the history and its bundle is archived. Look at the
               service’s health before doing anything else; roll back from the “Roll back” tab if it is broken.
             </Text>
           )}
-          {!direct && !phase.uploaded && (phase.error.code === 'Unreachable' || phase.error.code === 'Timeout' || phase.error.code === 'ServerError') && (
+          {!direct && !uploaded && (phase.error.code === 'Unreachable' || phase.error.code === 'Timeout' || phase.error.code === 'ServerError') && (
             <Alert color="orange" variant="light" title="Is the Deploy API down?">
               <Stack gap="xs">
                 <Text size="sm">
@@ -486,7 +457,7 @@ export function DeployWizard({ profile }: { profile: Profile }) {
             </Alert>
           )}
           <Group>
-            {phase.prepared && !phase.uploaded && phase.error.code !== 'Cancelled' && (
+            {phase.prepared && !uploaded && phase.error.code !== 'Cancelled' && (
               <Button
                 variant="default"
                 onClick={() => {

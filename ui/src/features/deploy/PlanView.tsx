@@ -116,6 +116,38 @@ export function Warnings({ warnings }: { warnings: readonly string[] }) {
 }
 
 /**
+ * The top of a plan: what it acts on, its warnings, and the code that will run diffed against what
+ * the namespace runs now (when the new bundle is known).
+ */
+export function PlanHead({
+  plan,
+  sha256,
+  nextTitle,
+}: {
+  plan: { profileId: string; service: string; environment: DeployPlan['environment']; namespace: string; warnings: readonly string[] };
+  sha256: string | null | undefined;
+  nextTitle: string;
+}) {
+  return (
+    <>
+      <Title order={3} size="h4">
+        {`Plan: ${plan.service} in ${plan.environment} (namespace ${plan.namespace})`}
+      </Title>
+      <Warnings warnings={plan.warnings} />
+      {sha256 && (
+        <CodeDiffView
+          profileId={plan.profileId}
+          left={{ kind: 'running', service: plan.service, environment: plan.environment }}
+          right={{ kind: 'bundle', sha256 }}
+          leftTitle="Now"
+          rightTitle={nextTitle}
+        />
+      )}
+    </>
+  );
+}
+
+/**
  * The plan of a deploy, restore, promote or direct upload: what changes, from what to what — the
  * code first (diffed against what the namespace runs now), then versions and bindings.
  */
@@ -123,19 +155,7 @@ export function DeployPlanView({ plan }: { plan: DeployPlan }) {
   const nextTitle = plan.kind === 'rollback' ? 'After restoring' : 'After this deploy';
   return (
     <Stack gap="sm">
-      <Title order={3} size="h4">
-        {`Plan: ${plan.service} in ${plan.environment} (namespace ${plan.namespace})`}
-      </Title>
-      <Warnings warnings={plan.warnings} />
-      {plan.next.sha256 && (
-        <CodeDiffView
-          profileId={plan.profileId}
-          left={{ kind: 'running', service: plan.service, environment: plan.environment }}
-          right={{ kind: 'bundle', sha256: plan.next.sha256 }}
-          leftTitle="Now"
-          rightTitle={nextTitle}
-        />
-      )}
+      <PlanHead plan={plan} sha256={plan.next.sha256} nextTitle={nextTitle} />
       <VersionCompare current={plan.current} next={plan.next} nextTitle={nextTitle} />
       <Text fw={600} size="sm">
         Service bindings

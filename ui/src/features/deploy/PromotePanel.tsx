@@ -10,7 +10,7 @@ import { commands } from '../../ipc/bindings';
 import type { AppError, DeployOutcome, DeployPlan, Environment, Profile } from '../../ipc/types';
 import { deployKeys } from '../../ipc/deploy';
 import { callCommand } from '../../ipc/errors';
-import { ENVIRONMENTS } from './DeployWizard';
+import { ENVIRONMENTS } from './ServiceEnvironment';
 import { DeployPlanView } from './PlanView';
 import { StepList } from './StepList';
 import { useStreamedRun } from './useStreamedRun';

@@ -5,7 +5,6 @@ import {
   Checkbox,
   Group,
   Loader,
-  NativeSelect,
   Paper,
   Stack,
   Text,
@@ -26,7 +25,7 @@ import { commands } from '../../ipc/bindings';
 import type { AppError, ArchivedBundle, Confirmation, Deployment, Environment, Profile, VersionRow } from '../../ipc/types';
 import { deployKeys, useRestorePlan, useRollbackPlan, useVersions } from '../../ipc/deploy';
 import { callCommand } from '../../ipc/errors';
-import { ENVIRONMENTS } from './DeployWizard';
+import { ServiceEnvironmentFields } from './ServiceEnvironment';
 import { CodeDiffView } from './CodeDiffView';
 import { DeployPlanView, Warnings } from './PlanView';
 import { StepList } from './StepList';
@@ -520,25 +519,18 @@ export function RollbackPanel({ profile }: { profile: Profile }) {
             Roll back a service
           </Title>
           <Group gap="md" align="flex-end" wrap="wrap">
-            <NativeSelect
-              label="Service"
-              data={profile.services}
-              value={service}
-              onChange={(e) => {
-                setService(e.currentTarget.value);
+            <ServiceEnvironmentFields
+              services={profile.services}
+              service={service}
+              onService={(s) => {
+                setService(s);
                 retarget();
               }}
-              w={200}
-            />
-            <NativeSelect
-              label="Environment"
-              data={ENVIRONMENTS}
-              value={environment}
-              onChange={(e) => {
-                setEnvironment(e.currentTarget.value as Environment);
+              environment={environment}
+              onEnvironment={(e) => {
+                setEnvironment(e);
                 retarget();
               }}
-              w={200}
             />
             <Button
               leftSection={<IconArrowBackUp size={16} aria-hidden />}

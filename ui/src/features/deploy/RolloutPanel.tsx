@@ -7,12 +7,10 @@ import {
   Group,
   List,
   Loader,
-  NativeSelect,
   NumberInput,
   Paper,
   Progress,
   Stack,
-  Table,
   Text,
   Textarea,
   TextInput,
@@ -24,6 +22,7 @@ import { IconAlertTriangle, IconCircleCheck } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { ConfirmAction } from '../../components/ConfirmAction';
+import { type DataColumn, DataTable, KeyValue, KeyValueList } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatBytes, shortHash } from '../../components/format';
 import { PathField } from '../../components/PathField';
@@ -31,9 +30,8 @@ import { formatLocalTime } from '../../components/time';
 import { commands } from '../../ipc/bindings';
 import type { AppError, Environment, Profile, Rollout, RolloutCommand, RolloutPlan as RolloutPlan, RolloutRequest, RolloutState, VersionTest as VersionTest } from '../../ipc/types';
 import { callCommand, toAppError } from '../../ipc/errors';
-import { CodeDiffView } from './CodeDiffView';
-import { ENVIRONMENTS } from './DeployWizard';
-import { Warnings } from './PlanView';
+import { ServiceEnvironmentFields } from './ServiceEnvironment';
+import { PlanHead } from './PlanView';
 
 const rolloutKeys = {
   list: (profileId: string) => ['rollouts', profileId] as const,
@@ -129,28 +127,16 @@ function Gate({ r }: { r: Rollout }) {
   }
   const rate = g.errorRatePct === null || g.errorRatePct === undefined ? '—' : `${g.errorRatePct.toFixed(1)} %`;
   return (
-    <Table withTableBorder aria-label="Gate" className="sy-plan-table">
-      <Table.Tbody>
-        <Table.Tr>
-          <Table.Th scope="row" w={220}>
-            Health of the service
-          </Table.Th>
-          <Table.Td>{g.healthOk === null || g.healthOk === undefined ? 'not checked yet' : g.healthDetail}</Table.Td>
-        </Table.Tr>
-        <Table.Tr>
-          <Table.Th scope="row">New version’s requests (tail)</Table.Th>
-          <Table.Td>{`${g.requests} seen, ${g.errors} failed`}</Table.Td>
-        </Table.Tr>
-        <Table.Tr>
-          <Table.Th scope="row">Error rate</Table.Th>
-          <Table.Td>{`${rate} (allowed: ${r.settings.maxErrorRatePct} %, judged from ${r.settings.minRequests} requests)`}</Table.Td>
-        </Table.Tr>
-        <Table.Tr>
-          <Table.Th scope="row">Gate</Table.Th>
-          <Table.Td>{g.summary}</Table.Td>
-        </Table.Tr>
-      </Table.Tbody>
-    </Table>
+    <KeyValueList label="Gate" labelWidth={220}>
+      <KeyValue label="Health of the service">
+        {g.healthOk === null || g.healthOk === undefined ? 'not checked yet' : g.healthDetail}
+      </KeyValue>
+      <KeyValue label="New version’s requests (tail)">{`${g.requests} seen, ${g.errors} failed`}</KeyValue>
+      <KeyValue label="Error rate">
+        {`${rate} (allowed: ${r.settings.maxErrorRatePct} %, judged from ${r.settings.minRequests} requests)`}
+      </KeyValue>
+      <KeyValue label="Gate">{g.summary}</KeyValue>
+    </KeyValueList>
   );
 }
 
@@ -182,6 +168,34 @@ function OperatorChecks({ r, busy, onDone }: { r: Rollout; busy: boolean; onDone
   );
 }
 
+type PinnedAnswer = VersionTest['answers'][number];
+
+const answerBody = (a: PinnedAnswer) => a.error ?? a.body;
+
+const ANSWER_COLUMNS: DataColumn<PinnedAnswer>[] = [
+  {
+    id: 'status',
+    header: 'Status',
+    accessorFn: (a) => a.status ?? 0,
+    meta: { width: 120 },
+    cell: ({ row: { original: a } }) => (
+      <Badge color={a.status !== null && a.status < 400 ? 'green' : 'red'} tt="none">
+        {a.status ?? 'no answer'}
+      </Badge>
+    ),
+  },
+  { id: 'time', header: 'Time', accessorFn: (a) => a.ms, meta: { width: 100 }, cell: ({ row }) => `${row.original.ms} ms` },
+  {
+    id: 'body',
+    header: 'Body',
+    meta: { cellClassName: 'sy-table-break' },
+    cell: ({ row }) => <Code>{answerBody(row.original)}</Code>,
+  },
+];
+
+const answerId = (_: PinnedAnswer, index: number) => String(index);
+const answerText = (a: PinnedAnswer) => `${a.status ?? 'no answer'}\t${a.ms} ms\t${answerBody(a)}`;
+
 function TestVersion({ r }: { r: Rollout }) {
   const [path, setPath] = useState('/');
   const test = useMutation<VersionTest, AppError, string>({
@@ -207,30 +221,16 @@ function TestVersion({ r }: { r: Rollout }) {
       </Text>
       {test.isError && <ErrorNotice error={test.error} context="Testing the new version" />}
       {test.data && (
-        <Table withTableBorder aria-label="Answers of the new version">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Status</Table.Th>
-              <Table.Th>Time</Table.Th>
-              <Table.Th>Body</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {test.data.answers.map((a, i) => (
-              <Table.Tr key={i}>
-                <Table.Td>
-                  <Badge color={a.status !== null && a.status < 400 ? 'green' : 'red'} tt="none">
-                    {a.status ?? 'no answer'}
-                  </Badge>
-                </Table.Td>
-                <Table.Td>{`${a.ms} ms`}</Table.Td>
-                <Table.Td>
-                  <Code>{a.error ?? a.body}</Code>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+        <DataTable
+          label="Answers of the new version"
+          rows={test.data.answers}
+          columns={ANSWER_COLUMNS}
+          rowId={answerId}
+          copyText={answerText}
+          verticalSpacing={4}
+          wrapCells
+          virtual={false}
+        />
       )}
     </Stack>
   );
@@ -424,25 +424,18 @@ export function RolloutPanel({ profile }: { profile: Profile }) {
             failed gate puts all traffic back on the stable version by itself.
           </Text>
           <Group gap="md" align="flex-end" wrap="wrap">
-            <NativeSelect
-              label="Service"
-              data={profile.services.map((s) => ({ value: s, label: s }))}
-              value={service}
-              onChange={(e) => {
-                setService(e.currentTarget.value);
+            <ServiceEnvironmentFields
+              services={profile.services}
+              service={service}
+              onService={(s) => {
+                setService(s);
                 setPlan(null);
               }}
-              w={200}
-            />
-            <NativeSelect
-              label="Environment"
-              data={ENVIRONMENTS}
-              value={environment}
-              onChange={(e) => {
-                setEnvironment(e.currentTarget.value as Environment);
+              environment={environment}
+              onEnvironment={(e) => {
+                setEnvironment(e);
                 setPlan(null);
               }}
-              w={180}
             />
           </Group>
           <PathField
@@ -507,15 +500,7 @@ export function RolloutPanel({ profile }: { profile: Profile }) {
       {plan && (
         <Paper withBorder p="lg" radius="md" component="section" aria-label="Rollout plan and confirmation">
           <Stack gap="sm">
-            <Title order={3} size="h4">{`Plan: ${plan.service} in ${plan.environment} (namespace ${plan.namespace})`}</Title>
-            <Warnings warnings={plan.warnings} />
-            <CodeDiffView
-              profileId={plan.profileId}
-              left={{ kind: 'running', service: plan.service, environment: plan.environment }}
-              right={{ kind: 'bundle', sha256: plan.bundleSha256 }}
-              leftTitle="Now"
-              rightTitle="The new version"
-            />
+            <PlanHead plan={plan} sha256={plan.bundleSha256} nextTitle="The new version" />
             <Text size="sm">
               {`Stable version ${shortHash(plan.stable.versionId)}${plan.stable.number !== null ? ` (number ${plan.stable.number})` : ''} serves 100 % now and is where traffic goes back if a gate fails. New bundle: ${formatBytes(plan.bundleSize ?? 0)}, SHA-256 ${shortHash(plan.bundleSha256)}.`}
             </Text>

@@ -81,3 +81,9 @@ export function applyEvent(progress: Progress, event: DeployEvent): Progress {
       };
   }
 }
+
+/** Whether a step of the run has begun (heard of, and no longer pending). */
+export function stepStarted(progress: Progress, step: DeployStepId): boolean {
+  const view = progress.steps[step];
+  return view !== undefined && view.state !== 'pending';
+}

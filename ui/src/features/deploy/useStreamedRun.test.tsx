@@ -49,6 +49,59 @@ describe('a streamed run', () => {
     expect(result.current.progress.order).toEqual([]);
   });
 
+  it('prepares a plan whose preparing streams, then applies it after the same steps; a new run starts empty', async () => {
+    mockIPC(() => null);
+    const { result } = renderHook(() => useStreamedRun('local-sandbox'), { wrapper });
+    let planned: Promise<unknown> = Promise.resolve();
+    let finishPlan: (value: { status: 'ok'; data: string }) => void = () => undefined;
+    act(() => {
+      planned = result.current.prepare((events) => {
+        deliverOnChannel(events, 0, { kind: 'step', step: 'build', state: 'passed', detail: null });
+        return new Promise<{ status: 'ok'; data: string }>((resolve) => {
+          finishPlan = resolve;
+        });
+      });
+    });
+    expect(result.current.preparing).toBe(true);
+    expect(result.current.running).toBe(false);
+    await act(async () => {
+      finishPlan({ status: 'ok', data: 'plan_1' });
+      await planned;
+    });
+    await expect(planned).resolves.toEqual({ ok: true, value: 'plan_1' });
+    expect(result.current.preparing).toBe(false);
+
+    await act(async () => {
+      await result.current.apply((events) => {
+        deliverOnChannel(events, 0, { kind: 'step', step: 'upload', state: 'failed', detail: 'refused' });
+        return Promise.resolve({ status: 'error' as const, error: { code: 'Conflict', message: 'Something deployed meanwhile.' } });
+      });
+    });
+    // The apply's steps follow the preparation's, as one run.
+    expect(result.current.progress.order).toEqual(['build', 'upload']);
+    // Applying a second time (back to the plan, confirmed again) keeps adding to the same run.
+    await act(async () => {
+      await result.current.apply((events) => {
+        deliverOnChannel(events, 0, { kind: 'step', step: 'upload', state: 'passed', detail: null });
+        return Promise.resolve({ status: 'ok' as const, data: 'deploy_1' });
+      });
+    });
+    expect(result.current.progress.order).toEqual(['build', 'upload']);
+    expect(result.current.progress.steps.upload?.state).toBe('passed');
+
+    // Cleared (another deploy): an apply without a preparation starts from nothing.
+    act(() => {
+      result.current.clear();
+    });
+    await act(async () => {
+      await result.current.apply((events) => {
+        deliverOnChannel(events, 0, { kind: 'step', step: 'verifyHealth', state: 'passed', detail: null });
+        return Promise.resolve({ status: 'ok' as const, data: 'deploy_2' });
+      });
+    });
+    expect(result.current.progress.order).toEqual(['verifyHealth']);
+  });
+
   it('ends with the engine’s error rather than throwing it, and is no longer running', async () => {
     mockIPC(() => null);
     const { result } = renderHook(() => useStreamedRun('local-sandbox'), { wrapper });

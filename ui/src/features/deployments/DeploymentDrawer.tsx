@@ -1,7 +1,8 @@
-import { Button, Code, CopyButton, Drawer, Group, Stack, Table, Text } from '@mantine/core';
+import { Button, Code, CopyButton, Drawer, Group, Stack } from '@mantine/core';
 import { IconCheck, IconCopy } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 
+import { CodeOrNotSet, KeyValue, KeyValueList } from '../../components/DataTable';
 import { formatBytes } from '../../components/format';
 import { formatLocalTime } from '../../components/time';
 import type { Deployment } from '../../ipc/types';
@@ -9,26 +10,6 @@ import { useArchivedBundles } from '../../ipc/deploy';
 import { LogsButton } from '../logs/LogsButton';
 import { localTime, StatusBadge } from './deploymentColumns';
 
-function Row({ label, value }: { label: string; value: ReactNode }) {
-  return (
-    <Table.Tr>
-      <Table.Th w={150}>{label}</Table.Th>
-      <Table.Td style={{ wordBreak: 'break-all' }}>{value}</Table.Td>
-    </Table.Tr>
-  );
-}
-
-function text(value: string | null | undefined): ReactNode {
-  return value === null || value === undefined || value === '' ? (
-    <Text span size="sm" c="dimmed">
-      not set
-    </Text>
-  ) : (
-    <Code>{value}</Code>
-  );
-}
-
-/** Every field of one deployment record, and a way to copy it. */
 /** The archived bundle of a deployment, when the app deployed (and still keeps) it. */
 function ArchiveRows({ profileId, deploymentId }: { profileId: string; deploymentId: string }) {
   const bundles = useArchivedBundles(profileId);
@@ -49,9 +30,10 @@ function ArchiveRows({ profileId, deploymentId }: { profileId: string; deploymen
       </>
     );
   }
-  return <Row label="Archived bundle" value={value} />;
+  return <KeyValue label="Archived bundle">{value}</KeyValue>;
 }
 
+/** Every field of one deployment record, and a way to copy it. */
 export function DeploymentDrawer({
   profileId,
   deployment,
@@ -71,25 +53,49 @@ export function DeploymentDrawer({
     >
       {deployment && (
         <Stack gap="md">
-          <Table variant="vertical" layout="fixed" verticalSpacing={6} aria-label="Deployment fields">
-            <Table.Tbody>
-              <Row label="Id" value={text(deployment.id)} />
-              <Row label="Service" value={text(deployment.service)} />
-              <Row label="Environment" value={text(deployment.environment)} />
-              <Row label="Status" value={<StatusBadge status={deployment.status} />} />
-              <Row label="Time" value={`${localTime(deployment)} (${deployment.timestamp})`} />
-              <Row label="Tier" value={text(deployment.tier)} />
-              <Row label="Version" value={text(deployment.version)} />
-              <Row label="Version tag" value={text(deployment.versionTag)} />
-              <Row label="Namespace" value={text(deployment.namespace)} />
-              <Row label="URL" value={text(deployment.url)} />
-              <Row label="Commit" value={text(deployment.metadata.commit)} />
-              <Row label="Branch" value={text(deployment.metadata.branch)} />
-              <Row label="Author" value={text(deployment.metadata.author)} />
-              <Row label="Release version" value={text(deployment.metadata.version)} />
-              <ArchiveRows profileId={profileId} deploymentId={deployment.id} />
-            </Table.Tbody>
-          </Table>
+          <KeyValueList label="Deployment fields">
+            <KeyValue label="Id">
+              <CodeOrNotSet value={deployment.id} />
+            </KeyValue>
+            <KeyValue label="Service">
+              <CodeOrNotSet value={deployment.service} />
+            </KeyValue>
+            <KeyValue label="Environment">
+              <CodeOrNotSet value={deployment.environment} />
+            </KeyValue>
+            <KeyValue label="Status">
+              <StatusBadge status={deployment.status} />
+            </KeyValue>
+            <KeyValue label="Time">{`${localTime(deployment)} (${deployment.timestamp})`}</KeyValue>
+            <KeyValue label="Tier">
+              <CodeOrNotSet value={deployment.tier} />
+            </KeyValue>
+            <KeyValue label="Version">
+              <CodeOrNotSet value={deployment.version} />
+            </KeyValue>
+            <KeyValue label="Version tag">
+              <CodeOrNotSet value={deployment.versionTag} />
+            </KeyValue>
+            <KeyValue label="Namespace">
+              <CodeOrNotSet value={deployment.namespace} />
+            </KeyValue>
+            <KeyValue label="URL">
+              <CodeOrNotSet value={deployment.url} />
+            </KeyValue>
+            <KeyValue label="Commit">
+              <CodeOrNotSet value={deployment.metadata.commit} />
+            </KeyValue>
+            <KeyValue label="Branch">
+              <CodeOrNotSet value={deployment.metadata.branch} />
+            </KeyValue>
+            <KeyValue label="Author">
+              <CodeOrNotSet value={deployment.metadata.author} />
+            </KeyValue>
+            <KeyValue label="Release version">
+              <CodeOrNotSet value={deployment.metadata.version} />
+            </KeyValue>
+            <ArchiveRows profileId={profileId} deploymentId={deployment.id} />
+          </KeyValueList>
           <Group>
             <CopyButton value={JSON.stringify(deployment, null, 2)}>
               {({ copied, copy }) => (

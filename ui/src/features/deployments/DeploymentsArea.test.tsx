@@ -58,7 +58,7 @@ function dataRows() {
  * A stand-in for the cache's query: the filters, the order and the page the view asks for
  * (the real query is tested against SQLite in the store's tests).
  */
-function cache(rows: readonly Deployment[], asOfMs: number | null = AS_OF) {
+function cache(rows: readonly Deployment[], asOfMs: number | null = AS_OF, bound?: number) {
   return (args: Record<string, unknown>) => {
     const f = args.filter as DeploymentFilter;
     const matching = rows.filter(
@@ -79,6 +79,10 @@ function cache(rows: readonly Deployment[], asOfMs: number | null = AS_OF) {
     });
     const offset = f.offset ?? 0;
     const page = sorted.slice(offset, f.limit == null ? undefined : offset + f.limit);
+    // As the cache counts: to `bound` past the page, exactly when asked (`exactCount`).
+    if (bound !== undefined && f.exactCount !== true && matching.length > offset + bound) {
+      return historyPage({ deployments: page, total: offset + bound, totalExact: false, asOfMs });
+    }
     return historyPage({ deployments: page, total: matching.length, asOfMs });
   };
 }
@@ -306,6 +310,34 @@ describe('Deployments', () => {
     expect(document.activeElement).toHaveTextContent('v399');
   });
 
+  it('says "2,000+" when the count stopped there, scrolls past it, and counts exactly when asked', async () => {
+    const many = Array.from({ length: 2600 }, (_, i) =>
+      deployment({ id: `deploy_${i}`, timestamp: new Date(AS_OF - i * 60_000).toISOString(), versionTag: `v${i}` }),
+    );
+    const calls = serveIpc(appInfo(), { query_history: cache(many, AS_OF, 2000) });
+    const { user } = renderApp();
+    const table = await screen.findByRole('table', { name: 'Deployments' });
+    expect(screen.getByText('2,000+ deployments')).toBeInTheDocument();
+    expect(filtersSent(calls).some((f) => f.exactCount === true)).toBe(false);
+
+    // The table goes on past the bound as pages load (each page's count reaches further).
+    const rendered = dataRows();
+    (rendered[0] as HTMLElement).focus();
+    for (let loaded = 200; loaded <= 2200; loaded += 200) {
+      await user.keyboard('{End}');
+      await waitFor(() => {
+        expect(document.activeElement).toHaveAttribute('aria-rowindex', String(loaded + 1));
+      });
+    }
+    expect(Number(table.getAttribute('aria-rowcount'))).toBeGreaterThan(2201);
+
+    await user.click(screen.getByRole('button', { name: 'Count exactly' }));
+    expect(await screen.findByText('2600 deployments')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Count exactly' })).not.toBeInTheDocument();
+    const asked = filtersSent(calls).filter((f) => f.exactCount === true);
+    expect(asked).toEqual([{ limit: 1, offset: 0, exactCount: true }]);
+  });
+
   it('shows the error when the history cache cannot be read', async () => {
     serveIpc(appInfo(), {
       query_history: fail({ code: 'Internal', message: 'The history cache is damaged.', runbook: null }),
@@ -328,6 +360,7 @@ describe('syncing history', () => {
       inserted: 12,
       updated: 3,
       statusChanges: 0,
+      resumed: 0,
       failures: [{ window: '2025-02-28', message: 'Deploy API answered 503' }],
       asOfMs: AS_OF,
     };
@@ -392,7 +425,7 @@ describe('syncing history by itself', () => {
     autoSyncTried.clear();
   });
 
-  const REPORT: SyncReport = { windows: 25, inserted: 1, updated: 0, statusChanges: 0, failures: [], asOfMs: AS_OF };
+  const REPORT: SyncReport = { windows: 25, inserted: 1, updated: 0, statusChanges: 0, failures: [], resumed: 0, asOfMs: AS_OF };
 
   /** A Deploy API stand-in: `sync_history` runs until `finish`, then the cache holds `gateway`. */
   function slowSync(asOfBefore: number | null, minutes = 60) {

@@ -1,6 +1,6 @@
 import { Alert, Button, Group, Loader, NativeSelect, Paper, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { useIsMutating } from '@tanstack/react-query';
+import { useIsMutating, useQuery } from '@tanstack/react-query';
 import { IconAlertTriangle, IconClockHour4, IconRefresh, IconSearch } from '@tabler/icons-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
@@ -10,7 +10,9 @@ import { type NavigationTarget, useNavigation } from '../../shell/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatAsOf, useNow } from '../../components/time';
-import type { Deployment, DeploymentFilter, DeploymentStatus, Environment, SyncProgress, SyncReport, WindowFailure } from '../../ipc/types';
+import { commands } from '../../ipc/bindings';
+import { callCommand } from '../../ipc/errors';
+import type { AppError, Deployment, DeploymentFilter, DeploymentStatus, Environment, HistoryPage, SyncProgress, SyncReport, WindowFailure } from '../../ipc/types';
 import {
   autoSyncTried,
   needsAutoSync,
@@ -18,7 +20,7 @@ import {
   useHistoryAutoSync,
   useProfileHistorySync,
 } from '../../ipc/history';
-import { useAppInfo, useHistoryPages, useProfiles } from '../../ipc/queries';
+import { queryKeys, useAppInfo, useHistoryPages, useProfiles } from '../../ipc/queries';
 import { DeploymentDrawer } from './DeploymentDrawer';
 import { ExportMenu } from './ExportMenu';
 import { LiveSplits } from './LiveSplits';
@@ -58,7 +60,8 @@ function plural(n: number, one: string, many: string): string {
 }
 
 function syncSummary(report: SyncReport): string {
-  const base = `Synced ${plural(report.windows, 'window', 'windows')}: ${report.inserted} new, ${report.updated} changed`;
+  const resumed = report.resumed > 0 ? ` (${report.resumed} already synced by the sync that stopped before its end)` : '';
+  const base = `Synced ${plural(report.windows, 'window', 'windows')}${resumed}: ${report.inserted} new, ${report.updated} changed`;
   return report.statusChanges > 0 ? `${base} (${plural(report.statusChanges, 'status change', 'status changes')}).` : `${base}.`;
 }
 
@@ -161,6 +164,50 @@ function FilterBar({
   );
 }
 
+/**
+ * How many deployments match. The cache counts up to 2,000 past the page (a million rows take
+ * ~80 ms to count); beyond, it says "2,000+" and counts exactly when asked.
+ */
+function MatchCount({ profileId, filter, page }: { profileId: string; filter: DeploymentFilter; page: HistoryPage }) {
+  /** The filter whose exact count was asked for (another filter asks again). */
+  const [askedFor, setAskedFor] = useState<DeploymentFilter | null>(null);
+  const asked = askedFor === filter && !page.totalExact;
+  const exact = useQuery<HistoryPage, AppError, number>({
+    queryKey: [...queryKeys.history(profileId), 'count', filter],
+    queryFn: () => callCommand(() => commands.queryHistory(profileId, { ...filter, limit: 1, offset: 0, exactCount: true })),
+    select: (p) => p.total,
+    enabled: asked,
+    staleTime: Infinity,
+  });
+  if (page.totalExact) {
+    return (
+      <Text size="sm" aria-live="polite">
+        {plural(page.total, 'deployment', 'deployments')}
+      </Text>
+    );
+  }
+  return (
+    <Group gap="xs">
+      <Text size="sm" aria-live="polite">
+        {asked && exact.isSuccess ? plural(exact.data, 'deployment', 'deployments') : `${page.total.toLocaleString('en-US')}+ deployments`}
+      </Text>
+      {!(asked && exact.isSuccess) && (
+        <Button
+          variant="subtle"
+          size="compact-sm"
+          loading={asked && exact.isFetching}
+          onClick={() => {
+            setAskedFor(filter);
+          }}
+        >
+          Count exactly
+        </Button>
+      )}
+      {asked && exact.isError && <ErrorNotice error={exact.error} context="Counting the deployments" />}
+    </Group>
+  );
+}
+
 /** Requests to sync (the command palette's "Sync history") already acted on: each syncs once. */
 const syncsDone = new WeakSet<NavigationTarget>();
 
@@ -242,6 +289,8 @@ function HistoryView({
   }, [page, sync.isSuccess, sync.data]);
   const asOfMs = page?.asOfMs ?? null;
   const count = page?.total ?? 0;
+  /** The table scrolls on while the latest page says more match (a bounded count grows). */
+  const tableTotal = history.data?.pages.at(-1)?.total ?? count;
 
   return (
     <Stack gap="md">
@@ -318,12 +367,10 @@ function HistoryView({
         </Paper>
       ) : (
         <>
-          <Text size="sm" aria-live="polite">
-            {plural(count, 'deployment', 'deployments')}
-          </Text>
+          {page && <MatchCount profileId={profileId} filter={filter} page={page} />}
           <DeploymentsTable
             deployments={rows}
-            total={count}
+            total={Math.max(tableTotal, rows.length)}
             sort={sort}
             onSort={setSort}
             onOpen={setOpen}

@@ -1,53 +1,21 @@
-import { Button, Code, Group, NativeSelect, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Button, Group, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { IconArrowsDiff } from '@tabler/icons-react';
-import { type SyntheticEvent, useEffect, useRef, useState } from 'react';
+import { type SyntheticEvent, useEffect, useMemo, useRef, useState } from 'react';
 
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { PathField } from '../../components/PathField';
-import type { Binding, BindingsDiff, NamespaceSummary } from '../../ipc/types';
+import type { BindingsDiff, NamespaceSummary } from '../../ipc/types';
 import { useCompareBindings } from '../../ipc/namespaces';
+import { bindingDiffRows, BindingsDiffTable } from '../bindings/BindingsDiffTable';
 
-function kindText(b: Binding): string {
-  return b.kind === 'service' ? 'service' : 'variable';
-}
-
-interface DiffRow {
-  name: string;
-  kind: string;
-  local: string;
-  deployed: string;
-  verdict: string;
-}
-
-function rows(diff: BindingsDiff): DiffRow[] {
-  const out: DiffRow[] = [
-    ...diff.differing.map((d) => ({
-      name: d.name,
-      kind: kindText(d.local),
-      local: d.local.value,
-      deployed: d.deployed.value,
-      verdict: 'Different',
-    })),
-    ...diff.onlyLocal.map((b) => ({
-      name: b.name,
-      kind: kindText(b),
-      local: b.value,
-      deployed: '—',
-      verdict: 'Not deployed yet',
-    })),
-    ...diff.onlyDeployed.map((b) => ({
-      name: b.name,
-      kind: kindText(b),
-      local: '—',
-      deployed: b.value,
-      verdict: 'Deployed, not in the folder',
-    })),
-  ];
-  return out;
-}
+const DIFFERENCE = {
+  differing: 'Different',
+  onlyLocal: 'Not deployed yet',
+  onlyDeployed: 'Deployed, not in the folder',
+} as const;
 
 function BindingsDiffView({ diff, script }: { diff: BindingsDiff; script: string }) {
-  const list = rows(diff);
+  const list = useMemo(() => bindingDiffRows(diff, DIFFERENCE, ['differing', 'onlyLocal', 'onlyDeployed']), [diff]);
   const top = useRef<HTMLDivElement>(null);
   // Bring the answer into view: it appears below the form, often under the fold.
   useEffect(() => {
@@ -65,30 +33,12 @@ function BindingsDiffView({ diff, script }: { diff: BindingsDiff; script: string
       <Text size="sm" fw={600} role="status">
         {`${list.length} binding${list.length === 1 ? '' : 's'} differ; ${diff.same} the same.`}
       </Text>
-      <Table striped withTableBorder aria-label="Bindings: local folder against deployed worker">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Binding</Table.Th>
-            <Table.Th>Kind</Table.Th>
-            <Table.Th>In the folder</Table.Th>
-            <Table.Th>Deployed</Table.Th>
-            <Table.Th>Difference</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {list.map((r) => (
-            <Table.Tr key={r.name}>
-              <Table.Td>
-                <Code>{r.name}</Code>
-              </Table.Td>
-              <Table.Td>{r.kind}</Table.Td>
-              <Table.Td>{r.local}</Table.Td>
-              <Table.Td>{r.deployed}</Table.Td>
-              <Table.Td>{r.verdict}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+      <BindingsDiffTable
+        label="Bindings: local folder against deployed worker"
+        rows={list}
+        localHeader="In the folder"
+        showKind
+      />
     </Stack>
   );
 }

@@ -152,7 +152,7 @@ export function NamespacePanel({ profileId, namespace, ask = null, onClose, onRe
           </Button>
         </Group>
 
-        <WorkersSection key={name} profileId={profileId} namespace={name} ask={ask} />
+        <WorkersSection key={name} profileId={profileId} namespace={name} ask={ask} expected={namespace.scriptCount} />
 
         <Divider mt="lg" label="Danger zone" labelPosition="left" color="red" />
         <Group>

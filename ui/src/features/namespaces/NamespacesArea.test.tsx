@@ -1,8 +1,8 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { DeletePlan, Drift, NamespaceSummary, WorkerDetail, WorkerRow } from '../../ipc/types';
-import { appInfo, fail, type Handler, renderApp, serveIpc } from '../../test/render';
+import type { DeletePlan, Drift, NamespaceSummary, WorkerDetail } from '../../ipc/types';
+import { appInfo, deliverOnChannel, fail, type Handler, renderApp, serveIpc } from '../../test/render';
 import { defaultPair, revisionText } from './CompareSection';
 import { filterWorkers, isoLocal, sortWorkers, tagGroups, WorkerSearch, workerHaystack } from './workerRows';
 
@@ -18,7 +18,7 @@ function ns(name: string, overrides: Partial<NamespaceSummary> = {}): NamespaceS
   };
 }
 
-function worker(name: string, overrides: Partial<WorkerRow> = {}): WorkerRow {
+function worker(name: string, overrides: Partial<WorkerDetail['row']> = {}): WorkerDetail['row'] {
   const service = overrides.service ?? name.split('-')[0] ?? name;
   return {
     name,
@@ -355,8 +355,8 @@ describe('Workers of a namespace', () => {
 
     await user.type(screen.getByRole('textbox', { name: 'Search workers' }), 'nothing-like-it');
     expect(await screen.findByText(/No workers match/)).toBeInTheDocument();
-    expect(calls.filter((c) => c.cmd === 'list_workers')).toHaveLength(1);
-    expect(calls.find((c) => c.cmd === 'list_workers')?.args).toEqual({
+    expect(calls.filter((c) => c.cmd === 'list_workers_by_page')).toHaveLength(1);
+    expect(calls.find((c) => c.cmd === 'list_workers_by_page')?.args).toMatchObject({
       profileId: 'local-sandbox',
       namespace: 'dotdo-staging',
     });
@@ -385,15 +385,15 @@ describe('Workers of a namespace', () => {
     const { user } = renderApp('namespaces');
     await openNamespace(user, 'dotdo-staging');
     const table = await screen.findByRole('table', { name: 'Workers' });
+    expect(await screen.findByText('10,000 of 10,000 workers')).toBeInTheDocument();
     expect(table).toHaveAttribute('aria-rowcount', '10001');
-    expect(screen.getByText('10000 of 10000 workers')).toBeInTheDocument();
     const rendered = workerRows().length;
     expect(rendered).toBeGreaterThan(5);
     expect(rendered).toBeLessThan(100);
 
     await user.type(screen.getByRole('textbox', { name: 'Search workers' }), 'svc-0999');
     await waitFor(() => {
-      expect(screen.getByText('10 of 10000 workers')).toBeInTheDocument();
+      expect(screen.getByText('10 of 10,000 workers')).toBeInTheDocument();
     });
   });
 
@@ -503,6 +503,99 @@ describe('Workers of a namespace', () => {
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('Loading workers failed');
     expect(within(alert).getByRole('button', { name: 'Try again' })).toBeInTheDocument();
+  });
+});
+
+describe('A namespace listed page by page', () => {
+  const rowsOf = (from: number, count: number) =>
+    Array.from({ length: count }, (_, i) => worker(`svc-${String(from + i).padStart(5, '0')}`));
+  const page = (rows: readonly WorkerDetail['row'][], loaded: number) => ({ rows, loaded });
+
+  it('shows the first page at once with its progress, then all of them', async () => {
+    let more: () => void = () => undefined;
+    const rest = new Promise<void>((resolve) => {
+      more = resolve;
+    });
+    serve({
+      list_namespaces: () => [ns('dotdo-staging', { scriptCount: 2500 })],
+      list_workers_by_page: async (args) => {
+        deliverOnChannel(args.onPage, 0, page(rowsOf(0, 1000), 1000));
+        await rest;
+        deliverOnChannel(args.onPage, 1, page(rowsOf(1000, 1000), 2000));
+        deliverOnChannel(args.onPage, 2, page(rowsOf(2000, 500), 2500));
+        return 2500;
+      },
+    });
+    const { user } = renderApp('namespaces');
+    await openNamespace(user, 'dotdo-staging');
+    // The first 1,000 are in the table while the rest are on their way, and it says so.
+    expect(await screen.findByText('1,000 of ~2,500 workers loaded…')).toBeInTheDocument();
+    expect(screen.getByText('1,000 of 1,000 listed so far (still loading)')).toBeInTheDocument();
+    expect(screen.getByRole('table', { name: 'Workers' })).toHaveAttribute('aria-rowcount', '1001');
+    expect(workerRows()[0]).toHaveTextContent('svc-00000');
+    // Searching works over what has arrived.
+    await user.type(screen.getByRole('textbox', { name: 'Search workers' }), 'svc-0099');
+    expect(await screen.findByText('10 of 1,000 listed so far (still loading)')).toBeInTheDocument();
+
+    more();
+    expect(await screen.findByText('10 of 2,500 workers')).toBeInTheDocument();
+    expect(screen.queryByText(/workers loaded…/)).not.toBeInTheDocument();
+    await user.clear(screen.getByRole('textbox', { name: 'Search workers' }));
+    expect(await screen.findByText('2,500 of 2,500 workers')).toBeInTheDocument();
+    expect(screen.getByRole('table', { name: 'Workers' })).toHaveAttribute('aria-rowcount', '2501');
+  });
+
+  it('says only how many have arrived when the namespace gave no count', async () => {
+    let more: () => void = () => undefined;
+    const rest = new Promise<void>((resolve) => {
+      more = resolve;
+    });
+    serve({
+      list_namespaces: () => [ns('dotdo-staging', { scriptCount: 0 })],
+      list_workers_by_page: async (args) => {
+        deliverOnChannel(args.onPage, 0, page(rowsOf(0, 1000), 1000));
+        await rest;
+        deliverOnChannel(args.onPage, 1, page(rowsOf(1000, 3), 1003));
+        return 1003;
+      },
+    });
+    const { user } = renderApp('namespaces');
+    await openNamespace(user, 'dotdo-staging');
+    expect(await screen.findByText('1,000 workers loaded…')).toBeInTheDocument();
+    more();
+    expect(await screen.findByText('1,003 of 1,003 workers')).toBeInTheDocument();
+  });
+
+  it('keeps the workers listed before a failure, says what failed, and lists them all again on retry', async () => {
+    let fails = true;
+    serve({
+      list_namespaces: () => [ns('dotdo-staging', { scriptCount: 1500 })],
+      list_workers_by_page: (args) => {
+        deliverOnChannel(args.onPage, 0, page(rowsOf(0, 1000), 1000));
+        if (fails) {
+          fails = false;
+          return fail({
+            code: 'RateLimited',
+            message:
+              'Cloudflare is rate-limiting this token. The 1000 workers listed before it are kept; retry to list them all.',
+          })(args);
+        }
+        deliverOnChannel(args.onPage, 1, page(rowsOf(1000, 500), 1500));
+        return 1500;
+      },
+    });
+    const { user } = renderApp('namespaces');
+    await openNamespace(user, 'dotdo-staging');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Loading the rest of the workers (1,000 listed) failed');
+    expect(alert).toHaveTextContent('The 1000 workers listed before it are kept');
+    expect(screen.getByRole('table', { name: 'Workers' })).toHaveAttribute('aria-rowcount', '1001');
+    expect(screen.getByText('1,000 of 1,000 listed so far (listing stopped)')).toBeInTheDocument();
+    expect(screen.queryByText(/workers loaded…/)).not.toBeInTheDocument();
+
+    await user.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByText('1,500 of 1,500 workers')).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 });
 

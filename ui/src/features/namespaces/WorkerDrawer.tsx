@@ -1,7 +1,8 @@
-import { Badge, Button, Code, Divider, Drawer, Group, Loader, Modal, Stack, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
+import { Badge, Button, Code, Divider, Drawer, Group, Loader, Modal, Stack, Tabs, Text, TextInput, Title } from '@mantine/core';
 import { IconCode, IconKey, IconListDetails, IconTrash } from '@tabler/icons-react';
-import { type ReactNode, useState } from 'react';
+import { useMemo, useState } from 'react';
 
+import { type DataColumn, DataTable, KeyValue, KeyValueList, TextCell } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { WorkerRow } from '../../ipc/types';
 import { useDeleteWorker, useWorkerContent, useWorkerDetail } from '../../ipc/namespaces';
@@ -26,17 +27,45 @@ function bindingTarget(binding: Record<string, unknown>): string {
   return '';
 }
 
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Table.Tr>
-      <Table.Th w={140}>{label}</Table.Th>
-      <Table.Td style={{ wordBreak: 'break-all' }}>{children}</Table.Td>
-    </Table.Tr>
-  );
+/** One of a worker's bindings, as the table lists it. */
+interface BindingView {
+  key: string;
+  name: string;
+  type: string;
+  target: string;
 }
 
+function bindingViews(bindings: readonly unknown[]): BindingView[] {
+  return bindings.map((raw, i) => {
+    const binding = isRecord(raw) ? raw : {};
+    const name = typeof binding.name === 'string' ? binding.name : `(binding ${i + 1})`;
+    return {
+      key: `${name}-${i}`,
+      name,
+      type: typeof binding.type === 'string' ? binding.type : '',
+      target: bindingTarget(binding),
+    };
+  });
+}
+
+const BINDING_COLUMNS: DataColumn<BindingView>[] = [
+  { id: 'name', header: 'Name', accessorFn: (b) => b.name, cell: ({ row }) => <TextCell value={row.original.name} mono /> },
+  { id: 'type', header: 'Type', accessorFn: (b) => b.type, meta: { width: 150 }, cell: ({ row }) => <TextCell value={row.original.type} /> },
+  {
+    id: 'target',
+    header: 'Target',
+    accessorFn: (b) => b.target,
+    meta: { cellClassName: 'sy-table-break' },
+    cell: ({ row }) => <span className="sy-table-text sy-table-mono">{row.original.target}</span>,
+  },
+];
+
+const bindingKey = (b: BindingView) => b.key;
+const bindingText = (b: BindingView) => `${b.name}\t${b.type}\t${b.target}`;
+
 function Bindings({ bindings }: { bindings: readonly unknown[] }) {
-  if (bindings.length === 0) {
+  const rows = useMemo(() => bindingViews(bindings), [bindings]);
+  if (rows.length === 0) {
     return (
       <Text size="sm" c="dimmed">
         No bindings.
@@ -44,31 +73,16 @@ function Bindings({ bindings }: { bindings: readonly unknown[] }) {
     );
   }
   return (
-    <Table aria-label="Bindings" withTableBorder verticalSpacing={4}>
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th scope="col">Name</Table.Th>
-          <Table.Th scope="col">Type</Table.Th>
-          <Table.Th scope="col">Target</Table.Th>
-        </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {bindings.map((raw, i) => {
-          const binding = isRecord(raw) ? raw : {};
-          const name = typeof binding.name === 'string' ? binding.name : `(binding ${i + 1})`;
-          const type = typeof binding.type === 'string' ? binding.type : '';
-          return (
-            <Table.Tr key={`${name}-${i}`}>
-              <Table.Td ff="monospace">{name}</Table.Td>
-              <Table.Td>{type}</Table.Td>
-              <Table.Td ff="monospace" style={{ wordBreak: 'break-all' }}>
-                {bindingTarget(binding)}
-              </Table.Td>
-            </Table.Tr>
-          );
-        })}
-      </Table.Tbody>
-    </Table>
+    <DataTable
+      label="Bindings"
+      rows={rows}
+      columns={BINDING_COLUMNS}
+      rowId={bindingKey}
+      copyText={bindingText}
+      verticalSpacing={4}
+      wrapCells
+      virtual={false}
+    />
   );
 }
 
@@ -191,21 +205,19 @@ export function WorkerDrawer({ profileId, namespace, worker, onClose }: WorkerDr
             </Tabs.Panel>
             <Tabs.Panel value="details">
               <Stack gap="md">
-                <Table variant="vertical" layout="fixed" verticalSpacing={6} aria-label="Worker fields">
-                  <Table.Tbody>
-                    <Field label="Namespace">{namespace}</Field>
-                    <Field label="Service">{worker.service ?? '—'}</Field>
-                    <Field label="Env">{worker.environment ?? '—'}</Field>
-                    <Field label="Version">{worker.version ?? '—'}</Field>
-                    <Field label="Commit">{worker.commit ? <Code>{worker.commit}</Code> : '—'}</Field>
-                    <Field label="Branch">{worker.branch ?? '—'}</Field>
-                    <Field label="Created">{isoLocal(worker.createdOn) || '—'}</Field>
-                    <Field label="Modified">{isoLocal(worker.modifiedOn) || '—'}</Field>
-                    <Field label="Size">
-                      {detail.data ? formatBytes(detail.data.sizeBytes) : detail.isPending ? 'Loading…' : '—'}
-                    </Field>
-                  </Table.Tbody>
-                </Table>
+                <KeyValueList label="Worker fields" labelWidth={140}>
+                  <KeyValue label="Namespace">{namespace}</KeyValue>
+                  <KeyValue label="Service">{worker.service ?? '—'}</KeyValue>
+                  <KeyValue label="Env">{worker.environment ?? '—'}</KeyValue>
+                  <KeyValue label="Version">{worker.version ?? '—'}</KeyValue>
+                  <KeyValue label="Commit">{worker.commit ? <Code>{worker.commit}</Code> : '—'}</KeyValue>
+                  <KeyValue label="Branch">{worker.branch ?? '—'}</KeyValue>
+                  <KeyValue label="Created">{isoLocal(worker.createdOn) || '—'}</KeyValue>
+                  <KeyValue label="Modified">{isoLocal(worker.modifiedOn) || '—'}</KeyValue>
+                  <KeyValue label="Size">
+                    {detail.data ? formatBytes(detail.data.sizeBytes) : detail.isPending ? 'Loading…' : '—'}
+                  </KeyValue>
+                </KeyValueList>
 
                 <div>
                   <Title order={3} size="h5" mb={6}>

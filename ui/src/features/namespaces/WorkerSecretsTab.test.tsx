@@ -1,10 +1,10 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { NamespaceSummary, TagDeletePlan, WorkerDetail, WorkerRow, WorkerSecrets } from '../../ipc/types';
+import type { NamespaceSummary, TagDeletePlan, WorkerDetail, WorkerSecrets } from '../../ipc/types';
 import { appInfo, fail, type Handler, type IpcCall, renderApp, serveIpc } from '../../test/render';
 
-function worker(name: string, tags: string[]): WorkerRow {
+function worker(name: string, tags: string[]): WorkerDetail['row'] {
   return {
     name,
     tags,

@@ -11,7 +11,6 @@ import {
   ScrollArea,
   Select,
   Stack,
-  Table,
   TagsInput,
   Text,
   Textarea,
@@ -20,8 +19,9 @@ import {
   VisuallyHidden,
 } from '@mantine/core';
 import { IconKey, IconTrash } from '@tabler/icons-react';
-import { useState } from 'react';
+import { createContext, useContext, useState } from 'react';
 
+import { type DataColumn, DataTable, TextCell } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { AppError, TagDeletePlan } from '../../ipc/types';
 import { isAppError } from '../../ipc/errors';
@@ -467,6 +467,47 @@ function DeleteByTag({
 }
 
 /** The "Secrets and tags" tab of the worker drawer. */
+/** What a secret's row needs besides its name: whether changes are locked, and how to delete it. */
+interface SecretsState {
+  locked: boolean;
+  onDelete: (name: string) => void;
+}
+
+// The Delete buttons read it through a context: columns made anew would mount new buttons (focus lost).
+const SecretsContext = createContext<SecretsState>({ locked: true, onDelete: () => undefined });
+
+const DeleteSecretCell: NonNullable<DataColumn<string>['cell']> = ({ row: { original: name } }) => {
+  const { locked, onDelete } = useContext(SecretsContext);
+  return (
+    <Button
+      size="compact-xs"
+      color="red"
+      variant="subtle"
+      aria-label={`Delete secret ${name}`}
+      disabled={locked}
+      onClick={() => {
+        onDelete(name);
+      }}
+    >
+      Delete
+    </Button>
+  );
+};
+
+const SECRET_COLUMNS: DataColumn<string>[] = [
+  { id: 'name', header: 'Name', accessorFn: (name) => name, cell: ({ row }) => <TextCell value={row.original} mono /> },
+  {
+    id: 'value',
+    header: 'Value',
+    meta: { width: 110 },
+    // Cloudflare never gives a secret's value back.
+    cell: () => <span className="sy-table-text sy-table-empty">hidden</span>,
+  },
+  { id: 'actions', header: () => <VisuallyHidden>Actions</VisuallyHidden>, meta: { width: 90 }, cell: DeleteSecretCell },
+];
+
+const secretName = (name: string) => name;
+
 export function WorkerSecretsTab({ profileId, namespace, script, onWorkerGone }: WorkerSecretsTabProps) {
   const data = useWorkerSecrets(profileId, namespace, script);
   const removeSecret = useDeleteWorkerSecret(profileId, namespace, script);
@@ -494,6 +535,7 @@ export function WorkerSecretsTab({ profileId, namespace, script, onWorkerGone }:
   }
   const { names, tags, confirmTyped } = data.data;
   const locked = confirmTyped && typed !== script;
+  const secretsState: SecretsState = { locked, onDelete: setDeleting };
   const typedConfirmation = confirmTyped ? typed : null;
   const closeDelete = () => {
     setDeleting(null);
@@ -526,39 +568,17 @@ export function WorkerSecretsTab({ profileId, namespace, script, onWorkerGone }:
             No secrets. Set one below: the worker reads it as env.NAME. Values are sent to Cloudflare and never shown again.
           </Text>
         ) : (
-          <Table aria-label="Secrets" withTableBorder verticalSpacing={4}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th scope="col">Name</Table.Th>
-                <Table.Th scope="col">Value</Table.Th>
-                <Table.Th scope="col">
-                  <VisuallyHidden>Actions</VisuallyHidden>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {names.map((name) => (
-                <Table.Tr key={name}>
-                  <Table.Td ff="monospace">{name}</Table.Td>
-                  <Table.Td c="dimmed">hidden</Table.Td>
-                  <Table.Td>
-                    <Button
-                      size="compact-xs"
-                      color="red"
-                      variant="subtle"
-                      aria-label={`Delete secret ${name}`}
-                      disabled={locked}
-                      onClick={() => {
-                        setDeleting(name);
-                      }}
-                    >
-                      Delete
-                    </Button>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+          <SecretsContext.Provider value={secretsState}>
+            <DataTable
+              label="Secrets"
+              rows={names}
+              columns={SECRET_COLUMNS}
+              rowId={secretName}
+              copyText={secretName}
+              verticalSpacing={4}
+              virtual={false}
+            />
+          </SecretsContext.Provider>
         )}
         <PutSecret
           profileId={profileId}

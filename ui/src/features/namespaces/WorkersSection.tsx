@@ -5,7 +5,6 @@ import { useCallback, useDeferredValue, useMemo, useState } from 'react';
 import { useTableFilter } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { WorkerRow } from '../../ipc/types';
-import { useWorkers } from '../../ipc/namespaces';
 import type { NamespaceAsk } from './NamespacePanel';
 import { WorkerDrawer } from './WorkerDrawer';
 import {
@@ -16,6 +15,7 @@ import {
   type WorkerSort,
   withTag,
 } from './workerRows';
+import { useWorkerListing } from './workerListing';
 import { WorkersTable } from './WorkersTable';
 
 const ALL_TAGS = '';
@@ -36,23 +36,29 @@ export function WorkersSection({
   profileId,
   namespace,
   ask = null,
+  expected = null,
 }: {
   profileId: string;
   namespace: string;
+  /** How many workers the namespace says it has (its `script_count`), for the progress line. */
+  expected?: number | null;
   /** A worker asked for (the command palette's "Open worker gateway"): its drawer opens once listed. */
   ask?: NamespaceAsk | null;
 }) {
-  const workers = useWorkers(profileId, namespace);
+  const workers = useWorkerListing(profileId, namespace);
   const [search, setSearch] = useState('');
   const [tag, setTag] = useState(ALL_TAGS);
   const [sort, setSort] = useState<WorkerSort>({ key: 'name', direction: 'ascending' });
   const [open, setOpen] = useState<WorkerRow | null>(null);
   const [seenAsk, setSeenAsk] = useState<NamespaceAsk | null>(null);
+  // The asked worker opens once it has arrived (or once all have, when it is not there).
   if (ask?.script !== undefined && ask !== seenAsk && workers.data) {
-    setSeenAsk(ask);
-    const asked = workers.data.find((w) => w.name === ask.script);
+    const asked = workers.data.rows.find((w) => w.name === ask.script);
     if (asked) {
+      setSeenAsk(ask);
       setOpen(asked);
+    } else if (workers.data.done) {
+      setSeenAsk(ask);
     }
   }
 
@@ -61,7 +67,8 @@ export function WorkersSection({
   // memoized elements or components, skipped); the deferred one only the count and the table
   // rows that changed. Each worker's name and tags are lowercased once (soon after the list
   // shows), not per keystroke.
-  const all = workers.data;
+  const all = workers.data?.rows;
+  const done = workers.data?.done ?? false;
   const groups = useMemo(() => tagGroups(all ?? []), [all]);
   const sorted = useMemo(() => sortWorkers(all ?? [], sort), [all, sort]);
   const keep = useMemo(() => withTag(tag === ALL_TAGS ? null : tag), [tag]);
@@ -123,6 +130,9 @@ export function WorkersSection({
 
   const total = all?.length ?? 0;
   const filtering = deferredSearch.trim() !== '' || tag !== ALL_TAGS;
+  // Still arriving: a page is on its way (not when a page failed: the error says so).
+  const arriving = all !== undefined && !done && workers.isFetching;
+  const stopped = all !== undefined && !done && workers.isError;
 
   return (
     <Stack gap="sm">
@@ -132,7 +142,7 @@ export function WorkersSection({
         {tagSelect}
         {all && (
           <Text size="sm" aria-live="polite" pb={6}>
-            {`${shown.length} of ${total} workers`}
+            {countText(shown.length, total, done ? 'done' : stopped ? 'stopped' : 'loading')}
           </Text>
         )}
         {all && (
@@ -142,6 +152,7 @@ export function WorkersSection({
             mb={4}
             leftSection={<IconRefresh size={14} aria-hidden />}
             loading={workers.isFetching}
+            disabled={arriving}
             onClick={() => {
               void workers.refetch();
             }}
@@ -151,6 +162,12 @@ export function WorkersSection({
         )}
       </Group>
 
+      {arriving && (
+        <Group gap="xs" role="status">
+          <Loader size="xs" aria-hidden />
+          <Text size="sm">{progressText(total, expected)}</Text>
+        </Group>
+      )}
       {workers.isPending && (
         <Group gap="xs">
           <Loader size="sm" aria-hidden />
@@ -160,13 +177,13 @@ export function WorkersSection({
       {workers.isError && (
         <ErrorNotice
           error={workers.error}
-          context="Loading workers"
+          context={stopped ? `Loading the rest of the workers (${fmt(total)} listed)` : 'Loading workers'}
           onRetry={() => {
             void workers.refetch();
           }}
         />
       )}
-      {all && total === 0 && (
+      {all && done && total === 0 && (
         <Paper withBorder p="lg">
           <Text>
             {namespace} has no workers yet. Deploy a service to it (the Deploy area, or the Deploy API) and its worker
@@ -183,4 +200,24 @@ export function WorkersSection({
       {drawer}
     </Stack>
   );
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** "12 of 40 workers"; until all have arrived, says the count is of those listed so far. */
+export function countText(shown: number, total: number, listing: 'done' | 'loading' | 'stopped'): string {
+  const counted = `${fmt(shown)} of ${fmt(total)}`;
+  return listing === 'done'
+    ? `${counted} workers`
+    : `${counted} listed so far (${listing === 'loading' ? 'still loading' : 'listing stopped'})`;
+}
+
+/**
+ * "12,000 of ~100,000 loaded…": the namespace's own count, when it gave one, is what the list
+ * is expected to reach (it may have changed since); without one, only what has arrived.
+ */
+export function progressText(loaded: number, expected: number | null): string {
+  return expected !== null && expected >= loaded
+    ? `${fmt(loaded)} of ~${fmt(expected)} workers loaded…`
+    : `${fmt(loaded)} workers loaded…`;
 }

@@ -1,8 +1,9 @@
-import { Badge, Button, Code, Divider, Group, Modal, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Badge, Button, Code, Divider, Group, Modal, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { IconPencil, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 
 import { ENVIRONMENT_NAME, PROTECTION_LABEL } from '../../shell/environment';
+import { CodeOrNotSet, KeyValue, KeyValueList } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { Profile } from '../../ipc/types';
 import { useDeleteProfile } from '../../ipc/mutations';
@@ -69,19 +70,6 @@ function DeleteProfileDialog({
   );
 }
 
-function Field({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <Table.Tr>
-      <Table.Th w={200}>{label}</Table.Th>
-      <Table.Td>{children}</Table.Td>
-    </Table.Tr>
-  );
-}
-
-function shown(value: string | null | undefined) {
-  return value ? <Code>{value}</Code> : <Text span size="sm" c="dimmed">not set</Text>;
-}
-
 interface ProfileDetailProps {
   profile: Profile;
   active: boolean;
@@ -129,23 +117,35 @@ export function ProfileDetail({ profile, active, onDeleted }: ProfileDetailProps
             deleted.
           </Text>
         )}
-        <Table variant="vertical" layout="fixed" verticalSpacing={4} aria-label={`Settings of ${profile.name}`}>
-          <Table.Tbody>
-            <Field label="Profile id">
-              <Code>{profile.id}</Code>
-            </Field>
-            <Field label="Environment">{ENVIRONMENT_NAME[profile.environment]}</Field>
-            <Field label="Protection">{PROTECTION_LABEL[profile.protection ?? 'normal']}</Field>
-            <Field label="Deploy API URL">{shown(profile.deployApiUrl)}</Field>
-            <Field label="Auth service URL">{shown(profile.authUrl)}</Field>
-            <Field label="Cloudflare API URL">{shown(profile.cloudflareApiUrl)}</Field>
-            <Field label="Cloudflare account id">{shown(profile.accountId)}</Field>
-            <Field label="Dispatch namespace">{shown(profile.namespace)}</Field>
-            <Field label="Service URL template">{shown(profile.serviceUrlTemplate)}</Field>
-            <Field label="Dispatcher URL">{shown(profile.dispatcherUrl)}</Field>
-            <Field label="Services">{profile.services.length > 0 ? profile.services.join(', ') : 'none'}</Field>
-          </Table.Tbody>
-        </Table>
+        <KeyValueList label={`Settings of ${profile.name}`} labelWidth={200} spacing={4}>
+          <KeyValue label="Profile id">
+            <Code>{profile.id}</Code>
+          </KeyValue>
+          <KeyValue label="Environment">{ENVIRONMENT_NAME[profile.environment]}</KeyValue>
+          <KeyValue label="Protection">{PROTECTION_LABEL[profile.protection ?? 'normal']}</KeyValue>
+          <KeyValue label="Deploy API URL">
+            <CodeOrNotSet value={profile.deployApiUrl} />
+          </KeyValue>
+          <KeyValue label="Auth service URL">
+            <CodeOrNotSet value={profile.authUrl} />
+          </KeyValue>
+          <KeyValue label="Cloudflare API URL">
+            <CodeOrNotSet value={profile.cloudflareApiUrl} />
+          </KeyValue>
+          <KeyValue label="Cloudflare account id">
+            <CodeOrNotSet value={profile.accountId} />
+          </KeyValue>
+          <KeyValue label="Dispatch namespace">
+            <CodeOrNotSet value={profile.namespace} />
+          </KeyValue>
+          <KeyValue label="Service URL template">
+            <CodeOrNotSet value={profile.serviceUrlTemplate} />
+          </KeyValue>
+          <KeyValue label="Dispatcher URL">
+            <CodeOrNotSet value={profile.dispatcherUrl} />
+          </KeyValue>
+          <KeyValue label="Services">{profile.services.length > 0 ? profile.services.join(', ') : 'none'}</KeyValue>
+        </KeyValueList>
         <Divider />
         <KeysSection profile={profile} />
         {!profile.sandbox && (

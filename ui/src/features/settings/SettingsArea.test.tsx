@@ -118,7 +118,8 @@ describe('adding and editing profiles', () => {
         });
         return profile;
       },
-      app_info: () => info,
+      // A new answer per call, as from the core (not the same object, changed in place).
+      app_info: () => ({ ...info, profiles: [...info.profiles] }),
       list_profiles: () => [...info.profiles.slice(0, 3).map((p) => fullProfile(p)), ...saved],
       profile_secrets: () => ({ deployApiKey: false, cloudflareToken: false, detached: [], keychainError: null }),
     });

@@ -4,10 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{ActionResult, Failure};
-use crate::runbooks::output::OutputSink;
-use crate::runbooks::StepOutput;
-use crate::Ops;
+use super::{ActionResult, Failure, Ops, OutputSink, StepOutput};
 
 impl Ops {
     /// Run `command` in `folder`, streaming its output; the step fails on a non-zero exit.

@@ -5,11 +5,7 @@ use std::fmt::Write as _;
 use switchyard_clients::DeploymentQuery;
 use switchyard_core::{DeploymentStatus, Environment};
 
-use super::{ActionResult, Failure};
-use crate::context::ProfileContext;
-use crate::runbooks::output::OutputSink;
-use crate::runbooks::StepOutput;
-use crate::Ops;
+use super::{ActionResult, Failure, Ops, OutputSink, ProfileContext, StepOutput};
 
 impl Ops {
     /// List the last deployments, filtered by status.

@@ -5,11 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use switchyard_core::Environment;
 
-use super::{ActionResult, Failure};
-use crate::runbooks::output::OutputSink;
+use super::{ActionResult, Failure, Ops, OutputSink, StepOutput};
 use crate::runbooks::records::step_label;
-use crate::runbooks::{Loaded, StepOutput, StepRunRequest, MAX_STEP_OUTPUT_BYTES};
-use crate::Ops;
+use crate::runbooks::{Loaded, StepRunRequest, MAX_STEP_OUTPUT_BYTES};
 
 /// What a deploy operation run from a step is told: why (the runbook, step and run, for the
 /// audit log) and the operator's confirmation.
@@ -38,6 +36,20 @@ impl DeployCall {
     }
 }
 
+/// How an archived version is deployed again: through the Deploy API (`redeploy`), or
+/// uploaded straight to the namespace (`direct-deploy`, for when the Deploy API is down).
+pub(super) enum Route {
+    DeployApi,
+    Direct,
+}
+
+/// A deploy operation a step runs, with what its summary line needs.
+enum Operation<'a> {
+    Rollback(crate::RollbackRequest),
+    Restore(crate::RestoreRequest, &'a str),
+    Direct(crate::DirectDeployRequest),
+}
+
 impl Ops {
     /// Roll the service back to its previous deployment.
     pub(super) async fn rb_act_rollback<P: Fn(StepOutput) + Send + Sync>(
@@ -48,115 +60,102 @@ impl Ops {
         call: DeployCall,
         sink: &mut OutputSink<'_, P>,
     ) -> Result<ActionResult, Failure> {
-        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-        let outcome = self
-            .rollback(
-                crate::RollbackRequest {
-                    profile_id: pid.to_owned(),
-                    service: service.to_owned(),
-                    environment,
-                    reason: call.reason,
-                    confirmation: call.confirmation,
-                    run_id: None,
-                },
-                deploy_event_sink(&lines, sink.progress, &sink.run_id, sink.step),
-            )
-            .await;
-        flush_lines(&lines, sink).await?;
-        let o = outcome?;
-        sink.emit(&format!(
-            "{} in {} is back on {} ({}).\nhealth: {}",
-            o.deployment.service,
-            o.deployment.environment,
-            o.deployment
-                .version_tag
-                .as_deref()
-                .unwrap_or("the previous version"),
-            o.deployment.id,
-            health_word(&o.verification)
-        ))
-        .await
-        .map_err(Failure::Store)?;
-        Ok(ActionResult::pass())
+        let request = crate::RollbackRequest {
+            profile_id: pid.to_owned(),
+            service: service.to_owned(),
+            environment,
+            reason: call.reason,
+            confirmation: call.confirmation,
+            run_id: None,
+        };
+        self.rb_deploy(Operation::Rollback(request), sink).await
     }
 
-    /// Deploy an archived version of the service again.
+    /// Deploy an archived version of the service again, by `route`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn rb_act_redeploy<P: Fn(StepOutput) + Send + Sync>(
         &self,
         pid: &str,
         service: &str,
         version: &str,
         environment: Environment,
+        route: Route,
         call: DeployCall,
         sink: &mut OutputSink<'_, P>,
     ) -> Result<ActionResult, Failure> {
         let deployment_id = self
             .rb_archived_deployment(pid, service, environment, version)
             .await?;
-        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-        let outcome = self
-            .restore_version(
+        let profile_id = pid.to_owned();
+        let (reason, confirmation) = (call.reason, call.confirmation);
+        let operation = match route {
+            Route::DeployApi => Operation::Restore(
                 crate::RestoreRequest {
-                    profile_id: pid.to_owned(),
+                    profile_id,
                     deployment_id,
-                    reason: call.reason,
-                    confirmation: call.confirmation,
+                    reason,
+                    confirmation,
                     run_id: None,
                 },
-                deploy_event_sink(&lines, sink.progress, &sink.run_id, sink.step),
-            )
-            .await;
-        flush_lines(&lines, sink).await?;
-        let o = outcome?;
-        sink.emit(&format!(
-            "Deployed {} {} ({}).\nhealth: {}",
-            o.deployment.service,
-            o.deployment.version_tag.as_deref().unwrap_or(version),
-            o.deployment.id,
-            health_word(&o.verification)
-        ))
-        .await
-        .map_err(Failure::Store)?;
-        Ok(ActionResult::pass())
+                version,
+            ),
+            Route::Direct => Operation::Direct(crate::DirectDeployRequest {
+                profile_id,
+                deployment_id,
+                environment: Some(environment),
+                reason,
+                confirmation,
+                run_id: None,
+            }),
+        };
+        self.rb_deploy(operation, sink).await
     }
 
-    /// Upload an archived version straight to the namespace (the Deploy API is down).
-    pub(super) async fn rb_act_direct_deploy<P: Fn(StepOutput) + Send + Sync>(
+    /// Run the operation with its progress streamed into the step's output, then store what
+    /// it streamed and its summary.
+    async fn rb_deploy<P: Fn(StepOutput) + Send + Sync>(
         &self,
-        pid: &str,
-        service: &str,
-        version: &str,
-        e: Environment,
-        call: DeployCall,
+        operation: Operation<'_>,
         sink: &mut OutputSink<'_, P>,
     ) -> Result<ActionResult, Failure> {
-        let deployment_id = self
-            .rb_archived_deployment(pid, service, e, version)
-            .await?;
         let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-        let outcome = self
-            .direct_deploy(
-                crate::DirectDeployRequest {
-                    profile_id: pid.to_owned(),
-                    deployment_id,
-                    environment: Some(e),
-                    reason: call.reason,
-                    confirmation: call.confirmation,
-                    run_id: None,
-                },
-                deploy_event_sink(&lines, sink.progress, &sink.run_id, sink.step),
-            )
-            .await;
+        let events = deploy_event_sink(&lines, sink.progress, &sink.run_id, sink.step);
+        let summary = match operation {
+            Operation::Rollback(request) => self.rollback(request, events).await.map(|o| {
+                format!(
+                    "{} in {} is back on {} ({}).\nhealth: {}",
+                    o.deployment.service,
+                    o.deployment.environment,
+                    o.deployment
+                        .version_tag
+                        .as_deref()
+                        .unwrap_or("the previous version"),
+                    o.deployment.id,
+                    health_word(&o.verification)
+                )
+            }),
+            Operation::Restore(request, version) => {
+                self.restore_version(request, events).await.map(|o| {
+                    format!(
+                        "Deployed {} {} ({}).\nhealth: {}",
+                        o.deployment.service,
+                        o.deployment.version_tag.as_deref().unwrap_or(version),
+                        o.deployment.id,
+                        health_word(&o.verification)
+                    )
+                })
+            }
+            Operation::Direct(request) => self.direct_deploy(request, events).await.map(|o| {
+                format!(
+                    "Uploaded {} straight to namespace {} (recorded in the audit log as a manual deployment).\nhealth: {}",
+                    o.script,
+                    o.namespace,
+                    health_word(&o.verification)
+                )
+            }),
+        };
         flush_lines(&lines, sink).await?;
-        let o = outcome?;
-        sink.emit(&format!(
-            "Uploaded {} straight to namespace {} (recorded in the audit log as a manual deployment).\nhealth: {}",
-            o.script,
-            o.namespace,
-            health_word(&o.verification)
-        ))
-        .await
-        .map_err(Failure::Store)?;
+        sink.emit(&summary?).await.map_err(Failure::Store)?;
         Ok(ActionResult::pass())
     }
 }

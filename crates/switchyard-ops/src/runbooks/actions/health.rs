@@ -4,9 +4,8 @@ use std::fmt::Write as _;
 
 use switchyard_core::{AppError, Profile};
 
-use super::{ActionResult, Failure};
-use crate::runbooks::output::OutputSink;
-use crate::runbooks::{HealthTarget, StepOutput};
+use super::{ActionResult, Failure, OutputSink, StepOutput};
+use crate::runbooks::HealthTarget;
 use crate::{HealthStatus, HealthTargetKind, Ops};
 
 /// How long a health action waits for each target.

@@ -2,11 +2,7 @@
 
 use switchyard_core::{AppError, ErrorCode};
 
-use super::{ActionResult, Failure};
-use crate::context::ProfileContext;
-use crate::runbooks::output::OutputSink;
-use crate::runbooks::StepOutput;
-use crate::Ops;
+use super::{ActionResult, Failure, Ops, OutputSink, ProfileContext, StepOutput};
 
 impl Ops {
     /// Test the key; the step fails when it may not deploy or the Deploy API refuses it.

@@ -1,9 +1,6 @@
 //! `logs`: what the service's code logs for a while (its requests, console lines, exceptions).
 
-use super::{ActionResult, Failure};
-use crate::runbooks::output::OutputSink;
-use crate::runbooks::StepOutput;
-use crate::Ops;
+use super::{ActionResult, Failure, Ops, OutputSink, StepOutput};
 
 impl Ops {
     /// Tail the service for `seconds` (or until the step is stopped), then count its requests.

@@ -15,7 +15,7 @@ use super::output::OutputSink;
 use super::{Loaded, ResolvedStepAction, StepOutput, StepRunRequest};
 use crate::context::ProfileContext;
 use crate::Ops;
-use deploys::DeployCall;
+use deploys::{DeployCall, Route};
 
 /// An action's outcome: passed or failed with a message; output was streamed on the way.
 pub(super) struct ActionResult {
@@ -63,9 +63,84 @@ impl Ops {
         sink: &mut OutputSink<'_, P>,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<ActionResult, AppError> {
-        let result = self
-            .dispatch_step_action(loaded, profile, step_index, action, request, sink, stop)
-            .await;
+        let pid = profile.id.as_str();
+        let env = |e: &Option<Environment>| e.unwrap_or(profile.environment);
+        let ns = |n: &Option<String>| n.clone().unwrap_or_else(|| profile.namespace.clone());
+        let call = || DeployCall::new(loaded, step_index, request);
+        // The action's own failures and the store's are told apart once it is done.
+        let result: Result<ActionResult, Failure> = async {
+            match action {
+                ResolvedStepAction::Health { target, service } => {
+                    self.rb_act_health(profile, target, service, sink).await
+                }
+                ResolvedStepAction::Deployments {
+                    service,
+                    environment,
+                    limit,
+                    status,
+                } => {
+                    self.rb_act_deployments(profile, service, *environment, *limit, *status, sink)
+                        .await
+                }
+                ResolvedStepAction::Logs { service, seconds } => {
+                    self.rb_act_logs(pid, service, *seconds, stop, sink).await
+                }
+                ResolvedStepAction::NamespaceList => self.rb_act_namespace_list(pid, sink).await,
+                ResolvedStepAction::NamespaceGet { namespace } => {
+                    self.rb_act_namespace_get(pid, ns(namespace), sink).await
+                }
+                ResolvedStepAction::NamespaceCreate { namespace } => {
+                    self.rb_act_namespace_create(pid, ns(namespace), sink).await
+                }
+                ResolvedStepAction::NamespaceScripts { namespace, service } => {
+                    self.rb_act_namespace_scripts(pid, ns(namespace), service, sink)
+                        .await
+                }
+                ResolvedStepAction::ValidateKey => self.rb_act_validate_key(pid, sink).await,
+                ResolvedStepAction::Permissions { user, require } => {
+                    self.rb_act_permissions(profile, user, require, sink).await
+                }
+                ResolvedStepAction::Note { text } => {
+                    sink.emit(text).await.map_err(Failure::Store)?;
+                    Ok(ActionResult::pass())
+                }
+                ResolvedStepAction::Command {
+                    folder,
+                    command,
+                    timeout_secs,
+                } => {
+                    self.rb_run_command(pid, folder, command, *timeout_secs, sink, stop)
+                        .await
+                }
+                ResolvedStepAction::Rollback {
+                    service,
+                    environment,
+                } => {
+                    self.rb_act_rollback(pid, service, env(environment), call(), sink)
+                        .await
+                }
+                ResolvedStepAction::Redeploy {
+                    service,
+                    version,
+                    environment,
+                } => {
+                    let (e, route) = (env(environment), Route::DeployApi);
+                    self.rb_act_redeploy(pid, service, version, e, route, call(), sink)
+                        .await
+                }
+                ResolvedStepAction::DirectDeploy {
+                    service,
+                    version,
+                    environment,
+                    ..
+                } => {
+                    let (e, route) = (env(environment), Route::Direct);
+                    self.rb_act_redeploy(pid, service, version, e, route, call(), sink)
+                        .await
+                }
+            }
+        }
+        .await;
         match result {
             Ok(r) => {
                 if let Some(e) = &r.error {
@@ -78,92 +153,6 @@ impl Ops {
             Err(Failure::Action(e)) => {
                 sink.emit(&format!("✗ {}", e.message)).await?;
                 Ok(ActionResult::fail(e.message))
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn dispatch_step_action<P: Fn(StepOutput) + Send + Sync>(
-        &self,
-        loaded: &Loaded,
-        profile: &ProfileContext<'_>,
-        step_index: u32,
-        action: &ResolvedStepAction,
-        request: &StepRunRequest,
-        sink: &mut OutputSink<'_, P>,
-        stop: tokio::sync::watch::Receiver<bool>,
-    ) -> Result<ActionResult, Failure> {
-        let pid = profile.id.as_str();
-        let env = |e: &Option<Environment>| e.unwrap_or(profile.environment);
-        let ns = |n: &Option<String>| n.clone().unwrap_or_else(|| profile.namespace.clone());
-        let call = || DeployCall::new(loaded, step_index, request);
-        match action {
-            ResolvedStepAction::Health { target, service } => {
-                self.rb_act_health(profile, target, service, sink).await
-            }
-            ResolvedStepAction::Deployments {
-                service,
-                environment,
-                limit,
-                status,
-            } => {
-                self.rb_act_deployments(profile, service, *environment, *limit, *status, sink)
-                    .await
-            }
-            ResolvedStepAction::Logs { service, seconds } => {
-                self.rb_act_logs(pid, service, *seconds, stop, sink).await
-            }
-            ResolvedStepAction::NamespaceList => self.rb_act_namespace_list(pid, sink).await,
-            ResolvedStepAction::NamespaceGet { namespace } => {
-                self.rb_act_namespace_get(pid, ns(namespace), sink).await
-            }
-            ResolvedStepAction::NamespaceCreate { namespace } => {
-                self.rb_act_namespace_create(pid, ns(namespace), sink).await
-            }
-            ResolvedStepAction::NamespaceScripts { namespace, service } => {
-                self.rb_act_namespace_scripts(pid, ns(namespace), service, sink)
-                    .await
-            }
-            ResolvedStepAction::ValidateKey => self.rb_act_validate_key(pid, sink).await,
-            ResolvedStepAction::Permissions { user, require } => {
-                self.rb_act_permissions(profile, user, require, sink).await
-            }
-            ResolvedStepAction::Note { text } => {
-                sink.emit(text).await.map_err(Failure::Store)?;
-                Ok(ActionResult::pass())
-            }
-            ResolvedStepAction::Command {
-                folder,
-                command,
-                timeout_secs,
-            } => {
-                self.rb_run_command(pid, folder, command, *timeout_secs, sink, stop)
-                    .await
-            }
-            ResolvedStepAction::Rollback {
-                service,
-                environment,
-            } => {
-                self.rb_act_rollback(pid, service, env(environment), call(), sink)
-                    .await
-            }
-            ResolvedStepAction::Redeploy {
-                service,
-                version,
-                environment,
-            } => {
-                self.rb_act_redeploy(pid, service, version, env(environment), call(), sink)
-                    .await
-            }
-            ResolvedStepAction::DirectDeploy {
-                service,
-                version,
-                environment,
-                ..
-            } => {
-                let e = env(environment);
-                self.rb_act_direct_deploy(pid, service, version, e, call(), sink)
-                    .await
             }
         }
     }

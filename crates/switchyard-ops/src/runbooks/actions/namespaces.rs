@@ -2,10 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{ActionResult, Failure};
-use crate::runbooks::output::OutputSink;
-use crate::runbooks::StepOutput;
-use crate::Ops;
+use super::{ActionResult, Failure, Ops, OutputSink, StepOutput};
 
 impl Ops {
     /// List the dispatch namespaces.
