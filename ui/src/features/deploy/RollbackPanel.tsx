@@ -265,7 +265,7 @@ function versionColumns({ profileId, disabled, onRestore, chosen, onChoose }: Om
     {
       id: 'version',
       header: 'Version',
-      meta: { width: 240 },
+      meta: { width: 200 },
       cell: ({ row: { original: r } }) => (
         <>
           {/* Wraps: a restore's long name ("v1.0.0 (rollback to deploy_…)") must not squeeze
@@ -292,25 +292,25 @@ function versionColumns({ profileId, disabled, onRestore, chosen, onChoose }: Om
     {
       id: 'commit',
       header: 'Commit',
-      meta: { width: 90 },
+      meta: { width: 80 },
       cell: ({ row }) => (
         <Text size="sm" ff="monospace">
           {row.original.deployment.metadata.commit.slice(0, 7)}
         </Text>
       ),
     },
-    { id: 'author', header: 'Author', meta: { width: 110 }, cell: ({ row }) => row.original.deployment.metadata.author },
+    { id: 'author', header: 'Author', meta: { width: 130 }, cell: ({ row }) => row.original.deployment.metadata.author },
     {
       id: 'deployed',
       header: 'Deployed',
-      meta: { width: 170 },
+      meta: { width: 150 },
       cell: ({ row }) => formatLocalTime(Date.parse(row.original.deployment.timestamp)),
     },
-    { id: 'status', header: 'Status', meta: { width: 100 }, cell: ({ row }) => row.original.deployment.status.replace('_', ' ') },
+    { id: 'status', header: 'Status', meta: { width: 90 }, cell: ({ row }) => row.original.deployment.status.replace('_', ' ') },
     {
       id: 'bundle',
       header: 'Archived bundle',
-      meta: { width: 150 },
+      meta: { width: 140 },
       cell: ({ row: { original: r } }) =>
         r.bundle && r.bundle.available ? (
           <Text size="sm">{`${shortHash(r.bundle.sha256)} · ${r.bundle.sizeBytes !== null ? formatBytes(r.bundle.sizeBytes) : '?'}`}</Text>
@@ -323,7 +323,7 @@ function versionColumns({ profileId, disabled, onRestore, chosen, onChoose }: Om
     {
       id: 'compare',
       header: 'Compare',
-      meta: { width: 90 },
+      meta: { width: 80 },
       cell: ({ row: { original: r } }) =>
         r.bundle?.available && (
           <Checkbox
