@@ -147,7 +147,7 @@ const COUNT_BY_MATCHES_UP_TO: i64 = 5_000;
 const PAGE_BY_MATCHES_UP_TO: i64 = 1_000;
 
 /// The columns of `deployments_fts` an operator's text is searched in; its last column,
-/// `profile_key`, only narrows a search to one profile (migration 0007).
+/// `profile_key`, only narrows a search to one profile (migrations 0007, 0012).
 const SEARCHED: &str = "{id service environment status version_tag commit_sha branch author}";
 
 /// The token a profile's rows carry in `deployments_fts.profile_key`: `p` and the lowercase hex
@@ -211,11 +211,25 @@ fn push_filter(
         q.push(" AND ts_ms < ").push_bind(t);
     }
     // Every row is also tested for its profile here, so the text index need not narrow to it
-    // (which costs more than the test).
+    // (which costs more than the test). The text index is keyed by time key (migration 0012).
     if let Some(m) = filter.text.as_deref().and_then(text_query) {
-        q.push(" AND rowid IN (SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH ")
-            .push_bind(m)
-            .push(")");
+        match drive {
+            // Each row walked is looked up by its key (one index step) in the list of matches:
+            // the matches are not looked up one by one.
+            Drive::Indexes => q.push(
+                " AND (SELECT key FROM deployments_fts_keys WHERE row = deployments.rowid) IN \
+                 (SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH ",
+            ),
+            Drive::TextMatches => q.push(
+                " AND rowid IN (SELECT row FROM deployments_fts_keys WHERE key IN \
+                 (SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH ",
+            ),
+        }
+        .push_bind(m)
+        .push(match drive {
+            Drive::Indexes => ")",
+            Drive::TextMatches => "))",
+        });
     }
 }
 
@@ -231,6 +245,52 @@ fn text_alone(filter: &DeploymentFilter) -> bool {
             ..filter.clone()
         } == DeploymentFilter::default()
 }
+
+/// Whether the filter asks the history's default order: newest first.
+fn newest_first(filter: &DeploymentFilter) -> bool {
+    filter
+        .sort
+        .is_none_or(|s| s.key == HistorySortKey::Time && s.descending)
+}
+
+/// A page of a text search alone, newest first ([`Store::text_page_newest_first`]). ?1: the FTS
+/// query over every profile, used when the store holds no other profile's rows (checked in the
+/// same statement, so the same snapshot); ?2: the same narrowed to the profile; ?3: the profile;
+/// ?4: the rows the page reaches (offset + limit; -1 = all); ?5: limit; ?6: offset.
+///
+/// A time key is `(8e12 - time) * 2^20 + n` (migration 0012): `key - (key & 1048575)` is its
+/// millisecond. Only rows sharing a millisecond with another (rare) are looked up for their time
+/// and id before the page is cut; the page's own rows are then read for their records.
+const TEXT_PAGE_NEWEST_FIRST: &str = "
+WITH q(m) AS MATERIALIZED (
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM deployments WHERE profile_id < ?3)
+                  OR EXISTS (SELECT 1 FROM deployments WHERE profile_id > ?3)
+           THEN ?2 ELSE ?1 END),
+top(key) AS MATERIALIZED (
+    SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH (SELECT m FROM q)
+    ORDER BY rowid LIMIT ?4),
+edge(k, bound) AS MATERIALIZED (
+    SELECT max(key), max(key) - (max(key) & 1048575) + 1048576 FROM top),
+m(key) AS (
+    SELECT key FROM top
+    UNION ALL
+    SELECT s.rowid FROM edge CROSS JOIN deployments_fts s
+    WHERE EXISTS (SELECT 1 FROM deployments_fts_keys WHERE key > edge.k AND key < edge.bound)
+      AND s.deployments_fts MATCH (SELECT m FROM q) AND s.rowid > edge.k AND s.rowid < edge.bound),
+b(key, ms, n) AS (
+    SELECT key, key - (key & 1048575), count(*) OVER (PARTITION BY key - (key & 1048575)) FROM m),
+page(key, ms, ts, id) AS (
+    SELECT key, ms,
+           CASE WHEN n > 1 THEN (SELECT d.ts_ms FROM deployments_fts_keys t
+                                 JOIN deployments d ON d.rowid = t.row WHERE t.key = b.key) END,
+           CASE WHEN n > 1 THEN (SELECT d.id FROM deployments_fts_keys t
+                                 JOIN deployments d ON d.rowid = t.row WHERE t.key = b.key) END
+    FROM b ORDER BY 2, 3 DESC, 4 DESC LIMIT ?5 OFFSET ?6)
+SELECT d.record FROM page
+CROSS JOIN deployments_fts_keys t ON t.key = page.key
+CROSS JOIN deployments d ON d.rowid = t.row
+WHERE +d.profile_id = ?3
+ORDER BY page.ms, page.ts DESC, page.id DESC";
 
 fn timestamp_ms(d: &Deployment) -> i64 {
     chrono::DateTime::parse_from_rfc3339(&d.timestamp)
@@ -267,7 +327,15 @@ impl Store {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db("Saving deployments"))?;
-        for d in records {
+        // Newest first: the text index is keyed by time, newest first (migration 0012), and
+        // FTS5 writes a segment of its own for every key lower than the one before it in a
+        // transaction. In this order, a batch is one segment, however its records were ordered.
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(timestamp_ms(&records[i])));
+        // Status changes are reported in the records' order.
+        let mut changes = Vec::new();
+        for i in order {
+            let d = &records[i];
             let json = serde_json::to_string(d).map_err(|e| internal("Saving deployments", e))?;
             let existing =
                 sqlx::query("SELECT status FROM deployments WHERE profile_id = ? AND id = ?")
@@ -338,13 +406,15 @@ impl Store {
                         .execute(&mut *tx)
                         .await
                         .map_err(db("Saving deployments"))?;
-                        report.status_changes.push((d.id.clone(), old, d.status));
+                        changes.push((i, (d.id.clone(), old, d.status)));
                     }
                     report.updated += 1;
                 }
             }
         }
         tx.commit().await.map_err(db("Saving deployments"))?;
+        changes.sort_by_key(|(i, _)| *i);
+        report.status_changes = changes.into_iter().map(|(_, c)| c).collect();
         Ok(report)
     }
 
@@ -355,6 +425,11 @@ impl Store {
         profile_id: &str,
         filter: &DeploymentFilter,
     ) -> Result<Vec<Deployment>, AppError> {
+        if text_alone(filter) && newest_first(filter) {
+            if let Some(rows) = self.text_page_newest_first(profile_id, filter).await? {
+                return Ok(rows);
+            }
+        }
         // Only whether there are more than these decides the drive.
         let cap = Some(COUNT_BY_MATCHES_UP_TO + 1);
         let drive = match self.text_matches(profile_id, filter, cap).await? {
@@ -404,6 +479,48 @@ impl Store {
                 serde_json::from_str(&json).map_err(|e| internal("Reading deployments", e))
             })
             .collect()
+    }
+
+    /// One page of a text search alone, newest first, read in the text index's own order: its
+    /// keys are time keys (migration 0012), ascending keys newest first, so the page's rows are
+    /// the index's first `offset + limit` matches — and the matches of the same millisecond as the
+    /// last of them, which the row's own time and id order. Only these rows are looked up.
+    /// None when the text has no term.
+    async fn text_page_newest_first(
+        &self,
+        profile_id: &str,
+        filter: &DeploymentFilter,
+    ) -> Result<Option<Vec<Deployment>>, AppError> {
+        let Some(text) = filter.text.as_deref() else {
+            return Ok(None);
+        };
+        let (Some(mine), Some(any)) = (profile_text_query(profile_id, text), text_query(text))
+        else {
+            return Ok(None);
+        };
+        let offset = i64::from(filter.offset.unwrap_or(0));
+        // SQLite: a negative LIMIT is no limit.
+        let (reach, limit) = match filter.limit {
+            Some(l) => (offset + i64::from(l), i64::from(l)),
+            None => (-1, -1),
+        };
+        let rows = sqlx::query(TEXT_PAGE_NEWEST_FIRST)
+            .bind(any)
+            .bind(mine)
+            .bind(profile_id)
+            .bind(reach)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("Searching deployments"))?;
+        rows.iter()
+            .map(|r| {
+                let json: String = r.get(0);
+                serde_json::from_str(&json).map_err(|e| internal("Reading deployments", e))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 
     /// How many of the profile's rows match the filter's text, counted in the text index alone

@@ -341,6 +341,35 @@ async fn pages_are_ordered_by_any_column_and_counted_without_a_cap() {
         .unwrap();
     assert!(few.iter().all(|d| d.service == "auth"));
     assert!(many.iter().all(|d| d.metadata.branch == "hotfix/login"));
+    // Text matching many rows (the time index walked, each row tested against the matches) with
+    // another filter: the rows the same filters by column give, in their order.
+    for (limit, offset) in [(Some(5), 0), (Some(200), 1_000), (None, 0)] {
+        let page = |f: DeploymentFilter| DeploymentFilter {
+            since_ms: Some(1_696_348_800_000 + 3_000_000),
+            until_ms: Some(1_696_348_800_000 + 6_000_000),
+            limit,
+            offset: Some(offset),
+            ..f
+        };
+        let by_text = store
+            .query_deployments(P, &page(text("hotfix")))
+            .await
+            .unwrap();
+        let by_branch = DeploymentFilter {
+            branch: Some("hotfix/login".into()),
+            ..Default::default()
+        };
+        let expected = store.query_deployments(P, &page(by_branch)).await.unwrap();
+        assert!(!expected.is_empty());
+        assert_eq!(by_text, expected, "text and times, {limit:?} from {offset}");
+        assert_eq!(
+            store
+                .count_deployments(P, &page(text("hotfix")))
+                .await
+                .unwrap(),
+            1_500
+        );
+    }
     assert_eq!(few[0].id, records[11_997].id, "newest auth first");
 
     // No limit means every row: an export of more than 10,000 rows is whole.
@@ -712,4 +741,117 @@ async fn settings_survive_reopening() {
         store.setting("active_profile").await.unwrap().as_deref(),
         Some("production")
     );
+}
+
+/// The text search reads its pages in the text index's own order (keys by time, migration 0012):
+/// it must give the rows, and the order, that the same rows filtered by a column give — rows of
+/// the same millisecond newest id first, times before 1970 and after 2223 (which share a key's
+/// millisecond) by their own time, however the records arrived — on every page.
+#[tokio::test]
+async fn a_text_search_pages_newest_first_as_a_column_filter_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let n = 1_200usize;
+    let records: Vec<Deployment> = (0..n)
+        .map(|i| {
+            let mut d = deployment(
+                1_696_348_800_000,
+                ["gateway", "auth", "db"][i % 3],
+                Environment::Production,
+                DeploymentStatus::Deployed,
+            );
+            d.id = format!("deploy_t{:05}", (i * 7_919) % 10_007);
+            d.timestamp = match i % 10 {
+                // Many rows of one millisecond, before 1970.
+                0 => "1960-05-01T00:00:00.000Z".into(),
+                1 => format!("1969-12-31T23:59:{:02}.000Z", i % 60),
+                // After 2223, at different times.
+                2 => format!("2300-01-01T00:{:02}:{:02}.000Z", i % 7, i % 60),
+                // Groups of rows sharing a millisecond.
+                _ => format!("2024-03-01T10:{:02}:{:02}.250Z", (i / 5) % 60, i % 3),
+            };
+            d.metadata.branch = if i % 4 == 0 {
+                "hotfix/login".into()
+            } else {
+                "main".into()
+            };
+            d
+        })
+        .collect();
+    // In an order unlike time or id, in several batches.
+    let mut shuffled = records.clone();
+    shuffled.sort_by_key(|d| (d.id.len(), d.id.chars().rev().collect::<String>()));
+    for batch in shuffled.chunks(250) {
+        store.upsert_deployments(P, batch, 1).await.unwrap();
+    }
+    // Another profile, deleted: its rows leave the search with it, and nothing of P's.
+    store
+        .upsert_deployments("gone", &records[..300], 1)
+        .await
+        .unwrap();
+    store.delete_profile("gone").await.unwrap();
+    // A status change keeps the row in its place.
+    let mut failed = records[8].clone();
+    failed.status = DeploymentStatus::Failed;
+    store.upsert_deployments(P, &[failed], 2).await.unwrap();
+
+    let by_branch = DeploymentFilter {
+        branch: Some("hotfix/login".into()),
+        ..Default::default()
+    };
+    let expected = store.query_deployments(P, &by_branch).await.unwrap();
+    assert_eq!(expected.len(), n / 4);
+    // The column filter's order is the view's: time, then id, newest first.
+    let key = |d: &Deployment| {
+        (
+            chrono::DateTime::parse_from_rfc3339(&d.timestamp)
+                .unwrap()
+                .timestamp_millis(),
+            d.id.clone(),
+        )
+    };
+    assert!(expected.windows(2).all(|w| key(&w[0]) > key(&w[1])));
+
+    let text = DeploymentFilter {
+        text: Some("hotfix".into()),
+        ..Default::default()
+    };
+    assert_eq!(store.query_deployments(P, &text).await.unwrap(), expected);
+    assert_eq!(
+        store.count_deployments(P, &text).await.unwrap(),
+        expected.len() as u64
+    );
+    // Pages of 7 rows cut through the rows of one millisecond.
+    let mut pages = Vec::new();
+    for offset in (0..expected.len() as u32 + 7).step_by(7) {
+        let page = store
+            .query_deployments(
+                P,
+                &DeploymentFilter {
+                    limit: Some(7),
+                    offset: Some(offset),
+                    ..text.clone()
+                },
+            )
+            .await
+            .unwrap();
+        pages.extend(page);
+    }
+    assert_eq!(pages, expected, "pages of the text search add up, in order");
+    assert_eq!(
+        store.query_deployments("gone", &text).await.unwrap(),
+        vec![]
+    );
+    let failed = store
+        .query_deployments(
+            P,
+            &DeploymentFilter {
+                text: Some("failed".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].id, records[8].id);
 }
