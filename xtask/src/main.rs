@@ -323,13 +323,13 @@ fn test(args: &[String]) -> Result<ExitCode> {
     );
     // Unit and integration tests of every crate; the bindings freshness test is among them
     // (src-tauri/tests/bindings.rs). The end-to-end tests are #[ignore]d here and run below.
+    // Test threads get 8 MiB of stack: a runbook rehearsal that deploys (a deep chain of async
+    // calls) needs between 1 and 2 MiB in a debug build, and once overflowed the default 2 MiB.
+    let mut cargo_test = steps::cargo(&["test", "--workspace", "--no-fail-fast"]);
+    cargo_test.env("RUST_MIN_STACK", "8388608");
     tally.record(
         "cargo test",
-        steps::run_counted(setup::in_keyring_session(steps::cargo(&[
-            "test",
-            "--workspace",
-            "--no-fail-fast",
-        ]))),
+        steps::run_counted(setup::in_keyring_session(cargo_test)),
     );
     tally.record(
         "UI typecheck",

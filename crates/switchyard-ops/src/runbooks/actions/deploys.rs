@@ -120,8 +120,10 @@ impl Ops {
     ) -> Result<ActionResult, Failure> {
         let lines = Arc::new(Mutex::new(Vec::<String>::new()));
         let events = deploy_event_sink(&lines, sink.progress, &sink.run_id, sink.step);
+        // Each operation's future is boxed: they are large, and one holding all three inline
+        // overflowed a 2 MiB thread stack in a debug build.
         let summary = match operation {
-            Operation::Rollback(request) => self.rollback(request, events).await.map(|o| {
+            Operation::Rollback(request) => Box::pin(self.rollback(request, events)).await.map(|o| {
                 format!(
                     "{} in {} is back on {} ({}).\nhealth: {}",
                     o.deployment.service,
@@ -135,7 +137,7 @@ impl Ops {
                 )
             }),
             Operation::Restore(request, version) => {
-                self.restore_version(request, events).await.map(|o| {
+                Box::pin(self.restore_version(request, events)).await.map(|o| {
                     format!(
                         "Deployed {} {} ({}).\nhealth: {}",
                         o.deployment.service,
@@ -145,7 +147,7 @@ impl Ops {
                     )
                 })
             }
-            Operation::Direct(request) => self.direct_deploy(request, events).await.map(|o| {
+            Operation::Direct(request) => Box::pin(self.direct_deploy(request, events)).await.map(|o| {
                 format!(
                     "Uploaded {} straight to namespace {} (recorded in the audit log as a manual deployment).\nhealth: {}",
                     o.script,

@@ -67,11 +67,13 @@ impl Ops {
         let env = |e: &Option<Environment>| e.unwrap_or(profile.environment);
         let ns = |n: &Option<String>| n.clone().unwrap_or_else(|| profile.namespace.clone());
         let call = || DeployCall::new(loaded, step_index, request);
-        // The action's own failures and the store's are told apart once it is done.
+        // The action's own failures and the store's are told apart once it is done. Each action's
+        // future is boxed: a deploy action's is large, and a step's future holding every
+        // action's inline overflowed a 2 MiB thread stack in a debug build.
         let result: Result<ActionResult, Failure> = async {
             match action {
                 ResolvedStepAction::Health { target, service } => {
-                    self.rb_act_health(profile, target, service, sink).await
+                    Box::pin(self.rb_act_health(profile, target, service, sink)).await
                 }
                 ResolvedStepAction::Deployments {
                     service,
@@ -79,26 +81,36 @@ impl Ops {
                     limit,
                     status,
                 } => {
-                    self.rb_act_deployments(profile, service, *environment, *limit, *status, sink)
-                        .await
+                    Box::pin(self.rb_act_deployments(
+                        profile,
+                        service,
+                        *environment,
+                        *limit,
+                        *status,
+                        sink,
+                    ))
+                    .await
                 }
                 ResolvedStepAction::Logs { service, seconds } => {
-                    self.rb_act_logs(pid, service, *seconds, stop, sink).await
+                    Box::pin(self.rb_act_logs(pid, service, *seconds, stop, sink)).await
                 }
-                ResolvedStepAction::NamespaceList => self.rb_act_namespace_list(pid, sink).await,
+                ResolvedStepAction::NamespaceList => {
+                    Box::pin(self.rb_act_namespace_list(pid, sink)).await
+                }
                 ResolvedStepAction::NamespaceGet { namespace } => {
-                    self.rb_act_namespace_get(pid, ns(namespace), sink).await
+                    Box::pin(self.rb_act_namespace_get(pid, ns(namespace), sink)).await
                 }
                 ResolvedStepAction::NamespaceCreate { namespace } => {
-                    self.rb_act_namespace_create(pid, ns(namespace), sink).await
+                    Box::pin(self.rb_act_namespace_create(pid, ns(namespace), sink)).await
                 }
                 ResolvedStepAction::NamespaceScripts { namespace, service } => {
-                    self.rb_act_namespace_scripts(pid, ns(namespace), service, sink)
-                        .await
+                    Box::pin(self.rb_act_namespace_scripts(pid, ns(namespace), service, sink)).await
                 }
-                ResolvedStepAction::ValidateKey => self.rb_act_validate_key(pid, sink).await,
+                ResolvedStepAction::ValidateKey => {
+                    Box::pin(self.rb_act_validate_key(pid, sink)).await
+                }
                 ResolvedStepAction::Permissions { user, require } => {
-                    self.rb_act_permissions(profile, user, require, sink).await
+                    Box::pin(self.rb_act_permissions(profile, user, require, sink)).await
                 }
                 ResolvedStepAction::Note { text } => {
                     sink.emit(text).await.map_err(Failure::Store)?;
@@ -109,14 +121,14 @@ impl Ops {
                     command,
                     timeout_secs,
                 } => {
-                    self.rb_run_command(pid, folder, command, *timeout_secs, sink, stop)
+                    Box::pin(self.rb_run_command(pid, folder, command, *timeout_secs, sink, stop))
                         .await
                 }
                 ResolvedStepAction::Rollback {
                     service,
                     environment,
                 } => {
-                    self.rb_act_rollback(pid, service, env(environment), call(), sink)
+                    Box::pin(self.rb_act_rollback(pid, service, env(environment), call(), sink))
                         .await
                 }
                 ResolvedStepAction::Redeploy {
@@ -125,7 +137,7 @@ impl Ops {
                     environment,
                 } => {
                     let (e, route) = (env(environment), Route::DeployApi);
-                    self.rb_act_redeploy(pid, service, version, e, route, call(), sink)
+                    Box::pin(self.rb_act_redeploy(pid, service, version, e, route, call(), sink))
                         .await
                 }
                 ResolvedStepAction::DirectDeploy {
@@ -135,7 +147,7 @@ impl Ops {
                     ..
                 } => {
                     let (e, route) = (env(environment), Route::Direct);
-                    self.rb_act_redeploy(pid, service, version, e, route, call(), sink)
+                    Box::pin(self.rb_act_redeploy(pid, service, version, e, route, call(), sink))
                         .await
                 }
             }
