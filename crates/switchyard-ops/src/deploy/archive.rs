@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use switchyard_core::{AppError, Environment, ErrorCode};
 use switchyard_store::{BundleRecord, BundleUse, BundleUseKind};
 
-use super::sha256_hex;
 use crate::Ops;
 
 /// The app setting that holds [`DeploySettings`] (JSON).
@@ -232,10 +231,13 @@ impl Ops {
     }
 
     /// Write `bytes` into the archive (temp file + rename) and index it.
-    pub(crate) async fn archive_bundle(&self, bytes: &[u8]) -> Result<BundleRecord, AppError> {
-        let sha = sha256_hex(bytes);
+    pub(crate) async fn archive_bundle(
+        &self,
+        bytes: &super::HashedBytes,
+    ) -> Result<BundleRecord, AppError> {
+        let sha = bytes.sha256();
         let dir = self.bundles_dir();
-        let path = dir.join(&sha);
+        let path = dir.join(sha);
         let fail = |e: std::io::Error| {
             tracing::error!(error = %e, dir = %dir.display(), "writing the bundle archive failed");
             if switchyard_core::error::is_disk_full(&e) {
@@ -276,7 +278,7 @@ impl Ops {
         }
         self.store
             .put_bundle(
-                &sha,
+                sha,
                 bytes.len() as i64,
                 &path.display().to_string(),
                 self.now_ms(),
@@ -285,7 +287,7 @@ impl Ops {
     }
 
     /// Read an archived bundle back, checking its hash.
-    pub(crate) async fn read_archived(&self, sha256: &str) -> Result<Vec<u8>, AppError> {
+    pub(crate) async fn read_archived(&self, sha256: &str) -> Result<super::HashedBytes, AppError> {
         let record = self.store.bundle(sha256).await?.ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotFound,
@@ -311,16 +313,15 @@ impl Ops {
                 ),
             )
         })?;
-        if sha256_hex(&bytes) != sha256 {
-            return Err(AppError::new(
+        super::HashedBytes::verified(bytes, sha256).ok_or_else(|| {
+            AppError::new(
                 ErrorCode::Conflict,
                 format!(
                     "The archived bundle file {} no longer matches its hash; it was changed on disk and will not be deployed.",
                     record.path
                 ),
-            ));
-        }
-        Ok(bytes)
+            )
+        })
     }
 
     /// Keep the newest `keep_per_service` bundles of each profile/service/environment and stay

@@ -100,7 +100,9 @@ impl Ops {
                         .collect()
                 })
                 .unwrap_or_default();
-            let record = self.archive_bundle(&bytes).await?;
+            let record = self
+                .archive_bundle(&super::HashedBytes::new(bytes.to_vec()))
+                .await?;
             let now = self.now_ms();
             self.store
                 .record_bundle_use(&BundleUse {

@@ -76,7 +76,7 @@ struct RunControl {
 #[derive(Debug, Clone)]
 struct PreparedEntry {
     prepared: run::PreparedDeploy,
-    bytes: Arc<Vec<u8>>,
+    bytes: HashedBytes,
 }
 
 /// In-memory state of the deploy runs of one `Ops`: which runs are going (to cancel them) and
@@ -190,7 +190,7 @@ impl DeployRuns {
     }
 
     /// The bytes of a prepared deploy by their SHA-256 (to compare them before confirming).
-    fn prepared_bytes(&self, sha256: &str) -> Option<Arc<Vec<u8>>> {
+    fn prepared_bytes(&self, sha256: &str) -> Option<HashedBytes> {
         let p = self.prepared.lock().ok()?;
         p.values()
             .find(|e| e.prepared.plan.next.sha256.as_deref() == Some(sha256))
@@ -275,6 +275,43 @@ fn new_run_id(now_ms: i64) -> String {
         .unwrap_or(0);
     let digest = Sha256::digest(format!("{now_ms}:{n}:{nanos}:{}", std::process::id()));
     format!("run_{now_ms}_{}", &hex::encode(digest)[..8])
+}
+
+/// A bundle's bytes with their SHA-256, hashed once when they are read (or checked once when
+/// read back from the archive). The syntax check's memory, the plan, the archive and the upload
+/// take the hash from here: 10 MiB is never hashed twice in one run.
+#[derive(Debug, Clone)]
+pub(crate) struct HashedBytes {
+    bytes: Arc<Vec<u8>>,
+    sha256: Arc<str>,
+}
+
+impl HashedBytes {
+    pub(crate) fn new(bytes: Vec<u8>) -> Self {
+        let sha256 = sha256_hex(&bytes).into();
+        Self {
+            bytes: Arc::new(bytes),
+            sha256,
+        }
+    }
+
+    /// `bytes` when their SHA-256 is `expected` (bytes read back from the archive); else None.
+    pub(crate) fn verified(bytes: Vec<u8>, expected: &str) -> Option<Self> {
+        let hashed = Self::new(bytes);
+        (*hashed.sha256 == *expected).then_some(hashed)
+    }
+
+    /// Lowercase hex SHA-256 of the bytes.
+    pub(crate) fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
+impl std::ops::Deref for HashedBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 /// Lowercase hex sha256 of `bytes`.

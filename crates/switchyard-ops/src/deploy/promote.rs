@@ -5,7 +5,6 @@
 //! when its bundle is not in the archive.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use switchyard_clients::{HealthProber, ProbeState, ProbeTarget};
@@ -225,7 +224,7 @@ impl Ops {
             profile: profile.clone(),
             service: service.to_owned(),
             environment: to,
-            bytes: Arc::new(bytes),
+            bytes,
             metadata,
             bindings,
             kind: BundleUseKind::Deploy,

@@ -2,7 +2,6 @@
 //! version by deploying its stored bundle again. Either pins the service/environment.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use switchyard_clients::DeploymentQuery;
@@ -609,7 +608,7 @@ impl Ops {
             profile: profile.clone(),
             service: u.service.clone(),
             environment: u.environment,
-            bytes: Arc::new(bytes),
+            bytes,
             metadata,
             bindings,
             kind: BundleUseKind::Rollback,

@@ -9,7 +9,7 @@ use switchyard_core::{AppError, ErrorCode};
 use super::short;
 use super::types::{RolloutPlan, RolloutRequest, StableVersion};
 use crate::deploy::plan::confirmation_for;
-use crate::deploy::{sha256_hex, source, PlanBasis};
+use crate::deploy::{source, HashedBytes, PlanBasis};
 use crate::Ops;
 
 impl Ops {
@@ -61,6 +61,7 @@ impl Ops {
         let profile = self.for_profile(&req.profile_id).await?;
         let limit = self.deploy_settings().await?.bundle_size_limit_bytes;
         let (bytes, size) = source::read_bundle(Path::new(&req.bundle_path), limit).await?;
+        let bytes = HashedBytes::new(bytes);
         // Archived now so the plan's diff can show it; the archive is content-addressed.
         self.archive_bundle(&bytes).await?;
         let namespace = profile.dispatch_namespace(req.environment);
@@ -87,7 +88,7 @@ impl Ops {
             service: req.service.clone(),
             environment: req.environment,
             namespace,
-            bundle_sha256: sha256_hex(&bytes),
+            bundle_sha256: bytes.sha256().to_owned(),
             bundle_size: size,
             basis: PlanBasis {
                 current_deployment_id: Some(active),

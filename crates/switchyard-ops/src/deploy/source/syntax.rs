@@ -19,7 +19,7 @@ pub(super) const SYNTAX_PASSED: &str = "switchyard syntax check 1: node --check 
 /// remembered in [`SYNTAX_CHECKS_DIR`] beside `scratch_dir`. A failure is never remembered, so
 /// a broken bundle is refused every time.
 pub(crate) async fn syntax_check(
-    bytes: &[u8],
+    bytes: &HashedBytes,
     scratch_dir: &Path,
     token: &CancellationToken,
 ) -> Result<(bool, String), AppError> {
@@ -41,13 +41,13 @@ pub(crate) async fn syntax_check(
 /// `remembered`.
 pub(super) async fn check_with(
     node: Option<&Path>,
-    bytes: &[u8],
+    bytes: &HashedBytes,
     scratch_dir: &Path,
     remembered: &Path,
     token: &CancellationToken,
 ) -> Result<(bool, String), AppError> {
-    let sha = sha256_hex(bytes);
-    if passed_before(remembered, &sha).await {
+    let sha = bytes.sha256();
+    if passed_before(remembered, sha).await {
         return Ok((
             true,
             "node --check passed (earlier, on these same bytes: not run again)".into(),
@@ -75,7 +75,7 @@ pub(super) async fn check_with(
         .map_err(failed)?;
     // A .mjs copy, so Node parses it as the ES module Cloudflare will run.
     let file = scratch_dir.join(format!("check-{}.mjs", &sha[..16]));
-    if let Err(e) = tokio::fs::write(&file, bytes).await {
+    if let Err(e) = tokio::fs::write(&file, &bytes[..]).await {
         // Nothing half-written stays behind.
         let _ = tokio::fs::remove_file(&file).await;
         return Err(failed(e));
@@ -100,7 +100,7 @@ pub(super) async fn check_with(
         AppError::internal("Checking the bundle's syntax")
     })?;
     if out.status.success() {
-        remember_pass(remembered, &sha).await;
+        remember_pass(remembered, sha).await;
         return Ok((true, "node --check passed".into()));
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
