@@ -23,7 +23,9 @@ pub use cloudflare::{
     CloudflareApi, CloudflareError, Namespace, NamespaceScript, NamespaceUpdate, ScriptInfo,
     ScriptList, TokenStatus, SCRIPTS_PAGE,
 };
-pub use deploy::{DeployApi, DeployBody, DeployRequest, DeployResult, DeploymentList, DeploymentQuery};
+pub use deploy::{
+    DeployApi, DeployBody, DeployRequest, DeployResult, DeploymentList, DeploymentQuery,
+};
 pub use health::{HealthProber, ProbeResult, ProbeState, ProbeTarget};
 pub use http::{HttpClient, HttpSettings};
 pub use sandbox_control::{

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use switchyard_clients::{DeployBody, DeployRequest, DeploymentQuery, HealthProber, ProbeState, ProbeTarget};
+use switchyard_clients::{
+    DeployBody, DeployRequest, DeploymentQuery, HealthProber, ProbeState, ProbeTarget,
+};
 use switchyard_core::{
     AppError, Deployment, DeploymentMetadata, Environment, ErrorCode, Profile, RunbookSection,
 };
@@ -761,4 +763,3 @@ impl Ops {
         })
     }
 }
-
