@@ -39,7 +39,9 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::namespaces::namespace_delete_plan,
         commands::namespaces::delete_namespace,
         commands::namespaces::list_workers,
-        commands::namespaces::list_workers_by_page,
+        commands::namespaces::open_worker_listing,
+        commands::namespaces::query_worker_listing,
+        commands::namespaces::close_worker_listing,
         commands::namespaces::worker_detail,
         commands::namespaces::worker_content,
         commands::namespaces::delete_worker,
@@ -144,12 +146,26 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 }
 
 pub fn run() {
+    let launched = std::time::Instant::now();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
         .init();
+
+    // The data (SQLite, keychain) and the embedded sandbox are opened on a thread of their own
+    // while GTK and the webview start, not after them on the main thread: the page's load (which
+    // waits for the main thread) starts as soon as the window is up. `setup` waits for it, so
+    // every command still finds the state in place.
+    let opening = std::thread::spawn(move || {
+        let state = tauri::async_runtime::block_on(AppState::init());
+        tracing::info!(
+            ms = launched.elapsed().as_millis() as u64,
+            "start: data and local sandbox opened"
+        );
+        state
+    });
 
     let builder = ipc_builder();
     let mut app = tauri::Builder::default();
@@ -170,7 +186,16 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
-            let state = match tauri::async_runtime::block_on(AppState::init()) {
+            tracing::info!(
+                ms = launched.elapsed().as_millis() as u64,
+                "start: window created, waiting for the data"
+            );
+            let opened = opening.join().unwrap_or_else(|_| {
+                Err(switchyard_core::AppError::internal(
+                    "Opening Switchyard's data and the local sandbox",
+                ))
+            });
+            let state = match opened {
                 Ok(s) => s,
                 // Another process holds the data folder: say which and what to do, then quit
                 // (never share the folder).
@@ -205,7 +230,11 @@ pub fn run() {
                     return Ok(());
                 }
             };
-            tracing::info!(data_dir = %state.ops.data_dir().display(), "Switchyard started");
+            tracing::info!(
+                data_dir = %state.ops.data_dir().display(),
+                ms = launched.elapsed().as_millis() as u64,
+                "Switchyard started"
+            );
             // Deploys a crash cut off last time: reconciled with the platform in the background
             // (the Deploy area asks again when it opens).
             let ops = state.ops.clone();

@@ -30,6 +30,7 @@ impl AppState {
             Arc::new(SystemClock),
         )
         .await?;
+        tracing::info!("start: data opened, starting the local sandbox");
         let sandbox_error = match ops.start_embedded_sandbox().await {
             Ok(_) => None,
             Err(e) => Some(e.message),

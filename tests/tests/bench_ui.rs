@@ -14,7 +14,8 @@
 //! client of the tail API in the same run (see [`tail_to_window`]).
 //!
 //! `SWITCHYARD_BENCH_ONLY=tail` measures only that row (no cold starts, no hello-world window);
-//! `SWITCHYARD_BENCH_ONLY=window` only rows 1, 2, 6b and 6c (no tail row).
+//! `SWITCHYARD_BENCH_ONLY=window` only rows 1, 2, 6b and 6c (no tail row); `start` only rows 1,
+//! 1b, 2a and 2b.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -227,10 +228,11 @@ setter.call(input, text);
 input.dispatchEvent(new Event('input', { bubbles: true }));
 "#;
 
-/// For the report's "where the time goes": the search's filter alone (the same steps as
-/// `WorkerSearch.filter` in ui/src/features/namespaces/workerRows.ts: haystacks lowercased once,
-/// then one `includes` per worker) over 100,000 rows shaped like the generated ones, in this
-/// page's JavaScript engine; the median of 9 runs, ms.
+/// For the report's "where the time goes": a search's filter alone over 100,000 rows shaped like
+/// the generated ones, in this page's JavaScript engine (haystacks lowercased once, then one
+/// `includes` per worker: the steps the window took before the search moved to the workers'
+/// listing in the app process, crates/switchyard-ops/src/worker_listing.rs, which takes the same
+/// steps in Rust); the median of 9 runs, ms.
 const FILTER_ONLY: &str = r#"
 const rows = [];
 for (let i = 1; i <= 100000; i++) {
@@ -307,6 +309,8 @@ struct WindowRuns {
     to_mark: Vec<f64>,
     /// The first screen's steps (see NAVIGATION), ms each, by position.
     steps: BTreeMap<usize, Vec<f64>>,
+    /// Every mark of the page (ui/src/perf.ts), ms from the page's start, by name.
+    page_marks: BTreeMap<String, Vec<f64>>,
     keystrokes_unseen: usize,
 }
 
@@ -324,6 +328,11 @@ impl WindowRuns {
                 .enumerate()
                 .filter_map(|(i, name)| self.steps.get(&i).map(|t| json!({ "step": name, "ms": summary(t) })))
                 .collect::<Vec<_>>(),
+            "page_marks_from_page_start": self
+                .page_marks
+                .iter()
+                .map(|(k, v)| (k.clone(), summary(v)["median_ms"].clone()))
+                .collect::<serde_json::Map<_, _>>(),
             "search_filter_only": summary(&self.filter_only),
             "search_commit": summary(&self.commits),
             "pss_start": kb_summary(&self.pss_start),
@@ -419,6 +428,15 @@ async fn window_runs(
                 runs.steps.entry(i).or_default().push(t - prev);
                 prev = *t;
             }
+        }
+        let marks: BTreeMap<String, f64> = app
+            .driver
+            .execute("return window.__switchyardMarks || {};", vec![])
+            .await?
+            .convert()
+            .context("the page's marks")?;
+        for (name, at) in marks {
+            runs.page_marks.entry(name).or_default().push(at - origin);
         }
         if run < DEEP_RUNS {
             runs.pss_start.push(pss_kb(app.driver_pid())?);
@@ -1027,8 +1045,9 @@ async fn window_benchmarks() -> Result<()> {
         .filter(|s| !s.trim().is_empty());
     let mut report = serde_json::Map::new();
     match only.as_deref() {
-        None | Some("window") => {
-            let (app, hello) = cold_start_memory_and_10k(&app_bin).await?;
+        None | Some("window") | Some("start") => {
+            let with_namespace = only.as_deref() != Some("start");
+            let (app, hello) = cold_start_memory_and_10k(&app_bin, with_namespace).await?;
             report.insert("app".into(), app);
             report.insert("hello".into(), hello);
         }
@@ -1036,11 +1055,11 @@ async fn window_benchmarks() -> Result<()> {
             report.insert("only".into(), json!("tail"));
         }
         Some(other) => {
-            bail!("SWITCHYARD_BENCH_ONLY={other}: the window benchmark knows only `tail` and `window`")
+            bail!("SWITCHYARD_BENCH_ONLY={other}: the window benchmark knows only `tail`, `window` and `start`")
         }
     }
-    if only.as_deref() == Some("window") {
-        report.insert("only".into(), json!("window"));
+    if let Some(rows @ ("window" | "start")) = only.as_deref() {
+        report.insert("only".into(), json!(rows));
         std::fs::write(&out, serde_json::to_vec_pretty(&Value::Object(report))?)?;
         return Ok(());
     }
@@ -1055,8 +1074,9 @@ async fn window_benchmarks() -> Result<()> {
 }
 
 /// Rows 1, 2, 6b and 6c: the cold starts, memory and the 10,000-script namespace of both
-/// windows; the app's JSON and the hello-world window's.
-async fn cold_start_memory_and_10k(app_bin: &Path) -> Result<(Value, Value)> {
+/// windows; the app's JSON and the hello-world window's. Without `with_namespace`
+/// (`SWITCHYARD_BENCH_ONLY=start`), rows 1 and 2a/2b alone.
+async fn cold_start_memory_and_10k(app_bin: &Path, with_namespace: bool) -> Result<(Value, Value)> {
     let hello = env_path("SWITCHYARD_HELLO")?;
     let sandbox_bin = env_path("SWITCHYARD_SANDBOX_BIN")?;
     // The app's data folder, its embedded sandbox holding a 100,000-script namespace.
@@ -1082,7 +1102,7 @@ async fn cold_start_memory_and_10k(app_bin: &Path) -> Result<(Value, Value)> {
     let hello_dir = tempfile::tempdir()?;
     let hello = window_runs(&hello, hello_dir.path(), "history-rows", false).await?;
     eprintln!("bench: hello-world window {}", hello.json());
-    let app = window_runs(app_bin, data.path(), "history-rows", true).await?;
+    let app = window_runs(app_bin, data.path(), "history-rows", with_namespace).await?;
     eprintln!("bench: Switchyard window {}", app.json());
     Ok((app.json(), hello.json()))
 }

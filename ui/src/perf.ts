@@ -24,6 +24,8 @@ export function markOnce(name: string): void {
  */
 export function markAfterPaint(name: string): void {
   requestAnimationFrame(() => {
+    // The frame's start (before its style, layout and paint), for "where the time goes".
+    markOnce(`${name}:frame`);
     setTimeout(() => {
       markOnce(name);
     }, 0);

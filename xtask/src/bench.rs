@@ -37,19 +37,20 @@ const ENGINE_GROUPS: [&str; 7] = [
 /// `SWITCHYARD_BENCH_ONLY`: measure only some rows. `tail`: row 9d (a console.log → the line
 /// shown in the window, against a minimal tail client), with no .deb, wrangler or engine stage
 /// and no other window row. `window`: the window rows 1, 2, 6b and 6c (cold starts, memory, the
-/// 10,000-script namespace) with no .deb, wrangler, engine or tail stage. One or more of [`ENGINE_GROUPS`], comma-separated (e.g.
+/// 10,000-script namespace) with no .deb, wrangler, engine or tail stage. `start`: rows 1, 1b, 2a
+/// and 2b alone (the window rows without the large namespace). One or more of [`ENGINE_GROUPS`], comma-separated (e.g.
 /// `history,deploy`): those engine rows alone, with no UI, app, .deb, wrangler or window stage.
 /// Unset: every row.
 fn only() -> Result<Option<String>> {
     match std::env::var("SWITCHYARD_BENCH_ONLY") {
         Err(_) => Ok(None),
         Ok(v) if v.trim().is_empty() => Ok(None),
-        Ok(v) if v.trim() == "tail" || v.trim() == "window" => Ok(Some(v.trim().into())),
+        Ok(v) if ["tail", "window", "start"].contains(&v.trim()) => Ok(Some(v.trim().into())),
         Ok(v) if v.split(',').all(|g| ENGINE_GROUPS.contains(&g.trim())) => Ok(Some(
             v.split(',').map(str::trim).collect::<Vec<_>>().join(","),
         )),
         Ok(v) => bail!(
-            "SWITCHYARD_BENCH_ONLY={v}: use `tail` (row 9d), `window` (rows 1, 2, 6b, 6c) or some of {} (comma-separated)",
+            "SWITCHYARD_BENCH_ONLY={v}: use `tail` (row 9d), `window` (rows 1, 2, 6b, 6c), `start` (rows 1, 2a, 2b) or some of {} (comma-separated)",
             ENGINE_GROUPS.join(", ")
         ),
     }
@@ -57,7 +58,7 @@ fn only() -> Result<Option<String>> {
 
 /// A run of engine rows only (no window, so no UI or app build).
 fn engine_only(only: Option<&str>) -> bool {
-    only.is_some_and(|o| o != "tail" && o != "window")
+    only.is_some_and(|o| o != "tail" && o != "window" && o != "start")
 }
 
 fn target() -> PathBuf {
@@ -412,6 +413,8 @@ pub fn bench() -> Result<ExitCode> {
         "window benchmarks under Xvfb (cold start, memory, 100,000 scripts, console.log → line shown)"
     } else if only.as_deref() == Some("window") {
         "window benchmarks under Xvfb: cold start, memory, 100,000 scripts, only"
+    } else if only.as_deref() == Some("start") {
+        "window benchmarks under Xvfb: cold start and memory, only"
     } else {
         "window benchmark under Xvfb: console.log → line shown, only"
     };

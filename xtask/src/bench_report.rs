@@ -435,7 +435,7 @@ pub fn table_rows(
         .map_or(rows.len(), |i| first_engine_row + i + 1);
     // A run of engine rows only has no window stage, and a run of the window rows alone no tail
     // stage, so neither has row 9d.
-    if ui["not_run"] != true && ui["only"] != "window" {
+    if ui["not_run"] != true && ui["only"] != "window" && ui["only"] != "start" {
         rows.insert(at, tail_row(ui));
     }
     if let Some(Err(why)) = wrangler {

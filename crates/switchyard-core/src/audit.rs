@@ -64,6 +64,22 @@ pub struct AuditFilter {
     /// Count every match (the Audit area's "Count exactly"); otherwise a page's count stops
     /// 2,000 entries past the page and says it is a lower bound.
     pub exact_count: Option<bool>,
+    /// Keyset paging: the page starts just after this entry (the last of the page before, in
+    /// the newest-first order), so a page deep down costs what the first does and entries
+    /// written meanwhile do not shift it. `offset` then only says how many entries come before
+    /// it (the count starts there); it skips none.
+    pub after: Option<AuditCursor>,
+}
+
+/// Where an entry sits in the newest-first order: its time, then its number.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct AuditCursor {
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub at_ms: i64,
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub seq: i64,
 }
 
 impl AuditFilter {

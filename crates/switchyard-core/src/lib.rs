@@ -12,7 +12,7 @@ pub mod profile;
 pub mod secret;
 pub mod validate;
 
-pub use audit::{AuditFilter, AuditOutcome};
+pub use audit::{AuditCursor, AuditFilter, AuditOutcome};
 pub use deployment::{short_commit, Deployment, DeploymentMetadata, DeploymentStatus};
 pub use error::{AppError, ErrorCode, RunbookSection};
 pub use names::{Environment, ServiceName, DEFAULT_SERVICES};

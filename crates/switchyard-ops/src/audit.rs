@@ -119,6 +119,7 @@ impl Ops {
         let all = AuditFilter {
             limit: None,
             offset: None,
+            after: None,
             ..filter.clone()
         };
         Ok(self

@@ -285,9 +285,22 @@ impl Ops {
         filter: &DeploymentFilter,
     ) -> Result<HistoryPage, AppError> {
         self.for_profile(profile_id).await?;
-        let deployments = self.store.query_deployments(profile_id, filter).await?;
-        // A page that is not full, from the start, is everything: no second query needed.
         let offset = u64::from(filter.offset.unwrap_or(0));
+        // Past the page by at most COUNT_BOUND rows: enough for the view to scroll on, at
+        // the cost of a few thousand index entries however many rows match.
+        let at_most = offset + u64::from(filter.limit.unwrap_or(0)).max(COUNT_BOUND) + 1;
+        // A text search's page brings this count with it (one search of the text index).
+        let (deployments, counted) = if filter.exact_count == Some(true) {
+            (
+                self.store.query_deployments(profile_id, filter).await?,
+                None,
+            )
+        } else {
+            self.store
+                .query_deployments_counted(profile_id, filter, at_most)
+                .await?
+        };
+        // A page that is not full, from the start, is everything: no second query needed.
         let short_page = filter
             .limit
             .is_none_or(|l| (deployments.len() as u64) < u64::from(l));
@@ -299,13 +312,14 @@ impl Ops {
                 true,
             )
         } else {
-            // Past the page by at most COUNT_BOUND rows: enough for the view to scroll on, at
-            // the cost of a few thousand index entries however many rows match.
-            let at_most = offset + u64::from(filter.limit.unwrap_or(0)).max(COUNT_BOUND) + 1;
-            let n = self
-                .store
-                .count_deployments_up_to(profile_id, filter, at_most)
-                .await?;
+            let n = match counted {
+                Some(n) => n,
+                None => {
+                    self.store
+                        .count_deployments_up_to(profile_id, filter, at_most)
+                        .await?
+                }
+            };
             (n.min(at_most - 1), n < at_most)
         };
         let windows = self.store.sync_windows(profile_id).await?;

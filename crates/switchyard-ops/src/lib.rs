@@ -27,6 +27,7 @@ mod storage;
 mod target_lock;
 mod templates;
 mod timeline;
+mod worker_listing;
 mod worker_secrets;
 mod workerd_install;
 
@@ -87,6 +88,10 @@ pub use secrets::{KeyCheck, TokenCheck};
 pub use storage::StorageNotice;
 pub use templates::*;
 pub use timeline::*;
+pub use worker_listing::{
+    TagGroup, WorkerListingProgress, WorkerQuery, WorkerSortKey, WorkerWindow, KEPT_LISTINGS,
+    WINDOW_ROWS_MAX,
+};
 pub use worker_secrets::{
     TagDeletePlan, WorkerSecrets, MAX_BULK_SECRETS, MAX_SECRET_VALUE_BYTES, MAX_WORKER_TAGS,
 };
@@ -278,6 +283,8 @@ pub struct Ops {
     storage_notice: Option<StorageNotice>,
     /// The paths the operator chose in the OS's chooser (see `project_folders`).
     path_grants: project_folders::PathGrants,
+    /// The namespaces' worker listings the window queries (see `worker_listing`).
+    worker_listings: worker_listing::WorkerListings,
 }
 
 impl std::fmt::Debug for Ops {
@@ -325,6 +332,7 @@ impl Ops {
             crashed: std::sync::atomic::AtomicBool::new(false),
             storage_notice,
             path_grants: project_folders::PathGrants::from_env(),
+            worker_listings: worker_listing::WorkerListings::default(),
         };
         // Actions a previous run of the app was doing when it stopped: say so in the audit log.
         let cut = ops.store.mark_interrupted_audits().await?;

@@ -193,6 +193,7 @@ async fn filters_work_together_and_the_total_counts_every_match() {
             limit: None,
             offset: None,
             exact_count: None,
+            after: None,
         },
         &|e| e.action == "secret.set" && e.outcome == "InvalidInput",
     )

@@ -73,6 +73,7 @@ fn window(since: i64, until: i64) -> TimelineWindow {
         run_id: None,
         since_ms: Some(since),
         until_ms: Some(until),
+        ..Default::default()
     }
 }
 
@@ -263,6 +264,7 @@ async fn a_failure_in_the_logs_is_in_the_timeline_with_the_requests_around_it_an
                 run_id: Some(run.summary.id.clone()),
                 since_ms: None,
                 until_ms: None,
+                ..Default::default()
             })
             .await
             .unwrap();

@@ -50,6 +50,7 @@ fn window(since: i64, until: i64) -> TimelineWindow {
         run_id: None,
         since_ms: Some(since),
         until_ms: Some(until),
+        ..Default::default()
     }
 }
 
@@ -258,6 +259,7 @@ async fn a_window_merges_every_source_in_time_order_and_keeps_pins_and_notes() {
             run_id: Some(run_id.clone()),
             since_ms: None,
             until_ms: None,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -329,5 +331,150 @@ async fn an_empty_window_says_so_and_a_backwards_one_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(e.code, switchyard_core::ErrorCode::InvalidInput);
+    ops.shutdown().await;
+}
+
+/// The Timeline tab reads a window a page at a time, newest first: the pages, each before the
+/// first item of the one read before, add up to the whole window in its order — items of one
+/// millisecond (actions, deployments, health changes, notes) split across pages included — and
+/// each page says how many items come before it. The Markdown (the incident report's timeline)
+/// still holds every item, whatever page was asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_of_the_newest_items_add_up_to_the_whole_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = start_sandbox(&dir.path().join("sandbox")).await;
+    let clock = TestClock::at(T0 + 90 * MINUTE);
+    let ops = open(dir.path(), &sandbox, clock).await;
+    let at = |minute: i64| T0 + minute * MINUTE;
+    // Three actions a minute for 20 minutes; every fifth is the timeline's own (not an item).
+    for k in 0..60_i64 {
+        ops.store()
+            .append_audit(&AuditEntry {
+                at_ms: at(k / 3),
+                actor: "ana".into(),
+                profile_id: SB.into(),
+                action: if k % 5 == 4 {
+                    "timeline.note"
+                } else {
+                    "deploy.run"
+                }
+                .into(),
+                target: format!("svc-{k}"),
+                params: serde_json::json!({ "n": k }),
+                outcome: "ok".into(),
+                message: None,
+                duration_ms: 5,
+            })
+            .await
+            .unwrap();
+    }
+    // A deployment every minute, at the same millisecond as that minute's actions.
+    let deployments: Vec<switchyard_core::Deployment> = (0..20_i64)
+        .map(|m| switchyard_core::Deployment {
+            id: format!("deploy_page_{m:03}"),
+            service: "gateway".into(),
+            environment: switchyard_core::Environment::Production,
+            tier: None,
+            version: None,
+            namespace: None,
+            status: switchyard_core::DeploymentStatus::Deployed,
+            timestamp: chrono::DateTime::from_timestamp_millis(at(m))
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            url: None,
+            version_tag: Some(format!("v1.0.{m}")),
+            metadata: switchyard_core::DeploymentMetadata {
+                commit: format!("{m:040x}"),
+                branch: "main".into(),
+                author: "bo@example.com".into(),
+                version: None,
+            },
+        })
+        .collect();
+    ops.store()
+        .upsert_deployments(SB, &deployments, 0)
+        .await
+        .unwrap();
+    // Gateway goes down and up every other minute; a note every fourth minute.
+    let samples: Vec<HealthSample> = (0..20_i64)
+        .step_by(2)
+        .map(|m| {
+            let down = m % 4 == 0;
+            let state = if down {
+                HealthState::Down
+            } else {
+                HealthState::Up
+            };
+            sample(at(m), state, Some(if down { 503 } else { 200 }))
+        })
+        .collect();
+    ops.store()
+        .insert_health_samples(SB, &samples)
+        .await
+        .unwrap();
+    for m in (0..20_i64).step_by(4) {
+        ops.add_timeline_note(&TimelineNoteRequest {
+            profile_id: SB.into(),
+            at_ms: Some(at(m)),
+            text: format!("note at minute {m}"),
+            run_id: None,
+        })
+        .await
+        .unwrap();
+    }
+
+    let whole = window(at(-1), at(30));
+    let all = ops.timeline(&whole).await.unwrap();
+    let all_ids: Vec<&str> = all.items.iter().map(|i| i.id.as_str()).collect();
+    // 48 actions, 20 deployments, 10 health changes, 5 notes.
+    assert_eq!(all_ids.len(), 83, "{all_ids:?}");
+    assert_eq!((all.earlier, all.not_shown), (0, 0));
+
+    for limit in [7_u32, 10, 200] {
+        let mut pages: Vec<Vec<String>> = Vec::new();
+        let mut before = None;
+        loop {
+            let page = ops
+                .timeline(&TimelineWindow {
+                    limit: Some(limit),
+                    before: before.clone(),
+                    ..whole.clone()
+                })
+                .await
+                .unwrap();
+            let shown: usize = pages.iter().map(Vec::len).sum::<usize>() + page.items.len();
+            assert!(page.items.len() <= limit as usize);
+            assert_eq!(
+                page.earlier as usize,
+                all_ids.len() - shown,
+                "limit {limit}"
+            );
+            assert!(page.earlier_exact);
+            pages.push(page.items.iter().map(|i| i.id.clone()).collect());
+            let Some(first) = page.items.first() else {
+                break;
+            };
+            if page.earlier == 0 {
+                break;
+            }
+            before = Some(switchyard_ops::TimelineCursor {
+                at_ms: first.at_ms,
+                id: first.id.clone(),
+            });
+        }
+        let joined: Vec<String> = pages.into_iter().rev().flatten().collect();
+        assert_eq!(joined, all_ids, "limit {limit}");
+    }
+
+    // The Markdown of a page's window is the whole window's.
+    let md = ops
+        .timeline_markdown(&TimelineWindow {
+            limit: Some(7),
+            ..whole.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(md, ops.timeline_markdown(&whole).await.unwrap());
+    assert!(md.contains("svc-0") && md.contains("svc-58"), "{md}");
     ops.shutdown().await;
 }

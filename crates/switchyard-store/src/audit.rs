@@ -156,46 +156,155 @@ impl Store {
 
     /// [`Store::audit_page`], counting exactly only with the filter's `exact_count` (or no
     /// limit), else no further than `count_bound` past the page: the bool says whether the
-    /// count is exact.
+    /// count is exact. With a cursor (`after`), the page starts just after it and `offset` is
+    /// how many entries come before it: the count is theirs and those from the cursor on.
     pub async fn audit_page_counted(
         &self,
         filter: &AuditFilter,
         count_bound: u64,
     ) -> Result<(Vec<AuditRecord>, u64, bool), AppError> {
+        let before = u64::from(filter.offset.unwrap_or(0));
+        let whole = AuditFilter {
+            after: None,
+            ..filter.clone()
+        };
+        if let (Some(phrase), Some(limit), false) = (
+            text_alone(&whole),
+            filter.limit,
+            filter.exact_count == Some(true),
+        ) {
+            return self
+                .text_page_counted(filter, &phrase, limit, count_bound)
+                .await;
+        }
         let (total, exact) = if filter.exact_count == Some(true) || filter.limit.is_none() {
-            (self.count_audit(filter).await?, true)
-        } else {
-            let at_most = u64::from(filter.offset.unwrap_or(0))
-                + u64::from(filter.limit.unwrap_or(0)).max(count_bound)
-                + 1;
+            (self.count_audit(&whole).await?, true)
+        } else if filter.after.is_some() && text_alone(&whole).is_none() {
+            // From the cursor on: a range of the index the page walks.
+            let at_most = u64::from(filter.limit.unwrap_or(0)).max(count_bound) + 1;
             let n = self.count_audit_up_to(filter, at_most).await?;
+            (before + n.min(at_most - 1), n < at_most)
+        } else {
+            // From the start (the text index counts its matches without reading an entry,
+            // but knows no times: the entries before the cursor are `before` of them).
+            let at_most = before + u64::from(filter.limit.unwrap_or(0)).max(count_bound) + 1;
+            let n = self.count_audit_up_to(&whole, at_most).await?;
             (n.min(at_most - 1), n < at_most)
         };
-        if total == 0 {
-            return Ok((Vec::new(), 0, true));
+        if total == 0 || (filter.after.is_some() && exact && total <= before) {
+            return Ok((Vec::new(), total, exact));
         }
-        // Walking the time index visits about (offset + limit) × rows / matches entries to find
-        // the page; driving by the matches looks each one up and sorts them. Every entry ever
-        // written (the last seq: nothing is deleted) bounds the rows walked.
-        let rows: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db("Reading the audit log"))?
-            .get(0);
-        let rows = u64::try_from(rows).unwrap_or(0);
-        let reach =
-            u64::from(filter.offset.unwrap_or(0)) + u64::from(filter.limit.unwrap_or(u32::MAX));
-        // (A match sorted costs about four rows walked.)
-        // A count that stopped at its bound: more match than it says, and at least `total`
-        // match per `rows`, so the walk is short; sorting them all could be long.
-        let drive = if !exact
-            || total.saturating_mul(total).saturating_mul(4) >= reach.saturating_mul(rows)
-        {
-            Drive::TimeOrder
-        } else {
+        let drive = if ordered_by_matches(filter) {
+            // The outcome index walked backwards is the page's order: no sort, no row tested.
             Drive::Matches
+        } else {
+            // Walking the time index visits about reach × rows / matches entries to find the
+            // page; driving by the matches looks each one up and sorts them. Every entry ever
+            // written (the last seq: nothing is deleted) bounds the rows walked.
+            let rows: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db("Reading the audit log"))?
+                .get(0);
+            let rows = u64::try_from(rows).unwrap_or(0);
+            let skipped = if filter.after.is_some() { 0 } else { before };
+            let reach = skipped + u64::from(filter.limit.unwrap_or(u32::MAX));
+            // (A match sorted costs about four rows walked.) A count that stopped at its
+            // bound: more match than it says, and at least `total` match per `rows`, so the
+            // walk is short; sorting them all could be long.
+            if !exact || total.saturating_mul(total).saturating_mul(4) >= reach.saturating_mul(rows)
+            {
+                Drive::TimeOrder
+            } else {
+                Drive::Matches
+            }
         };
         Ok((self.select_audit(filter, drive).await?, total, exact))
+    }
+
+    /// [`Store::audit_page_counted`] of a text alone (`phrase`, its FTS5 string) with a
+    /// limit, counting no further than `count_bound` past the page: the text index is searched
+    /// once, in one statement, for the count and the page. The count's bound and the choice
+    /// of how to find the page (down the time index, or from the matches) are those of
+    /// `audit_page_counted`; both ways are written, and the one not chosen has a limit of 0.
+    async fn text_page_counted(
+        &self,
+        filter: &AuditFilter,
+        phrase: &str,
+        limit: u32,
+        count_bound: u64,
+    ) -> Result<(Vec<AuditRecord>, u64, bool), AppError> {
+        let before = u64::from(filter.offset.unwrap_or(0));
+        let at_most = before + u64::from(limit).max(count_bound) + 1;
+        let at_most_sql = i64::try_from(at_most).unwrap_or(i64::MAX);
+        let skipped = if filter.after.is_some() { 0 } else { before };
+        let reach = skipped + u64::from(limit);
+        // The conditions of the page but the text: the cursor, if any.
+        let rest = AuditFilter {
+            text: None,
+            limit: None,
+            offset: None,
+            exact_count: None,
+            ..filter.clone()
+        };
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "WITH m(seq) AS MATERIALIZED (SELECT rowid FROM audit_fts WHERE audit_fts MATCH ",
+        );
+        q.push_bind(phrase.to_owned())
+            .push("), n(c) AS MATERIALIZED (SELECT COUNT(*) FROM (SELECT 1 FROM m LIMIT ")
+            .push_bind(at_most_sql)
+            // The rule of `audit_page_counted`: down the time index unless the count is
+            // exact and total² × 4 < reach × rows (every entry ever written: the last seq).
+            .push(")), w(by_time) AS MATERIALIZED (SELECT c >= ")
+            .push_bind(at_most_sql)
+            .push(" OR c * c * 4 >= ")
+            .push_bind(i64::try_from(reach).unwrap_or(i64::MAX))
+            .push(" * (SELECT COALESCE(MAX(seq), 0) FROM audit_log) FROM n)");
+        for (i, drive) in [Drive::TimeOrder, Drive::Matches].into_iter().enumerate() {
+            q.push(if i == 0 { " " } else { " UNION ALL " });
+            q.push(format!(
+                "SELECT * FROM (SELECT {COLUMNS}, (SELECT c FROM n) FROM audit_log"
+            ));
+            push_audit_filter(&mut q, &rest, drive, None);
+            q.push(match drive {
+                Drive::TimeOrder => " AND +seq IN m",
+                Drive::Matches => " AND seq IN m",
+            });
+            // The way not chosen has a limit of 0: SQLite stops before its first step.
+            q.push(" ORDER BY at_ms DESC, seq DESC LIMIT CASE WHEN ")
+                .push(match drive {
+                    Drive::TimeOrder => "",
+                    Drive::Matches => "NOT ",
+                })
+                .push("(SELECT by_time FROM w) THEN ")
+                .push_bind(i64::from(limit))
+                .push(" ELSE 0 END OFFSET ")
+                .push_bind(i64::try_from(skipped).unwrap_or(i64::MAX))
+                .push(")");
+        }
+        q.push(" ORDER BY 2 DESC, 1 DESC");
+        let rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("Reading the audit log"))?;
+        let n = match rows.first() {
+            Some(r) => u64::try_from(r.get::<i64, _>(10)).unwrap_or(0),
+            // No entry on the page: the count did not come with it.
+            None => {
+                let whole = AuditFilter {
+                    after: None,
+                    ..filter.clone()
+                };
+                self.count_audit_up_to(&whole, at_most).await?
+            }
+        };
+        let (total, exact) = (n.min(at_most - 1), n < at_most);
+        if total == 0 || (filter.after.is_some() && exact && total <= before) {
+            return Ok((Vec::new(), total, exact));
+        }
+        let page = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
+        Ok((page, total, exact))
     }
 
     async fn select_audit(
@@ -203,8 +312,9 @@ impl Store {
         filter: &AuditFilter,
         drive: Drive,
     ) -> Result<Vec<AuditRecord>, AppError> {
+        let actions = self.family_actions(filter).await?;
         let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM audit_log"));
-        push_audit_filter(&mut q, filter, drive);
+        push_audit_filter(&mut q, filter, drive, actions.as_deref());
         q.push(" ORDER BY at_ms DESC, seq DESC");
         match (filter.limit, filter.offset) {
             (None, None) => {}
@@ -212,7 +322,11 @@ impl Store {
                 q.push(" LIMIT ")
                     .push_bind(limit.map_or(-1, i64::from))
                     .push(" OFFSET ")
-                    .push_bind(i64::from(offset.unwrap_or(0)));
+                    .push_bind(if filter.after.is_some() {
+                        0
+                    } else {
+                        i64::from(offset.unwrap_or(0))
+                    });
             }
         }
         let rows = q
@@ -225,8 +339,9 @@ impl Store {
 
     /// How many entries `filter` selects in all (its limit and offset aside).
     pub async fn count_audit(&self, filter: &AuditFilter) -> Result<u64, AppError> {
+        let actions = self.family_actions(filter).await?;
         let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_log");
-        push_audit_filter(&mut q, filter, Drive::Matches);
+        push_audit_filter(&mut q, filter, Drive::Matches, actions.as_deref());
         let n: i64 = q
             .build()
             .fetch_one(&self.pool)
@@ -243,8 +358,24 @@ impl Store {
         filter: &AuditFilter,
         at_most: u64,
     ) -> Result<u64, AppError> {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM (SELECT 1 FROM audit_log");
-        push_audit_filter(&mut q, filter, Drive::Matches);
+        let actions = self.family_actions(filter).await?;
+        let mut q = match text_alone(filter) {
+            // Every entry is in the text index once: its matches are the answer, and no entry
+            // is looked up (nor the whole list of matches built to test entries against).
+            Some(phrase) => {
+                let mut q = QueryBuilder::<Sqlite>::new(
+                    "SELECT COUNT(*) FROM (SELECT rowid FROM audit_fts WHERE audit_fts MATCH ",
+                );
+                q.push_bind(phrase);
+                q
+            }
+            None => {
+                let mut q =
+                    QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM (SELECT 1 FROM audit_log");
+                push_audit_filter(&mut q, filter, Drive::Matches, actions.as_deref());
+                q
+            }
+        };
         q.push(" LIMIT ")
             .push_bind(i64::try_from(at_most).unwrap_or(i64::MAX))
             .push(")");
@@ -255,6 +386,42 @@ impl Store {
             .map_err(db("Reading the audit log"))?
             .get(0);
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The actions the filter's action (a family) selects, as the log holds them: a seek per
+    /// action in its range (however long the log is). None without an action filter, or when
+    /// the family has more than [`FAMILY_ACTIONS_MAX`] actions (then it is a range).
+    async fn family_actions(&self, filter: &AuditFilter) -> Result<Option<Vec<String>>, AppError> {
+        let Some((exact, prefix)) = filter.action_match() else {
+            return Ok(None);
+        };
+        let lo = exact.clone().unwrap_or_else(|| prefix.clone());
+        let hi = prefix_end(&prefix);
+        let rows = sqlx::query(
+            "WITH RECURSIVE next (action) AS (
+                 SELECT MIN(action) FROM audit_log WHERE action >= ?1 AND action < ?2
+                 UNION ALL
+                 SELECT (SELECT MIN(action) FROM audit_log WHERE action > next.action AND action < ?2)
+                 FROM next WHERE next.action IS NOT NULL
+             )
+             SELECT action FROM next WHERE action IS NOT NULL LIMIT ?3",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(FAMILY_ACTIONS_MAX + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("Reading the audit log"))?;
+        if rows.len() > FAMILY_ACTIONS_MAX as usize {
+            return Ok(None);
+        }
+        Ok(Some(
+            rows.iter()
+                .map(|r| r.get::<String, _>(0))
+                // `deploy` and `deploy.…`, not `deploy-x` (between them in the range).
+                .filter(|a| exact.as_deref() == Some(a.as_str()) || a.starts_with(&prefix))
+                .collect(),
+        ))
     }
 
     /// Every action the log holds (of any profile), in order: the choices of the action filter.
@@ -275,6 +442,9 @@ impl Store {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 }
+
+/// A family of at most this many actions is looked for action by action.
+const FAMILY_ACTIONS_MAX: i64 = 64;
 
 /// The columns `record` reads, in its order.
 const COLUMNS: &str =
@@ -322,7 +492,12 @@ enum Drive {
 
 /// ` WHERE …` for every condition of `filter` (not its order or page). User text only ever
 /// reaches the SQL as bound values.
-fn push_audit_filter(q: &mut QueryBuilder<Sqlite>, filter: &AuditFilter, drive: Drive) {
+fn push_audit_filter(
+    q: &mut QueryBuilder<Sqlite>,
+    filter: &AuditFilter,
+    drive: Drive,
+    actions: Option<&[String]>,
+) {
     let plus = if drive == Drive::TimeOrder { "+" } else { "" };
     q.push(" WHERE 1 = 1");
     if let Some(t) = filter.since_ms {
@@ -331,10 +506,35 @@ fn push_audit_filter(q: &mut QueryBuilder<Sqlite>, filter: &AuditFilter, drive: 
     if let Some(t) = filter.until_ms {
         q.push(" AND at_ms < ").push_bind(t);
     }
+    if let Some(c) = filter.after {
+        // After the cursor in the order `at_ms DESC, seq DESC`: the first condition bounds the
+        // walk of any time-ordered index, the second drops the cursor's own time's first ones.
+        q.push(" AND at_ms <= ")
+            .push_bind(c.at_ms)
+            .push(" AND (at_ms < ")
+            .push_bind(c.at_ms)
+            .push(" OR seq < ")
+            .push_bind(c.seq)
+            .push(")");
+    }
     if let Some(p) = &filter.profile_id {
         q.push(" AND profile_id = ").push_bind(p.clone());
     }
-    if let Some((exact, prefix)) = filter.action_match() {
+    if let Some(actions) = actions.filter(|_| filter.action_match().is_some()) {
+        // The family's actions one by one: each an equality, so an action index gives the
+        // entries of a time range in time order (a range of actions would be walked whole).
+        q.push(" AND ").push(plus).push("action IN (");
+        if actions.is_empty() {
+            q.push("NULL");
+        }
+        for (i, a) in actions.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push_bind(a.clone());
+        }
+        q.push(")");
+    } else if let Some((exact, prefix)) = filter.action_match() {
         // One range of the action indexes: [prefix, prefix with its last char + 1), from the
         // action itself when it counts too (`deploy` sorts just before `deploy.`; what sorts
         // between them, `deploy-x`, is left out by the last condition).
@@ -406,6 +606,30 @@ fn push_audit_filter(q: &mut QueryBuilder<Sqlite>, filter: &AuditFilter, drive: 
     }
 }
 
+/// The FTS5 phrase of the filter's text when the text is its only condition (its page, count
+/// mode and cursor aside) and the text index can find it.
+fn text_alone(filter: &AuditFilter) -> Option<String> {
+    let text = filter.text_query()?;
+    let rest = AuditFilter {
+        text: None,
+        limit: None,
+        offset: None,
+        exact_count: None,
+        ..filter.clone()
+    };
+    (rest == AuditFilter::default() && text.chars().count() >= MIN_INDEXED_TEXT)
+        .then(|| format!("\"{}\"", text.replace('"', "\"\"")))
+}
+
+/// Whether walking the outcome index gives the page in its order (newest first, ties by seq):
+/// an outcome with no profile, action or text (a time range and a cursor are ranges of it).
+fn ordered_by_matches(filter: &AuditFilter) -> bool {
+    filter.outcome.is_some()
+        && filter.profile_id.is_none()
+        && filter.action_match().is_none()
+        && filter.text_query().is_none()
+}
+
 /// The smallest string after every string starting with `prefix`.
 fn prefix_end(prefix: &str) -> String {
     let mut chars: Vec<char> = prefix.chars().collect();
@@ -454,7 +678,8 @@ mod plan_tests {
             } else {
                 format!("EXPLAIN QUERY PLAN SELECT {COLUMNS} FROM audit_log")
             });
-            push_audit_filter(&mut q, filter, drive);
+            let actions = store.family_actions(filter).await.unwrap();
+            push_audit_filter(&mut q, filter, drive, actions.as_deref());
             if !count {
                 q.push(" ORDER BY at_ms DESC, seq DESC LIMIT 200 OFFSET 0");
             }
@@ -517,6 +742,11 @@ mod plan_tests {
         // An outcome is found by its index (the expression must match the migration's).
         let plans = plans(&store, &filters[4]).await;
         assert!(plans[0].contains("audit_by_outcome"), "{}", plans[0]);
+        // ... and its page walks that index in the page's order: nothing sorted, however
+        // deep the page (`ordered_by_matches`).
+        assert!(ordered_by_matches(&filters[4]));
+        assert!(plans[1].contains("audit_by_outcome"), "{}", plans[1]);
+        assert!(!plans[1].contains("TEMP B-TREE"), "{}", plans[1]);
     }
 
     #[test]

@@ -292,6 +292,35 @@ CROSS JOIN deployments d ON d.rowid = t.row
 WHERE +d.profile_id = ?3
 ORDER BY page.ms, page.ts DESC, page.id DESC";
 
+/// A page of a text search alone, newest first, when no other row shares a millisecond with the
+/// page's first or last row (nearly always): the page is then the text index's matches from
+/// `offset` in key order, as they come (no sort, no row looked up but the page's), its own ties
+/// ordered by time and id. The last column says whether a row outside the page shares the
+/// millisecond of its first or last (then [`TEXT_PAGE_NEWEST_FIRST`] reads the page instead).
+/// ?1–?3 as there; ?4: limit; ?5: offset; ?6: how far the matches are counted (at least
+/// offset + limit): the third column is their count, up to ?6 — the text index is searched
+/// once for the page and its count.
+const TEXT_PAGE_BY_KEY: &str = "
+WITH q(m) AS MATERIALIZED (
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM deployments WHERE profile_id < ?3)
+                  OR EXISTS (SELECT 1 FROM deployments WHERE profile_id > ?3)
+           THEN ?2 ELSE ?1 END),
+hits(key) AS MATERIALIZED (
+    SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH (SELECT m FROM q)
+    ORDER BY rowid LIMIT ?6),
+page(key) AS MATERIALIZED (SELECT key FROM hits ORDER BY key LIMIT ?4 OFFSET ?5),
+edge(lo, hi) AS MATERIALIZED (SELECT min(key), max(key) FROM page),
+tie(t) AS MATERIALIZED (
+    SELECT EXISTS (SELECT 1 FROM edge CROSS JOIN deployments_fts_keys k
+                   WHERE k.key >= edge.lo - (edge.lo & 1048575) AND k.key < edge.lo)
+        OR EXISTS (SELECT 1 FROM edge CROSS JOIN deployments_fts_keys k
+                   WHERE k.key > edge.hi AND k.key < edge.hi - (edge.hi & 1048575) + 1048576))
+SELECT d.record, (SELECT t FROM tie), (SELECT count(*) FROM hits) FROM page
+CROSS JOIN deployments_fts_keys t ON t.key = page.key
+CROSS JOIN deployments d ON d.rowid = t.row
+WHERE +d.profile_id = ?3
+ORDER BY page.key - (page.key & 1048575), d.ts_ms DESC, d.id DESC";
+
 fn timestamp_ms(d: &Deployment) -> i64 {
     chrono::DateTime::parse_from_rfc3339(&d.timestamp)
         .map(|t| t.timestamp_millis())
@@ -426,7 +455,10 @@ impl Store {
         filter: &DeploymentFilter,
     ) -> Result<Vec<Deployment>, AppError> {
         if text_alone(filter) && newest_first(filter) {
-            if let Some(rows) = self.text_page_newest_first(profile_id, filter).await? {
+            if let Some((rows, _)) = self
+                .text_page_newest_first(profile_id, filter, None)
+                .await?
+            {
                 return Ok(rows);
             }
         }
@@ -481,16 +513,42 @@ impl Store {
             .collect()
     }
 
+    /// [`Store::query_deployments`], with the count [`Store::count_deployments_up_to`] gives
+    /// for `at_most` when it comes with the page at no cost: for a page of a text search alone,
+    /// newest first, the text index is searched once for both (else the count is None, and
+    /// the caller counts when it needs to).
+    pub async fn query_deployments_counted(
+        &self,
+        profile_id: &str,
+        filter: &DeploymentFilter,
+        at_most: u64,
+    ) -> Result<(Vec<Deployment>, Option<u64>), AppError> {
+        if filter.limit.is_some() && text_alone(filter) && newest_first(filter) {
+            let at_most = i64::try_from(at_most).unwrap_or(i64::MAX);
+            if let Some((rows, n)) = self
+                .text_page_newest_first(profile_id, filter, Some(at_most))
+                .await?
+            {
+                return Ok((rows, n.map(|n| u64::try_from(n).unwrap_or(0))));
+            }
+        }
+        Ok((self.query_deployments(profile_id, filter).await?, None))
+    }
+
     /// One page of a text search alone, newest first, read in the text index's own order: its
     /// keys are time keys (migration 0012), ascending keys newest first, so the page's rows are
     /// the index's first `offset + limit` matches — and the matches of the same millisecond as the
     /// last of them, which the row's own time and id order. Only these rows are looked up.
     /// None when the text has no term.
+    ///
+    /// With `count_up_to` (and a limit), the matches are also counted, no further than it, in
+    /// the same search of the text index: the count comes back when the page is not empty.
     async fn text_page_newest_first(
         &self,
         profile_id: &str,
         filter: &DeploymentFilter,
-    ) -> Result<Option<Vec<Deployment>>, AppError> {
+        count_up_to: Option<i64>,
+    ) -> Result<Option<(Vec<Deployment>, Option<i64>)>, AppError> {
         let Some(text) = filter.text.as_deref() else {
             return Ok(None);
         };
@@ -499,6 +557,33 @@ impl Store {
             return Ok(None);
         };
         let offset = i64::from(filter.offset.unwrap_or(0));
+        let parse = |json: String| -> Result<Deployment, AppError> {
+            serde_json::from_str(&json).map_err(|e| internal("Reading deployments", e))
+        };
+        let mut counted = None;
+        if let Some(l) = filter.limit {
+            let reach = offset + i64::from(l);
+            let rows = sqlx::query(TEXT_PAGE_BY_KEY)
+                .bind(&any)
+                .bind(&mine)
+                .bind(profile_id)
+                .bind(i64::from(l))
+                .bind(offset)
+                .bind(count_up_to.map_or(reach, |c| c.max(reach)))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db("Searching deployments"))?;
+            counted = count_up_to
+                .zip(rows.first())
+                .map(|(c, r)| r.get::<i64, _>(2).min(c));
+            if !rows.iter().any(|r| r.get::<bool, _>(1)) {
+                return rows
+                    .into_iter()
+                    .map(|r| parse(r.get(0)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|rows| Some((rows, counted)));
+            }
+        }
         // SQLite: a negative LIMIT is no limit.
         let (reach, limit) = match filter.limit {
             Some(l) => (offset + i64::from(l), i64::from(l)),
@@ -520,7 +605,7 @@ impl Store {
                 serde_json::from_str(&json).map_err(|e| internal("Reading deployments", e))
             })
             .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+            .map(|rows| Some((rows, counted)))
     }
 
     /// How many of the profile's rows match the filter's text, counted in the text index alone

@@ -170,6 +170,24 @@ impl Store {
         around: u32,
         limit: u32,
     ) -> Result<(Vec<LogExcerpt>, u64), AppError> {
+        self.log_excerpts_from(
+            profile_id, since_ms, until_ms, services, around, limit, false,
+        )
+        .await
+    }
+
+    /// [`Store::log_excerpts`], or with `newest` the last `limit` failures, newest first.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn log_excerpts_from(
+        &self,
+        profile_id: &str,
+        since_ms: i64,
+        until_ms: i64,
+        services: Option<&[String]>,
+        around: u32,
+        limit: u32,
+        newest: bool,
+    ) -> Result<(Vec<LogExcerpt>, u64), AppError> {
         let what = "Reading log excerpts";
         if services.is_some_and(<[String]>::is_empty) {
             return Ok((Vec::new(), 0));
@@ -184,7 +202,12 @@ impl Store {
             count = count.bind(s);
         }
         let total: i64 = count.fetch_one(&self.pool).await.map_err(db(what))?.get(0);
-        let read_sql = format!("SELECT {COLUMNS} {filter} ORDER BY at_ms, id LIMIT ?");
+        let order = if newest {
+            "at_ms DESC, id DESC"
+        } else {
+            "at_ms, id"
+        };
+        let read_sql = format!("SELECT {COLUMNS} {filter} ORDER BY {order} LIMIT ?");
         let mut q = sqlx::query(&read_sql)
             .bind(profile_id)
             .bind(since_ms)

@@ -66,6 +66,20 @@ impl Store {
         until_ms: i64,
         limit: u32,
     ) -> Result<(Vec<TimelineNoteRecord>, u64), AppError> {
+        self.timeline_notes_from(profile_id, since_ms, until_ms, limit, false)
+            .await
+    }
+
+    /// The notes of a profile in `[since_ms, until_ms)`: the first `limit` of them oldest first,
+    /// or with `newest`, the last `limit` newest first; and how many there are in all.
+    pub async fn timeline_notes_from(
+        &self,
+        profile_id: &str,
+        since_ms: i64,
+        until_ms: i64,
+        limit: u32,
+        newest: bool,
+    ) -> Result<(Vec<TimelineNoteRecord>, u64), AppError> {
         let what = "Reading the timeline's notes";
         let total: i64 = sqlx::query(
             "SELECT COUNT(*) FROM timeline_notes WHERE profile_id = ? AND at_ms >= ? AND at_ms < ?",
@@ -77,10 +91,13 @@ impl Store {
         .await
         .map_err(db(what))?
         .get(0);
-        let rows = sqlx::query(
+        let rows = sqlx::query(if newest {
             "SELECT id, profile_id, at_ms, written_ms, author, text, run_id FROM timeline_notes
-             WHERE profile_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id LIMIT ?",
-        )
+             WHERE profile_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms DESC, id DESC LIMIT ?"
+        } else {
+            "SELECT id, profile_id, at_ms, written_ms, author, text, run_id FROM timeline_notes
+             WHERE profile_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id LIMIT ?"
+        })
         .bind(profile_id)
         .bind(since_ms)
         .bind(until_ms)

@@ -1,7 +1,7 @@
 //! The audit log's query against a real SQLite file: filters together, exact counts, pages, text.
 
 use serde_json::json;
-use switchyard_core::{AuditFilter, AuditOutcome};
+use switchyard_core::{AuditCursor, AuditFilter, AuditOutcome};
 use switchyard_store::{AuditEntry, AuditRecord, Store};
 
 const T0: i64 = 1_700_000_000_000;
@@ -198,6 +198,7 @@ async fn filters_work_together_and_the_count_is_exact() {
         limit: None,
         offset: None,
         exact_count: None,
+        after: None,
     };
     let expected = |r: &AuditRecord| {
         let e = &r.entry;
@@ -444,5 +445,179 @@ async fn a_bounded_count_stops_past_the_page_and_the_pages_are_the_same() {
             all,
             "counted exactly when asked"
         );
+    }
+}
+
+/// Keyset pages (each after the last entry of the page before) add up to the whole list, in
+/// its order — the entries of one minute (three a minute here) split across pages included —
+/// and each says the same count as the page at that offset would.
+#[tokio::test]
+async fn keyset_pages_add_up_to_the_whole_with_ties_on_time() {
+    let (_dir, store) = seeded().await;
+    for base in [
+        AuditFilter::default(),
+        AuditFilter {
+            profile_id: Some("prod".into()),
+            ..Default::default()
+        },
+        AuditFilter {
+            action: Some("deploy.".into()),
+            ..Default::default()
+        },
+        AuditFilter {
+            outcome: Some(AuditOutcome::Error),
+            ..Default::default()
+        },
+        AuditFilter {
+            text: Some("gateway".into()),
+            ..Default::default()
+        },
+        AuditFilter {
+            text: Some("db".into()),
+            profile_id: Some("staging".into()),
+            ..Default::default()
+        },
+        AuditFilter {
+            since_ms: Some(T0 + 5 * MINUTE),
+            until_ms: Some(T0 + 30 * MINUTE),
+            outcome: Some(AuditOutcome::Ok),
+            ..Default::default()
+        },
+    ] {
+        let whole: Vec<i64> = store
+            .query_audit(&base)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        assert!(whole.len() > 8, "{base:?} selects several pages");
+        for bound in [4, 1_000] {
+            let mut paged = Vec::new();
+            let mut after = None;
+            loop {
+                let page = AuditFilter {
+                    limit: Some(4),
+                    offset: Some(paged.len() as u32),
+                    ..base.clone()
+                };
+                let (rows, total, exact) = store
+                    .audit_page_counted(
+                        &AuditFilter {
+                            after,
+                            ..page.clone()
+                        },
+                        bound,
+                    )
+                    .await
+                    .unwrap();
+                let (by_offset, offset_total, offset_exact) =
+                    store.audit_page_counted(&page, bound).await.unwrap();
+                assert_eq!(rows, by_offset, "{base:?} at {}", paged.len());
+                assert_eq!((total, exact), (offset_total, offset_exact), "{base:?}");
+                let Some(last) = rows.last() else { break };
+                after = Some(AuditCursor {
+                    at_ms: last.entry.at_ms,
+                    seq: last.seq,
+                });
+                paged.extend(rows.iter().map(|r| r.seq));
+            }
+            assert_eq!(paged, whole, "{base:?}");
+        }
+    }
+}
+
+/// An entry written while the operator scrolls does not shift the next keyset page: it starts
+/// just after the last entry shown.
+#[tokio::test]
+async fn a_keyset_page_is_not_shifted_by_entries_written_since() {
+    let (_dir, store) = seeded().await;
+    let first = store
+        .query_audit(&AuditFilter {
+            limit: Some(10),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let last = first.last().unwrap();
+    let expected = store
+        .query_audit(&AuditFilter {
+            limit: Some(10),
+            offset: Some(10),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    store
+        .append_audit(&entry(100, "prod", "deploy.apply", "gateway/prod", "ok"))
+        .await
+        .unwrap();
+    let next = store
+        .query_audit(&AuditFilter {
+            limit: Some(10),
+            offset: Some(10),
+            after: Some(AuditCursor {
+                at_ms: last.entry.at_ms,
+                seq: last.seq,
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(next, expected);
+}
+
+/// A text search's page and its bounded count come from one search of the text index: they
+/// are the same as the whole list filtered by hand (three entries a minute: ties on time),
+/// cut at the page and counted to the bound — from an offset or after a cursor, with a bound
+/// short of the matches (the page found down the time index) or past them (from the matches).
+#[tokio::test]
+async fn a_text_page_and_its_count_are_those_of_the_whole_list() {
+    let (_dir, store) = seeded().await;
+    for text in ["gateway", "deploy", "Unreachable", "nothing like it"] {
+        let base = AuditFilter {
+            text: Some(text.into()),
+            ..Default::default()
+        };
+        // The unfused answer: every match, newest first (ties: the later written first).
+        let all = store.query_audit(&base).await.unwrap();
+        let n = all.len() as u64;
+        for bound in [5, 1_000] {
+            for (offset, limit) in [(0, 7), (7, 7), (30, 10), (n as u32, 5)] {
+                let at_most = u64::from(offset) + u64::from(limit).max(bound) + 1;
+                let page = AuditFilter {
+                    limit: Some(limit),
+                    offset: Some(offset),
+                    ..base.clone()
+                };
+                let expected: Vec<_> = all
+                    .iter()
+                    .skip(offset as usize)
+                    .take(limit as usize)
+                    .cloned()
+                    .collect();
+                let (rows, total, exact) = store.audit_page_counted(&page, bound).await.unwrap();
+                let what = format!("{text:?} from {offset} ({limit}), bound {bound}");
+                assert_eq!(rows, expected, "{what}");
+                assert_eq!(total, n.min(at_most - 1), "{what}");
+                assert_eq!(exact, n < at_most, "{what}");
+                // The same page after the cursor of the entry before it.
+                if offset > 0 && (offset as usize) <= all.len() {
+                    let last = &all[offset as usize - 1];
+                    let keyset = AuditFilter {
+                        after: Some(AuditCursor {
+                            at_ms: last.entry.at_ms,
+                            seq: last.seq,
+                        }),
+                        ..page.clone()
+                    };
+                    let (rows, total, exact) =
+                        store.audit_page_counted(&keyset, bound).await.unwrap();
+                    assert_eq!(rows, expected, "{what}, after a cursor");
+                    assert_eq!(total, n.min(at_most - 1), "{what}, after a cursor");
+                    assert_eq!(exact, n < at_most, "{what}, after a cursor");
+                }
+            }
+        }
     }
 }

@@ -855,3 +855,82 @@ async fn a_text_search_pages_newest_first_as_a_column_filter_does() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].id, records[8].id);
 }
+
+/// A text search's page and its bounded count come from one search of the text index: they
+/// are those of the same search answered another way (with a condition that holds for every
+/// row, which reads the rows themselves), with several rows to a second — ties on time, the
+/// page's edges among them — and another profile's rows that match too.
+#[tokio::test]
+async fn a_text_page_and_its_count_are_those_of_the_rows_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let t0 = 1_696_348_800_000;
+    let mut rows = Vec::new();
+    for i in 0..120_i64 {
+        // Three rows a second for the first 60, then one: ties at every page size.
+        let second = if i < 60 { i / 3 } else { i - 40 };
+        let mut d = deployment(
+            t0 + second * 1000,
+            ["gateway", "billing"][(i % 2) as usize],
+            Environment::Production,
+            DeploymentStatus::Deployed,
+        );
+        d.id = format!("deploy_{}_{i:08x}", t0 + second * 1000);
+        if i % 5 == 0 {
+            d.metadata.branch = "release/cut".into();
+        }
+        rows.push(d);
+    }
+    store.upsert_deployments(P, &rows, 1).await.unwrap();
+    store
+        .upsert_deployments("other", &rows[..30], 1)
+        .await
+        .unwrap();
+    for text in ["hotfix", "gateway", "release", "nothing-like-it"] {
+        let search = DeploymentFilter {
+            text: Some(text.into()),
+            ..Default::default()
+        };
+        // The same rows read another way: a condition every row meets.
+        let all = DeploymentFilter {
+            since_ms: Some(0),
+            ..search.clone()
+        };
+        let every = store.query_deployments(P, &all).await.unwrap();
+        let n = every.len() as u64;
+        assert_eq!(store.count_deployments(P, &all).await.unwrap(), n);
+        for (offset, limit, at_most) in [(0, 7, 9), (7, 7, 200), (9, 10, 20), (50, 10, 61)] {
+            let page = DeploymentFilter {
+                limit: Some(limit),
+                offset: Some(offset),
+                ..search.clone()
+            };
+            let expected: Vec<_> = every
+                .iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .map(|d| d.id.clone())
+                .collect();
+            let (got, count) = store
+                .query_deployments_counted(P, &page, at_most)
+                .await
+                .unwrap();
+            let what = format!("{text:?} from {offset} ({limit}), counted to {at_most}");
+            let got: Vec<_> = got.iter().map(|d| d.id.clone()).collect();
+            assert_eq!(got, expected, "{what}");
+            // The count comes with a page that has rows; without one, the caller counts.
+            let count = count.unwrap_or(
+                store
+                    .count_deployments_up_to(P, &page, at_most)
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(count, n.min(at_most), "{what}");
+            assert_eq!(
+                store.query_deployments(P, &page).await.unwrap().len(),
+                expected.len(),
+                "{what}: the page alone"
+            );
+        }
+    }
+}

@@ -98,6 +98,10 @@ impl Checked for AuditFilter {
         })?;
         validate::opt(self.offset.as_ref(), |&n| {
             validate::range(&at(field, "offset"), n, PAGE_OFFSET)
+        })?;
+        validate::opt(self.after.as_ref(), |c| {
+            validate::range(&at(field, "after.atMs"), c.at_ms, EPOCH_MS)?;
+            validate::range(&at(field, "after.seq"), c.seq, EPOCH_MS)
         })
     }
 }
@@ -299,6 +303,25 @@ impl Checked for LogsRequest {
             validate::service(&f, s)?;
         }
         Ok(())
+    }
+}
+
+impl Checked for switchyard_ops::WorkerQuery {
+    fn check(&self, field: &str) -> Check {
+        // `listing` is an opaque handle: an unknown one answers NotFound.
+        validate::text(&at(field, "search"), &self.search, SEARCH_MAX)?;
+        validate::opt(self.tag.as_deref(), |t| {
+            validate::text(&at(field, "tag"), t, TAG_MAX)
+        })?;
+        validate::opt(self.find.as_deref(), |n| {
+            validate::text(&at(field, "find"), n, TAG_MAX)
+        })?;
+        validate::range(&at(field, "offset"), self.offset, 0..=SCRIPT_COUNT_MAX)?;
+        validate::range(
+            &at(field, "limit"),
+            self.limit,
+            0..=switchyard_ops::WINDOW_ROWS_MAX,
+        )
     }
 }
 

@@ -2,15 +2,16 @@ use std::path::Path;
 
 use switchyard_core::{validate, AppError};
 use switchyard_ops::{
-    BindingsDiff, DeletePlan, Drift, NamespaceSummary, TagDeletePlan, WorkerDetail, WorkerPage,
-    WorkerRow, WorkerSecrets,
+    BindingsDiff, DeletePlan, Drift, NamespaceSummary, TagDeletePlan, WorkerDetail,
+    WorkerListingProgress, WorkerQuery, WorkerRow, WorkerSecrets, WorkerWindow,
 };
 use switchyard_secrets::Secret;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::commands::input::{
-    ENV_TEXT_MAX, PREVIEWED_WORKERS_MAX, SCRIPT_COUNT_MAX, SECRET_NAME_MAX, TAGS_MAX, TAG_MAX,
+    Checked, ENV_TEXT_MAX, PREVIEWED_WORKERS_MAX, SCRIPT_COUNT_MAX, SECRET_NAME_MAX, TAGS_MAX,
+    TAG_MAX,
 };
 use crate::state::AppState;
 use switchyard_ops::PathUse;
@@ -124,24 +125,47 @@ pub async fn list_workers(
     state.ops.list_workers(&profile_id, &namespace).await
 }
 
-/// The workers of a namespace streamed a page at a time on `on_page` as Cloudflare answers
-/// them (the first on screen while the rest arrive); answers how many were listed.
+/// List the workers of a namespace into a listing kept in this process: `on_progress` hears
+/// of each page as it arrives (the first names the listing to query); answers once all have
+/// arrived. A failed page keeps the workers listed before it (the error says how many).
 #[tauri::command]
 #[specta::specta]
-pub async fn list_workers_by_page(
+pub async fn open_worker_listing(
     state: State<'_, AppState>,
     profile_id: String,
     namespace: String,
-    on_page: Channel<WorkerPage>,
-) -> Result<u32, AppError> {
+    on_progress: Channel<WorkerListingProgress>,
+) -> Result<WorkerListingProgress, AppError> {
     validate::profile_id("profileId", &profile_id)?;
     validate::namespace("namespace", &namespace)?;
     state
         .ops
-        .list_workers_by_page(&profile_id, &namespace, |page| {
-            let _ = on_page.send(page);
+        .open_worker_listing(&profile_id, &namespace, |progress| {
+            let _ = on_progress.send(progress);
         })
         .await
+}
+
+/// The rows of a window of a listing (search, tag, sort, offset, limit) with how many match
+/// and how many are listed. A listing no longer kept answers NotFound: open it again.
+#[tauri::command]
+#[specta::specta]
+pub async fn query_worker_listing(
+    state: State<'_, AppState>,
+    query: WorkerQuery,
+) -> Result<WorkerWindow, AppError> {
+    query.check("query")?;
+    state.ops.query_worker_listing(&query)
+}
+
+/// Free a listing's workers (the namespace was left). Answers whether it was still kept.
+#[tauri::command]
+#[specta::specta]
+pub async fn close_worker_listing(
+    state: State<'_, AppState>,
+    listing: u32,
+) -> Result<bool, AppError> {
+    Ok(state.ops.close_worker_listing(listing))
 }
 
 /// A worker's tags, bindings, settings and size.

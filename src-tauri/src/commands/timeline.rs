@@ -1,4 +1,4 @@
-use switchyard_core::validate::{self, Check, EPOCH_MS};
+use switchyard_core::validate::{self, Check, EPOCH_MS, PAGE_LIMIT};
 use switchyard_core::AppError;
 use switchyard_ops::{
     Timeline, TimelineItem, TimelineNoteRequest, TimelineWindow, TIMELINE_NOTE_MAX,
@@ -26,6 +26,13 @@ impl Checked for TimelineWindow {
         })?;
         validate::opt(self.until_ms.as_ref(), |&ms| {
             validate::range(&format!("{field}.untilMs"), ms, EPOCH_MS)
+        })?;
+        validate::opt(self.limit.as_ref(), |&n| {
+            validate::range(&format!("{field}.limit"), n, PAGE_LIMIT)
+        })?;
+        validate::opt(self.before.as_ref(), |c| {
+            validate::range(&format!("{field}.before.atMs"), c.at_ms, EPOCH_MS)?;
+            validate::key(&format!("{field}.before.id"), &c.id, ITEM_ID_MAX)
         })
     }
 }

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 
 import { App, isLargeList } from './App';
-import { seedFirstScreen } from './boot';
+import { holdQueriesUntilPainted, seedFirstScreen } from './boot';
 import { FIRST_HISTORY_PAGE_SIZE } from './firstScreen';
 import { namespaceKeys } from '../ipc/namespaces';
 import { HISTORY_PAGE_SIZE, queryKeys } from '../ipc/queries';
@@ -56,6 +56,38 @@ describe('the first screen', () => {
     const table = await screen.findByRole('table', { name: 'Deployments' });
     expect(await within(table).findByText('v2.0.0')).toBeInTheDocument();
     expect(calls.some((c) => c.cmd === 'query_history' && (c.args.filter as { limit?: number }).limit === HISTORY_PAGE_SIZE)).toBe(true);
+  });
+});
+
+describe('queries started by the first render', () => {
+  it('wait for the first frame, then run; the seeded answers are not asked for again', async () => {
+    const info = appInfo();
+    const calls = serveIpc(info, { query_history: () => historyPage({ deployments: [deployment({ versionTag: 'v9.9.9' })] }) });
+    const client = createQueryClient();
+    await seedFirstScreen(client, {
+      appInfo: Promise.resolve(info),
+      history: Promise.resolve({ profileId: info.activeProfile, page: historyPage({ deployments: ROWS, asOfMs: Date.now() }) }),
+    });
+    const release = holdQueriesUntilPainted(client);
+    try {
+      renderWith(client);
+      const table = await screen.findByRole('table', { name: 'Deployments' });
+      expect(within(table).getByText('v2.0.0')).toBeInTheDocument();
+      // Held: nothing asked yet (the status bar, the profiles' list, health…).
+      expect(calls).toEqual([]);
+      release();
+      await waitFor(() => {
+        expect(calls.some((c) => c.cmd === 'list_profiles')).toBe(true);
+      });
+      // The seeded answers stand: app info and the first history page are not asked for again.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(calls.filter((c) => c.cmd === 'app_info')).toEqual([]);
+      const pagesAsked = calls.filter((c) => c.cmd === 'query_history' && (c.args.filter as { limit?: number }).limit !== 1);
+      expect(pagesAsked).toEqual([]);
+      expect(within(table).queryByText('v9.9.9')).toBeNull();
+    } finally {
+      release();
+    }
   });
 });
 

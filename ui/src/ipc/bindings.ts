@@ -77,10 +77,18 @@ export const commands = {
 	/**  Every worker of a namespace, with its tags parsed. */
 	listWorkers: (profileId: string, namespace: string) => typedError<WorkerRow_Serialize[], AppError_Serialize>(__TAURI_INVOKE("list_workers", { profileId, namespace })),
 	/**
-	 *  The workers of a namespace streamed a page at a time on `on_page` as Cloudflare answers
-	 *  them (the first on screen while the rest arrive); answers how many were listed.
+	 *  List the workers of a namespace into a listing kept in this process: `on_progress` hears
+	 *  of each page as it arrives (the first names the listing to query); answers once all have
+	 *  arrived. A failed page keeps the workers listed before it (the error says how many).
 	 */
-	listWorkersByPage: (profileId: string, namespace: string, onPage: Channel<WorkerPage_Deserialize>) => typedError<number, AppError_Serialize>(__TAURI_INVOKE("list_workers_by_page", { profileId, namespace, onPage })),
+	openWorkerListing: (profileId: string, namespace: string, onProgress: Channel<WorkerListingProgress>) => typedError<WorkerListingProgress, AppError_Serialize>(__TAURI_INVOKE("open_worker_listing", { profileId, namespace, onProgress })),
+	/**
+	 *  The rows of a window of a listing (search, tag, sort, offset, limit) with how many match
+	 *  and how many are listed. A listing no longer kept answers NotFound: open it again.
+	 */
+	queryWorkerListing: (query: WorkerQuery_Deserialize) => typedError<WorkerWindow_Serialize, AppError_Serialize>(__TAURI_INVOKE("query_worker_listing", { query })),
+	/**  Free a listing's workers (the namespace was left). Answers whether it was still kept. */
+	closeWorkerListing: (listing: number) => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("close_worker_listing", { listing })),
 	/**  A worker's tags, bindings, settings and size. */
 	workerDetail: (profileId: string, namespace: string, script: string) => typedError<WorkerDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("worker_detail", { profileId, namespace, script })),
 	/**  A worker's source. */
@@ -489,6 +497,12 @@ export type AskField = {
 	kind: ValueKind,
 };
 
+/**  Where an entry sits in the newest-first order: its time, then its number. */
+export type AuditCursor = {
+	atMs: number | null,
+	seq: number | null,
+};
+
 /**  Which audit entries to read. The empty filter is every entry of every profile, newest first. */
 export type AuditFilter = AuditFilter_Serialize | AuditFilter_Deserialize;
 
@@ -517,6 +531,13 @@ export type AuditFilter_Deserialize = {
 	 *  2,000 entries past the page and says it is a lower bound.
 	 */
 	exactCount?: boolean | null,
+	/**
+	 *  Keyset paging: the page starts just after this entry (the last of the page before, in
+	 *  the newest-first order), so a page deep down costs what the first does and entries
+	 *  written meanwhile do not shift it. `offset` then only says how many entries come before
+	 *  it (the count starts there); it skips none.
+	 */
+	after?: AuditCursor | null,
 };
 
 /**  Which audit entries to read. The empty filter is every entry of every profile, newest first. */
@@ -544,6 +565,13 @@ export type AuditFilter_Serialize = {
 	 *  2,000 entries past the page and says it is a lower bound.
 	 */
 	exactCount: boolean | null,
+	/**
+	 *  Keyset paging: the page starts just after this entry (the last of the page before, in
+	 *  the newest-first order), so a page deep down costs what the first does and entries
+	 *  written meanwhile do not shift it. `offset` then only says how many entries come before
+	 *  it (the count starts there); it skips none.
+	 */
+	after: AuditCursor | null,
 };
 
 /**  How an audited action ended, as the filter and the window group the stored outcomes. */
@@ -3790,6 +3818,12 @@ export type TagDeletePlan = {
 	action: string,
 };
 
+/**  The distinct tags of one key (`service:`, `env:`, `branch:`, `version:`), sorted. */
+export type TagGroup = {
+	key: string,
+	tags: string[],
+};
+
 /**  Every template that loaded, every one that did not, and the folder the user's are read from. */
 export type TemplateCatalog = {
 	templates: ServiceTemplate[],
@@ -3824,6 +3858,12 @@ export type TemplateProblem = {
 
 /**  A profile's timeline over a window. */
 export type Timeline = Timeline_Serialize | Timeline_Deserialize;
+
+/**  Where an item sits in the timeline's order: its time, then its id (its kind is in the id). */
+export type TimelineCursor = {
+	atMs: number | null,
+	id: string,
+};
 
 /**  One entry of the timeline. */
 export type TimelineItem = TimelineItem_Serialize | TimelineItem_Deserialize;
@@ -3971,6 +4011,14 @@ export type TimelineWindow_Deserialize = {
 	runId?: string | null,
 	sinceMs?: number | null,
 	untilMs?: number | null,
+	/**
+	 *  A page, as the Timeline tab reads it: the newest `limit` items of the window (before
+	 *  `before`, when given), oldest first, with how many come earlier. Absent: the whole window
+	 *  from its start (at most [`TIMELINE_MAX_ITEMS`]), as the Markdown and the report read it.
+	 */
+	limit?: number | null,
+	/**  The page before this item (the first one shown): "Earlier". */
+	before?: TimelineCursor | null,
 };
 
 /**
@@ -3984,6 +4032,14 @@ export type TimelineWindow_Serialize = {
 	runId: string | null,
 	sinceMs: number | null,
 	untilMs: number | null,
+	/**
+	 *  A page, as the Timeline tab reads it: the newest `limit` items of the window (before
+	 *  `before`, when given), oldest first, with how many come earlier. Absent: the whole window
+	 *  from its start (at most [`TIMELINE_MAX_ITEMS`]), as the Markdown and the report read it.
+	 */
+	limit: number | null,
+	/**  The page before this item (the first one shown): "Earlier". */
+	before: TimelineCursor | null,
 };
 
 /**  A profile's timeline over a window. */
@@ -4001,6 +4057,10 @@ export type Timeline_Deserialize = {
 	notShown: number,
 	/**  Whether `not_shown` is exact (false: at least that many). */
 	notShownExact: boolean,
+	/**  A page (`limit`): how many items of the window come before the first one shown. */
+	earlier: number,
+	/**  Whether `earlier` is exact (false: there are earlier items, about that many). */
+	earlierExact: boolean,
 	/**  Ids of the pinned items in this window, in time order. */
 	pinned: string[],
 };
@@ -4020,6 +4080,10 @@ export type Timeline_Serialize = {
 	notShown: number,
 	/**  Whether `not_shown` is exact (false: at least that many). */
 	notShownExact: boolean,
+	/**  A page (`limit`): how many items of the window come before the first one shown. */
+	earlier: number,
+	/**  Whether `earlier` is exact (false: there are earlier items, about that many). */
+	earlierExact: boolean,
 	/**  Ids of the pinned items in this window, in time order. */
 	pinned: string[],
 };
@@ -4244,23 +4308,59 @@ export type WorkerDetail_Serialize = {
 	sizeBytes: number,
 };
 
-/**  One page of a namespace's workers, as it arrived ([`Ops::list_workers_by_page`]). */
-export type WorkerPage = WorkerPage_Serialize | WorkerPage_Deserialize;
-
-/**  One page of a namespace's workers, as it arrived ([`Ops::list_workers_by_page`]). */
-export type WorkerPage_Deserialize = {
-	/**  This page's workers, sorted by name. */
-	rows: WorkerRow_Deserialize[],
-	/**  How many workers have arrived so far, this page's included. */
+/**  How a listing's workers arrive: sent after each page, and answered when all have (or a page failed). */
+export type WorkerListingProgress = {
+	/**  The listing to query. */
+	listing: number,
+	/**  How many workers have arrived so far. */
 	loaded: number,
+	/**  All have arrived. */
+	done: boolean,
 };
 
-/**  One page of a namespace's workers, as it arrived ([`Ops::list_workers_by_page`]). */
-export type WorkerPage_Serialize = {
-	/**  This page's workers, sorted by name. */
-	rows: WorkerRow_Serialize[],
-	/**  How many workers have arrived so far, this page's included. */
-	loaded: number,
+/**
+ *  What the window asks a listing: the workers matching `search` (name or a tag containing it,
+ *  case-insensitive, e.g. `gateway` or `branch:main`) that carry `tag` exactly when one is given,
+ *  sorted, from `offset`, at most `limit` of them.
+ */
+export type WorkerQuery = WorkerQuery_Serialize | WorkerQuery_Deserialize;
+
+/**
+ *  What the window asks a listing: the workers matching `search` (name or a tag containing it,
+ *  case-insensitive, e.g. `gateway` or `branch:main`) that carry `tag` exactly when one is given,
+ *  sorted, from `offset`, at most `limit` of them.
+ */
+export type WorkerQuery_Deserialize = {
+	listing: number,
+	search?: string,
+	tag?: string | null,
+	sort: WorkerSortKey,
+	descending?: boolean,
+	offset: number,
+	limit: number,
+	/**  Answer the tag groups too (they change only as workers arrive). */
+	withGroups?: boolean,
+	/**  Answer the worker of exactly this name too, when it is listed (whatever the search). */
+	find?: string | null,
+};
+
+/**
+ *  What the window asks a listing: the workers matching `search` (name or a tag containing it,
+ *  case-insensitive, e.g. `gateway` or `branch:main`) that carry `tag` exactly when one is given,
+ *  sorted, from `offset`, at most `limit` of them.
+ */
+export type WorkerQuery_Serialize = {
+	listing: number,
+	search: string,
+	tag: string | null,
+	sort: WorkerSortKey,
+	descending: boolean,
+	offset: number,
+	limit: number,
+	/**  Answer the tag groups too (they change only as workers arrive). */
+	withGroups: boolean,
+	/**  Answer the worker of exactly this name too, when it is listed (whatever the search). */
+	find: string | null,
 };
 
 /**  Which build of a worker a namespace runs, as its tags say. */
@@ -4328,6 +4428,56 @@ export type WorkerSecrets = {
 	 *  profile is protected.
 	 */
 	confirmTyped: boolean,
+};
+
+/**  What a worker column sorts by. */
+export type WorkerSortKey = "name" | "service" | "environment" | "version" | 
+/**  The commit's first 7 characters, as the column shows it. */
+"commit" | "branch" | 
+/**  The time, not its text (unparsable or absent: the oldest). */
+"modified";
+
+/**  A query's answer: how many match of how many listed, and the rows of the window asked. */
+export type WorkerWindow = WorkerWindow_Serialize | WorkerWindow_Deserialize;
+
+/**  A query's answer: how many match of how many listed, and the rows of the window asked. */
+export type WorkerWindow_Deserialize = {
+	listing: number,
+	/**  How many workers match the search and tag. */
+	matching: number,
+	/**  How many workers are listed (so far, until `done`). */
+	total: number,
+	/**  All have arrived. */
+	done: boolean,
+	/**  A page failed: `total` is what was listed before it. */
+	stopped: boolean,
+	/**  The position of the first of `rows` among those matching. */
+	offset: number,
+	rows: WorkerRow_Deserialize[],
+	/**  When asked (`withGroups`). */
+	groups?: TagGroup[] | null,
+	/**  When asked (`find`) and listed. */
+	found?: WorkerRow_Deserialize | null,
+};
+
+/**  A query's answer: how many match of how many listed, and the rows of the window asked. */
+export type WorkerWindow_Serialize = {
+	listing: number,
+	/**  How many workers match the search and tag. */
+	matching: number,
+	/**  How many workers are listed (so far, until `done`). */
+	total: number,
+	/**  All have arrived. */
+	done: boolean,
+	/**  A page failed: `total` is what was listed before it. */
+	stopped: boolean,
+	/**  The position of the first of `rows` among those matching. */
+	offset: number,
+	rows: WorkerRow_Serialize[],
+	/**  When asked (`withGroups`). */
+	groups: TagGroup[] | null,
+	/**  When asked (`find`) and listed. */
+	found: WorkerRow_Serialize | null,
 };
 
 /**  Where an install is. */

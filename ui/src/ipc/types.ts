@@ -104,9 +104,10 @@ export type VersionRow = B.VersionRow_Serialize;
 export type VersionSummary = B.VersionSummary_Serialize;
 export type VersionTest = B.VersionTest_Serialize;
 export type WorkerDetail = B.WorkerDetail_Serialize;
-export type WorkerPage = B.WorkerPage_Deserialize;
+export type WorkerQuery = B.WorkerQuery_Deserialize;
 export type WorkerRevision = B.WorkerRevision_Serialize;
-export type WorkerRow = B.WorkerRow_Deserialize;
+export type WorkerRow = B.WorkerRow_Serialize;
+export type WorkerWindow = B.WorkerWindow_Serialize;
 export type WorkerdInstallEvent = B.WorkerdInstallEvent_Deserialize;
 export type WorkerdInstallOffer = B.WorkerdInstallOffer_Serialize;
 export type WorkerdInstalled = B.WorkerdInstalled_Serialize;
@@ -123,5 +124,4 @@ export type RoundTrips = [
   Assert<B.Profile_Serialize extends Profile ? true : false>,
   Assert<B.Rollout_Serialize extends Rollout ? true : false>,
   Assert<B.RolloutSettings_Serialize extends RolloutSettings ? true : false>,
-  Assert<B.WorkerRow_Serialize extends WorkerRow ? true : false>,
 ];

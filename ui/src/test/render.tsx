@@ -6,7 +6,8 @@ import { App } from '../app/App';
 import { timelineOf } from '../features/timeline/timelineFixtures';
 import type { AreaId } from '../shell/areas';
 import { createQueryClient, Providers } from '../shell/Providers';
-import { type AppError, type AppInfo, type AuditPage, type AuditRow, type CodeDiff, type FolderBindings, type Deployment, type HistoryPage, type Profile, type ProfileSummary, type SandboxRuntime } from '../ipc/types';
+import { workerListingHandlers } from './workerListings';
+import { type AppError, type AppInfo, type AuditPage, type AuditRow, type CodeDiff, type FolderBindings, type Deployment, type HistoryPage, type Profile, type ProfileSummary, type SandboxRuntime, type WorkerRow } from '../ipc/types';
 
 export const sandboxProfile: ProfileSummary = {
   id: 'local-sandbox',
@@ -253,16 +254,20 @@ export function serveIpc(
     // Every plan diffs its code first; by default one line changed.
     compare_bundles: () => codeDiff(),
     interrupted_deploys: () => [],
-    // The Workers table lists a namespace page by page: by default the test's `list_workers`
-    // answer (nothing when it gives none), in pages of 1,000 on the channel, as Rust sends them.
-    list_workers_by_page: async (args) => {
-      const listed = handlers.list_workers ? ((await handlers.list_workers(args)) as unknown[]) : [];
-      for (let start = 0; start < listed.length; start += WORKERS_PAGE) {
-        const rows = listed.slice(start, start + WORKERS_PAGE);
-        deliverOnChannel(args.onPage, start / WORKERS_PAGE, { rows, loaded: start + rows.length });
+    // The Workers table asks a listing kept in the app process (a stand-in here, see
+    // workerListings.ts) for the rows in view: by default of the test's `worker_pages` (a page at a
+    // time, as it delivers them) or `list_workers` answer (nothing when it gives neither), in
+    // pages of 1,000 as Rust lists them.
+    ...workerListingHandlers(async (args, add) => {
+      if (handlers.worker_pages) {
+        await handlers.worker_pages({ ...args, add });
+        return;
       }
-      return listed.length;
-    },
+      const listed = handlers.list_workers ? ((await handlers.list_workers(args)) as WorkerRow[]) : [];
+      for (let start = 0; start < listed.length; start += WORKERS_PAGE) {
+        add(listed.slice(start, start + WORKERS_PAGE));
+      }
+    }, deliverOnChannel),
     // The Audit area lists the audit log; by default nothing is recorded yet.
     list_audit: () => auditPage(),
     timeline: (args) => timelineOf(args, []), // the Audit area's Timeline tab: nothing in the window
@@ -301,7 +306,7 @@ export function renderApp(initialArea?: AreaId) {
   return { user, ...result };
 }
 
-/** Workers a page of `list_workers_by_page` carries (Cloudflare's largest page). */
+/** Workers a page of a listing carries (Cloudflare's largest page). */
 export const WORKERS_PAGE = 1000;
 
 /** The part of Tauri's IPC internals the Rust side uses to deliver a channel message. */

@@ -3,10 +3,15 @@
 
 use super::*;
 
+/// A page's earlier items are counted to about this many of each source (index entries only:
+/// a millisecond or so); past it, the page says "at least".
+const EARLIER_COUNT_MAX: u64 = 10_000;
+
 impl Ops {
-    /// The items of `profile_id` in `[from, to)` from `sources`, oldest first, at most `limit`.
-    /// Audit entries `hide` selects are left out; log excerpts are those of `log_services`
-    /// (all of them when `None`). Texts are not redacted yet.
+    /// The items of `profile_id` in `[from, to)` from `sources`, oldest first: the oldest or
+    /// the newest (before a cursor) of them as `reach` says. Audit entries `hide` selects are
+    /// left out; log excerpts are those of `log_services` (all of them when `None`). Texts are
+    /// not redacted yet.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn collect_timeline(
         &self,
@@ -14,15 +19,26 @@ impl Ops {
         from: i64,
         to: i64,
         sources: Sources,
-        limit: u32,
+        reach: &Reach,
         hide: &(dyn Fn(&AuditEntry) -> bool + Sync),
         log_services: Option<&[String]>,
     ) -> Result<Collected, AppError> {
         let mut items: Vec<TimelineItem> = Vec::new();
         let mut total: u64 = 0;
         let mut exact = true;
-        // Each source reads at most limit + 1 items (oldest first) and counts the rest.
+        let (limit, newest, before) = match reach {
+            Reach::Oldest(limit) => (*limit, false, None),
+            Reach::Newest { limit, before } => (*limit, true, before.as_ref()),
+        };
+        // A page before a cursor: nothing after the cursor's millisecond is read (its own
+        // millisecond is, and what is not before the cursor is dropped at the end).
+        let to = before.map_or(to, |b| to.min(b.at_ms.saturating_add(1)));
+        // Each source reads at most limit + 1 items (the oldest, or the newest) and counts the
+        // rest.
         let cap = limit.saturating_add(1);
+        // The items at the cursor's millisecond that sort after it are read and dropped: each
+        // source reads that many more.
+        let is_before = |i: &TimelineItem| before.is_none_or(|b| item_key(i) < b.key());
 
         // Runbook runs first: their own audit entries are shown as their events instead.
         let mut runs_shown: HashSet<String> = HashSet::new();
@@ -40,7 +56,7 @@ impl Ops {
                     .filter(|e| e.event.at_ms >= from && e.event.at_ms < to)
                 {
                     total += 1;
-                    if items.len() as u64 >= u64::from(cap) * 5 {
+                    if !newest && items.len() as u64 >= u64::from(cap) * 5 {
                         continue;
                     }
                     let e = rec.event;
@@ -106,34 +122,105 @@ impl Ops {
                 until_ms: Some(to),
                 ..Default::default()
             };
-            let count = self.store.count_audit(&filter).await?;
-            // Newest first in the store: the oldest `AUDIT_READ_MAX` are the last ones.
-            let read = u32::try_from(count).unwrap_or(u32::MAX).min(AUDIT_READ_MAX);
-            let offset = u32::try_from(count.saturating_sub(u64::from(read))).unwrap_or(u32::MAX);
-            let records = if read == 0 {
-                Vec::new()
+            let records = if newest {
+                // Newest first, a keyset page at a time, until `cap` entries that are shown
+                // and before the cursor are read; the entries left are counted (to a bound).
+                let mut records = Vec::new();
+                let mut after = None;
+                let mut kept: u32 = 0;
+                loop {
+                    let page = self
+                        .store
+                        .query_audit(&AuditFilter {
+                            limit: Some(cap),
+                            after,
+                            ..filter.clone()
+                        })
+                        .await?;
+                    let full = page.len() >= cap as usize;
+                    for r in page {
+                        after = Some(switchyard_core::AuditCursor {
+                            at_ms: r.entry.at_ms,
+                            seq: r.seq,
+                        });
+                        let shown_before = before.is_none_or(|b| {
+                            let id = format!("audit:{}", r.seq);
+                            (r.entry.at_ms, kind_rank(TimelineKind::Audit), id.as_str()) < b.key()
+                        });
+                        if shown_before && !audit_hidden(&r.entry, &runs_shown, hide) {
+                            kept += 1;
+                        }
+                        records.push(r);
+                    }
+                    if !full {
+                        break;
+                    }
+                    if kept >= cap {
+                        // The entries left, but the timeline's own (notes are items of their
+                        // own): each counted to a bound.
+                        let rest = AuditFilter {
+                            after,
+                            ..filter.clone()
+                        };
+                        let more = self
+                            .store
+                            .count_audit_up_to(&rest, EARLIER_COUNT_MAX)
+                            .await?;
+                        if more > 0 {
+                            let own = AuditFilter {
+                                action: Some("timeline.".into()),
+                                ..rest.clone()
+                            };
+                            let own = self
+                                .store
+                                .count_audit_up_to(&own, EARLIER_COUNT_MAX)
+                                .await?;
+                            // A run's own entries left may be shown as its events instead.
+                            let runs_own = if runs_shown.is_empty() {
+                                0
+                            } else {
+                                let runs = AuditFilter {
+                                    action: Some("runbook.".into()),
+                                    ..rest
+                                };
+                                self.store.count_audit_up_to(&runs, 1).await?
+                            };
+                            // Past the bound, at least that many (`own` counted them all).
+                            if more >= EARLIER_COUNT_MAX || runs_own > 0 {
+                                exact = false;
+                            }
+                            total += more.saturating_sub(own);
+                        }
+                        break;
+                    }
+                }
+                records
             } else {
-                self.store
-                    .query_audit(&AuditFilter {
-                        limit: Some(read),
-                        offset: Some(offset),
-                        ..filter
-                    })
-                    .await?
+                let count = self.store.count_audit(&filter).await?;
+                // Newest first in the store: the oldest `AUDIT_READ_MAX` are the last ones.
+                let read = u32::try_from(count).unwrap_or(u32::MAX).min(AUDIT_READ_MAX);
+                let offset =
+                    u32::try_from(count.saturating_sub(u64::from(read))).unwrap_or(u32::MAX);
+                if count > u64::from(read) {
+                    // Entries past those read may be hidden ones: the count is then a bound.
+                    exact = false;
+                    total += count - u64::from(read);
+                }
+                if read == 0 {
+                    Vec::new()
+                } else {
+                    self.store
+                        .query_audit(&AuditFilter {
+                            limit: Some(read),
+                            offset: Some(offset),
+                            ..filter
+                        })
+                        .await?
+                }
             };
-            if count > u64::from(read) {
-                // Entries past those read may be hidden ones: the count is then a bound.
-                exact = false;
-                total += count - u64::from(read);
-            }
             for r in records.into_iter().rev() {
                 let e = r.entry;
-                let own_run = e.action.starts_with("runbook.")
-                    && e.params
-                        .get("run")
-                        .and_then(|v| v.as_str())
-                        .is_some_and(|id| runs_shown.contains(id));
-                if own_run || e.action.starts_with("timeline.") || hide(&e) {
+                if audit_hidden(&e, &runs_shown, hide) {
                     continue;
                 }
                 total += 1;
@@ -187,19 +274,45 @@ impl Ops {
         }
 
         if sources.deployments {
+            // A page before a cursor: those of its millisecond are read on top of `cap`.
+            let ties = match before {
+                Some(b) => {
+                    let at = DeploymentFilter {
+                        since_ms: Some(b.at_ms),
+                        until_ms: Some(to),
+                        ..Default::default()
+                    };
+                    u32::try_from(self.store.count_deployments(profile_id, &at).await?)
+                        .unwrap_or(u32::MAX)
+                }
+                None => 0,
+            };
             let filter = DeploymentFilter {
                 since_ms: Some(from),
                 until_ms: Some(to),
-                limit: Some(cap),
+                limit: Some(cap.saturating_add(ties)),
                 sort: Some(switchyard_store::HistorySort {
                     key: switchyard_store::HistorySortKey::Time,
-                    descending: false,
+                    descending: newest,
                 }),
                 ..Default::default()
             };
-            let count = self.store.count_deployments(profile_id, &filter).await?;
-            total += count;
-            for dep in self.store.query_deployments(profile_id, &filter).await? {
+            let deployments = self.store.query_deployments(profile_id, &filter).await?;
+            if newest {
+                // Counted to a bound past those read.
+                let at_most = deployments.len() as u64 + EARLIER_COUNT_MAX;
+                let n = self
+                    .store
+                    .count_deployments_up_to(profile_id, &filter, at_most)
+                    .await?;
+                if n >= at_most {
+                    exact = false;
+                }
+                total += n.min(at_most - 1);
+            } else {
+                total += self.store.count_deployments(profile_id, &filter).await?;
+            }
+            for dep in deployments {
                 let at = chrono::DateTime::parse_from_rfc3339(&dep.timestamp)
                     .map(|t| t.timestamp_millis())
                     .ok()
@@ -321,7 +434,10 @@ impl Ops {
         }
 
         if sources.notes {
-            let (notes, count) = self.store.timeline_notes(profile_id, from, to, cap).await?;
+            let (notes, count) = self
+                .store
+                .timeline_notes_from(profile_id, from, to, cap, newest)
+                .await?;
             total += count;
             for n in notes {
                 let title = n.text.trim().to_owned();
@@ -351,13 +467,14 @@ impl Ops {
         if sources.logs {
             let (excerpts, count) = self
                 .store
-                .log_excerpts(
+                .log_excerpts_from(
                     profile_id,
                     from,
                     to,
                     log_services,
                     LOG_EXCERPT_AROUND as u32,
                     cap,
+                    newest,
                 )
                 .await?;
             total += count;
@@ -366,14 +483,41 @@ impl Ops {
             }
         }
 
-        items.sort_by(|a, b| {
-            (a.at_ms, kind_rank(a.kind), &a.id).cmp(&(b.at_ms, kind_rank(b.kind), &b.id))
-        });
-        items.truncate(limit as usize);
+        items.sort_by(|a, b| item_key(a).cmp(&item_key(b)));
+        if newest {
+            // What is not before the cursor was on a later page (and counted here).
+            let read = items.len();
+            items.retain(|i| is_before(i));
+            total = total.saturating_sub((read - items.len()) as u64);
+            let earlier = items.len().saturating_sub(limit as usize);
+            items.drain(..earlier);
+        } else {
+            items.truncate(limit as usize);
+        }
         Ok(Collected {
             not_shown: total.saturating_sub(items.len() as u64),
             not_shown_exact: exact,
             items,
         })
     }
+}
+
+/// Whether an audit entry is left out of the timeline: the timeline's own (notes are items of
+/// their own), a run's own when the run's events are shown, or one `hide` selects.
+fn audit_hidden(
+    e: &AuditEntry,
+    runs_shown: &HashSet<String>,
+    hide: &(dyn Fn(&AuditEntry) -> bool + Sync),
+) -> bool {
+    let own_run = e.action.starts_with("runbook.")
+        && e.params
+            .get("run")
+            .and_then(|v| v.as_str())
+            .is_some_and(|id| runs_shown.contains(id));
+    own_run || e.action.starts_with("timeline.") || hide(e)
+}
+
+/// An item's place in the timeline's order.
+pub(super) fn item_key(i: &TimelineItem) -> (i64, u8, &str) {
+    (i.at_ms, kind_rank(i.kind), i.id.as_str())
 }

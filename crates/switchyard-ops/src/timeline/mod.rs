@@ -58,6 +58,22 @@ pub struct TimelineWindow {
     pub since_ms: Option<i64>,
     #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub until_ms: Option<i64>,
+    /// A page, as the Timeline tab reads it: the newest `limit` items of the window (before
+    /// `before`, when given), oldest first, with how many come earlier. Absent: the whole window
+    /// from its start (at most [`TIMELINE_MAX_ITEMS`]), as the Markdown and the report read it.
+    pub limit: Option<u32>,
+    /// The page before this item (the first one shown): "Earlier".
+    pub before: Option<TimelineCursor>,
+}
+
+/// Where an item sits in the timeline's order: its time, then its id (its kind is in the id).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineCursor {
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub at_ms: i64,
+    pub id: String,
 }
 
 /// What an item is.
@@ -171,6 +187,10 @@ pub struct Timeline {
     pub not_shown: u32,
     /// Whether `not_shown` is exact (false: at least that many).
     pub not_shown_exact: bool,
+    /// A page (`limit`): how many items of the window come before the first one shown.
+    pub earlier: u32,
+    /// Whether `earlier` is exact (false: at least that many).
+    pub earlier_exact: bool,
     /// Ids of the pinned items in this window, in time order.
     pub pinned: Vec<String>,
 }
@@ -214,10 +234,38 @@ impl Sources {
     };
 }
 
+/// Which items of a window a collection keeps.
+#[derive(Debug, Clone)]
+pub(crate) enum Reach {
+    /// The oldest this many (the Markdown, the report).
+    Oldest(u32),
+    /// The newest this many, before the cursor if any (the Timeline tab's pages).
+    Newest {
+        limit: u32,
+        before: Option<TimelineCursor>,
+    },
+}
+
+impl TimelineCursor {
+    /// Its place in the timeline's order, as [`collect::item_key`] gives an item's.
+    pub(crate) fn key(&self) -> (i64, u8, &str) {
+        let kind = match self.id.split(':').next().unwrap_or("") {
+            "step" => TimelineKind::Step,
+            "audit" => TimelineKind::Audit,
+            "deploy" => TimelineKind::Deployment,
+            "health" => TimelineKind::Health,
+            "note" => TimelineKind::Note,
+            _ => TimelineKind::Log,
+        };
+        (self.at_ms, kind_rank(kind), self.id.as_str())
+    }
+}
+
 /// What a collection found.
 pub(crate) struct Collected {
     /// Oldest first, at most the limit asked.
     pub items: Vec<TimelineItem>,
+    /// The window's items not kept: after the last (oldest first), or before the first (newest).
     pub not_shown: u64,
     pub not_shown_exact: bool,
 }
@@ -322,7 +370,15 @@ impl Ops {
         };
         // The run's window, both ends included.
         match self
-            .collect_timeline(profile_id, from, to + 1, sources, 2_000, &hide, None)
+            .collect_timeline(
+                profile_id,
+                from,
+                to + 1,
+                sources,
+                &Reach::Oldest(2_000),
+                &hide,
+                None,
+            )
             .await
         {
             Ok(c) => c.items.into_iter().map(|i| i.line).collect(),
@@ -390,20 +446,30 @@ impl Ops {
     }
 
     /// A profile's timeline over `window`: every source merged, oldest first, pins marked,
-    /// texts redacted.
+    /// texts redacted. With a `limit`, the newest that many (before `before`) and how many
+    /// come earlier.
     pub async fn timeline(&self, window: &TimelineWindow) -> Result<Timeline, AppError> {
         let (profile, from, to, run, log_services) = self.timeline_window(window).await?;
+        let reach = match window.limit {
+            Some(limit) => Reach::Newest {
+                limit: limit.clamp(1, TIMELINE_MAX_ITEMS),
+                before: window.before.clone(),
+            },
+            None => Reach::Oldest(TIMELINE_MAX_ITEMS),
+        };
         let collected = self
             .collect_timeline(
                 &profile.id,
                 from,
                 to,
                 Sources::ALL,
-                TIMELINE_MAX_ITEMS,
+                &reach,
                 &|_| false,
                 log_services.as_deref(),
             )
             .await?;
+        let paged = matches!(reach, Reach::Newest { .. });
+        let rest = u32::try_from(collected.not_shown).unwrap_or(u32::MAX);
         let pins = self.store.timeline_pins(&profile.id).await?;
         let secrets = self.redaction_secrets(&profile).await;
         let pinned_set: HashSet<&str> = pins.iter().map(String::as_str).collect();
@@ -427,8 +493,10 @@ impl Ops {
             until_ms: to,
             run,
             items,
-            not_shown: u32::try_from(collected.not_shown).unwrap_or(u32::MAX),
-            not_shown_exact: collected.not_shown_exact,
+            not_shown: if paged { 0 } else { rest },
+            not_shown_exact: paged || collected.not_shown_exact,
+            earlier: if paged { rest } else { 0 },
+            earlier_exact: !paged || collected.not_shown_exact,
             pinned,
         })
     }
@@ -532,7 +600,13 @@ impl Ops {
     /// items under "Pinned", then the whole timeline (times in UTC). Anything that looks like a
     /// key or token is replaced by `***`, as in the incident report.
     pub async fn timeline_markdown(&self, window: &TimelineWindow) -> Result<String, AppError> {
-        let t = self.timeline(window).await?;
+        // The whole window, whatever page the tab shows.
+        let whole = TimelineWindow {
+            limit: None,
+            before: None,
+            ..window.clone()
+        };
+        let t = self.timeline(&whole).await?;
         let profile = self.store.get_profile(&t.profile_id).await?;
         let secrets = self.redaction_secrets(&profile).await;
         Ok(redact(&markdown(&t), &secrets))

@@ -20,11 +20,18 @@ const UNCHECKED_TYPES: &[&str] = &[
     "RolloutCommand",
 ];
 /// Arguments that need no check, and why.
-const UNCHECKED_ARGS: &[(&str, &str, &str)] = &[(
-    "stop_logs",
-    "session",
-    "an opaque handle: every u32 may name a session, and an unknown one is ignored",
-)];
+const UNCHECKED_ARGS: &[(&str, &str, &str)] = &[
+    (
+        "stop_logs",
+        "session",
+        "an opaque handle: every u32 may name a session, and an unknown one is ignored",
+    ),
+    (
+        "close_worker_listing",
+        "listing",
+        "an opaque handle: every u32 may name a listing, and an unknown one is ignored",
+    ),
+];
 /// Where the checks end: the first thing a command does that is not a check.
 const WORK_STARTS: &[&str] = &[
     "state", "app.", "&app", ".await", "Ok(", "let ", "match ", "if ", "tokio::",

@@ -553,6 +553,58 @@ fn logs_steps_faults_and_profiles_are_checked() {
         refused(bad.check("request"), field);
     }
 
+    let worker_query = switchyard_ops::WorkerQuery {
+        listing: 1,
+        search: "gateway".into(),
+        tag: Some("env:staging".into()),
+        sort: switchyard_ops::WorkerSortKey::Modified,
+        descending: true,
+        offset: 0,
+        limit: 100,
+        with_groups: true,
+        find: Some("gateway".into()),
+    };
+    worker_query.check("query").unwrap();
+    for (field, bad) in [
+        (
+            "query.search",
+            switchyard_ops::WorkerQuery {
+                search: long(SEARCH_MAX + 1),
+                ..worker_query.clone()
+            },
+        ),
+        (
+            "query.tag",
+            switchyard_ops::WorkerQuery {
+                tag: Some(long(TAG_MAX + 1)),
+                ..worker_query.clone()
+            },
+        ),
+        (
+            "query.find",
+            switchyard_ops::WorkerQuery {
+                find: Some(long(TAG_MAX + 1)),
+                ..worker_query.clone()
+            },
+        ),
+        (
+            "query.offset",
+            switchyard_ops::WorkerQuery {
+                offset: SCRIPT_COUNT_MAX + 1,
+                ..worker_query.clone()
+            },
+        ),
+        (
+            "query.limit",
+            switchyard_ops::WorkerQuery {
+                limit: switchyard_ops::WINDOW_ROWS_MAX + 1,
+                ..worker_query.clone()
+            },
+        ),
+    ] {
+        refused(bad.check("query"), field);
+    }
+
     let p = Profile::for_environment("stg", "Staging", Environment::Staging);
     p.check("profile").unwrap();
     refused(

@@ -239,4 +239,78 @@ describe('DataTable', () => {
   });
 });
 
+/** 5,000 services kept elsewhere, fetched a window at a time (a tick later) as the table asks. */
+function WindowedServices({ onRange, onOpen = () => undefined }: { onRange: (start: number, end: number) => void; onOpen?: (s: Service) => void }) {
+  const all = Array.from({ length: 5000 }, (_, i) => ({ name: `svc-${i}`, owner: 'ops', requests: i }));
+  const [fetched, setFetched] = useState<{ offset: number; rows: Service[] }>({ offset: 0, rows: [] });
+  const rowWindow = {
+    count: all.length,
+    offset: fetched.offset,
+    placeholderText: 'Loading services…',
+    onRangeChange: (start: number, end: number) => {
+      onRange(start, end);
+      setTimeout(() => {
+        const from = Math.max(0, start - 10);
+        setFetched((f) =>
+          f.offset === from && f.rows.length === end + 10 - from ? f : { offset: from, rows: all.slice(from, end + 10) },
+        );
+      }, 0);
+    },
+  };
+  return (
+    <MantineProvider env="test">
+      <DataTable
+        label="Services"
+        rows={fetched.rows}
+        rowWindow={rowWindow}
+        columns={COLUMNS}
+        rowId={(s) => s.name}
+        rowHeight={37}
+        onActivate={onOpen}
+        copyText={serviceText}
+        sorting={[{ id: 'name', desc: false }]}
+        onSortingChange={() => undefined}
+      />
+    </MantineProvider>
+  );
+}
+
+describe('DataTable by window', () => {
+  it('is as long as the rows there are, shows placeholders until a window arrives, and says which rows are in view', async () => {
+    const user = userEvent.setup();
+    const ranges: [number, number][] = [];
+    const onOpen = vi.fn();
+    render(
+      <WindowedServices
+        onRange={(start, end) => {
+          ranges.push([start, end]);
+        }}
+        onOpen={onOpen}
+      />,
+    );
+    const table = screen.getByRole('table', { name: 'Services' });
+    expect(table).toHaveAttribute('aria-rowcount', '5001');
+    // Before the window arrives: placeholder rows, busy, in place of the rows in view.
+    const placeholders = within(table).getAllByText('Loading services…');
+    expect(placeholders.length).toBeGreaterThan(0);
+    expect(placeholders.length).toBeLessThan(60);
+    expect(placeholders[0]?.closest('tr')).toHaveAttribute('aria-busy', 'true');
+    expect(ranges[0]?.[0]).toBe(0);
+    expect(ranges[0]?.[1]).toBe(placeholders.length);
+
+    // The window arrives: its rows, in order, where the placeholders were.
+    expect(await screen.findByText('svc-0')).toBeInTheDocument();
+    expect(within(table).queryByText('Loading services…')).not.toBeInTheDocument();
+    expect(names().slice(0, 3)).toEqual(['svc-0', 'svc-1', 'svc-2']);
+    expect(dataRows()[1]).toHaveAttribute('aria-rowindex', '3');
+
+    // Keys and a click reach the rows fetched.
+    await user.click(screen.getByText('svc-0'));
+    await user.keyboard('{ArrowDown}{Enter}');
+    expect(onOpen.mock.calls.map((c) => (c[0] as Service).name)).toEqual(['svc-0', 'svc-1']);
+    await user.keyboard('{Control>}c{/Control}');
+    await expect(navigator.clipboard.readText()).resolves.toBe('svc-1\tops\t1');
+  });
+});
+
 const fields = (s: Service) => [s.name, s.owner];

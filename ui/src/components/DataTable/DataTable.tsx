@@ -57,6 +57,13 @@ export type RowAttributes = Omit<HTMLAttributes<HTMLTableRowElement>, 'style'> &
 /** Ask for the next page this many rows before the end of those loaded. */
 const PREFETCH_ROWS = 60;
 
+/**
+ * A row's key for the virtualizer when rows are fetched by window: its position. A key that
+ * stays the same function spares the virtualizer re-placing every row (all `count` of them)
+ * each time a window arrives.
+ */
+const positionKey = (index: number) => index;
+
 /** Height of a row of a short (not virtual) table with no `rowHeight`: one line of small text. */
 const SHORT_ROW_HEIGHT = 36;
 
@@ -68,6 +75,20 @@ const FOLLOW_SLACK = 48;
 // Mantine's components cost far more per cell than the element they render.
 const ROW_CLASS = `${Table.classes.tr ?? ''} mantine-Table-tr sy-table-row`;
 const CELL_CLASS = `${Table.classes.td ?? ''} mantine-Table-td sy-table-cell`;
+
+/**
+ * Rows fetched a window at a time (the list lives elsewhere, e.g. in the app process): the table
+ * is `count` rows long, `rows` are those fetched, the first at `offset`; a row not fetched yet
+ * shows as a placeholder until it is. `onRangeChange` says which rows are in view (start
+ * inclusive, end exclusive) so the caller fetches them.
+ */
+export interface RowWindow {
+  count: number;
+  offset: number;
+  onRangeChange: (start: number, end: number) => void;
+  /** What a row not fetched yet says. */
+  placeholderText?: string;
+}
 
 export interface DataTableProps<T> {
   /** The table's accessible name. */
@@ -81,6 +102,8 @@ export interface DataTableProps<T> {
   rowId: (row: T, index: number) => string;
   /** How many rows there are in all (more than `rows` when they are loaded page by page). */
   total?: number;
+  /** Rows fetched by window: `rows` are those of the window (see {@link RowWindow}). */
+  rowWindow?: RowWindow;
   /**
    * Height of a row; rows are that tall unless `estimateRowHeight` says otherwise. A short table
    * (`virtual={false}`) may leave it out: its rows are as tall as their content.
@@ -314,6 +337,7 @@ export function DataTable<T>({
   columns,
   rowId,
   total,
+  rowWindow,
   rowHeight: rowHeightProp,
   estimateRowHeight,
   sorting: sortingProp,
@@ -369,19 +393,26 @@ export function DataTable<T>({
     sortDescFirst: false,
   });
   const rows = table.getRowModel().rows;
+  // By window: the table is `count` rows long and `rows` start at `offset`.
+  const windowOffset = rowWindow?.offset ?? 0;
+  const itemCount = rowWindow ? rowWindow.count : rows.length;
+  const rowAt = useCallback(
+    (index: number): Row<T> | undefined => rows[index - windowOffset],
+    [rows, windowOffset],
+  );
   const leafColumns = table.getVisibleLeafColumns();
   const columnCount = leafColumns.length;
 
   const interactive = onActivate !== undefined || copyText !== undefined;
   const [active, setActive] = useState(0);
-  const activeIndex = Math.min(active, Math.max(rows.length - 1, 0));
+  const activeIndex = Math.min(active, Math.max(itemCount - 1, 0));
   const scrollRef = useRef<HTMLDivElement>(null);
   const tableRef = useRef<HTMLTableElement>(null);
   const pendingFocus = useRef<number | null>(null);
   // What the row handlers read, kept current without changing the handlers (memoized rows).
-  const latest = useRef({ rows, onActivate, copyText });
+  const latest = useRef({ rowAt, itemCount, onActivate, copyText });
   useLayoutEffect(() => {
-    latest.current = { rows, onActivate, copyText };
+    latest.current = { rowAt, itemCount, onActivate, copyText };
   });
 
   const heightOf = useCallback(
@@ -392,17 +423,17 @@ export function DataTable<T>({
 
   const virtualizer = useVirtualizer({
     // A short table renders every row itself: the virtualizer has none to place.
-    count: virtual ? rows.length : 0,
+    count: virtual ? itemCount : 0,
     getScrollElement: () => scrollRef.current,
-    getItemKey: (index) => rows[index]?.id ?? index,
-    estimateSize: (index) => heightOf(rows[index]?.original),
+    getItemKey: rowWindow ? positionKey : (index) => rowAt(index)?.id ?? index,
+    estimateSize: (index) => heightOf(rowAt(index)?.original),
     indexAttribute: 'data-item-index',
     measureElement: (element) => {
       const height = element.getBoundingClientRect().height;
       if (height > 0) {
         return height;
       }
-      const row = latest.current.rows[Number((element as HTMLElement).dataset.itemIndex)];
+      const row = latest.current.rowAt(Number((element as HTMLElement).dataset.itemIndex));
       return heightOf(row?.original);
     },
     // A few rows beyond the view keep scrolling smooth; each one more is layout and paint on every change.
@@ -423,7 +454,17 @@ export function DataTable<T>({
     [virtual, virtualItems, rows],
   );
   const lastInView = items[items.length - 1]?.index ?? 0;
-  const nearEnd = total !== undefined && rows.length < total && lastInView >= rows.length - PREFETCH_ROWS;
+  const firstInView = items[0]?.index ?? 0;
+  const nearEnd =
+    rowWindow === undefined && total !== undefined && rows.length < total && lastInView >= rows.length - PREFETCH_ROWS;
+  // By window: the caller fetches the rows in view.
+  const onRangeChange = rowWindow?.onRangeChange;
+  const inView = items.length;
+  useEffect(() => {
+    if (inView > 0) {
+      onRangeChange?.(firstInView, lastInView + 1);
+    }
+  }, [onRangeChange, firstInView, lastInView, inView]);
   useEffect(() => {
     if (nearEnd && !loadingMore) {
       onNeedMore?.();
@@ -436,7 +477,7 @@ export function DataTable<T>({
     if (index === null) {
       return;
     }
-    const row = tableRef.current?.querySelector<HTMLElement>(`tr[data-index="${index}"]`);
+    const row = tableRef.current?.querySelector<HTMLElement>(`tr[data-index="${index}"]:not([data-placeholder])`);
     if (row) {
       pendingFocus.current = null;
       row.focus();
@@ -445,7 +486,7 @@ export function DataTable<T>({
 
   // Following: the end is chased again when rows are added and when measured rows change the
   // total height (a wrapped line is taller than estimated).
-  const count = rows.length;
+  const count = itemCount;
   const totalSize = virtualizer.getTotalSize();
   useEffect(() => {
     if (!follow || count === 0) {
@@ -487,7 +528,7 @@ export function DataTable<T>({
 
   const onRowClick = useCallback((index: number) => {
     setActive(index);
-    const row = latest.current.rows[index];
+    const row = latest.current.rowAt(index);
     if (row) {
       latest.current.onActivate?.(row.original, index);
     }
@@ -495,8 +536,8 @@ export function DataTable<T>({
 
   const onRowKeyDown = useCallback(
     (event: KeyboardEvent<HTMLTableRowElement>, index: number) => {
-      const { rows: current, onActivate: activate, copyText: copy } = latest.current;
-      const row = current[index];
+      const { rowAt: current, itemCount: length, onActivate: activate, copyText: copy } = latest.current;
+      const row = current(index);
       // Keys typed in a control of the row (a field, a button) are that control's.
       if (!row || event.target !== event.currentTarget) {
         return;
@@ -511,7 +552,7 @@ export function DataTable<T>({
         void navigator.clipboard.writeText(selected !== '' ? selected : copy(row.original));
         return;
       }
-      const last = current.length - 1;
+      const last = length - 1;
       const viewHeight = scrollRef.current?.clientHeight ?? 0;
       const pageSize = Math.max(1, Math.floor((viewHeight > 0 ? viewHeight : rowHeight * 10) / rowHeight) - 1);
       const moves: Record<string, number> = {
@@ -573,7 +614,7 @@ export function DataTable<T>({
         verticalSpacing={verticalSpacing}
         aria-label={label}
         aria-describedby={describedBy}
-        aria-rowcount={rowCount ? (total ?? rows.length) + 1 : undefined}
+        aria-rowcount={rowCount ? (rowWindow ? itemCount : (total ?? rows.length)) + 1 : undefined}
         aria-busy={onNeedMore ? loadingMore : undefined}
         className={className ? `sy-data-table ${className}` : 'sy-data-table'}
         data-wrap-cells={wrapCells ? 'true' : undefined}
@@ -601,9 +642,24 @@ export function DataTable<T>({
           </tbody>
         )}
         {items.map((item) => {
-          const row = rows[item.index];
+          const row = rowAt(item.index);
           if (!row) {
-            return null;
+            return rowWindow ? (
+              <tbody key={`placeholder:${String(item.index)}`} data-item-index={item.index}>
+                <tr
+                  className={ROW_CLASS}
+                  data-index={item.index}
+                  data-placeholder="true"
+                  aria-rowindex={rowCount ? item.index + 2 : undefined}
+                  aria-busy="true"
+                  style={{ height: rowHeight }}
+                >
+                  <td className={CELL_CLASS} colSpan={columnCount}>
+                    <span className="sy-table-text sy-table-empty">{rowWindow.placeholderText ?? 'Loading…'}</span>
+                  </td>
+                </tr>
+              </tbody>
+            ) : null;
           }
           const detail = renderDetail?.(row.original, item.index) ?? null;
           return (

@@ -4,6 +4,7 @@ export {
   type DataColumn,
   type DataTableProps,
   type RowAttributes,
+  type RowWindow,
   type SortingState,
   TextCell,
   useColumnSort,

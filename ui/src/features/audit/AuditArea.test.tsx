@@ -77,7 +77,15 @@ function log(rows: readonly AuditRow[], bound?: number) {
         (f.text == null || JSON.stringify(e).toLowerCase().includes(f.text.toLowerCase())),
     );
     const offset = f.offset ?? 0;
-    const entries = matching.slice(offset, f.limit == null ? undefined : offset + f.limit);
+    // A keyset page starts just after its cursor (newest first: an older time, or the same
+    // time and a smaller number); `offset` then only counts the entries before it.
+    const after = f.after;
+    const start =
+      after == null
+        ? offset
+        : matching.findIndex((e) => (e.atMs ?? 0) < (after.atMs ?? 0) || ((e.atMs ?? 0) === after.atMs && (e.seq ?? 0) < (after.seq ?? 0)));
+    const from = start < 0 ? matching.length : start;
+    const entries = matching.slice(from, f.limit == null ? undefined : from + f.limit);
     const actions = [...new Set(rows.map((e) => e.action))].sort();
     // As the log counts: to `bound` past the page, exactly when asked (`exactCount`).
     if (bound !== undefined && f.exactCount !== true && matching.length > offset + bound) {
@@ -346,6 +354,8 @@ describe('Audit', () => {
     await waitFor(() => {
       expect(offsets()).toContain(200);
     });
+    // The next page seeks to just after the last entry loaded (the 200th: target-199).
+    expect(filtersSent(calls).find((f) => f.offset === 200)?.after).toEqual({ atMs: T - 199 * 60_000, seq: 10_000 - 199 });
     await user.keyboard('{End}');
     await waitFor(() => {
       expect(document.activeElement).toHaveTextContent('target-399');

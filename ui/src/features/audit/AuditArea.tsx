@@ -9,7 +9,7 @@ import { useNavigation } from '../../shell/navigation';
 import { AreaHeader } from '../../components/AreaHeader';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { commands } from '../../ipc/bindings';
-import type { AppError, AuditFilter, AuditPage, AuditRow, ExportFormat, ProfileSummary } from '../../ipc/types';
+import type { AppError, AuditCursor, AuditFilter, AuditPage, AuditRow, ExportFormat, ProfileSummary } from '../../ipc/types';
 import { callCommand } from '../../ipc/errors';
 import { useAppInfo } from '../../ipc/queries';
 import {
@@ -35,17 +35,39 @@ const RUNNING_REFRESH_MS = 3000;
 
 const auditKey = ['audit'] as const;
 
+/**
+ * Where the next page starts: how many entries come before it, and the last of them (its time
+ * and number), so the log seeks to it instead of skipping `offset` entries.
+ */
+type AuditPageParam = { offset: number; after: AuditCursor | null };
+
+/** The next page's start: after the last entry loaded (null when it lacks its key). */
+export function nextAuditPage(pages: readonly AuditPage[]): AuditPageParam | undefined {
+  const last = pages.at(-1);
+  const loaded = pages.reduce((n, p) => n + p.entries.length, 0);
+  if (last === undefined || last.entries.length === 0 || loaded >= last.total) {
+    return undefined;
+  }
+  const end = last.entries.at(-1);
+  const after = end?.atMs != null && end.seq != null ? { atMs: end.atMs, seq: end.seq } : null;
+  return { offset: loaded, after };
+}
+
 /** The entries `filter` selects, a page at a time: the first page brings the total. */
 function useAuditPages(filter: AuditFilter) {
-  return useInfiniteQuery<AuditPage, AppError, InfiniteData<AuditPage, number>, readonly unknown[], number>({
+  return useInfiniteQuery<AuditPage, AppError, InfiniteData<AuditPage, AuditPageParam>, readonly unknown[], AuditPageParam>({
     queryKey: [...auditKey, filter],
     queryFn: ({ pageParam }) =>
-      callCommand(() => commands.listAudit({ ...filter, limit: AUDIT_PAGE_SIZE, offset: pageParam })),
-    initialPageParam: 0,
-    getNextPageParam: (last, pages) => {
-      const loaded = pages.reduce((n, p) => n + p.entries.length, 0);
-      return last.entries.length > 0 && loaded < last.total ? loaded : undefined;
-    },
+      callCommand(() =>
+        commands.listAudit({
+          ...filter,
+          limit: AUDIT_PAGE_SIZE,
+          offset: pageParam.offset,
+          ...(pageParam.after === null ? {} : { after: pageParam.after }),
+        }),
+      ),
+    initialPageParam: { offset: 0, after: null },
+    getNextPageParam: (_last, pages) => nextAuditPage(pages),
     placeholderData: keepPreviousData,
     refetchInterval: (query) =>
       query.state.data?.pages[0]?.entries.some((e) => e.status === 'started') ? RUNNING_REFRESH_MS : false,
@@ -325,7 +347,7 @@ function AuditLog() {
     [profiles],
   );
   const rows = useMemo(() => {
-    // Pages are offsets into the log: should an entry move between two pages, show it once.
+    // Should an entry be on two pages (one without its key is read by offset), show it once.
     const seen = new Set<number>();
     const out: AuditRow[] = [];
     for (const page of audit.data?.pages ?? []) {

@@ -2,9 +2,9 @@ import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
 import type { DeletePlan, Drift, NamespaceSummary, WorkerDetail } from '../../ipc/types';
-import { appInfo, deliverOnChannel, fail, type Handler, renderApp, serveIpc } from '../../test/render';
+import { appInfo, fail, type Handler, renderApp, serveIpc } from '../../test/render';
 import { defaultPair, revisionText } from './CompareSection';
-import { filterWorkers, isoLocal, sortWorkers, tagGroups, WorkerSearch, workerHaystack } from './workerRows';
+import { isoLocal } from './workerRows';
 
 function ns(name: string, overrides: Partial<NamespaceSummary> = {}): NamespaceSummary {
   return {
@@ -355,8 +355,8 @@ describe('Workers of a namespace', () => {
 
     await user.type(screen.getByRole('textbox', { name: 'Search workers' }), 'nothing-like-it');
     expect(await screen.findByText(/No workers match/)).toBeInTheDocument();
-    expect(calls.filter((c) => c.cmd === 'list_workers_by_page')).toHaveLength(1);
-    expect(calls.find((c) => c.cmd === 'list_workers_by_page')?.args).toMatchObject({
+    expect(calls.filter((c) => c.cmd === 'open_worker_listing')).toHaveLength(1);
+    expect(calls.find((c) => c.cmd === 'open_worker_listing')?.args).toMatchObject({
       profileId: 'local-sandbox',
       namespace: 'dotdo-staging',
     });
@@ -394,6 +394,34 @@ describe('Workers of a namespace', () => {
     await user.type(screen.getByRole('textbox', { name: 'Search workers' }), 'svc-0999');
     await waitFor(() => {
       expect(screen.getByText('10 of 10,000 workers')).toBeInTheDocument();
+    });
+  });
+
+  it('keeps 10,000 workers out of the window: asks for the rows in view, and frees them when closed', async () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => worker(`svc-${String(i).padStart(5, '0')}`));
+    const calls = serve({ list_workers: () => many });
+    const { user } = renderApp('namespaces');
+    await openNamespace(user, 'dotdo-staging');
+    expect(await screen.findByText('10,000 of 10,000 workers')).toBeInTheDocument();
+    const queries = calls.filter((c) => c.cmd === 'query_worker_listing');
+    expect(queries.length).toBeGreaterThan(0);
+    for (const q of queries) {
+      expect((q.args.query as { limit: number }).limit).toBeLessThanOrEqual(200);
+    }
+    // Each keystroke is one question to the listing, with what was typed.
+    const before = queries.length;
+    await user.type(screen.getByRole('textbox', { name: 'Search workers' }), 'svc-09');
+    expect(await screen.findByText('1,000 of 10,000 workers')).toBeInTheDocument();
+    const typed = calls
+      .filter((c) => c.cmd === 'query_worker_listing')
+      .slice(before)
+      .map((c) => (c.args.query as { search: string }).search);
+    expect(typed).toEqual(expect.arrayContaining(['s', 'sv', 'svc', 'svc-', 'svc-0', 'svc-09']));
+
+    const listing = (queries[0]?.args.query as { listing: number }).listing;
+    await user.click(screen.getByRole('button', { name: 'Close dotdo-staging' }));
+    await waitFor(() => {
+      expect(calls.find((c) => c.cmd === 'close_worker_listing')?.args).toEqual({ listing });
     });
   });
 
@@ -509,7 +537,7 @@ describe('Workers of a namespace', () => {
 describe('A namespace listed page by page', () => {
   const rowsOf = (from: number, count: number) =>
     Array.from({ length: count }, (_, i) => worker(`svc-${String(from + i).padStart(5, '0')}`));
-  const page = (rows: readonly WorkerDetail['row'][], loaded: number) => ({ rows, loaded });
+  type Add = (rows: readonly WorkerDetail['row'][]) => void;
 
   it('shows the first page at once with its progress, then all of them', async () => {
     let more: () => void = () => undefined;
@@ -518,12 +546,12 @@ describe('A namespace listed page by page', () => {
     });
     serve({
       list_namespaces: () => [ns('dotdo-staging', { scriptCount: 2500 })],
-      list_workers_by_page: async (args) => {
-        deliverOnChannel(args.onPage, 0, page(rowsOf(0, 1000), 1000));
+      worker_pages: async (args) => {
+        const add = args.add as Add;
+        add(rowsOf(0, 1000));
         await rest;
-        deliverOnChannel(args.onPage, 1, page(rowsOf(1000, 1000), 2000));
-        deliverOnChannel(args.onPage, 2, page(rowsOf(2000, 500), 2500));
-        return 2500;
+        add(rowsOf(1000, 1000));
+        add(rowsOf(2000, 500));
       },
     });
     const { user } = renderApp('namespaces');
@@ -552,11 +580,11 @@ describe('A namespace listed page by page', () => {
     });
     serve({
       list_namespaces: () => [ns('dotdo-staging', { scriptCount: 0 })],
-      list_workers_by_page: async (args) => {
-        deliverOnChannel(args.onPage, 0, page(rowsOf(0, 1000), 1000));
+      worker_pages: async (args) => {
+        const add = args.add as Add;
+        add(rowsOf(0, 1000));
         await rest;
-        deliverOnChannel(args.onPage, 1, page(rowsOf(1000, 3), 1003));
-        return 1003;
+        add(rowsOf(1000, 3));
       },
     });
     const { user } = renderApp('namespaces');
@@ -570,8 +598,9 @@ describe('A namespace listed page by page', () => {
     let fails = true;
     serve({
       list_namespaces: () => [ns('dotdo-staging', { scriptCount: 1500 })],
-      list_workers_by_page: (args) => {
-        deliverOnChannel(args.onPage, 0, page(rowsOf(0, 1000), 1000));
+      worker_pages: (args) => {
+        const add = args.add as Add;
+        add(rowsOf(0, 1000));
         if (fails) {
           fails = false;
           return fail({
@@ -580,8 +609,8 @@ describe('A namespace listed page by page', () => {
               'Cloudflare is rate-limiting this token. The 1000 workers listed before it are kept; retry to list them all.',
           })(args);
         }
-        deliverOnChannel(args.onPage, 1, page(rowsOf(1000, 500), 1500));
-        return 1500;
+        add(rowsOf(1000, 500));
+        return undefined;
       },
     });
     const { user } = renderApp('namespaces');
@@ -694,38 +723,6 @@ describe('worker rows', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('does not exist');
   });
 
-  it('filters by name or tag, case-insensitively, and by an exact tag', () => {
-    expect(filterWorkers(WORKERS, 'GATE', null).map((w) => w.name)).toEqual(['gateway']);
-    expect(filterWorkers(WORKERS, 'branch:feature', null).map((w) => w.name)).toEqual(['db']);
-    expect(filterWorkers(WORKERS, '', 'env:staging').map((w) => w.name)).toEqual(['auth', 'db']);
-    expect(filterWorkers(WORKERS, '', null)).toBe(WORKERS);
-  });
-
-  it('searches precomputed lowercase haystacks with the same results, keystroke after keystroke', () => {
-    const rows = [
-      worker('Auth-API', { tags: ['service:Auth', 'env:Staging'] }),
-      worker('db', { tags: ['service:db', 'env:production', 'branch:Feature-X'] }),
-      worker('gateway', { tags: ['service:gateway', 'env:staging'] }),
-    ];
-    expect(workerHaystack(rows[0] ?? worker('x'))).toBe('auth-api\nservice:auth\nenv:staging');
-    const search = new WorkerSearch(rows);
-    const names = (needle: string, tag: string | null = null) => search.filter(needle, tag).map((w) => w.name);
-    expect(names('  AUTH ')).toEqual(['Auth-API']);
-    expect(names('feature-x')).toEqual(['db']);
-    expect(names('STAGING')).toEqual(['Auth-API', 'gateway']);
-    expect(names('staging', 'env:staging')).toEqual(['gateway']);
-    expect(names('', 'env:Staging')).toEqual(['Auth-API']);
-    expect(names('env:', 'env:stag')).toEqual([]);
-    // Never across two fields: the name's end and a tag's start are not one string.
-    expect(names('api\nservice')).toEqual([]);
-    expect(names('api service')).toEqual([]);
-    expect(search.filter('', null)).toBe(rows);
-    expect(search.prepare()).toBe(search.prepare());
-    for (const needle of ['a', 'au', 'db', 'env:production', 'nothing']) {
-      expect(search.filter(needle, null)).toEqual(filterWorkers(rows, needle, null));
-    }
-  });
-
   it('shows a Modified time in the local format from one shared formatter, and odd values as they are', () => {
     const options: Intl.DateTimeFormatOptions = {
       year: 'numeric',
@@ -741,23 +738,6 @@ describe('worker rows', () => {
     expect(isoLocal('soon')).toBe('soon');
     expect(isoLocal('')).toBe('');
     expect(isoLocal(null)).toBe('');
-  });
-
-  it('sorts stably in either direction', () => {
-    expect(sortWorkers(WORKERS, { key: 'version', direction: 'descending' }).map((w) => w.name)).toEqual([
-      'db',
-      'auth',
-      'gateway',
-    ]);
-  });
-
-  it('groups the tags the filter offers, without commits', () => {
-    expect(tagGroups(WORKERS)).toEqual([
-      { key: 'service', tags: ['service:auth', 'service:db', 'service:gateway'] },
-      { key: 'env', tags: ['env:production', 'env:staging'] },
-      { key: 'branch', tags: ['branch:feature-x', 'branch:main'] },
-      { key: 'version', tags: ['version:v1.0.0'] },
-    ]);
   });
 
   it('picks production and staging to compare when both exist', () => {

@@ -1,21 +1,13 @@
 import { Button, Group, Loader, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { IconRefresh, IconSearch } from '@tabler/icons-react';
-import { useCallback, useDeferredValue, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 
-import { useTableFilter } from '../../components/DataTable';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import type { WorkerRow } from '../../ipc/types';
 import type { NamespaceAsk } from './NamespacePanel';
 import { WorkerDrawer } from './WorkerDrawer';
-import {
-  sortWorkers,
-  tagGroups,
-  workerFields,
-  workerHaystack,
-  type WorkerSort,
-  withTag,
-} from './workerRows';
-import { useWorkerListing } from './workerListing';
+import type { WorkerSort } from './workerRows';
+import { useWorkerListing, useWorkerWindow } from './workerListing';
 import { WorkersTable } from './WorkersTable';
 
 const ALL_TAGS = '';
@@ -30,8 +22,13 @@ const TAG_GROUP_LABEL: Record<string, string> = {
 // Elements that never change, so React skips them when the section re-renders on a keystroke.
 const TITLE = <Title order={3}>Workers</Title>;
 const SEARCH_ICON = <IconSearch size={16} aria-hidden />;
+const NO_GROUPS: NonNullable<ReturnType<typeof useWorkerWindow>['groups']> = [];
 
-/** The workers of one namespace: search, tag filter, sortable virtualized table, and a drawer. */
+/**
+ * The workers of one namespace: search, tag filter, sortable virtualized table, and a drawer.
+ * The workers stay in the app process (a listing, see workerListing.ts): each keystroke, tag,
+ * sort or scroll asks it for the count and the rows in view.
+ */
 export function WorkersSection({
   profileId,
   namespace,
@@ -51,29 +48,31 @@ export function WorkersSection({
   const [sort, setSort] = useState<WorkerSort>({ key: 'name', direction: 'ascending' });
   const [open, setOpen] = useState<WorkerRow | null>(null);
   const [seenAsk, setSeenAsk] = useState<NamespaceAsk | null>(null);
+  const wanted = ask?.script !== undefined && ask !== seenAsk ? ask.script : null;
+  const { refetch } = workers;
+  const reopen = useCallback(() => {
+    void refetch();
+  }, [refetch]);
+  // Each keystroke is one query to the listing, answered with the count and the rows in view.
+  const view = useWorkerWindow(
+    workers.data,
+    { search, tag: tag === ALL_TAGS ? null : tag, sort, find: wanted },
+    reopen,
+  );
+  const answer = view.window;
   // The asked worker opens once it has arrived (or once all have, when it is not there).
-  if (ask?.script !== undefined && ask !== seenAsk && workers.data) {
-    const asked = workers.data.rows.find((w) => w.name === ask.script);
-    if (asked) {
+  if (ask !== null && wanted !== null && answer && view.answeredFind === wanted) {
+    if (answer.found) {
       setSeenAsk(ask);
-      setOpen(asked);
-    } else if (workers.data.done) {
+      setOpen(answer.found);
+    } else if (answer.done) {
       setSeenAsk(ask);
     }
   }
 
-  // Typing stays instant: filtering 10,000 rows follows at lower priority, never over IPC. The
-  // keystroke's own render touches only the search field (the tag select, table and drawer are
-  // memoized elements or components, skipped); the deferred one only the count and the table
-  // rows that changed. Each worker's name and tags are lowercased once (soon after the list
-  // shows), not per keystroke.
-  const all = workers.data?.rows;
-  const done = workers.data?.done ?? false;
-  const groups = useMemo(() => tagGroups(all ?? []), [all]);
-  const sorted = useMemo(() => sortWorkers(all ?? [], sort), [all, sort]);
-  const keep = useMemo(() => withTag(tag === ALL_TAGS ? null : tag), [tag]);
-  const deferredSearch = useDeferredValue(search);
-  const shown = useTableFilter(sorted, deferredSearch, workerFields, keep, workerHaystack);
+  const all = answer ?? undefined;
+  const done = answer?.done ?? false;
+  const groups = view.groups ?? NO_GROUPS;
 
   const onCloseDrawer = useCallback(() => {
     setOpen(null);
@@ -128,10 +127,12 @@ export function WorkersSection({
     [profileId, namespace, open, onCloseDrawer],
   );
 
-  const total = all?.length ?? 0;
-  const filtering = deferredSearch.trim() !== '' || tag !== ALL_TAGS;
+  const total = answer?.total ?? 0;
+  const matching = answer?.matching ?? 0;
+  const loadedCount = workers.data?.loaded ?? 0;
+  const filtering = search.trim() !== '' || tag !== ALL_TAGS;
   // Still arriving: a page is on its way (not when a page failed: the error says so).
-  const arriving = all !== undefined && !done && workers.isFetching;
+  const arriving = workers.data !== undefined && !workers.data.done && workers.isFetching;
   const stopped = all !== undefined && !done && workers.isError;
 
   return (
@@ -142,7 +143,7 @@ export function WorkersSection({
         {tagSelect}
         {all && (
           <Text size="sm" aria-live="polite" pb={6}>
-            {countText(shown.length, total, done ? 'done' : stopped ? 'stopped' : 'loading')}
+            {countText(matching, total, done ? 'done' : stopped ? 'stopped' : 'loading')}
           </Text>
         )}
         {all && (
@@ -165,14 +166,23 @@ export function WorkersSection({
       {arriving && (
         <Group gap="xs" role="status">
           <Loader size="xs" aria-hidden />
-          <Text size="sm">{progressText(total, expected)}</Text>
+          <Text size="sm">{progressText(Math.max(loadedCount, total), expected)}</Text>
         </Group>
       )}
-      {workers.isPending && (
+      {(workers.isPending || (workers.data !== undefined && all === undefined && !workers.isError)) && (
         <Group gap="xs">
           <Loader size="sm" aria-hidden />
           <Text>Loading the workers of {namespace}…</Text>
         </Group>
+      )}
+      {view.error && (
+        <ErrorNotice
+          error={view.error}
+          context="Showing the workers"
+          onRetry={() => {
+            void workers.refetch();
+          }}
+        />
       )}
       {workers.isError && (
         <ErrorNotice
@@ -191,12 +201,22 @@ export function WorkersSection({
           </Text>
         </Paper>
       )}
-      {all && total > 0 && shown.length === 0 && filtering && (
+      {all && total > 0 && matching === 0 && filtering && (
         <Paper withBorder p="lg">
           <Text>No workers match. Clear the search or choose “All tags” to see all {total}.</Text>
         </Paper>
       )}
-      {all && shown.length > 0 && <WorkersTable rows={shown} sort={sort} onSort={setSort} onOpen={setOpen} />}
+      {all && matching > 0 && (
+        <WorkersTable
+          rows={all.rows}
+          offset={all.offset}
+          count={matching}
+          sort={sort}
+          onSort={setSort}
+          onOpen={setOpen}
+          onRange={view.onRange}
+        />
+      )}
       {drawer}
     </Stack>
   );

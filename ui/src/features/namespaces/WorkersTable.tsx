@@ -1,4 +1,4 @@
-import { memo, useEffect } from 'react';
+import { memo, useEffect, useMemo } from 'react';
 
 import { type DataColumn, DataTable, TextCell, useColumnSort } from '../../components/DataTable';
 import type { WorkerRow } from '../../ipc/types';
@@ -13,7 +13,7 @@ const INITIAL_RECT = { width: 1000, height: WORKER_ROW_HEIGHT * 16 };
 const COLUMNS: readonly DataColumn<WorkerRow>[] = WORKER_COLUMNS.map((column) => ({
   id: column.key,
   header: column.label,
-  // The parent sorts (sortWorkers): the value here only makes the column sortable.
+  // The listing sorts (in the app process): the value here only makes the column sortable.
   accessorFn: column.sortValue,
   sortDescFirst: column.key === 'modified',
   cell: ({ row }) => <TextCell value={column.text(row.original)} mono={column.mono ?? false} />,
@@ -21,8 +21,13 @@ const COLUMNS: readonly DataColumn<WorkerRow>[] = WORKER_COLUMNS.map((column) =>
 }));
 
 interface WorkersTableProps {
-  /** Already filtered and sorted. */
+  /** The rows fetched (filtered and sorted by the listing), the first at `offset`. */
   rows: readonly WorkerRow[];
+  offset: number;
+  /** How many workers match: the table's length. */
+  count: number;
+  /** The rows in view changed: [start, end). */
+  onRange: (start: number, end: number) => void;
   sort: WorkerSort;
   /** A header clicked: sort by its column, or flip its order (Modified starts newest first). */
   onSort: (sort: WorkerSort) => void;
@@ -32,28 +37,33 @@ interface WorkersTableProps {
 const workerId = (worker: WorkerRow) => worker.name;
 
 /**
- * The workers, in the shared DataTable: only the rows in view are in the DOM, so 10,000 workers
- * scroll as fast as 10. Headers sort; rows are reached with Tab, moved through with the arrow
+ * The workers, in the shared DataTable by window: only the rows in view (and a margin) are
+ * fetched from the listing and in the DOM, so 100,000 workers scroll as fast as 10. Headers sort; rows are reached with Tab, moved through with the arrow
  * keys, Home/End and Page Up/Down, opened with Enter, Space or a click, and copied with Ctrl/Cmd+C.
  * Memoized, as are its rows: typing in the search re-renders only rows that changed.
  */
-function WorkersTableView({ rows, sort, onSort, onOpen }: WorkersTableProps) {
+function WorkersTableView({ rows, offset, count, onRange, sort, onSort, onOpen }: WorkersTableProps) {
   // For the large-namespace benchmark: when the first rows (the first page of a namespace still
   // loading) reached the screen, and when a list of this many rows first did.
-  const count = rows.length;
+  const fetched = rows.length > 0;
   useEffect(() => {
-    if (count > 0) {
+    if (count > 0 && fetched) {
       markAfterPaint('workers-first-rows');
       markAfterPaint(`workers-rows:${count}`);
     }
-  }, [count]);
+  }, [count, fetched]);
 
   const { sorting, onSortingChange } = useColumnSort(sort, onSort);
+  const rowWindow = useMemo(
+    () => ({ count, offset, onRangeChange: onRange, placeholderText: 'Loading…' }),
+    [count, offset, onRange],
+  );
 
   return (
     <DataTable
       label="Workers"
       rows={rows}
+      rowWindow={rowWindow}
       columns={COLUMNS}
       rowId={workerId}
       rowHeight={WORKER_ROW_HEIGHT}

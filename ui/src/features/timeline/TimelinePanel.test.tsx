@@ -135,8 +135,10 @@ describe('Timeline tab of the Audit area', () => {
     await user.click(screen.getByRole('button', { name: 'Copy as Markdown' }));
     expect(await screen.findByText('Copied the timeline (4 items) to the clipboard as Markdown.')).toBeInTheDocument();
     expect(await navigator.clipboard.readText()).toBe(markdown);
+    // The whole window, not the page the tab shows.
     const window = calls.find((c) => c.cmd === 'timeline_markdown')?.args.window;
-    expect(window).toEqual(calls.find((c) => c.cmd === 'timeline')?.args.window);
+    const shown = calls.find((c) => c.cmd === 'timeline')?.args.window as TimelineWindow;
+    expect(window).toEqual({ ...shown, limit: undefined, before: undefined });
     await user.click(screen.getByRole('button', { name: 'Save as Markdown…' }));
     expect(await screen.findByText('Saved to /home/op/timeline-local-sandbox.md')).toBeInTheDocument();
     // The webview names no path: only the window goes.
@@ -262,6 +264,38 @@ const RUN_DETAIL: RunDetail = {
   escalation: null,
 };
 
+describe('A long timeline', () => {
+  it('shows the newest 200 items, then the earlier ones page by page until every item is listed', async () => {
+    const many = Array.from({ length: 450 }, (_, i) =>
+      // Two items a minute: every page boundary may fall between items of one time.
+      item({ id: `audit:${i + 1}`, atMs: T + Math.floor(i / 2) * 60_000, title: `deploy.run svc-${i}` }),
+    );
+    const { calls, list, user } = await openTimeline({ timeline: (args) => timelineOf(args, many) });
+    expect(within(list).getAllByRole('listitem')).toHaveLength(200);
+    expect(within(list).getAllByRole('listitem')[0]).toHaveTextContent('svc-250');
+    expect(screen.getByText('250 earlier items in this window are not shown yet.')).toBeInTheDocument();
+    const asked = () => calls.filter((c) => c.cmd === 'timeline').map((c) => c.args.window as TimelineWindow);
+    expect(asked()[0]).toMatchObject({ limit: 200, before: null });
+
+    await user.click(screen.getByRole('button', { name: 'Show earlier items' }));
+    await waitFor(() => {
+      expect(within(list).getAllByRole('listitem')).toHaveLength(400);
+    });
+    // The page before the first item shown.
+    expect(asked().at(-1)).toMatchObject({ limit: 200, before: { atMs: T + 125 * 60_000, id: 'audit:251' } });
+    await user.click(screen.getByRole('button', { name: 'Show earlier items' }));
+    await waitFor(() => {
+      expect(within(list).getAllByRole('listitem')).toHaveLength(450);
+    });
+    // Every item once, oldest first; nothing earlier is left to show.
+    const titles = within(list)
+      .getAllByRole('listitem')
+      .map((li) => /svc-(\d+)/.exec(li.textContent)?.[1]);
+    expect(titles).toEqual(many.map((_, i) => String(i)));
+    expect(screen.queryByRole('button', { name: 'Show earlier items' })).not.toBeInTheDocument();
+  });
+});
+
 describe('Open timeline from a runbook run', () => {
   it('lands on the Audit area’s Timeline tab with the run’s window', async () => {
     const calls = serveIpc(appInfo(), {
@@ -285,6 +319,8 @@ describe('Open timeline from a runbook run', () => {
       runId: 'run-42',
       sinceMs: null,
       untilMs: null,
+      limit: 200,
+      before: null,
     });
     expect(screen.getByRole('combobox', { name: 'Window' })).toHaveValue('run:run-42');
     expect(screen.getByText(/^4 items on Local sandbox around the run “Timeline drill”, from /)).toBeInTheDocument();

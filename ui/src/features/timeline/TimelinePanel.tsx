@@ -37,7 +37,7 @@ import {
   type WindowPreset,
   windowWords,
 } from './timelineModel';
-import { timelineKey, useAddNote, usePinItem, useSaveTimeline, useTimeline, useTimelineMarkdown } from './useTimeline';
+import { joinPages, timelineKey, useAddNote, usePinItem, useSaveTimeline, useTimeline, useTimelineMarkdown } from './useTimeline';
 import './timeline.css';
 
 /** Where the Timeline tab was asked to open (a run, a range of time). */
@@ -209,10 +209,11 @@ export function TimelinePanel({ target }: { target?: TimelineTarget }) {
   }));
   // A run asked for that the list does not hold (yet) stays a choice.
   if (choice.kind === 'run' && !runChoices.some((c) => c.value === choiceValue(choice))) {
-    runChoices.unshift({ value: choiceValue(choice), label: timeline.data?.run?.title ?? 'The run opened' });
+    runChoices.unshift({ value: choiceValue(choice), label: timeline.data?.pages[0]?.run?.title ?? 'The run opened' });
   }
 
-  const t = timeline.data;
+  const t = useMemo(() => joinPages(timeline.data?.pages), [timeline.data]);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = timeline;
   const shownProfile = t?.profileId ?? profileId;
   const copy = () => {
     if (!request) return;
@@ -221,7 +222,11 @@ export function TimelinePanel({ target }: { target?: TimelineTarget }) {
       onSuccess: (text) => {
         navigator.clipboard.writeText(text).then(
           () => {
-            setNotice(`Copied the timeline (${plural(t?.items.length ?? 0, 'item', 'items')}) to the clipboard as Markdown.`);
+            setNotice(
+              t && t.earlier > 0
+                ? 'Copied the whole timeline of the window (earlier items included) to the clipboard as Markdown.'
+                : `Copied the timeline (${plural(t?.items.length ?? 0, 'item', 'items')}) to the clipboard as Markdown.`,
+            );
           },
           (error: unknown) => {
             setNotice(
@@ -380,6 +385,27 @@ export function TimelinePanel({ target }: { target?: TimelineTarget }) {
               ? `Nothing was recorded on ${lookedAt(t)}: no action in the audit log, health change, deployment, runbook step, note or failure in the logs. Choose a longer window or another run.`
               : `${plural(t.items.length, 'item', 'items')} on ${lookedAt(t)}${t.pinned.length > 0 ? ` · ${plural(t.pinned.length, 'pinned', 'pinned')}` : ''}`}
           </Text>
+          {hasNextPage && t.earlier > 0 && (
+            <Paper withBorder p="sm">
+              <Group gap="sm">
+                <Text size="sm">
+                  {t.earlierExact
+                    ? `${plural(t.earlier, 'earlier item', 'earlier items')} in this window ${t.earlier === 1 ? 'is' : 'are'} not shown yet.`
+                    : `At least ${plural(t.earlier, 'earlier item', 'earlier items')} in this window are not shown yet.`}
+                </Text>
+                <Button
+                  variant="light"
+                  size="compact-sm"
+                  loading={isFetchingNextPage}
+                  onClick={() => {
+                    if (!isFetchingNextPage) void fetchNextPage();
+                  }}
+                >
+                  Show earlier items
+                </Button>
+              </Group>
+            </Paper>
+          )}
           {t.items.length > 0 && (
             <ol className="sy-tl-list" aria-label="Timeline" aria-describedby="sy-tl-count">
               {t.items.map((item) => (
