@@ -613,16 +613,10 @@ async fn a_bundle_over_the_size_limit_is_refused_at_preflight() {
 #[tokio::test]
 async fn a_failed_health_check_is_reported_and_the_deployment_still_recorded() {
     let f = fixture().await;
-    f.sandbox()
-        .faults()
-        .set(
-            FaultTarget::Service("db".into(), Some(Environment::Staging)),
-            Fault::Error {
-                status: 500,
-                body: None,
-            },
-        )
-        .unwrap();
+    support::fail_with_500(
+        f.sandbox(),
+        FaultTarget::Service("db".into(), Some(Environment::Staging)),
+    );
     let (path, _) = bundle_file(f.dir.path(), "v2.0.0", 0);
     let events = Events::default();
     let e = f

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use switchyard_core::{AppError, Environment, ErrorCode, Profile, SANDBOX_PROFILE_ID};
 use switchyard_ops::Ops;
-use switchyard_sandbox::{Fault, FaultTarget, LargeDataSpec};
+use switchyard_sandbox::{FaultTarget, LargeDataSpec};
 use switchyard_secrets::{MemoryStore, Secret, SecretKind, SecretStore};
 use switchyard_store::DeploymentFilter;
 
@@ -262,16 +262,7 @@ async fn a_failed_sync_leaves_the_cache_and_says_so() {
         .unwrap();
     assert!(!before.deployments.is_empty());
 
-    f.sandbox
-        .faults()
-        .set(
-            FaultTarget::DeployApi,
-            Fault::Error {
-                status: 500,
-                body: None,
-            },
-        )
-        .unwrap();
+    support::fail_with_500(&f.sandbox, FaultTarget::DeployApi);
     f.clock.set(1_700_000_500_000);
     let err: AppError = f
         .ops

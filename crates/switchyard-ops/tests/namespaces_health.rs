@@ -409,16 +409,7 @@ async fn a_large_namespace_streams_its_workers_page_by_page_with_progress() {
         .ops
         .list_workers_by_page(SB, "dotdo-bench", |page| {
             got = page.loaded;
-            f.sandbox
-                .faults()
-                .set(
-                    FaultTarget::CloudflareApi,
-                    Fault::Error {
-                        status: 500,
-                        body: None,
-                    },
-                )
-                .unwrap();
+            support::fail_with_500(&f.sandbox, FaultTarget::CloudflareApi);
         })
         .await
         .unwrap_err();
@@ -704,16 +695,7 @@ async fn health_board_counts_services_and_reports_changes() {
     assert_eq!(target(&board, "db").state, HealthStatus::Up);
 
     // db crashes.
-    f.sandbox
-        .faults()
-        .set(
-            FaultTarget::Service("db".into(), None),
-            Fault::Error {
-                status: 500,
-                body: None,
-            },
-        )
-        .unwrap();
+    support::fail_with_500(&f.sandbox, FaultTarget::Service("db".into(), None));
     f.clock.advance(30_000);
     let board = f.ops.check_health(SB, 5_000).await.unwrap();
     let db = target(&board, "db");

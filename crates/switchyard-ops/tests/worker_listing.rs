@@ -3,7 +3,7 @@
 
 use switchyard_core::{ErrorCode, SANDBOX_PROFILE_ID};
 use switchyard_ops::{WorkerQuery, WorkerSortKey, WorkerWindow, KEPT_LISTINGS};
-use switchyard_sandbox::{Fault, FaultTarget, LargeDataSpec};
+use switchyard_sandbox::{FaultTarget, LargeDataSpec};
 
 mod support;
 use support::{fixture, Fixture};
@@ -349,16 +349,7 @@ async fn a_listing_counts_while_streaming_keeps_rows_before_a_failure_and_is_fre
         .ops
         .open_worker_listing(SB, "dotdo-bench", |progress| {
             listing = progress.listing;
-            f.sandbox
-                .faults()
-                .set(
-                    FaultTarget::CloudflareApi,
-                    Fault::Error {
-                        status: 500,
-                        body: None,
-                    },
-                )
-                .unwrap();
+            support::fail_with_500(&f.sandbox, FaultTarget::CloudflareApi);
         })
         .await
         .unwrap_err();

@@ -140,3 +140,17 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Make every request to `target` answer 500 until the faults are cleared.
+pub fn fail_with_500(sandbox: &Sandbox, target: switchyard_sandbox::FaultTarget) {
+    sandbox
+        .faults()
+        .set(
+            target,
+            switchyard_sandbox::Fault::Error {
+                status: 500,
+                body: None,
+            },
+        )
+        .expect("the fault is set");
+}
