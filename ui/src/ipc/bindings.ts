@@ -4059,7 +4059,7 @@ export type Timeline_Deserialize = {
 	notShownExact: boolean,
 	/**  A page (`limit`): how many items of the window come before the first one shown. */
 	earlier: number,
-	/**  Whether `earlier` is exact (false: there are earlier items, about that many). */
+	/**  Whether `earlier` is exact (false: at least that many). */
 	earlierExact: boolean,
 	/**  Ids of the pinned items in this window, in time order. */
 	pinned: string[],
@@ -4082,7 +4082,7 @@ export type Timeline_Serialize = {
 	notShownExact: boolean,
 	/**  A page (`limit`): how many items of the window come before the first one shown. */
 	earlier: number,
-	/**  Whether `earlier` is exact (false: there are earlier items, about that many). */
+	/**  Whether `earlier` is exact (false: at least that many). */
 	earlierExact: boolean,
 	/**  Ids of the pinned items in this window, in time order. */
 	pinned: string[],
