@@ -288,6 +288,33 @@ impl AppSession {
         self.click(&el).await
     }
 
+    /// Wait (at most 2 s) until `el` stands still and is what a click at its centre reaches: a
+    /// dialog still scaling or fading in moves its buttons, and a click sent then can land
+    /// beside them or on the overlay and do nothing.
+    async fn wait_until_settled(&self, el: &WebElement) -> Result<()> {
+        const PROBE: &str = "const el = arguments[0]; const r = el.getBoundingClientRect(); \
+            const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
+            return [r.x, r.y, r.width, r.height, hit !== null && (hit === el || el.contains(hit)) ? 1 : 0];";
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut last: Option<Vec<f64>> = None;
+        while Instant::now() < deadline {
+            let probe: Vec<f64> = self
+                .driver
+                .execute(PROBE, vec![el.to_json()?])
+                .await?
+                .convert()
+                .unwrap_or_default();
+            let reachable = probe.get(4) == Some(&1.0);
+            if reachable && last.as_ref() == Some(&probe) {
+                return Ok(());
+            }
+            last = Some(probe);
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        }
+        // Not settled in time: click anyway, and let the step's own wait say what is wrong.
+        Ok(())
+    }
+
     /// Click an element as a user would: scrolled to the middle of the view (not under the
     /// status bar), waiting out an overlay that is still fading (a closing dialog) or a panel
     /// still sliding in (a drawer).
@@ -300,6 +327,7 @@ impl AppSession {
                     vec![el.to_json()?],
                 )
                 .await?;
+            self.wait_until_settled(el).await?;
             match el.click().await {
                 Ok(()) => return Ok(()),
                 Err(e)
