@@ -502,6 +502,24 @@ mod tests {
     use super::*;
     use crate::deploy::sha256_hex;
 
+    /// [`check_with`] on bytes hashed here, as the deploy hashes them once read.
+    async fn check(
+        node: Option<&Path>,
+        bytes: &[u8],
+        scratch: &Path,
+        kept: &Path,
+        token: &CancellationToken,
+    ) -> Result<(bool, String), AppError> {
+        check_with(
+            node,
+            &HashedBytes::new(bytes.to_vec()),
+            scratch,
+            kept,
+            token,
+        )
+        .await
+    }
+
     /// A stand-in for `node` that counts its runs in `runs` and refuses a file holding `BROKEN`
     /// the way Node does.
     fn counting_node(dir: &Path) -> (PathBuf, PathBuf) {
@@ -536,67 +554,35 @@ mod tests {
         let token = CancellationToken::new();
         let bundle = b"export default { fetch() { return new Response('ok'); } };\n";
 
-        let first = check_with(
-            Some(&node),
-            &HashedBytes::new(bundle.to_vec()),
-            &scratch,
-            &kept,
-            &token,
-        )
-        .await
-        .unwrap();
+        let first = check(Some(&node), bundle, &scratch, &kept, &token)
+            .await
+            .unwrap();
         assert_eq!(first, (true, "node --check passed".into()));
         assert_eq!(runs(&count), 1);
 
         // The same bytes again: passed, and Node is not run.
-        let (checked, note) = check_with(
-            Some(&node),
-            &HashedBytes::new(bundle.to_vec()),
-            &scratch,
-            &kept,
-            &token,
-        )
-        .await
-        .unwrap();
+        let (checked, note) = check(Some(&node), bundle, &scratch, &kept, &token)
+            .await
+            .unwrap();
         assert!(checked);
         assert!(note.contains("not run again"), "{note}");
         assert_eq!(runs(&count), 1, "node ran again for the same bundle");
         // Even with Node gone.
-        let (checked, _) = check_with(
-            None,
-            &HashedBytes::new(bundle.to_vec()),
-            &scratch,
-            &kept,
-            &token,
-        )
-        .await
-        .unwrap();
+        let (checked, _) = check(None, bundle, &scratch, &kept, &token).await.unwrap();
         assert!(checked);
 
         // One byte changed: checked again.
         let changed = b"export default { fetch() { return new Response('ok!'); } };\n";
-        let (checked, note) = check_with(
-            Some(&node),
-            &HashedBytes::new(changed.to_vec()),
-            &scratch,
-            &kept,
-            &token,
-        )
-        .await
-        .unwrap();
+        let (checked, note) = check(Some(&node), changed, &scratch, &kept, &token)
+            .await
+            .unwrap();
         assert!(checked, "{note}");
         assert_eq!(note, "node --check passed");
         assert_eq!(runs(&count), 2);
         // A changed bundle without Node is said to be unchecked.
-        let (checked, note) = check_with(
-            None,
-            &HashedBytes::new(b"export {};\n".to_vec()),
-            &scratch,
-            &kept,
-            &token,
-        )
-        .await
-        .unwrap();
+        let (checked, note) = check(None, b"export {};\n", &scratch, &kept, &token)
+            .await
+            .unwrap();
         assert!(!checked);
         assert!(note.contains("not checked"), "{note}");
         // No copy of a bundle stays in the scratch folder.
@@ -612,15 +598,9 @@ mod tests {
         let token = CancellationToken::new();
         let broken = b"export default { BROKEN fetch( };\n";
         for attempt in 1..=2 {
-            let e = check_with(
-                Some(&node),
-                &HashedBytes::new(broken.to_vec()),
-                &scratch,
-                &kept,
-                &token,
-            )
-            .await
-            .unwrap_err();
+            let e = check(Some(&node), broken, &scratch, &kept, &token)
+                .await
+                .unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidInput);
             assert!(
                 e.message.contains("SyntaxError: Unexpected identifier"),
@@ -630,15 +610,7 @@ mod tests {
             assert_eq!(runs(&count), attempt, "a failed check is checked again");
         }
         // Without Node, it is not passed either: it is said to be unchecked.
-        let (checked, _) = check_with(
-            None,
-            &HashedBytes::new(broken.to_vec()),
-            &scratch,
-            &kept,
-            &token,
-        )
-        .await
-        .unwrap();
+        let (checked, _) = check(None, broken, &scratch, &kept, &token).await.unwrap();
         assert!(!checked);
         assert!(!kept.join(sha256_hex(broken)).exists());
     }
@@ -653,15 +625,9 @@ mod tests {
         let bundle = b"export {};\n";
         std::fs::create_dir_all(&kept).unwrap();
         std::fs::write(kept.join(sha256_hex(bundle)), "switchyard syntax").unwrap();
-        let (checked, note) = check_with(
-            Some(&node),
-            &HashedBytes::new(bundle.to_vec()),
-            &scratch,
-            &kept,
-            &token,
-        )
-        .await
-        .unwrap();
+        let (checked, note) = check(Some(&node), bundle, &scratch, &kept, &token)
+            .await
+            .unwrap();
         assert_eq!((checked, note.as_str()), (true, "node --check passed"));
         assert_eq!(runs(&count), 1);
     }
@@ -675,26 +641,14 @@ mod tests {
         let token = CancellationToken::new();
         let bundle = |i: usize| format!("export const n = {i};\n").into_bytes();
         for i in 0..SYNTAX_CHECKS_KEPT + 8 {
-            check_with(
-                Some(&node),
-                &HashedBytes::new(bundle(i).to_vec()),
-                &scratch,
-                &kept,
-                &token,
-            )
-            .await
-            .unwrap();
-            if i > 0 {
-                // The first bundle is deployed again and again: it stays.
-                check_with(
-                    Some(&node),
-                    &HashedBytes::new(bundle(0).to_vec()),
-                    &scratch,
-                    &kept,
-                    &token,
-                )
+            check(Some(&node), &bundle(i), &scratch, &kept, &token)
                 .await
                 .unwrap();
+            if i > 0 {
+                // The first bundle is deployed again and again: it stays.
+                check(Some(&node), &bundle(0), &scratch, &kept, &token)
+                    .await
+                    .unwrap();
             }
         }
         assert_eq!(runs(&count), SYNTAX_CHECKS_KEPT + 8);
@@ -702,39 +656,21 @@ mod tests {
             std::fs::read_dir(&kept).unwrap().count(),
             SYNTAX_CHECKS_KEPT
         );
-        check_with(
-            Some(&node),
-            &HashedBytes::new(bundle(0).to_vec()),
-            &scratch,
-            &kept,
-            &token,
-        )
-        .await
-        .unwrap();
+        check(Some(&node), &bundle(0), &scratch, &kept, &token)
+            .await
+            .unwrap();
         let last = SYNTAX_CHECKS_KEPT + 7;
-        check_with(
-            Some(&node),
-            &HashedBytes::new(bundle(last).to_vec()),
-            &scratch,
-            &kept,
-            &token,
-        )
-        .await
-        .unwrap();
+        check(Some(&node), &bundle(last), &scratch, &kept, &token)
+            .await
+            .unwrap();
         assert_eq!(
             runs(&count),
             SYNTAX_CHECKS_KEPT + 8,
             "recent ones are remembered"
         );
-        check_with(
-            Some(&node),
-            &HashedBytes::new(bundle(1).to_vec()),
-            &scratch,
-            &kept,
-            &token,
-        )
-        .await
-        .unwrap();
+        check(Some(&node), &bundle(1), &scratch, &kept, &token)
+            .await
+            .unwrap();
         assert_eq!(
             runs(&count),
             SYNTAX_CHECKS_KEPT + 9,
