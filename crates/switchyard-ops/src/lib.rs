@@ -16,6 +16,7 @@ mod health;
 mod history;
 mod key_origins;
 mod logs;
+mod memory;
 mod namespaces;
 mod process;
 mod profile_import;
@@ -69,6 +70,7 @@ pub use logs::{
     LogException, LogLine, LogMessage, LogsEvent, LogsRequest, MAX_CAPTURE_SECONDS,
     MAX_TAILED_SERVICES,
 };
+pub use memory::release_freed_memory;
 pub use namespaces::{
     Binding, BindingChange, BindingKind, BindingsDiff, DeletePlan, Drift, DriftEntry,
     NamespaceSummary, WorkerDetail, WorkerPage, WorkerRevision, WorkerRow,

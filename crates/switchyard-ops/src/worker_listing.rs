@@ -12,12 +12,13 @@
 //! oldest, so leaving a namespace frees its workers even when the window never closes them.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 use switchyard_core::{AppError, ErrorCode};
+use tokio_util::sync::CancellationToken;
 
+use crate::memory::release_freed_memory_soon;
 use crate::{Ops, WorkerRow};
 
 /// How many listings are kept at once (the namespace shown, and the one before it).
@@ -132,8 +133,9 @@ struct Kept {
 
 struct Listing {
     id: u32,
-    /// Closed or pushed out: pages still arriving are dropped.
-    closed: AtomicBool,
+    /// Closed or pushed out: the listing stops asking for pages, and any still arriving are
+    /// dropped.
+    closed: CancellationToken,
     data: RwLock<Data>,
 }
 
@@ -532,13 +534,13 @@ impl WorkerListings {
         kept.next_id = kept.next_id.wrapping_add(1).max(1);
         let listing = Arc::new(Listing {
             id: kept.next_id,
-            closed: AtomicBool::new(false),
+            closed: CancellationToken::new(),
             data: RwLock::new(Data::default()),
         });
         kept.listings.push_back(Arc::clone(&listing));
         while kept.listings.len() > KEPT_LISTINGS {
             if let Some(old) = kept.listings.pop_front() {
-                old.closed.store(true, Ordering::Relaxed);
+                old.closed.cancel();
             }
         }
         listing
@@ -559,7 +561,7 @@ impl WorkerListings {
         kept.listings.retain(|l| {
             let keep = l.id != id;
             if !keep {
-                l.closed.store(true, Ordering::Relaxed);
+                l.closed.cancel();
             }
             keep
         });
@@ -571,7 +573,8 @@ impl Ops {
     /// List the workers of `namespace` into a new listing kept here: `on_progress` hears of each
     /// page as it arrives (the first names the listing, to query at once); answers when all
     /// have arrived. When a page fails, the error says so and the listing keeps the workers
-    /// listed before it (queries still answer them, `stopped`).
+    /// listed before it (queries still answer them, `stopped`). Closed before all have
+    /// arrived, it asks for no more pages and answers `NotFound`.
     pub async fn open_worker_listing(
         &self,
         profile_id: &str,
@@ -580,29 +583,32 @@ impl Ops {
     ) -> Result<WorkerListingProgress, AppError> {
         let listing = self.worker_listings.start();
         let id = listing.id;
-        let listed = self
-            .list_workers_by_page(profile_id, namespace, |page| {
-                if listing.closed.load(Ordering::Relaxed) {
-                    return;
-                }
-                let loaded = page.loaded;
-                listing
-                    .data
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .add_page(page.rows);
-                on_progress(WorkerListingProgress {
-                    listing: id,
-                    loaded,
-                    done: false,
-                });
-            })
-            .await;
+        let listing_all = self.list_workers_by_page(profile_id, namespace, |page| {
+            if listing.closed.is_cancelled() {
+                return;
+            }
+            let loaded = page.loaded;
+            listing
+                .data
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .add_page(page.rows);
+            on_progress(WorkerListingProgress {
+                listing: id,
+                loaded,
+                done: false,
+            });
+        });
+        // Closed (the operator left the namespace) or pushed out: stop asking for pages.
+        let listed = tokio::select! {
+            listed = listing_all => listed,
+            () = listing.closed.cancelled() => Err(listing_gone(id)),
+        };
         let mut data = listing.data.write().unwrap_or_else(|e| e.into_inner());
         data.rows.shrink_to_fit();
         data.haystacks.shrink_to_fit();
         data.haystack_starts.shrink_to_fit();
-        match listed {
+        let answer = match listed {
             Ok(loaded) => {
                 data.done = true;
                 Ok(WorkerListingProgress {
@@ -615,7 +621,12 @@ impl Ops {
                 data.stopped = true;
                 Err(e)
             }
-        }
+        };
+        drop(data);
+        // The pages' JSON and their parsing (and the embedded sandbox's answers) are freed now;
+        // only the listing's own buffers stay.
+        release_freed_memory_soon();
+        answer
     }
 
     /// The rows of a window of a listing (see [`WorkerQuery`]), with how many match and how many
@@ -657,6 +668,10 @@ impl Ops {
 
     /// Free a listing's workers. Answers whether it was still kept.
     pub fn close_worker_listing(&self, listing: u32) -> bool {
-        self.worker_listings.close(listing)
+        let closed = self.worker_listings.close(listing);
+        if closed {
+            release_freed_memory_soon();
+        }
+        closed
     }
 }

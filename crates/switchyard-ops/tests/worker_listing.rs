@@ -398,3 +398,34 @@ async fn a_listing_counts_while_streaming_keeps_rows_before_a_failure_and_is_fre
         assert_eq!(f.ops.query_worker_listing(&query(*id)).unwrap().total, 8);
     }
 }
+
+/// Leaving a namespace while its workers are still arriving (the window closes its listing)
+/// stops the listing: no more pages are asked for or kept, and the open answers that the
+/// listing is gone instead of carrying on through every page.
+#[tokio::test]
+async fn a_listing_closed_while_streaming_stops_asking_for_pages() {
+    let f = fixture().await;
+    f.sandbox
+        .generate_large_data(&LargeDataSpec {
+            scripts: vec![("dotdo-bench".into(), 5_000)],
+            deployments: 0,
+        })
+        .await
+        .unwrap();
+    let mut pages = 0;
+    let err = f
+        .ops
+        .open_worker_listing(SB, "dotdo-bench", |progress| {
+            pages += 1;
+            assert!(f.ops.close_worker_listing(progress.listing));
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(pages, 1, "no page is kept after the listing was closed");
+    assert_eq!(err.code, ErrorCode::NotFound, "{}", err.message);
+    assert!(
+        err.message.contains("Open the namespace again"),
+        "{}",
+        err.message
+    );
+}
