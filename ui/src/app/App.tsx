@@ -15,6 +15,7 @@ import { type Navigation, NavigationContext, type NavigationTarget } from '../sh
 import { HealthMonitorProvider } from '../features/health/HealthMonitor';
 import { BAND_HEIGHT, FOOTER_HEIGHT, HEADER_HEIGHT } from '../shell/layout';
 import { StatusBar } from './StatusBar';
+import { markOnce } from '../perf';
 import { TopBar } from './TopBar';
 
 // The first screen (Deployments) is in the main bundle with the styles it uses
@@ -174,6 +175,15 @@ function useReleaseLeftLists(area: AreaId) {
   }, [area, queryClient]);
 }
 
+/**
+ * For the cold-start benchmark: when React first rendered this point of the window (its render
+ * phase, in tree order), to tell which part of the first screen its first render spends on.
+ */
+function RenderMark({ name }: { name: string }) {
+  markOnce(name);
+  return null;
+}
+
 interface AppProps {
   initialArea?: AreaId;
 }
@@ -250,14 +260,19 @@ export function App({ initialArea = 'deployments' }: AppProps) {
           footer={{ height: FOOTER_HEIGHT }}
           padding="lg"
         >
+          <RenderMark name="render:top-bar" />
           <TopBar onOpenPalette={openPalette} />
+          <RenderMark name="render:nav" />
           <AreaNav />
           <AppShell.Main>
             <StorageNoticeBanner />
             <AppInfoProblem area={area} />
+            <RenderMark name="render:area" />
             <AreaContent area={area} />
           </AppShell.Main>
+          <RenderMark name="render:status-bar" />
           <StatusBar />
+          <RenderMark name="render:end" />
         </AppShell>
         {/* Inside the health monitor: "Run health check" checks through it. */}
         {paletteLoaded && (

@@ -4,7 +4,7 @@
  * of the Deployments area's history), so the first render already shows the history table: the
  * page lays out and paints its full first screen once, instead of a shell waiting for data.
  */
-import { StrictMode, useLayoutEffect, type ReactNode } from 'react';
+import { StrictMode, useEffect, useLayoutEffect, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 
 import { onlineManager, type QueryClient } from '@tanstack/react-query';
@@ -31,6 +31,10 @@ function FirstCommit({ children, onPainted }: { children: ReactNode; onPainted: 
       setTimeout(onPainted, 0);
     });
   }, [onPainted]);
+  // The first commit's passive effects have run (the window's own are the last).
+  useEffect(() => {
+    markOnce('react-first-effects');
+  }, []);
   return children;
 }
 

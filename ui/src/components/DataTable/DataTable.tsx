@@ -27,6 +27,7 @@ import {
   useState,
 } from 'react';
 
+import { markOnce } from '../../perf';
 import './dataTable.css';
 
 declare module '@tanstack/react-table' {
@@ -41,6 +42,14 @@ declare module '@tanstack/react-table' {
     cellTitle?: (row: TData) => string | undefined;
     /** The column names its rows: its cells are row headers (<th scope="row">). */
     rowHeader?: boolean;
+    /**
+     * The cell is this text, as {@link TextCell} shows it (one line, whole in its tooltip, a dimmed
+     * dash when empty) but with no element of its own inside the cell; `cell` is then not used.
+     * For long lists: one element per cell, and its text computed once.
+     */
+    text?: (row: TData) => string | null | undefined;
+    /** With `text`: in the monospace font. */
+    mono?: boolean;
   }
 }
 
@@ -67,6 +76,18 @@ const positionKey = (index: number) => index;
 /** Height of a row of a short (not virtual) table with no `rowHeight`: one line of small text. */
 const SHORT_ROW_HEIGHT = 36;
 
+/**
+ * The size of the default scrolling box (`.sy-virtual-scroll` in dataTable.css: the window's
+ * height less 420 px, at least 320 px) before it is laid out: the first render places the rows
+ * that will be in view, and the virtualizer's first reading of the box changes nothing.
+ */
+function defaultBoxRect(): { width: number; height: number } {
+  return { width: window.innerWidth, height: Math.max(320, window.innerHeight - 420) };
+}
+
+/** The first table mounted has marked its first commit (see markOnce). */
+let firstTableMarked = false;
+
 /** Within this many pixels of the end, a following view follows new rows. */
 const FOLLOW_SLACK = 48;
 
@@ -75,6 +96,10 @@ const FOLLOW_SLACK = 48;
 // Mantine's components cost far more per cell than the element they render.
 const ROW_CLASS = `${Table.classes.tr ?? ''} mantine-Table-tr sy-table-row`;
 const CELL_CLASS = `${Table.classes.td ?? ''} mantine-Table-td sy-table-cell`;
+// A text column's cell (meta.text), looking as a TextCell inside it would.
+const TEXT_CLASS = 'sy-table-text';
+const TEXT_MONO_CLASS = 'sy-table-text sy-table-mono';
+const TEXT_EMPTY_CLASS = 'sy-table-text sy-table-empty';
 
 /**
  * Rows fetched a window at a time (the list lives elsewhere, e.g. in the app process): the table
@@ -236,6 +261,21 @@ function DataRowView<T>({
         {row.getVisibleCells().map((cell) => {
           const meta = cell.column.columnDef.meta;
           const Cell = meta?.rowHeader ? 'th' : 'td';
+          if (meta?.text) {
+            const value = meta.text(original);
+            const empty = value === null || value === undefined || value === '';
+            const look = empty ? TEXT_EMPTY_CLASS : meta.mono ? TEXT_MONO_CLASS : TEXT_CLASS;
+            return (
+              <Cell
+                key={cell.id}
+                scope={meta.rowHeader ? 'row' : undefined}
+                className={`${cellClass(original, meta.cellClassName)} ${look}`}
+                title={empty ? undefined : value}
+              >
+                {empty ? '—' : value}
+              </Cell>
+            );
+          }
           return (
             <Cell
               key={cell.id}
@@ -279,7 +319,14 @@ function sameRow<T>(a: DataRowProps<T>, b: DataRowProps<T>): boolean {
 
 const DataRow = memo(DataRowView, sameRow) as typeof DataRowView;
 
-function SortHeader<T>({ header, onSort }: { header: Header<T, unknown>; onSort: (header: Header<T, unknown>) => void }) {
+interface SortHeaderProps<T> {
+  header: Header<T, unknown>;
+  /** The column's sort (given, so a header re-renders only when its sort changes). */
+  sorted: false | 'asc' | 'desc';
+  onSort: (header: Header<T, unknown>) => void;
+}
+
+function SortHeaderView<T>({ header, sorted, onSort }: SortHeaderProps<T>) {
   const label = flexRender(header.column.columnDef.header, header.getContext());
   if (!header.column.getCanSort()) {
     return (
@@ -288,7 +335,6 @@ function SortHeader<T>({ header, onSort }: { header: Header<T, unknown>; onSort:
       </Table.Th>
     );
   }
-  const sorted = header.column.getIsSorted();
   const Icon = sorted === 'asc' ? IconArrowUp : sorted === 'desc' ? IconArrowDown : IconArrowsSort;
   return (
     <Table.Th
@@ -310,6 +356,9 @@ function SortHeader<T>({ header, onSort }: { header: Header<T, unknown>; onSort:
     </Table.Th>
   );
 }
+
+/** Skipped when the table re-renders for new rows (a keystroke's search): same header, same sort. */
+const SortHeader = memo(SortHeaderView) as typeof SortHeaderView;
 
 /** Text selected inside `element`, if any. */
 function selectedTextIn(element: HTMLElement): string {
@@ -360,6 +409,8 @@ export function DataTable<T>({
   initialRect,
   virtual = true,
 }: DataTableProps<T>) {
+  // For the cold-start benchmark: when the first table's first render starts.
+  markOnce('table-render');
   const rowHeight = rowHeightProp ?? SHORT_ROW_HEIGHT;
   const scrollClassName = scrollClassNameProp ?? (virtual ? 'sy-virtual-scroll' : 'sy-table-auto');
   const [ownSorting, setOwnSorting] = useState<SortingState>([]);
@@ -421,6 +472,50 @@ export function DataTable<T>({
   );
   const measured = virtual && estimateRowHeight !== undefined;
 
+  // For the cold-start benchmark (the first table's first commit): when its layout effects
+  // start, what the first style and layout of the page cost (read here, before the virtualizer
+  // reads the box's size, which would force them anyway), and when they end.
+  useLayoutEffect(() => {
+    if (firstTableMarked) {
+      return;
+    }
+    firstTableMarked = true;
+    markOnce('table-layout-start');
+    const box = scrollRef.current;
+    if (box) {
+      // The page's styles alone (no layout), then its layout.
+      getComputedStyle(box).getPropertyValue('color');
+      markOnce('table-first-style');
+      box.getBoundingClientRect();
+    }
+    markOnce('table-first-layout');
+    // DIAG (temporary): element count, a second full style pass, a custom-property restyle.
+    if (box) {
+      const m = (window.__switchyardMarks ??= {});
+      const put = (k: string, v: number) => {
+        m[k] = performance.timeOrigin + v;
+      };
+      put('diag-elements', document.getElementsByTagName('*').length);
+      let t = performance.now();
+      document.body.style.display = 'none';
+      getComputedStyle(document.body).getPropertyValue('color');
+      document.body.style.display = '';
+      getComputedStyle(box).getPropertyValue('color');
+      put('diag-full-restyle-2', performance.now() - t);
+      t = performance.now();
+      document.documentElement.style.setProperty('--sy-diag', '1');
+      getComputedStyle(box).getPropertyValue('color');
+      put('diag-custom-prop-restyle', performance.now() - t);
+      document.documentElement.style.removeProperty('--sy-diag');
+      t = performance.now();
+      getComputedStyle(box).getPropertyValue('color');
+      put('diag-custom-prop-restyle-back', performance.now() - t);
+      t = performance.now();
+      box.getBoundingClientRect();
+      put('diag-layout-2', performance.now() - t);
+    }
+  }, []);
+
   const virtualizer = useVirtualizer({
     // A short table renders every row itself: the virtualizer has none to place.
     count: virtual ? itemCount : 0,
@@ -438,8 +533,11 @@ export function DataTable<T>({
     },
     // A few rows beyond the view keep scrolling smooth; each one more is layout and paint on every change.
     overscan: 4,
-    ...(initialRect ? { initialRect } : {}),
+    initialRect: initialRect ?? (virtual && scrollClassNameProp === undefined ? defaultBoxRect() : undefined),
   });
+  useLayoutEffect(() => {
+    markOnce('table-layout-end');
+  }, []);
 
   // A row's estimate changed (opened, closed, a stack shown): measure again.
   useEffect(() => {
@@ -629,7 +727,7 @@ export function DataTable<T>({
           {table.getHeaderGroups().map((group) => (
             <Table.Tr key={group.id} aria-rowindex={rowCount ? 1 : undefined}>
               {group.headers.map((header) => (
-                <SortHeader key={header.id} header={header} onSort={onSort} />
+                <SortHeader key={header.id} header={header} sorted={header.column.getIsSorted()} onSort={onSort} />
               ))}
             </Table.Tr>
           ))}
@@ -664,7 +762,9 @@ export function DataTable<T>({
           const detail = renderDetail?.(row.original, item.index) ?? null;
           return (
             <DataRow
-              key={row.id}
+              // By window, a row is its position: when a search or a scroll brings other rows
+              // there, its elements stay and only their text changes (no elements made anew).
+              key={rowWindow ? `row:${String(item.index)}` : row.id}
               row={row}
               columns={columns}
               index={item.index}
