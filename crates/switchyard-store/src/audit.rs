@@ -141,6 +141,17 @@ impl Store {
         self.select_audit(filter, Drive::Matches).await
     }
 
+    /// [`Store::query_audit`] without the entries of the incident timeline's own actions
+    /// (`timeline.*`: its notes are items of their own), as the timeline reads the log: a page
+    /// of entries it shows, not one a sixth of which it drops.
+    pub async fn query_audit_for_timeline(
+        &self,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditRecord>, AppError> {
+        self.select_audit_except(filter, Drive::Matches, Some("timeline."))
+            .await
+    }
+
     /// A page of what `filter` selects (as `query_audit`) and how many it selects in all.
     pub async fn audit_page(
         &self,
@@ -239,6 +250,16 @@ impl Store {
         let at_most_sql = i64::try_from(at_most).unwrap_or(i64::MAX);
         let skipped = if filter.after.is_some() { 0 } else { before };
         let reach = skipped + u64::from(limit);
+        if let Some((page, n)) = self
+            .text_page_by_seq(filter, phrase, limit, skipped, at_most_sql)
+            .await?
+        {
+            let (total, exact) = (n.min(at_most - 1), n < at_most);
+            if total == 0 || (filter.after.is_some() && exact && total <= before) {
+                return Ok((Vec::new(), total, exact));
+            }
+            return Ok((page, total, exact));
+        }
         // The conditions of the page but the text: the cursor, if any.
         let rest = AuditFilter {
             text: None,
@@ -307,14 +328,79 @@ impl Store {
         Ok((page, total, exact))
     }
 
+    /// The page of [`Store::text_page_counted`] read from the text index's newest matches by
+    /// number (the text index returns them in that order, and stops after the page's), with
+    /// the matches counted to `at_most`. An entry's number and time nearly always agree (each
+    /// is written when its action starts), and the statement checks that no entry outside the
+    /// matches read could sort into the page (see [`TEXT_PAGE_BY_SEQ`]); None when it cannot
+    /// say so (entries written out of time order near the page, or the last page after a
+    /// cursor): the caller then finds the page down the time index.
+    async fn text_page_by_seq(
+        &self,
+        filter: &AuditFilter,
+        phrase: &str,
+        limit: u32,
+        skipped: u64,
+        at_most: i64,
+    ) -> Result<Option<(Vec<AuditRecord>, u64)>, AppError> {
+        let (cursor_at, cursor_seq) = filter
+            .after
+            .map_or((i64::MAX, i64::MAX), |c| (c.at_ms, c.seq));
+        let skipped = i64::try_from(skipped).unwrap_or(i64::MAX);
+        let reach = skipped.saturating_add(i64::from(limit));
+        let rows = sqlx::query(TEXT_PAGE_BY_SEQ)
+            .bind(phrase)
+            .bind(cursor_seq)
+            .bind(cursor_at)
+            .bind(reach)
+            .bind(i64::from(limit))
+            .bind(skipped)
+            .bind(at_most)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("Reading the audit log"))?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        if !first.get::<bool, _>(10) {
+            return Ok(None);
+        }
+        let n = u64::try_from(first.get::<i64, _>(11)).unwrap_or(0);
+        // No entry on the page: one row of NULLs (the LEFT JOIN).
+        if first.get::<Option<i64>, _>(0).is_none() {
+            return Ok(Some((Vec::new(), n)));
+        }
+        let page = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
+        Ok(Some((page, n)))
+    }
+
     async fn select_audit(
         &self,
         filter: &AuditFilter,
         drive: Drive,
     ) -> Result<Vec<AuditRecord>, AppError> {
+        self.select_audit_except(filter, drive, None).await
+    }
+
+    /// [`Store::select_audit`], leaving out the actions starting with `except` (a family, e.g.
+    /// `timeline.`).
+    async fn select_audit_except(
+        &self,
+        filter: &AuditFilter,
+        drive: Drive,
+        except: Option<&str>,
+    ) -> Result<Vec<AuditRecord>, AppError> {
         let actions = self.family_actions(filter).await?;
         let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM audit_log"));
         push_audit_filter(&mut q, filter, drive, actions.as_deref());
+        if let Some(prefix) = except {
+            // Not in [prefix, the string after every one starting with it).
+            q.push(" AND NOT (action >= ")
+                .push_bind(prefix.to_owned())
+                .push(" AND action < ")
+                .push_bind(prefix_end(prefix))
+                .push(")");
+        }
         q.push(" ORDER BY at_ms DESC, seq DESC");
         match (filter.limit, filter.offset) {
             (None, None) => {}
@@ -468,6 +554,55 @@ fn record(r: &SqliteRow) -> Result<AuditRecord, AppError> {
         },
     })
 }
+
+/// A page of a text search alone, newest first, from the text index's matches with the
+/// highest numbers (seq): ?1 the FTS5 phrase; ?2, ?3 the cursor's seq and time (i64::MAX both
+/// without one); ?4 how many matches are read (the page's offset + limit: `reach`); ?5 limit;
+/// ?6 offset; ?7 how far the matches are counted. Columns: COLUMNS, whether the page is exact,
+/// the count.
+///
+/// The text index returns its matches by number, newest number first, and stops after `reach`
+/// of them (`cand`); the page is those after the cursor, in time order. It is the page of the
+/// whole list when no other match sorts into it, which the statement checks on the time index
+/// over the page's times alone: the entries numbered above the cursor's between the page's last
+/// time and the cursor, and those numbered below the matches read after the page's last time
+/// (up to the cursor), are out of order (`out_of_order`); none may match the text (each is
+/// looked up in the text index by its number). Entries are numbered as they are written, their
+/// time that of the action's start, so there are few or none (an entry written by a sync
+/// between older ones, say); past 16 the page is read as before (down the time index). When
+/// fewer than `reach` matches come before the cursor, every match was read: exact without a
+/// cursor, and left to the other way after one (the last page).
+const TEXT_PAGE_BY_SEQ: &str = "
+WITH cand(seq) AS MATERIALIZED (
+    SELECT rowid FROM audit_fts WHERE audit_fts MATCH ?1 AND rowid < ?2
+    ORDER BY rowid DESC LIMIT ?4),
+cn(k, lo) AS MATERIALIZED (SELECT count(*), min(seq) FROM cand),
+kept(seq, at_ms) AS MATERIALIZED (
+    SELECT a.seq, a.at_ms FROM cand CROSS JOIN audit_log a ON a.seq = cand.seq
+    WHERE a.at_ms <= ?3 AND (a.at_ms < ?3 OR a.seq < ?2)),
+page(seq, at_ms) AS MATERIALIZED (
+    SELECT seq, at_ms FROM kept ORDER BY at_ms DESC, seq DESC LIMIT ?5 OFFSET ?6),
+edge(lo) AS MATERIALIZED (SELECT min(at_ms) FROM page),
+out_of_order(seq) AS MATERIALIZED (
+    SELECT seq FROM cn, edge CROSS JOIN audit_log
+    WHERE at_ms >= edge.lo AND at_ms <= ?3
+      AND ((at_ms < ?3 AND seq > ?2) OR (at_ms > edge.lo AND seq < cn.lo))
+    LIMIT 17),
+ok(v) AS MATERIALIZED (
+    SELECT CASE
+        WHEN cn.k < ?4 THEN ?2 = 9223372036854775807
+        WHEN (SELECT count(*) FROM kept) < cn.k THEN 0
+        WHEN (SELECT count(*) FROM out_of_order) > 16 THEN 0
+        ELSE NOT EXISTS (
+            SELECT 1 FROM out_of_order o
+            WHERE EXISTS (SELECT 1 FROM audit_fts WHERE audit_fts MATCH ?1 AND rowid = o.seq))
+    END FROM cn),
+n(c) AS MATERIALIZED (
+    SELECT count(*) FROM (SELECT rowid FROM audit_fts WHERE audit_fts MATCH ?1 LIMIT ?7))
+SELECT a.seq, a.at_ms, a.actor, a.profile_id, a.action, a.target, a.params, a.outcome,
+       a.message, a.duration_ms, (SELECT v FROM ok), (SELECT c FROM n)
+FROM (SELECT 1) LEFT JOIN (page CROSS JOIN audit_log a ON a.seq = page.seq)
+ORDER BY page.at_ms DESC, page.seq DESC";
 
 /// The trigram index finds text of at least this many characters; shorter text is looked for
 /// row by row.
@@ -664,6 +799,7 @@ mod tests {
 #[cfg(test)]
 mod plan_tests {
     use super::*;
+    use switchyard_core::AuditCursor;
 
     /// How SQLite runs the count and the page query for `filter`, driven each way.
     async fn plans(store: &Store, filter: &AuditFilter) -> Vec<String> {
@@ -747,6 +883,73 @@ mod plan_tests {
         assert!(ordered_by_matches(&filters[4]));
         assert!(plans[1].contains("audit_by_outcome"), "{}", plans[1]);
         assert!(!plans[1].contains("TEMP B-TREE"), "{}", plans[1]);
+    }
+
+    /// A text search's page comes from the text index's newest matches (no walk of the time
+    /// index against every match) when the log is in time order, and is left to the walk when
+    /// an entry written out of time order could sort into it.
+    #[tokio::test]
+    async fn a_text_page_is_read_by_number_unless_entries_are_out_of_time_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).await.unwrap();
+        let add = |at_ms: i64, target: &str| AuditEntry {
+            at_ms,
+            actor: "ana".into(),
+            profile_id: "p".into(),
+            action: "deploy.apply".into(),
+            target: target.into(),
+            params: serde_json::json!({}),
+            outcome: "ok".into(),
+            message: None,
+            duration_ms: 1,
+        };
+        // Written first, timed among the newest (as a sync's entry before older ones are
+        // imported): out of order, but not a match, so it cannot sort into a page of matches.
+        store.append_audit(&add(1_475, "db")).await.unwrap();
+        for i in 0..50 {
+            let target = if i % 2 == 0 { "gateway" } else { "db" };
+            store
+                .append_audit(&add(1_000 + i * 10, target))
+                .await
+                .unwrap();
+        }
+        let phrase = "\"gateway\"";
+        let page = |after: Option<AuditCursor>| AuditFilter {
+            text: Some("gateway".into()),
+            limit: Some(5),
+            after,
+            ..Default::default()
+        };
+        let first = store
+            .text_page_by_seq(&page(None), phrase, 5, 0, 100)
+            .await
+            .unwrap()
+            .expect("read by number");
+        assert_eq!(first.1, 25);
+        let last = first.0.last().unwrap();
+        let cursor = AuditCursor {
+            at_ms: last.entry.at_ms,
+            seq: last.seq,
+        };
+        assert!(store
+            .text_page_by_seq(&page(Some(cursor)), phrase, 5, 0, 100)
+            .await
+            .unwrap()
+            .is_some());
+        // A non-matching entry written late, timed within the first page, changes nothing; a
+        // match written late, timed just after it, would be taken for the page's last.
+        store.append_audit(&add(1_455, "db")).await.unwrap();
+        assert!(store
+            .text_page_by_seq(&page(None), phrase, 5, 0, 100)
+            .await
+            .unwrap()
+            .is_some_and(|(rows, _)| rows.len() == 5));
+        store.append_audit(&add(1_395, "gateway")).await.unwrap();
+        assert!(store
+            .text_page_by_seq(&page(None), phrase, 5, 0, 100)
+            .await
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -621,3 +621,75 @@ async fn a_text_page_and_its_count_are_those_of_the_whole_list() {
         }
     }
 }
+
+/// Entries written out of time order (an action's entry is written when it starts, and a slow
+/// start can be written after a later one): a text search's pages, from an offset or after a
+/// cursor, are still those of the whole list in time order, and each says its count.
+#[tokio::test]
+async fn text_pages_follow_time_order_when_entries_were_written_out_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    // Minutes 0..120, in order but for every 7th entry, written 45 minutes late (sorting far
+    // back), and a run written backwards; every 3rd names the gateway.
+    let mut minutes: Vec<i64> = (0..120).collect();
+    minutes[60..80].reverse();
+    for (i, m) in minutes.into_iter().enumerate() {
+        let at = if i % 7 == 3 { m - 45 } else { m };
+        let target = if i % 3 == 0 { "gateway" } else { "db" };
+        store
+            .append_audit(&entry(at, "prod", "deploy.apply", target, "ok"))
+            .await
+            .unwrap();
+    }
+    let base = AuditFilter {
+        text: Some("gateway".into()),
+        ..Default::default()
+    };
+    let all = store.query_audit(&base).await.unwrap();
+    // Sorted by time, then by number, newest first: not by number alone.
+    let mut by_seq = all.clone();
+    by_seq.sort_by_key(|r| std::cmp::Reverse(r.seq));
+    assert_ne!(all, by_seq, "the log is out of time order");
+    let n = all.len() as u64;
+    for limit in [3, 5, 16] {
+        for bound in [4, 1_000] {
+            let mut after = None;
+            let mut offset = 0;
+            while offset <= all.len() {
+                let page = AuditFilter {
+                    limit: Some(limit),
+                    offset: Some(offset as u32),
+                    ..base.clone()
+                };
+                let expected: Vec<_> = all
+                    .iter()
+                    .skip(offset)
+                    .take(limit as usize)
+                    .cloned()
+                    .collect();
+                let at_most = offset as u64 + u64::from(limit).max(bound) + 1;
+                let what = format!("from {offset} ({limit}), bound {bound}");
+                let (rows, total, exact) = store.audit_page_counted(&page, bound).await.unwrap();
+                assert_eq!(rows, expected, "{what}");
+                assert_eq!((total, exact), (n.min(at_most - 1), n < at_most), "{what}");
+                let keyset = AuditFilter {
+                    after,
+                    ..page.clone()
+                };
+                let (rows, total, exact) = store.audit_page_counted(&keyset, bound).await.unwrap();
+                assert_eq!(rows, expected, "{what}, after a cursor");
+                assert_eq!(
+                    (total, exact),
+                    (n.min(at_most - 1), n < at_most),
+                    "{what}, after a cursor"
+                );
+                let Some(last) = rows.last() else { break };
+                after = Some(AuditCursor {
+                    at_ms: last.entry.at_ms,
+                    seq: last.seq,
+                });
+                offset += rows.len();
+            }
+        }
+    }
+}

@@ -457,8 +457,9 @@ impl Ops {
             },
             None => Reach::Oldest(TIMELINE_MAX_ITEMS),
         };
-        let collected = self
-            .collect_timeline(
+        // The pins are read while the items are.
+        let (collected, pins) = tokio::try_join!(
+            self.collect_timeline(
                 &profile.id,
                 from,
                 to,
@@ -466,11 +467,11 @@ impl Ops {
                 &reach,
                 &|_| false,
                 log_services.as_deref(),
-            )
-            .await?;
+            ),
+            self.store.timeline_pins(&profile.id)
+        )?;
         let paged = matches!(reach, Reach::Newest { .. });
         let rest = u32::try_from(collected.not_shown).unwrap_or(u32::MAX);
-        let pins = self.store.timeline_pins(&profile.id).await?;
         let secrets = self.redaction_secrets(&profile).await;
         let pinned_set: HashSet<&str> = pins.iter().map(String::as_str).collect();
         let items: Vec<TimelineItem> = collected
