@@ -10,13 +10,6 @@ import { markOnce } from './perf';
 
 markOnce('script-start');
 setColorSchemeEarly();
-// DIAG (temporary): the first style pass of the empty page (rule sets, :root's variables, fonts).
-{
-  const t = performance.now();
-  getComputedStyle(document.body).getPropertyValue('color');
-  const m = (window.__switchyardMarks ??= {});
-  m['diag-early-style'] = performance.timeOrigin + performance.now() - t;
-}
 
 const data = askFirstScreen();
 

@@ -42,14 +42,6 @@ declare module '@tanstack/react-table' {
     cellTitle?: (row: TData) => string | undefined;
     /** The column names its rows: its cells are row headers (<th scope="row">). */
     rowHeader?: boolean;
-    /**
-     * The cell is this text, as {@link TextCell} shows it (one line, whole in its tooltip, a dimmed
-     * dash when empty) but with no element of its own inside the cell; `cell` is then not used.
-     * For long lists: one element per cell, and its text computed once.
-     */
-    text?: (row: TData) => string | null | undefined;
-    /** With `text`: in the monospace font. */
-    mono?: boolean;
   }
 }
 
@@ -96,10 +88,6 @@ const FOLLOW_SLACK = 48;
 // Mantine's components cost far more per cell than the element they render.
 const ROW_CLASS = `${Table.classes.tr ?? ''} mantine-Table-tr sy-table-row`;
 const CELL_CLASS = `${Table.classes.td ?? ''} mantine-Table-td sy-table-cell`;
-// A text column's cell (meta.text), looking as a TextCell inside it would.
-const TEXT_CLASS = 'sy-table-text';
-const TEXT_MONO_CLASS = 'sy-table-text sy-table-mono';
-const TEXT_EMPTY_CLASS = 'sy-table-text sy-table-empty';
 
 /**
  * Rows fetched a window at a time (the list lives elsewhere, e.g. in the app process): the table
@@ -261,21 +249,6 @@ function DataRowView<T>({
         {row.getVisibleCells().map((cell) => {
           const meta = cell.column.columnDef.meta;
           const Cell = meta?.rowHeader ? 'th' : 'td';
-          if (meta?.text) {
-            const value = meta.text(original);
-            const empty = value === null || value === undefined || value === '';
-            const look = empty ? TEXT_EMPTY_CLASS : meta.mono ? TEXT_MONO_CLASS : TEXT_CLASS;
-            return (
-              <Cell
-                key={cell.id}
-                scope={meta.rowHeader ? 'row' : undefined}
-                className={`${cellClass(original, meta.cellClassName)} ${look}`}
-                title={empty ? undefined : value}
-              >
-                {empty ? '—' : value}
-              </Cell>
-            );
-          }
           return (
             <Cell
               key={cell.id}
@@ -489,31 +462,6 @@ export function DataTable<T>({
       box.getBoundingClientRect();
     }
     markOnce('table-first-layout');
-    // DIAG (temporary): element count, a second full style pass, a custom-property restyle.
-    if (box) {
-      const m = (window.__switchyardMarks ??= {});
-      const put = (k: string, v: number) => {
-        m[k] = performance.timeOrigin + v;
-      };
-      put('diag-elements', document.getElementsByTagName('*').length);
-      let t = performance.now();
-      document.body.style.display = 'none';
-      getComputedStyle(document.body).getPropertyValue('color');
-      document.body.style.display = '';
-      getComputedStyle(box).getPropertyValue('color');
-      put('diag-full-restyle-2', performance.now() - t);
-      t = performance.now();
-      document.documentElement.style.setProperty('--sy-diag', '1');
-      getComputedStyle(box).getPropertyValue('color');
-      put('diag-custom-prop-restyle', performance.now() - t);
-      document.documentElement.style.removeProperty('--sy-diag');
-      t = performance.now();
-      getComputedStyle(box).getPropertyValue('color');
-      put('diag-custom-prop-restyle-back', performance.now() - t);
-      t = performance.now();
-      box.getBoundingClientRect();
-      put('diag-layout-2', performance.now() - t);
-    }
   }, []);
 
   const virtualizer = useVirtualizer({

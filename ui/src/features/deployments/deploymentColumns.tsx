@@ -1,7 +1,7 @@
 import { Badge } from '@mantine/core';
 import type { ReactNode } from 'react';
 
-import { type DataColumn } from '../../components/DataTable';
+import { type DataColumn, TextCell } from '../../components/DataTable';
 import { formatLocalTime } from '../../components/time';
 import type { Deployment, DeploymentStatus, HistorySortKey } from '../../ipc/types';
 
@@ -54,8 +54,8 @@ function column(
     accessorFn: (d) => text(d) ?? '',
     // Newest first when the time column is chosen; the others start A to Z.
     sortDescFirst: key === 'time',
-    // Without `render`, a plain text cell (one element: the first screen has ~20 rows of these).
-    ...(render ? { cell: ({ row }) => render(row.original), meta: { width } } : { meta: { width, text, mono } }),
+    cell: ({ row }) => (render ? render(row.original) : <TextCell value={text(row.original)} mono={mono} />),
+    meta: { width },
   };
 }
 

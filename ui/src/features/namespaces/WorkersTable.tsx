@@ -1,6 +1,6 @@
 import { memo, useEffect, useMemo } from 'react';
 
-import { type DataColumn, DataTable, useColumnSort } from '../../components/DataTable';
+import { type DataColumn, DataTable, TextCell, useColumnSort } from '../../components/DataTable';
 import type { WorkerRow } from '../../ipc/types';
 import { WORKER_COLUMNS, type WorkerSort } from './workerRows';
 import { markAfterPaint } from '../../perf';
@@ -16,8 +16,8 @@ const COLUMNS: readonly DataColumn<WorkerRow>[] = WORKER_COLUMNS.map((column) =>
   // The listing sorts (in the app process): the value here only makes the column sortable.
   accessorFn: column.sortValue,
   sortDescFirst: column.key === 'modified',
-  // Plain text cells (one element each): a keystroke's search changes the text of ~30 rows.
-  meta: { width: column.width, text: column.text, mono: column.mono ?? false },
+  cell: ({ row }) => <TextCell value={column.text(row.original)} mono={column.mono ?? false} />,
+  meta: { width: column.width },
 }));
 
 interface WorkersTableProps {
