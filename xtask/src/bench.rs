@@ -1,4 +1,6 @@
-//! `cargo xtask bench`: build the release binaries once, start a sandbox with generated data,
+//! `cargo xtask bench`: build the app and the hello-world window as the installer builds them
+//! (the `dist` profile: link-time optimized) and the other binaries in release, start a sandbox
+//! with generated data,
 //! run the engine's benchmarks (crates/switchyard-ops/benches/engine.rs) and the window's
 //! (tests/tests/bench_ui.rs) next to their baselines, bundle the .deb, and write
 //! `target/bench/report.md` and `report.json`. Results are ratios against baselines measured in
@@ -77,7 +79,8 @@ impl Drop for Stopped {
     }
 }
 
-/// The release executables the benchmarks run, found in cargo's build messages.
+/// The executables the benchmarks run, found in cargo's build messages (the app and the
+/// hello-world window: [`build_dist`]; the others: [`build_release`]).
 #[derive(Debug, Default)]
 struct Executables {
     app: Option<PathBuf>,
@@ -87,10 +90,9 @@ struct Executables {
     ui_bench: Option<PathBuf>,
 }
 
-/// One `cargo build --release` for everything, so shared dependencies are built once with one
-/// set of features: the app, the sandbox, the hello-world window, the engine benchmark and the
-/// window benchmark (a test target of the e2e crate).
-/// With `engine_only`, the sandbox and the engine benchmark alone.
+/// One `cargo build --release` for the sandbox, the engine benchmark and the window benchmark (a
+/// test target of the e2e crate), so shared dependencies are built once with one set of
+/// features. With `engine_only`, the sandbox and the engine benchmark alone.
 fn build_release(engine_only: bool) -> Result<Executables> {
     let args: &[&str] = if engine_only {
         &[
@@ -111,11 +113,7 @@ fn build_release(engine_only: bool) -> Result<Executables> {
             "--release",
             "--message-format=json-render-diagnostics",
             "--package",
-            "switchyard-desktop",
-            "--package",
             "switchyard-sandbox",
-            "--package",
-            "switchyard-hello",
             "--package",
             "switchyard-ops",
             "--package",
@@ -127,8 +125,42 @@ fn build_release(engine_only: bool) -> Result<Executables> {
             "bench_ui",
         ]
     };
+    println!("\n==> cargo build --release (sandbox, benchmarks)");
+    build_collecting(args)
+}
+
+/// The app as the installer builds it (`tauri build -- --profile dist`, the .deb too when
+/// `bundle`), and the hello-world window built the same way, so the window rows measure what an
+/// operator installs against a baseline built alike. The .deb's size in bytes, or why not.
+fn build_dist(bundle: bool) -> Result<(Executables, Option<Result<u64, String>>)> {
+    println!("\n==> tauri build -- --profile dist (the app as installed; link-time optimized)");
+    let deb = if bundle {
+        Some(bundle_deb())
+    } else {
+        let cmd = crate::tauri_build(&["--no-bundle"])?;
+        steps::run_plain(cmd).context("building the app (`tauri build --no-bundle`)")?;
+        None
+    };
+    if let Some(Err(e)) = &deb {
+        bail!("building the app and its .deb (`tauri build`) failed: {e}");
+    }
+    println!("\n==> cargo build --profile dist (the hello-world window, built alike)");
+    let mut found = build_collecting(&[
+        "build",
+        "--profile",
+        "dist",
+        "--message-format=json-render-diagnostics",
+        "--package",
+        "switchyard-hello",
+        "--bins",
+    ])?;
+    found.app = Some(target().join("dist/switchyard"));
+    Ok((found, deb))
+}
+
+/// Run `cargo args` (with JSON messages) and find the executables it built.
+fn build_collecting(args: &[&str]) -> Result<Executables> {
     let mut cmd = steps::cargo(args);
-    println!("\n==> cargo build --release (app, sandbox, hello-world window, benchmarks)");
     let mut child = cmd
         .stdout(Stdio::piped())
         .spawn()
@@ -157,7 +189,7 @@ fn build_release(engine_only: bool) -> Result<Executables> {
     }
     let status = child.wait()?;
     if !status.success() {
-        bail!("the release build failed ({status})");
+        bail!("`cargo {}` failed ({status})", args.join(" "));
     }
     Ok(found)
 }
@@ -167,21 +199,12 @@ fn need(exe: &Option<PathBuf>, what: &str) -> Result<PathBuf> {
         .with_context(|| format!("the release build produced no {what}"))
 }
 
-/// The .deb from the Tauri bundler, made from the release binary just built (`tauri bundle`
-/// packages what `tauri build` would have compiled). Its size in bytes, or why not.
+/// The .deb from the Tauri bundler, as `cargo xtask bundle` makes it (`tauri build --bundles
+/// deb -- --profile dist`, which also builds the app). Its size in bytes, or why not.
 fn bundle_deb() -> Result<u64, String> {
-    let cli = root().join("ui/node_modules/.bin/tauri");
-    if !cli.exists() {
-        return Err(format!(
-            "the Tauri CLI is missing ({}): run `cargo xtask setup`",
-            cli.display()
-        ));
-    }
-    let dir = target().join("release/bundle/deb");
+    let dir = target().join("dist/bundle/deb");
     let _ = std::fs::remove_dir_all(&dir);
-    let mut cmd = Command::new(cli);
-    cmd.args(["bundle", "--bundles", "deb"])
-        .current_dir(root().join("src-tauri"));
+    let cmd = crate::tauri_build(&["--bundles", "deb"]).map_err(|e| format!("{e:#}"))?;
     steps::run_plain(cmd).map_err(|e| format!("{e:#}"))?;
     std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -344,20 +367,25 @@ pub fn bench() -> Result<ExitCode> {
     timed(&mut stages, "installing what is missing", || {
         setup::ensure_all(&root)
     })?;
-    if !engine_only {
-        timed(&mut stages, "building the UI", crate::build_ui)?;
-    }
-    let exes = timed(&mut stages, "building the release binaries", || {
+    let mut exes = timed(&mut stages, "building the release binaries", || {
         build_release(engine_only)
     })?;
     let sandbox_bin = need(&exes.sandbox, "sandbox binary")?;
     let engine_bench = need(&exes.engine_bench, "engine benchmark")?;
     let everything = only.is_none();
-    let deb =
-        everything.then(|| timed(&mut stages, "bundling the .deb (Tauri bundler)", bundle_deb));
-    if let Some(Err(e)) = &deb {
-        println!("bench: .deb row skipped: {e}");
-    }
+    let deb = if engine_only {
+        None
+    } else {
+        let stage = if everything {
+            "building the app and the hello-world window as installed (dist profile), and the .deb"
+        } else {
+            "building the app and the hello-world window as installed (dist profile)"
+        };
+        let (dist, deb) = timed(&mut stages, stage, || build_dist(everything))?;
+        exes.app = dist.app;
+        exes.hello = dist.hello;
+        deb
+    };
     let wrangler = everything.then(|| {
         timed(&mut stages, "installing wrangler with npm", || {
             install_wrangler(&out.join("wrangler"))

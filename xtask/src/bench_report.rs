@@ -460,7 +460,7 @@ pub fn table_rows(
             Err(e) => (format!("not built: {e}"), None),
         };
         rows.push(row(
-            "8. Installer: .deb from the Tauri bundler",
+            "8. Installer: .deb from the Tauri bundler (`cargo xtask bundle`: the dist profile, link-time optimized)",
             cell,
             "—".into(),
             "—".into(),

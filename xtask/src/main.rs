@@ -66,7 +66,7 @@ const HELP: &str = "usage: cargo xtask <task>
              UI typecheck + lint + Vitest, bindings freshness, end-to-end suite
   e2e        only the end-to-end suite
   bindings   regenerate ui/src/ipc/bindings.ts from the Rust IPC surface
-  bundle     build a .deb of the app (target/release/bundle/deb/)
+  bundle     build a .deb of the app (target/dist/bundle/deb/)
   bench      measure against the baselines; writes target/bench/report.md (about 20 minutes)
   fuzz [N]   the parsers of untrusted input (runbooks, wrangler.jsonc, profile imports, every
              API response) against N generated inputs each (default 20000), in release
@@ -231,15 +231,20 @@ fn bundle() -> Result<ExitCode> {
     bundle_deb()?;
     println!(
         "The .deb is in {}",
-        root().join("target/release/bundle/deb").display()
+        root().join("target/dist/bundle/deb").display()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// The Tauri CLI (an npm package of the UI) builds the UI, the release binary and the .deb; it
-/// runs from src-tauri, where it finds tauri.conf.json.
+/// The Tauri CLI (an npm package of the UI) builds the UI, the app and the .deb.
 fn bundle_deb() -> Result<()> {
-    let root = root();
+    steps::run_plain(tauri_build(&["--bundles", "deb"])?)
+}
+
+/// `tauri build <args> -- --profile dist`: the UI, then the app as it is installed (Cargo.toml's
+/// `dist` profile: link-time optimized, a smaller binary and .deb), into `target/dist/`. It runs
+/// from src-tauri, where the CLI finds tauri.conf.json.
+pub(crate) fn tauri_build(args: &[&str]) -> Result<std::process::Command> {
     let cli = ui_dir().join("node_modules/.bin/tauri");
     if !cli.exists() {
         bail!(
@@ -248,9 +253,11 @@ fn bundle_deb() -> Result<()> {
         );
     }
     let mut cmd = std::process::Command::new(cli);
-    cmd.args(["build", "--bundles", "deb"])
-        .current_dir(root.join("src-tauri"));
-    steps::run_plain(cmd)
+    cmd.arg("build")
+        .args(args)
+        .args(["--", "--profile", "dist"])
+        .current_dir(root().join("src-tauri"));
+    Ok(cmd)
 }
 
 fn e2e_only() -> Result<ExitCode> {
