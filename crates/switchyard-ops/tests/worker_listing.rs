@@ -29,6 +29,17 @@ fn names(window: &WorkerWindow) -> Vec<&str> {
     window.rows.iter().map(|w| w.name.as_str()).collect()
 }
 
+/// A namespace `dotdo-bench` of `scripts` generated workers (`bench-worker-00001`, …).
+async fn bench_namespace(f: &Fixture, scripts: usize) {
+    f.sandbox
+        .generate_large_data(&LargeDataSpec {
+            scripts: vec![("dotdo-bench".into(), scripts)],
+            deployments: 0,
+        })
+        .await
+        .unwrap();
+}
+
 /// dotdo-staging's eight workers, tagged as the window's search tests tag them (mixed case).
 async fn tagged_staging(f: &Fixture) -> u32 {
     let tags: [(&str, &[&str]); 8] = [
@@ -248,13 +259,7 @@ async fn workers_sort_both_ways_and_are_answered_a_window_at_a_time() {
     );
 
     // 2,500 workers, modified one second apart (00001 the newest).
-    f.sandbox
-        .generate_large_data(&LargeDataSpec {
-            scripts: vec![("dotdo-bench".into(), 2_500)],
-            deployments: 0,
-        })
-        .await
-        .unwrap();
+    bench_namespace(&f, 2_500).await;
     let bench = f
         .ops
         .open_worker_listing(SB, "dotdo-bench", |_| {})
@@ -310,13 +315,7 @@ async fn workers_sort_both_ways_and_are_answered_a_window_at_a_time() {
 #[tokio::test]
 async fn a_listing_counts_while_streaming_keeps_rows_before_a_failure_and_is_freed() {
     let f = fixture().await;
-    f.sandbox
-        .generate_large_data(&LargeDataSpec {
-            scripts: vec![("dotdo-bench".into(), 2_500)],
-            deployments: 0,
-        })
-        .await
-        .unwrap();
+    bench_namespace(&f, 2_500).await;
     let mut seen = Vec::new();
     let done = f
         .ops
@@ -405,13 +404,7 @@ async fn a_listing_counts_while_streaming_keeps_rows_before_a_failure_and_is_fre
 #[tokio::test]
 async fn a_listing_closed_while_streaming_stops_asking_for_pages() {
     let f = fixture().await;
-    f.sandbox
-        .generate_large_data(&LargeDataSpec {
-            scripts: vec![("dotdo-bench".into(), 5_000)],
-            deployments: 0,
-        })
-        .await
-        .unwrap();
+    bench_namespace(&f, 5_000).await;
     let mut pages = 0;
     let err = f
         .ops
