@@ -133,29 +133,47 @@ fn build_release(engine_only: bool) -> Result<Executables> {
 /// `bundle`), and the hello-world window built the same way, so the window rows measure what an
 /// operator installs against a baseline built alike. The .deb's size in bytes, or why not.
 fn build_dist(bundle: bool) -> Result<(Executables, Option<Result<u64, String>>)> {
-    println!("\n==> tauri build -- --profile dist (the app as installed; link-time optimized)");
+    let profile = window_profile()?;
+    if bundle && profile != "dist" {
+        bail!("SWITCHYARD_BENCH_PROFILE={profile} is for the window modes (`SWITCHYARD_BENCH_ONLY=window|start|tail`): the whole run measures the installer, built with the dist profile");
+    }
+    println!("\n==> tauri build -- --profile {profile} (the app for the window rows)");
     let deb = if bundle {
         Some(bundle_deb())
     } else {
-        let cmd = crate::tauri_build(&["--no-bundle"])?;
+        let cmd = crate::tauri_build_with(&["--no-bundle"], profile)?;
         steps::run_plain(cmd).context("building the app (`tauri build --no-bundle`)")?;
         None
     };
     if let Some(Err(e)) = &deb {
         bail!("building the app and its .deb (`tauri build`) failed: {e}");
     }
-    println!("\n==> cargo build --profile dist (the hello-world window, built alike)");
+    println!("\n==> cargo build --profile {profile} (the hello-world window, built alike)");
     let mut found = build_collecting(&[
         "build",
         "--profile",
-        "dist",
+        profile,
         "--message-format=json-render-diagnostics",
         "--package",
         "switchyard-hello",
         "--bins",
     ])?;
-    found.app = Some(target().join("dist/switchyard"));
+    found.app = Some(target().join(profile).join("switchyard"));
     Ok((found, deb))
+}
+
+/// The profile the window rows' app and hello-world window are built with: `dist` (as installed),
+/// or `release` when `SWITCHYARD_BENCH_PROFILE=release` — for trying a change to the page or the
+/// shell without the ~7-minute link-time-optimized link each time. The README's table comes from
+/// `dist`; the report says which profile measured.
+fn window_profile() -> Result<&'static str> {
+    match std::env::var("SWITCHYARD_BENCH_PROFILE").as_deref() {
+        Err(_) | Ok("") | Ok("dist") => Ok("dist"),
+        Ok("release") => Ok("release"),
+        Ok(other) => bail!(
+            "SWITCHYARD_BENCH_PROFILE={other}: use `dist` (the default, as installed) or `release` (faster to build, for trying changes)"
+        ),
+    }
 }
 
 /// Run `cargo args` (with JSON messages) and find the executables it built.
@@ -376,12 +394,13 @@ pub fn bench() -> Result<ExitCode> {
     let deb = if engine_only {
         None
     } else {
+        let profile = window_profile()?;
         let stage = if everything {
-            "building the app and the hello-world window as installed (dist profile), and the .deb"
+            format!("building the app and the hello-world window ({profile} profile), and the .deb")
         } else {
-            "building the app and the hello-world window as installed (dist profile)"
+            format!("building the app and the hello-world window ({profile} profile)")
         };
-        let (dist, deb) = timed(&mut stages, stage, || build_dist(everything))?;
+        let (dist, deb) = timed(&mut stages, &stage, || build_dist(everything))?;
         exes.app = dist.app;
         exes.hello = dist.hello;
         deb

@@ -245,6 +245,11 @@ fn bundle_deb() -> Result<()> {
 /// `dist` profile: link-time optimized, a smaller binary and .deb), into `target/dist/`. It runs
 /// from src-tauri, where the CLI finds tauri.conf.json.
 pub(crate) fn tauri_build(args: &[&str]) -> Result<std::process::Command> {
+    tauri_build_with(args, "dist")
+}
+
+/// [`tauri_build`] with another Cargo profile (the bench's `SWITCHYARD_BENCH_PROFILE=release`).
+pub(crate) fn tauri_build_with(args: &[&str], profile: &str) -> Result<std::process::Command> {
     let cli = ui_dir().join("node_modules/.bin/tauri");
     if !cli.exists() {
         bail!(
@@ -255,7 +260,7 @@ pub(crate) fn tauri_build(args: &[&str]) -> Result<std::process::Command> {
     let mut cmd = std::process::Command::new(cli);
     cmd.arg("build")
         .args(args)
-        .args(["--", "--profile", "dist"])
+        .args(["--", "--profile", profile])
         .current_dir(root().join("src-tauri"));
     Ok(cmd)
 }
