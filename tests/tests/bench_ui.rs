@@ -312,6 +312,8 @@ struct WindowRuns {
     /// Every mark of the page (ui/src/perf.ts), ms from the page's start, by name.
     page_marks: BTreeMap<String, Vec<f64>>,
     keystrokes_unseen: usize,
+    /// Each keystroke as typed: the field's text, ms to React's commit and to the next frame.
+    keystrokes_each: Vec<(String, f64, f64)>,
 }
 
 impl WindowRuns {
@@ -344,6 +346,11 @@ impl WindowRuns {
             "large_namespace_scripts": LARGE_NAMESPACE,
             "search_keystroke": summary(&self.keystrokes),
             "search_keystrokes_without_update": self.keystrokes_unseen,
+            "search_keystrokes_each": self
+                .keystrokes_each
+                .iter()
+                .map(|(text, commit, painted)| json!({ "text": text, "commit_ms": commit, "painted_ms": painted }))
+                .collect::<Vec<_>>(),
         })
     }
 }
@@ -389,6 +396,7 @@ async fn large_namespace(app: &AppSession, runs: &mut WindowRuns) -> Result<()> 
         } else {
             runs.commits.push(commit);
             runs.keystrokes.push(painted);
+            runs.keystrokes_each.push((text, commit, painted));
         }
     }
     let filter_only = app.driver.execute(FILTER_ONLY, vec![]).await?;
