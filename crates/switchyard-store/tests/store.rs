@@ -934,3 +934,133 @@ async fn a_text_page_and_its_count_are_those_of_the_rows_themselves() {
         }
     }
 }
+
+/// What an operator expects of a text search in profile `p`: the rows with a word (letters and
+/// digits, any case) of a searched field starting with the text, newest first, ties by id.
+fn words_starting_with(cached: &[(&str, Deployment)], p: &str, text: &str) -> Vec<Deployment> {
+    let text = text.to_lowercase();
+    let mut rows: Vec<Deployment> = cached
+        .iter()
+        .filter(|(q, _)| *q == p)
+        .map(|(_, d)| d.clone())
+        .filter(|d| {
+            [
+                d.id.as_str(),
+                d.service.as_str(),
+                d.environment.as_str(),
+                d.status.as_str(),
+                d.version_tag.as_deref().unwrap_or(""),
+                d.metadata.commit.as_str(),
+                d.metadata.branch.as_str(),
+                d.metadata.author.as_str(),
+            ]
+            .iter()
+            .flat_map(|f| f.split(|c: char| !c.is_alphanumeric()))
+            .any(|w| w.to_lowercase().starts_with(&text))
+        })
+        .collect();
+    rows.sort_by(|a, b| (&b.timestamp, &b.id).cmp(&(&a.timestamp, &a.id)));
+    rows
+}
+
+/// Every page of each text in each profile, as the view reads them (a page and its count, and
+/// the page alone), against [`words_starting_with`].
+async fn text_pages_agree(
+    store: &Store,
+    cached: &[(&str, Deployment)],
+    profiles: &[&str],
+    texts: &[&str],
+) {
+    for p in profiles {
+        for text in texts {
+            let expected = words_starting_with(cached, p, text);
+            for limit in [7u32, 50] {
+                let mut offset = 0u32;
+                loop {
+                    let filter = DeploymentFilter {
+                        text: Some((*text).into()),
+                        limit: Some(limit),
+                        offset: Some(offset),
+                        ..Default::default()
+                    };
+                    let at_most = u64::from(offset + limit) + 5;
+                    let (rows, counted) = store
+                        .query_deployments_counted(p, &filter, at_most)
+                        .await
+                        .unwrap();
+                    let want: Vec<Deployment> = expected
+                        .iter()
+                        .skip(offset as usize)
+                        .take(limit as usize)
+                        .cloned()
+                        .collect();
+                    let what = format!("{p} {text:?} from {offset} ({limit})");
+                    assert_eq!(rows, want, "{what}");
+                    if !rows.is_empty() {
+                        let n = expected.len() as u64;
+                        assert_eq!(counted, Some(n.min(at_most)), "{what}: the count");
+                    }
+                    assert_eq!(
+                        store.query_deployments(p, &filter).await.unwrap(),
+                        want,
+                        "{what}, without its count"
+                    );
+                    if rows.is_empty() {
+                        break;
+                    }
+                    offset += limit;
+                }
+            }
+        }
+    }
+}
+
+/// A text search's pages are the profile's rows with a word starting with the text, newest
+/// first (ties by id, rows of one millisecond included), whether or not the cache also holds
+/// longer words starting with it: compared with the list filtered and ordered by hand, page by
+/// page, in three profiles, before and after a longer word arrives.
+#[tokio::test]
+async fn text_pages_are_every_word_starting_with_the_text_with_or_without_longer_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let branches = ["hotfix/login", "hotfixes", "main", "release/zebra"];
+    let authors = ["ana@example.com", "zebra@example.com", "Bob@Example.com"];
+    // Four rows per second, sharing its millisecond.
+    let record = |i: i64, suffix: &str| {
+        let ms = 1_696_348_800_000 + (i / 4) * 1000;
+        let mut d = deployment(
+            ms,
+            ["gateway", "auth", "db"][(i % 3) as usize],
+            Environment::Production,
+            DeploymentStatus::Deployed,
+        );
+        d.id = format!("deploy_{ms}_{suffix}{i:04}");
+        d.metadata.branch = branches[(i % 4) as usize].into();
+        d.metadata.author = authors[(i % 3) as usize].into();
+        d
+    };
+    let profiles = [("prod", 0..300), ("prod-2", 100..220), ("Prod", 250..262)];
+    let names: Vec<&str> = profiles.iter().map(|(p, _)| *p).collect();
+    let mut cached: Vec<(&str, Deployment)> = Vec::new();
+    for (p, range) in profiles {
+        let rows: Vec<Deployment> = range.map(|i| record(i, "x")).collect();
+        store.upsert_deployments(p, &rows, 1).await.unwrap();
+        cached.extend(rows.into_iter().map(|d| (p, d)));
+    }
+    // `hotfix` also starts `hotfixes`; `zebra` and `login` start no other word yet; `bob` is
+    // stored in other cases; `deploy` is a word of every id.
+    let texts = [
+        "hotfix", "HotFix", "hotfixes", "zebra", "login", "bob", "deploy",
+    ];
+    text_pages_agree(&store, &cached, &names, &texts).await;
+    // A longer word arrives: `zebra` now finds it too.
+    let mut late = record(301, "y");
+    late.metadata.author = "zebras@example.com".into();
+    late.metadata.branch = "main".into();
+    store
+        .upsert_deployments("prod", std::slice::from_ref(&late), 2)
+        .await
+        .unwrap();
+    cached.push(("prod", late));
+    text_pages_agree(&store, &cached, &names, &texts).await;
+}
