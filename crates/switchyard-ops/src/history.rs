@@ -284,31 +284,22 @@ impl Ops {
         profile_id: &str,
         filter: &DeploymentFilter,
     ) -> Result<HistoryPage, AppError> {
+        self.for_profile(profile_id).await?;
         let offset = u64::from(filter.offset.unwrap_or(0));
         // Past the page by at most COUNT_BOUND rows: enough for the view to scroll on, at
         // the cost of a few thousand index entries however many rows match.
         let at_most = offset + u64::from(filter.limit.unwrap_or(0)).max(COUNT_BOUND) + 1;
         // A text search's page brings this count with it (one search of the text index).
-        let page = async {
-            if filter.exact_count == Some(true) {
-                Ok((
-                    self.store.query_deployments(profile_id, filter).await?,
-                    None,
-                ))
-            } else {
-                self.store
-                    .query_deployments_counted(profile_id, filter, at_most)
-                    .await
-            }
+        let (deployments, counted) = if filter.exact_count == Some(true) {
+            (
+                self.store.query_deployments(profile_id, filter).await?,
+                None,
+            )
+        } else {
+            self.store
+                .query_deployments_counted(profile_id, filter, at_most)
+                .await?
         };
-        // The profile (it must exist), the page and the sync state are read at once, each on a
-        // connection of the pool, rather than one after another: a page waits for one round
-        // trip to SQLite's threads instead of three.
-        let (_, (deployments, counted), windows) = tokio::try_join!(
-            self.for_profile(profile_id),
-            page,
-            self.store.sync_windows(profile_id)
-        )?;
         // A page that is not full, from the start, is everything: no second query needed.
         let short_page = filter
             .limit
@@ -331,6 +322,7 @@ impl Ops {
             };
             (n.min(at_most - 1), n < at_most)
         };
+        let windows = self.store.sync_windows(profile_id).await?;
         let as_of_ms = windows.iter().filter_map(|w| w.as_of_ms).min();
         let failing_windows = windows
             .iter()

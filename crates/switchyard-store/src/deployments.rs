@@ -164,24 +164,8 @@ fn profile_token(profile_id: &str) -> String {
 
 /// The FTS5 query of `text`: its terms in the searched columns (never the profile's token).
 /// None when the text has no term.
-///
-/// A profile's token is `p` and hex digits, one token in its column: only a term with a token
-/// starting with `p` can match it (the tokenizer folds case and diacritics, so any non-ASCII
-/// character might be one). The text of other terms is searched in every column — the same
-/// rows, without FTS5 filtering each match's positions by column (~7 % of a search's work).
 fn text_query(text: &str) -> Option<String> {
-    let terms = fts_query(text)?;
-    Some(if may_match_a_profile_token(text) {
-        format!("{SEARCHED} : ({terms})")
-    } else {
-        terms
-    })
-}
-
-/// Whether a term of `text` could match a profile's token (see [`text_query`]).
-fn may_match_a_profile_token(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.eq_ignore_ascii_case(&'p') || !c.is_ascii())
+    Some(format!("{SEARCHED} : ({})", fts_query(text)?))
 }
 
 /// [`text_query`] over one profile's rows only.
@@ -310,16 +294,12 @@ ORDER BY page.ms, page.ts DESC, page.id DESC";
 
 /// A page of a text search alone, newest first, when no other row shares a millisecond with the
 /// page's first or last row (nearly always): the page is then the text index's matches from
-/// `offset` in key order, as they come (no row looked up but the page's). The second column says
-/// whether the page cannot be taken so: a row outside the page shares the millisecond of its
-/// first or last, or the matches were not kept in the order the text index gave them (`hits`
-/// is scanned as written; checked, not assumed: the matches below the page's first key must
-/// be `offset` of them, and those up to its last, `offset` + its rows) — then
-/// [`TEXT_PAGE_NEWEST_FIRST`] reads the page instead. ?1–?3 as there; ?4: limit; ?5: offset;
-/// ?6: how far the matches are counted (at least offset + limit): the third column is their
-/// count, up to ?6 — the text index is searched once for the page and its count. The last
-/// three columns are the row's order (millisecond, then time and id, descending): the caller
-/// sorts the page (a sort in SQL would carry every record).
+/// `offset` in key order, as they come (no sort, no row looked up but the page's), its own ties
+/// ordered by time and id. The last column says whether a row outside the page shares the
+/// millisecond of its first or last (then [`TEXT_PAGE_NEWEST_FIRST`] reads the page instead).
+/// ?1–?3 as there; ?4: limit; ?5: offset; ?6: how far the matches are counted (at least
+/// offset + limit): the third column is their count, up to ?6 — the text index is searched
+/// once for the page and its count.
 const TEXT_PAGE_BY_KEY: &str = "
 WITH q(m) AS MATERIALIZED (
     SELECT CASE WHEN EXISTS (SELECT 1 FROM deployments WHERE profile_id < ?3)
@@ -328,21 +308,18 @@ WITH q(m) AS MATERIALIZED (
 hits(key) AS MATERIALIZED (
     SELECT rowid FROM deployments_fts WHERE deployments_fts MATCH (SELECT m FROM q)
     ORDER BY rowid LIMIT ?6),
-page(key) AS MATERIALIZED (SELECT key FROM hits LIMIT ?4 OFFSET ?5),
-edge(lo, hi, n) AS MATERIALIZED (SELECT min(key), max(key), count(*) FROM page),
-seen(c, below, upto) AS MATERIALIZED (
-    SELECT count(*), sum(hits.key < edge.lo), sum(hits.key <= edge.hi) FROM edge, hits),
+page(key) AS MATERIALIZED (SELECT key FROM hits ORDER BY key LIMIT ?4 OFFSET ?5),
+edge(lo, hi) AS MATERIALIZED (SELECT min(key), max(key) FROM page),
 tie(t) AS MATERIALIZED (
-    SELECT (SELECT below != ?5 OR upto != ?5 + edge.n FROM seen, edge)
-        OR EXISTS (SELECT 1 FROM edge CROSS JOIN deployments_fts_keys k
+    SELECT EXISTS (SELECT 1 FROM edge CROSS JOIN deployments_fts_keys k
                    WHERE k.key >= edge.lo - (edge.lo & 1048575) AND k.key < edge.lo)
         OR EXISTS (SELECT 1 FROM edge CROSS JOIN deployments_fts_keys k
                    WHERE k.key > edge.hi AND k.key < edge.hi - (edge.hi & 1048575) + 1048576))
-SELECT d.record, (SELECT t FROM tie), (SELECT c FROM seen),
-       page.key - (page.key & 1048575), d.ts_ms, d.id FROM page
+SELECT d.record, (SELECT t FROM tie), (SELECT count(*) FROM hits) FROM page
 CROSS JOIN deployments_fts_keys t ON t.key = page.key
 CROSS JOIN deployments d ON d.rowid = t.row
-WHERE +d.profile_id = ?3";
+WHERE +d.profile_id = ?3
+ORDER BY page.key - (page.key & 1048575), d.ts_ms DESC, d.id DESC";
 
 fn timestamp_ms(d: &Deployment) -> i64 {
     chrono::DateTime::parse_from_rfc3339(&d.timestamp)
@@ -600,19 +577,9 @@ impl Store {
                 .zip(rows.first())
                 .map(|(c, r)| r.get::<i64, _>(2).min(c));
             if !rows.iter().any(|r| r.get::<bool, _>(1)) {
-                // Newest first: by millisecond (ascending keys), then time and id, descending.
-                let mut rows: Vec<(i64, i64, String, String)> = rows
-                    .into_iter()
-                    .map(|r| (r.get(3), r.get(4), r.get(5), r.get(0)))
-                    .collect();
-                rows.sort_unstable_by(|a, b| {
-                    a.0.cmp(&b.0)
-                        .then_with(|| b.1.cmp(&a.1))
-                        .then_with(|| b.2.cmp(&a.2))
-                });
                 return rows
                     .into_iter()
-                    .map(|(_, _, _, json)| parse(json))
+                    .map(|r| parse(r.get(0)))
                     .collect::<Result<Vec<_>, _>>()
                     .map(|rows| Some((rows, counted)));
             }
