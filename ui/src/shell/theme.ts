@@ -1,9 +1,7 @@
 import { type CSSVariablesResolver, createTheme } from '@mantine/core';
 
-const systemFonts =
-  'system-ui, -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", "Liberation Sans", sans-serif';
-const monoFonts =
-  'ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace';
+const systemFonts = 'system-ui, sans-serif';
+const monoFonts = 'ui-monospace, monospace';
 
 /**
  * System fonts only (the CSP allows no remote origin). Shades are chosen so white text on filled
