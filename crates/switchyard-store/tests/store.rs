@@ -1064,3 +1064,97 @@ async fn text_pages_are_every_word_starting_with_the_text_with_or_without_longer
     cached.push(("prod", late));
     text_pages_agree(&store, &cached, &names, &texts).await;
 }
+
+/// A text of several terms, or of terms with punctuation (an email, a version), is searched
+/// whole-word where it can be (its last word starting no longer one) and as a prefix elsewhere:
+/// its pages newest first, and its count, are those of the same text searched as prefixes (the
+/// filter's other way, oldest first, reversed), before and after longer words arrive.
+#[tokio::test]
+async fn a_text_of_several_terms_finds_what_its_prefixes_find() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let authors = ["ana@example.com", "zebra@example.org", "Bob@Example.com"];
+    let record = |i: i64, suffix: &str| {
+        let ms = 1_696_348_800_000 + (i / 4) * 1000;
+        let mut d = deployment(
+            ms,
+            ["gateway", "auth", "db"][(i % 3) as usize],
+            Environment::Production,
+            DeploymentStatus::Deployed,
+        );
+        d.id = format!("deploy_{ms}_{suffix}{i:04}");
+        d.metadata.branch = ["hotfix/login", "main", "release/v1.2"][(i % 3) as usize].into();
+        d.metadata.author = authors[(i % 3) as usize].into();
+        d.version_tag = Some(format!("v1.{}", i % 5));
+        d
+    };
+    let rows: Vec<Deployment> = (0..120).map(|i| record(i, "x")).collect();
+    store.upsert_deployments(P, &rows, 1).await.unwrap();
+    let texts = [
+        "ana@example.com",
+        "bob@EXAMPLE",
+        "zebra@example.o",
+        "hotfix login",
+        "gateway main",
+        "release/v1",
+        "v1.2",
+        "auth ana",
+        "zébra",
+        "nothing here",
+    ];
+    let agree = |store: Store| async move {
+        for text in texts {
+            // The filter's other way: by the profile's time index, each row tested against the
+            // text searched as prefixes.
+            let oldest_first = DeploymentFilter {
+                text: Some(text.into()),
+                sort: Some(HistorySort {
+                    key: HistorySortKey::Time,
+                    descending: false,
+                }),
+                ..Default::default()
+            };
+            let mut want = store.query_deployments(P, &oldest_first).await.unwrap();
+            want.reverse();
+            let n = want.len() as u64;
+            let whole = DeploymentFilter {
+                text: Some(text.into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                store.count_deployments(P, &whole).await.unwrap(),
+                n,
+                "{text:?}"
+            );
+            for (offset, limit) in [(0u32, 7u32), (7, 7), (40, 50)] {
+                let page = DeploymentFilter {
+                    limit: Some(limit),
+                    offset: Some(offset),
+                    ..whole.clone()
+                };
+                let (rows, counted) = store
+                    .query_deployments_counted(P, &page, 1_000)
+                    .await
+                    .unwrap();
+                let expected: Vec<Deployment> = want
+                    .iter()
+                    .skip(offset as usize)
+                    .take(limit as usize)
+                    .cloned()
+                    .collect();
+                assert_eq!(rows, expected, "{text:?} from {offset}");
+                if !rows.is_empty() {
+                    assert_eq!(counted, Some(n), "{text:?} from {offset}");
+                }
+            }
+        }
+    };
+    agree(store.clone()).await;
+    // Longer words arrive: `login` now starts `logins`, `com` `community`, `2` `20`.
+    let mut late = record(200, "y");
+    late.metadata.branch = "logins".into();
+    late.metadata.author = "ana@example.community".into();
+    late.version_tag = Some("v1.20".into());
+    store.upsert_deployments(P, &[late], 2).await.unwrap();
+    agree(store.clone()).await;
+}
