@@ -255,7 +255,7 @@ fn newest_first(filter: &DeploymentFilter) -> bool {
 /// `"main"*` (~45 ms). A word alone is read lazily, as far as the page and its count go (~0.2 ms
 /// for `hotfix`'s first 2,001). So a term whose last token no longer word of the text index
 /// starts with is searched whole (`"hotfix"`: the same rows), read from the index's word list
-/// (`deployments_fts_words`, migration 0014): ~0.05 ms for `hotfix`, ~2.5-4 ms for a word of
+/// (`deployments_fts_words`, migration 0013): ~0.05 ms for `hotfix`, ~2.5-4 ms for a word of
 /// every row, which FTS5 steps over to the next word. A token holds letters, digits and
 /// private-use characters only (unicode61), never U+0001 nor U+10FFFF: the longer words starting
 /// with `t` are those from `t || U+0001` to `t || U+10FFFF`, bounds the word list seeks to

@@ -641,12 +641,6 @@ async fn text_pages_follow_time_order_when_entries_were_written_out_of_it() {
             .await
             .unwrap();
     }
-    text_pages_follow_time_order(&store).await;
-}
-
-/// A text search's pages (`gateway`), from an offset or after a cursor, are those of the whole
-/// list in time order, and each says its count, whatever order the entries were written in.
-async fn text_pages_follow_time_order(store: &Store) {
     let base = AuditFilter {
         text: Some("gateway".into()),
         ..Default::default()
@@ -698,80 +692,4 @@ async fn text_pages_follow_time_order(store: &Store) {
             }
         }
     }
-}
-
-/// Migration 0013 on a log written before it out of time order: every entry is kept as it was,
-/// and a text search's pages and counts are those of the whole list in time order — the entries
-/// out of order found in the log at the upgrade, and those written after it.
-#[tokio::test]
-async fn entries_written_out_of_time_order_before_0013_are_found_at_the_upgrade() {
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-    use sqlx::Connection;
-
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(switchyard_store::DB_FILE);
-    let mut conn = SqliteConnection::connect_with(
-        &SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true),
-    )
-    .await
-    .unwrap();
-    // The schema of the release before it: migrations 1-12.
-    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/migrations"
-    )))
-    .await
-    .unwrap();
-    before.migrations = before
-        .migrations
-        .iter()
-        .filter(|m| m.version <= 12)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    before.run(&mut conn).await.unwrap();
-    // As `text_pages_follow_time_order_when_entries_were_written_out_of_it` writes them.
-    let mut minutes: Vec<i64> = (0..120).collect();
-    minutes[60..80].reverse();
-    for (i, m) in minutes.into_iter().enumerate() {
-        let at = if i % 7 == 3 { m - 45 } else { m };
-        let target = if i % 3 == 0 { "gateway" } else { "db" };
-        sqlx::query(
-            "INSERT INTO audit_log (at_ms, actor, profile_id, action, target, params, outcome,
-             message, duration_ms) VALUES (?, 'ana', 'prod', 'deploy.apply', ?, '{}', 'ok', NULL, 10)",
-        )
-        .bind(T0 + at * MINUTE)
-        .bind(target)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    }
-    let written: Vec<(i64, i64, String)> =
-        sqlx::query_as("SELECT seq, at_ms, target FROM audit_log ORDER BY seq")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-    conn.close().await.unwrap();
-
-    let store = Store::open(&path).await.unwrap();
-    let mut kept: Vec<(i64, i64, String)> = store
-        .query_audit(&AuditFilter::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.seq, r.entry.at_ms, r.entry.target))
-        .collect();
-    kept.sort();
-    assert_eq!(kept, written, "every entry is kept as it was");
-    text_pages_follow_time_order(&store).await;
-    // Written after the upgrade: a match timed before most of the log, one among the newest.
-    for (at, target) in [(-30, "gateway"), (100, "gateway"), (5, "db")] {
-        store
-            .append_audit(&entry(at, "prod", "deploy.apply", target, "ok"))
-            .await
-            .unwrap();
-    }
-    text_pages_follow_time_order(&store).await;
 }
