@@ -1107,10 +1107,66 @@ async fn cold_start_memory_and_10k(app_bin: &Path, with_namespace: bool) -> Resu
         .await?;
     app.close().await?;
 
+    // Row 1c: the app's first screen saved as a static page, shown by the hello-world window.
+    let page_dir = tempfile::tempdir()?;
+    save_first_screen(app_bin, data.path(), &page_dir.path().join("page")).await?;
+
     let hello_dir = tempfile::tempdir()?;
-    let hello = window_runs(&hello, hello_dir.path(), "history-rows", false).await?;
-    eprintln!("bench: hello-world window {}", hello.json());
+    let hello_runs = window_runs(&hello, hello_dir.path(), "history-rows", false).await?;
+    eprintln!("bench: hello-world window {}", hello_runs.json());
+    let page = window_runs(&hello, page_dir.path(), "history-rows", false).await?;
+    eprintln!("bench: the first screen as a static page {}", page.json());
     let app = window_runs(app_bin, data.path(), "history-rows", with_namespace).await?;
     eprintln!("bench: Switchyard window {}", app.json());
-    Ok((app.json(), hello.json()))
+    let mut hello = hello_runs.json();
+    hello["static_first_screen"] = page.json();
+    Ok((app.json(), hello))
+}
+
+/// The first screen's page as the app shows it with its rows (scripts left out), and each of
+/// its stylesheets' rules: `[html, [[path, css], …]]`.
+const FIRST_SCREEN: &str = r#"
+const sheets = [];
+for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
+  sheets.push([new URL(link.href).pathname, Array.from(link.sheet.cssRules, r => r.cssText).join('\n')]);
+}
+const page = document.documentElement.cloneNode(true);
+page.querySelectorAll('script, link[rel="modulepreload"]').forEach(e => e.remove());
+return ['<!doctype html>\n' + page.outerHTML, sheets];
+"#;
+
+/// The mark the hello-world page sets, for the saved page: once the frame showing it is painted.
+const PAINTED_MARK: &str = "<script>requestAnimationFrame(() => { setTimeout(() => { \
+window.__switchyardMarks = { 'history-rows': performance.timeOrigin + performance.now() }; \
+}, 0); });</script>";
+
+/// Launch the app on `data`, wait for its rows, and save its first screen into `page` as a
+/// static page the hello-world window shows (bench/hello/src/main.rs): its HTML without
+/// scripts, with the mark script, and its stylesheets at their paths.
+async fn save_first_screen(app_bin: &Path, data: &Path, page: &Path) -> Result<()> {
+    let app = AppSession::start_app(app_bin, data).await?;
+    wait_mark(&app, "history-rows", Duration::from_secs(60)).await?;
+    let (html, sheets): (String, Vec<(String, String)>) = app
+        .driver
+        .execute(FIRST_SCREEN, vec![])
+        .await?
+        .convert()
+        .context("the first screen's page")?;
+    app.close().await?;
+    let at = html
+        .rfind("</body>")
+        .context("the first screen's page has no </body>")?;
+    std::fs::create_dir_all(page)?;
+    std::fs::write(
+        page.join("index.html"),
+        format!("{}{PAINTED_MARK}{}", &html[..at], &html[at..]),
+    )?;
+    for (path, css) in sheets {
+        let file = page.join(path.trim_start_matches('/'));
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(file, css)?;
+    }
+    Ok(())
 }

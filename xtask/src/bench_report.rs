@@ -180,6 +180,46 @@ fn window_rows_before(ui: &Value, rows: &mut Vec<Row>) {
         "",
         None,
     ));
+    // 1c: the same first screen as a static page, in the hello-world window (the floor of row 1
+    // for this page: what showing it costs WebKit with no script at all).
+    let page = &hello["static_first_screen"];
+    if page["cold_start"].is_object() {
+        let mut cell = format!(
+            "{}; in the page: → DOMContentLoaded {}, → painted {}",
+            ms_cell(&page["cold_start"]),
+            f(
+                &page["cold_start_parts"]["page_start_to_dom_content_loaded"],
+                "median_ms"
+            )
+            .map(ms)
+            .unwrap_or_else(|| "—".into()),
+            f(
+                &page["cold_start_parts"]["dom_content_loaded_to_mark"],
+                "median_ms"
+            )
+            .map(ms)
+            .unwrap_or_else(|| "—".into()),
+        );
+        if let Some(idle) = own_kb(&page["pss_idle"]) {
+            cell.push_str(&format!(
+                "; memory after 10 s idle {:.0} MiB ({} against the hello-world window)",
+                idle / 1024.0,
+                ratio_cell(ratio(Some(idle), own_kb(&hello["pss_idle"])))
+            ));
+        }
+        rows.push(row(
+            "1c. The same first screen as a static page (its HTML and stylesheets saved from the \
+             app's window, no script) in the hello-world window: launch → painted",
+            cell,
+            format!("hello-world window: {}", ms_cell(&hello["cold_start"])),
+            ratio_cell(ratio(
+                f(&page["cold_start"], "median_ms"),
+                f(&hello["cold_start"], "median_ms"),
+            )),
+            "informational (row 1 without the app's script)",
+            None,
+        ));
+    }
     // Judged on the window's own processes (app + WebKit); workerd is shown apart (memory_cell).
     let pss = |key: &str| ratio(own_kb(&app[key]), own_kb(&hello[key]));
     rows.push(row(
@@ -583,6 +623,42 @@ mod tests {
             memory[1].contains("20.0 MiB per 10,000 scripts"),
             "{memory:?}"
         );
+    }
+
+    #[test]
+    fn the_first_screen_as_a_static_page_is_shown_against_the_hello_world_window() {
+        let t = |m: f64| json!({"median_ms": m, "min_ms": m - 10.0, "max_ms": m + 10.0});
+        let app = json!({ "cold_start": t(800.0) });
+        let kb = |m: f64| json!({"runs": 2, "median_kb": m, "min_kb": m, "max_kb": m});
+        let hello = json!({
+            "cold_start": t(300.0),
+            "pss_idle": kb(250.0 * 1024.0),
+            "static_first_screen": {
+                "cold_start": t(450.0),
+                "cold_start_parts": {
+                    "page_start_to_dom_content_loaded": t(60.0),
+                    "dom_content_loaded_to_mark": t(40.0),
+                },
+                "pss_idle": kb(300.0 * 1024.0),
+            },
+        });
+        let mut rows = Vec::new();
+        window_rows_before(&json!({ "app": app, "hello": hello }), &mut rows);
+        let page = rows
+            .iter()
+            .find(|r| r[0].starts_with("1c."))
+            .expect("row 1c");
+        assert_eq!(page[3], "1.50×", "{page:?}");
+        assert!(page[1].starts_with("450 ms (440 ms–460 ms)"), "{page:?}");
+        assert!(page[1].contains("→ painted 40.0 ms"), "{page:?}");
+        assert!(page[1].contains("300 MiB (1.20× against"), "{page:?}");
+        // Without the saved page (an older report), no row.
+        let mut rows = Vec::new();
+        window_rows_before(
+            &json!({ "app": app, "hello": { "cold_start": t(300.0) } }),
+            &mut rows,
+        );
+        assert!(!rows.iter().any(|r| r[0].starts_with("1c.")), "{rows:?}");
     }
 
     #[test]
