@@ -1015,6 +1015,20 @@ async fn text_pages_agree(
     }
 }
 
+/// Row `i` of the text-search tests: four rows per second (sharing its millisecond), the
+/// services in turn, its id ending in `suffix` and `i`.
+fn text_row(i: i64, suffix: &str) -> Deployment {
+    let ms = 1_696_348_800_000 + (i / 4) * 1000;
+    let mut d = deployment(
+        ms,
+        ["gateway", "auth", "db"][(i % 3) as usize],
+        Environment::Production,
+        DeploymentStatus::Deployed,
+    );
+    d.id = format!("deploy_{ms}_{suffix}{i:04}");
+    d
+}
+
 /// A text search's pages are the profile's rows with a word starting with the text, newest
 /// first (ties by id, rows of one millisecond included), whether or not the cache also holds
 /// longer words starting with it: compared with the list filtered and ordered by hand, page by
@@ -1025,16 +1039,8 @@ async fn text_pages_are_every_word_starting_with_the_text_with_or_without_longer
     let store = Store::open_in(dir.path()).await.unwrap();
     let branches = ["hotfix/login", "hotfixes", "main", "release/zebra"];
     let authors = ["ana@example.com", "zebra@example.com", "Bob@Example.com"];
-    // Four rows per second, sharing its millisecond.
     let record = |i: i64, suffix: &str| {
-        let ms = 1_696_348_800_000 + (i / 4) * 1000;
-        let mut d = deployment(
-            ms,
-            ["gateway", "auth", "db"][(i % 3) as usize],
-            Environment::Production,
-            DeploymentStatus::Deployed,
-        );
-        d.id = format!("deploy_{ms}_{suffix}{i:04}");
+        let mut d = text_row(i, suffix);
         d.metadata.branch = branches[(i % 4) as usize].into();
         d.metadata.author = authors[(i % 3) as usize].into();
         d
@@ -1075,14 +1081,7 @@ async fn a_text_of_several_terms_finds_what_its_prefixes_find() {
     let store = Store::open_in(dir.path()).await.unwrap();
     let authors = ["ana@example.com", "zebra@example.org", "Bob@Example.com"];
     let record = |i: i64, suffix: &str| {
-        let ms = 1_696_348_800_000 + (i / 4) * 1000;
-        let mut d = deployment(
-            ms,
-            ["gateway", "auth", "db"][(i % 3) as usize],
-            Environment::Production,
-            DeploymentStatus::Deployed,
-        );
-        d.id = format!("deploy_{ms}_{suffix}{i:04}");
+        let mut d = text_row(i, suffix);
         d.metadata.branch = ["hotfix/login", "main", "release/v1.2"][(i % 3) as usize].into();
         d.metadata.author = authors[(i % 3) as usize].into();
         d.version_tag = Some(format!("v1.{}", i % 5));
