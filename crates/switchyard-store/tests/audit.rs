@@ -641,6 +641,12 @@ async fn text_pages_follow_time_order_when_entries_were_written_out_of_it() {
             .await
             .unwrap();
     }
+    text_pages_follow_time_order(&store).await;
+}
+
+/// A text search's pages (`gateway`), from an offset or after a cursor, are those of the whole
+/// list in time order, and each says its count, whatever order the entries were written in.
+async fn text_pages_follow_time_order(store: &Store) {
     let base = AuditFilter {
         text: Some("gateway".into()),
         ..Default::default()
@@ -692,4 +698,136 @@ async fn text_pages_follow_time_order_when_entries_were_written_out_of_it() {
             }
         }
     }
+}
+
+/// More than 64 entries written out of time order (a log filled in behind newer entries, as a
+/// bulk import or the bench's seed writes it): a text search's pages and counts are still those
+/// of the whole list in time order — at 64 such entries, past them, and as more arrive in order.
+#[tokio::test]
+async fn text_pages_follow_time_order_past_64_entries_written_out_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let target = |m: i64| if m % 3 == 0 { "gateway" } else { "db" };
+    let write = |ms: std::ops::Range<i64>| {
+        let store = &store;
+        async move {
+            for m in ms {
+                store
+                    .append_audit(&entry(m, "prod", "deploy.apply", target(m), "ok"))
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    // The newest two first, then 64 older ones, each written after a newer entry.
+    write(498..500).await;
+    write(0..64).await;
+    text_pages_follow_time_order(&store).await;
+    // The 65th, and more.
+    write(64..65).await;
+    text_pages_follow_time_order(&store).await;
+    write(65..300).await;
+    text_pages_follow_time_order(&store).await;
+    // In time order again, after them all, and one more written late.
+    write(600..640).await;
+    write(400..401).await;
+    text_pages_follow_time_order(&store).await;
+}
+
+/// The schema of the release before migration 0014 (migrations 1-13) with `entries` (minute,
+/// target) written in that order; opened by the store (upgraded): every entry is kept as it
+/// was, and a text search's pages and counts are those of the whole list in time order — the
+/// entries out of order found in the log at the upgrade, and those written after it.
+async fn upgraded_log_follows_time_order(entries: Vec<(i64, &str)>) {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+    use sqlx::Connection;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(switchyard_store::DB_FILE);
+    let mut conn = SqliteConnection::connect_with(
+        &SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true),
+    )
+    .await
+    .unwrap();
+    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations"
+    )))
+    .await
+    .unwrap();
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version <= 13)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&mut conn).await.unwrap();
+    for (at, target) in entries {
+        sqlx::query(
+            "INSERT INTO audit_log (at_ms, actor, profile_id, action, target, params, outcome,
+             message, duration_ms) VALUES (?, 'ana', 'prod', 'deploy.apply', ?, '{}', 'ok', NULL, 10)",
+        )
+        .bind(T0 + at * MINUTE)
+        .bind(target)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let written: Vec<(i64, i64, String)> =
+        sqlx::query_as("SELECT seq, at_ms, target FROM audit_log ORDER BY seq")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    conn.close().await.unwrap();
+
+    let store = Store::open(&path).await.unwrap();
+    let mut kept: Vec<(i64, i64, String)> = store
+        .query_audit(&AuditFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.seq, r.entry.at_ms, r.entry.target))
+        .collect();
+    kept.sort();
+    assert_eq!(kept, written, "every entry is kept as it was");
+    text_pages_follow_time_order(&store).await;
+    // Written after the upgrade: a match timed before most of the log, one among the newest.
+    for (at, target) in [(-30, "gateway"), (100, "gateway"), (5, "db")] {
+        store
+            .append_audit(&entry(at, "prod", "deploy.apply", target, "ok"))
+            .await
+            .unwrap();
+    }
+    text_pages_follow_time_order(&store).await;
+}
+
+/// Migration 0014 on a log written before it with a few entries out of time order.
+#[tokio::test]
+async fn entries_written_out_of_time_order_before_0014_are_found_at_the_upgrade() {
+    // As `text_pages_follow_time_order_when_entries_were_written_out_of_it` writes them.
+    let mut minutes: Vec<i64> = (0..120).collect();
+    minutes[60..80].reverse();
+    let entries = minutes
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let at = if i % 7 == 3 { m - 45 } else { m };
+            (at, if i % 3 == 0 { "gateway" } else { "db" })
+        })
+        .collect();
+    upgraded_log_follows_time_order(entries).await;
+}
+
+/// Migration 0014 on a log written before it with more than 64 entries out of time order (the
+/// newest first, then 150 older ones in order).
+#[tokio::test]
+async fn many_entries_written_out_of_time_order_before_0014_are_found_at_the_upgrade() {
+    let entries = (200..203)
+        .chain(0..150)
+        .map(|m| (m, if m % 3 == 0 { "gateway" } else { "db" }))
+        .collect();
+    upgraded_log_follows_time_order(entries).await;
 }

@@ -6,7 +6,9 @@
 //! copy of each is opened (and migrated), so a run costs seconds after the first. The searches
 //! are the bench's (crates/switchyard-ops/benches/engine.rs, 5b "text search" — another text
 //! with `SWITCHYARD_TIMING_TEXT` — and 5d "refused", whose "row 2,000" is row 1,800 of its 2,000
-//! counted), with the calls `Ops::history` and `Ops::audit_entries` make around them. The cases
+//! counted, and the every-entry page; on a log written in time order, and on one written as the
+//! bench writes it: the app's entries first, then the 100,000 older ones, each out of time
+//! order), with the calls `Ops::history` and `Ops::audit_entries` make around them. The cases
 //! are timed interleaved (A, B, A, B …), `SWITCHYARD_TIMING_ROUNDS` times: the machine's load
 //! drifts, so a variant is compared by adding it as another case (say, behind a temporary
 //! switch in the store), never with a run made at another time.
@@ -264,15 +266,30 @@ async fn history_text_search() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "timing: seeds 100,000 audit entries once"]
-async fn audit_text_search() {
-    let n = env_usize("SWITCHYARD_TIMING_AUDIT_ROWS", 100_000) as i64;
-    let store = seeded(
-        &format!("audit-{n}"),
-        |s| async move { seed_audit(&s, n).await },
-    )
-    .await;
+/// The bench's audit log as the bench really writes it (engine.rs: `audit_rows` runs after the
+/// app's own entries, written at "now"): `first` entries at now, then the `n` of [`seed_audit`],
+/// older than them, so each is written out of time order.
+async fn seed_audit_after_now(store: &Store, first: i64, n: i64) {
+    let now = 1_780_000_000_000;
+    for i in 0..first {
+        let entry = AuditEntry {
+            at_ms: now + i * 1_000,
+            actor: "ana".into(),
+            profile_id: P.to_owned(),
+            action: "history.sync".into(),
+            target: SERVICES[(i % 8) as usize].to_owned(),
+            params: serde_json::json!({ "window": i }),
+            outcome: "ok".into(),
+            message: None,
+            duration_ms: 250,
+        };
+        store.append_audit(&entry).await.unwrap();
+    }
+    seed_audit(store, n).await;
+}
+
+/// 5d on one log: the text's first page, its page at row 2,000 (keyset), the every-entry page.
+async fn audit_cases(name: &str, store: &Store) {
     let page = |offset: u32| AuditFilter {
         text: Some("refused".into()),
         limit: Some(200),
@@ -300,9 +317,13 @@ async fn audit_text_search() {
         }),
         ..page(deep_at)
     };
+    let every = AuditFilter {
+        limit: Some(200),
+        ..Default::default()
+    };
     let (rows, n, exact) = store.audit_page_counted(&deep, COUNT_BOUND).await.unwrap();
     eprintln!(
-        "audit: {total} counted first; page at {deep_at}: {} rows, count {n} (exact {exact})",
+        "{name}: {total} counted first; page at {deep_at}: {} rows, count {n} (exact {exact})",
         rows.len()
     );
     let rounds = env_usize("SWITCHYARD_TIMING_ROUNDS", 1000);
@@ -318,9 +339,38 @@ async fn audit_text_search() {
             store.audit_actions().await.unwrap();
         })
     };
+    let c = || -> Run<'_> {
+        Box::pin(async {
+            store.audit_page_counted(&every, COUNT_BOUND).await.unwrap();
+            store.audit_actions().await.unwrap();
+        })
+    };
+    eprintln!("{name}:");
     interleaved(
         rounds,
-        &[("first page", &a), ("page at row 2,000 (keyset)", &b)],
+        &[
+            ("text first page", &a),
+            ("text page at row 2,000 (keyset)", &b),
+            ("every entry", &c),
+        ],
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "timing: seeds 100,000 audit entries once"]
+async fn audit_text_search() {
+    let n = env_usize("SWITCHYARD_TIMING_AUDIT_ROWS", 100_000) as i64;
+    let first = env_usize("SWITCHYARD_TIMING_AUDIT_FIRST", 300) as i64;
+    let in_order = seeded(
+        &format!("audit-{n}"),
+        |s| async move { seed_audit(&s, n).await },
+    )
+    .await;
+    let bench = seeded(&format!("audit-{first}-then-{n}"), |s| async move {
+        seed_audit_after_now(&s, first, n).await
+    })
+    .await;
+    audit_cases("in time order", &in_order).await;
+    audit_cases("as the bench writes it", &bench).await;
 }
