@@ -352,9 +352,10 @@ fn times(r: Option<f64>) -> String {
 /// Row 9d, from the window benchmark's `tail` (tests/tests/bench_ui.rs `tail_to_window`).
 fn tail_row(ui: &Value) -> Row {
     const WHAT: &str = "9d. A request's console.log → the line shown in the window (the Logs area \
-        tailing gateway: tail API, the engine's logs session, IPC channel, the page's 100 ms \
-        batching, render and paint) vs the same line reaching a minimal trace-v1 WebSocket client \
-        of the tail API, in the same run";
+        tailing gateway: tail API, the engine's logs session, IPC channel, the page's batching \
+        (at once after a quiet moment, at most every 100 ms under a flood), render and paint) vs \
+        the same line reaching a minimal trace-v1 WebSocket client of the tail API, in the same \
+        run";
     let t = &ui["tail"];
     let not = |cell: String| row(WHAT, cell, "—".into(), "—".into(), TAIL_GOAL, None);
     if let Some(why) = t["skipped"].as_str() {

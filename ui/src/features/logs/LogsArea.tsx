@@ -23,7 +23,7 @@ import {
   IconTrash,
 } from '@tabler/icons-react';
 import { useMutation } from '@tanstack/react-query';
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 
 import { activeProfileOf } from '../../shell/environment';
 import { areaById } from '../../shell/areas';
@@ -58,6 +58,7 @@ import {
   shownJsonLines,
   shownText,
 } from './logModel';
+import { createBatcher } from './batcher';
 import { LogsTable } from './LogsTable';
 import './logs.css';
 
@@ -67,7 +68,10 @@ const NOT_SAVED: ErrorText = {
   nextStep: 'Save again to a folder you can write to, or use “Copy to clipboard”.',
 };
 
-/** New lines are taken in at most this often (a busy service sends many a second). */
+/**
+ * New lines are taken in at most this often (a busy service sends many a second); the first
+ * after a quiet moment at once.
+ */
 const FLUSH_MS = 100;
 
 const OUTCOMES: readonly { value: OutcomeFilter; label: string }[] = [
@@ -332,24 +336,19 @@ function LogsView({ profile, sandbox, target }: LogsViewProps) {
   };
 
   const [buffer, setBuffer] = useState<LogBuffer>(EMPTY_BUFFER);
-  const pending = useRef<LogLine[]>([]);
-  const flushTimer = useRef<number | null>(null);
-  const onLine = useCallback((line: LogLine) => {
-    pending.current.push(line);
-    flushTimer.current ??= window.setTimeout(() => {
-      flushTimer.current = null;
-      const batch = pending.current;
-      pending.current = [];
+  const [batcher] = useState(() =>
+    createBatcher<LogLine>((batch) => {
       setBuffer((b) => addLines(b, batch));
-    }, FLUSH_MS);
-  }, []);
+    }, FLUSH_MS),
+  );
+  const onLine = useCallback((line: LogLine) => {
+    batcher.push(line);
+  }, [batcher]);
   useEffect(
     () => () => {
-      if (flushTimer.current !== null) {
-        window.clearTimeout(flushTimer.current);
-      }
+      batcher.cancel();
     },
-    [],
+    [batcher],
   );
 
   const session = useLogsSession({ profileId: profile.id, services: chosen, enabled, onLine });
