@@ -288,7 +288,8 @@ async fn seed_audit_after_now(store: &Store, first: i64, n: i64) {
     seed_audit(store, n).await;
 }
 
-/// 5d on one log: the text's first page, its page at row 2,000 (keyset), the every-entry page.
+/// 5d on one log: the text's first page, its page at row 2,000 (keyset), the every-entry page,
+/// the action family "deploy.".
 async fn audit_cases(name: &str, store: &Store) {
     let page = |offset: u32| AuditFilter {
         text: Some("refused".into()),
@@ -345,6 +346,20 @@ async fn audit_cases(name: &str, store: &Store) {
             store.audit_actions().await.unwrap();
         })
     };
+    let action = AuditFilter {
+        action: Some("deploy.".into()),
+        limit: Some(200),
+        ..Default::default()
+    };
+    let d = || -> Run<'_> {
+        Box::pin(async {
+            store
+                .audit_page_counted(&action, COUNT_BOUND)
+                .await
+                .unwrap();
+            store.audit_actions().await.unwrap();
+        })
+    };
     eprintln!("{name}:");
     interleaved(
         rounds,
@@ -352,6 +367,7 @@ async fn audit_cases(name: &str, store: &Store) {
             ("text first page", &a),
             ("text page at row 2,000 (keyset)", &b),
             ("every entry", &c),
+            ("action deploy.", &d),
         ],
     )
     .await;
