@@ -66,7 +66,8 @@ impl Store {
     pub async fn append_audit(&self, entry: &AuditEntry) -> Result<i64, AppError> {
         let params = serde_json::to_string(&redact(&entry.params))
             .map_err(|e| internal("Writing the audit log", e))?;
-        let row = sqlx::query(
+        let row = crate::write_returning(
+            sqlx::query(
             "INSERT INTO audit_log (at_ms, actor, profile_id, action, target, params, outcome, message, duration_ms)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
         )
@@ -79,7 +80,9 @@ impl Store {
         .bind(&entry.outcome)
         .bind(&entry.message)
         .bind(entry.duration_ms)
-        .fetch_one(&self.pool)
+        ,
+            &self.pool,
+        )
         .await
         .map_err(db("Writing the audit log"))?;
         Ok(row.get(0))

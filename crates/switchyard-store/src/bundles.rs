@@ -152,7 +152,8 @@ impl Store {
         path: &str,
         now_ms: i64,
     ) -> Result<BundleRecord, AppError> {
-        let row = sqlx::query(
+        let row = crate::write_returning(
+            sqlx::query(
             "INSERT INTO bundles (sha256, size_bytes, path, created_ms, pruned_ms) VALUES (?, ?, ?, ?, NULL)
              ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, size_bytes = excluded.size_bytes,
              pruned_ms = NULL
@@ -162,7 +163,9 @@ impl Store {
         .bind(size_bytes)
         .bind(path)
         .bind(now_ms)
-        .fetch_one(&self.pool)
+        ,
+            &self.pool,
+        )
         .await
         .map_err(db("Indexing an archived bundle"))?;
         Ok(bundle_from_row(&row))

@@ -17,7 +17,6 @@
 //!   written by a newer Switchyard: it is refused before anything is written to it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::Serialize;
 use sqlx::migrate::MigrateError;
@@ -167,51 +166,23 @@ fn options(path: &Path) -> SqliteConnectOptions {
         // to do (error::busy).
         .busy_timeout(BUSY_TIMEOUT)
         // A log restarted after a checkpoint gives its file back down to this size.
-        .pragma("journal_size_limit", WAL_CHECKPOINT_BYTES.to_string())
+        .pragma("journal_size_limit", WAL_FILE_LIMIT_BYTES.to_string())
 }
 
-/// The write-ahead log's size past which a connection going back to the pool copies it into
-/// the database (SQLite's own automatic checkpoint is at 1,000 pages, about as much).
-const WAL_CHECKPOINT_BYTES: u64 = 4 << 20;
-
-/// Keep the write-ahead log bounded. SQLite checkpoints by itself only when a statement runs to
-/// its end, and sqlx stops a statement read for one row (`fetch_one`, `fetch_optional`) after
-/// that row: a write that returns its row (`INSERT … RETURNING`) commits without ever
-/// checkpointing, and a store written that way grew its log by every page each write touched
-/// until it was closed. Checked on each connection's release, whatever the statement was: one
-/// `stat` of the log, and past the bound a checkpoint that also restarts the log and empties its
-/// file. (A passive one is not enough: a write begun on another connection while it runs keeps
-/// the log from restarting, and under steady writes it never does.) It waits, up to the busy
-/// timeout, for readers and a writer to finish; a checkpoint already running elsewhere is
-/// left to do the work.
-async fn checkpoint_if_large(conn: &mut SqliteConnection, wal: &Path) {
-    let len = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
-    if len <= WAL_CHECKPOINT_BYTES {
-        return;
-    }
-    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut *conn)
-        .await
-    {
-        // Not fatal: the log stays as it is until a later release manages it.
-        tracing::warn!(wal = %wal.display(), bytes = len, error = %e, "the write-ahead log could not be checkpointed");
-    }
-}
+/// What a restarted write-ahead log's file is cut back to (SQLite's automatic checkpoint is at
+/// 1,000 pages, about as much; a read that lasts can make the log grow past it meanwhile).
+const WAL_FILE_LIMIT_BYTES: u64 = 4 << 20;
 
 /// Whether a connection going back to the pool is fit for the next caller. When SQLite rolls
 /// a transaction back by itself (it may on SQLITE_FULL and I/O errors), sqlx's own ROLLBACK then
 /// fails and it keeps counting the transaction as open: every later `BEGIN` on that connection
 /// would fail ("non-zero transaction depth"), so a full disk, once freed, would still break
 /// saves. Such a connection is closed instead (the pool opens a new one).
-async fn settled(conn: &mut SqliteConnection, wal: &Path) -> Result<bool, sqlx::Error> {
+async fn settled(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
     use sqlx::TransactionManager;
     // Runs after any rollback queued by a dropped transaction.
     conn.ping().await?;
-    if sqlx::sqlite::SqliteTransactionManager::get_transaction_depth(conn) != 0 {
-        return Ok(false);
-    }
-    checkpoint_if_large(conn, wal).await;
-    Ok(true)
+    Ok(sqlx::sqlite::SqliteTransactionManager::get_transaction_depth(conn) == 0)
 }
 
 /// Check the file on one connection of its own, closed before anything else happens to the
@@ -245,13 +216,9 @@ async fn open_checked(path: &Path) -> Result<Opened, AppError> {
         }
     }
 
-    let wal: Arc<Path> = with_suffix(path, "-wal").into();
     let pool = match SqlitePoolOptions::new()
         .max_connections(4)
-        .after_release(move |conn, _| {
-            let wal = wal.clone();
-            Box::pin(async move { settled(conn, &wal).await })
-        })
+        .after_release(|conn, _| Box::pin(async move { settled(conn).await }))
         .connect_with(options(path))
         .await
     {

@@ -41,17 +41,19 @@ const MAX_WINDOW_SAMPLES: i64 = 250_000;
 impl Store {
     /// Write a note; its id.
     pub async fn add_timeline_note(&self, note: &NewTimelineNote) -> Result<i64, AppError> {
-        let row = sqlx::query(
-            "INSERT INTO timeline_notes (profile_id, at_ms, written_ms, author, text, run_id)
+        let row = crate::write_returning(
+            sqlx::query(
+                "INSERT INTO timeline_notes (profile_id, at_ms, written_ms, author, text, run_id)
              VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(&note.profile_id)
+            .bind(note.at_ms)
+            .bind(note.written_ms)
+            .bind(&note.author)
+            .bind(&note.text)
+            .bind(&note.run_id),
+            &self.pool,
         )
-        .bind(&note.profile_id)
-        .bind(note.at_ms)
-        .bind(note.written_ms)
-        .bind(&note.author)
-        .bind(&note.text)
-        .bind(&note.run_id)
-        .fetch_one(&self.pool)
         .await
         .map_err(db("Saving the note"))?;
         Ok(row.get(0))

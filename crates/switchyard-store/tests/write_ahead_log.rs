@@ -17,10 +17,26 @@ use switchyard_store::{AuditEntry, NewTimelineNote, Store, DB_FILE};
 /// leaves it past 100 MB.
 const BOUND: u64 = 16 << 20;
 
+const T0: i64 = 1_700_000_000_000;
+
 fn wal_len(dir: &Path) -> u64 {
     std::fs::metadata(dir.join(format!("{DB_FILE}-wal")))
         .map(|m| m.len())
         .unwrap_or(0)
+}
+
+fn entry(i: i64) -> AuditEntry {
+    AuditEntry {
+        at_ms: T0 + i * 1_000,
+        actor: "ana".into(),
+        profile_id: "prod".into(),
+        action: "deploy.run".into(),
+        target: "gateway".into(),
+        params: json!({ "reason": format!("release {i}") }),
+        outcome: "ok".into(),
+        message: None,
+        duration_ms: 10,
+    }
 }
 
 #[tokio::test]
@@ -28,30 +44,16 @@ async fn the_write_ahead_log_stays_small_while_the_store_is_open_and_keeps_every
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_in(dir.path()).await.unwrap();
     const ENTRIES: i64 = 2_000;
-    let t0 = 1_700_000_000_000;
     let mut largest = 0;
     for i in 0..ENTRIES {
         // The three writes that return their row: an audit entry, a note, a bundle indexed.
-        store
-            .append_audit(&AuditEntry {
-                at_ms: t0 + i * 1_000,
-                actor: "ana".into(),
-                profile_id: "prod".into(),
-                action: "deploy.run".into(),
-                target: "gateway".into(),
-                params: json!({ "reason": format!("release {i}") }),
-                outcome: "ok".into(),
-                message: None,
-                duration_ms: 10,
-            })
-            .await
-            .unwrap();
+        store.append_audit(&entry(i)).await.unwrap();
         if i % 10 == 0 {
             store
                 .add_timeline_note(&NewTimelineNote {
                     profile_id: "prod".into(),
-                    at_ms: t0 + i * 1_000,
-                    written_ms: t0 + i * 1_000,
+                    at_ms: T0 + i * 1_000,
+                    written_ms: T0 + i * 1_000,
                     author: "ana".into(),
                     text: format!("note {i}"),
                     run_id: None,
@@ -59,7 +61,7 @@ async fn the_write_ahead_log_stays_small_while_the_store_is_open_and_keeps_every
                 .await
                 .unwrap();
             store
-                .put_bundle(&format!("{i:064x}"), 1_024, "bundles/x", t0 + i)
+                .put_bundle(&format!("{i:064x}"), 1_024, "bundles/x", T0 + i)
                 .await
                 .unwrap();
         }
@@ -77,12 +79,57 @@ async fn the_write_ahead_log_stays_small_while_the_store_is_open_and_keeps_every
     let store = Store::open_in(dir.path()).await.unwrap();
     assert_eq!(store.count_audit(&every).await.unwrap(), ENTRIES as u64);
     let (_, notes) = store
-        .timeline_notes("prod", t0, t0 + ENTRIES * 1_000, 1)
+        .timeline_notes("prod", T0, T0 + ENTRIES * 1_000, 1)
         .await
         .unwrap();
     assert_eq!(notes, (ENTRIES / 10) as u64);
     assert_eq!(
         store.bundles().await.unwrap().len(),
         (ENTRIES / 10) as usize
+    );
+}
+
+/// A read that lasts (an export on another connection) keeps SQLite from restarting the log; the
+/// writes meanwhile neither fail nor each wait for it, and once it ends the log comes back down
+/// within the next few MB written.
+#[tokio::test]
+async fn a_lasting_read_holds_the_log_back_only_while_it_lasts() {
+    use sqlx::{Connection, Executor};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    store.append_audit(&entry(0)).await.unwrap();
+
+    // Another connection reads in a transaction it keeps open: its snapshot pins the log.
+    let url = format!("sqlite://{}", dir.path().join(DB_FILE).display());
+    let mut reader = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    reader.execute("BEGIN").await.unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&mut reader)
+        .await
+        .unwrap();
+    assert_eq!(seen, 1);
+
+    // ~60 MB of log while the read lasts. Were each write to wait out the busy timeout (5 s)
+    // for the reader, this would take hours.
+    for i in 1..=1_000 {
+        store.append_audit(&entry(i)).await.unwrap();
+    }
+    let held = wal_len(dir.path());
+    assert!(held > BOUND, "the lasting read held {held} bytes of log");
+
+    reader.execute("COMMIT").await.unwrap();
+    reader.close().await.unwrap();
+    // The next try comes once the log has grown by the bound again (~64 entries).
+    for i in 1_001..=1_100 {
+        store.append_audit(&entry(i)).await.unwrap();
+    }
+    let after = wal_len(dir.path());
+    assert!(
+        after <= BOUND,
+        "the log stayed at {after} bytes after the read ended (bound {BOUND})"
+    );
+    assert_eq!(
+        store.count_audit(&AuditFilter::default()).await.unwrap(),
+        1_101
     );
 }
