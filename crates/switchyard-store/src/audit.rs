@@ -68,19 +68,18 @@ impl Store {
             .map_err(|e| internal("Writing the audit log", e))?;
         let row = crate::write_returning(
             sqlx::query(
-            "INSERT INTO audit_log (at_ms, actor, profile_id, action, target, params, outcome, message, duration_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-        )
-        .bind(entry.at_ms)
-        .bind(&entry.actor)
-        .bind(&entry.profile_id)
-        .bind(&entry.action)
-        .bind(&entry.target)
-        .bind(params)
-        .bind(&entry.outcome)
-        .bind(&entry.message)
-        .bind(entry.duration_ms)
-        ,
+                "INSERT INTO audit_log (at_ms, actor, profile_id, action, target, params, outcome, message, duration_ms)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            )
+            .bind(entry.at_ms)
+            .bind(&entry.actor)
+            .bind(&entry.profile_id)
+            .bind(&entry.action)
+            .bind(&entry.target)
+            .bind(params)
+            .bind(&entry.outcome)
+            .bind(&entry.message)
+            .bind(entry.duration_ms),
             &self.pool,
         )
         .await

@@ -154,16 +154,15 @@ impl Store {
     ) -> Result<BundleRecord, AppError> {
         let row = crate::write_returning(
             sqlx::query(
-            "INSERT INTO bundles (sha256, size_bytes, path, created_ms, pruned_ms) VALUES (?, ?, ?, ?, NULL)
-             ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, size_bytes = excluded.size_bytes,
-             pruned_ms = NULL
-             RETURNING sha256, size_bytes, path, created_ms, pruned_ms",
-        )
-        .bind(sha256)
-        .bind(size_bytes)
-        .bind(path)
-        .bind(now_ms)
-        ,
+                "INSERT INTO bundles (sha256, size_bytes, path, created_ms, pruned_ms) VALUES (?, ?, ?, ?, NULL)
+                 ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, size_bytes = excluded.size_bytes,
+                 pruned_ms = NULL
+                 RETURNING sha256, size_bytes, path, created_ms, pruned_ms",
+            )
+            .bind(sha256)
+            .bind(size_bytes)
+            .bind(path)
+            .bind(now_ms),
             &self.pool,
         )
         .await
