@@ -130,13 +130,20 @@ async fn scenario(app: &AppSession, work: &Path) -> Result<()> {
         .await?;
     app.click_button("Read bindings").await?;
     app.by_role("table", "Service bindings").await?;
-    app.click_button("Add a binding").await?;
-    let rows = app.accessible_names("textbox").await?;
-    let name_field = rows
+    // The new row, once it is there: an unnamed row is labelled by its place ("binding 3").
+    // (Names read at once after the click may still be the old rows': a CI run once ended with
+    // the template's first binding renamed instead.)
+    let named = app
+        .accessible_names("textbox")
+        .await?
         .iter()
-        .rfind(|n| n.starts_with("Name of "))
-        .context("no row for the new binding")?
-        .clone();
+        .filter(|n| n.starts_with("Name of "))
+        .count();
+    app.click_button("Add a binding").await?;
+    let name_field = format!("Name of binding {}", named + 1);
+    app.by_role("textbox", &name_field)
+        .await
+        .context("no row for the new binding")?;
     app.fill(&name_field, "AUTH_SERVICE").await?;
     app.fill("Service of AUTH_SERVICE", "auth").await?;
     app.click_button("Review changes").await?;
