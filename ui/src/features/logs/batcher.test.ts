@@ -37,6 +37,19 @@ describe('log line batching', () => {
     expect(batches.flat()).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
 
+  it('does not hold lines back when the wall clock is set back', () => {
+    const batches: string[][] = [];
+    const batcher = createBatcher<string>((b) => batches.push(b), 100);
+    batcher.push('a');
+    vi.advanceTimersByTime(0);
+    // The machine's clock is corrected an hour back; the next line still shows at once.
+    vi.setSystemTime(Date.now() - 3_600_000);
+    vi.advanceTimersByTime(200);
+    batcher.push('b');
+    vi.advanceTimersByTime(0);
+    expect(batches).toEqual([['a'], ['b']]);
+  });
+
   it('delivers nothing once cancelled', () => {
     const batches: string[][] = [];
     const batcher = createBatcher<string>((b) => batches.push(b), 100);
