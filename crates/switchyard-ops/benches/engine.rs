@@ -501,6 +501,59 @@ async fn seed_audit_log(ops: &Ops) {
     );
 }
 
+/// The health monitor's samples over the last 24 hours, as the app leaves them with its default
+/// interval (every target checked every 30 s, kept raw for a day): each target found by one real
+/// check, up but for a 5-minute outage of one target every 4 hours, the last check just before
+/// `now`. Returns the targets, the samples written and the changes among them (each outage's
+/// start and end).
+async fn seed_health_day(ops: &Ops, now: i64) -> (usize, usize, usize) {
+    const EVERY_MS: i64 = 30_000;
+    const DAY_MS: i64 = 86_400_000;
+    const OUTAGE_EVERY_MS: i64 = 4 * 3_600_000;
+    const OUTAGE_MS: i64 = 5 * 60_000;
+    let board = ops
+        .check_health(SANDBOX_PROFILE_ID, 5_000)
+        .await
+        .expect("the sandbox's health is checked");
+    let targets: Vec<String> = board.results.iter().map(|r| r.name.clone()).collect();
+    let (mut written, mut changes) = (0, 0);
+    let mut at = now - DAY_MS + EVERY_MS;
+    while at < now - EVERY_MS {
+        let since = at - (now - DAY_MS);
+        // Outage k (one every 4 hours, from the 2nd hour) takes target k down for 5 minutes.
+        let k = (since - 2 * 3_600_000).div_euclid(OUTAGE_EVERY_MS);
+        let into = (since - 2 * 3_600_000).rem_euclid(OUTAGE_EVERY_MS);
+        let samples: Vec<switchyard_store::HealthSample> = targets
+            .iter()
+            .enumerate()
+            .map(|(i, target)| {
+                let down = k >= 0 && i as i64 == k % targets.len() as i64 && into < OUTAGE_MS;
+                if down && into < EVERY_MS {
+                    changes += 2;
+                }
+                switchyard_store::HealthSample {
+                    target: target.clone(),
+                    at_ms: at,
+                    state: if down {
+                        switchyard_store::HealthState::Down
+                    } else {
+                        switchyard_store::HealthState::Up
+                    },
+                    http_status: Some(if down { 503 } else { 200 }),
+                    latency_ms: Some(5 + (at / EVERY_MS) % 20),
+                }
+            })
+            .collect();
+        written += samples.len();
+        ops.store()
+            .insert_health_samples(SANDBOX_PROFILE_ID, &samples)
+            .await
+            .expect("the health samples are stored");
+        at += EVERY_MS;
+    }
+    (targets.len(), written, changes)
+}
+
 /// The Audit area's first page of a filter and its page at row 2,000 (after the last entry of
 /// the tenth page, keyset; its offset only for the count), 100 times each: the filter's total and
 /// both timings.
@@ -626,8 +679,16 @@ async fn audit_rows(report: &mut Report, ops: &Ops) {
 
     // The Timeline tab asks the newest page of 200 items, then the page before its first item
     // ("Show earlier items"); the whole window (the Markdown, the incident report) is timed
-    // apart, not a view query.
-    let mut cells = Vec::new();
+    // apart, not a view query. The app's health monitor has checked every 30 s all day.
+    let t = Instant::now();
+    let (targets, samples, changes) = seed_health_day(ops, now).await;
+    eprintln!(
+        "bench: seeded {samples} health samples ({targets} targets, {changes} changes) in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let mut cells = vec![format!(
+        "with the health monitor's last 24 hours ({targets} targets checked every 30 s: {samples} samples, {changes} of them changes)"
+    )];
     let mut worst: f64 = 0.0;
     let mut first = None;
     for (name, span) in [("last hour", 3_600_000_i64), ("last 24 hours", 86_400_000)] {
@@ -740,6 +801,12 @@ async fn main() {
             slowest_single = slowest_single.max(stats(&t)["median_ms"].as_f64().unwrap_or(0.0));
         }
         let app = time_async(7, || ops.check_health(SANDBOX_PROFILE_ID, 5_000)).await;
+        // The same sweep in an app that has checked every 30 s for a day (its samples kept
+        // raw for a day): what an operator's window does after a day open.
+        let day_ops = open_ops(&work.path().join("health-day"), &d).await;
+        let (_, day_samples, _) =
+            seed_health_day(&day_ops, chrono::Utc::now().timestamp_millis()).await;
+        let day = stats(&time_async(7, || day_ops.check_health(SANDBOX_PROFILE_ID, 5_000)).await);
         let loop_script = format!(
             "for url in {}; do curl -s -o /dev/null -w '%{{http_code}}' \"$url\" >/dev/null; done",
             urls.join(" ")
@@ -751,6 +818,8 @@ async fn main() {
                 let sweep = app["median_ms"].as_f64().unwrap_or(f64::NAN);
                 let vs_single = sweep / slowest_single;
                 let vs_loop = sweep / base["median_ms"].as_f64().unwrap_or(f64::NAN);
+                let day_sweep = day["median_ms"].as_f64().unwrap_or(f64::NAN);
+                let day_vs_single = day_sweep / slowest_single;
                 report.row(
                 "health-sweep",
                 "3. Health sweep: 8 services at 200 ms injected latency (the engine also checks the dispatcher and the Deploy API)",
@@ -761,8 +830,9 @@ async fn main() {
                 report.extend(json!({
                 "slowest_single_ms": slowest_single,
                 "ratio_to_slowest_single": vs_single,
-                "ratio_text": format!("{vs_loop:.2}× the loop; {vs_single:.2}× the slowest single check ({slowest_single:.0} ms)"),
-                "met": vs_single <= 1.25,
+                "ratio_text": format!("{vs_loop:.2}× the loop; {vs_single:.2}× the slowest single check ({slowest_single:.0} ms); after a day of checks every 30 s ({day_samples} samples kept): {day_sweep:.0} ms ({:.0}–{:.0}), {day_vs_single:.2}× the slowest single check", day["min_ms"].as_f64().unwrap_or(f64::NAN), day["max_ms"].as_f64().unwrap_or(f64::NAN)),
+                "after_a_day": day,
+                "met": vs_single <= 1.25 && day_vs_single <= 1.25,
             }));
             }
             Err(e) => report.skipped("health-sweep", "3. Health sweep", &e),

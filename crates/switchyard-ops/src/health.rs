@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 use switchyard_clients::{HealthProber, ProbeResult, ProbeState, ProbeTarget};
 use switchyard_core::{AppError, Profile, RunbookSection};
-use switchyard_store::{AuditEntry, HealthSample, HealthState};
+use switchyard_store::{AuditEntry, HealthRun, HealthSample, HealthState};
 
 use crate::Ops;
 
@@ -71,6 +71,15 @@ impl HealthStatus {
             HealthState::Up => HealthStatus::Up,
             HealthState::UpNeedsKey => HealthStatus::UpNeedsKey,
             HealthState::Degraded | HealthState::Down => HealthStatus::Down,
+        }
+    }
+
+    /// The stored states read as this status.
+    fn stored_states(self) -> &'static [HealthState] {
+        match self {
+            HealthStatus::Up => &[HealthState::Up],
+            HealthStatus::UpNeedsKey => &[HealthState::UpNeedsKey],
+            HealthStatus::Down => &[HealthState::Degraded, HealthState::Down],
         }
     }
 
@@ -294,16 +303,23 @@ impl Ops {
         let mut results = Vec::with_capacity(answers.len());
         let window_ms = i64::from(self.correlation_window_minutes().await) * MINUTE_MS;
         for ((kind, _), answer) in targets.iter().zip(answers) {
-            let history = self
+            // The last sample kept and how long the target had been in the state found now
+            // (a few seeks, not the day of checks).
+            let run = self
                 .store
-                .health_samples(profile_id, &answer.name, now - RAW_RETENTION_MS)
+                .health_run(
+                    profile_id,
+                    &answer.name,
+                    now - RAW_RETENTION_MS,
+                    HealthStatus::from_probe(answer.state).stored_states(),
+                )
                 .await?;
-            let mut r = row(*kind, answer, &history, now);
+            let mut r = row(*kind, answer, &run, now);
             if r.kind == HealthTargetKind::Service && r.state == HealthStatus::Down {
-                let since = failing_since(&history, now);
+                let since = failing_since(&run, now);
                 // Just turned down (or first seen down): ask the Deploy API for the service's
                 // newest deployments, so one made by CI or a colleague is known too.
-                if r.changed || history.is_empty() {
+                if r.changed || run.newest.is_none() {
                     self.refresh_recent_deployments(&profile, &r.name).await;
                 }
                 r.suspect = self
@@ -486,14 +502,12 @@ impl Ops {
     }
 }
 
-fn row(
-    kind: HealthTargetKind,
-    answer: ProbeResult,
-    history: &[HealthSample],
-    now: i64,
-) -> ServiceHealth {
+fn row(kind: HealthTargetKind, answer: ProbeResult, run: &HealthRun, now: i64) -> ServiceHealth {
     let state = HealthStatus::from_probe(answer.state);
-    let previous_state = history.last().map(|s| HealthStatus::from_stored(s.state));
+    let previous_state = run
+        .newest
+        .as_ref()
+        .map(|s| HealthStatus::from_stored(s.state));
     let changed = previous_state.is_some_and(|p| p != state);
     let mut runbook = answer.runbook;
     let mut detail = answer.detail;
@@ -514,7 +528,7 @@ fn row(
         runbook,
         changed,
         previous_state,
-        last_change_ms: last_change(history, state, now),
+        last_change_ms: last_change(run, now),
         suspect: None,
     }
 }
@@ -666,15 +680,27 @@ mod tests {
 
     #[test]
     fn last_change_is_the_start_of_the_current_streak() {
-        let h = [
-            sample(10, HealthState::Up),
-            sample(20, HealthState::Down),
-            sample(30, HealthState::Down),
-        ];
-        assert_eq!(last_change(&h, HealthStatus::Down, 40), Some(20));
-        assert_eq!(last_change(&h, HealthStatus::Up, 40), Some(40));
-        assert_eq!(last_change(&h[1..], HealthStatus::Down, 40), None);
-        assert_eq!(last_change(&[], HealthStatus::Up, 40), None);
+        // Up at 10, down at 20 and 30; checked at 40.
+        let run = |started_ms, after_other| HealthRun {
+            newest: Some(sample(30, HealthState::Down)),
+            started_ms,
+            after_other,
+        };
+        // Down now: down since 20.
+        assert_eq!(last_change(&run(Some(20), true), 40), Some(20));
+        assert_eq!(failing_since(&run(Some(20), true), 40), 20);
+        // Up now: it changed with this check.
+        assert_eq!(last_change(&run(None, false), 40), Some(40));
+        // Down at 20 and 30 only: down for as long as is known, no change seen.
+        assert_eq!(last_change(&run(Some(20), false), 40), None);
+        assert_eq!(failing_since(&run(Some(20), false), 40), 20);
+        let nothing = HealthRun {
+            newest: None,
+            started_ms: None,
+            after_other: false,
+        };
+        assert_eq!(last_change(&nothing, 40), None);
+        assert_eq!(failing_since(&nothing, 40), 40);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Health samples, with retention and down-sampling into fixed-width buckets.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row, Sqlite};
 use switchyard_core::AppError;
 
 use crate::error::db;
@@ -42,6 +42,14 @@ impl HealthState {
     }
 }
 
+/// Every state a sample is stored in.
+const ALL_STATES: [HealthState; 4] = [
+    HealthState::Up,
+    HealthState::UpNeedsKey,
+    HealthState::Degraded,
+    HealthState::Down,
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthSample {
     pub target: String,
@@ -49,6 +57,20 @@ pub struct HealthSample {
     pub state: HealthState,
     pub http_status: Option<i64>,
     pub latency_ms: Option<i64>,
+}
+
+/// A target's newest sample, and the run of samples in some states that ends with it: how long
+/// the target has been in its state (see [`Store::health_run`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthRun {
+    /// The newest sample since the time asked.
+    pub newest: Option<HealthSample>,
+    /// The time of the first sample of the run of samples in the states asked that ends with
+    /// the newest; `None` when the newest is in none of them (or there is none).
+    pub started_ms: Option<i64>,
+    /// A sample in another state comes before the run (since the time asked): the run began
+    /// at `started_ms`; else it reaches back to the oldest sample kept.
+    pub after_other: bool,
 }
 
 /// Samples of one target over `width_ms` from `bucket_ms`, after down-sampling.
@@ -120,6 +142,98 @@ impl Store {
                 latency_ms: r.get(4),
             })
             .collect())
+    }
+
+    /// The newest sample of `target` since `since_ms` and the run of samples in `states` that
+    /// ends with it ([`HealthRun`]), found with a few seeks (the newest sample in each other
+    /// state, then the sample after the latest of them) instead of reading the run, which is
+    /// every check of the day for a target that has not changed.
+    pub async fn health_run(
+        &self,
+        profile_id: &str,
+        target: &str,
+        since_ms: i64,
+        states: &[HealthState],
+    ) -> Result<HealthRun, AppError> {
+        let what = "Reading health samples";
+        let newest = sqlx::query(
+            "SELECT target, at_ms, state, http_status, latency_ms FROM health_samples
+             WHERE profile_id = ? AND target = ? AND at_ms >= ?
+             ORDER BY at_ms DESC, rowid DESC LIMIT 1",
+        )
+        .bind(profile_id)
+        .bind(target)
+        .bind(since_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db(what))?
+        .map(|r| HealthSample {
+            target: r.get(0),
+            at_ms: r.get(1),
+            state: HealthState::parse(&r.get::<String, _>(2)),
+            http_status: r.get(3),
+            latency_ms: r.get(4),
+        });
+        let Some(last) = newest.as_ref().filter(|n| states.contains(&n.state)) else {
+            return Ok(HealthRun {
+                newest,
+                started_ms: None,
+                after_other: false,
+            });
+        };
+        // The latest sample in any other state (a state is stored as `as_str` writes it;
+        // anything else reads as down): one seek per state down the state index.
+        let others: Vec<&str> = ALL_STATES
+            .iter()
+            .filter(|s| !states.contains(s))
+            .map(|s| s.as_str())
+            .collect();
+        let mut other_at: Option<i64> = None;
+        if !others.is_empty() {
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT MAX(at) FROM (");
+            for (i, state) in others.iter().enumerate() {
+                if i > 0 {
+                    q.push(" UNION ALL ");
+                }
+                q.push("SELECT (SELECT at_ms FROM health_samples INDEXED BY health_samples_by_state WHERE profile_id = ")
+                    .push_bind(profile_id.to_owned())
+                    .push(" AND target = ")
+                    .push_bind(target.to_owned())
+                    .push(" AND state = ")
+                    .push_bind(*state)
+                    .push(" AND at_ms >= ")
+                    .push_bind(since_ms)
+                    .push(" AND at_ms <= ")
+                    .push_bind(last.at_ms)
+                    .push(" ORDER BY at_ms DESC LIMIT 1) AS at");
+            }
+            q.push(")");
+            other_at = q
+                .build()
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db(what))?
+                .get(0);
+        }
+        // The run's first sample: the first after that one (or the oldest kept).
+        let started: i64 = sqlx::query(
+            "SELECT at_ms FROM health_samples
+             WHERE profile_id = ? AND target = ? AND at_ms >= ? AND at_ms > ?
+             ORDER BY at_ms, rowid LIMIT 1",
+        )
+        .bind(profile_id)
+        .bind(target)
+        .bind(since_ms)
+        .bind(other_at.unwrap_or(i64::MIN))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db(what))?
+        .map_or(last.at_ms, |r| r.get(0));
+        Ok(HealthRun {
+            started_ms: Some(started),
+            after_other: other_at.is_some(),
+            newest,
+        })
     }
 
     /// Down-sampled history of `target` since `since_ms`, oldest first.

@@ -33,7 +33,7 @@ pub use deployments::{
     DeploymentFilter, HistorySort, HistorySortKey, SyncWindow, SyncWindowState, UpsertReport,
     COUNT_BOUND,
 };
-pub use health::{HealthBucket, HealthSample, HealthState};
+pub use health::{HealthBucket, HealthRun, HealthSample, HealthState};
 pub use journal::{JournalEntry, JournalResolution, JournalStage};
 pub use log_excerpts::{
     LogExcerpt, LogExcerptLine, NewLogExcerptLine, LOG_EXCERPT_ROWS_PER_PROFILE,

@@ -1,6 +1,6 @@
 //! The incident timeline's own records — notes written at a time and the items pinned (by their
-//! stable ids) — and the reads the timeline needs across a window: the health samples of every
-//! target of a profile, and each target's state just before the window.
+//! stable ids) — and the reads the timeline needs across a window: each target's state just
+//! before the window, and the health samples in it where that state changes.
 
 use serde::Serialize;
 use sqlx::Row;
@@ -34,8 +34,8 @@ pub struct TimelineNoteRecord {
     pub run_id: Option<String>,
 }
 
-/// At most this many raw health samples are read for one window (about a week of checks every
-/// 30 s of a dozen targets); older raw samples are folded into buckets anyway.
+/// At most this many health changes are read for one window (a target going down and up at
+/// every check for a week, every 30 s); older raw samples are folded into buckets anyway.
 const MAX_WINDOW_SAMPLES: i64 = 250_000;
 
 impl Store {
@@ -161,47 +161,67 @@ impl Store {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    /// Every raw health sample of a profile in `[since_ms, until_ms)`, by target then time.
-    pub async fn health_samples_between(
+    /// The health samples a timeline of `[since_ms, until_ms)` needs to show each target going
+    /// down and coming back up, without reading every check: the state each target was in when
+    /// the window opened (its last sample in `[lookback_ms, since_ms)`, if any), and the samples
+    /// in the window where that can change — each target's first, and every one whose state is
+    /// down while the one before it was not, or the other way round (`changed`, kept by the
+    /// trigger of migration 0015). Both by target then time. A seek per target and a walk of
+    /// the changes: the checks between them are not read.
+    pub async fn health_changes(
         &self,
         profile_id: &str,
+        lookback_ms: i64,
         since_ms: i64,
         until_ms: i64,
-    ) -> Result<Vec<HealthSample>, AppError> {
+    ) -> Result<(Vec<HealthSample>, Vec<HealthSample>), AppError> {
         let rows = sqlx::query(
-            "SELECT target, at_ms, state, http_status, latency_ms FROM health_samples
-             WHERE profile_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY target, at_ms LIMIT ?",
+            "WITH RECURSIVE targets (target) AS (
+                 SELECT MIN(target) FROM health_samples WHERE profile_id = ?1
+                 UNION ALL
+                 SELECT (SELECT MIN(target) FROM health_samples
+                         WHERE profile_id = ?1 AND target > targets.target)
+                 FROM targets WHERE targets.target IS NOT NULL
+             ),
+             before (id) AS (
+                 SELECT (SELECT rowid FROM health_samples
+                         WHERE profile_id = ?1 AND target = targets.target
+                           AND at_ms >= ?2 AND at_ms < ?3
+                         ORDER BY at_ms DESC, rowid DESC LIMIT 1)
+                 FROM targets WHERE targets.target IS NOT NULL
+             ),
+             inside (id) AS (
+                 SELECT (SELECT rowid FROM health_samples
+                         WHERE profile_id = ?1 AND target = targets.target
+                           AND at_ms >= ?3 AND at_ms < ?4
+                         ORDER BY at_ms, rowid LIMIT 1)
+                 FROM targets WHERE targets.target IS NOT NULL
+                 UNION
+                 SELECT id FROM (SELECT rowid AS id FROM health_samples
+                                 WHERE profile_id = ?1 AND changed = 1
+                                   AND at_ms >= ?3 AND at_ms < ?4
+                                 LIMIT ?5)
+             )
+             SELECT target, at_ms, state, http_status, latency_ms, 0 AS opening, rowid
+             FROM health_samples WHERE rowid IN (SELECT id FROM before)
+             UNION ALL
+             SELECT target, at_ms, state, http_status, latency_ms, 1, rowid
+             FROM health_samples WHERE rowid IN (SELECT id FROM inside)
+             ORDER BY 6, 1, 2, 7",
         )
         .bind(profile_id)
+        .bind(lookback_ms)
         .bind(since_ms)
         .bind(until_ms)
         .bind(MAX_WINDOW_SAMPLES)
         .fetch_all(&self.pool)
         .await
         .map_err(db("Reading health samples"))?;
-        Ok(rows.iter().map(sample).collect())
-    }
-
-    /// Each target's last raw sample in `[since_ms, before_ms)`: the state it was in when a
-    /// window starting at `before_ms` opened. By target.
-    pub async fn health_states_before(
-        &self,
-        profile_id: &str,
-        since_ms: i64,
-        before_ms: i64,
-    ) -> Result<Vec<HealthSample>, AppError> {
-        // SQLite: with MAX(), the bare columns come from the row holding the maximum.
-        let rows = sqlx::query(
-            "SELECT target, MAX(at_ms), state, http_status, latency_ms FROM health_samples
-             WHERE profile_id = ? AND at_ms >= ? AND at_ms < ? GROUP BY target ORDER BY target",
-        )
-        .bind(profile_id)
-        .bind(since_ms)
-        .bind(before_ms)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("Reading health samples"))?;
-        Ok(rows.iter().map(sample).collect())
+        let (before, inside): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.get::<i64, _>(5) == 0);
+        Ok((
+            before.into_iter().map(sample).collect(),
+            inside.into_iter().map(sample).collect(),
+        ))
     }
 }
 
@@ -292,21 +312,24 @@ mod tests {
                     s("gateway", 5, HealthState::Up),
                     s("gateway", 8, HealthState::Down),
                     s("gateway", 20, HealthState::Down),
+                    s("gateway", 22, HealthState::Down),
+                    s("gateway", 24, HealthState::Up),
                     s("db", 3, HealthState::Up),
                     s("db", 25, HealthState::Up),
                 ],
             )
             .await
             .unwrap();
-        let before = store.health_states_before("p", 0, 10).await.unwrap();
+        let (before, within) = store.health_changes("p", 0, 10, 30).await.unwrap();
         assert_eq!(before.len(), 2);
         assert_eq!((before[1].target.as_str(), before[1].at_ms), ("gateway", 8));
         assert_eq!(before[1].state, HealthState::Down);
-        let within = store.health_samples_between("p", 10, 30).await.unwrap();
+        // Each target's first sample in the window, then only those that change its state
+        // (gateway still down at 22 is not read).
         let got: Vec<_> = within
             .iter()
             .map(|x| (x.target.as_str(), x.at_ms))
             .collect();
-        assert_eq!(got, [("db", 25), ("gateway", 20)]);
+        assert_eq!(got, [("db", 25), ("gateway", 20), ("gateway", 24)]);
     }
 }

@@ -195,6 +195,19 @@ async fn a_database_of_the_previous_release_opens_with_its_data() {
             .len(),
         12
     );
+    // Its one outage is found from the changes marked at the upgrade (migration 0015): the
+    // state before the window, then the check that went down and the one that came back.
+    let (before, changes) = store
+        .health_changes(STAGING, 0, 1_764_324_100_000, 1_764_324_700_000)
+        .await
+        .unwrap();
+    let times =
+        |s: &[switchyard_store::HealthSample]| s.iter().map(|x| x.at_ms).collect::<Vec<_>>();
+    assert_eq!(times(&before), [1_764_324_060_000]);
+    assert_eq!(
+        times(&changes),
+        [1_764_324_120_000, 1_764_324_300_000, 1_764_324_360_000]
+    );
     let audit = store.audit_log(STAGING, 100).await.unwrap();
     assert_eq!(audit.len(), 5);
     assert!(audit.iter().any(|a| a.entry.outcome == "ServerError"));

@@ -3,33 +3,22 @@
 
 use super::*;
 
-/// When the state last changed in `history` (oldest first), given the current state.
-pub(super) fn last_change(
-    history: &[HealthSample],
-    current: HealthStatus,
-    now_ms: i64,
-) -> Option<i64> {
-    let mut streak_start = now_ms;
-    for s in history.iter().rev() {
-        if HealthStatus::from_stored(s.state) != current {
-            return Some(streak_start);
-        }
-        streak_start = s.at_ms;
+/// When the state last changed, given the current state and the run of samples in it that ends
+/// the target's history (`run`, read for `current`'s states): `now_ms` when the last sample was
+/// in another state, the run's start when one in another state came before it, `None` when
+/// every sample kept is in the current state (or there is none).
+pub(super) fn last_change(run: &HealthRun, now_ms: i64) -> Option<i64> {
+    match (&run.newest, run.started_ms) {
+        (None, _) => None,
+        (Some(_), None) => Some(now_ms),
+        (Some(_), Some(start)) => run.after_other.then_some(start),
     }
-    None
 }
 
-/// When a target that is down now started failing: the start of its current down streak in
-/// `history` (oldest first), or `now_ms` when nothing before it was down.
-pub(super) fn failing_since(history: &[HealthSample], now_ms: i64) -> i64 {
-    let mut since = now_ms;
-    for s in history.iter().rev() {
-        if HealthStatus::from_stored(s.state) != HealthStatus::Down {
-            break;
-        }
-        since = s.at_ms;
-    }
-    since
+/// When a target that is down now started failing: the start of its current down streak (`run`,
+/// read for the down states), or `now_ms` when its last sample was not down.
+pub(super) fn failing_since(run: &HealthRun, now_ms: i64) -> i64 {
+    run.started_ms.unwrap_or(now_ms)
 }
 
 /// The newest deployment in `candidates` (newest first) that came before `failing_since_ms`

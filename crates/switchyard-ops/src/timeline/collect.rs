@@ -398,9 +398,11 @@ impl Ops {
         let health = async {
             let (mut items, mut total, exact) = (Vec::new(), 0_u64, true);
             if sources.health {
-                let before = self
+                // Each target's state when the window opened, and the samples where it may
+                // change (the checks that change nothing are not read).
+                let (before, samples) = self
                     .store
-                    .health_states_before(profile_id, from - HEALTH_LOOKBACK_MS, from)
+                    .health_changes(profile_id, from - HEALTH_LOOKBACK_MS, from, to)
                     .await?;
                 let mut last: BTreeMap<String, (bool, i64)> = before
                     .into_iter()
@@ -408,11 +410,7 @@ impl Ops {
                     .collect();
                 // When each target last went down (to say how long an outage lasted).
                 let mut down_since: BTreeMap<String, i64> = BTreeMap::new();
-                for s in self
-                    .store
-                    .health_samples_between(profile_id, from, to)
-                    .await?
-                {
+                for s in samples {
                     let down = s.state == HealthState::Down;
                     let was = last.get(&s.target).map(|(d, _)| *d);
                     last.insert(s.target.clone(), (down, s.at_ms));
