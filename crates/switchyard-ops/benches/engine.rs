@@ -458,10 +458,12 @@ fn audit_rows_wanted() -> i64 {
 /// One audit entry of the seeded log.
 fn seeded_audit_entry(i: i64, at_ms: i64) -> switchyard_store::AuditEntry {
     let actions = [
-        "deploy.run",
+        // A deploy is prepared, then applied (every 12th entry each): the family `deploy.`
+        // has two actions, as an operator's log has several.
+        "deploy.",
         "history.sync",
         "namespace.create",
-        "rollback.run",
+        "worker.delete",
         "setting.history_auto_sync",
         "timeline.note",
     ];
@@ -469,7 +471,11 @@ fn seeded_audit_entry(i: i64, at_ms: i64) -> switchyard_store::AuditEntry {
         at_ms,
         actor: format!("operator{}", i % 7),
         profile_id: SANDBOX_PROFILE_ID.to_owned(),
-        action: actions[(i % 6) as usize].to_owned(),
+        action: match actions[(i % 6) as usize] {
+            "deploy." if i % 12 == 0 => "deploy.prepare".to_owned(),
+            "deploy." => "deploy.apply".to_owned(),
+            action => action.to_owned(),
+        },
         target: SERVICES[(i % 8) as usize].to_owned(),
         params: json!({ "service": SERVICES[(i % 8) as usize], "n": i }),
         outcome: if i % 20 == 0 {

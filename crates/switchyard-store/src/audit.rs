@@ -207,9 +207,17 @@ impl Store {
         if total == 0 || (filter.after.is_some() && exact && total <= before) {
             return Ok((Vec::new(), total, exact));
         }
+        // The actions of an action filter (a family: each of its actions, as the log holds them).
+        let actions = match filter.action_match() {
+            Some(_) => self.family_actions(filter).await?,
+            None => None,
+        };
         let drive = if ordered_by_matches(filter) {
             // The outcome index walked backwards is the page's order: no sort, no row tested.
             Drive::Matches
+        } else if actions.as_ref().is_some_and(|a| !a.is_empty()) && filter.text_query().is_none() {
+            // Each action's index is in the page's order: merged, no sort, no row walked past.
+            Drive::ByAction
         } else {
             // Walking the time index visits about reach × rows / matches entries to find the
             // page; driving by the matches looks each one up and sorts them. Every entry ever
@@ -232,7 +240,12 @@ impl Store {
                 Drive::Matches
             }
         };
-        Ok((self.select_audit(filter, drive).await?, total, exact))
+        Ok((
+            self.select_audit_with(filter, drive, None, actions.as_deref())
+                .await?,
+            total,
+            exact,
+        ))
     }
 
     /// [`Store::audit_page_counted`] of a text alone (`phrase`, its FTS5 string) with a
@@ -289,15 +302,17 @@ impl Store {
                 "SELECT * FROM (SELECT {COLUMNS}, (SELECT c FROM n) FROM audit_log"
             ));
             push_audit_filter(&mut q, &rest, drive, None);
-            q.push(match drive {
-                Drive::TimeOrder => " AND +seq IN m",
-                Drive::Matches => " AND seq IN m",
+            q.push(if drive == Drive::TimeOrder {
+                " AND +seq IN m"
+            } else {
+                " AND seq IN m"
             });
             // The way not chosen has a limit of 0: SQLite stops before its first step.
             q.push(" ORDER BY at_ms DESC, seq DESC LIMIT CASE WHEN ")
-                .push(match drive {
-                    Drive::TimeOrder => "",
-                    Drive::Matches => "NOT ",
+                .push(if drive == Drive::TimeOrder {
+                    ""
+                } else {
+                    "NOT "
                 })
                 .push("(SELECT by_time FROM w) THEN ")
                 .push_bind(i64::from(limit))
@@ -399,30 +414,22 @@ impl Store {
         except: Option<&str>,
     ) -> Result<Vec<AuditRecord>, AppError> {
         let actions = self.family_actions(filter).await?;
-        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM audit_log"));
-        push_audit_filter(&mut q, filter, drive, actions.as_deref());
-        if let Some(prefix) = except {
-            // Not in [prefix, the string after every one starting with it).
-            q.push(" AND NOT (action >= ")
-                .push_bind(prefix.to_owned())
-                .push(" AND action < ")
-                .push_bind(prefix_end(prefix))
-                .push(")");
-        }
-        q.push(" ORDER BY at_ms DESC, seq DESC");
-        match (filter.limit, filter.offset) {
-            (None, None) => {}
-            (limit, offset) => {
-                q.push(" LIMIT ")
-                    .push_bind(limit.map_or(-1, i64::from))
-                    .push(" OFFSET ")
-                    .push_bind(if filter.after.is_some() {
-                        0
-                    } else {
-                        i64::from(offset.unwrap_or(0))
-                    });
-            }
-        }
+        self.select_audit_with(filter, drive, except, actions.as_deref())
+            .await
+    }
+
+    /// [`Store::select_audit_except`] with the filter's actions already looked up
+    /// ([`Store::family_actions`]). `Drive::ByAction` needs them (at least one); without them it
+    /// walks the time index.
+    async fn select_audit_with(
+        &self,
+        filter: &AuditFilter,
+        drive: Drive,
+        except: Option<&str>,
+        actions: Option<&[String]>,
+    ) -> Result<Vec<AuditRecord>, AppError> {
+        let mut q = QueryBuilder::<Sqlite>::new("");
+        push_page_select(&mut q, filter, drive, except, actions);
         let rows = q
             .build()
             .fetch_all(&self.pool)
@@ -713,6 +720,80 @@ enum Drive {
     /// match, as a page of the newest is found after a few rows. The action, outcome and text
     /// conditions are written `+column` so SQLite cannot drive by their indexes.
     TimeOrder,
+    /// An action filter: each of its actions' entries down its action index (the profile's,
+    /// with a profile) — already in time order — merged, so a page reads its own entries and
+    /// one more of each action, however many or few match.
+    ByAction,
+}
+
+/// The select of the entries `filter` selects (its page, when it has a limit or an offset),
+/// newest first, found as `drive` says, without the actions starting with `except`.
+/// `Drive::ByAction` needs the filter's actions (at least one); without them it walks the time
+/// index.
+fn push_page_select(
+    q: &mut QueryBuilder<Sqlite>,
+    filter: &AuditFilter,
+    drive: Drive,
+    except: Option<&str>,
+    actions: Option<&[String]>,
+) {
+    let except_actions = |q: &mut QueryBuilder<Sqlite>| {
+        if let Some(prefix) = except {
+            // Not in [prefix, the string after every one starting with it).
+            q.push(" AND NOT (action >= ")
+                .push_bind(prefix.to_owned())
+                .push(" AND action < ")
+                .push_bind(prefix_end(prefix))
+                .push(")");
+        }
+    };
+    match actions {
+        Some(each) if drive == Drive::ByAction && !each.is_empty() => {
+            // One select per action, each down its index in the page's order; SQLite merges
+            // them (a compound select's ORDER BY) and stops at the page's end.
+            let index = if filter.profile_id.is_some() {
+                "audit_by_profile_action"
+            } else {
+                "audit_by_action"
+            };
+            for (i, action) in each.iter().enumerate() {
+                if i > 0 {
+                    q.push(" UNION ALL ");
+                }
+                q.push(format!(
+                    "SELECT {COLUMNS} FROM audit_log INDEXED BY {index}"
+                ));
+                push_audit_filter(q, filter, drive, Some(std::slice::from_ref(action)));
+                except_actions(q);
+            }
+        }
+        _ => {
+            // Not by action (or more actions than are looked for one by one: a range): down
+            // the time index.
+            let drive = if drive == Drive::ByAction {
+                Drive::TimeOrder
+            } else {
+                drive
+            };
+            q.push(format!("SELECT {COLUMNS} FROM audit_log"));
+            push_audit_filter(q, filter, drive, actions);
+            except_actions(q);
+        }
+    }
+    q.push(" ORDER BY at_ms DESC, seq DESC");
+    match (filter.limit, filter.offset) {
+        (None, None) => {}
+        (limit, offset) => {
+            q.push(" LIMIT ")
+                .push_bind(limit.map_or(-1, i64::from))
+                .push(" OFFSET ")
+                .push_bind(if filter.after.is_some() {
+                    0
+                } else {
+                    i64::from(offset.unwrap_or(0))
+                });
+        }
+    }
 }
 
 /// ` WHERE …` for every condition of `filter` (not its order or page). User text only ever
@@ -973,6 +1054,47 @@ mod plan_tests {
         assert!(ordered_by_matches(&filters[4]));
         assert!(plans[1].contains("audit_by_outcome"), "{}", plans[1]);
         assert!(!plans[1].contains("TEMP B-TREE"), "{}", plans[1]);
+    }
+
+    /// An action filter's page (a family of several actions, with a profile or not, after a
+    /// cursor or not) walks each action's index in the page's order and merges them: nothing
+    /// sorted, no walk of the time index.
+    #[tokio::test]
+    async fn an_action_page_merges_its_actions_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).await.unwrap();
+        let actions: Vec<String> = ["deploy.apply", "deploy.prepare", "deploy.rollback"]
+            .map(String::from)
+            .into();
+        for filter in [
+            AuditFilter {
+                action: Some("deploy.".into()),
+                limit: Some(200),
+                ..Default::default()
+            },
+            AuditFilter {
+                action: Some("deploy.".into()),
+                profile_id: Some("p".into()),
+                outcome: Some(AuditOutcome::Error),
+                limit: Some(200),
+                after: Some(AuditCursor { at_ms: 5, seq: 9 }),
+                ..Default::default()
+            },
+        ] {
+            let mut q = QueryBuilder::<Sqlite>::new("EXPLAIN QUERY PLAN ");
+            push_page_select(&mut q, &filter, Drive::ByAction, None, Some(&actions));
+            let rows = q.build().fetch_all(&store.pool).await.unwrap();
+            let plan: Vec<String> = rows.iter().map(|r| r.get::<String, _>(3)).collect();
+            let plan = plan.join(" | ");
+            assert!(plan.contains("MERGE"), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+            let index = if filter.profile_id.is_some() {
+                "audit_by_profile_action"
+            } else {
+                "audit_by_action"
+            };
+            assert_eq!(plan.matches(index).count(), 3, "{plan}");
+        }
     }
 
     /// A text search's page comes from the text index's newest matches (no walk of the time

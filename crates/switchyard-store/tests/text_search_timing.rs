@@ -95,10 +95,12 @@ async fn seed_history(store: &Store, n: usize) {
 async fn seed_audit(store: &Store, n: i64) {
     let now = 1_780_000_000_000;
     let actions = [
-        "deploy.run",
+        // A deploy is prepared, then applied (every 12th entry each): the family `deploy.`
+        // has two actions, as an operator's log has several.
+        "deploy.",
         "history.sync",
         "namespace.create",
-        "rollback.run",
+        "worker.delete",
         "setting.history_auto_sync",
         "timeline.note",
     ];
@@ -107,7 +109,11 @@ async fn seed_audit(store: &Store, n: i64) {
             at_ms: now - (n - i) * 30_000,
             actor: format!("operator{}", i % 7),
             profile_id: P.to_owned(),
-            action: actions[(i % 6) as usize].to_owned(),
+            action: match actions[(i % 6) as usize] {
+                "deploy." if i % 12 == 0 => "deploy.prepare".to_owned(),
+                "deploy." => "deploy.apply".to_owned(),
+                action => action.to_owned(),
+            },
             target: SERVICES[(i % 8) as usize].to_owned(),
             params: serde_json::json!({ "service": SERVICES[(i % 8) as usize], "n": i }),
             outcome: if i % 20 == 0 {
@@ -378,12 +384,11 @@ async fn audit_cases(name: &str, store: &Store) {
 async fn audit_text_search() {
     let n = env_usize("SWITCHYARD_TIMING_AUDIT_ROWS", 100_000) as i64;
     let first = env_usize("SWITCHYARD_TIMING_AUDIT_FIRST", 300) as i64;
-    let in_order = seeded(
-        &format!("audit-{n}"),
-        |s| async move { seed_audit(&s, n).await },
-    )
+    let in_order = seeded(&format!("audit-v2-{n}"), |s| async move {
+        seed_audit(&s, n).await
+    })
     .await;
-    let bench = seeded(&format!("audit-{first}-then-{n}"), |s| async move {
+    let bench = seeded(&format!("audit-v2-{first}-then-{n}"), |s| async move {
         seed_audit_after_now(&s, first, n).await
     })
     .await;
