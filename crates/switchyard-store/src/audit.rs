@@ -428,8 +428,32 @@ impl Store {
         except: Option<&str>,
         actions: Option<&[String]>,
     ) -> Result<Vec<AuditRecord>, AppError> {
-        let mut q = QueryBuilder::<Sqlite>::new("");
+        // A page comes back as one row, its entries as one JSON array: each row of a result is
+        // a message between SQLite's thread and this one. An export, row by row.
+        let page = filter.limit.is_some_and(|l| l <= JSON_PAGE_MAX);
+        let mut q = QueryBuilder::<Sqlite>::new(if page {
+            "SELECT '[' || group_concat(json_array(seq, at_ms, actor, profile_id, action, target, params, outcome, message, duration_ms), ',' ORDER BY at_ms DESC, seq DESC) || ']' FROM ("
+        } else {
+            ""
+        });
         push_page_select(&mut q, filter, drive, except, actions);
+        if page {
+            q.push(")");
+            let json: Option<String> = q
+                .build()
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db("Reading the audit log"))?
+                .get(0);
+            return match json {
+                None => Ok(Vec::new()),
+                Some(json) => serde_json::from_str::<Vec<PageEntry>>(&json)
+                    .map_err(|e| internal("Reading the audit log", e))?
+                    .into_iter()
+                    .map(PageEntry::record)
+                    .collect(),
+            };
+        }
         let rows = q
             .build()
             .fetch_all(&self.pool)
@@ -543,6 +567,10 @@ impl Store {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 }
+
+/// A page of at most this many entries is read as one JSON array (a longer read, an export, row
+/// by row).
+const JSON_PAGE_MAX: u32 = 5_000;
 
 /// A family of at most this many actions is looked for action by action.
 const FAMILY_ACTIONS_MAX: i64 = 64;

@@ -361,6 +361,10 @@ ORDER BY page.ms, page.ts DESC, page.id DESC"
 /// ordered by time and id. ?1-?3 and ?7 as [`text_terms_cte`] says; ?4: limit; ?5: offset; ?6:
 /// how far the matches are counted (at least offset + limit).
 ///
+/// A page of at most this many records is read as one JSON array (a longer read, an export,
+/// row by row: one string of all of them would be as large as they are).
+const JSON_PAGE_MAX: u32 = 5_000;
+
 /// One row: the page's records as one JSON array (NULL when the page is empty), whether a row
 /// outside the page shares the millisecond of its first or last (then [`TEXT_PAGE_NEWEST_FIRST`]
 /// reads the page instead), and the matches counted up to ?6. One row rather than 200, as sqlx
@@ -581,13 +585,10 @@ impl Store {
                 }
             }
         };
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT record FROM deployments");
-        push_filter(&mut q, profile_id, filter, drive);
-        q.push(" ORDER BY ");
-        if let Some(sort) = filter.sort.filter(|s| s.key != HistorySortKey::Time) {
-            let dir = if sort.descending { "DESC" } else { "ASC" };
-            q.push(format_args!("{} {dir}, ", sort.key.column()));
-        }
+        let sort_column = filter
+            .sort
+            .filter(|s| s.key != HistorySortKey::Time)
+            .map(|s| (s.key.column(), if s.descending { "DESC" } else { "ASC" }));
         let time_dir = match filter.sort {
             Some(HistorySort {
                 key: HistorySortKey::Time,
@@ -595,12 +596,41 @@ impl Store {
             }) => "ASC",
             _ => "DESC",
         };
-        q.push(format_args!("ts_ms {time_dir}, id {time_dir}"));
+        let order = match sort_column {
+            Some((column, dir)) => format!("{column} {dir}, ts_ms {time_dir}, id {time_dir}"),
+            None => format!("ts_ms {time_dir}, id {time_dir}"),
+        };
+        // A page comes back as one row, its records as one JSON array: each row of a result is
+        // a message between SQLite's thread and this one (1.0 against 1.3–1.8 ms for 200).
+        let page = filter.limit.is_some_and(|l| l <= JSON_PAGE_MAX);
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(if page {
+            format!(
+                "SELECT '[' || group_concat(record, ',' ORDER BY {order}) || ']' FROM (SELECT record, ts_ms, id{} FROM deployments",
+                sort_column.map(|(c, _)| format!(", {c}")).unwrap_or_default()
+            )
+        } else {
+            "SELECT record FROM deployments".to_owned()
+        });
+        push_filter(&mut q, profile_id, filter, drive);
+        q.push(format_args!(" ORDER BY {order}"));
         // SQLite: a negative LIMIT is no limit.
         q.push(" LIMIT ")
             .push_bind(filter.limit.map_or(-1, i64::from))
             .push(" OFFSET ")
             .push_bind(i64::from(filter.offset.unwrap_or(0)));
+        let read = |json: &str| -> Result<Vec<Deployment>, AppError> {
+            serde_json::from_str(json).map_err(|e| internal("Reading deployments", e))
+        };
+        if page {
+            q.push(")");
+            let json: Option<String> = q
+                .build()
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db("Reading deployments"))?
+                .get(0);
+            return json.map_or(Ok(Vec::new()), |j| read(&j));
+        }
         let rows = q
             .build()
             .fetch_all(&self.pool)
