@@ -284,6 +284,31 @@ impl Store {
         Ok(rows.iter().map(run_record).collect())
     }
 
+    /// The runs of a profile that were under way at some time in `[from_ms, to_ms)` (started
+    /// before its end, not finished before its start), newest first: a window's runs, without
+    /// reading every run the profile ever had.
+    pub async fn runs_in(
+        &self,
+        profile_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<RunRecord>, AppError> {
+        let rows = sqlx::query(
+            "SELECT id, profile_id, runbook, runbook_hash, title, state, started_ms, finished_ms, rehearsal,
+                    started_by, finished_by, end_reason, inputs, source
+             FROM runbook_runs
+             WHERE profile_id = ? AND started_ms < ? AND (finished_ms IS NULL OR finished_ms >= ?)
+             ORDER BY started_ms DESC, id DESC",
+        )
+        .bind(profile_id)
+        .bind(to_ms)
+        .bind(from_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("Reading the runbook runs"))?;
+        Ok(rows.iter().map(run_record).collect())
+    }
+
     /// One run, if it exists.
     pub async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, AppError> {
         let row = sqlx::query(

@@ -46,11 +46,7 @@ impl Ops {
             let (mut items, mut total) = (Vec::new(), 0_u64);
             let mut runs_shown: HashSet<String> = HashSet::new();
             if sources.runs {
-                let runs = self.store.runs(Some(profile_id)).await?;
-                for run in runs
-                    .into_iter()
-                    .filter(|r| r.started_ms < to && r.finished_ms.is_none_or(|f| f >= from))
-                {
+                for run in self.store.runs_in(profile_id, from, to).await? {
                     let events = self.store.run_events(&run.id).await?;
                     let steps = self.store.run_steps(&run.id).await?;
                     runs_shown.insert(run.id.clone());
