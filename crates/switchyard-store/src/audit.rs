@@ -439,20 +439,11 @@ impl Store {
         push_page_select(&mut q, filter, drive, except, actions);
         if page {
             q.push(")");
-            let json: Option<String> = q
-                .build()
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db("Reading the audit log"))?
-                .get(0);
-            return match json {
-                None => Ok(Vec::new()),
-                Some(json) => serde_json::from_str::<Vec<PageEntry>>(&json)
-                    .map_err(|e| internal("Reading the audit log", e))?
-                    .into_iter()
-                    .map(PageEntry::record)
-                    .collect(),
-            };
+            return crate::json_page::<PageEntry>(&mut q, &self.pool, "Reading the audit log")
+                .await?
+                .into_iter()
+                .map(PageEntry::record)
+                .collect();
         }
         let rows = q
             .build()

@@ -618,18 +618,9 @@ impl Store {
             .push_bind(filter.limit.map_or(-1, i64::from))
             .push(" OFFSET ")
             .push_bind(i64::from(filter.offset.unwrap_or(0)));
-        let read = |json: &str| -> Result<Vec<Deployment>, AppError> {
-            serde_json::from_str(json).map_err(|e| internal("Reading deployments", e))
-        };
         if page {
             q.push(")");
-            let json: Option<String> = q
-                .build()
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db("Reading deployments"))?
-                .get(0);
-            return json.map_or(Ok(Vec::new()), |j| read(&j));
+            return crate::json_page(&mut q, &self.pool, "Reading deployments").await;
         }
         let rows = q
             .build()

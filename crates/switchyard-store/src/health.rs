@@ -59,6 +59,19 @@ pub struct HealthSample {
     pub latency_ms: Option<i64>,
 }
 
+impl HealthSample {
+    /// A sample from a row of `target, at_ms, state, http_status, latency_ms` (in that order).
+    pub(crate) fn from_row(r: &sqlx::sqlite::SqliteRow) -> HealthSample {
+        HealthSample {
+            target: r.get(0),
+            at_ms: r.get(1),
+            state: HealthState::parse(&r.get::<String, _>(2)),
+            http_status: r.get(3),
+            latency_ms: r.get(4),
+        }
+    }
+}
+
 /// A target's newest sample, and the run of samples in some states that ends with it: how long
 /// the target has been in its state (see [`Store::health_run`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,16 +145,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(db("Reading health samples"))?;
-        Ok(rows
-            .iter()
-            .map(|r| HealthSample {
-                target: r.get(0),
-                at_ms: r.get(1),
-                state: HealthState::parse(&r.get::<String, _>(2)),
-                http_status: r.get(3),
-                latency_ms: r.get(4),
-            })
-            .collect())
+        Ok(rows.iter().map(HealthSample::from_row).collect())
     }
 
     /// The newest sample of `target` since `since_ms` and the run of samples in `states` that
@@ -167,13 +171,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(db(what))?
-        .map(|r| HealthSample {
-            target: r.get(0),
-            at_ms: r.get(1),
-            state: HealthState::parse(&r.get::<String, _>(2)),
-            http_status: r.get(3),
-            latency_ms: r.get(4),
-        });
+        .map(|r| HealthSample::from_row(&r));
         let Some(last) = newest.as_ref().filter(|n| states.contains(&n.state)) else {
             return Ok(HealthRun {
                 newest,

@@ -112,6 +112,26 @@ pub(crate) async fn write_returning<'q>(
         .ok_or(sqlx::Error::RowNotFound)
 }
 
+/// The rows of a page that `query` builds as one JSON array in its first column (NULL for an
+/// empty page), read as `T`s: one message from SQLite's thread instead of one per row. `what`
+/// names the read in an error.
+pub(crate) async fn json_page<T: serde::de::DeserializeOwned>(
+    query: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
+    pool: &SqlitePool,
+    what: &'static str,
+) -> Result<Vec<T>, switchyard_core::AppError> {
+    use sqlx::Row;
+    let json: Option<String> = query
+        .build()
+        .fetch_one(pool)
+        .await
+        .map_err(error::db(what))?
+        .get(0);
+    json.map_or(Ok(Vec::new()), |j| {
+        serde_json::from_str(&j).map_err(|e| error::internal(what, e))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     /// The writes that return their row all run to their end ([`super::write_returning`]): each

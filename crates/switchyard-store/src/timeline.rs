@@ -7,7 +7,7 @@ use sqlx::Row;
 use switchyard_core::AppError;
 
 use crate::error::db;
-use crate::{HealthSample, HealthState, Store};
+use crate::{HealthSample, Store};
 
 /// A note to write on a profile's timeline. Its text must already have the profile's keys
 /// replaced (the store never holds a secret).
@@ -219,35 +219,16 @@ impl Store {
         .map_err(db("Reading health samples"))?;
         let (before, inside): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.get::<i64, _>(5) == 0);
         Ok((
-            before.into_iter().map(sample).collect(),
-            inside.into_iter().map(sample).collect(),
+            before.into_iter().map(HealthSample::from_row).collect(),
+            inside.into_iter().map(HealthSample::from_row).collect(),
         ))
-    }
-}
-
-/// A stored state, as `HealthState::as_str` wrote it (anything else reads as down).
-fn state(s: &str) -> HealthState {
-    match s {
-        "up" => HealthState::Up,
-        "up_needs_key" => HealthState::UpNeedsKey,
-        "degraded" => HealthState::Degraded,
-        _ => HealthState::Down,
-    }
-}
-
-fn sample(r: &sqlx::sqlite::SqliteRow) -> HealthSample {
-    HealthSample {
-        target: r.get(0),
-        at_ms: r.get(1),
-        state: state(&r.get::<String, _>(2)),
-        http_status: r.get(3),
-        latency_ms: r.get(4),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::HealthState;
 
     fn s(target: &str, at_ms: i64, state: HealthState) -> HealthSample {
         HealthSample {

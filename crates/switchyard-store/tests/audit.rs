@@ -1,5 +1,7 @@
 //! The audit log's query against a real SQLite file: filters together, exact counts, pages, text.
 
+mod support;
+
 use serde_json::json;
 use switchyard_core::{AuditCursor, AuditFilter, AuditOutcome};
 use switchyard_store::{AuditEntry, AuditRecord, Store};
@@ -739,32 +741,11 @@ async fn text_pages_follow_time_order_past_64_entries_written_out_of_it() {
 /// was, and a text search's pages and counts are those of the whole list in time order — the
 /// entries out of order found in the log at the upgrade, and those written after it.
 async fn upgraded_log_follows_time_order(entries: Vec<(i64, &str)>) {
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
     use sqlx::Connection;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(switchyard_store::DB_FILE);
-    let mut conn = SqliteConnection::connect_with(
-        &SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true),
-    )
-    .await
-    .unwrap();
-    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/migrations"
-    )))
-    .await
-    .unwrap();
-    before.migrations = before
-        .migrations
-        .iter()
-        .filter(|m| m.version <= 13)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    before.run(&mut conn).await.unwrap();
+    let mut conn = support::database_at_migration(&path, 13).await;
     for (at, target) in entries {
         sqlx::query(
             "INSERT INTO audit_log (at_ms, actor, profile_id, action, target, params, outcome,

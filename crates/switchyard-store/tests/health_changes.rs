@@ -4,6 +4,8 @@
 //! target has been in its state), against every raw sample read the long way — for samples
 //! written in any order, partly folded away, or written before the `changed` mark existed.
 
+mod support;
+
 use std::collections::BTreeMap;
 
 use switchyard_store::{HealthRun, HealthSample, HealthState, Store};
@@ -228,32 +230,11 @@ async fn a_windows_changes_are_those_of_every_sample_whatever_order_they_were_wr
 
 #[tokio::test]
 async fn samples_written_before_the_changes_were_marked_are_marked_at_the_upgrade() {
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
     use sqlx::Connection;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(switchyard_store::DB_FILE);
-    let mut conn = SqliteConnection::connect_with(
-        &SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true),
-    )
-    .await
-    .unwrap();
-    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/migrations"
-    )))
-    .await
-    .unwrap();
-    before.migrations = before
-        .migrations
-        .iter()
-        .filter(|m| m.version <= 14)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    before.run(&mut conn).await.unwrap();
+    let mut conn = support::database_at_migration(&path, 14).await;
     let targets = ["api", "db", "gateway"];
     let mut rng = Rng(0x0014_0015);
     let mut samples = checks(&targets, 150, &mut rng);
