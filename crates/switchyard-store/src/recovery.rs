@@ -179,10 +179,16 @@ const WAL_FILE_LIMIT_BYTES: u64 = 4 << 20;
 /// would fail ("non-zero transaction depth"), so a full disk, once freed, would still break
 /// saves. Such a connection is closed instead (the pool opens a new one).
 async fn settled(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::sqlite::SqliteTransactionManager as Transactions;
     use sqlx::TransactionManager;
+    // Nearly every release: no transaction left open, so no rollback queued (sqlx counts a
+    // transaction until its rollback has run), and no round trip to the connection's thread.
+    if Transactions::get_transaction_depth(conn) == 0 {
+        return Ok(true);
+    }
     // Runs after any rollback queued by a dropped transaction.
     conn.ping().await?;
-    Ok(sqlx::sqlite::SqliteTransactionManager::get_transaction_depth(conn) == 0)
+    Ok(Transactions::get_transaction_depth(conn) == 0)
 }
 
 /// Check the file on one connection of its own, closed before anything else happens to the
@@ -218,6 +224,9 @@ async fn open_checked(path: &Path) -> Result<Opened, AppError> {
 
     let pool = match SqlitePoolOptions::new()
         .max_connections(4)
+        // sqlx pings a connection each time it is taken from the pool (a round trip to the
+        // connection's thread): for a local file that can only fail with the next query too.
+        .test_before_acquire(false)
         .after_release(|conn, _| Box::pin(async move { settled(conn).await }))
         .connect_with(options(path))
         .await
