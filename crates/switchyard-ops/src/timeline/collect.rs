@@ -23,7 +23,7 @@ impl Ops {
         hide: &(dyn Fn(&AuditEntry) -> bool + Sync),
         log_services: Option<&[String]>,
     ) -> Result<Collected, AppError> {
-        let mut items: Vec<TimelineItem> = Vec::new();
+        let mut items: Vec<Found> = Vec::new();
         let mut total: u64 = 0;
         let mut exact = true;
         let (limit, newest, before) = match reach {
@@ -38,7 +38,7 @@ impl Ops {
         let cap = limit.saturating_add(1);
         // The items at the cursor's millisecond that sort after it are read and dropped: each
         // source reads that many more.
-        let is_before = |i: &TimelineItem| before.is_none_or(|b| item_key(i) < b.key());
+        let is_before = |f: &Found| before.is_none_or(|b| f.key() < b.key());
 
         // Runbook runs first: their own audit entries are shown as their events instead (the
         // audit log is read after them; the other sources meanwhile).
@@ -92,7 +92,7 @@ impl Ops {
                                 .map(|o| format!(" ({o})"))
                                 .unwrap_or_default()
                         );
-                        items.push(TimelineItem {
+                        items.push(Found::item(TimelineItem {
                             id: format!("step:{}:{}", run.id, rec.seq),
                             at_ms: e.at_ms,
                             kind: TimelineKind::Step,
@@ -109,7 +109,7 @@ impl Ops {
                             log_lines: Vec::new(),
                             pinned: false,
                             line,
-                        });
+                        }));
                     }
                 }
             }
@@ -119,17 +119,44 @@ impl Ops {
         // The sources are read at once (each a few queries on its own connection of the pool:
         // their round trips overlap), then merged.
         let audit = async {
-            let (mut items, mut total, runs_shown) = runs.await?;
+            let filter = AuditFilter {
+                profile_id: Some(profile_id.to_owned()),
+                since_ms: Some(from),
+                until_ms: Some(to),
+                ..Default::default()
+            };
+            // A page (the newest first): its first read goes while the runs are read. A page
+            // before a cursor: the entries of its millisecond may sort after it (the cursor's
+            // own among them), and are read on top of `cap` (or a second read would be made
+            // for the one left out).
+            let first_read = async {
+                if !(sources.audit && newest) {
+                    return Ok::<_, AppError>(None);
+                }
+                let mut limit = cap;
+                if let Some(b) = before {
+                    let at = AuditFilter {
+                        since_ms: Some(b.at_ms.max(from)),
+                        ..filter.clone()
+                    };
+                    let ties = self.store.count_audit_up_to(&at, u64::from(cap)).await?;
+                    limit = cap.saturating_add(u32::try_from(ties).unwrap_or(cap));
+                }
+                let page = self
+                    .store
+                    .query_audit_for_timeline(&AuditFilter {
+                        limit: Some(limit),
+                        ..filter.clone()
+                    })
+                    .await?;
+                Ok(Some((page, limit)))
+            };
+            let ((mut items, mut total, runs_shown), first_read) =
+                tokio::try_join!(runs, first_read)?;
             let runs_shown = &runs_shown;
             let mut exact = true;
             if sources.audit {
-                let filter = AuditFilter {
-                    profile_id: Some(profile_id.to_owned()),
-                    since_ms: Some(from),
-                    until_ms: Some(to),
-                    ..Default::default()
-                };
-                let records = if newest {
+                let records = if let Some((first_page, first_limit)) = first_read {
                     // Newest first, a keyset page at a time, until `cap` entries that are shown
                     // and before the cursor are read; the entries left are counted (to a bound).
                     // The timeline's own entries (`timeline.*`, never shown) are left out as they
@@ -137,29 +164,22 @@ impl Ops {
                     let mut records = Vec::new();
                     let mut after = None;
                     let mut kept: u32 = 0;
-                    // A page before a cursor: the entries of its millisecond may sort after it (the
-                    // cursor's own among them), and are read on top of `cap` (or a second page
-                    // would be read for the one left out).
-                    let mut limit = cap;
-                    if let Some(b) = before {
-                        let at = AuditFilter {
-                            since_ms: Some(b.at_ms.max(from)),
-                            ..filter.clone()
-                        };
-                        let ties = self.store.count_audit_up_to(&at, u64::from(cap)).await?;
-                        limit = cap.saturating_add(u32::try_from(ties).unwrap_or(cap));
-                    }
+                    let mut next = Some((first_page, first_limit));
                     loop {
-                        let page = self
-                            .store
-                            .query_audit_for_timeline(&AuditFilter {
-                                limit: Some(limit),
-                                after,
-                                ..filter.clone()
-                            })
-                            .await?;
+                        let (page, limit) = match next.take() {
+                            Some(read) => read,
+                            None => (
+                                self.store
+                                    .query_audit_for_timeline(&AuditFilter {
+                                        limit: Some(cap),
+                                        after,
+                                        ..filter.clone()
+                                    })
+                                    .await?,
+                                cap,
+                            ),
+                        };
                         let full = page.len() >= limit as usize;
-                        limit = cap;
                         for r in page {
                             after = Some(switchyard_core::AuditCursor {
                                 at_ms: r.entry.at_ms,
@@ -180,40 +200,36 @@ impl Ops {
                         }
                         if kept >= cap {
                             // The entries left, but the timeline's own (notes are items of their
-                            // own): each counted to a bound.
+                            // own): each counted to a bound, at once.
                             let rest = AuditFilter {
                                 after,
                                 ..filter.clone()
                             };
-                            let more = self
-                                .store
-                                .count_audit_up_to(&rest, EARLIER_COUNT_MAX)
-                                .await?;
-                            if more > 0 {
-                                let own = AuditFilter {
-                                    action: Some("timeline.".into()),
+                            let own = AuditFilter {
+                                action: Some("timeline.".into()),
+                                ..rest.clone()
+                            };
+                            // A run's own entries left may be shown as its events instead.
+                            let runs_own = async {
+                                if runs_shown.is_empty() {
+                                    return Ok(0);
+                                }
+                                let runs = AuditFilter {
+                                    action: Some("runbook.".into()),
                                     ..rest.clone()
                                 };
-                                let own = self
-                                    .store
-                                    .count_audit_up_to(&own, EARLIER_COUNT_MAX)
-                                    .await?;
-                                // A run's own entries left may be shown as its events instead.
-                                let runs_own = if runs_shown.is_empty() {
-                                    0
-                                } else {
-                                    let runs = AuditFilter {
-                                        action: Some("runbook.".into()),
-                                        ..rest
-                                    };
-                                    self.store.count_audit_up_to(&runs, 1).await?
-                                };
-                                // Past the bound, at least that many (`own` counted them all).
-                                if more >= EARLIER_COUNT_MAX || runs_own > 0 {
-                                    exact = false;
-                                }
-                                total += more.saturating_sub(own);
+                                self.store.count_audit_up_to(&runs, 1).await
+                            };
+                            let (more, own, runs_own) = tokio::try_join!(
+                                self.store.count_audit_up_to(&rest, EARLIER_COUNT_MAX),
+                                self.store.count_audit_up_to(&own, EARLIER_COUNT_MAX),
+                                runs_own
+                            )?;
+                            // Past the bound, at least that many (`own` counted them all).
+                            if more >= EARLIER_COUNT_MAX || runs_own > 0 {
+                                exact = false;
                             }
+                            total += more.saturating_sub(own);
                             break;
                         }
                     }
@@ -241,57 +257,17 @@ impl Ops {
                             .await?
                     }
                 };
+                // Items are made of the entries kept once the sources are merged.
                 for r in records.into_iter().rev() {
-                    let e = r.entry;
-                    if audit_hidden(&e, runs_shown, hide) {
+                    if audit_hidden(&r.entry, runs_shown, hide) {
                         continue;
                     }
                     total += 1;
-                    let (outcome, tone) = audit_outcome(&e);
-                    let mut detail = Vec::new();
-                    if let Some(m) = e.message.as_deref().filter(|m| !m.trim().is_empty()) {
-                        detail.push(m.to_owned());
-                    }
-                    let params = e.params.to_string();
-                    if params != "{}" && params != "null" {
-                        let shown: String = params.chars().take(400).collect();
-                        detail.push(if shown.len() < params.len() {
-                            format!("{shown}…")
-                        } else {
-                            shown
-                        });
-                    }
-                    let line_outcome = match AuditOutcome::of(&e.outcome) {
-                        AuditOutcome::Ok => "ok".to_owned(),
-                        AuditOutcome::Started => "still running".to_owned(),
-                        _ => format!(
-                            "{outcome}{}",
-                            e.message
-                                .as_deref()
-                                .map(|m| format!(": {}", one_line(m)))
-                                .unwrap_or_default()
-                        ),
-                    };
-                    let line = format!(
-                        "{} — {} — `{}` {} — {line_outcome}",
-                        utc(e.at_ms),
-                        e.actor,
-                        e.action,
-                        e.target
-                    );
-                    items.push(TimelineItem {
-                        id: format!("audit:{}", r.seq),
-                        at_ms: e.at_ms,
+                    items.push(Found {
+                        at_ms: r.entry.at_ms,
                         kind: TimelineKind::Audit,
-                        title: format!("{} {}", e.action, e.target).trim().to_owned(),
-                        detail: (!detail.is_empty()).then(|| detail.join("\n")),
-                        actor: Some(e.actor),
-                        outcome: Some(outcome),
-                        tone,
-                        output_tail: None,
-                        log_lines: Vec::new(),
-                        pinned: false,
-                        line,
+                        id: format!("audit:{}", r.seq),
+                        source: Source::Audit(r.entry),
                     });
                 }
             }
@@ -323,69 +299,35 @@ impl Ops {
                     }),
                     ..Default::default()
                 };
-                let deployments = self.store.query_deployments(profile_id, &filter).await?;
-                if newest {
-                    // Counted to a bound past those read.
-                    let at_most = deployments.len() as u64 + EARLIER_COUNT_MAX;
-                    let n = self
-                        .store
-                        .count_deployments_up_to(profile_id, &filter, at_most)
-                        .await?;
-                    if n >= at_most {
-                        exact = false;
+                // The page and its count at once; a page's count is bounded past the most it
+                // reads.
+                let at_most = u64::from(cap.saturating_add(ties)) + EARLIER_COUNT_MAX;
+                let count = async {
+                    if newest {
+                        self.store
+                            .count_deployments_up_to(profile_id, &filter, at_most)
+                            .await
+                    } else {
+                        self.store.count_deployments(profile_id, &filter).await
                     }
-                    total += n.min(at_most - 1);
-                } else {
-                    total += self.store.count_deployments(profile_id, &filter).await?;
+                };
+                let (deployments, n) =
+                    tokio::try_join!(self.store.query_deployments(profile_id, &filter), count)?;
+                if newest && n >= at_most {
+                    exact = false;
                 }
+                total += if newest { n.min(at_most - 1) } else { n };
                 for dep in deployments {
                     let at = chrono::DateTime::parse_from_rfc3339(&dep.timestamp)
                         .map(|t| t.timestamp_millis())
                         .ok()
                         .or_else(|| dep.id_millis())
                         .unwrap_or(from);
-                    let author =
-                        (!dep.metadata.author.is_empty()).then(|| dep.metadata.author.clone());
-                    let label = dep
-                        .version_tag
-                        .clone()
-                        .unwrap_or_else(|| dep.metadata.commit.clone());
-                    let tone = match dep.status {
-                        switchyard_core::DeploymentStatus::Deployed => TimelineTone::Ok,
-                        switchyard_core::DeploymentStatus::Failed => TimelineTone::Error,
-                        switchyard_core::DeploymentStatus::RolledBack => TimelineTone::Warning,
-                    };
-                    let mut detail = vec![dep.id.clone()];
-                    if !dep.metadata.commit.is_empty() {
-                        let commit = switchyard_core::short_commit(&dep.metadata.commit);
-                        detail.push(format!("commit {commit}"));
-                    }
-                    if !dep.metadata.branch.is_empty() {
-                        detail.push(format!("branch {}", dep.metadata.branch));
-                    }
-                    let line = format!(
-                        "{} — {} — deployment {} of {} {} in {}: {}",
-                        utc(at),
-                        author.as_deref().unwrap_or("unknown author"),
-                        dep.id,
-                        dep.service,
-                        label,
-                        dep.environment,
-                        dep.status
-                    );
-                    items.push(TimelineItem {
-                        id: format!("deploy:{}", dep.id),
+                    items.push(Found {
                         at_ms: at,
                         kind: TimelineKind::Deployment,
-                        title: format!("{} {} deployed to {}", dep.service, label, dep.environment),
-                        detail: Some(detail.join(" · ")),
-                        actor: author,
-                        outcome: Some(dep.status.as_str().to_owned()),
-                        tone,
-                        output_tail: None,
-                        log_lines: Vec::new(),
-                        pinned: false,
-                        line,
+                        id: format!("deploy:{}", dep.id),
+                        source: Source::Deployment(dep),
                     });
                 }
             }
@@ -440,7 +382,7 @@ impl Ops {
                             lasted,
                         )
                     };
-                    items.push(TimelineItem {
+                    items.push(Found::item(TimelineItem {
                         id: format!("health:{}:{}", s.target, s.at_ms),
                         at_ms: s.at_ms,
                         kind: TimelineKind::Health,
@@ -457,7 +399,7 @@ impl Ops {
                         log_lines: Vec::new(),
                         pinned: false,
                         line: format!("{} — health — {line_text}", utc(s.at_ms)),
-                    });
+                    }));
                 }
             }
             Ok::<_, AppError>((items, total, exact))
@@ -472,7 +414,7 @@ impl Ops {
                 total += count;
                 for n in notes {
                     let title = n.text.trim().to_owned();
-                    items.push(TimelineItem {
+                    items.push(Found::item(TimelineItem {
                         id: format!("note:{}", n.id),
                         at_ms: n.at_ms,
                         kind: TimelineKind::Note,
@@ -491,7 +433,7 @@ impl Ops {
                         output_tail: None,
                         log_lines: Vec::new(),
                         pinned: false,
-                    });
+                    }));
                 }
             }
             Ok::<_, AppError>((items, total, exact))
@@ -513,7 +455,7 @@ impl Ops {
                     .await?;
                 total += count;
                 for x in excerpts {
-                    items.push(log_item(x));
+                    items.push(Found::item(log_item(x)));
                 }
             }
             Ok::<_, AppError>((items, total, exact))
@@ -525,11 +467,14 @@ impl Ops {
             exact &= e;
         }
 
-        items.sort_by(|a, b| item_key(a).cmp(&item_key(b)));
+        items.sort_by(|a, b| a.key().cmp(&b.key()));
+        // The tab's pages show items, not their Markdown line: the audit log's and the
+        // history's items (most of a page) are made without it.
+        let lines = !newest;
         if newest {
             // What is not before the cursor was on a later page (and counted here).
             let read = items.len();
-            items.retain(|i| is_before(i));
+            items.retain(|f| is_before(f));
             total = total.saturating_sub((read - items.len()) as u64);
             let earlier = items.len().saturating_sub(limit as usize);
             items.drain(..earlier);
@@ -539,8 +484,162 @@ impl Ops {
         Ok(Collected {
             not_shown: total.saturating_sub(items.len() as u64),
             not_shown_exact: exact,
-            items,
+            items: items.into_iter().map(|f| f.into_item(lines)).collect(),
         })
+    }
+}
+
+/// An item found in a source: its place in the timeline's order, and what it is made of. The
+/// audit log's and the history's items are made only of the entries a page keeps (each source
+/// reads up to a page, and about half are left out by the merge).
+pub(super) struct Found {
+    at_ms: i64,
+    kind: TimelineKind,
+    id: String,
+    source: Source,
+}
+
+enum Source {
+    Audit(AuditEntry),
+    Deployment(switchyard_core::Deployment),
+    Item(TimelineItem),
+}
+
+impl Found {
+    fn item(i: TimelineItem) -> Found {
+        Found {
+            at_ms: i.at_ms,
+            kind: i.kind,
+            id: String::new(),
+            source: Source::Item(i),
+        }
+    }
+
+    /// Its place in the timeline's order.
+    fn key(&self) -> (i64, u8, &str) {
+        let id = match &self.source {
+            Source::Item(i) => i.id.as_str(),
+            _ => self.id.as_str(),
+        };
+        (self.at_ms, kind_rank(self.kind), id)
+    }
+
+    /// The item; with `lines`, with its Markdown line.
+    fn into_item(self, lines: bool) -> TimelineItem {
+        match self.source {
+            Source::Item(i) => i,
+            Source::Audit(e) => audit_item(self.id, e, lines),
+            Source::Deployment(dep) => deployment_item(self.id, self.at_ms, dep, lines),
+        }
+    }
+}
+
+/// An audit entry as an item (with its Markdown line if `line`).
+fn audit_item(id: String, e: AuditEntry, line: bool) -> TimelineItem {
+    let (outcome, tone) = audit_outcome(&e);
+    let mut detail = Vec::new();
+    if let Some(m) = e.message.as_deref().filter(|m| !m.trim().is_empty()) {
+        detail.push(m.to_owned());
+    }
+    let params = e.params.to_string();
+    if params != "{}" && params != "null" {
+        let shown: String = params.chars().take(400).collect();
+        detail.push(if shown.len() < params.len() {
+            format!("{shown}…")
+        } else {
+            shown
+        });
+    }
+    let line = if line {
+        let line_outcome = match AuditOutcome::of(&e.outcome) {
+            AuditOutcome::Ok => "ok".to_owned(),
+            AuditOutcome::Started => "still running".to_owned(),
+            _ => format!(
+                "{outcome}{}",
+                e.message
+                    .as_deref()
+                    .map(|m| format!(": {}", one_line(m)))
+                    .unwrap_or_default()
+            ),
+        };
+        format!(
+            "{} — {} — `{}` {} — {line_outcome}",
+            utc(e.at_ms),
+            e.actor,
+            e.action,
+            e.target
+        )
+    } else {
+        String::new()
+    };
+    TimelineItem {
+        id,
+        at_ms: e.at_ms,
+        kind: TimelineKind::Audit,
+        title: format!("{} {}", e.action, e.target).trim().to_owned(),
+        detail: (!detail.is_empty()).then(|| detail.join("\n")),
+        actor: Some(e.actor),
+        outcome: Some(outcome),
+        tone,
+        output_tail: None,
+        log_lines: Vec::new(),
+        pinned: false,
+        line,
+    }
+}
+
+/// A deployment of the history cache, at `at`, as an item (with its Markdown line if `line`).
+fn deployment_item(
+    id: String,
+    at: i64,
+    dep: switchyard_core::Deployment,
+    line: bool,
+) -> TimelineItem {
+    let author = (!dep.metadata.author.is_empty()).then(|| dep.metadata.author.clone());
+    let label = dep
+        .version_tag
+        .clone()
+        .unwrap_or_else(|| dep.metadata.commit.clone());
+    let tone = match dep.status {
+        switchyard_core::DeploymentStatus::Deployed => TimelineTone::Ok,
+        switchyard_core::DeploymentStatus::Failed => TimelineTone::Error,
+        switchyard_core::DeploymentStatus::RolledBack => TimelineTone::Warning,
+    };
+    let mut detail = vec![dep.id.clone()];
+    if !dep.metadata.commit.is_empty() {
+        let commit = switchyard_core::short_commit(&dep.metadata.commit);
+        detail.push(format!("commit {commit}"));
+    }
+    if !dep.metadata.branch.is_empty() {
+        detail.push(format!("branch {}", dep.metadata.branch));
+    }
+    let line = if line {
+        format!(
+            "{} — {} — deployment {} of {} {} in {}: {}",
+            utc(at),
+            author.as_deref().unwrap_or("unknown author"),
+            dep.id,
+            dep.service,
+            label,
+            dep.environment,
+            dep.status
+        )
+    } else {
+        String::new()
+    };
+    TimelineItem {
+        id,
+        at_ms: at,
+        kind: TimelineKind::Deployment,
+        title: format!("{} {} deployed to {}", dep.service, label, dep.environment),
+        detail: Some(detail.join(" · ")),
+        actor: author,
+        outcome: Some(dep.status.as_str().to_owned()),
+        tone,
+        output_tail: None,
+        log_lines: Vec::new(),
+        pinned: false,
+        line,
     }
 }
 
@@ -557,9 +656,4 @@ fn audit_hidden(
             .and_then(|v| v.as_str())
             .is_some_and(|id| runs_shown.contains(id));
     own_run || e.action.starts_with("timeline.") || hide(e)
-}
-
-/// An item's place in the timeline's order.
-pub(super) fn item_key(i: &TimelineItem) -> (i64, u8, &str) {
-    (i.at_ms, kind_rank(i.kind), i.id.as_str())
 }

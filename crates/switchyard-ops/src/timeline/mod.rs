@@ -134,7 +134,8 @@ pub struct TimelineItem {
     /// A log item: the invocations around the failure, oldest first (the failure among them).
     pub log_lines: Vec<TimelineLogLine>,
     pub pinned: bool,
-    /// The item as one Markdown list entry (times in UTC), without the leading `- `.
+    /// The item as one Markdown list entry (times in UTC), without the leading `- `. Made for
+    /// the whole window (the Markdown, the report), not always for a page of the tab.
     #[serde(skip)]
     pub(crate) line: String,
 }
@@ -247,7 +248,7 @@ pub(crate) enum Reach {
 }
 
 impl TimelineCursor {
-    /// Its place in the timeline's order, as [`collect::item_key`] gives an item's.
+    /// Its place in the timeline's order, as an item's is (its time, its kind's rank, its id).
     pub(crate) fn key(&self) -> (i64, u8, &str) {
         let kind = match self.id.split(':').next().unwrap_or("") {
             "step" => TimelineKind::Step,
@@ -259,6 +260,18 @@ impl TimelineCursor {
         };
         (self.at_ms, kind_rank(kind), self.id.as_str())
     }
+}
+
+/// A timeline's window, resolved ([`Ops::timeline_window`]).
+struct Resolved {
+    profile_id: String,
+    /// Read already (a run's window), else `None`.
+    profile: Option<Profile>,
+    from: i64,
+    to: i64,
+    run: Option<TimelineRun>,
+    /// The services whose log excerpts are shown; `None`: every service.
+    log_services: Option<Vec<String>>,
 }
 
 /// What a collection found.
@@ -389,12 +402,10 @@ impl Ops {
         }
     }
 
-    /// The window `window` names, resolved: the profile, `[from, to)`, the run, and the services
+    /// The window `window` names, resolved: the profile (read already for a run's window, else
+    /// its id only: it is read while the items are), `[from, to)`, the run, and the services
     /// whose log excerpts it shows (a run's `service` input; `None`: every service).
-    async fn timeline_window(
-        &self,
-        window: &TimelineWindow,
-    ) -> Result<(Profile, i64, i64, Option<TimelineRun>, Option<Vec<String>>), AppError> {
+    async fn timeline_window(&self, window: &TimelineWindow) -> Result<Resolved, AppError> {
         let now = self.now_ms();
         if let Some(run_id) = window.run_id.as_deref() {
             let run = self.store.run(run_id).await?.ok_or_else(|| {
@@ -407,27 +418,27 @@ impl Ops {
             let from = run.started_ms - RUN_LEAD_MS;
             let to = run.finished_ms.map_or(now + 1, |f| f + 1).max(from + 1);
             // A run about a service shows that service's failures; others show every service's.
-            let services = run
+            let log_services = run
                 .inputs
                 .get("service")
                 .and_then(|v| v.as_str())
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(|s| vec![s.to_owned()]);
-            return Ok((
-                profile,
+            return Ok(Resolved {
+                profile_id: profile.id.clone(),
+                profile: Some(profile),
                 from,
                 to,
-                Some(TimelineRun {
+                run: Some(TimelineRun {
                     id: run.id,
                     title: run.title,
                     started_ms: run.started_ms,
                     finished_ms: run.finished_ms,
                 }),
-                services,
-            ));
+                log_services,
+            });
         }
-        let profile = self.store.get_profile(&window.profile_id).await?;
         let to = window.until_ms.unwrap_or(now + 1);
         let from = window.since_ms.unwrap_or(to - DEFAULT_SPAN_MS);
         if to <= from {
@@ -442,14 +453,28 @@ impl Ops {
                 "The window is longer than 92 days: choose a shorter range (a timeline shows at most 5,000 items anyway).",
             ));
         }
-        Ok((profile, from, to, None, None))
+        Ok(Resolved {
+            profile_id: window.profile_id.clone(),
+            profile: None,
+            from,
+            to,
+            run: None,
+            log_services: None,
+        })
     }
 
     /// A profile's timeline over `window`: every source merged, oldest first, pins marked,
     /// texts redacted. With a `limit`, the newest that many (before `before`) and how many
     /// come earlier.
     pub async fn timeline(&self, window: &TimelineWindow) -> Result<Timeline, AppError> {
-        let (profile, from, to, run, log_services) = self.timeline_window(window).await?;
+        let Resolved {
+            profile_id,
+            profile,
+            from,
+            to,
+            run,
+            log_services,
+        } = self.timeline_window(window).await?;
         let reach = match window.limit {
             Some(limit) => Reach::Newest {
                 limit: limit.clamp(1, TIMELINE_MAX_ITEMS),
@@ -457,10 +482,18 @@ impl Ops {
             },
             None => Reach::Oldest(TIMELINE_MAX_ITEMS),
         };
-        // The pins are read while the items are.
-        let (collected, pins) = tokio::try_join!(
+        // The profile (when not read yet) and the pins are read while the items are: a profile
+        // that does not exist has no items, and its error is the answer.
+        let profile_read = async {
+            match profile {
+                Some(p) => Ok(p),
+                None => self.store.get_profile(&profile_id).await,
+            }
+        };
+        let (profile, collected, pins) = tokio::try_join!(
+            profile_read,
             self.collect_timeline(
-                &profile.id,
+                &profile_id,
                 from,
                 to,
                 Sources::ALL,
@@ -468,7 +501,7 @@ impl Ops {
                 &|_| false,
                 log_services.as_deref(),
             ),
-            self.store.timeline_pins(&profile.id)
+            self.store.timeline_pins(&profile_id)
         )?;
         let paged = matches!(reach, Reach::Newest { .. });
         let rest = u32::try_from(collected.not_shown).unwrap_or(u32::MAX);
