@@ -478,3 +478,78 @@ async fn pages_of_the_newest_items_add_up_to_the_whole_window() {
     assert!(md.contains("svc-0") && md.contains("svc-58"), "{md}");
     ops.shutdown().await;
 }
+
+/// Every byte of the files under `dir`, each file's path with it.
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
+/// A key saved for other hosts than its profile names now (the profile was edited to point
+/// elsewhere) is not sent anywhere, but it is still the operator's key: a note it is pasted in
+/// is stored without it, and neither the timeline nor its Markdown shows it.
+#[tokio::test]
+async fn a_key_saved_for_other_hosts_is_kept_out_of_notes_and_the_timeline() {
+    use switchyard_core::{Environment, Profile};
+    use switchyard_secrets::{Secret, SecretKind};
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = start_sandbox(&dir.path().join("sandbox")).await;
+    let clock = TestClock::at(T0);
+    let ops = open(dir.path(), &sandbox, clock.clone()).await;
+    let mut profile = Profile::for_environment("elsewhere", "Elsewhere", Environment::Staging);
+    ops.save_profile(profile.clone()).await.unwrap();
+    // No shape the redaction would guess at (not `sk_…`, not 32 random characters).
+    let key = "orchard-velvet-hunter-42";
+    ops.set_secret(
+        "elsewhere",
+        SecretKind::DeployApiKey,
+        Secret::new(key.to_owned()),
+    )
+    .await
+    .unwrap();
+    profile.deploy_api_url = "http://127.0.0.2:9/deploy-api".into();
+    ops.save_profile(profile).await.unwrap();
+    let kept = ops.profile_secrets("elsewhere").await.unwrap();
+    assert_eq!(kept.detached.len(), 1, "{kept:?}");
+
+    let note = ops
+        .add_timeline_note(&TimelineNoteRequest {
+            profile_id: "elsewhere".into(),
+            at_ms: None,
+            text: format!("tried {key} by hand"),
+            run_id: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(note.title, "tried *** by hand");
+    let window = TimelineWindow {
+        profile_id: "elsewhere".into(),
+        since_ms: Some(T0 - MINUTE),
+        until_ms: Some(T0 + MINUTE),
+        ..Default::default()
+    };
+    let t = ops.timeline(&window).await.unwrap();
+    let shown = serde_json::to_string(&t).unwrap();
+    assert!(shown.contains("tried *** by hand"), "{shown}");
+    assert!(!shown.contains(key), "{shown}");
+    let md = ops.timeline_markdown(&window).await.unwrap();
+    assert!(md.contains("tried *** by hand"), "{md}");
+    assert!(!md.contains(key), "{md}");
+    ops.shutdown().await;
+    // Nothing the app wrote holds it (the database, its log, the app's other files).
+    for (path, bytes) in files_under(&dir.path().join("app")) {
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+            "{} holds the key",
+            path.display()
+        );
+    }
+}

@@ -336,26 +336,33 @@ fn kind_rank(kind: TimelineKind) -> u8 {
 }
 
 impl Ops {
-    /// Every key and token the texts of `profile` must not show: its keychain entries and, on
-    /// the Local sandbox, the sandbox's demo credentials. The incident report uses them too.
+    /// Every key and token the texts of `profile` must not show: its keychain entries (a key
+    /// saved for other hosts than the profile names now too: it is not sent there, but it is
+    /// still a key) and, on the Local sandbox, the sandbox's demo credentials. The incident
+    /// report, runbook output and log lines use them too. The keychain (a D-Bus call each on
+    /// Linux, ~0.5 ms) is read on a blocking thread, not on the async ones.
     pub(crate) async fn redaction_secrets(&self, profile: &Profile) -> Vec<String> {
-        let mut secrets = Vec::new();
-        for kind in [SecretKind::DeployApiKey, SecretKind::CloudflareToken] {
-            if let Ok(Some(s)) = self.secret_for(profile, kind) {
-                secrets.push(s.expose().to_owned());
-            }
-        }
         if profile.sandbox {
             let link = self.sandbox_link.read().expect("sandbox link lock");
             if let Some(d) = link.as_ref().map(|l| &l.discovery) {
-                secrets.extend([
+                return vec![
                     d.cloudflare_token.clone(),
                     d.deploy_key.clone(),
                     d.readonly_key.clone(),
-                ]);
+                ];
             }
         }
-        secrets
+        let keychain = self.secrets.clone();
+        let id = profile.id.clone();
+        tokio::task::spawn_blocking(move || {
+            [SecretKind::DeployApiKey, SecretKind::CloudflareToken]
+                .into_iter()
+                .filter_map(|kind| keychain.get(&id, kind).ok().flatten())
+                .map(|s| s.expose().to_owned())
+                .collect()
+        })
+        .await
+        .unwrap_or_default()
     }
 
     /// The report's "Meanwhile" lines: what else happened on the run's profile while it ran
@@ -482,15 +489,17 @@ impl Ops {
             },
             None => Reach::Oldest(TIMELINE_MAX_ITEMS),
         };
-        // The profile (when not read yet) and the pins are read while the items are: a profile
-        // that does not exist has no items, and its error is the answer.
+        // The profile (when not read yet) with its keys, and the pins, are read while the items
+        // are: a profile that does not exist has no items, and its error is the answer.
         let profile_read = async {
-            match profile {
-                Some(p) => Ok(p),
-                None => self.store.get_profile(&profile_id).await,
-            }
+            let profile = match profile {
+                Some(p) => p,
+                None => self.store.get_profile(&profile_id).await?,
+            };
+            let secrets = self.redaction_secrets(&profile).await;
+            Ok::<_, AppError>((profile, secrets))
         };
-        let (profile, collected, pins) = tokio::try_join!(
+        let ((profile, secrets), collected, pins) = tokio::try_join!(
             profile_read,
             self.collect_timeline(
                 &profile_id,
@@ -505,7 +514,6 @@ impl Ops {
         )?;
         let paged = matches!(reach, Reach::Newest { .. });
         let rest = u32::try_from(collected.not_shown).unwrap_or(u32::MAX);
-        let secrets = self.redaction_secrets(&profile).await;
         let pinned_set: HashSet<&str> = pins.iter().map(String::as_str).collect();
         let items: Vec<TimelineItem> = collected
             .items
