@@ -27,9 +27,9 @@ use switchyard_sandbox::Discovery;
 use switchyard_secrets::{MemoryStore, Secret};
 use switchyard_store::DeploymentFilter;
 
-const SERVICES: [&str; 8] = [
-    "gateway", "db", "auth", "schedule", "webhooks", "email", "mcp", "queue",
-];
+#[path = "../tests/support/seeded.rs"]
+mod seeded;
+use seeded::SERVICES;
 
 /// Timings of one measured thing, in milliseconds.
 fn stats(samples: &[f64]) -> Value {
@@ -462,39 +462,6 @@ fn audit_rows_wanted() -> i64 {
         .unwrap_or(100_000)
 }
 
-/// One audit entry of the seeded log.
-fn seeded_audit_entry(i: i64, at_ms: i64) -> switchyard_store::AuditEntry {
-    let actions = [
-        // A deploy is prepared, then applied (every 12th entry each): the family `deploy.`
-        // has two actions, as an operator's log has several.
-        "deploy.",
-        "history.sync",
-        "namespace.create",
-        "worker.delete",
-        "setting.history_auto_sync",
-        "timeline.note",
-    ];
-    switchyard_store::AuditEntry {
-        at_ms,
-        actor: format!("operator{}", i % 7),
-        profile_id: SANDBOX_PROFILE_ID.to_owned(),
-        action: match actions[(i % 6) as usize] {
-            "deploy." if i % 12 == 0 => "deploy.prepare".to_owned(),
-            "deploy." => "deploy.apply".to_owned(),
-            action => action.to_owned(),
-        },
-        target: SERVICES[(i % 8) as usize].to_owned(),
-        params: json!({ "service": SERVICES[(i % 8) as usize], "n": i }),
-        outcome: if i % 20 == 0 {
-            "deploy_failed".into()
-        } else {
-            "ok".into()
-        },
-        message: (i % 20 == 0).then(|| format!("Upload refused for build {i}")),
-        duration_ms: 100 + i % 900,
-    }
-}
-
 /// Seed the audit log as an operator's machine writes it: in time order, one entry every 30 s,
 /// the newest now (~35 days at 100,000). Done before the app writes its own entries (the
 /// sync's), which then come after them in time too.
@@ -504,7 +471,7 @@ async fn seed_audit_log(ops: &Ops) {
     let t = Instant::now();
     for i in 0..n {
         ops.store()
-            .append_audit(&seeded_audit_entry(i, now - (n - i) * 30_000))
+            .append_audit(&seeded::audit_entry(i, now - (n - i) * 30_000))
             .await
             .expect("the audit entry is stored");
     }
@@ -668,7 +635,7 @@ async fn audit_rows(report: &mut Report, ops: &Ops) {
         let oldest = now - n * 30_000;
         for i in 0..100 {
             ops.store()
-                .append_audit(&seeded_audit_entry(n + i, oldest + i * 1_000))
+                .append_audit(&seeded::audit_entry(n + i, oldest + i * 1_000))
                 .await
                 .expect("the audit entry is stored");
         }

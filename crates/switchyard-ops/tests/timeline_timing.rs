@@ -22,13 +22,16 @@ use switchyard_core::{
 };
 use switchyard_ops::{Ops, TimelineCursor, TimelineWindow};
 use switchyard_secrets::MemoryStore;
-use switchyard_store::{AuditEntry, HealthSample, HealthState};
+use switchyard_store::{HealthSample, HealthState};
 
 /// The time the data is seeded up to (the harness's "now").
 const NOW: i64 = 1_780_000_000_000;
-const SERVICES: [&str; 8] = [
-    "gateway", "db", "auth", "schedule", "webhooks", "email", "mcp", "queue",
-];
+#[path = "support/seeded.rs"]
+mod seeded;
+#[path = "../../switchyard-store/tests/support/timing.rs"]
+mod timing;
+use seeded::SERVICES;
+use timing::{interleaved, Run};
 
 #[derive(Debug)]
 struct Fixed;
@@ -80,35 +83,11 @@ fn deployment(i: usize, at_ms: i64) -> Deployment {
 async fn seed(ops: &Ops) {
     let store = ops.store();
     let n: i64 = 100_000;
-    let actions = [
-        "deploy.",
-        "history.sync",
-        "namespace.create",
-        "worker.delete",
-        "setting.history_auto_sync",
-        "timeline.note",
-    ];
     for i in 0..n {
-        let entry = AuditEntry {
-            at_ms: NOW - (n - i) * 30_000,
-            actor: format!("operator{}", i % 7),
-            profile_id: SANDBOX_PROFILE_ID.to_owned(),
-            action: match actions[(i % 6) as usize] {
-                "deploy." if i % 12 == 0 => "deploy.prepare".to_owned(),
-                "deploy." => "deploy.apply".to_owned(),
-                action => action.to_owned(),
-            },
-            target: SERVICES[(i % 8) as usize].to_owned(),
-            params: serde_json::json!({ "service": SERVICES[(i % 8) as usize], "n": i }),
-            outcome: if i % 20 == 0 {
-                "deploy_failed".into()
-            } else {
-                "ok".into()
-            },
-            message: (i % 20 == 0).then(|| format!("Upload refused for build {i}")),
-            duration_ms: 100 + i % 900,
-        };
-        store.append_audit(&entry).await.unwrap();
+        store
+            .append_audit(&seeded::audit_entry(i, NOW - (n - i) * 30_000))
+            .await
+            .unwrap();
     }
     // 100,000 older deployments (one a minute, ending a day ago), then one a minute over the
     // last 24 hours.
@@ -219,39 +198,6 @@ async fn seeded(name: &str) -> Ops {
     .unwrap();
     ops.attach_sandbox(discovery).await.unwrap();
     ops
-}
-
-fn pct(samples: &mut [f64], p: f64) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
-}
-
-type Run<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
-
-/// Each case `rounds` times, interleaved; p50 and p99 (ms) of each.
-async fn interleaved<'a>(rounds: usize, cases: &[(&str, &(dyn Fn() -> Run<'a> + 'a))]) {
-    let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); cases.len()];
-    for (_, f) in cases {
-        for _ in 0..20 {
-            f().await;
-        }
-    }
-    for _ in 0..rounds {
-        for (i, (_, f)) in cases.iter().enumerate() {
-            let t = Instant::now();
-            f().await;
-            times[i].push(t.elapsed().as_secs_f64() * 1000.0);
-        }
-    }
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    eprintln!("{rounds} rounds, load {}", load.trim());
-    for ((name, _), t) in cases.iter().zip(times.iter_mut()) {
-        eprintln!(
-            "  {name:<40} p50 {:6.3} ms  p99 {:6.3} ms",
-            pct(t, 0.5),
-            pct(t, 0.99)
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -21,6 +21,13 @@ use switchyard_core::{
 };
 use switchyard_store::{AuditEntry, DeploymentFilter, Store, COUNT_BOUND};
 
+#[path = "support/timing.rs"]
+mod timing;
+use timing::{interleaved, Run};
+/// The bench's audit entries (`switchyard-ops/benches/engine.rs` seeds with the same module).
+#[path = "../../switchyard-ops/tests/support/seeded.rs"]
+mod seeded;
+
 const P: &str = "local-sandbox";
 const SERVICES: [&str; 8] = [
     "gateway", "db", "auth", "schedule", "webhooks", "email", "mcp", "queue",
@@ -94,37 +101,11 @@ async fn seed_history(store: &Store, n: usize) {
 /// The bench's audit log (engine.rs `audit_rows`): one entry every 30 s, one in 20 refused.
 async fn seed_audit(store: &Store, n: i64) {
     let now = 1_780_000_000_000;
-    let actions = [
-        // A deploy is prepared, then applied (every 12th entry each): the family `deploy.`
-        // has two actions, as an operator's log has several.
-        "deploy.",
-        "history.sync",
-        "namespace.create",
-        "worker.delete",
-        "setting.history_auto_sync",
-        "timeline.note",
-    ];
     for i in 0..n {
-        let entry = AuditEntry {
-            at_ms: now - (n - i) * 30_000,
-            actor: format!("operator{}", i % 7),
-            profile_id: P.to_owned(),
-            action: match actions[(i % 6) as usize] {
-                "deploy." if i % 12 == 0 => "deploy.prepare".to_owned(),
-                "deploy." => "deploy.apply".to_owned(),
-                action => action.to_owned(),
-            },
-            target: SERVICES[(i % 8) as usize].to_owned(),
-            params: serde_json::json!({ "service": SERVICES[(i % 8) as usize], "n": i }),
-            outcome: if i % 20 == 0 {
-                "deploy_failed".into()
-            } else {
-                "ok".into()
-            },
-            message: (i % 20 == 0).then(|| format!("Upload refused for build {i}")),
-            duration_ms: 100 + i % 900,
-        };
-        store.append_audit(&entry).await.unwrap();
+        store
+            .append_audit(&seeded::audit_entry(i, now - (n - i) * 30_000))
+            .await
+            .unwrap();
     }
 }
 
@@ -159,40 +140,6 @@ where
     Store::open(&run.join(switchyard_store::DB_FILE))
         .await
         .unwrap()
-}
-
-fn pct(samples: &mut [f64], p: f64) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// One timed call.
-type Run<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
-
-/// Each case `rounds` times, interleaved; p50 and p99 (ms) of each.
-async fn interleaved<'a>(rounds: usize, cases: &[(&str, &(dyn Fn() -> Run<'a> + 'a))]) {
-    let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); cases.len()];
-    for (_, f) in cases {
-        for _ in 0..20 {
-            f().await;
-        }
-    }
-    for _ in 0..rounds {
-        for (i, (_, f)) in cases.iter().enumerate() {
-            let t = Instant::now();
-            f().await;
-            times[i].push(t.elapsed().as_secs_f64() * 1000.0);
-        }
-    }
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    eprintln!("{rounds} rounds, load {}", load.trim());
-    for ((name, _), t) in cases.iter().zip(times.iter_mut()) {
-        eprintln!(
-            "  {name:<40} p50 {:6.3} ms  p99 {:6.3} ms",
-            pct(t, 0.5),
-            pct(t, 0.99)
-        );
-    }
 }
 
 /// `Ops::history`'s calls for one page: the profile, the page with its bounded count, the sync
